@@ -1,0 +1,13 @@
+export type {
+  EdgerecEvent,
+  EventContext,
+  EventValidationResult,
+  FieldError,
+  FieldErrorCode,
+  StandardEventType,
+  ValidEvent,
+} from './event.js'
+export { STANDARD_EVENT_TYPES } from './event.js'
+export { EVENT_LIMITS, EVENT_TYPE_PATTERN, ID_PATTERN } from './limits.js'
+export type { BatchItemResult, BatchValidationResult, ValidateEventOptions } from './validate.js'
+export { isValidEventType, validateBatch, validateEvent } from './validate.js'

@@ -1,0 +1,20 @@
+export {
+  itemShardKey,
+  LIVE_POINTER_KEY,
+  manifestKey,
+  newVersionId,
+  singleShardKey,
+  userShardKey,
+  versionPrefix,
+} from './keys.js'
+export type {
+  AlsHyperparameters,
+  LivePointer,
+  ManifestValidationResult,
+  MetricSet,
+  ModelEvaluation,
+  ModelManifest,
+  ShardRef,
+  ShardStorage,
+} from './manifest.js'
+export { MANIFEST_FORMAT_VERSION, manifestShards, parseManifest, VERSION_PATTERN, validateManifest } from './manifest.js'

@@ -1,0 +1,187 @@
+import { CoreError } from '../errors.js'
+import type { ShardKindName } from '../shard/format.js'
+
+/** Version of the manifest JSON layout. */
+export const MANIFEST_FORMAT_VERSION = 1
+
+/** Where a shard is stored for the edge worker. */
+export type ShardStorage = 'kv' | 'r2'
+
+/** A reference from the manifest to one shard object. */
+export interface ShardRef {
+  /** Storage key, e.g. `models/<version>/items-000.shard`. */
+  key: string
+  kind: ShardKindName
+  /** Exact byte size of the object. */
+  bytes: number
+  /** Hex SHA-256 of the shard without its trailer (equal to the trailer). */
+  sha256: string
+  /** Rows in the shard. */
+  rows: number
+  /** Global index of the first row (item shards). */
+  rowOffset: number
+  /** Where the worker reads it from. */
+  storage: ShardStorage
+}
+
+/** Ranking metrics at K (definitions in shared/REFERENCE.md and docs/evaluation.md). */
+export interface MetricSet {
+  precision: number
+  recall: number
+  map: number
+  ndcg: number
+  auc: number
+  coverage: number
+}
+
+/** Offline evaluation recorded with a model. */
+export interface ModelEvaluation {
+  k: number
+  split: string
+  testFraction?: number
+  users: number
+  models: Record<string, MetricSet>
+}
+
+/** Hyperparameters of the ALS run that produced the model. */
+export interface AlsHyperparameters {
+  factors: number
+  regularization: number
+  alpha: number
+  iterations: number
+  cgSteps: number
+  solver: 'cg' | 'cholesky'
+  seed: number
+}
+
+/**
+ * The manifest of one immutable model version (`models/<version>/manifest.json`).
+ *
+ * @see ../../../../docs/architecture.md
+ */
+export interface ModelManifest {
+  formatVersion: typeof MANIFEST_FORMAT_VERSION
+  version: string
+  /** ISO-8601. */
+  createdAt: string
+  dims: number
+  counts: { users: number; items: number; interactions: number }
+  als: AlsHyperparameters
+  /** Event type → confidence weight used in training; the worker's fold-in uses the same. */
+  eventWeights: Record<string, number>
+  /** Half-life of time decay in days, when training used one. */
+  halfLifeDays?: number
+  /** Newest event timestamp (epoch ms) in the training data: D1 events after it are "new". */
+  trainedUntil: number
+  /** Number of user buckets; a user is in `stableHash32(id) % userBuckets`. */
+  userBuckets: number
+  evaluation?: ModelEvaluation
+  /** Hyperparameter search, when the model was tuned. */
+  tuning?: unknown
+  shards: {
+    items: ShardRef[]
+    users: ShardRef[]
+    popularity: ShardRef
+    trending?: ShardRef
+    gram: ShardRef
+  }
+}
+
+/** The value of the `models/live` KV key. */
+export interface LivePointer {
+  version: string
+  /** ISO-8601. */
+  activatedAt: string
+  /** The version that was live before, for rollback. */
+  previous?: string
+}
+
+/** Pattern of a model version id. */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+/** Result of {@link validateManifest}. */
+export type ManifestValidationResult = { ok: true; manifest: ModelManifest } | { ok: false; errors: string[] }
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+const isCount = (v: unknown): v is number => isNum(v) && Number.isInteger(v) && v >= 0
+
+function checkRef(ref: unknown, path: string, kind: ShardKindName, errors: string[]): void {
+  if (!ref || typeof ref !== 'object') {
+    errors.push(`${path} is missing.`)
+    return
+  }
+  const r = ref as Partial<ShardRef>
+  if (typeof r.key !== 'string' || r.key.length === 0 || r.key.length > 512) errors.push(`${path}.key must be a key of ≤ 512 chars.`)
+  if (r.kind !== kind) errors.push(`${path}.kind must be "${kind}".`)
+  if (!isCount(r.bytes) || r.bytes === 0) errors.push(`${path}.bytes must be a positive integer.`)
+  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) errors.push(`${path}.sha256 must be 64 hex chars.`)
+  if (!isCount(r.rows)) errors.push(`${path}.rows must be a count.`)
+  if (!isCount(r.rowOffset)) errors.push(`${path}.rowOffset must be a count.`)
+  if (r.storage !== 'kv' && r.storage !== 'r2') errors.push(`${path}.storage must be "kv" or "r2".`)
+}
+
+/**
+ * Checks that parsed JSON is a usable {@link ModelManifest}: types, counts, and that the item
+ * shards tile `0..items` without gaps.
+ */
+export function validateManifest(input: unknown): ManifestValidationResult {
+  const errors: string[] = []
+  if (!input || typeof input !== 'object') return { ok: false, errors: ['Manifest must be a JSON object.'] }
+  const m = input as Partial<ModelManifest>
+  if (m.formatVersion !== MANIFEST_FORMAT_VERSION) errors.push(`formatVersion must be ${MANIFEST_FORMAT_VERSION}.`)
+  if (typeof m.version !== 'string' || !VERSION_PATTERN.test(m.version)) errors.push('version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
+  if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt))) errors.push('createdAt must be ISO-8601.')
+  if (!isCount(m.dims) || m.dims === 0 || m.dims > 4096) errors.push('dims must be an integer in 1..4096.')
+  if (!m.counts || !isCount(m.counts.users) || !isCount(m.counts.items) || !isCount(m.counts.interactions)) {
+    errors.push('counts must hold users, items and interactions.')
+  }
+  const als = m.als
+  if (!als || !isCount(als.factors) || !isNum(als.regularization) || !isNum(als.alpha) || !isCount(als.iterations)) {
+    errors.push('als must hold factors, regularization, alpha and iterations.')
+  }
+  if (!m.eventWeights || typeof m.eventWeights !== 'object') errors.push('eventWeights must be an object.')
+  else for (const [k, v] of Object.entries(m.eventWeights)) if (!isNum(v)) errors.push(`eventWeights.${k} must be a number.`)
+  if (!isNum(m.trainedUntil)) errors.push('trainedUntil must be epoch ms.')
+  if (!isCount(m.userBuckets) || m.userBuckets === 0) errors.push('userBuckets must be a positive integer.')
+  const s = m.shards
+  if (!s || typeof s !== 'object') {
+    errors.push('shards is missing.')
+  } else {
+    if (!Array.isArray(s.items) || s.items.length === 0) errors.push('shards.items must list at least one shard.')
+    else {
+      s.items.forEach((ref, i) => checkRef(ref, `shards.items[${i}]`, 'items', errors))
+      let next = 0
+      for (const ref of s.items) {
+        if (ref && ref.rowOffset !== next) {
+          errors.push('shards.items must tile the items in order (rowOffset gap or overlap).')
+          break
+        }
+        next += ref?.rows ?? 0
+      }
+      if (m.counts && next !== m.counts.items) errors.push(`shards.items hold ${next} rows but counts.items is ${m.counts.items}.`)
+    }
+    if (!Array.isArray(s.users)) errors.push('shards.users must be an array.')
+    else {
+      if (isCount(m.userBuckets) && s.users.length !== m.userBuckets) errors.push('shards.users must have one shard per bucket.')
+      s.users.forEach((ref, i) => checkRef(ref, `shards.users[${i}]`, 'users', errors))
+    }
+    checkRef(s.popularity, 'shards.popularity', 'popularity', errors)
+    if (s.trending !== undefined) checkRef(s.trending, 'shards.trending', 'popularity', errors)
+    checkRef(s.gram, 'shards.gram', 'gram', errors)
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, manifest: m as ModelManifest }
+}
+
+/** Like {@link validateManifest} but throws a `MANIFEST_INVALID` {@link CoreError}. */
+export function parseManifest(input: unknown): ModelManifest {
+  const r = validateManifest(input)
+  if (!r.ok) throw new CoreError('MANIFEST_INVALID', `Invalid model manifest: ${r.errors.join(' ')}`)
+  return r.manifest
+}
+
+/** All shard refs of a manifest, in publish order. */
+export function manifestShards(m: ModelManifest): ShardRef[] {
+  const refs = [...m.shards.items, ...m.shards.users, m.shards.popularity, m.shards.gram]
+  if (m.shards.trending) refs.push(m.shards.trending)
+  return refs
+}

@@ -1,0 +1,9 @@
+export type { QuantizedMatrix } from './quantize.js'
+export {
+  dequantizeRowInto,
+  dequantizeRows,
+  quantizeRowInto,
+  quantizeRows,
+  quantizeVector,
+  roundHalfAwayFromZero,
+} from './quantize.js'

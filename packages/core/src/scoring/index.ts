@@ -1,0 +1,13 @@
+export type { Int8Vector, ItemBlock } from './score.js'
+export {
+  blockFromQuantized,
+  dotInt8,
+  findRow,
+  pushBlockInt8,
+  recommendTopK,
+  recommendTopKFloat32,
+  scoreBlockInt8,
+} from './score.js'
+export { similarItems } from './similar.js'
+export type { IndexFilter, TopKResult } from './top-k.js'
+export { TopK, topK } from './top-k.js'

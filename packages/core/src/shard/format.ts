@@ -1,0 +1,103 @@
+/**
+ * Constants of shard binary format v1. The normative description is `docs/shard-format.md`.
+ *
+ * @module
+ */
+
+/** "ERSH" in ASCII, the first four bytes of every shard. */
+export const SHARD_MAGIC = new Uint8Array([0x45, 0x52, 0x53, 0x48])
+/** The format version this code writes and reads. */
+export const SHARD_FORMAT_VERSION = 1
+/** Fixed header size in bytes. */
+export const SHARD_HEADER_BYTES = 48
+/** Size of one section-table entry in bytes. */
+export const SHARD_SECTION_ENTRY_BYTES = 16
+/** Size of the trailing SHA-256 checksum. */
+export const SHARD_CHECKSUM_BYTES = 32
+/** Every section starts at a multiple of this. */
+export const SHARD_ALIGNMENT = 8
+/** Default largest shard: 24 MiB, under Cloudflare KV's 25 MiB value limit. */
+export const DEFAULT_MAX_SHARD_BYTES = 24 * 1024 * 1024
+
+/** What a shard holds. */
+export const ShardKind = {
+  /** Item factors (int8) + scales + norms + item ids. */
+  items: 1,
+  /** One bucket of users: factors + scales + ids + their training interactions. */
+  users: 2,
+  /** Items ranked by (possibly time-decayed) count. */
+  popularity: 3,
+  /** The dims × dims float32 matrix YᵀY + λI for fold-in. */
+  gram: 4,
+} as const
+/** A value of {@link ShardKind}. */
+export type ShardKind = (typeof ShardKind)[keyof typeof ShardKind]
+/** The name of a shard kind. */
+export type ShardKindName = keyof typeof ShardKind
+
+/** Section type ids and their element types. */
+export const SectionType = {
+  factors: 1,
+  scales: 2,
+  norms: 3,
+  idOffsets: 4,
+  idBytes: 5,
+  matrix: 6,
+  itemIndexes: 7,
+  scores: 8,
+  interactionOffsets: 9,
+  interactionItems: 10,
+  interactionConfidences: 11,
+} as const
+/** A value of {@link SectionType}. */
+export type SectionType = (typeof SectionType)[keyof typeof SectionType]
+/** The name of a section. */
+export type SectionName = keyof typeof SectionType
+
+/** Bytes per element of each section. */
+export const SECTION_ELEMENT_BYTES: Record<SectionName, 1 | 4> = {
+  factors: 1,
+  scales: 4,
+  norms: 4,
+  idOffsets: 4,
+  idBytes: 1,
+  matrix: 4,
+  itemIndexes: 4,
+  scores: 4,
+  interactionOffsets: 4,
+  interactionItems: 4,
+  interactionConfidences: 4,
+}
+
+/** The sections each kind must have. */
+export const REQUIRED_SECTIONS: Record<ShardKindName, readonly SectionName[]> = {
+  items: ['factors', 'scales', 'norms', 'idOffsets', 'idBytes'],
+  users: [
+    'factors',
+    'scales',
+    'idOffsets',
+    'idBytes',
+    'interactionOffsets',
+    'interactionItems',
+    'interactionConfidences',
+  ],
+  popularity: ['itemIndexes', 'scores'],
+  gram: ['matrix'],
+}
+
+/** Rounds `n` up to the next multiple of {@link SHARD_ALIGNMENT}. */
+export function alignUp(n: number): number {
+  return Math.ceil(n / SHARD_ALIGNMENT) * SHARD_ALIGNMENT
+}
+
+/** The name of a kind value, or undefined. */
+export function shardKindName(kind: number): ShardKindName | undefined {
+  for (const [name, value] of Object.entries(ShardKind)) if (value === kind) return name as ShardKindName
+  return undefined
+}
+
+/** The name of a section type value, or undefined. */
+export function sectionName(type: number): SectionName | undefined {
+  for (const [name, value] of Object.entries(SectionType)) if (value === type) return name as SectionName
+  return undefined
+}

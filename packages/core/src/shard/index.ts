@@ -1,0 +1,33 @@
+export { sha256Hex, toHex } from './checksum.js'
+export type { DecodeShardOptions } from './decode.js'
+export { decodeShard } from './decode.js'
+export type { EncodedShard, EncodeShardOptions } from './encode.js'
+export { encodeShard, shardByteLength } from './encode.js'
+export type { SectionName, ShardKindName } from './format.js'
+export {
+  DEFAULT_MAX_SHARD_BYTES,
+  SHARD_ALIGNMENT,
+  SHARD_CHECKSUM_BYTES,
+  SHARD_FORMAT_VERSION,
+  SHARD_HEADER_BYTES,
+  SHARD_MAGIC,
+  SHARD_SECTION_ENTRY_BYTES,
+  SectionType,
+  ShardKind,
+} from './format.js'
+export { encodeIds, IdTable } from './id-table.js'
+export type { RowRange } from './split.js'
+export { planItemShards } from './split.js'
+export type {
+  DecodedShard,
+  GramShard,
+  GramShardInput,
+  InteractionLists,
+  ItemShard,
+  ItemShardInput,
+  PopularityShard,
+  PopularityShardInput,
+  ShardInput,
+  UserShard,
+  UserShardInput,
+} from './types.js'

@@ -1,0 +1,94 @@
+import type { QuantizedMatrix } from '../quantize/quantize.js'
+import type { IdTable } from './id-table.js'
+import type { ShardKindName } from './format.js'
+
+/** Training interactions of the rows of a user shard, in CSR form. */
+export interface InteractionLists {
+  /** `rows + 1` offsets into `items` / `confidences`. */
+  offsets: Uint32Array
+  /** Global item indexes. */
+  items: Uint32Array
+  /** Confidence c_ui of each pair. */
+  confidences: Float32Array
+}
+
+/** Input of an item shard. */
+export interface ItemShardInput {
+  kind: 'items'
+  /** Global index of this shard's first row (shards of one version are split by rows). */
+  rowOffset?: number
+  factors: QuantizedMatrix
+  /** L2 norm of each dequantized row; computed when absent. */
+  norms?: Float32Array
+  ids: readonly string[]
+}
+
+/** Input of a user shard (one hash bucket). */
+export interface UserShardInput {
+  kind: 'users'
+  factors: QuantizedMatrix
+  ids: readonly string[]
+  interactions: InteractionLists
+}
+
+/** Input of a popularity (or trending) shard: items in rank order. */
+export interface PopularityShardInput {
+  kind: 'popularity'
+  itemIndexes: Uint32Array
+  scores: Float32Array
+}
+
+/** Input of a gram shard: YᵀY + λI, dims × dims, row-major. */
+export interface GramShardInput {
+  kind: 'gram'
+  dims: number
+  matrix: Float32Array
+}
+
+/** Anything {@link encodeShard} writes. */
+export type ShardInput = ItemShardInput | UserShardInput | PopularityShardInput | GramShardInput
+
+interface DecodedBase {
+  kind: ShardKindName
+  formatVersion: number
+  rowCount: number
+  dims: number
+  rowOffset: number
+  /** Hex SHA-256 of the shard's bytes before the trailer; equals the manifest's `sha256`. */
+  sha256: string
+  byteLength: number
+}
+
+/** A decoded item shard. Arrays are views on the shard's bytes (no copy). */
+export interface ItemShard extends DecodedBase {
+  kind: 'items'
+  factors: Int8Array
+  scales: Float32Array
+  norms: Float32Array
+  ids: IdTable
+}
+
+/** A decoded user shard. */
+export interface UserShard extends DecodedBase {
+  kind: 'users'
+  factors: Int8Array
+  scales: Float32Array
+  ids: IdTable
+  interactions: InteractionLists
+}
+
+/** A decoded popularity shard. */
+export interface PopularityShard extends DecodedBase {
+  kind: 'popularity'
+  itemIndexes: Uint32Array
+  scores: Float32Array
+}
+
+/** A decoded gram shard. */
+export interface GramShard extends DecodedBase {
+  kind: 'gram'
+  matrix: Float32Array
+}
+
+/** Any decoded shard. */
+export type DecodedShard = ItemShard | UserShard | PopularityShard | GramShard

@@ -1,0 +1,7 @@
+/**
+ * @edgerec/adapters/cloudflare: R2 and KV storage, D1 events, and the publisher the edge worker reads from.
+ *
+ * @module
+ */
+export * from './storage.js'
+export * from './publish.js'

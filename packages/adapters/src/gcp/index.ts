@@ -1,0 +1,7 @@
+/**
+ * @edgerec/adapters/gcp: storage and training compute on this provider.
+ *
+ * @module
+ */
+export * from './storage.js'
+export * from './compute.js'

@@ -1,0 +1,38 @@
+/**
+ * Bindings and variables of the edge worker (see wrangler.jsonc).
+ *
+ * @module
+ */
+
+/** Worker bindings, vars and secrets. */
+export interface Env {
+  /** D1 database holding ingested events. */
+  DB: D1Database
+  /** KV namespace: live pointer `models/live`, manifests, small shards. */
+  MODELS_KV: KVNamespace
+  /** R2 bucket: shards. */
+  MODELS_R2: R2Bucket
+  /** Secret: key that may send events and read recommendations (safe in a browser). */
+  PUBLISHABLE_KEY?: string
+  /** Secret: admin key. */
+  SECRET_KEY?: string
+  /** Comma-separated allowed CORS origins, or `*`. */
+  ALLOWED_ORIGINS?: string
+  /** How often (seconds) an isolate re-reads the live pointer. Default 30. */
+  MODEL_REFRESH_SECONDS?: string
+  /** Newest events read per user for exclusions and fold-in. Default 200. */
+  FOLD_IN_MAX_EVENTS?: string
+  /** `popular` (default) or `trending`: the fallback list for unknown users. */
+  FALLBACK_LIST?: string
+  /** Bound on cached user buckets, in MiB. Default 16. */
+  USER_CACHE_MIB?: string
+}
+
+/** Hono environment type of the app. */
+export interface AppEnv {
+  Bindings: Env
+  Variables: {
+    /** Which key authenticated the request. */
+    role: 'publishable' | 'secret'
+  }
+}

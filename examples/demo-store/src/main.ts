@@ -1,0 +1,198 @@
+/**
+ * The demo store: a product grid, "recommended for you" that follows the visitor's clicks through
+ * the edge worker's fold-in, similar items on a product page, and a panel saying which model version
+ * and source served each list. Everything goes through `@edgerec/sdk`.
+ */
+import { createClient } from '@edgerec/sdk'
+import { categoryHue, parseCatalog, type Product } from './catalog.js'
+
+interface DemoConfig {
+  endpoint: string
+  publishableKey: string
+}
+
+interface ListedItem {
+  itemId: string
+  score?: number
+  because?: { itemId: string; contribution: number }[]
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+
+async function main(): Promise<void> {
+  const [config, catalogJson] = await Promise.all([
+    fetch('/config.json').then((r) => r.json() as Promise<DemoConfig>),
+    fetch('/catalog.json').then((r) => r.json() as Promise<unknown>),
+  ])
+  const products = parseCatalog(catalogJson)
+  const byId = new Map(products.map((p) => [p.id, p]))
+  const categories = [...new Set(products.map((p) => p.category))].sort()
+  let activeCategory: string | undefined
+  let current: Product | undefined
+  let sent = 0
+
+  const client = createClient({
+    endpoint: config.endpoint,
+    publishableKey: config.publishableKey,
+    flushAt: 1,
+    flushIntervalMs: 500,
+    onError: (error: unknown) => {
+      $('delivery').textContent = `delivery problem: ${error instanceof Error ? error.message : String(error)}`
+    },
+  })
+
+  const provenance = new Map<string, string>()
+  const showProvenance = (list: string, source: string, version: string | null, ms: number) => {
+    provenance.set(list, `${source} · ${version ?? 'no model'} · ${ms.toFixed(0)} ms`)
+    $('provenance').replaceChildren(
+      ...[...provenance].flatMap(([k, v]) => {
+        const dt = document.createElement('dt')
+        dt.textContent = k
+        const dd = document.createElement('dd')
+        dd.textContent = v
+        return [dt, dd]
+      }),
+    )
+  }
+
+  const card = (item: ListedItem | Product, small: boolean): HTMLLIElement => {
+    const id = 'itemId' in item ? item.itemId : item.id
+    const p = byId.get(id)
+    const li = document.createElement('li')
+    li.className = 'card'
+    li.dataset.itemId = id
+    li.dataset.category = p?.category ?? ''
+    li.tabIndex = 0
+    const swatch = document.createElement('div')
+    swatch.className = 'swatch'
+    swatch.style.background = p?.color ?? '#999'
+    const name = document.createElement('div')
+    name.className = 'name'
+    name.textContent = p?.name ?? id
+    const meta = document.createElement('div')
+    meta.className = 'meta'
+    const chip = document.createElement('span')
+    chip.className = 'chip'
+    chip.textContent = p?.category ?? '?'
+    chip.style.setProperty('--h', String(categoryHue(p?.category ?? '')))
+    meta.append(chip)
+    if (!small && p) meta.append(` $${p.price.toFixed(2)}`)
+    li.append(swatch, name, meta)
+    const because = 'because' in item ? item.because : undefined
+    if (because && because.length > 0) {
+      const why = document.createElement('div')
+      why.className = 'why'
+      why.textContent = `because you viewed ${because.map((b) => byId.get(b.itemId)?.name ?? b.itemId).slice(0, 2).join(', ')}`
+      li.append(why)
+    }
+    const open = () => void openProduct(id)
+    li.addEventListener('click', open)
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') open()
+    })
+    return li
+  }
+
+  const renderGrid = () => {
+    const list = activeCategory ? products.filter((p) => p.category === activeCategory) : products
+    $('grid').replaceChildren(...list.slice(0, 60).map((p) => card(p, false)))
+  }
+
+  const renderChips = () => {
+    const all = [undefined, ...categories]
+    $('chips').replaceChildren(
+      ...all.map((c) => {
+        const b = document.createElement('button')
+        b.type = 'button'
+        b.className = `chip${c === activeCategory ? ' active' : ''}`
+        b.textContent = c ?? 'All'
+        if (c) b.style.setProperty('--h', String(categoryHue(c)))
+        b.addEventListener('click', () => {
+          activeCategory = c
+          renderChips()
+          renderGrid()
+        })
+        return b
+      }),
+    )
+  }
+
+  const refreshRecommendations = async () => {
+    const t0 = performance.now()
+    try {
+      const recs = await client.recommend({ k: 8, explain: true })
+      $('recs').replaceChildren(...recs.items.map((i: ListedItem) => card(i, true)))
+      $('recs-badge').textContent = recs.source
+      $('recs').dataset.source = recs.source
+      showProvenance('Recommended for you', recs.source, recs.modelVersion, performance.now() - t0)
+    } catch (error) {
+      $('recs-badge').textContent = 'unavailable'
+      $('delivery').textContent = `recommendations failed: ${error instanceof Error ? error.message : String(error)}`
+    }
+  }
+
+  const track = async (type: string, itemId: string) => {
+    client.track(type, { itemId })
+    sent++
+    await client.flush()
+    $('delivery').textContent = `${sent} events sent`
+    await refreshRecommendations()
+  }
+
+  const openProduct = async (id: string) => {
+    const p = byId.get(id)
+    if (!p) return
+    current = p
+    $('product').hidden = false
+    $('product-swatch').style.background = p.color
+    $('product-name').textContent = p.name
+    $('product-category').textContent = p.category
+    $('product-price').textContent = `$${p.price.toFixed(2)}`
+    const t0 = performance.now()
+    const similarPromise = client
+      .similar(id, { k: 6 })
+      .then((s: { items: ListedItem[]; source: string; modelVersion: string | null }) => {
+        $('similar').replaceChildren(...s.items.map((i) => card(i, true)))
+        $('similar-badge').textContent = s.source
+        showProvenance('Similar items', s.source, s.modelVersion, performance.now() - t0)
+      })
+      .catch(() => {
+        $('similar').replaceChildren()
+        $('similar-badge').textContent = 'not in model yet'
+      })
+    await Promise.all([similarPromise, track('view', id)])
+  }
+
+  const renderWho = () => {
+    const userId = client.userId
+    $('who-label').textContent = userId ? `signed in as ${userId}` : `anonymous ${client.anonymousId.slice(0, 8)}…`
+  }
+
+  $('close-product').addEventListener('click', () => {
+    $('product').hidden = true
+  })
+  $('add-to-cart').addEventListener('click', () => current && void track('add_to_cart', current.id))
+  $('buy').addEventListener('click', () => current && void track('purchase', current.id))
+  $('like').addEventListener('click', () => current && void track('like', current.id))
+  $('sign-in').addEventListener('submit', (e) => {
+    e.preventDefault()
+    const value = $<HTMLInputElement>('user-input').value.trim()
+    if (!value) return
+    client.identify(value)
+    renderWho()
+    void refreshRecommendations()
+  })
+  $('sign-out').addEventListener('click', () => {
+    client.reset()
+    renderWho()
+    void refreshRecommendations()
+  })
+
+  renderWho()
+  renderChips()
+  renderGrid()
+  await refreshRecommendations()
+  document.body.dataset.ready = 'true'
+}
+
+void main()

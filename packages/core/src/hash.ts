@@ -5,6 +5,8 @@
  * @module
  */
 
+import { CoreError } from './errors.js'
+
 const encoder = new TextEncoder()
 
 /**
@@ -25,7 +27,17 @@ export function stableHash32(id: string): number {
   return hash >>> 0
 }
 
-/** The user bucket of `userId` among `bucketCount` buckets. */
+/**
+ * The user bucket of `userId` among `bucketCount` buckets: `stableHash32(userId) % bucketCount`.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` unless `bucketCount` is a positive integer
+ */
 export function userBucket(userId: string, bucketCount: number): number {
+  if (!Number.isInteger(bucketCount) || bucketCount < 1) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `bucketCount must be a positive integer, got ${bucketCount}. Check manifest.userBuckets.`,
+    )
+  }
   return stableHash32(userId) % bucketCount
 }

@@ -6,7 +6,14 @@
  * @module
  */
 export type { CoreErrorCode } from './errors.js'
-export { CORE_ERROR_CODES, CoreError, EdgerecError, isEdgerecError, ModelFitError, ShardFormatError } from './errors.js'
+export {
+  CORE_ERROR_CODES,
+  CoreError,
+  EdgerecError,
+  isEdgerecError,
+  ModelFitError,
+  ShardFormatError,
+} from './errors.js'
 export * from './events/index.js'
 export * from './fold-in/index.js'
 export { stableHash32, userBucket } from './hash.js'

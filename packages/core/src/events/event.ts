@@ -64,6 +64,4 @@ export interface FieldError {
 }
 
 /** Result of validating one event: never throws for bad input. */
-export type EventValidationResult =
-  | { ok: true; event: ValidEvent }
-  | { ok: false; errors: FieldError[] }
+export type EventValidationResult = { ok: true; event: ValidEvent } | { ok: false; errors: FieldError[] }

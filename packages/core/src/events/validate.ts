@@ -9,7 +9,16 @@ export interface ValidateEventOptions {
   maxFutureSkewMs?: number
 }
 
-const KNOWN_FIELDS = new Set(['id', 'userId', 'anonymousId', 'itemId', 'type', 'value', 'timestamp', 'context'])
+const KNOWN_FIELDS = new Set([
+  'id',
+  'userId',
+  'anonymousId',
+  'itemId',
+  'type',
+  'value',
+  'timestamp',
+  'context',
+])
 
 function checkId(
   value: unknown,
@@ -49,11 +58,18 @@ function checkId(
   return true
 }
 
-/** Parses a timestamp given as epoch ms or ISO-8601; NaN when it is neither. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/
+const ISO_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i
+
+/**
+ * Parses a timestamp given as epoch ms or ISO-8601 date-time; NaN when it is neither.
+ * NOTE: an ISO string without a zone is read as UTC. `Date.parse` would read it as the host's local
+ * time, so the same event would get different timestamps in a Worker (UTC) and on a laptop.
+ */
 function toEpochMs(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : Number.NaN
-  if (typeof value === 'string' && value.length <= 40 && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    return Date.parse(value)
+  if (typeof value === 'string' && value.length <= 40 && ISO_DATE_TIME.test(value)) {
+    return Date.parse(ISO_ZONE.test(value) ? value : `${value}Z`)
   }
   return Number.NaN
 }
@@ -77,7 +93,11 @@ function checkContext(value: unknown, errors: FieldError[]): value is EventConte
     const v = (value as Record<string, unknown>)[key]
     const field = `context.${key.slice(0, EVENT_LIMITS.maxContextKeyLength)}`
     if (key.length > EVENT_LIMITS.maxContextKeyLength) {
-      errors.push({ field, code: 'too_long', message: `context key longer than ${EVENT_LIMITS.maxContextKeyLength}.` })
+      errors.push({
+        field,
+        code: 'too_long',
+        message: `context key longer than ${EVENT_LIMITS.maxContextKeyLength}.`,
+      })
       ok = false
     } else if (typeof v === 'string') {
       if (v.length > EVENT_LIMITS.maxContextValueLength) {
@@ -139,35 +159,67 @@ export function validateEvent(input: unknown, options: ValidateEventOptions = {}
 
   const type = raw.type
   if (typeof type !== 'string' || type.length === 0) {
-    errors.push({ field: 'type', code: type == null ? 'required' : 'type', message: 'type must be a non-empty string.' })
+    errors.push({
+      field: 'type',
+      code: type == null ? 'required' : 'type',
+      message: 'type must be a non-empty string.',
+    })
   } else if (type.length > EVENT_LIMITS.maxTypeLength) {
-    errors.push({ field: 'type', code: 'too_long', message: `type is longer than ${EVENT_LIMITS.maxTypeLength}.` })
+    errors.push({
+      field: 'type',
+      code: 'too_long',
+      message: `type is longer than ${EVENT_LIMITS.maxTypeLength}.`,
+    })
   } else if (!EVENT_TYPE_PATTERN.test(type)) {
-    errors.push({ field: 'type', code: 'pattern', message: 'type must match [a-z][a-z0-9_]* (e.g. add_to_cart).' })
+    errors.push({
+      field: 'type',
+      code: 'pattern',
+      message: 'type must match [a-z][a-z0-9_]* (e.g. add_to_cart).',
+    })
   }
 
   if (raw.value !== undefined && raw.value !== null) {
     if (typeof raw.value !== 'number' || !Number.isFinite(raw.value)) {
       errors.push({ field: 'value', code: 'type', message: 'value must be a finite number.' })
     } else if (Math.abs(raw.value) > EVENT_LIMITS.maxAbsValue) {
-      errors.push({ field: 'value', code: 'range', message: `|value| must be at most ${EVENT_LIMITS.maxAbsValue}.` })
+      errors.push({
+        field: 'value',
+        code: 'range',
+        message: `|value| must be at most ${EVENT_LIMITS.maxAbsValue}.`,
+      })
     }
   }
 
   let timestamp = Number.NaN
   if (raw.timestamp === undefined || raw.timestamp === null) {
-    errors.push({ field: 'timestamp', code: 'required', message: 'timestamp is required (epoch ms or ISO-8601).' })
+    errors.push({
+      field: 'timestamp',
+      code: 'required',
+      message: 'timestamp is required (epoch ms or ISO-8601).',
+    })
   } else {
     timestamp = toEpochMs(raw.timestamp)
     if (Number.isNaN(timestamp)) {
-      errors.push({ field: 'timestamp', code: 'type', message: 'timestamp must be epoch milliseconds or ISO-8601.' })
+      errors.push({
+        field: 'timestamp',
+        code: 'type',
+        message: 'timestamp must be epoch milliseconds or ISO-8601.',
+      })
     } else {
       const now = options.now ?? Date.now()
       const skew = options.maxFutureSkewMs ?? EVENT_LIMITS.maxFutureSkewMs
       if (timestamp < EVENT_LIMITS.minTimestamp) {
-        errors.push({ field: 'timestamp', code: 'range', message: 'timestamp is before 2000-01-01 (seconds instead of ms?).' })
+        errors.push({
+          field: 'timestamp',
+          code: 'range',
+          message: 'timestamp is before 2000-01-01 (seconds instead of ms?).',
+        })
       } else if (timestamp > now + skew) {
-        errors.push({ field: 'timestamp', code: 'range', message: 'timestamp is too far in the future; check the clock.' })
+        errors.push({
+          field: 'timestamp',
+          code: 'range',
+          message: 'timestamp is too far in the future; check the clock.',
+        })
       }
     }
   }
@@ -212,7 +264,11 @@ export function validateBatch(
   if (list.length > max) {
     return {
       ok: false,
-      error: { field: 'events', code: 'too_many', message: `A batch holds at most ${max} events; got ${list.length}. Split it.` },
+      error: {
+        field: 'events',
+        code: 'too_many',
+        message: `A batch holds at most ${max} events; got ${list.length}. Split it.`,
+      },
     }
   }
   if (list.length === 0) {

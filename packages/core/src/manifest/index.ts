@@ -17,4 +17,10 @@ export type {
   ShardRef,
   ShardStorage,
 } from './manifest.js'
-export { MANIFEST_FORMAT_VERSION, manifestShards, parseManifest, VERSION_PATTERN, validateManifest } from './manifest.js'
+export {
+  MANIFEST_FORMAT_VERSION,
+  manifestShards,
+  parseManifest,
+  VERSION_PATTERN,
+  validateManifest,
+} from './manifest.js'

@@ -36,7 +36,10 @@ export function singleShardKey(version: string, name: 'popularity' | 'trending' 
  * A new version id that sorts by time: `YYYYMMDDTHHMMSSZ-<8 hex>`.
  */
 export function newVersionId(now: Date = new Date(), random: () => number = Math.random): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const iso = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
   const suffix = Math.floor(random() * 0xffffffff)
     .toString(16)
     .padStart(8, '0')

@@ -111,10 +111,12 @@ function checkRef(ref: unknown, path: string, kind: ShardKindName, errors: strin
     return
   }
   const r = ref as Partial<ShardRef>
-  if (typeof r.key !== 'string' || r.key.length === 0 || r.key.length > 512) errors.push(`${path}.key must be a key of ≤ 512 chars.`)
+  if (typeof r.key !== 'string' || r.key.length === 0 || r.key.length > 512)
+    errors.push(`${path}.key must be a key of ≤ 512 chars.`)
   if (r.kind !== kind) errors.push(`${path}.kind must be "${kind}".`)
   if (!isCount(r.bytes) || r.bytes === 0) errors.push(`${path}.bytes must be a positive integer.`)
-  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) errors.push(`${path}.sha256 must be 64 hex chars.`)
+  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256))
+    errors.push(`${path}.sha256 must be 64 hex chars.`)
   if (!isCount(r.rows)) errors.push(`${path}.rows must be a count.`)
   if (!isCount(r.rowOffset)) errors.push(`${path}.rowOffset must be a count.`)
   if (r.storage !== 'kv' && r.storage !== 'r2') errors.push(`${path}.storage must be "kv" or "r2".`)
@@ -128,28 +130,42 @@ export function validateManifest(input: unknown): ManifestValidationResult {
   const errors: string[] = []
   if (!input || typeof input !== 'object') return { ok: false, errors: ['Manifest must be a JSON object.'] }
   const m = input as Partial<ModelManifest>
-  if (m.formatVersion !== MANIFEST_FORMAT_VERSION) errors.push(`formatVersion must be ${MANIFEST_FORMAT_VERSION}.`)
-  if (typeof m.version !== 'string' || !VERSION_PATTERN.test(m.version)) errors.push('version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
-  if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt))) errors.push('createdAt must be ISO-8601.')
+  if (m.formatVersion !== MANIFEST_FORMAT_VERSION)
+    errors.push(`formatVersion must be ${MANIFEST_FORMAT_VERSION}.`)
+  if (typeof m.version !== 'string' || !VERSION_PATTERN.test(m.version))
+    errors.push('version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
+  if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt)))
+    errors.push('createdAt must be ISO-8601.')
   if (!isCount(m.dims) || m.dims === 0 || m.dims > 4096) errors.push('dims must be an integer in 1..4096.')
   if (!m.counts || !isCount(m.counts.users) || !isCount(m.counts.items) || !isCount(m.counts.interactions)) {
     errors.push('counts must hold users, items and interactions.')
   }
   const als = m.als
-  if (!als || !isCount(als.factors) || !isNum(als.regularization) || !isNum(als.alpha) || !isCount(als.iterations)) {
+  if (
+    !als ||
+    !isCount(als.factors) ||
+    !isNum(als.regularization) ||
+    !isNum(als.alpha) ||
+    !isCount(als.iterations)
+  ) {
     errors.push('als must hold factors, regularization, alpha and iterations.')
   }
   if (!m.eventWeights || typeof m.eventWeights !== 'object') errors.push('eventWeights must be an object.')
-  else for (const [k, v] of Object.entries(m.eventWeights)) if (!isNum(v)) errors.push(`eventWeights.${k} must be a number.`)
+  else
+    for (const [k, v] of Object.entries(m.eventWeights))
+      if (!isNum(v)) errors.push(`eventWeights.${k} must be a number.`)
   if (!isNum(m.trainedUntil)) errors.push('trainedUntil must be epoch ms.')
   if (!isCount(m.userBuckets) || m.userBuckets === 0) errors.push('userBuckets must be a positive integer.')
   const s = m.shards
   if (!s || typeof s !== 'object') {
     errors.push('shards is missing.')
   } else {
-    if (!Array.isArray(s.items) || s.items.length === 0) errors.push('shards.items must list at least one shard.')
+    if (!Array.isArray(s.items) || s.items.length === 0)
+      errors.push('shards.items must list at least one shard.')
     else {
-      s.items.forEach((ref, i) => checkRef(ref, `shards.items[${i}]`, 'items', errors))
+      s.items.forEach((ref, i) => {
+        checkRef(ref, `shards.items[${i}]`, 'items', errors)
+      })
       let next = 0
       for (const ref of s.items) {
         if (ref && ref.rowOffset !== next) {
@@ -158,12 +174,16 @@ export function validateManifest(input: unknown): ManifestValidationResult {
         }
         next += ref?.rows ?? 0
       }
-      if (m.counts && next !== m.counts.items) errors.push(`shards.items hold ${next} rows but counts.items is ${m.counts.items}.`)
+      if (m.counts && next !== m.counts.items)
+        errors.push(`shards.items hold ${next} rows but counts.items is ${m.counts.items}.`)
     }
     if (!Array.isArray(s.users)) errors.push('shards.users must be an array.')
     else {
-      if (isCount(m.userBuckets) && s.users.length !== m.userBuckets) errors.push('shards.users must have one shard per bucket.')
-      s.users.forEach((ref, i) => checkRef(ref, `shards.users[${i}]`, 'users', errors))
+      if (isCount(m.userBuckets) && s.users.length !== m.userBuckets)
+        errors.push('shards.users must have one shard per bucket.')
+      s.users.forEach((ref, i) => {
+        checkRef(ref, `shards.users[${i}]`, 'users', errors)
+      })
     }
     checkRef(s.popularity, 'shards.popularity', 'popularity', errors)
     if (s.trending !== undefined) checkRef(s.trending, 'shards.trending', 'popularity', errors)

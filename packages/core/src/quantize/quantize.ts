@@ -5,6 +5,10 @@
  *
  * @module
  */
+import { CoreError } from '../errors.js'
+
+/** Smallest positive normal float32, 2⁻¹²⁶. */
+const MIN_NORMAL_FLOAT32 = 2 ** -126
 
 /** A quantized matrix: `rows × dims` int8 values, row-major, with one scale per row. */
 export interface QuantizedMatrix {
@@ -24,7 +28,12 @@ export function roundHalfAwayFromZero(x: number): number {
 /**
  * Quantizes one row `x[offset .. offset + dims)` into `out[outOffset ..]`; returns the scale.
  * The scale is rounded to float32 first and quantization divides by that float32 scale, so a
- * reader that only has the stored float32 scale reproduces the same values.
+ * reader that only has the stored float32 scale reproduces the same values. Because
+ * `fround(max|x| / 127)` may round down by half an ulp, `max|x| / s` can exceed 127 by ~1e-7; the
+ * clip to ±127 absorbs it, so the per-element error stays ≤ s/2.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` when the row holds NaN or ±Infinity (a diverged
+ * model must not be silently published as zeros).
  */
 export function quantizeRowInto(
   x: ArrayLike<number>,
@@ -37,13 +46,22 @@ export function quantizeRowInto(
   for (let d = 0; d < dims; d++) {
     const a = Math.abs(x[offset + d]!)
     if (a > maxAbs) maxAbs = a
+    else if (!(a <= maxAbs)) maxAbs = Number.NaN
   }
-  if (maxAbs === 0 || !Number.isFinite(maxAbs)) {
+  if (!Number.isFinite(maxAbs)) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `Cannot quantize a row holding NaN or Infinity (row starting at value ${offset}). The factors diverged: lower alpha or raise regularization.`,
+    )
+  }
+  if (maxAbs === 0) {
     out.fill(0, outOffset, outOffset + dims)
     return 0
   }
   const scale = Math.fround(maxAbs / 127)
-  if (scale === 0) {
+  // NOTE: a subnormal float32 scale has too few significant bits to keep |x − s·q| ≤ s/2, so such
+  // rows (max|x| < 127 · 2⁻¹²⁶ ≈ 1.5e-36) are stored as zero rows instead.
+  if (scale < MIN_NORMAL_FLOAT32) {
     out.fill(0, outOffset, outOffset + dims)
     return 0
   }
@@ -67,7 +85,10 @@ export function quantizeRowInto(
  */
 export function quantizeRows(factors: ArrayLike<number>, rows: number, dims: number): QuantizedMatrix {
   if (factors.length < rows * dims) {
-    throw new RangeError(`quantizeRows: ${factors.length} values cannot hold ${rows} × ${dims}.`)
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `quantizeRows: ${factors.length} values cannot hold ${rows} × ${dims}. Pass rows × dims values, row-major.`,
+    )
   }
   const values = new Int8Array(rows * dims)
   const scales = new Float32Array(rows)

@@ -1,4 +1,4 @@
-import { type ItemBlock, dotInt8, findRow } from './score.js'
+import { dotInt8, findRow, type ItemBlock } from './score.js'
 import { type IndexFilter, TopK, type TopKResult } from './top-k.js'
 
 function rowNorm(block: ItemBlock, row: number): number {

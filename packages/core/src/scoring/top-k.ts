@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { CoreError } from '../errors.js'
 
 /** Something that says whether an item index is excluded (a `Set<number>` fits). */
 export interface IndexFilter {
@@ -33,7 +34,12 @@ export class TopK {
   readonly #indices: Int32Array
 
   constructor(k: number) {
-    if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}.`)
+    if (!Number.isInteger(k) || k < 0) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `k must be a non-negative integer, got ${k}. Parse and clamp k before calling.`,
+      )
+    }
     this.k = k
     this.#scores = new Float64Array(k)
     this.#indices = new Int32Array(k)
@@ -80,7 +86,8 @@ export class TopK {
       if (left >= n) break
       const right = left + 1
       let child = left
-      if (right < n && this.#worse(scores[right]!, indices[right]!, scores[left]!, indices[left]!)) child = right
+      if (right < n && this.#worse(scores[right]!, indices[right]!, scores[left]!, indices[left]!))
+        child = right
       if (!this.#worse(scores[child]!, indices[child]!, score, index)) break
       scores[i] = scores[child]!
       indices[i] = indices[child]!

@@ -5,7 +5,6 @@ import {
   REQUIRED_SECTIONS,
   SECTION_ELEMENT_BYTES,
   type SectionName,
-  sectionName,
   SHARD_ALIGNMENT,
   SHARD_CHECKSUM_BYTES,
   SHARD_FORMAT_VERSION,
@@ -13,6 +12,7 @@ import {
   SHARD_MAGIC,
   SHARD_SECTION_ENTRY_BYTES,
   type ShardKindName,
+  sectionName,
   shardKindName,
 } from './format.js'
 import { IdTable } from './id-table.js'
@@ -32,6 +32,29 @@ export interface DecodeShardOptions {
 
 type Section = { offset: number; byteLength: number; count: number }
 
+/** Most sections a v1 shard may list (v1 kinds use at most 7). */
+const MAX_SECTIONS = 16
+/** Header bytes [28, 48) are reserved and must be zero in v1. */
+const SHARD_RESERVED_START = 28
+/** Largest dims a factor shard may declare. */
+const MAX_DIMS = 4096
+
+function expectFinite(values: Float32Array, name: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!))
+      fail('SHARD_MALFORMED', `Section ${name} holds a non-finite value at ${i}.`)
+  }
+}
+
+function expectNonNegativeFinite(values: Float32Array, name: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (!(v >= 0 && v < Number.POSITIVE_INFINITY)) {
+      fail('SHARD_MALFORMED', `Section ${name} holds a negative or non-finite value at ${i}.`)
+    }
+  }
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 function fail(code: 'SHARD_TRUNCATED' | 'SHARD_MALFORMED' | 'SHARD_BAD_MAGIC', message: string): never {
@@ -46,7 +69,10 @@ function fail(code: 'SHARD_TRUNCATED' | 'SHARD_MALFORMED' | 'SHARD_BAD_MAGIC', m
  * `SHARD_UNSUPPORTED_VERSION`, `SHARD_TOO_LARGE`, `SHARD_MALFORMED`, `SHARD_CHECKSUM_MISMATCH`
  * or `SHARD_WRONG_KIND`. It never returns a partially valid shard.
  */
-export async function decodeShard(input: Uint8Array | ArrayBuffer, options: DecodeShardOptions = {}): Promise<DecodedShard> {
+export async function decodeShard(
+  input: Uint8Array | ArrayBuffer,
+  options: DecodeShardOptions = {},
+): Promise<DecodedShard> {
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input)
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SHARD_BYTES
   if (bytes.byteLength > maxBytes) {
@@ -80,9 +106,16 @@ export async function decodeShard(input: Uint8Array | ArrayBuffer, options: Deco
   const rowOffset = view.getUint32(16, true)
   const sectionCount = view.getUint32(20, true)
   const total = view.getUint32(24, true)
-  if (total > bytes.byteLength) fail('SHARD_TRUNCATED', `Shard says ${total} bytes but only ${bytes.byteLength} arrived.`)
-  if (total < bytes.byteLength) fail('SHARD_MALFORMED', `Shard says ${total} bytes but ${bytes.byteLength} arrived.`)
-  if (sectionCount > 64) fail('SHARD_MALFORMED', `Implausible section count ${sectionCount}.`)
+  if (total > bytes.byteLength)
+    fail('SHARD_TRUNCATED', `Shard says ${total} bytes but only ${bytes.byteLength} arrived.`)
+  if (total < bytes.byteLength)
+    fail('SHARD_MALFORMED', `Shard says ${total} bytes but ${bytes.byteLength} arrived.`)
+  for (let i = SHARD_RESERVED_START; i < SHARD_HEADER_BYTES; i++) {
+    if (bytes[i] !== 0) fail('SHARD_MALFORMED', `Reserved header byte ${i} is not zero.`)
+  }
+  if (kind !== 'items' && rowOffset !== 0)
+    fail('SHARD_MALFORMED', `A ${kind} shard must have rowOffset 0, got ${rowOffset}.`)
+  if (sectionCount > MAX_SECTIONS) fail('SHARD_MALFORMED', `Implausible section count ${sectionCount}.`)
   const tableEnd = SHARD_HEADER_BYTES + sectionCount * SHARD_SECTION_ENTRY_BYTES
   const bodyEnd = total - SHARD_CHECKSUM_BYTES
   if (tableEnd > bodyEnd) fail('SHARD_TRUNCATED', 'Section table runs past the end of the shard.')
@@ -97,11 +130,15 @@ export async function decodeShard(input: Uint8Array | ArrayBuffer, options: Deco
   if (options.verifyChecksum !== false) {
     const actual = toHex(await sha256(bytes.subarray(0, bodyEnd)))
     if (actual !== digest) {
-      throw new ShardFormatError('SHARD_CHECKSUM_MISMATCH', 'Shard bytes do not match their SHA-256: corrupted in storage or transit.')
+      throw new ShardFormatError(
+        'SHARD_CHECKSUM_MISMATCH',
+        'Shard bytes do not match their SHA-256: corrupted in storage or transit.',
+      )
     }
   }
 
   const sections = new Map<SectionName, Section>()
+  const allowed = REQUIRED_SECTIONS[kind]
   let previousEnd = tableEnd
   for (let i = 0; i < sectionCount; i++) {
     const entry = SHARD_HEADER_BYTES + i * SHARD_SECTION_ENTRY_BYTES
@@ -110,10 +147,12 @@ export async function decodeShard(input: Uint8Array | ArrayBuffer, options: Deco
     const offset = view.getUint32(entry + 8, true)
     const byteLength = view.getUint32(entry + 12, true)
     if (!name) fail('SHARD_MALFORMED', `Unknown section type ${view.getUint32(entry, true)}.`)
+    if (!allowed.includes(name)) fail('SHARD_MALFORMED', `A ${kind} shard may not hold a ${name} section.`)
     if (sections.has(name)) fail('SHARD_MALFORMED', `Section ${name} appears twice.`)
     if (offset % SHARD_ALIGNMENT !== 0) fail('SHARD_MALFORMED', `Section ${name} is not 8-byte aligned.`)
     if (offset < previousEnd) fail('SHARD_MALFORMED', `Section ${name} overlaps the one before it.`)
-    if (offset + byteLength > bodyEnd) fail('SHARD_TRUNCATED', `Section ${name} runs past the end of the shard.`)
+    if (offset + byteLength > bodyEnd)
+      fail('SHARD_TRUNCATED', `Section ${name} runs past the end of the shard.`)
     if (count * SECTION_ELEMENT_BYTES[name] !== byteLength) {
       fail('SHARD_MALFORMED', `Section ${name} length ${byteLength} does not match ${count} elements.`)
     }
@@ -132,58 +171,69 @@ export async function decodeShard(input: Uint8Array | ArrayBuffer, options: Deco
   const f32 = (name: SectionName) => new Float32Array(buf, base + get(name).offset, get(name).count)
   const u32 = (name: SectionName) => new Uint32Array(buf, base + get(name).offset, get(name).count)
   const expectCount = (name: SectionName, n: number) => {
-    if (get(name).count !== n) fail('SHARD_MALFORMED', `Section ${name} has ${get(name).count} elements, expected ${n}.`)
+    if (get(name).count !== n)
+      fail('SHARD_MALFORMED', `Section ${name} has ${get(name).count} elements, expected ${n}.`)
   }
   const common = { formatVersion: version, rowCount, dims, rowOffset, sha256: digest, byteLength: total }
 
   switch (kind) {
     case 'items':
     case 'users': {
-      if (dims === 0 || dims > 4096) fail('SHARD_MALFORMED', `Implausible dims ${dims}.`)
+      if (dims === 0 || dims > MAX_DIMS) fail('SHARD_MALFORMED', `Implausible dims ${dims}.`)
       expectCount('factors', rowCount * dims)
       expectCount('scales', rowCount)
       expectCount('idOffsets', rowCount + 1)
       const idOffsets = u32('idOffsets')
-      IdTable.check(idOffsets, get('idBytes').count)
-      const ids = new IdTable(idOffsets, u8('idBytes'))
+      const idBytes = u8('idBytes')
+      IdTable.check(idOffsets, idBytes)
+      const ids = new IdTable(idOffsets, idBytes)
       const scales = f32('scales')
-      for (let r = 0; r < rowCount; r++) {
-        const s = scales[r]!
-        if (!(s >= 0) || !Number.isFinite(s)) fail('SHARD_MALFORMED', `Row ${r} has an invalid scale.`)
-      }
+      expectNonNegativeFinite(scales, 'scales')
       if (kind === 'items') {
         expectCount('norms', rowCount)
-        const shard: ItemShard = { kind, ...common, factors: i8('factors'), scales, norms: f32('norms'), ids }
+        const norms = f32('norms')
+        expectNonNegativeFinite(norms, 'norms')
+        const shard: ItemShard = { kind, ...common, factors: i8('factors'), scales, norms, ids }
         return shard
       }
       expectCount('interactionOffsets', rowCount + 1)
       const offsets = u32('interactionOffsets')
       const nnz = get('interactionItems').count
       expectCount('interactionConfidences', nnz)
-      if (offsets[0] !== 0 || offsets[rowCount] !== nnz) fail('SHARD_MALFORMED', 'Interaction offsets do not span the items.')
+      if (offsets[0] !== 0 || offsets[rowCount] !== nnz)
+        fail('SHARD_MALFORMED', 'Interaction offsets do not span the items.')
       for (let r = 1; r <= rowCount; r++) {
-        if (offsets[r]! < offsets[r - 1]!) fail('SHARD_MALFORMED', `Interaction offsets decrease at row ${r}.`)
+        if (offsets[r]! < offsets[r - 1]!)
+          fail('SHARD_MALFORMED', `Interaction offsets decrease at row ${r}.`)
       }
+      const confidences = f32('interactionConfidences')
+      expectFinite(confidences, 'interactionConfidences')
       const shard: UserShard = {
         kind,
         ...common,
         factors: i8('factors'),
         scales,
         ids,
-        interactions: { offsets, items: u32('interactionItems'), confidences: f32('interactionConfidences') },
+        interactions: { offsets, items: u32('interactionItems'), confidences },
       }
       return shard
     }
     case 'popularity': {
+      if (dims !== 0) fail('SHARD_MALFORMED', `A popularity shard must have dims 0, got ${dims}.`)
       expectCount('itemIndexes', rowCount)
       expectCount('scores', rowCount)
-      const shard: PopularityShard = { kind, ...common, itemIndexes: u32('itemIndexes'), scores: f32('scores') }
+      const scores = f32('scores')
+      expectFinite(scores, 'scores')
+      const shard: PopularityShard = { kind, ...common, itemIndexes: u32('itemIndexes'), scores }
       return shard
     }
     case 'gram': {
-      if (dims === 0 || dims > 4096 || rowCount !== dims) fail('SHARD_MALFORMED', `Gram shard must be square; got ${rowCount} × ${dims}.`)
+      if (dims === 0 || dims > MAX_DIMS || rowCount !== dims)
+        fail('SHARD_MALFORMED', `Gram shard must be square; got ${rowCount} × ${dims}.`)
       expectCount('matrix', dims * dims)
-      const shard: GramShard = { kind, ...common, matrix: f32('matrix') }
+      const matrix = f32('matrix')
+      expectFinite(matrix, 'matrix')
+      const shard: GramShard = { kind, ...common, matrix }
       return shard
     }
   }

@@ -1,7 +1,9 @@
 import { CoreError } from '../errors.js'
+import type { QuantizedMatrix } from '../quantize/quantize.js'
 import { sha256, toHex } from './checksum.js'
 import {
   alignUp,
+  DEFAULT_MAX_SHARD_BYTES,
   SECTION_ELEMENT_BYTES,
   type SectionName,
   SectionType,
@@ -11,7 +13,6 @@ import {
   SHARD_MAGIC,
   SHARD_SECTION_ENTRY_BYTES,
   ShardKind,
-  DEFAULT_MAX_SHARD_BYTES,
 } from './format.js'
 import { encodeIds } from './id-table.js'
 import type { ShardInput } from './types.js'
@@ -45,6 +46,45 @@ function rowNorms(values: Int8Array, scales: Float32Array, rows: number, dims: n
   return norms
 }
 
+function invalid(message: string): never {
+  throw new CoreError('INVALID_ARGUMENT', message)
+}
+
+function checkFactors(kind: string, factors: QuantizedMatrix, ids: readonly string[]): void {
+  const { rows, dims } = factors
+  if (!Number.isInteger(dims) || dims < 1 || dims > 4096)
+    invalid(`A ${kind} shard needs dims in 1..4096, got ${dims}.`)
+  if (!Number.isInteger(rows) || rows < 0 || rows > 0xffffffff)
+    invalid(`A ${kind} shard needs a row count in 0..2³²−1.`)
+  if (factors.values.length < rows * dims)
+    invalid(`${kind} factors hold ${factors.values.length} values, fewer than ${rows} × ${dims}.`)
+  if (factors.scales.length < rows)
+    invalid(`${kind} factors hold ${factors.scales.length} scales for ${rows} rows.`)
+  if (ids.length !== rows)
+    invalid(`A ${kind} shard has ${rows} rows but ${ids.length} ids; give one id per row.`)
+  checkNonNegativeFinite(factors.scales.subarray(0, rows), `${kind} scales`)
+  const seen = new Set<string>()
+  for (const id of ids) {
+    if (seen.has(id))
+      invalid(`Id "${id.slice(0, 64)}" appears twice in one ${kind} shard; ids must be unique.`)
+    seen.add(id)
+  }
+}
+
+function checkNonNegativeFinite(values: Float32Array, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (!(v >= 0 && v < Number.POSITIVE_INFINITY))
+      invalid(`${what}[${i}] is ${v}; it must be finite and ≥ 0.`)
+  }
+}
+
+function checkFinite(values: Float32Array, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) invalid(`${what}[${i}] is ${values[i]}; it must be finite.`)
+  }
+}
+
 function collectSections(input: ShardInput): {
   rowCount: number
   dims: number
@@ -54,18 +94,24 @@ function collectSections(input: ShardInput): {
   switch (input.kind) {
     case 'items': {
       const { factors, ids } = input
-      if (ids.length !== factors.rows) {
-        throw new CoreError('INVALID_ARGUMENT', `Item shard has ${factors.rows} rows but ${ids.length} ids.`)
+      checkFactors('items', factors, ids)
+      const rowOffset = input.rowOffset ?? 0
+      if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset + factors.rows > 0xffffffff) {
+        invalid(`rowOffset must be an integer in 0..2³²−1 − rows, got ${rowOffset}.`)
       }
-      const norms = input.norms ?? rowNorms(factors.values, factors.scales, factors.rows, factors.dims)
+      const scales = factors.scales.subarray(0, factors.rows)
+      const norms = input.norms ?? rowNorms(factors.values, scales, factors.rows, factors.dims)
+      if (norms.length !== factors.rows)
+        invalid(`An item shard needs one norm per row: ${norms.length} for ${factors.rows}.`)
+      checkNonNegativeFinite(norms, 'norms')
       const idTable = encodeIds(ids)
       return {
         rowCount: factors.rows,
         dims: factors.dims,
-        rowOffset: input.rowOffset ?? 0,
+        rowOffset,
         sections: [
           ['factors', factors.values.subarray(0, factors.rows * factors.dims)],
-          ['scales', factors.scales],
+          ['scales', scales],
           ['norms', norms],
           ['idOffsets', idTable.offsets],
           ['idBytes', idTable.bytes],
@@ -74,12 +120,21 @@ function collectSections(input: ShardInput): {
     }
     case 'users': {
       const { factors, ids, interactions } = input
-      if (ids.length !== factors.rows || interactions.offsets.length !== factors.rows + 1) {
-        throw new CoreError(
-          'INVALID_ARGUMENT',
-          `User shard rows (${factors.rows}), ids (${ids.length}) and interaction offsets (${interactions.offsets.length} - 1) differ.`,
+      checkFactors('users', factors, ids)
+      const { offsets, items, confidences } = interactions
+      if (offsets.length !== factors.rows + 1) {
+        invalid(
+          `A user shard of ${factors.rows} rows needs ${factors.rows + 1} interaction offsets, got ${offsets.length}.`,
         )
       }
+      if (items.length !== confidences.length) invalid('Interactions need one confidence per item.')
+      if (offsets[0] !== 0 || offsets[factors.rows] !== items.length) {
+        invalid(`Interaction offsets must run from 0 to ${items.length} (the number of interactions).`)
+      }
+      for (let r = 1; r <= factors.rows; r++) {
+        if (offsets[r]! < offsets[r - 1]!) invalid(`Interaction offsets decrease at row ${r}.`)
+      }
+      checkFinite(confidences, 'interaction confidences')
       const idTable = encodeIds(ids)
       return {
         rowCount: factors.rows,
@@ -87,19 +142,19 @@ function collectSections(input: ShardInput): {
         rowOffset: 0,
         sections: [
           ['factors', factors.values.subarray(0, factors.rows * factors.dims)],
-          ['scales', factors.scales],
+          ['scales', factors.scales.subarray(0, factors.rows)],
           ['idOffsets', idTable.offsets],
           ['idBytes', idTable.bytes],
-          ['interactionOffsets', interactions.offsets],
-          ['interactionItems', interactions.items],
-          ['interactionConfidences', interactions.confidences],
+          ['interactionOffsets', offsets],
+          ['interactionItems', items],
+          ['interactionConfidences', confidences],
         ],
       }
     }
     case 'popularity':
-      if (input.itemIndexes.length !== input.scores.length) {
-        throw new CoreError('INVALID_ARGUMENT', 'Popularity shard needs one score per item index.')
-      }
+      if (input.itemIndexes.length !== input.scores.length)
+        invalid('A popularity shard needs one score per item index.')
+      checkFinite(input.scores, 'popularity scores')
       return {
         rowCount: input.itemIndexes.length,
         dims: 0,
@@ -110,9 +165,13 @@ function collectSections(input: ShardInput): {
         ],
       }
     case 'gram':
-      if (input.matrix.length !== input.dims * input.dims) {
-        throw new CoreError('INVALID_ARGUMENT', `Gram shard needs ${input.dims}² values, got ${input.matrix.length}.`)
+      if (!Number.isInteger(input.dims) || input.dims < 1 || input.dims > 4096) {
+        invalid(`A gram shard needs dims in 1..4096, got ${input.dims}.`)
       }
+      if (input.matrix.length !== input.dims * input.dims) {
+        invalid(`A gram shard needs ${input.dims}² values, got ${input.matrix.length}.`)
+      }
+      checkFinite(input.matrix, 'gram matrix')
       return { rowCount: input.dims, dims: input.dims, rowOffset: 0, sections: [['matrix', input.matrix]] }
   }
 }
@@ -126,7 +185,10 @@ function collectSections(input: ShardInput): {
  * const { bytes, sha256 } = await encodeShard({ kind: 'items', factors: quantizeRows(Y, n, 64), ids })
  * ```
  */
-export async function encodeShard(input: ShardInput, options: EncodeShardOptions = {}): Promise<EncodedShard> {
+export async function encodeShard(
+  input: ShardInput,
+  options: EncodeShardOptions = {},
+): Promise<EncodedShard> {
   const { rowCount, dims, rowOffset, sections } = collectSections(input)
   const tableEnd = SHARD_HEADER_BYTES + sections.length * SHARD_SECTION_ENTRY_BYTES
   let cursor = alignUp(tableEnd)

@@ -1,6 +1,7 @@
-import { ShardFormatError } from '../errors.js'
+import { CoreError, ShardFormatError } from '../errors.js'
 
-const decoder = new TextDecoder('utf-8', { fatal: true })
+// NOTE: ignoreBOM keeps a leading U+FEFF in an id instead of silently dropping it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * The ids of a shard's rows, read lazily from the shard's bytes (offsets + UTF-8),
@@ -24,7 +25,12 @@ export class IdTable {
 
   /** The id of row `row`. */
   get(row: number): string {
-    if (row < 0 || row >= this.size) throw new RangeError(`Row ${row} is outside 0..${this.size - 1}.`)
+    if (!(row >= 0 && row < this.size) || !Number.isInteger(row)) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `Row ${row} is outside 0..${this.size - 1}; look the row up with indexOf first.`,
+      )
+    }
     this.#cache ??= new Array(this.size)
     let id = this.#cache[row]
     if (id === undefined) {
@@ -55,8 +61,14 @@ export class IdTable {
     return out
   }
 
-  /** Validates that offsets are monotonic and in bounds; called by the decoder. @internal */
-  static check(offsets: Uint32Array, byteLength: number): void {
+  /**
+   * Validates the table; called by the decoder. Offsets must start at 0, never decrease, end at
+   * `bytes.length`, and every id must be valid UTF-8. Checking the whole byte run once with a fatal
+   * decoder plus "no id starts on a continuation byte (10xxxxxx)" proves every slice is valid UTF-8
+   * without decoding ids one by one.
+   * @internal
+   */
+  static check(offsets: Uint32Array, bytes: Uint8Array): void {
     if (offsets.length === 0 || offsets[0] !== 0) {
       throw new ShardFormatError('SHARD_MALFORMED', 'Id table offsets must start at 0.')
     }
@@ -65,8 +77,27 @@ export class IdTable {
         throw new ShardFormatError('SHARD_MALFORMED', `Id table offsets decrease at ${i}.`)
       }
     }
-    if (offsets[offsets.length - 1] !== byteLength) {
+    if (offsets[offsets.length - 1] !== bytes.length) {
       throw new ShardFormatError('SHARD_MALFORMED', 'Id table offsets do not end at the id bytes length.')
+    }
+    for (let i = 0; i < offsets.length - 1; i++) {
+      const start = offsets[i]!
+      if (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) {
+        throw new ShardFormatError('SHARD_MALFORMED', `Id ${i} starts inside a UTF-8 character.`)
+      }
+    }
+    let ascii = true
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false
+        break
+      }
+    }
+    if (ascii) return
+    try {
+      decoder.decode(bytes)
+    } catch (cause) {
+      throw new ShardFormatError('SHARD_MALFORMED', 'Id table is not valid UTF-8.', { cause })
     }
   }
 }

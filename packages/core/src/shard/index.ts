@@ -6,13 +6,13 @@ export { encodeShard, shardByteLength } from './encode.js'
 export type { SectionName, ShardKindName } from './format.js'
 export {
   DEFAULT_MAX_SHARD_BYTES,
+  SectionType,
   SHARD_ALIGNMENT,
   SHARD_CHECKSUM_BYTES,
   SHARD_FORMAT_VERSION,
   SHARD_HEADER_BYTES,
   SHARD_MAGIC,
   SHARD_SECTION_ENTRY_BYTES,
-  SectionType,
   ShardKind,
 } from './format.js'
 export { encodeIds, IdTable } from './id-table.js'

@@ -1,5 +1,11 @@
 import { CoreError } from '../errors.js'
-import { alignUp, DEFAULT_MAX_SHARD_BYTES, SHARD_CHECKSUM_BYTES, SHARD_HEADER_BYTES, SHARD_SECTION_ENTRY_BYTES } from './format.js'
+import {
+  alignUp,
+  DEFAULT_MAX_SHARD_BYTES,
+  SHARD_CHECKSUM_BYTES,
+  SHARD_HEADER_BYTES,
+  SHARD_SECTION_ENTRY_BYTES,
+} from './format.js'
 
 /** A half-open range of rows `[start, end)`. */
 export interface RowRange {
@@ -17,18 +23,29 @@ export interface RowRange {
  * for (const { start, end } of planItemShards(ids, 64)) encodeShard({ kind: 'items', rowOffset: start, ... })
  * ```
  */
-export function planItemShards(ids: readonly string[], dims: number, maxBytes = DEFAULT_MAX_SHARD_BYTES): RowRange[] {
+export function planItemShards(
+  ids: readonly string[],
+  dims: number,
+  maxBytes = DEFAULT_MAX_SHARD_BYTES,
+): RowRange[] {
   const encoder = new TextEncoder()
   const sections = 5
   // Header + table + up to 7 padding bytes per section + one extra id offset + checksum.
-  const overhead = alignUp(SHARD_HEADER_BYTES + sections * SHARD_SECTION_ENTRY_BYTES) + sections * 7 + 4 + SHARD_CHECKSUM_BYTES
+  const overhead =
+    alignUp(SHARD_HEADER_BYTES + sections * SHARD_SECTION_ENTRY_BYTES) +
+    sections * 7 +
+    4 +
+    SHARD_CHECKSUM_BYTES
   const ranges: RowRange[] = []
   let start = 0
   let size = overhead
   for (let r = 0; r < ids.length; r++) {
     const row = dims + 4 + 4 + 4 + encoder.encode(ids[r]!).length
     if (overhead + row > maxBytes) {
-      throw new CoreError('INVALID_ARGUMENT', `One item row (${row} bytes) cannot fit in a ${maxBytes}-byte shard.`)
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `One item row (${row} bytes) cannot fit in a ${maxBytes}-byte shard.`,
+      )
     }
     if (size + row > maxBytes) {
       ranges.push({ start, end: r })

@@ -1,6 +1,6 @@
 import type { QuantizedMatrix } from '../quantize/quantize.js'
-import type { IdTable } from './id-table.js'
 import type { ShardKindName } from './format.js'
+import type { IdTable } from './id-table.js'
 
 /** Training interactions of the rows of a user shard, in CSR form. */
 export interface InteractionLists {

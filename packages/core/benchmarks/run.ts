@@ -1,0 +1,190 @@
+/**
+ * Benchmarks of `@edgerec/core`: int8 scoring + top-10 against a float32 baseline measured in the
+ * same run, shard decode/encode, and event validation throughput.
+ *
+ *   npm run bench -w @edgerec/core            # all sizes (10k, 100k, 1M items × 64 dims)
+ *   npm run bench -w @edgerec/core -- --quick # 10k and 100k only
+ *
+ * Prints a Markdown report to stdout. Synthetic data, fixed seeds.
+ *
+ * @module
+ */
+import {
+  blockFromQuantized,
+  decodeShard,
+  encodeShard,
+  type ItemBlock,
+  planItemShards,
+  quantizeRows,
+  quantizeVector,
+  recommendTopK,
+  recommendTopKFloat32,
+  validateBatch,
+  validateEvent,
+} from '../src/index.js'
+import { mulberry32 } from '../src/random.test-support.js'
+
+const DIMS = 64
+const K = 10
+const argv: readonly string[] = (globalThis as { process?: { argv: string[] } }).process?.argv ?? []
+const quick = argv.includes('--quick')
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Runs `fn` `warmup` times unmeasured, then `runs` times; returns the per-run times in ms. */
+async function time(fn: () => unknown, runs: number, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn()
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now()
+    await fn()
+    times.push(performance.now() - start)
+  }
+  return times
+}
+
+const fmt = (x: number, digits = 2) => x.toFixed(digits)
+const fmtRate = (perSecond: number) =>
+  perSecond >= 1e9
+    ? `${fmt(perSecond / 1e9)} G`
+    : perSecond >= 1e6
+      ? `${fmt(perSecond / 1e6)} M`
+      : `${fmt(perSecond / 1e3)} k`
+
+/** Item factors like ALS output: Gaussian-ish, a few popular directions. */
+function itemFactors(rows: number, seed: number): Float32Array {
+  const random = mulberry32(seed)
+  const out = new Float32Array(rows * DIMS)
+  for (let i = 0; i < out.length; i++) out[i] = (random() + random() + random() - 1.5) * 0.2
+  return out
+}
+
+/** Splits rows into item blocks the way the publisher splits shards (≤ 24 MiB each). */
+function shardBlocks(factors: Float32Array, rows: number): ItemBlock[] {
+  const ids = Array.from({ length: rows }, (_, i) => `item-${i}`)
+  return planItemShards(ids, DIMS).map(({ start, end }) =>
+    blockFromQuantized(quantizeRows(factors.subarray(start * DIMS, end * DIMS), end - start, DIMS), start),
+  )
+}
+
+async function scoringBenchmarks(): Promise<string[]> {
+  const lines = [
+    '| items | shards | int8 ms/query (median) | float32 ms/query (median) | int8 items/s | float32 items/s | float32 / int8 time | top-10 agreement |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
+  for (const rows of sizes) {
+    const factors = itemFactors(rows, rows)
+    const blocks = shardBlocks(factors, rows)
+    const random = mulberry32(7)
+    const queries = Array.from({ length: 8 }, () => Float32Array.from({ length: DIMS }, () => random() - 0.5))
+    const quantized = queries.map((q) => quantizeVector(q))
+    const exclude = new Set(Array.from({ length: 50 }, (_, i) => i * 7))
+    const runs = rows >= 1_000_000 ? 7 : rows >= 100_000 ? 15 : 41
+    let q = 0
+    const int8Times = await time(
+      () => recommendTopK(quantized[q++ % quantized.length]!, blocks, K, exclude),
+      runs,
+      3,
+    )
+    q = 0
+    const floatTimes = await time(
+      () => recommendTopKFloat32(queries[q++ % queries.length]!, factors, rows, DIMS, K, exclude),
+      runs,
+      3,
+    )
+    let agree = 0
+    for (let i = 0; i < queries.length; i++) {
+      const a = recommendTopK(quantized[i]!, blocks, K, exclude).indices
+      const b = new Set(recommendTopKFloat32(queries[i]!, factors, rows, DIMS, K, exclude).indices)
+      for (const x of a) if (b.has(x)) agree++
+    }
+    const i8 = median(int8Times)
+    const f32 = median(floatTimes)
+    lines.push(
+      `| ${rows.toLocaleString('en-US')} | ${blocks.length} | ${fmt(i8, 3)} | ${fmt(f32, 3)} | ${fmtRate((rows / i8) * 1000)} | ${fmtRate((rows / f32) * 1000)} | ${fmt(f32 / i8)}× | ${fmt((100 * agree) / (queries.length * K), 1)} % |`,
+    )
+  }
+  return lines
+}
+
+async function shardBenchmarks(): Promise<string[]> {
+  const rows = 100_000
+  const factors = quantizeRows(itemFactors(rows, 3), rows, DIMS)
+  const ids = Array.from({ length: rows }, (_, i) => `item-${i}`)
+  const input = { kind: 'items' as const, factors, ids }
+  const encodeTimes = await time(() => encodeShard(input), 9, 1)
+  const { bytes } = await encodeShard(input)
+  const verified = await time(() => decodeShard(bytes), 15)
+  const unverified = await time(() => decodeShard(bytes, { verifyChecksum: false }), 15)
+  const hashOnly = await time(
+    () => crypto.subtle.digest('SHA-256', bytes.subarray(0, bytes.length - 32) as Uint8Array<ArrayBuffer>),
+    15,
+  )
+  const mib = bytes.length / 2 ** 20
+  return [
+    `Item shard: ${rows.toLocaleString('en-US')} rows × ${DIMS} dims, ${fmt(mib)} MiB.`,
+    '',
+    '| operation | median ms | throughput |',
+    '|---|---:|---:|',
+    `| encode (incl. norms, id table, SHA-256) | ${fmt(median(encodeTimes))} | ${fmt(mib / (median(encodeTimes) / 1000))} MiB/s |`,
+    `| decode, checksum verified | ${fmt(median(verified))} | ${fmt(mib / (median(verified) / 1000))} MiB/s |`,
+    `| decode, checksum skipped | ${fmt(median(unverified), 3)} | ${fmt(mib / (median(unverified) / 1000))} MiB/s |`,
+    `| SHA-256 alone (crypto.subtle) | ${fmt(median(hashOnly))} | ${fmt(mib / (median(hashOnly) / 1000))} MiB/s |`,
+  ]
+}
+
+async function validationBenchmarks(): Promise<string[]> {
+  const now = Date.now()
+  const random = mulberry32(5)
+  const valid = Array.from({ length: 10_000 }, (_, i) => ({
+    id: `6f1c2a4e-0b1d-4c7e-9a51-${String(i).padStart(12, '0')}`,
+    userId: `user-${Math.floor(random() * 1e6)}`,
+    itemId: `sku:${Math.floor(random() * 1e5)}`,
+    type: i % 3 === 0 ? 'purchase' : 'view',
+    value: i % 5,
+    timestamp: i % 2 ? now - 1000 : new Date(now - 1000).toISOString(),
+    context: { page: '/products/42', price: 19.99, mobile: true },
+  }))
+  const invalid = valid.map((e, i) => ({
+    ...e,
+    id: i % 2 ? 'has space' : e.id,
+    itemId: i % 3 ? e.itemId : '',
+    timestamp: i % 4 ? 1_700_000_000 : e.timestamp,
+    extra: 1,
+  }))
+  const run = (events: unknown[]) => () => {
+    let ok = 0
+    for (const e of events) if (validateEvent(e, { now }).ok) ok++
+    return ok
+  }
+  const validTimes = await time(run(valid), 15)
+  const invalidTimes = await time(run(invalid), 15)
+  const batches = Array.from({ length: 20 }, (_, b) => ({ events: valid.slice(b * 500, b * 500 + 500) }))
+  const batchTimes = await time(() => {
+    for (const batch of batches) validateBatch(batch, { now })
+  }, 15)
+  const rate = (ms: number) => `${fmtRate((10_000 / ms) * 1000)} events/s`
+  return [
+    '| input | median ms per 10,000 events | throughput |',
+    '|---|---:|---:|',
+    `| valid events (validateEvent) | ${fmt(median(validTimes))} | ${rate(median(validTimes))} |`,
+    `| invalid events, 2–4 errors each (validateEvent) | ${fmt(median(invalidTimes))} | ${rate(median(invalidTimes))} |`,
+    `| valid events in batches of 500 (validateBatch) | ${fmt(median(batchTimes))} | ${rate(median(batchTimes))} |`,
+  ]
+}
+
+const nodeVersion = (globalThis as { process?: { version: string } }).process?.version ?? 'unknown'
+console.log(`# @edgerec/core benchmarks\n\nnode ${nodeVersion}, ${new Date().toISOString()}\n`)
+console.log(
+  `## Scoring + top-${K} (${DIMS} dims, 50 excluded items, int8 recommendTopK vs float32 recommendTopKFloat32)\n`,
+)
+console.log((await scoringBenchmarks()).join('\n'))
+console.log('\n## Shard encode / decode\n')
+console.log((await shardBenchmarks()).join('\n'))
+console.log('\n## Event validation\n')
+console.log((await validationBenchmarks()).join('\n'))

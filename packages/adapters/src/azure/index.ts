@@ -3,5 +3,6 @@
  *
  * @module
  */
-export * from './storage.js'
+
 export * from './compute.js'
+export * from './storage.js'

@@ -22,12 +22,15 @@ export interface PutOptions {
   /**
    * Conditional write: `'absent'` writes only if the key does not exist; `{ etag }` only if the
    * object still has that etag. A failed condition throws a `PRECONDITION_FAILED` StorageError.
-   * Providers without conditional writes throw `UNSUPPORTED`.
+   * Providers without conditional writes (Cloudflare KV) throw `UNSUPPORTED`.
    */
   ifMatch?: 'absent' | { etag: string }
 }
 
-/** A byte range, inclusive start, exclusive end. */
+/**
+ * A byte range, inclusive start, exclusive end. A range reaching past the end of the object is
+ * clamped to it; a range starting at or after the end reads zero bytes.
+ */
 export interface ByteRange {
   start: number
   end?: number
@@ -44,7 +47,10 @@ export interface ListPage {
  * A key-value object store.
  *
  * Every method rejects with a `StorageError` (`packages/adapters/src/errors.ts`) whose code tells
- * `NOT_FOUND`, `PRECONDITION_FAILED`, `UNSUPPORTED`, `THROTTLED`, `AUTH` or `UNAVAILABLE`.
+ * `NOT_FOUND`, `PRECONDITION_FAILED`, `UNSUPPORTED`, `THROTTLED`, `AUTH`, `UNAVAILABLE`,
+ * `INVALID_KEY`, `INVALID_RANGE`, `TOO_LARGE`, `UPLOAD_FAILED` or `PROVIDER_ERROR`. Implementations
+ * and their test servers are described in `docs/storage.md`; all pass one conformance suite
+ * (`test/storage/conformance.ts`).
  */
 export interface Storage {
   /** Short provider name for logs, e.g. `local`, `s3`, `gcs`, `azure-blob`, `r2`, `kv`. */
@@ -59,7 +65,10 @@ export interface Storage {
   getStream(key: string): Promise<ReadableStream<Uint8Array> | undefined>
   /** Metadata without the body; `undefined` when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>
-  /** Lists keys under `prefix`, in lexicographic order, one page at a time. */
+  /**
+   * Lists keys under `prefix` (a plain string prefix, not only whole folders), in lexicographic
+   * order, one page at a time. `limit` caps a page (Cloudflare KV serves no fewer than 10 keys).
+   */
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>
   /** Deletes a key; deleting a missing key is not an error. */
   delete(key: string): Promise<void>

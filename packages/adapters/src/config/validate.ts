@@ -1,0 +1,263 @@
+import { AdapterError } from '../errors.js'
+import type { ComputeConfig, PublishConfig, StorageConfig } from './types.js'
+
+interface FieldSpec {
+  type: 'string' | 'number' | 'boolean' | 'string[]'
+  required?: boolean
+  /** Checked on strings. */
+  pattern?: RegExp
+  /** Says what the pattern wants, e.g. "an s3:// URI". */
+  expected?: string
+  /** Positive integer (numbers). */
+  positiveInteger?: boolean
+}
+
+type ProviderSpecs = Record<string, Record<string, FieldSpec>>
+
+const url: FieldSpec = { type: 'string', pattern: /^https?:\/\/[^\s]+$/, expected: 'an http(s) URL' }
+const prefix: FieldSpec = {
+  type: 'string',
+  pattern: /^[^/].*$|^$/,
+  expected: 'a key prefix not starting with /',
+}
+const envName: FieldSpec = {
+  type: 'string',
+  pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  expected: 'the NAME of an environment variable (not its value)',
+}
+const keep: FieldSpec = { type: 'number', positiveInteger: true }
+
+const STORAGE_SPECS: ProviderSpecs = {
+  local: { root: { type: 'string', required: true } },
+  s3: {
+    bucket: {
+      type: 'string',
+      required: true,
+      pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      expected: 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    },
+    region: { type: 'string' },
+    prefix,
+    endpoint: url,
+    forcePathStyle: { type: 'boolean' },
+  },
+  r2: {
+    accountId: {
+      type: 'string',
+      required: true,
+      pattern: /^[0-9a-f]{32}$/,
+      expected: 'a 32-hex Cloudflare account id',
+    },
+    bucket: { type: 'string', required: true },
+    prefix,
+    endpoint: url,
+  },
+  gcs: {
+    bucket: { type: 'string', required: true },
+    projectId: { type: 'string' },
+    prefix,
+    apiEndpoint: url,
+  },
+  'azure-blob': {
+    container: {
+      type: 'string',
+      required: true,
+      pattern: /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/,
+      expected: 'an Azure container name (3-63 lowercase letters, digits, hyphens)',
+    },
+    accountUrl: url,
+    connectionStringEnv: envName,
+    prefix,
+  },
+  kv: {
+    accountId: {
+      type: 'string',
+      required: true,
+      pattern: /^[0-9a-f]{32}$/,
+      expected: 'a 32-hex Cloudflare account id',
+    },
+    namespaceId: { type: 'string', required: true },
+    apiTokenEnv: envName,
+    apiBase: url,
+  },
+}
+
+const COMPUTE_SPECS: ProviderSpecs = {
+  local: { command: { type: 'string[]' }, cwd: { type: 'string' } },
+  sagemaker: {
+    region: { type: 'string' },
+    roleArn: {
+      type: 'string',
+      required: true,
+      pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+      expected: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    },
+    image: { type: 'string', required: true },
+    instanceType: {
+      type: 'string',
+      pattern: /^ml\./,
+      expected: 'a SageMaker instance type such as ml.m5.xlarge',
+    },
+    outputS3Uri: {
+      type: 'string',
+      required: true,
+      pattern: /^s3:\/\/[^/]+/,
+      expected: 'an s3://bucket/prefix URI',
+    },
+  },
+  'vertex-ai': {
+    projectId: { type: 'string', required: true },
+    location: {
+      type: 'string',
+      required: true,
+      pattern: /^[a-z]+-[a-z]+\d+$/,
+      expected: 'a region such as us-central1',
+    },
+    image: { type: 'string', required: true },
+    machineType: { type: 'string' },
+    serviceAccount: { type: 'string' },
+    baseOutputUri: { type: 'string', pattern: /^gs:\/\/[^/]+/, expected: 'a gs://bucket/prefix URI' },
+    apiEndpoint: { type: 'string' },
+  },
+  'azure-ml': {
+    subscriptionId: {
+      type: 'string',
+      required: true,
+      pattern: /^[0-9a-fA-F-]{36}$/,
+      expected: 'a subscription GUID',
+    },
+    resourceGroup: { type: 'string', required: true },
+    workspace: { type: 'string', required: true },
+    computeName: { type: 'string', required: true },
+    environmentId: { type: 'string', required: true },
+    instanceType: { type: 'string' },
+    experimentName: { type: 'string' },
+    endpoint: url,
+  },
+}
+
+const PUBLISH_SPECS: ProviderSpecs = {
+  local: { workerConfig: { type: 'string' }, persistTo: { type: 'string' }, keep },
+  cloudflare: {
+    accountId: {
+      type: 'string',
+      required: true,
+      pattern: /^[0-9a-f]{32}$/,
+      expected: 'a 32-hex Cloudflare account id',
+    },
+    r2Bucket: { type: 'string', required: true },
+    kvNamespaceId: { type: 'string', required: true },
+    apiTokenEnv: envName,
+    r2Endpoint: url,
+    kvApiBase: url,
+    keep,
+  },
+}
+
+const SECRET_LIKE = /secret|token|password|passwd|credential|accesskey|apikey|privatekey|connectionstring$/i
+
+function typeOk(value: unknown, spec: FieldSpec): boolean {
+  switch (spec.type) {
+    case 'string':
+      return typeof value === 'string' && value.length > 0
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value)
+    case 'boolean':
+      return typeof value === 'boolean'
+    case 'string[]':
+      return (
+        Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)
+      )
+  }
+}
+
+const describeType = (spec: FieldSpec): string =>
+  spec.type === 'string[]'
+    ? 'a non-empty array of strings'
+    : spec.type === 'string'
+      ? 'a non-empty string'
+      : `a ${spec.type}`
+
+/**
+ * Problems of one provider config, each naming the field and the provider, e.g.
+ * `storage.bucket is required for provider 's3'.` Empty when the config is valid.
+ */
+export function providerConfigProblems(role: 'storage' | 'compute' | 'publish', input: unknown): string[] {
+  const specs = role === 'storage' ? STORAGE_SPECS : role === 'compute' ? COMPUTE_SPECS : PUBLISH_SPECS
+  const providers = Object.keys(specs)
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return [
+      `${role} must be an object like { provider: '${providers[0]}', … } (providers: ${providers.join(', ')}).`,
+    ]
+  }
+  const config = input as Record<string, unknown>
+  const provider = config.provider
+  if (typeof provider !== 'string' || !(provider in specs)) {
+    return [
+      `${role}.provider must be one of ${providers.map((p) => `'${p}'`).join(', ')}; got ${JSON.stringify(provider)}.`,
+    ]
+  }
+  const fields = specs[provider]!
+  const problems: string[] = []
+  for (const [name, spec] of Object.entries(fields)) {
+    const value = config[name]
+    if (value === undefined) {
+      if (spec.required) problems.push(`${role}.${name} is required for provider '${provider}'.`)
+      continue
+    }
+    if (!typeOk(value, spec)) {
+      problems.push(
+        `${role}.${name} must be ${describeType(spec)} for provider '${provider}'; got ${JSON.stringify(value)}.`,
+      )
+      continue
+    }
+    if (spec.pattern && typeof value === 'string' && !spec.pattern.test(value)) {
+      problems.push(
+        `${role}.${name} must be ${spec.expected} for provider '${provider}'; got ${JSON.stringify(value)}.`,
+      )
+    }
+    if (spec.positiveInteger && (!Number.isInteger(value) || (value as number) < 1)) {
+      problems.push(`${role}.${name} must be a positive integer for provider '${provider}'; got ${value}.`)
+    }
+  }
+  for (const name of Object.keys(config)) {
+    if (name === 'provider' || name in fields) continue
+    if (SECRET_LIKE.test(name)) {
+      problems.push(
+        `${role}.${name} looks like a secret: secrets never go in edgerec.config.ts. ` +
+          `Provider '${provider}' reads credentials from its standard chain (or an env var named by a *Env field).`,
+      )
+    } else {
+      problems.push(
+        `${role}.${name} is not a field of provider '${provider}' (known: ${Object.keys(fields).join(', ')}).`,
+      )
+    }
+  }
+  return problems
+}
+
+function check<T>(role: 'storage' | 'compute' | 'publish', input: unknown): T {
+  const problems = providerConfigProblems(role, input)
+  if (problems.length > 0) {
+    throw new AdapterError(
+      'CONFIG_INVALID',
+      `Invalid ${role} config: ${problems.join(' ')} Fix edgerec.config.ts (see docs/cloud.md for every provider's fields).`,
+    )
+  }
+  return input as T
+}
+
+/** Validates a `storage` config; throws a `CONFIG_INVALID` AdapterError listing every problem. */
+export function validateStorageConfig(input: unknown): StorageConfig {
+  return check<StorageConfig>('storage', input)
+}
+
+/** Validates a `compute` config; throws a `CONFIG_INVALID` AdapterError listing every problem. */
+export function validateComputeConfig(input: unknown): ComputeConfig {
+  return check<ComputeConfig>('compute', input)
+}
+
+/** Validates a `publish` config; throws a `CONFIG_INVALID` AdapterError listing every problem. */
+export function validatePublishConfig(input: unknown): PublishConfig {
+  return check<PublishConfig>('publish', input)
+}

@@ -1,0 +1,47 @@
+/**
+ * Event sources: stream events for training from NDJSON, CSV and Parquet files (local or in any
+ * storage), the edge worker's events table in local SQLite, and Cloudflare D1. Bad rows are counted
+ * and reported with their line numbers, never silently dropped.
+ *
+ * @example
+ * ```ts
+ * import { createEventSource } from '@edgerec/adapters'
+ * const source = await createEventSource({ kind: 'file', path: 'ratings.csv', columns: { item: 'movieId', value: 'rating' } })
+ * const stream = source.read({ maxBadFraction: 0.01 })
+ * for await (const batch of stream) console.log(batch.length)
+ * console.log(stream.report)
+ * ```
+ *
+ * @module
+ */
+export type {
+  D1SourceConfig as D1EventSourceConfig,
+  EventSourceConfig,
+  FileSourceConfig,
+  SqliteSourceConfig,
+} from './create.js'
+export { createEventSource, formatFromName } from './create.js'
+export type { CsvParseOptions, CsvRecord, CsvSourceOptions } from './csv.js'
+export { csvEventSource, parseCsv } from './csv.js'
+export type { EventSourceErrorCode } from './errors.js'
+export { EVENT_SOURCE_ERROR_CODES, EventSourceError } from './errors.js'
+export type { ColumnMapping, FieldOptions, ResolvedColumns, TimeUnit } from './fields.js'
+export { parseTimestamp, resolveColumns, rowToEvent, SECONDS_THRESHOLD } from './fields.js'
+export type { InputLocation } from './input.js'
+export { openBytes, openText } from './input.js'
+export type { NdjsonSourceOptions } from './ndjson.js'
+export { ndjsonEventSource } from './ndjson.js'
+export type { ParquetSourceOptions } from './parquet.js'
+export { parquetEventSource } from './parquet.js'
+export type {
+  BadRow,
+  BadRowPolicy,
+  EventSource,
+  EventStream,
+  ReadOptions,
+  ReadReport,
+  SourceEvent,
+} from './source.js'
+export { DEFAULT_BATCH_SIZE, DEFAULT_KEEP_BAD_ROWS } from './source.js'
+export type { D1SourceOptions, EventRow, SqliteSourceOptions, SqlSourceOptions } from './sql.js'
+export { DEFAULT_PAGE_ROWS, d1EventSource, sqliteEventSource } from './sql.js'

@@ -1,0 +1,110 @@
+/**
+ * Where a file-based source reads from: a local path or a key in any {@link Storage}
+ * (S3, GCS, Azure Blob, R2, local disk). Files ending in `.gz` are decompressed on the fly.
+ *
+ * @module
+ */
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import type { Storage } from '../storage/storage.js'
+import { EventSourceError } from './errors.js'
+
+/** A local file, or an object in a storage. */
+export type InputLocation = { path: string } | { storage: Storage; key: string }
+
+/** A short name of a location for messages. */
+export function describeLocation(location: InputLocation): string {
+  return 'path' in location ? location.path : `${location.storage.provider}:${location.key}`
+}
+
+function nameOf(location: InputLocation): string {
+  return 'path' in location ? location.path : location.key
+}
+
+/** Opens the raw bytes of a location as a web stream (decompressing `.gz`). */
+export async function openBytes(location: InputLocation): Promise<ReadableStream<Uint8Array>> {
+  let stream: ReadableStream<Uint8Array>
+  if ('path' in location) {
+    try {
+      const info = await stat(location.path)
+      if (!info.isFile()) throw new Error('not a file')
+    } catch (cause) {
+      throw new EventSourceError(
+        'INPUT_NOT_FOUND',
+        `Input file ${location.path} does not exist or is not a file. Check the path (relative paths start at ${process.cwd()}).`,
+        { cause },
+      )
+    }
+    stream = Readable.toWeb(
+      createReadStream(location.path, { highWaterMark: 1 << 16 }),
+    ) as ReadableStream<Uint8Array>
+  } else {
+    const opened = await location.storage.getStream(location.key)
+    if (!opened) {
+      throw new EventSourceError(
+        'INPUT_NOT_FOUND',
+        `Input ${location.key} does not exist in ${location.storage.provider} storage. Check the key (no leading /).`,
+      )
+    }
+    stream = opened
+  }
+  if (nameOf(location).endsWith('.gz')) {
+    stream = stream.pipeThrough(
+      new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>,
+    )
+  }
+  return stream
+}
+
+/** Opens a location as UTF-8 text chunks (a leading byte-order mark is removed). */
+export async function* openText(location: InputLocation, signal?: AbortSignal): AsyncGenerator<string> {
+  const bytes = await openBytes(location)
+  const text = bytes.pipeThrough(
+    new TextDecoderStream('utf-8') as unknown as TransformStream<Uint8Array, string>,
+  )
+  let first = true
+  const reader = text.getReader()
+  try {
+    for (;;) {
+      signal?.throwIfAborted()
+      const { done, value } = await reader.read()
+      if (done) return
+      if (first && value.length > 0) {
+        first = false
+        yield value.charCodeAt(0) === 0xfeff ? value.slice(1) : value
+      } else if (value.length > 0) yield value
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+}
+
+/**
+ * Splits text chunks into lines (LF or CRLF), with 1-based line numbers.
+ *
+ * @internal
+ */
+export async function* lines(
+  chunks: AsyncIterable<string>,
+): AsyncGenerator<{ line: number; text: string }[]> {
+  let rest = ''
+  let line = 0
+  for await (const chunk of chunks) {
+    const data = rest + chunk
+    const out: { line: number; text: string }[] = []
+    let start = 0
+    for (;;) {
+      const nl = data.indexOf('\n', start)
+      if (nl < 0) break
+      const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+      out.push({ line: ++line, text: data.slice(start, end) })
+      start = nl + 1
+    }
+    rest = data.slice(start)
+    yield out
+  }
+  if (rest.length > 0) {
+    yield [{ line: ++line, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest }]
+  }
+}

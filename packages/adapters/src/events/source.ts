@@ -1,0 +1,192 @@
+/**
+ * The event-source contract: every reader (CSV, NDJSON, Parquet, SQLite, Cloudflare D1) streams
+ * batches of {@link SourceEvent}s and keeps a {@link ReadReport} of what it read and rejected.
+ *
+ * @module
+ */
+import { EventSourceError } from './errors.js'
+
+/**
+ * One interaction as the trainer needs it: who, what, which kind, how much, when.
+ * Readers normalize every input format to this shape.
+ */
+export interface SourceEvent {
+  /** The user (`userId`, or the anonymous id when the event has no user id). */
+  userId: string
+  itemId: string
+  /** Event type; `undefined` when the input has no type column (the trainer applies its default). */
+  type: string | undefined
+  /** Magnitude (rating, quantity); `undefined` when absent. */
+  value: number | undefined
+  /** Epoch milliseconds; `0` when the input has no time column. */
+  timestamp: number
+}
+
+/** One rejected row. */
+export interface BadRow {
+  /** 1-based line (CSV/NDJSON: physical line where the row starts), or row number (Parquet, SQL). */
+  line: number
+  /** What is wrong with it. */
+  reason: string
+  /** The start of the raw row, for the report (at most 200 characters). */
+  raw?: string
+}
+
+/** What a read produced. Complete once the iteration ends. */
+export interface ReadReport {
+  /** Data rows seen (header excluded). */
+  rows: number
+  /** Rows turned into events. */
+  events: number
+  /** Rows rejected; `events + badRows === rows`. */
+  badRows: number
+  /** The first rejected rows (up to `keepBadRows`). */
+  samples: BadRow[]
+}
+
+/** When bad rows become fatal. Without limits, bad rows are only counted and reported. */
+export interface BadRowPolicy {
+  /** Fail once more than this many rows are bad. Default: no limit. */
+  maxBadRows?: number
+  /** Fail at the end when more than this fraction (0..1) of rows are bad. Default: no limit. */
+  maxBadFraction?: number
+  /** Bad rows kept in the report with their line numbers. Default 20. */
+  keepBadRows?: number
+}
+
+/** Options every reader accepts. */
+export interface ReadOptions extends BadRowPolicy {
+  /** Events per yielded batch. Default 8192. */
+  batchSize?: number
+  /** Stops the read. */
+  signal?: AbortSignal
+}
+
+/** A read in progress: iterate it for batches, then look at its report. */
+export interface EventStream extends AsyncIterable<SourceEvent[]> {
+  /** Counts so far; final once iteration is done. */
+  readonly report: ReadReport
+}
+
+/**
+ * A source of events. `read()` may be called more than once; each call reads from the start.
+ *
+ * @example
+ * ```ts
+ * const source = csvEventSource({ path: 'ratings.csv', columns: { user: 'userId', item: 'movieId' } })
+ * const stream = source.read({ maxBadFraction: 0.01 })
+ * for await (const batch of stream) for (const e of batch) use(e)
+ * console.log(stream.report.badRows, stream.report.samples)
+ * ```
+ */
+export interface EventSource {
+  /** Human-readable description for logs, e.g. `csv file ratings.csv`. */
+  readonly description: string
+  read(options?: ReadOptions): EventStream
+}
+
+/** Default number of bad rows kept in a report. */
+export const DEFAULT_KEEP_BAD_ROWS = 20
+
+/** Default events per batch. */
+export const DEFAULT_BATCH_SIZE = 8192
+
+/**
+ * Counts rows, keeps the first bad ones and enforces the {@link BadRowPolicy}.
+ *
+ * @internal
+ */
+export class BadRowTracker {
+  readonly report: ReadReport = { rows: 0, events: 0, badRows: 0, samples: [] }
+  readonly #policy: BadRowPolicy
+  readonly #description: string
+
+  constructor(description: string, policy: BadRowPolicy = {}) {
+    this.#description = description
+    this.#policy = policy
+    for (const [name, value] of [
+      ['maxBadRows', policy.maxBadRows],
+      ['maxBadFraction', policy.maxBadFraction],
+      ['keepBadRows', policy.keepBadRows],
+    ] as const) {
+      if (value !== undefined && !(value >= 0)) {
+        throw new EventSourceError('INPUT_INVALID', `${name} must be a number ≥ 0, got ${value}.`)
+      }
+    }
+  }
+
+  /** Records a good row. */
+  ok(): void {
+    this.report.rows++
+    this.report.events++
+  }
+
+  /** Records a bad row; throws once `maxBadRows` is exceeded. */
+  bad(line: number, reason: string, raw?: string): void {
+    this.report.rows++
+    this.report.badRows++
+    if (this.report.samples.length < (this.#policy.keepBadRows ?? DEFAULT_KEEP_BAD_ROWS)) {
+      const sample: BadRow = { line, reason }
+      if (raw !== undefined) sample.raw = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw
+      this.report.samples.push(sample)
+    }
+    const max = this.#policy.maxBadRows
+    if (max !== undefined && this.report.badRows > max) {
+      throw new EventSourceError(
+        'TOO_MANY_BAD_ROWS',
+        `${this.#description}: more than ${max} bad rows (maxBadRows) after ${this.report.rows} rows. ${this.#firstProblems()} Fix the input or raise maxBadRows.`,
+      )
+    }
+  }
+
+  /** Checks `maxBadFraction` once the input is exhausted. */
+  finish(): void {
+    const max = this.#policy.maxBadFraction
+    const { rows, badRows } = this.report
+    if (max !== undefined && rows > 0 && badRows / rows > max) {
+      throw new EventSourceError(
+        'TOO_MANY_BAD_ROWS',
+        `${this.#description}: ${badRows} of ${rows} rows are bad (${((100 * badRows) / rows).toFixed(2)}% > maxBadFraction ${max}). ${this.#firstProblems()} Fix the input or raise maxBadFraction.`,
+      )
+    }
+  }
+
+  #firstProblems(): string {
+    const shown = this.report.samples.slice(0, 3).map((s) => `line ${s.line}: ${s.reason}`)
+    return shown.length > 0 ? `First problems: ${shown.join('; ')}.` : ''
+  }
+}
+
+/**
+ * Wraps an async generator of events into an {@link EventStream} that batches them.
+ *
+ * @internal
+ */
+export function batchedStream(
+  tracker: BadRowTracker,
+  options: ReadOptions,
+  produce: (emit: (event: SourceEvent) => void) => AsyncIterable<void>,
+): EventStream {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  return {
+    report: tracker.report,
+    async *[Symbol.asyncIterator]() {
+      let batch: SourceEvent[] = []
+      const emit = (event: SourceEvent): void => {
+        tracker.ok()
+        batch.push(event)
+      }
+      // The producer yields after each chunk of input so full batches leave memory early.
+      for await (const _ of produce(emit)) {
+        options.signal?.throwIfAborted()
+        if (batch.length >= batchSize) {
+          const full = batch
+          batch = []
+          yield full
+        }
+      }
+      tracker.finish()
+      if (batch.length > 0) yield batch
+    },
+  }
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEventsDb } from '../../test/events/fixtures.js'
+import type { SourceEvent } from './source.js'
+import { sqliteEventSource } from './sql.js'
+
+let dir: string
+let path: string
+let badRowids: number[]
+const count = 2345
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edgerec-sqlite-'))
+  path = join(dir, 'd1.sqlite')
+  const created = createEventsDb(path, count)
+  badRowids = created.badRowids
+  created.db.close()
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('sqliteEventSource', () => {
+  it('should page through the events table by rowid with drizzle and report bad rows by rowid', async () => {
+    const stream = sqliteEventSource({ path, pageRows: 500 }).read()
+    const events: SourceEvent[] = []
+    for await (const batch of stream) events.push(...batch)
+    expect(events).toHaveLength(count)
+    expect(stream.report.badRows).toBe(4)
+    expect(stream.report.samples.map((s) => s.line)).toEqual(badRowids)
+    expect(stream.report.samples[1]!.reason).toBe('context is not JSON')
+    expect(events[0]).toEqual({
+      userId: 'u0',
+      itemId: 'i0',
+      type: 'purchase',
+      value: 2,
+      timestamp: Date.UTC(2026, 0, 1),
+    })
+    // Anonymous events train under their anonymous id.
+    expect(events[3]).toMatchObject({ userId: 'anon-3', type: 'view', value: undefined })
+  })
+
+  it('should read only events since a time', async () => {
+    const since = Date.UTC(2026, 0, 1) + 2000 * 60_000
+    const stream = sqliteEventSource({ path, since, pageRows: 100 }).read()
+    let n = 0
+    for await (const batch of stream) n += batch.length
+    expect(n).toBe(count - 2000)
+  })
+
+  it('should explain a missing file or table', async () => {
+    const read = async (options: Parameters<typeof sqliteEventSource>[0]) => {
+      for await (const _ of sqliteEventSource(options).read()) {
+        // drain
+      }
+    }
+    await expect(read({ path: join(dir, 'nope.sqlite') })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' })
+    await expect(read({ path, table: 'nothing_here' })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' })
+    expect(() => sqliteEventSource({ path, table: 'x; drop table events' })).toThrow(/plain SQL identifier/)
+  })
+})

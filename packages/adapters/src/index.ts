@@ -1,0 +1,23 @@
+/**
+ * `@edgerec/adapters`: the provider-independent contracts (storage, compute, publisher), provider
+ * config validation and the factories `createStorage`, `createCompute`, `createPublisher`, which
+ * load only the chosen provider's SDK. Provider classes live in the subpaths `./local`, `./aws`,
+ * `./gcp`, `./azure`, `./cloudflare`.
+ *
+ * @example
+ * ```ts
+ * import { createCompute, createPublisher, createStorage } from '@edgerec/adapters'
+ * const registry = await createStorage({ provider: 'local', root: '.edgerec/models' })
+ * const publisher = await createPublisher()           // the local wrangler dev state
+ * await publisher.publish(registry, version)
+ * ```
+ *
+ * @module
+ */
+export * from './compute/index.js'
+export * from './config/index.js'
+export type { AdapterErrorCode } from './errors.js'
+export { ADAPTER_ERROR_CODES, AdapterError } from './errors.js'
+export * from './publish/index.js'
+export type { ByteRange, ListPage, ObjectInfo, PutOptions, Storage } from './storage/storage.js'
+export { listAll } from './storage/storage.js'

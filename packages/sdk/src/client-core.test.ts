@@ -1,0 +1,556 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { apiError, asyncStorage, FakeServer, idsOf, json } from '../test/fake-server.js'
+import { EdgerecClient } from './client-core.js'
+import { EdgerecClientError, EdgerecNetworkError, SdkError } from './errors.js'
+import { createClient } from './index.js'
+import type { ClientEvent, ClientOptions } from './types.js'
+
+const ENDPOINT = 'https://recs.test'
+
+let server: FakeServer
+let errors: SdkError[]
+let events: ClientEvent[]
+
+function client(options: Partial<ClientOptions> = {}): EdgerecClient {
+  return new EdgerecClient({
+    endpoint: ENDPOINT,
+    publishableKey: 'pk_test',
+    fetch: server.fetch,
+    storage: null,
+    onError: (e) => errors.push(e),
+    onEvent: (e) => events.push(e),
+    ...options,
+  })
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_800_000_000_000 })
+  server = new FakeServer()
+  errors = []
+  events = []
+})
+
+afterEach(() => {
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
+
+describe('EdgerecClient batching', () => {
+  it('should send one batch as soon as flushAt events are queued', async () => {
+    const recs = client({ flushAt: 3, flushIntervalMs: 60_000 })
+    await recs.ready
+    const ids = ['a', 'b', 'c'].map((itemId) => recs.track('view', { itemId }))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(server.posts).toHaveLength(1)
+    expect(idsOf(server.posts[0]!)).toEqual(ids)
+    expect(server.stored.size).toBe(3)
+    expect(recs.queued).toBe(0)
+  })
+
+  it('should send queued events after flushIntervalMs and not before', async () => {
+    const recs = client({ flushAt: 100, flushIntervalMs: 5000 })
+    await recs.ready
+    recs.track('view', { itemId: 'a' })
+    await vi.advanceTimersByTimeAsync(4999)
+    expect(server.posts).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(server.posts).toHaveLength(1)
+    expect(server.stored.size).toBe(1)
+  })
+
+  it('should split a flush into batches of maxBatchSize, oldest first', async () => {
+    const recs = client({ flushAt: 100, maxBatchSize: 2 })
+    await recs.ready
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((itemId) => recs.track('click', { itemId }))
+    const result = await recs.flush()
+    expect(server.posts.map(idsOf)).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)])
+    expect(result).toEqual({ ok: true, sent: 5, rejected: 0, remaining: 0 })
+  })
+
+  it('should send the events with the publishable key as a bearer token and the event fields', async () => {
+    const recs = client()
+    await recs.ready
+    recs.track('rating', { itemId: 'sku-1', value: 4, context: { page: 'pdp' } })
+    await recs.flush()
+    const post = server.posts[0]!
+    expect(post.url).toBe(`${ENDPOINT}/v1/events`)
+    expect(post.headers.authorization).toBe('Bearer pk_test')
+    const [event] = [...server.stored.values()]
+    expect(event).toMatchObject({
+      type: 'rating',
+      itemId: 'sku-1',
+      value: 4,
+      context: { page: 'pdp' },
+      anonymousId: recs.anonymousId,
+    })
+    expect(event?.timestamp).toBe(1_800_000_000_000)
+    expect(event?.id).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('EdgerecClient retries', () => {
+  it('should back off exponentially with full jitter on 503', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const recs = client({ retryBaseMs: 1000, retryMaxMs: 60_000 })
+    await recs.ready
+    server.replies.push(apiError(503, 'UNAVAILABLE'), apiError(503, 'UNAVAILABLE'))
+    recs.track('view', { itemId: 'a' })
+    const first = await recs.flush()
+    expect(first.ok).toBe(false)
+    expect(first.error?.code).toBe('UNAVAILABLE')
+    expect(first.remaining).toBe(1)
+    // attempt 0: random · min(cap, base · 2⁰) = 500 ms
+    await vi.advanceTimersByTimeAsync(499)
+    expect(server.posts).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(server.posts).toHaveLength(2)
+    // attempt 1: 0.5 · 2000 = 1000 ms
+    await vi.advanceTimersByTimeAsync(999)
+    expect(server.posts).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(server.posts).toHaveLength(3)
+    expect(server.stored.size).toBe(1)
+    expect(recs.queued).toBe(0)
+    const retries = events.filter((e) => e.type === 'retry')
+    expect(retries.map((e) => e.type === 'retry' && e.delayMs)).toEqual([500, 1000])
+  })
+
+  it('should spread retry delays over the whole window (jitter) and cap them', async () => {
+    const delays: number[] = []
+    for (let i = 0; i < 200; i++) {
+      server = new FakeServer()
+      events = []
+      server.replies.push(new TypeError('fetch failed'))
+      const recs = client({ retryBaseMs: 1000, retryMaxMs: 60_000 })
+      await recs.ready
+      recs.track('view', { itemId: 'a' })
+      await recs.flush()
+      recs.close()
+      const retry = events.find((e) => e.type === 'retry')
+      if (retry?.type === 'retry') delays.push(retry.delayMs)
+    }
+    expect(delays).toHaveLength(200)
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(0)
+    expect(Math.max(...delays)).toBeLessThan(1000)
+    // Full jitter: the delays are spread, not clustered at one value.
+    expect(new Set(delays).size).toBeGreaterThan(100)
+    expect(errors[0]).toBeInstanceOf(EdgerecNetworkError)
+    expect(errors[0]?.code).toBe('NETWORK_ERROR')
+  })
+
+  it('should wait as long as Retry-After says on 429 (seconds)', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const recs = client()
+    await recs.ready
+    server.replies.push(apiError(429, 'RATE_LIMITED', { 'retry-after': '7' }))
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    await vi.advanceTimersByTimeAsync(6999)
+    expect(server.posts).toHaveLength(1)
+    // Tracking during the wait does not jump the queue ahead of Retry-After.
+    recs.track('view', { itemId: 'b' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(server.posts).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(server.posts).toHaveLength(2)
+    expect(server.stored.size).toBe(2)
+  })
+
+  it('should wait until the HTTP-date of Retry-After on 503', async () => {
+    const recs = client()
+    await recs.ready
+    const at = new Date(Date.now() + 30_000).toUTCString()
+    server.replies.push(apiError(503, 'UNAVAILABLE', { 'retry-after': at }))
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    await vi.advanceTimersByTimeAsync(29_000)
+    expect(server.posts).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(server.posts).toHaveLength(2)
+  })
+
+  it('should not retry a 400 batch: drop it and report the server code through onError', async () => {
+    const recs = client()
+    await recs.ready
+    server.replies.push(apiError(400, 'INVALID_BATCH'))
+    recs.track('view', { itemId: 'a' })
+    recs.track('view', { itemId: 'b' })
+    const result = await recs.flush()
+    expect(result).toEqual({ ok: true, sent: 0, rejected: 2, remaining: 0 })
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_BATCH'])
+    expect((errors[0]!.details as { events: unknown[] }).events).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(server.posts).toHaveLength(1)
+  })
+
+  it('should drop events the server rejects, report them, and keep the rest', async () => {
+    const recs = client()
+    await recs.ready
+    const good = recs.track('view', { itemId: 'a' })!
+    const bad = recs.track('view', { itemId: 'b' })!
+    server.reject.add(bad)
+    const result = await recs.flush()
+    expect(result).toMatchObject({ ok: true, sent: 1, rejected: 1, remaining: 0 })
+    expect([...server.stored.keys()]).toEqual([good])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.code).toBe('EVENT_REJECTED')
+    expect(
+      events.some((e) => e.type === 'rejected' && e.event.id === bad && e.errors[0]?.code === 'too_long'),
+    ).toBe(true)
+  })
+
+  it('should halve the batch on 413 and still deliver everything', async () => {
+    const recs = client({ maxBatchSize: 4 })
+    await recs.ready
+    server.replies.push(apiError(413, 'PAYLOAD_TOO_LARGE'))
+    for (const itemId of ['a', 'b', 'c', 'd']) recs.track('view', { itemId })
+    const result = await recs.flush()
+    expect(server.posts.map((p) => idsOf(p).length)).toEqual([4, 2, 2])
+    expect(result).toMatchObject({ ok: true, sent: 4 })
+  })
+
+  it('should keep events and not retry on 401 with the default predicate, reporting UNAUTHORIZED', async () => {
+    const recs = client({ flushIntervalMs: 1000 })
+    await recs.ready
+    server.replies.push(apiError(401, 'UNAUTHORIZED'))
+    recs.track('view', { itemId: 'a' })
+    const result = await recs.flush()
+    expect(result).toMatchObject({ ok: false, remaining: 1 })
+    expect(result.error).toBeInstanceOf(EdgerecClientError)
+    expect((result.error as EdgerecClientError).status).toBe(401)
+    expect(events.some((e) => e.type === 'retry')).toBe(false)
+    // A later flush (the app fixed its key) delivers the kept event.
+    expect((await recs.flush()).sent).toBe(1)
+  })
+
+  it('should let a custom retry predicate decide', async () => {
+    const retry = vi.fn(() => false)
+    const recs = client({ retry })
+    await recs.ready
+    server.replies.push(apiError(503, 'UNAVAILABLE'))
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    expect(retry).toHaveBeenCalledWith(expect.objectContaining({ code: 'UNAVAILABLE' }), 0)
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(server.posts).toHaveLength(1)
+    expect(recs.queued).toBe(1)
+  })
+})
+
+describe('EdgerecClient queue bound', () => {
+  it('should drop the oldest events beyond maxQueueSize, count and report them', async () => {
+    const recs = client({ maxQueueSize: 3, flushAt: 100 })
+    await recs.ready
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((itemId) => recs.track('view', { itemId }))
+    expect(recs.queued).toBe(3)
+    expect(recs.dropped).toBe(2)
+    expect(errors.map((e) => e.code)).toEqual(['QUEUE_OVERFLOW', 'QUEUE_OVERFLOW'])
+    expect(events.filter((e) => e.type === 'dropped').map((e) => e.type === 'dropped' && e.total)).toEqual([
+      1, 2,
+    ])
+    await recs.flush()
+    expect([...server.stored.keys()]).toEqual(ids.slice(2))
+  })
+})
+
+describe('EdgerecClient persistence', () => {
+  it('should keep the queue and identity in async storage and deliver after a restart, each event once', async () => {
+    const storage = asyncStorage()
+    server.replies.push(new TypeError('offline'))
+    const first = client({ storage, retry: () => false })
+    await first.ready
+    first.identify('user-42')
+    const ids = [first.track('view', { itemId: 'a' }), first.track('purchase', { itemId: 'b', value: 2 })]
+    await first.flush()
+    first.close()
+    expect(server.stored.size).toBe(0)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(JSON.parse(storage.values.get('edgerec:queue')!).map((e: { id: string }) => e.id)).toEqual(ids)
+
+    const second = client({ storage })
+    await second.ready
+    expect(second.anonymousId).toBe(first.anonymousId)
+    expect(second.userId).toBe('user-42')
+    expect(second.queued).toBe(2)
+    await second.flush()
+    expect([...server.stored.keys()]).toEqual(ids)
+    expect(
+      [...server.stored.values()].every((e) => e.userId === 'user-42' && e.anonymousId === first.anonymousId),
+    ).toBe(true)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(JSON.parse(storage.values.get('edgerec:queue')!)).toEqual([])
+  })
+
+  it('should keep events tracked before storage was read, after the stored ones', async () => {
+    const storage = asyncStorage()
+    const stored = { id: 'old-1', type: 'view', itemId: 'x', timestamp: 1, anonymousId: 'anon-1' }
+    storage.values.set('edgerec:queue', JSON.stringify([stored]))
+    storage.values.set('edgerec:anon', 'anon-1')
+    const recs = client({ storage })
+    const id = recs.track('view', { itemId: 'y' })
+    await recs.ready
+    expect(recs.anonymousId).toBe('anon-1')
+    await recs.flush()
+    expect([...server.stored.keys()]).toEqual(['old-1', id])
+    expect(server.stored.get(id!)?.anonymousId).toBe('anon-1')
+  })
+
+  it('should dedupe stored events by id on load', async () => {
+    const storage = asyncStorage()
+    const event = { id: 'dup-1', type: 'view', itemId: 'x', timestamp: 1, anonymousId: 'anon-1' }
+    storage.values.set('edgerec:queue', JSON.stringify([event, event, { ...event, id: 'dup-2' }]))
+    const recs = client({ storage })
+    await recs.ready
+    expect(recs.queued).toBe(2)
+    await recs.flush()
+    expect(server.posts.map(idsOf)).toEqual([['dup-1', 'dup-2']])
+  })
+
+  it('should store each event once when an answer is lost and the batch is sent again', async () => {
+    const recs = client()
+    await recs.ready
+    // The server stores the batch, then the connection drops before the answer.
+    server.replies.push((request) => {
+      server.ingest(request)
+      throw new TypeError('connection reset')
+    })
+    const ids = [recs.track('view', { itemId: 'a' }), recs.track('view', { itemId: 'b' })]
+    expect((await recs.flush()).ok).toBe(false)
+    const retried = await recs.flush()
+    expect(retried).toMatchObject({ ok: true, sent: 2, remaining: 0 })
+    expect(server.posts.map(idsOf)).toEqual([ids, ids])
+    expect([...server.stored.keys()]).toEqual(ids)
+  })
+
+  it('should report a failing store and go on in memory', async () => {
+    const broken = {
+      getItem: async () => {
+        throw new Error('disk full')
+      },
+      setItem: async () => {
+        throw new Error('disk full')
+      },
+      removeItem: async () => {},
+    }
+    const recs = client({ storage: broken })
+    await recs.ready
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    expect(server.stored.size).toBe(1)
+    expect(errors.some((e) => e.code === 'STORAGE_ERROR')).toBe(true)
+    expect(recs.anonymousId).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('EdgerecClient identity', () => {
+  it('should stamp events with the anonymous id, then both ids after identify, and a new anonymous id after reset', async () => {
+    const storage = asyncStorage()
+    const recs = client({ storage })
+    await recs.ready
+    const anon = recs.anonymousId
+    recs.track('view', { itemId: 'a' })
+    recs.identify('user-7')
+    recs.track('view', { itemId: 'b' })
+    recs.reset()
+    recs.track('view', { itemId: 'c' })
+    await recs.flush()
+    const sent = [...server.stored.values()]
+    expect(sent.map((e) => [e.userId, e.anonymousId])).toEqual([
+      [undefined, anon],
+      ['user-7', anon],
+      [undefined, recs.anonymousId],
+    ])
+    expect(recs.anonymousId).not.toBe(anon)
+    expect(recs.userId).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(storage.values.get('edgerec:anon')).toBe(recs.anonymousId)
+    expect(storage.values.has('edgerec:uid')).toBe(false)
+  })
+})
+
+describe('EdgerecClient input errors', () => {
+  it('should never throw from track: bad arguments and unserializable context go to onError', async () => {
+    const recs = client()
+    await recs.ready
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    expect(recs.track('', { itemId: 'a' })).toBeUndefined()
+    expect(recs.track('view', undefined as unknown as { itemId: string })).toBeUndefined()
+    expect(recs.track('view', { itemId: 'a', context: circular as never })).toBeUndefined()
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INTERNAL'])
+    expect(recs.queued).toBe(0)
+  })
+
+  it('should throw INVALID_ARGUMENT from the constructor without endpoint or key', () => {
+    expect(() => new EdgerecClient({ endpoint: '', publishableKey: 'pk' })).toThrow(SdkError)
+    expect(() => createClient({ endpoint: ENDPOINT } as ClientOptions)).toThrow(/publishableKey/)
+  })
+})
+
+describe('EdgerecClient flush()', () => {
+  it('should return the same promise to concurrent callers and settle with an empty queue', async () => {
+    const recs = client()
+    recs.track('view', { itemId: 'a' })
+    const [a, b] = [recs.flush(), recs.flush()]
+    expect(a).toBe(b)
+    expect(await a).toEqual({ ok: true, sent: 1, rejected: 0, remaining: 0 })
+    expect(await recs.flush()).toEqual({ ok: true, sent: 0, rejected: 0, remaining: 0 })
+  })
+
+  it('should include events tracked while a batch is in flight', async () => {
+    const recs = client()
+    await recs.ready
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    server.replies.push(async (request) => {
+      await gate
+      return server.ingest(request)
+    })
+    recs.track('view', { itemId: 'a' })
+    const flushing = recs.flush()
+    await vi.advanceTimersByTimeAsync(0)
+    recs.track('view', { itemId: 'b' })
+    release()
+    expect(await flushing).toMatchObject({ ok: true, sent: 2, remaining: 0 })
+    expect(server.posts).toHaveLength(2)
+  })
+
+  it('should settle (never reject) with the error when the attempt fails', async () => {
+    const recs = client()
+    server.replies.push(new TypeError('offline'))
+    recs.track('view', { itemId: 'a' })
+    const result = await recs.flush()
+    expect(result.ok).toBe(false)
+    expect(result.error).toBeInstanceOf(EdgerecNetworkError)
+    expect(result.remaining).toBe(1)
+  })
+})
+
+describe('EdgerecClient reads', () => {
+  const recsBody = (tag: string) => ({
+    userId: 'u',
+    items: [{ itemId: tag, score: 1 }],
+    source: 'model',
+    modelVersion: 'v1',
+  })
+
+  it('should build the recommendation URL for the identified user with k, exclude and explain', async () => {
+    const recs = client()
+    await recs.ready
+    server.replies.push(json(recsBody('a')))
+    recs.identify('user 1')
+    const answer = await recs.recommend({ k: 5, exclude: ['x', 'y'], explain: true })
+    expect(answer.items[0]?.itemId).toBe('a')
+    expect(server.requests[0]?.url).toBe(
+      `${ENDPOINT}/v1/users/user%201/recommendations?k=5&exclude=x%2Cy&explain=1`,
+    )
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer pk_test')
+  })
+
+  it('should ask for the anonymous id before identify, and build similar and popular URLs', async () => {
+    const recs = client({ cacheTtlMs: 0 })
+    await recs.ready
+    server.replies.push(
+      json(recsBody('a')),
+      json({ itemId: 's', items: [], source: 'model', modelVersion: null }),
+      json({ items: [], source: 'trending', modelVersion: null }),
+    )
+    await recs.recommend()
+    await recs.similar('sku/1', { k: 6 })
+    await recs.popular({ kind: 'trending', k: 3 })
+    expect(server.requests.map((r) => r.url.slice(ENDPOINT.length))).toEqual([
+      `/v1/users/${recs.anonymousId}/recommendations`,
+      '/v1/items/sku%2F1/similar?k=6',
+      '/v1/popular?k=3&kind=trending',
+    ])
+  })
+
+  it('should serve from cache within the TTL, serve stale while revalidating, then wait for fresh', async () => {
+    const recs = client({ cacheTtlMs: 1000, staleWhileRevalidateMs: 5000 })
+    await recs.ready
+    server.replies.push(json(recsBody('v1')), json(recsBody('v2')), json(recsBody('v3')))
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v1')
+    await vi.advanceTimersByTimeAsync(999)
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v1')
+    expect(server.requests).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    // Stale: answered at once from cache, one refetch in the background.
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v1')
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v1')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(server.requests).toHaveLength(2)
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v2')
+    // Past TTL + stale window: the caller waits for a fresh answer.
+    await vi.advanceTimersByTimeAsync(6000)
+    expect((await recs.recommend()).items[0]?.itemId).toBe('v3')
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('should not cache failures', async () => {
+    const recs = client()
+    server.replies.push(
+      apiError(503, 'UNAVAILABLE'),
+      json({ items: [{ itemId: 'p', score: 2 }], source: 'popular', modelVersion: 'v1' }),
+    )
+    await expect(recs.popular()).rejects.toMatchObject({ code: 'UNAVAILABLE', status: 503 })
+    expect((await recs.popular()).items[0]?.itemId).toBe('p')
+  })
+
+  it('should clear the cache after events are delivered (they change the recommendations)', async () => {
+    const recs = client()
+    await recs.ready
+    server.replies.push(json(recsBody('before')))
+    await recs.recommend()
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    server.replies.push(json(recsBody('after')))
+    expect((await recs.recommend()).items[0]?.itemId).toBe('after')
+  })
+
+  it('should abort a request after timeoutMs with TIMEOUT', async () => {
+    const hanging = (_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))
+      })
+    const recs = client({ fetch: hanging as typeof fetch, timeoutMs: 2000 })
+    const answer = recs.popular()
+    const settled = expect(answer).rejects.toMatchObject({ name: 'EdgerecNetworkError', code: 'TIMEOUT' })
+    await vi.advanceTimersByTimeAsync(2000)
+    await settled
+  })
+
+  it("should throw EdgerecClientError with the server's code, status and details", async () => {
+    const recs = client()
+    server.replies.push(
+      json(
+        { error: { code: 'ITEM_NOT_FOUND', message: 'No item sku-9.', details: { itemId: 'sku-9' } } },
+        404,
+      ),
+    )
+    const error = await recs.similar('sku-9').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(EdgerecClientError)
+    expect(error).toBeInstanceOf(SdkError)
+    expect(error).toMatchObject({
+      code: 'ITEM_NOT_FOUND',
+      status: 404,
+      message: 'No item sku-9.',
+      details: { itemId: 'sku-9' },
+    })
+  })
+
+  it('should answer HTTP_ERROR for an error status without an edgerec body', async () => {
+    const recs = client()
+    server.replies.push(new Response('<html>bad gateway</html>', { status: 502 }))
+    await expect(recs.popular()).rejects.toMatchObject({ code: 'HTTP_ERROR', status: 502 })
+  })
+})
+
+describe('createClient', () => {
+  it('should give the platform-free client where there is no document (Node, React Native, Workers)', () => {
+    const recs = createClient({ endpoint: ENDPOINT, publishableKey: 'pk', fetch: server.fetch })
+    expect(recs).toBeInstanceOf(EdgerecClient)
+    expect(recs.constructor.name).toBe('EdgerecClient')
+  })
+})

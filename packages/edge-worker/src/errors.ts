@@ -43,7 +43,10 @@ export class ApiError extends EdgerecError<ApiErrorCode> {
 
   /** The JSON body of the error response. */
   toJSON(): { error: { code: ApiErrorCode; message: string; details?: unknown } } {
-    const error: { code: ApiErrorCode; message: string; details?: unknown } = { code: this.code, message: this.message }
+    const error: { code: ApiErrorCode; message: string; details?: unknown } = {
+      code: this.code,
+      message: this.message,
+    }
     if (this.details !== undefined) error.details = this.details
     return { error }
   }

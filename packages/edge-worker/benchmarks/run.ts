@@ -1,0 +1,508 @@
+/**
+ * Serving benchmark of the edge worker under `wrangler dev` (issue 4 and 7 measured outcomes).
+ *
+ * 1. Builds a 100k-item × 64-dim model (random factors, 20k users in 8 buckets) with core's encoder.
+ * 2. Publishes it into a fresh local persistence directory with wrangler's own commands
+ *    (`wrangler kv bulk put --local`, `wrangler r2 object put --local`) and applies the D1
+ *    migrations (`wrangler d1 migrations apply --local`).
+ * 3. Starts `wrangler dev --ip 127.0.0.1 --port <free port in 8700-8749> --persist-to <dir>` as a
+ *    child process and measures from this (separate) process:
+ *    - cold start: first recommendation request of a fresh `wrangler dev` (model not loaded), 3 runs;
+ *    - sequential latency (one request at a time, `performance.now()`): health (the framework's
+ *      floor), recommendations for model users, fold-in users (20 new events each), unknown users;
+ *    - autocannon at a fixed rate and at full speed: p50/p99 and requests/s.
+ *
+ * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`).
+ *
+ * @module
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import {
+  encodeShard,
+  itemShardKey,
+  LIVE_POINTER_KEY,
+  MANIFEST_FORMAT_VERSION,
+  type ModelManifest,
+  manifestKey,
+  planItemShards,
+  quantizeRows,
+  type ShardRef,
+  singleShardKey,
+  userBucket,
+  userShardKey,
+} from '@edgerec/core'
+import autocannon from 'autocannon'
+
+const run = promisify(execFile)
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const wranglerBin = resolve(packageDir, '../../node_modules/.bin/wrangler')
+const KEY = 'pk_bench_publishable'
+const SECRET = 'sk_bench_secret'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? Number(args[i + 1]) : fallback
+}
+const DURATION_S = option('duration', 10)
+const RATE = option('rate', 100)
+const SEQUENTIAL = option('sequential', 1000)
+
+const ITEMS = 100_000
+const DIMS = 64
+const USERS = 20_000
+const BUCKETS = 8
+const VERSION = '20261124T120000Z-bench000'
+const TRAINED_UNTIL = Date.UTC(2026, 9, 1)
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Published {
+  kv: { key: string; value: string; base64?: boolean }[]
+  r2: { key: string; bytes: Uint8Array }[]
+  itemIds: string[]
+}
+
+/** Encodes the whole version: items in R2 (large), everything else in KV. */
+async function buildModel(): Promise<Published> {
+  const random = rng(2026)
+  const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
+  const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
+  const q = quantizeRows(factors, ITEMS, DIMS)
+  const out: Published = { kv: [], r2: [], itemIds }
+  const ref = (
+    key: string,
+    kind: ShardRef['kind'],
+    storage: ShardRef['storage'],
+    rows: number,
+    rowOffset: number,
+    e: { bytes: Uint8Array; sha256: string },
+  ): ShardRef => {
+    if (storage === 'r2') out.r2.push({ key, bytes: e.bytes })
+    else out.kv.push({ key, value: Buffer.from(e.bytes).toString('base64'), base64: true })
+    return { key, kind, bytes: e.bytes.byteLength, sha256: e.sha256, rows, rowOffset, storage }
+  }
+  const items: ShardRef[] = []
+  for (const [i, { start, end }] of planItemShards(itemIds, DIMS).entries()) {
+    const part = {
+      rows: end - start,
+      dims: DIMS,
+      values: q.values.subarray(start * DIMS, end * DIMS),
+      scales: q.scales.subarray(start, end),
+    }
+    items.push(
+      ref(
+        itemShardKey(VERSION, i),
+        'items',
+        'r2',
+        end - start,
+        start,
+        await encodeShard({ kind: 'items', rowOffset: start, factors: part, ids: itemIds.slice(start, end) }),
+      ),
+    )
+  }
+  const buckets: number[][] = Array.from({ length: BUCKETS }, () => [])
+  const userIds = Array.from({ length: USERS }, (_, u) => `user-${u}`)
+  userIds.forEach((id, u) => {
+    buckets[userBucket(id, BUCKETS)]!.push(u)
+  })
+  const users: ShardRef[] = []
+  const counts = new Float32Array(ITEMS)
+  for (const [b, members] of buckets.entries()) {
+    const vectors = Float32Array.from({ length: members.length * DIMS }, () => (random() - 0.5) * 0.2)
+    const offsets = new Uint32Array(members.length + 1)
+    const itemsOf: number[] = []
+    members.forEach((_, r) => {
+      for (let j = 0; j < 30; j++) {
+        const item = Math.floor(random() ** 2 * ITEMS)
+        itemsOf.push(item)
+        counts[item] = counts[item]! + 1
+      }
+      offsets[r + 1] = itemsOf.length
+    })
+    users.push(
+      ref(
+        userShardKey(VERSION, b),
+        'users',
+        'kv',
+        members.length,
+        0,
+        await encodeShard({
+          kind: 'users',
+          factors: quantizeRows(vectors, members.length, DIMS),
+          ids: members.map((u) => userIds[u]!),
+          interactions: {
+            offsets,
+            items: Uint32Array.from(itemsOf),
+            confidences: new Float32Array(itemsOf.length).fill(2),
+          },
+        }),
+      ),
+    )
+  }
+  const order = Uint32Array.from(itemIds.keys()).sort((a, b) => counts[b]! - counts[a]! || a - b)
+  const popularity = ref(
+    singleShardKey(VERSION, 'popularity'),
+    'popularity',
+    'kv',
+    ITEMS,
+    0,
+    await encodeShard({
+      kind: 'popularity',
+      itemIndexes: order,
+      scores: Float32Array.from(order, (i) => counts[i]!),
+    }),
+  )
+  // YᵀY + λI of the dequantized items.
+  const gram = new Float64Array(DIMS * DIMS)
+  const y = new Float64Array(DIMS)
+  for (let r = 0; r < ITEMS; r++) {
+    for (let d = 0; d < DIMS; d++) y[d] = q.scales[r]! * q.values[r * DIMS + d]!
+    for (let i = 0; i < DIMS; i++) for (let j = 0; j <= i; j++) gram[i * DIMS + j]! += y[i]! * y[j]!
+  }
+  for (let i = 0; i < DIMS; i++) {
+    gram[i * DIMS + i]! += 0.05
+    for (let j = 0; j < i; j++) gram[j * DIMS + i] = gram[i * DIMS + j]!
+  }
+  const gramRef = ref(
+    singleShardKey(VERSION, 'gram'),
+    'gram',
+    'kv',
+    DIMS,
+    0,
+    await encodeShard({ kind: 'gram', dims: DIMS, matrix: Float32Array.from(gram) }),
+  )
+  const manifest: ModelManifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    version: VERSION,
+    createdAt: new Date(TRAINED_UNTIL + 3_600_000).toISOString(),
+    dims: DIMS,
+    counts: { users: USERS, items: ITEMS, interactions: USERS * 30 },
+    als: { factors: DIMS, regularization: 0.05, alpha: 2, iterations: 15, cgSteps: 3, solver: 'cg', seed: 1 },
+    eventWeights: { view: 1, click: 1, add_to_cart: 2, purchase: 4 },
+    trainedUntil: TRAINED_UNTIL,
+    userBuckets: BUCKETS,
+    shards: { items, users, popularity, gram: gramRef },
+  }
+  out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
+  out.kv.push({
+    key: LIVE_POINTER_KEY,
+    value: JSON.stringify({ version: VERSION, activatedAt: new Date().toISOString() }),
+  })
+  return out
+}
+
+async function freePort(from: number, to: number): Promise<number> {
+  for (let port = from; port <= to; port++) {
+    const free = await new Promise<boolean>((done) => {
+      const server = createServer()
+      server.once('error', () => done(false))
+      server.listen(port, '127.0.0.1', () => server.close(() => done(true)))
+    })
+    if (free) return port
+  }
+  throw new Error(`No free port in ${from}-${to}. Stop other wrangler dev sessions and retry.`)
+}
+
+async function wrangler(argv: string[]): Promise<void> {
+  await run(wranglerBin, argv, {
+    cwd: packageDir,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+    maxBuffer: 1 << 24,
+  })
+}
+
+async function publish(persist: string, published: Published, scratch: string): Promise<void> {
+  const bulk = join(scratch, 'kv.json')
+  await writeFile(bulk, JSON.stringify(published.kv))
+  await wrangler(['kv', 'bulk', 'put', bulk, '--binding', 'MODELS_KV', '--local', '--persist-to', persist])
+  for (const { key, bytes } of published.r2) {
+    const file = join(scratch, 'object.bin')
+    await writeFile(file, bytes)
+    await wrangler([
+      'r2',
+      'object',
+      'put',
+      `edgerec-models/${key}`,
+      '--file',
+      file,
+      '--local',
+      '--persist-to',
+      persist,
+    ])
+  }
+  await wrangler(['d1', 'migrations', 'apply', 'edgerec', '--local', '--persist-to', persist])
+}
+
+interface DevServer {
+  child: ChildProcess
+  base: string
+}
+
+async function startDev(persist: string, port: number, inspectorPort: number): Promise<DevServer> {
+  const child = spawn(
+    wranglerBin,
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      persist,
+      '--var',
+      `PUBLISHABLE_KEY:${KEY}`,
+      '--var',
+      `SECRET_KEY:${SECRET}`,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+    ],
+    {
+      cwd: packageDir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+    },
+  )
+  let output = ''
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  // `GET /` is a 404 that touches no model: the worker is up, the model not loaded.
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
+    try {
+      if ((await fetch(`${base}/`)).status === 404) return { child, base }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  stopDev({ child, base })
+  throw new Error(`wrangler dev did not start within 60 s:\n${output}`)
+}
+
+function stopDev(server: DevServer): Promise<void> {
+  return new Promise((done) => {
+    if (server.child.exitCode !== null || server.child.pid === undefined) return done()
+    server.child.once('exit', () => done())
+    // The child was started detached, in its own process group: end that group (wrangler + workerd).
+    process.kill(-server.child.pid, 'SIGTERM')
+    setTimeout(() => {
+      if (server.child.exitCode === null && server.child.pid !== undefined)
+        process.kill(-server.child.pid, 'SIGKILL')
+    }, 5000).unref()
+  })
+}
+
+const headers = { authorization: `Bearer ${KEY}` }
+
+async function timed(url: string): Promise<{ ms: number; status: number; body: Record<string, unknown> }> {
+  const t0 = performance.now()
+  const response = await fetch(url, { headers })
+  const body = (await response.json()) as Record<string, unknown>
+  return { ms: performance.now() - t0, status: response.status, body }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+interface Stats {
+  p50: number
+  p99: number
+  mean: number
+  n: number
+}
+
+async function sequential(name: string, urls: (i: number) => string, expectSource?: string): Promise<Stats> {
+  const times: number[] = []
+  for (let i = 0; i < SEQUENTIAL + 50; i++) {
+    const r = await timed(urls(i))
+    if (r.status !== 200) throw new Error(`${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`)
+    if (expectSource && r.body.source !== expectSource)
+      throw new Error(`${name}: source ${String(r.body.source)}, expected ${expectSource}`)
+    if (i >= 50) times.push(r.ms) // the first 50 warm the isolate's caches
+  }
+  times.sort((a, b) => a - b)
+  return {
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    mean: times.reduce((s, t) => s + t, 0) / times.length,
+    n: times.length,
+  }
+}
+
+async function cannon(
+  base: string,
+  paths: (i: number) => string,
+  rate: number | undefined,
+): Promise<{ p50: number; p99: number; rps: number; errors: number; non2xx: number }> {
+  let i = 0
+  const result = await autocannon({
+    url: base,
+    connections: 8,
+    duration: DURATION_S,
+    headers,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      {
+        setupRequest: (request: { path: string }) => {
+          request.path = paths(i++)
+          return request
+        },
+      },
+    ],
+  })
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(packageDir, 'drizzle'))) {
+    throw new Error(
+      'packages/edge-worker/drizzle (D1 migrations) is missing: the benchmark applies them to local D1 first.',
+    )
+  }
+  const scratch = await mkdtemp(join(tmpdir(), 'edgerec-bench-'))
+  const persist = join(scratch, 'state')
+  const port = await freePort(8700, 8749)
+  const inspectorPort = await freePort(port + 1, 8749)
+  console.log(
+    `node ${process.version}, ${(await import('node:os')).cpus().length} cores; wrangler dev on 127.0.0.1:${port}; persistence ${persist}`,
+  )
+  try {
+    let t = performance.now()
+    const published = await buildModel()
+    const bytes = [
+      ...published.kv.map((o) => (o.base64 ? (o.value.length * 3) / 4 : o.value.length)),
+      ...published.r2.map((o) => o.bytes.byteLength),
+    ].reduce((s, b) => s + b, 0)
+    console.log(
+      `built ${ITEMS} × ${DIMS} model (${USERS} users, ${BUCKETS} buckets): ${(bytes / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    )
+    t = performance.now()
+    await publish(persist, published, scratch)
+    console.log(
+      `published into local KV/R2/D1 with wrangler in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    )
+
+    const cold: number[] = []
+    const afterCold: number[] = []
+    for (let run = 0; run < 3; run++) {
+      const server = await startDev(persist, port, inspectorPort)
+      try {
+        const first = await timed(`${server.base}/v1/users/user-${run}/recommendations?k=10`)
+        if (first.status !== 200 || first.body.modelVersion !== VERSION)
+          throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+        cold.push(first.ms)
+        afterCold.push((await timed(`${server.base}/v1/users/user-${run + 100}/recommendations?k=10`)).ms)
+      } finally {
+        await stopDev(server)
+      }
+    }
+    console.log(
+      `cold start (first request, model not loaded): ${cold.map((ms) => ms.toFixed(0)).join(', ')} ms; the next request: ${afterCold.map((ms) => ms.toFixed(1)).join(', ')} ms`,
+    )
+
+    const server = await startDev(persist, port, inspectorPort)
+    try {
+      const { base } = server
+      // 200 new users with 20 view events each, sent through POST /v1/events.
+      const foldUsers = 200
+      const events = []
+      const random = rng(7)
+      for (let u = 0; u < foldUsers; u++) {
+        for (let e = 0; e < 20; e++) {
+          events.push({
+            id: crypto.randomUUID(),
+            userId: `fresh-${u}`,
+            itemId: `sku-${String(Math.floor(random() * ITEMS)).padStart(6, '0')}`,
+            type: 'view',
+            timestamp: Date.now() - e * 1000,
+          })
+        }
+      }
+      for (let i = 0; i < events.length; i += 500) {
+        const r = await fetch(`${base}/v1/events`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: events.slice(i, i + 500) }),
+        })
+        if (r.status !== 200) throw new Error(`POST /v1/events: ${r.status} ${await r.text()}`)
+      }
+      const health = (i: number) => `/v1/health?i=${i}`
+      const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+      const fold = (i: number) => `/v1/users/fresh-${i % foldUsers}/recommendations?k=10`
+      const unknown = (i: number) => `/v1/users/nobody-${i}/recommendations?k=10`
+
+      const seq = {
+        health: await sequential('health', (i) => base + health(i)),
+        model: await sequential('model', (i) => base + model(i), 'model'),
+        foldIn: await sequential('fold-in', (i) => base + fold(i), 'fold-in'),
+        popular: await sequential('popular', (i) => base + unknown(i), 'popular'),
+      }
+      console.log(`\nsequential latency, one request at a time (${SEQUENTIAL} each, ms):`)
+      console.log('| route | p50 | p99 | mean | p50 / health p50 |')
+      console.log('|---|---|---|---|---|')
+      for (const [name, s] of Object.entries(seq)) {
+        console.log(
+          `| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.mean.toFixed(2)} | ${(s.p50 / seq.health.p50).toFixed(2)} |`,
+        )
+      }
+      console.log(
+        `fold-in latency added per request (fold-in p50 − model p50): ${(seq.foldIn.p50 - seq.model.p50).toFixed(2)} ms; p99: ${(seq.foldIn.p99 - seq.model.p99).toFixed(2)} ms`,
+      )
+
+      console.log(`\nautocannon, 8 connections, ${DURATION_S} s each:`)
+      console.log('| route | load | p50 ms | p99 ms | req/s | errors | non-2xx |')
+      console.log('|---|---|---|---|---|---|---|')
+      for (const [name, paths] of [
+        ['health', health],
+        ['recommendations (model)', model],
+        ['recommendations (fold-in)', fold],
+      ] as const) {
+        for (const rate of [RATE, undefined]) {
+          const r = await cannon(base, paths, rate)
+          console.log(
+            `| ${name} | ${rate ? `${rate} req/s` : 'max'} | ${r.p50} | ${r.p99} | ${r.rps.toFixed(0)} | ${r.errors} | ${r.non2xx} |`,
+          )
+        }
+      }
+    } finally {
+      await stopDev(server)
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,159 @@
+/**
+ * The edge worker's Hono app: CORS, API keys, body limits, JSON errors, and every route of HTTP
+ * API v1 (docs/architecture.md).
+ *
+ * @module
+ */
+import { isEdgerecError } from '@edgerec/core'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { HTTPException } from 'hono/http-exception'
+import { readConfig } from './config.js'
+import { loadUserActivity } from './db/activity.js'
+import type { AppEnv } from './env.js'
+import { ApiError } from './errors.js'
+import { apiKeyAuth } from './middleware/auth.js'
+import { EventPopularity } from './model/event-popularity.js'
+import { ModelStore } from './model/model-store.js'
+import { adminModelRoutes } from './routes/admin-models.js'
+import { adminUserRoutes } from './routes/admin-users.js'
+import { itemRoutes, popularRoutes } from './routes/catalog.js'
+import { eventsRoutes } from './routes/events.js'
+import { recommendationRoutes } from './routes/recommendations.js'
+import { healthRoutes, modelRoutes } from './routes/status.js'
+import type { ActivityLoader, ServingDeps } from './serving/context.js'
+
+/** Largest `POST /v1/events` body: 1 MiB (architecture.md). */
+export const MAX_EVENTS_BODY_BYTES = 1024 * 1024
+/** Largest body of any other route (admin posts carry none). */
+export const MAX_OTHER_BODY_BYTES = 16 * 1024
+
+/** Options of {@link createApp}; the defaults are what production uses. */
+export interface AppOptions {
+  /** The isolate's model store (tests pass one to inspect it). */
+  store?: ModelStore
+  /** Reads a user's events; default: the data side's `loadUserActivity`. */
+  loadActivity?: ActivityLoader
+  /** Clock in epoch ms. */
+  now?: () => number
+}
+
+/** Each route and the methods it answers, for 405 answers with an `Allow` header. */
+const ROUTE_METHODS: readonly [path: string, allow: string][] = [
+  ['/v1/events', 'POST'],
+  ['/v1/users/:userId/recommendations', 'GET, HEAD'],
+  ['/v1/items/:itemId/similar', 'GET, HEAD'],
+  ['/v1/popular', 'GET, HEAD'],
+  ['/v1/health', 'GET, HEAD'],
+  ['/v1/model', 'GET, HEAD'],
+  ['/v1/admin/models/rollback', 'POST'],
+  ['/v1/admin/models/:version/activate', 'POST'],
+  ['/v1/admin/users/:userId', 'DELETE'],
+]
+
+function tooLarge(limit: number): never {
+  throw new ApiError(
+    'PAYLOAD_TOO_LARGE',
+    `The request body is larger than ${limit} bytes. Send fewer events per batch (at most 500).`,
+  )
+}
+
+/**
+ * Builds the worker's app. One app (and so one model store) lives per isolate.
+ *
+ * @example
+ * ```ts
+ * const app = createApp()
+ * export default { fetch: app.fetch } satisfies ExportedHandler<Env>
+ * ```
+ */
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
+  const now = options.now ?? Date.now
+  const deps: ServingDeps = {
+    store: options.store ?? new ModelStore({ now }),
+    eventPopularity: new EventPopularity(),
+    loadActivity: options.loadActivity ?? loadUserActivity,
+    now,
+  }
+  const app = new Hono<AppEnv>()
+
+  app.onError((error, c) => {
+    c.header('Cache-Control', 'no-store')
+    if (error instanceof ApiError) return c.json(error.toJSON(), error.status)
+    if (error instanceof HTTPException && error.status < 500) {
+      const status = error.status
+      const code =
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 401
+            ? 'UNAUTHORIZED'
+            : status === 404
+              ? 'NOT_FOUND'
+              : 'INVALID_REQUEST'
+      return c.json(new ApiError(code, error.message || 'The request was rejected.').toJSON(), status)
+    }
+    console.error('edgerec: unhandled error', error)
+    const detail = isEdgerecError(error) ? ` (${error.code})` : ''
+    return c.json(
+      new ApiError(
+        'INTERNAL',
+        `The worker failed unexpectedly${detail}. Retry; if it persists, check the worker logs.`,
+      ).toJSON(),
+      500,
+    )
+  })
+  app.notFound((c) => {
+    c.header('Cache-Control', 'no-store')
+    return c.json(
+      new ApiError(
+        'NOT_FOUND',
+        `No route ${c.req.method} ${c.req.path}. The API is described in docs/architecture.md (HTTP API v1).`,
+      ).toJSON(),
+      404,
+    )
+  })
+
+  app.use('*', async (c, next) => {
+    const { allowedOrigins } = readConfig(c.env)
+    const middleware = cors({
+      origin: (origin) =>
+        allowedOrigins.includes('*') ? '*' : allowedOrigins.includes(origin) ? origin : null,
+      allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key'],
+      exposeHeaders: ['x-edgerec-fold-in-events', 'x-edgerec-degraded'],
+      maxAge: 86_400,
+    })
+    return middleware(c, next)
+  })
+  app.post(
+    '/v1/events',
+    bodyLimit({ maxSize: MAX_EVENTS_BODY_BYTES, onError: () => tooLarge(MAX_EVENTS_BODY_BYTES) }),
+  )
+  app.use(
+    '/v1/admin/*',
+    bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }),
+  )
+
+  // Health is public: load balancers and uptime checks carry no key.
+  app.route('/v1/health', healthRoutes(deps))
+  app.use('/v1/*', apiKeyAuth())
+  app.route('/v1/events', eventsRoutes({ now }))
+  app.route('/v1/users', recommendationRoutes(deps))
+  app.route('/v1/items', itemRoutes(deps))
+  app.route('/v1/popular', popularRoutes(deps))
+  app.route('/v1/model', modelRoutes(deps))
+  app.route('/v1/admin/models', adminModelRoutes(deps))
+  app.route('/v1/admin/users', adminUserRoutes())
+
+  for (const [path, allow] of ROUTE_METHODS) {
+    app.all(path, (c) => {
+      c.header('Allow', allow)
+      throw new ApiError(
+        'METHOD_NOT_ALLOWED',
+        `${c.req.method} is not allowed on ${c.req.path}; use ${allow}.`,
+      )
+    })
+  }
+  return app
+}

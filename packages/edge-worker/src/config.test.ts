@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { readConfig } from './config.js'
+import type { Env } from './env.js'
+
+const base = {} as Env
+
+describe('readConfig', () => {
+  it('should apply defaults', () => {
+    expect(readConfig(base)).toEqual({
+      refreshMs: 30_000,
+      foldInMaxEvents: 200,
+      fallbackList: 'popular',
+      userCacheBytes: 16 * 1024 * 1024,
+      allowedOrigins: ['*'],
+    })
+  })
+
+  it('should parse, clamp and fall back on bad values', () => {
+    const config = readConfig({
+      ...base,
+      MODEL_REFRESH_SECONDS: '5',
+      FOLD_IN_MAX_EVENTS: '999999',
+      FALLBACK_LIST: 'trending',
+      USER_CACHE_MIB: 'lots',
+      ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+    })
+    expect(config.refreshMs).toBe(5000)
+    expect(config.foldInMaxEvents).toBe(5000)
+    expect(config.fallbackList).toBe('trending')
+    expect(config.userCacheBytes).toBe(16 * 1024 * 1024)
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example'])
+  })
+})

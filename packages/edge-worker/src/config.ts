@@ -1,0 +1,45 @@
+/**
+ * Typed view of the worker's string vars (see `wrangler.jsonc`), with defaults and bounds.
+ *
+ * @module
+ */
+import type { Env } from './env.js'
+
+/** Parsed configuration of one request. */
+export interface WorkerConfig {
+  /** Milliseconds between two reads of the live pointer in one isolate. */
+  refreshMs: number
+  /** Newest events read per user for exclusions and fold-in. */
+  foldInMaxEvents: number
+  /** List served to users the model cannot score. */
+  fallbackList: 'popular' | 'trending'
+  /** Bound on cached user buckets, in bytes. */
+  userCacheBytes: number
+  /** Allowed CORS origins; `['*']` allows any. */
+  allowedOrigins: string[]
+}
+
+function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value.trim() === '') return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n)) return fallback
+  return Math.min(max, Math.max(min, Math.floor(n)))
+}
+
+/**
+ * Reads the vars of `env`. Out-of-range values are clamped and unparsable ones fall back to the
+ * default, so a typo in `wrangler.jsonc` degrades to defaults instead of failing every request.
+ */
+export function readConfig(env: Env): WorkerConfig {
+  const origins = (env.ALLOWED_ORIGINS ?? '*')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0)
+  return {
+    refreshMs: intVar(env.MODEL_REFRESH_SECONDS, 30, 0, 86_400) * 1000,
+    foldInMaxEvents: intVar(env.FOLD_IN_MAX_EVENTS, 200, 1, 5000),
+    fallbackList: env.FALLBACK_LIST === 'trending' ? 'trending' : 'popular',
+    userCacheBytes: intVar(env.USER_CACHE_MIB, 16, 1, 96) * 1024 * 1024,
+    allowedOrigins: origins.length > 0 ? origins : ['*'],
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * API key authentication: the publishable key (events + reads, safe in a browser) and the secret
+ * key (everything, including `/v1/admin/*`), both Worker secrets, compared in constant time.
+ *
+ * @module
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env.js'
+import { ApiError } from '../errors.js'
+
+const encoder = new TextEncoder()
+
+async function digest(value: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest('SHA-256', encoder.encode(value))
+}
+
+/**
+ * Constant-time equality of two strings of any lengths: both are hashed to 32 bytes first, so
+ * neither the comparison nor its timing depends on where (or whether) the lengths differ.
+ */
+export async function keysEqual(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([digest(given), digest(expected)])
+  return crypto.subtle.timingSafeEqual(a, b)
+}
+
+/** Where a request's key came from. */
+function presentedKey(
+  authorization: string | undefined,
+  headerKey: string | undefined,
+  queryKey: string | undefined,
+): string | undefined {
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    if (!match) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The Authorization header is not "Bearer <key>". Send "Authorization: Bearer <your key>".',
+      )
+    }
+    return match[1]
+  }
+  return headerKey ?? queryKey
+}
+
+/**
+ * Authenticates every request it runs on and sets `c.var.role`. `?key=` is accepted on
+ * `POST /v1/events` only (for `navigator.sendBeacon`, which cannot set headers): query strings
+ * end up in logs, so reads must use a header.
+ *
+ * @throws {@link ApiError} `UNAUTHORIZED` (no or unknown key), `FORBIDDEN` (publishable key on `/v1/admin/*`)
+ */
+export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const isBeacon = c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/v1/events'
+    const key = presentedKey(
+      c.req.header('authorization'),
+      c.req.header('x-edgerec-key'),
+      isBeacon ? c.req.query('key') : undefined,
+    )
+    if (!key) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'No API key was sent. Send "Authorization: Bearer <key>" or "x-edgerec-key: <key>".',
+      )
+    }
+    const { PUBLISHABLE_KEY: publishable, SECRET_KEY: secret } = c.env
+    if (!publishable && !secret) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'This worker has no API keys configured. Set them with "wrangler secret put PUBLISHABLE_KEY" and "wrangler secret put SECRET_KEY".',
+      )
+    }
+    // NOTE: both comparisons always run, so the timing does not reveal which key matched.
+    const [isSecret, isPublishable] = await Promise.all([
+      secret ? keysEqual(key, secret) : Promise.resolve(false),
+      publishable ? keysEqual(key, publishable) : Promise.resolve(false),
+    ])
+    if (!isSecret && !isPublishable) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The API key is not valid for this worker. Check the key you configured in the client.',
+      )
+    }
+    const role = isSecret ? 'secret' : 'publishable'
+    if (role !== 'secret' && c.req.path.startsWith('/v1/admin/')) {
+      throw new ApiError(
+        'FORBIDDEN',
+        'Admin routes need the secret key; the publishable key may only send events and read.',
+      )
+    }
+    c.set('role', role)
+    await next()
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The per-isolate model store: notices a new live version within `MODEL_REFRESH_SECONDS`, loads it
+ * once (single flight), swaps it in atomically, and keeps serving the last good version when a new
+ * one fails to load.
+ *
+ * @module
+ */
+import { isEdgerecError } from '@edgerec/core'
+import { type LoadedModel, loadModel } from './loaded-model.js'
+import { type ModelBindings, readLivePointer, readManifest } from './storage.js'
+
+/** Why the store is not serving what the live pointer names. */
+export interface ModelLoadFailure {
+  /** The version that failed, or null when the pointer itself could not be read. */
+  version: string | null
+  code: string
+  message: string
+  /** ISO-8601 time of the failure. */
+  at: string
+  /** ISO-8601 time of the next attempt. */
+  retryAt: string
+  /** Consecutive failed attempts for this version. */
+  attempts: number
+}
+
+/** Options of {@link ModelStore}. */
+export interface ModelStoreOptions {
+  /** Clock in epoch ms (tests pass a fake one). */
+  now?: () => number
+  /** First retry delay after a failed load; doubles per attempt up to `maxBackoffMs`. Default 5 s. */
+  backoffMs?: number
+  /** Longest retry delay. Default 5 min. */
+  maxBackoffMs?: number
+}
+
+/** What a request needs to acquire the model. */
+export interface AcquireOptions {
+  refreshMs: number
+  userCacheBytes: number
+  /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void
+}
+
+/**
+ * Holds the live {@link LoadedModel} of one isolate.
+ *
+ * @example
+ * ```ts
+ * const store = new ModelStore()
+ * const model = await store.acquire(env, { refreshMs: 30_000, userCacheBytes: 16 << 20 })
+ * ```
+ */
+export class ModelStore {
+  readonly #now: () => number
+  readonly #backoffMs: number
+  readonly #maxBackoffMs: number
+  #live: LoadedModel | null = null
+  #checkedAt = Number.NEGATIVE_INFINITY
+  #refreshing: Promise<void> | undefined
+  readonly #loads = new Map<string, Promise<LoadedModel>>()
+  readonly #failures = new Map<string, { attempts: number; retryAt: number }>()
+  #lastError: ModelLoadFailure | null = null
+  #loadCount = 0
+
+  constructor(options: ModelStoreOptions = {}) {
+    this.#now = options.now ?? Date.now
+    this.#backoffMs = options.backoffMs ?? 5_000
+    this.#maxBackoffMs = options.maxBackoffMs ?? 300_000
+  }
+
+  /** The model currently served (null before the first successful load). */
+  get live(): LoadedModel | null {
+    return this.#live
+  }
+
+  /** The last load failure still relevant (cleared when the live version loads). */
+  get lastError(): ModelLoadFailure | null {
+    return this.#lastError
+  }
+
+  /** How many version loads started in this isolate (each version at most once per attempt). */
+  get loadCount(): number {
+    return this.#loadCount
+  }
+
+  /** Makes the next {@link acquire} re-read the live pointer (after an admin flip in this isolate). */
+  invalidate(): void {
+    this.#checkedAt = Number.NEGATIVE_INFINITY
+  }
+
+  /**
+   * The model a request should use, captured once at the request's start.
+   *
+   * Re-reads the live pointer at most every `refreshMs`. While a model is loaded, a newer version
+   * loads in the background (the request is served by the current one); only a cold isolate waits
+   * for its first load. Returns null when there is nothing to serve.
+   */
+  async acquire(bindings: ModelBindings, options: AcquireOptions): Promise<LoadedModel | null> {
+    const now = this.#now()
+    if (!this.#refreshing && now - this.#checkedAt >= options.refreshMs) {
+      this.#checkedAt = now
+      const refresh = this.#refresh(bindings, options.userCacheBytes).finally(() => {
+        this.#refreshing = undefined
+      })
+      this.#refreshing = refresh
+      options.waitUntil?.(refresh)
+    }
+    if (this.#live === null && this.#refreshing) await this.#refreshing
+    return this.#live
+  }
+
+  /** Waits for a refresh in flight, if any (tests and the benchmark use it). */
+  async settled(): Promise<void> {
+    await this.#refreshing
+  }
+
+  async #refresh(bindings: ModelBindings, userCacheBytes: number): Promise<void> {
+    let version: string | null = null
+    try {
+      const pointer = await readLivePointer(bindings)
+      // NOTE: a missing pointer keeps whatever is loaded: deleting `models/live` is not a way to
+      // unpublish, and an eventually consistent read must not drop a good model.
+      if (!pointer) return
+      if (pointer.version === this.#live?.version) {
+        this.#lastError = null
+        return
+      }
+      version = pointer.version
+      const failure = this.#failures.get(version)
+      if (failure && this.#now() < failure.retryAt) return
+      const model = await this.#load(bindings, version, userCacheBytes)
+      this.#live = model
+      this.#failures.delete(version)
+      this.#lastError = null
+    } catch (error) {
+      this.#recordFailure(version, error)
+    }
+  }
+
+  #load(bindings: ModelBindings, version: string, userCacheBytes: number): Promise<LoadedModel> {
+    let pending = this.#loads.get(version)
+    if (!pending) {
+      this.#loadCount++
+      pending = readManifest(bindings, version)
+        .then((manifest) => loadModel(bindings, manifest, { userCacheBytes, now: this.#now }))
+        .finally(() => this.#loads.delete(version))
+      this.#loads.set(version, pending)
+    }
+    return pending
+  }
+
+  #recordFailure(version: string | null, error: unknown): void {
+    const now = this.#now()
+    const key = version ?? ''
+    const attempts = (this.#failures.get(key)?.attempts ?? 0) + 1
+    const delay = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (attempts - 1))
+    this.#failures.set(key, { attempts, retryAt: now + delay })
+    this.#lastError = {
+      version,
+      code: isEdgerecError(error) ? error.code : 'INTERNAL',
+      message: error instanceof Error ? error.message : String(error),
+      at: new Date(now).toISOString(),
+      retryAt: new Date(now + delay).toISOString(),
+      attempts,
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `POST /v1/events`: a batch of at most 500 events (1 MiB), each validated with core and accepted,
+ * reported as a duplicate, or rejected on its own; accepted ones are written to D1 idempotently.
+ *
+ * @module
+ */
+import { EVENT_LIMITS, type FieldError, type ValidEvent, validateBatch } from '@edgerec/core'
+import { Hono } from 'hono'
+import { insertEvents } from '../db/ingest.js'
+import type { AppEnv } from '../env.js'
+import { ApiError } from '../errors.js'
+
+/** Per-event outcome in the answer. */
+export interface EventResult {
+  index: number
+  id?: string
+  status: 'accepted' | 'duplicate' | 'rejected'
+  errors?: FieldError[]
+}
+
+/** The JSON body of a `POST /v1/events` answer (architecture.md). */
+export interface EventsBody {
+  accepted: number
+  duplicates: number
+  rejected: number
+  results: EventResult[]
+}
+
+/** Options of {@link eventsRoutes}. */
+export interface EventsRouteOptions {
+  /** Clock in epoch ms (future-skew check and `received_at`). */
+  now: () => number
+}
+
+function idOf(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined
+  const id = (raw as { id?: unknown }).id
+  return typeof id === 'string' ? id : undefined
+}
+
+/**
+ * Routes under `/v1/events`.
+ *
+ * - Body: `{ "events": [...] }` (or a bare array). Any content type is read as JSON, so
+ *   `navigator.sendBeacon` with a `text/plain` blob works.
+ * - 400 `INVALID_REQUEST` for malformed JSON, 400 `INVALID_EVENTS` when the body is not a batch or
+ *   is empty, 413 `PAYLOAD_TOO_LARGE` above 500 events (or 1 MiB, checked by the app).
+ * - 200 with one result per event otherwise, even when every event is rejected. An id seen earlier
+ *   in the same batch, or already stored, is a `duplicate` and is not written again.
+ * - 503 `STORAGE_UNAVAILABLE` if D1 fails: nothing of the batch was stored (one transaction), so
+ *   the client retries it unchanged.
+ */
+export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.post('/', async (c) => {
+    const text = await c.req.text()
+    let input: unknown
+    try {
+      input = JSON.parse(text)
+    } catch (error) {
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `The body is not valid JSON (${(error as Error).message}). Send { "events": [ ... ] }.`,
+      )
+    }
+    const rawList = Array.isArray(input) ? input : (input as { events?: unknown } | null)?.events
+    if (Array.isArray(rawList) && rawList.length > EVENT_LIMITS.maxBatchSize) {
+      throw new ApiError(
+        'PAYLOAD_TOO_LARGE',
+        `A batch holds at most ${EVENT_LIMITS.maxBatchSize} events; got ${rawList.length}. Split it into smaller batches.`,
+        {
+          details: { field: 'events', code: 'too_many', max: EVENT_LIMITS.maxBatchSize, got: rawList.length },
+        },
+      )
+    }
+    const now = options.now()
+    const batch = validateBatch(input, { now })
+    if (!batch.ok)
+      throw new ApiError('INVALID_EVENTS', `The body is not an event batch: ${batch.error.message}`, {
+        details: [batch.error],
+      })
+
+    const results: EventResult[] = []
+    const fresh: ValidEvent[] = []
+    const firstIndex = new Map<string, number>()
+    for (const r of batch.results) {
+      if (!r.ok) {
+        const id = idOf((rawList as unknown[])[r.index])
+        results.push({
+          index: r.index,
+          ...(id !== undefined ? { id } : {}),
+          status: 'rejected',
+          errors: r.errors,
+        })
+        continue
+      }
+      const { id } = r.event
+      if (firstIndex.has(id)) {
+        results.push({ index: r.index, id, status: 'duplicate' })
+        continue
+      }
+      firstIndex.set(id, r.index)
+      fresh.push(r.event)
+      results.push({ index: r.index, id, status: 'accepted' })
+    }
+
+    let inserted: Set<string>
+    try {
+      inserted = (await insertEvents(c.env.DB, fresh, now)).inserted
+    } catch (error) {
+      throw new ApiError(
+        'STORAGE_UNAVAILABLE',
+        'The events could not be stored (D1 failed); none of this batch was written. Retry the same batch: ids make it idempotent.',
+        { cause: error },
+      )
+    }
+    for (const result of results) {
+      if (result.status === 'accepted' && !inserted.has(result.id!)) result.status = 'duplicate'
+    }
+    const body: EventsBody = { accepted: 0, duplicates: 0, rejected: 0, results }
+    for (const r of results) {
+      if (r.status === 'accepted') body.accepted++
+      else if (r.status === 'duplicate') body.duplicates++
+      else body.rejected++
+    }
+    c.header('Cache-Control', 'no-store')
+    return c.json(body)
+  })
+  return app
+}

@@ -1,0 +1,43 @@
+/**
+ * `GET /v1/health` (no key needed) and `GET /v1/model`.
+ *
+ * @module
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env.js'
+import { acquireModel, type ServingDeps } from '../serving/context.js'
+
+/** `GET /v1/health`: liveness, and which version this isolate serves. */
+export function healthRoutes(deps: ServingDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.get('/', async (c) => {
+    const { model } = await acquireModel(c, deps)
+    c.header('Cache-Control', 'no-store')
+    return c.json({ status: 'ok' as const, modelVersion: model?.version ?? null })
+  })
+  return app
+}
+
+/** `GET /v1/model`: what this isolate serves, and the last load failure. */
+export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.get('/', async (c) => {
+    const { model } = await acquireModel(c, deps)
+    c.header('Cache-Control', 'no-store')
+    const bucketFailure = model?.lastBucketFailure
+    return c.json({
+      version: model?.version ?? null,
+      loadedAt: model?.loadedAt ?? null,
+      loadMs: model?.loadMs ?? null,
+      createdAt: model?.manifest.createdAt ?? null,
+      trainedUntil: model?.manifest.trainedUntil ?? null,
+      dims: model?.manifest.dims ?? null,
+      counts: model?.manifest.counts ?? null,
+      metrics: model?.manifest.evaluation ?? null,
+      memory: model?.memory() ?? null,
+      lastError: deps.store.lastError,
+      lastUserBucketError: bucketFailure ?? null,
+    })
+  })
+  return app
+}

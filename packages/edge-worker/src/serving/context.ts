@@ -1,0 +1,61 @@
+/**
+ * What the serving routes share inside one app instance (one isolate in production): the model
+ * store, the D1 popularity cache, the activity reader and the clock.
+ *
+ * @module
+ */
+import type { Context } from 'hono'
+import { readConfig, type WorkerConfig } from '../config.js'
+import type { AppEnv } from '../env.js'
+import type { EventPopularity } from '../model/event-popularity.js'
+import type { LoadedModel } from '../model/loaded-model.js'
+import type { ModelStore } from '../model/model-store.js'
+import type { ActivityEvent } from '../realtime/fold-in.js'
+
+/** Reads a user's newest events (identity-merged), newest first: the data side's `loadUserActivity`. */
+export type ActivityLoader = (
+  db: D1Database,
+  userKey: string,
+  options: { limit: number; since?: number },
+) => Promise<ActivityEvent[]>
+
+/** Shared state of the serving routes. */
+export interface ServingDeps {
+  store: ModelStore
+  eventPopularity: EventPopularity
+  loadActivity: ActivityLoader
+  now: () => number
+}
+
+/** `ctx.waitUntil` when the request has an execution context (not in every test harness). */
+function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx
+    return (promise) => ctx.waitUntil(promise)
+  } catch {
+    return undefined
+  }
+}
+
+/** Captures the model for this request (once, at its start) and the parsed config. */
+export async function acquireModel(
+  c: Context<AppEnv>,
+  deps: ServingDeps,
+): Promise<{ model: LoadedModel | null; config: WorkerConfig }> {
+  const config = readConfig(c.env)
+  const waitUntil = waitUntilOf(c)
+  const model = await deps.store.acquire(c.env, {
+    refreshMs: config.refreshMs,
+    userCacheBytes: config.userCacheBytes,
+    ...(waitUntil ? { waitUntil } : {}),
+  })
+  return { model, config }
+}
+
+/** Cache-Control of answers that depend only on the model version (similar, popular). */
+export const MODEL_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=300'
+/**
+ * Cache-Control of personalised answers: they must reflect the user's newest events on the very
+ * next request (issue 7), so no cache may keep them.
+ */
+export const PERSONAL_CACHE_CONTROL = 'private, no-store'

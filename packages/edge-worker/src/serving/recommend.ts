@@ -1,0 +1,146 @@
+/**
+ * The recommendation decision of one request: model vector, fold-in, or fallback list, with the
+ * user's consumed items excluded and, on request, explanations.
+ *
+ * @module
+ */
+import {
+  explainScore,
+  type FoldInResult,
+  type Int8Vector,
+  quantizeVector,
+  recommendTopK,
+} from '@edgerec/core'
+import type { LoadedModel } from '../model/loaded-model.js'
+import type { ModelBindings } from '../model/storage.js'
+import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
+
+/**
+ * Where a list of recommendations came from (architecture.md). `popular` covers both fallback
+ * lists: `FALLBACK_LIST=trending` serves the trending list under the same source.
+ */
+export type RecommendationSource = 'model' | 'fold-in' | 'popular'
+
+/** One of the user's items that explains a recommendation. */
+export interface Because {
+  itemId: string
+  contribution: number
+}
+
+/** One recommended item. */
+export interface RecommendedItem {
+  itemId: string
+  score: number
+  because?: Because[]
+}
+
+/** The JSON body of `GET /v1/users/:userId/recommendations`. */
+export interface RecommendationsBody {
+  userId: string
+  items: RecommendedItem[]
+  source: RecommendationSource
+  modelVersion: string | null
+}
+
+/** What the request asks. */
+export interface RecommendRequest {
+  userId: string
+  k: number
+  exclude: readonly string[]
+  explain: boolean
+  /** The user's newest events (D1, identity-merged), newest first. */
+  activity: readonly ActivityEvent[]
+  fallbackList: 'popular' | 'trending'
+  now: number
+}
+
+/** Work done, for `Server-Timing` and benchmarks. */
+export interface RecommendStats {
+  /** Events that entered a fold-in solve. */
+  foldInEvents: number
+  /** Interactions in the solve (trained + fresh, before duplicate merge). */
+  foldInInteractions: number
+}
+
+/** Explanations per item: the user's items with the largest contributions. */
+const EXPLAIN_TOP = 3
+
+/**
+ * Recommends for one user with one captured model version.
+ *
+ * 1. Exclusions: the `exclude` ids, every item of the user's D1 activity, and the user's training
+ *    interactions from the user bucket.
+ * 2. Vector: a user in the model without events newer than `manifest.trainedUntil` is scored with
+ *    the trained int8 vector (`model`). A user with newer events, or not in the model (new or
+ *    anonymous), is folded in from trained ∪ new interactions (`fold-in`). Otherwise the fallback
+ *    list (`FALLBACK_LIST`) serves (`popular`).
+ * 3. Explanations (`explain`): contributions from the fold-in system; for a model user without new
+ *    events the system is solved from their trained interactions just to explain.
+ */
+export async function recommend(
+  model: LoadedModel,
+  bindings: ModelBindings,
+  request: RecommendRequest,
+): Promise<{ body: RecommendationsBody; stats: RecommendStats }> {
+  const { userId, k, activity, now } = request
+  const user = await model.findUser(bindings, userId, now)
+  const excluded = new Set<number>()
+  for (const id of request.exclude) {
+    const index = model.itemIndexOf(id)
+    if (index >= 0) excluded.add(index)
+  }
+  for (const event of activity) {
+    const index = model.itemIndexOf(event.itemId)
+    if (index >= 0) excluded.add(index)
+  }
+  const trained = user ? model.userInteractions(user) : []
+  for (const { index } of trained) excluded.add(index)
+
+  // A model user's events up to trainedUntil are already inside x_u; only newer ones are news.
+  const since = user ? model.manifest.trainedUntil : Number.NEGATIVE_INFINITY
+  const fresh = freshInteractions(model, activity, since)
+  const stats: RecommendStats = { foldInEvents: 0, foldInInteractions: 0 }
+
+  let vector: Int8Vector | null = null
+  let fold: FoldInResult | null = null
+  let source: RecommendationSource = 'model'
+  if (fresh.interactions.length > 0) {
+    fold = foldIn(model, trained, fresh.interactions)
+    if (fold) {
+      vector = quantizeVector(fold.vector)
+      source = 'fold-in'
+      stats.foldInEvents = fresh.events
+      stats.foldInInteractions = trained.length + fresh.interactions.length
+    }
+  }
+  if (!vector && user) {
+    vector = model.userVector(user)
+    source = 'model'
+    if (request.explain) fold = foldIn(model, trained, [])
+  }
+
+  if (!vector) {
+    const { shard } = model.fallbackList(request.fallbackList)
+    const items: RecommendedItem[] = []
+    for (let i = 0; i < shard.rowCount && items.length < k; i++) {
+      const index = shard.itemIndexes[i]!
+      if (!excluded.has(index)) items.push({ itemId: model.itemId(index), score: shard.scores[i]! })
+    }
+    return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
+  }
+
+  const top = recommendTopK(vector, model.items, k, excluded)
+  const itemVector = new Float64Array(model.manifest.dims)
+  const items: RecommendedItem[] = Array.from(top.indices, (index, r) => {
+    const item: RecommendedItem = { itemId: model.itemId(index), score: top.scores[r]! }
+    if (request.explain && fold && model.readItem(index, itemVector)) {
+      item.because = explainScore(fold, itemVector, EXPLAIN_TOP).map((c) => ({
+        itemId: model.itemId(c.index),
+        contribution: c.contribution,
+      }))
+    }
+    return item
+  })
+  if (request.explain) for (const item of items) item.because ??= []
+  return { body: { userId, items, source, modelVersion: model.version }, stats }
+}

@@ -1,0 +1,9 @@
+/**
+ * Setup file of every test file: applies the drizzle migrations (read by vitest.config.ts from
+ * `drizzle/`) to the test runtime's D1 database. Already applied migrations are skipped.
+ */
+import { applyD1Migrations, type D1Migration } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+
+const bindings = env as unknown as { DB: D1Database; TEST_MIGRATIONS: D1Migration[] }
+await applyD1Migrations(bindings.DB, bindings.TEST_MIGRATIONS)

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+// Paths are relative to the package directory, where `npm test -w @edgerec/edge-worker` runs vitest.
+const migrationsDir = './drizzle'
+
+/**
+ * Tests run inside workerd with real D1, KV and R2 bindings from wrangler.jsonc. Migrations are read
+ * here (Node side) and applied by `test/apply-migrations.ts` inside the runtime.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: './wrangler.jsonc' },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: existsSync(migrationsDir) ? await readD1Migrations(migrationsDir) : [],
+          PUBLISHABLE_KEY: 'pk_test_publishable',
+          SECRET_KEY: 'sk_test_secret',
+          ALLOWED_ORIGINS: 'https://shop.example',
+          // Every request re-reads the live pointer, so tests see activations at once.
+          MODEL_REFRESH_SECONDS: '0',
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: ['./test/apply-migrations.ts'],
+    testTimeout: 60_000,
+    // The test files share the KV key `models/live`; running them one after another keeps each
+    // file's view of the live version its own.
+    fileParallelism: false,
+  },
+})

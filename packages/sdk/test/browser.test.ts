@@ -1,0 +1,252 @@
+/**
+ * The built SDK (dist/, ES modules as published) in headless Chromium: events survive a reload
+ * through localStorage, page-hide delivery goes out with keepalive fetch / sendBeacon, and every
+ * event is stored exactly once by a server that dedupes by id like the edge worker.
+ *
+ * Chromium: Debian's package at /usr/bin/chromium or `CHROMIUM_PATH` (`scripts/ensure-chromium.sh`).
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { EdgerecClient } from '../src/client-core.js'
+import type { EdgerecEvent, IngestResponse } from '../src/types.js'
+
+declare global {
+  interface Window {
+    recs: EdgerecClient
+    seen: { keepalive: boolean[]; beacons: { bytes: number; queued: boolean }[] }
+  }
+}
+
+const dist = new URL('../dist/', import.meta.url).pathname
+
+function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']
+  for (const path of candidates) if (path && existsSync(path)) return path
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim()
+}
+
+interface PostRecord {
+  url: string
+  authorization: string | undefined
+  contentType: string | undefined
+  fetchMode: string | undefined
+  ids: string[]
+  status: number
+}
+
+/** The page: the built SDK as an ES module, events held back (no size or interval flush). */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>edgerec sdk</title>
+<script type="module">
+import { createClient } from '/sdk/index.js'
+window.recs = createClient({ endpoint: location.origin, publishableKey: 'pk_browser', flushAt: 10000, maxQueueSize: 10000, flushIntervalMs: 3600000 })
+</script>`
+
+let server: Server
+let origin: string
+let browser: Browser
+/** Events by id, each stored once (like D1's primary key on the event id). */
+const stored = new Map<string, EdgerecEvent>()
+const posts: PostRecord[] = []
+let failEvents = false
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of request) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(dist, 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build -w @edgerec/sdk` first.')
+  server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
+    if (request.method === 'GET' && url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE)
+      return
+    }
+    if (request.method === 'GET' && url.pathname.startsWith('/sdk/')) {
+      const file = join(dist, url.pathname.slice('/sdk/'.length).replace(/\.\./g, ''))
+      if (existsSync(file))
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file))
+      else response.writeHead(404).end()
+      return
+    }
+    if (request.method === 'POST' && url.pathname === '/v1/events') {
+      const body = await readBody(request)
+      const { events } = JSON.parse(body) as { events: EdgerecEvent[] }
+      const record: PostRecord = {
+        url: request.url ?? '',
+        authorization: request.headers.authorization,
+        contentType: request.headers['content-type'],
+        fetchMode: request.headers['sec-fetch-mode'] as string | undefined,
+        ids: events.map((e) => e.id),
+        status: failEvents ? 503 : 200,
+      }
+      posts.push(record)
+      const key = url.searchParams.get('key') ?? request.headers.authorization?.replace(/^Bearer /, '')
+      if (key !== 'pk_browser') {
+        response
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"UNAUTHORIZED","message":"no key"}}')
+        return
+      }
+      if (failEvents) {
+        response
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"UNAVAILABLE","message":"down"}}')
+        return
+      }
+      const answer: IngestResponse = { accepted: 0, duplicates: 0, rejected: 0, results: [] }
+      events.forEach((event, index) => {
+        const duplicate = stored.has(event.id)
+        if (!duplicate) stored.set(event.id, event)
+        answer[duplicate ? 'duplicates' : 'accepted']++
+        answer.results.push({ index, id: event.id, status: duplicate ? 'duplicate' : 'accepted' })
+      })
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
+      return
+    }
+    response.writeHead(404).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  // NOTE: playwright gives every launch a fresh temporary profile (user-data dir) and removes it on close.
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+})
+
+beforeEach(() => {
+  stored.clear()
+  posts.length = 0
+  failEvents = false
+})
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto(origin)
+  await page.waitForFunction(() => window.recs !== undefined)
+  await page.evaluate(() => window.recs.ready)
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+describe('SDK in headless Chromium', () => {
+  it('should keep events across a reload (localStorage) and deliver each exactly once when the page closes', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await openPage(page)
+    const anonymousId = await page.evaluate(() => window.recs.anonymousId)
+    failEvents = true
+    const first = await page.evaluate(() =>
+      Array.from({ length: 5 }, (_, i) => window.recs.track('view', { itemId: `sku-${i}` }) ?? ''),
+    )
+    // Reload mid-queue: the page-hide delivery is refused (503), so the events must come back from localStorage.
+    await page.reload()
+    await page.waitForFunction(() => window.recs !== undefined)
+    await page.evaluate(() => window.recs.ready)
+    expect(await page.evaluate(() => window.recs.queued)).toBe(5)
+    expect(await page.evaluate(() => window.recs.anonymousId)).toBe(anonymousId)
+    expect(stored.size).toBe(0)
+    const refusedPageHide = posts.filter((p) => p.status === 503)
+    expect(refusedPageHide.length).toBeGreaterThan(0)
+
+    failEvents = false
+    const second = await page.evaluate(() =>
+      Array.from({ length: 3 }, (_, i) => window.recs.track('click', { itemId: `sku-${i}` }) ?? ''),
+    )
+    // Page-hide delivery: the page closes and nothing else sends the queue.
+    await page.close({ runBeforeUnload: true })
+    const all = [...first, ...second]
+    await until(() => stored.size >= all.length, 'the events sent on page hide')
+    await context.close()
+
+    expect(new Set(all).size).toBe(8)
+    expect([...stored.keys()].sort()).toEqual([...all].sort())
+    expect([...stored.values()].every((e) => e.anonymousId === anonymousId)).toBe(true)
+    // Every delivery was a page-hide one: key in the query (no Authorization header), CORS-simple text body.
+    for (const post of posts) {
+      expect(post.url).toContain('key=pk_browser')
+      expect(post.authorization).toBeUndefined()
+      expect(post.contentType).toMatch(/^text\/plain/)
+    }
+  })
+
+  it('should hand page-hide delivery to keepalive fetch, try sendBeacon past its budget, and keep what the browser refuses', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await openPage(page)
+    // ~100 KB of events: more than the 64 KiB a page may have in flight with keepalive.
+    const ids = await page.evaluate(() => {
+      window.seen = { keepalive: [], beacons: [] }
+      const realFetch = window.fetch.bind(window)
+      window.fetch = (input, init) => {
+        window.seen.keepalive.push(init?.keepalive === true)
+        return realFetch(input, init)
+      }
+      const realBeacon = navigator.sendBeacon.bind(navigator)
+      navigator.sendBeacon = (url, data) => {
+        const queued = realBeacon(url, data)
+        window.seen.beacons.push({ bytes: typeof data === 'string' ? data.length : 0, queued })
+        return queued
+      }
+      const padding = 'x'.repeat(400)
+      return Array.from(
+        { length: 250 },
+        (_, i) => window.recs.track('view', { itemId: `sku-${i}`, context: { padding } }) ?? '',
+      )
+    })
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    const seen = await page.evaluate(() => window.seen)
+    if (process.env.EDGEREC_DEBUG)
+      console.log(
+        JSON.stringify(seen),
+        posts.map((p) => [p.fetchMode, p.ids.length]),
+      )
+    expect(seen.keepalive.length).toBeGreaterThan(0)
+    expect(seen.keepalive.every(Boolean)).toBe(true)
+    expect(seen.beacons.length).toBeGreaterThan(0)
+    await until(
+      () => posts.length >= seen.keepalive.length + seen.beacons.filter((b) => b.queued).length,
+      'page-hide requests',
+    )
+    const pageHide = posts.filter((p) => p.url.includes('key=pk_browser'))
+    expect(pageHide.some((p) => p.fetchMode === 'cors')).toBe(true)
+    if (seen.beacons.some((b) => b.queued)) expect(pageHide.some((p) => p.fetchMode === 'no-cors')).toBe(true)
+
+    // Whatever the browser did not take stays queued; the next flush sends it (duplicates are dropped by id).
+    const result = await page.evaluate(() => window.recs.flush())
+    expect(result.ok).toBe(true)
+    expect(await page.evaluate(() => window.recs.queued)).toBe(0)
+    await context.close()
+    expect(stored.size).toBe(250)
+    expect([...stored.keys()].sort()).toEqual([...ids].sort())
+  })
+})

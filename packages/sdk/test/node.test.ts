@@ -1,0 +1,55 @@
+/**
+ * The published builds in Node (no `window`, no `document`, no `localStorage`): the CommonJS build
+ * through `require`, the ESM build through `import`, both with the global `fetch` against a local
+ * HTTP server.
+ */
+import { createServer, type Server } from 'node:http'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type * as Sdk from '../src/index.js'
+
+let server: Server
+let endpoint: string
+const received: { auth: string | undefined; ids: string[] }[] = []
+
+beforeAll(async () => {
+  server = createServer(async (request, response) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: { id: string }[] }
+    received.push({ auth: request.headers.authorization, ids: events.map((e) => e.id) })
+    const results = events.map((e, index) => ({ index, id: e.id, status: 'accepted' }))
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ accepted: events.length, duplicates: 0, rejected: 0, results }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+async function roundTrip(sdk: typeof Sdk): Promise<void> {
+  const recs = sdk.createClient({ endpoint, publishableKey: 'pk_node' })
+  expect(recs).toBeInstanceOf(sdk.EdgerecClient)
+  expect(recs).not.toBeInstanceOf(sdk.EdgerecWebClient)
+  const id = recs.track('view', { itemId: 'sku-1' })
+  const result = await recs.flush()
+  expect(result).toEqual({ ok: true, sent: 1, rejected: 0, remaining: 0 })
+  expect(received.at(-1)).toEqual({ auth: 'Bearer pk_node', ids: [id] })
+}
+
+describe('published builds in Node', () => {
+  it('should work through require() (dist/cjs)', async () => {
+    const sdk = createRequire(import.meta.url)('../dist/cjs/index.js') as typeof Sdk
+    expect(typeof window).toBe('undefined')
+    await roundTrip(sdk)
+  })
+
+  it('should work through import (dist)', async () => {
+    const sdk = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Sdk
+    await roundTrip(sdk)
+  })
+})

@@ -4,7 +4,7 @@
  * and source served each list. Everything goes through `@edgerec/sdk`.
  */
 import { createClient } from '@edgerec/sdk'
-import { categoryHue, parseCatalog, type Product } from './catalog.js'
+import { categoryHue, categoryIcon, type Product, parseCatalog } from './catalog.js'
 
 interface DemoConfig {
   endpoint: string
@@ -36,8 +36,11 @@ async function main(): Promise<void> {
     publishableKey: config.publishableKey,
     flushAt: 1,
     flushIntervalMs: 500,
+    // The demo shows fold-in live: every refresh must reach the worker.
+    cacheTtlMs: 0,
     onError: (error: unknown) => {
-      $('delivery').textContent = `delivery problem: ${error instanceof Error ? error.message : String(error)}`
+      $('delivery').textContent =
+        `delivery problem: ${error instanceof Error ? error.message : String(error)}`
     },
   })
 
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     const swatch = document.createElement('div')
     swatch.className = 'swatch'
     swatch.style.background = p?.color ?? '#999'
+    swatch.textContent = categoryIcon(p?.category ?? '')
     const name = document.createElement('div')
     name.className = 'name'
     name.textContent = p?.name ?? id
@@ -82,7 +86,10 @@ async function main(): Promise<void> {
     if (because && because.length > 0) {
       const why = document.createElement('div')
       why.className = 'why'
-      why.textContent = `because you viewed ${because.map((b) => byId.get(b.itemId)?.name ?? b.itemId).slice(0, 2).join(', ')}`
+      why.textContent = `because you viewed ${because
+        .map((b) => byId.get(b.itemId)?.name ?? b.itemId)
+        .slice(0, 2)
+        .join(', ')}`
       li.append(why)
     }
     const open = () => void openProduct(id)
@@ -117,6 +124,8 @@ async function main(): Promise<void> {
     )
   }
 
+  // Counts finished refreshes, so tests (and curious people) can tell when the list is current.
+  let refreshes = 0
   const refreshRecommendations = async () => {
     const t0 = performance.now()
     try {
@@ -124,18 +133,26 @@ async function main(): Promise<void> {
       $('recs').replaceChildren(...recs.items.map((i: ListedItem) => card(i, true)))
       $('recs-badge').textContent = recs.source
       $('recs').dataset.source = recs.source
+      $('recs').dataset.modelVersion = recs.modelVersion ?? ''
       showProvenance('Recommended for you', recs.source, recs.modelVersion, performance.now() - t0)
     } catch (error) {
       $('recs-badge').textContent = 'unavailable'
-      $('delivery').textContent = `recommendations failed: ${error instanceof Error ? error.message : String(error)}`
+      $('delivery').textContent =
+        `recommendations failed: ${error instanceof Error ? error.message : String(error)}`
+    } finally {
+      refreshes++
+      document.body.dataset.refreshes = String(refreshes)
     }
   }
 
   const track = async (type: string, itemId: string) => {
     client.track(type, { itemId })
     sent++
-    await client.flush()
-    $('delivery').textContent = `${sent} events sent`
+    const result = await client.flush()
+    $('delivery').textContent = result.ok
+      ? `${sent} events sent (${type} ${itemId})`
+      : `${result.remaining} events waiting for delivery`
+    document.body.dataset.eventsSent = String(sent)
     await refreshRecommendations()
   }
 
@@ -145,6 +162,8 @@ async function main(): Promise<void> {
     current = p
     $('product').hidden = false
     $('product-swatch').style.background = p.color
+    $('product-swatch').textContent = categoryIcon(p.category)
+    $('product').dataset.itemId = p.id
     $('product-name').textContent = p.name
     $('product-category').textContent = p.category
     $('product-price').textContent = `$${p.price.toFixed(2)}`
@@ -165,7 +184,9 @@ async function main(): Promise<void> {
 
   const renderWho = () => {
     const userId = client.userId
-    $('who-label').textContent = userId ? `signed in as ${userId}` : `anonymous ${client.anonymousId.slice(0, 8)}…`
+    $('who-label').textContent = userId
+      ? `signed in as ${userId}`
+      : `anonymous ${(client.anonymousId ?? '').slice(0, 8)}…`
   }
 
   $('close-product').addEventListener('click', () => {
@@ -188,6 +209,7 @@ async function main(): Promise<void> {
     void refreshRecommendations()
   })
 
+  await client.ready
   renderWho()
   renderChips()
   renderGrid()

@@ -1,0 +1,115 @@
+/**
+ * The edge worker's local D1, as `wrangler dev --persist-to <state>` serves it: created with the
+ * package's drizzle migrations and filled through the D1 binding.
+ *
+ * @module
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { GeneratedEvent } from '@edgerec/trainer'
+import { bin, run } from './exec.js'
+import { D1_DATABASE, type DemoLayout, workerConfig, workerDir } from './layout.js'
+
+/**
+ * Creates the worker's local D1 database with the package's drizzle migrations
+ * (`wrangler d1 migrations apply edgerec --local --persist-to <state>`); safe to repeat (applied
+ * migrations are skipped).
+ */
+export async function applyMigrations(layout: DemoLayout): Promise<void> {
+  await mkdir(layout.persistTo, { recursive: true })
+  await run(
+    bin('wrangler'),
+    [
+      'd1',
+      'migrations',
+      'apply',
+      D1_DATABASE,
+      '--local',
+      '--persist-to',
+      layout.persistTo,
+      '-c',
+      workerConfig,
+    ],
+    { cwd: workerDir, env: { CI: '1', WRANGLER_SEND_METRICS: 'false' } },
+  )
+}
+
+/** Rows per INSERT: 9 bound columns × 11 rows stays under D1's 100 bound parameters. */
+const ROWS_PER_STATEMENT = 11
+/** Statements per `DB.batch` call. */
+const STATEMENTS_PER_BATCH = 400
+
+/** The part of the D1 binding the loader uses. */
+interface D1Statement {
+  bind(...values: unknown[]): D1Statement
+  first<T>(): Promise<T | null>
+}
+interface D1Like {
+  prepare(sql: string): D1Statement
+  batch(statements: D1Statement[]): Promise<unknown[]>
+}
+
+/** Opens the local D1 (and friends) that `wrangler dev --persist-to <persistTo>` serves. */
+async function openLocalBindings(layout: DemoLayout): Promise<{ db: D1Like; dispose(): Promise<void> }> {
+  const { getPlatformProxy } = await import('wrangler')
+  const proxy = await getPlatformProxy<Record<string, unknown>>({
+    configPath: workerConfig,
+    persist: { path: join(layout.persistTo, 'v3') },
+    remoteBindings: false,
+    envFiles: [],
+  })
+  const db = proxy.env.DB as D1Like | undefined
+  if (!db) {
+    await proxy.dispose()
+    throw new Error(`${workerConfig} has no D1 binding named DB.`)
+  }
+  return { db, dispose: () => proxy.dispose() }
+}
+
+/**
+ * Loads events into the local D1 `events` table through the D1 binding (the same database file
+ * `wrangler dev` serves), in multi-row INSERTs batched per `DB.batch`. Idempotent by event id
+ * (`INSERT OR IGNORE`), like the worker's ingestion.
+ *
+ * @returns the number of rows in `events` afterwards
+ */
+export async function loadEvents(
+  layout: DemoLayout,
+  events: Iterable<GeneratedEvent>,
+  onProgress?: (loaded: number) => void,
+): Promise<number> {
+  const { db, dispose } = await openLocalBindings(layout)
+  try {
+    const receivedAt = Date.now()
+    const sqlFor = (rows: number) =>
+      `INSERT OR IGNORE INTO events (id, user_id, anonymous_id, item_id, type, value, timestamp, received_at, context) VALUES ${Array.from(
+        { length: rows },
+        () => '(?, ?, NULL, ?, ?, NULL, ?, ?, NULL)',
+      ).join(', ')}`
+    const full = sqlFor(ROWS_PER_STATEMENT)
+    let statements: D1Statement[] = []
+    let rows: unknown[] = []
+    let loaded = 0
+    const flushStatements = async () => {
+      if (statements.length === 0) return
+      await db.batch(statements)
+      statements = []
+      onProgress?.(loaded)
+    }
+    for (const e of events) {
+      rows.push(e.id, e.userId, e.itemId, e.type, e.timestamp, receivedAt)
+      loaded++
+      if (rows.length === ROWS_PER_STATEMENT * 6) {
+        statements.push(db.prepare(full).bind(...rows))
+        rows = []
+        if (statements.length >= STATEMENTS_PER_BATCH) await flushStatements()
+      }
+    }
+    if (rows.length > 0) statements.push(db.prepare(sqlFor(rows.length / 6)).bind(...rows))
+    await flushStatements()
+    const count = await db.prepare('SELECT COUNT(*) AS n FROM events').first<{ n: number }>()
+    return count?.n ?? 0
+  } finally {
+    await dispose()
+  }
+}

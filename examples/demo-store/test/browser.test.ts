@@ -1,0 +1,103 @@
+/**
+ * The demo store in headless Chromium (Debian's `chromium`, driven by playwright-core): a new
+ * visitor opens the store, clicks several products of one category, and "Recommended for you"
+ * shifts towards that category. Screenshots go to test-results/.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { demoStoreDir } from '../demo/layout.js'
+import { readCatalog, shareOf } from './context.js'
+
+const demo = inject('demo')
+const { products, categories } = readCatalog(demo.dir)
+const byId = new Map(products.map((p) => [p.id, p]))
+const artifacts = join(demoStoreDir, 'test-results')
+let browser: Browser
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true })
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+async function listed(page: Page, list: string): Promise<string[]> {
+  return page.$$eval(`#${list} li.card`, (cards) => cards.map((c) => (c as HTMLElement).dataset.itemId ?? ''))
+}
+
+async function refreshes(page: Page): Promise<number> {
+  return Number(await page.evaluate(() => document.body.dataset.refreshes ?? '0'))
+}
+
+describe('demo store page in Chromium', () => {
+  it('should shift "recommended for you" towards the category a new visitor clicks', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', (e) => problems.push(e.message))
+    await page.goto(demo.storeUrl)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+
+    expect(await page.textContent('#recs-badge')).toBe('popular')
+    const before = await listed(page, 'recs')
+    expect(before.length).toBe(8)
+    expect(await page.$$eval('#grid li.card', (c) => c.length)).toBeGreaterThan(10)
+    expect(await page.textContent('#provenance')).toContain(demo.version)
+    await page.screenshot({ path: join(artifacts, 'demo-store-1-new-visitor.png'), fullPage: true })
+
+    // The category least present in the visitor's first list (among those with enough products).
+    const target = categories
+      .filter((c) => products.filter((p) => p.category === c.name).length >= 8)
+      .map((c) => ({ name: c.name, share: shareOf(before, c.name, byId), traffic: c.share }))
+      .sort((a, b) => a.share - b.share || b.traffic - a.traffic)[0]!.name
+    await page.click(`#chips button:text-is("${target}")`)
+    await page.waitForFunction(
+      (t) =>
+        [...document.querySelectorAll<HTMLElement>('#grid li.card')].every((c) => c.dataset.category === t),
+      target,
+    )
+
+    const clicked: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const n = await refreshes(page)
+      const card = page.locator('#grid li.card').nth(i)
+      clicked.push((await card.getAttribute('data-item-id')) ?? '')
+      await card.click()
+      await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n, {
+        timeout: 15_000,
+      })
+    }
+    expect(await page.textContent('#product-name')).toBe(byId.get(clicked.at(-1)!)?.name)
+    expect(await page.evaluate(() => document.body.dataset.eventsSent)).toBe('5')
+
+    expect(await page.textContent('#recs-badge')).toBe('fold-in')
+    const after = await listed(page, 'recs')
+    expect(after.filter((id) => clicked.includes(id))).toEqual([])
+    const shareBefore = shareOf(before, target, byId)
+    const shareAfter = shareOf(after, target, byId)
+    expect(shareAfter).toBeGreaterThan(shareBefore)
+    expect(shareAfter).toBeGreaterThanOrEqual(0.6)
+    // The product page shows similar items served by the model.
+    await page.waitForFunction(() => document.querySelectorAll('#similar li.card').length > 0)
+    expect(await page.textContent('#similar-badge')).toBe('model')
+    expect(await page.textContent('#provenance')).toContain('fold-in')
+    await page.screenshot({ path: join(artifacts, 'demo-store-2-after-clicks.png'), fullPage: true })
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})

@@ -1,0 +1,59 @@
+/**
+ * Fast generator of benchmark data shaped like the reference's speed test: `draws` (user, item)
+ * draws with users uniform, item popularity ∝ rank^−0.9, values 1/2/4/8, duplicate pairs dropped.
+ *
+ * @module
+ */
+import { createRng } from '../src/als/random.js'
+import type { CsrMatrix } from '../src/data/matrix.js'
+
+/** Builds the CSR matrix directly in typed arrays (no per-interaction objects). */
+export function generatePowerLaw(draws: number, users: number, items: number, seed: number): CsrMatrix {
+  const rng = createRng(seed)
+  const cumulative = new Float64Array(items)
+  let total = 0
+  for (let i = 0; i < items; i++) {
+    total += (i + 1) ** -0.9
+    cumulative[i] = total
+  }
+  const rowOf = new Uint32Array(draws)
+  const colOf = new Uint32Array(draws)
+  const counts = new Uint32Array(users + 1)
+  for (let n = 0; n < draws; n++) {
+    const u = rng.int(users)
+    const target = rng.next() * total
+    let lo = 0
+    let hi = items - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cumulative[mid]! < target) lo = mid + 1
+      else hi = mid
+    }
+    rowOf[n] = u
+    colOf[n] = lo
+    counts[u + 1]!++
+  }
+  for (let u = 0; u < users; u++) counts[u + 1]! += counts[u]!
+  const cursor = counts.slice(0, users)
+  const sorted = new Uint32Array(draws)
+  for (let n = 0; n < draws; n++) sorted[cursor[rowOf[n]!]!++] = colOf[n]!
+  const indptr = new Uint32Array(users + 1)
+  let kept = 0
+  for (let u = 0; u < users; u++) {
+    const row = sorted.subarray(counts[u]!, counts[u + 1]!).sort()
+    let last = -1
+    for (const c of row) {
+      if (c !== last) sorted[kept++] = c
+      last = c
+    }
+    indptr[u + 1] = kept
+  }
+  const indices = sorted.slice(0, kept)
+  const values = new Float32Array(kept)
+  const timestamps = new Float64Array(kept)
+  for (let k = 0; k < kept; k++) {
+    values[k] = [1, 2, 4, 8][rng.int(4)]!
+    timestamps[k] = 1_700_000_000_000 + k
+  }
+  return { rows: users, cols: items, indptr, indices, values, timestamps }
+}

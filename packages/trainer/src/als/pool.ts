@@ -1,0 +1,105 @@
+/**
+ * Executors of ALS tasks: in the calling thread, or on a pool of worker threads (driven with
+ * comlink) that share one `WasmMemory`.
+ *
+ * NOTE on the worker script: from `dist` the pool starts `worker.js` next to this module. When
+ * this module runs from TypeScript sources (vitest, tsx) it starts `worker.ts` with tsx's ESM
+ * loader (`--import <tsx>`), resolved from this package, so the same code works in both settings.
+ *
+ * @internal
+ * @module
+ */
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { type Remote, releaseProxy, wrap } from 'comlink'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import type { AlsLayout, AlsTask } from './layout.js'
+import { type KernelBackend, KernelRunner } from './runner.js'
+import type { WasmMemory } from './wasm/runtime.js'
+import type { WorkerApi } from './worker.js'
+
+/** Runs each task to completion on all its threads. */
+export interface TaskExecutor {
+  readonly threads: number
+  run(task: AlsTask): Promise<void>
+  close(): Promise<void>
+}
+
+/** Runs tasks in the calling thread. */
+export class InlineExecutor implements TaskExecutor {
+  readonly threads = 1
+  readonly #runner: KernelRunner
+  readonly #counter: Int32Array
+
+  constructor(memory: WasmMemory, layout: AlsLayout, backend: KernelBackend) {
+    this.#runner = new KernelRunner(memory, layout, backend, 0)
+    this.#counter = new Int32Array(memory.buffer, layout.counter, 1)
+  }
+
+  async run(task: AlsTask): Promise<void> {
+    Atomics.store(this.#counter, 0, 0)
+    this.#runner.run(task)
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Where the worker script is and how to start it. */
+export function workerEntry(): { url: URL; execArgv: string[] } {
+  const here = import.meta.url
+  if (here.endsWith('.ts')) {
+    const tsx = createRequire(here).resolve('tsx')
+    return { url: new URL('./worker.ts', here), execArgv: ['--import', pathToFileURL(tsx).href] }
+  }
+  return { url: new URL('./worker.js', here), execArgv: [] }
+}
+
+/** Runs tasks on `threads` worker threads that share the memory. */
+export class WorkerPoolExecutor implements TaskExecutor {
+  readonly threads: number
+  readonly #workers: Worker[]
+  readonly #remotes: Remote<WorkerApi>[]
+  readonly #counter: Int32Array
+
+  private constructor(workers: Worker[], remotes: Remote<WorkerApi>[], counter: Int32Array) {
+    this.threads = workers.length
+    this.#workers = workers
+    this.#remotes = remotes
+    this.#counter = counter
+  }
+
+  /** Starts the workers and attaches them to the memory. */
+  static async create(
+    threads: number,
+    memory: WasmMemory,
+    layout: AlsLayout,
+    backend: KernelBackend,
+  ): Promise<WorkerPoolExecutor> {
+    const { url, execArgv } = workerEntry()
+    const workers: Worker[] = []
+    const remotes: Remote<WorkerApi>[] = []
+    try {
+      for (let i = 0; i < threads; i++) {
+        const worker = new Worker(url, { execArgv })
+        workers.push(worker)
+        remotes.push(wrap<WorkerApi>(nodeEndpoint(worker)))
+      }
+      await Promise.all(remotes.map((remote, i) => remote.init(memory, layout, backend, i)))
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.terminate()))
+      throw error
+    }
+    return new WorkerPoolExecutor(workers, remotes, new Int32Array(memory.buffer, layout.counter, 1))
+  }
+
+  async run(task: AlsTask): Promise<void> {
+    Atomics.store(this.#counter, 0, 0)
+    await Promise.all(this.#remotes.map((remote) => remote.run(task)))
+  }
+
+  async close(): Promise<void> {
+    for (const remote of this.#remotes) remote[releaseProxy]()
+    await Promise.all(this.#workers.map((w) => w.terminate()))
+  }
+}

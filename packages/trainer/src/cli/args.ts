@@ -1,0 +1,446 @@
+/**
+ * Command-line parsing of `edgerec-train`: flags → a typed command, with flag overrides merged
+ * over the config file. No I/O here, so every rule is testable.
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util'
+import type { ColumnMapping, EventSourceConfig } from '@edgerec/adapters'
+import type { AlsOptions } from '../als/index.js'
+import type { EdgerecConfig } from '../config/config.js'
+import { TrainerError } from '../errors.js'
+import type { SplitKind } from '../evaluation/index.js'
+
+/** The usage text printed by `edgerec-train --help`. */
+export const USAGE = `edgerec-train: train, evaluate and export implicit-feedback ALS recommenders.
+
+Usage:
+  edgerec-train train    [options]   read events, evaluate, train, write a model version
+  edgerec-train evaluate [options]   split, train on the train part, print metrics vs popularity
+  edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
+  edgerec-train help | --help | --version
+
+With no input and no config, train/evaluate use generated demo data (.edgerec/demo/) and write
+models to .edgerec/models (local disk).
+
+Input (train, evaluate):
+  --config <file>            edgerec.config.ts (default: ./edgerec.config.{ts,mts,mjs,js} if present)
+  --input <file>             events file (.ndjson/.jsonl, .csv/.tsv, .parquet; optionally .gz)
+  --format <f>               ndjson | csv | parquet (default: from the file name)
+  --columns <map>            user=..,item=..,value=..,timestamp=..,type=..
+  --user-col/--item-col/--value-col/--time-col/--type-col <name>   the same, one by one
+  --time-unit <u>            auto | s | ms (numeric timestamps; default auto)
+  --sqlite <file>            the edge worker's events table in a local SQLite file
+  --binary                   every interaction has value 1
+  --half-life-days <d>       time decay of event weights
+  --min-user-interactions <n>, --min-item-interactions <n>
+  --max-bad-rows <n>, --max-bad-fraction <f>   fail when the input has more bad rows
+
+ALS:
+  --factors <n> (64)  --regularization <λ> (0.05)  --alpha <a> (1)  --iterations <n> (15)
+  --cg-steps <n> (3)  --solver cg|cholesky (cg)  --threads <n> (0 = all cores)  --seed <n> (42)
+  --loss                     compute the training loss after each iteration
+
+Evaluation:
+  --eval / --no-eval         evaluate before training (train; default on)
+  --split temporal|random|leave-one-out (temporal)  --test-fraction <f> (0.2)  --k <n> (10)
+  --json                     print one JSON object (evaluate: every metric; train: the result)
+
+Train output:
+  --output <dir>             local model registry folder (default .edgerec/models; EDGEREC_OUTPUT wins)
+  --version-id <id>          version name (default: time-based)
+  --tune                     hyperparameter search on a validation split carved from train
+  --trials <n>               random-search trials (default 10)
+  --publish                  publish the new version with the config's publish target
+                             (default: the local wrangler dev state)
+  --demo-events <n>          size of the generated demo data (default 100000)
+  --quiet                    only warnings and errors on stderr
+
+Generate:
+  --events <n>               events to write (default: 25 per user)
+  --users <n>  --items <n>  --categories <n>  --seed <n>  --days <n>
+  --out <dir>                output folder (default .edgerec/generated)
+  --format ndjson|csv        events file format (default ndjson)
+
+Exit codes: 0 ok, 1 failure (the message names an error code), 2 usage error.
+`
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  input: { type: 'string', short: 'i' },
+  format: { type: 'string' },
+  columns: { type: 'string' },
+  'user-col': { type: 'string' },
+  'item-col': { type: 'string' },
+  'value-col': { type: 'string' },
+  'time-col': { type: 'string' },
+  'type-col': { type: 'string' },
+  'time-unit': { type: 'string' },
+  sqlite: { type: 'string' },
+  binary: { type: 'boolean' },
+  'half-life-days': { type: 'string' },
+  'min-user-interactions': { type: 'string' },
+  'min-item-interactions': { type: 'string' },
+  'max-bad-rows': { type: 'string' },
+  'max-bad-fraction': { type: 'string' },
+  factors: { type: 'string' },
+  regularization: { type: 'string' },
+  alpha: { type: 'string' },
+  iterations: { type: 'string' },
+  'cg-steps': { type: 'string' },
+  solver: { type: 'string' },
+  threads: { type: 'string' },
+  seed: { type: 'string' },
+  loss: { type: 'boolean' },
+  eval: { type: 'boolean' },
+  'no-eval': { type: 'boolean' },
+  split: { type: 'string' },
+  'test-fraction': { type: 'string' },
+  k: { type: 'string' },
+  json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  'version-id': { type: 'string' },
+  tune: { type: 'boolean' },
+  trials: { type: 'string' },
+  publish: { type: 'boolean' },
+  'demo-events': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  events: { type: 'string' },
+  users: { type: 'string' },
+  items: { type: 'string' },
+  categories: { type: 'string' },
+  days: { type: 'string' },
+  out: { type: 'string' },
+} as const
+
+/** Parsed flag values (strings for numbers; converted by the command builders). */
+export type ParsedFlags = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values']
+
+/** `train` or `evaluate`: the config with flag overrides applied. */
+export interface ModelCommand {
+  command: 'train' | 'evaluate'
+  configPath?: string
+  /** Flag overrides, merged over the config file by {@link applyOverrides}. */
+  overrides: ConfigOverrides
+  json: boolean
+  quiet: boolean
+  publish: boolean
+  outputDir?: string
+  versionId?: string
+  demoEvents?: number
+}
+
+/** `generate`. */
+export interface GenerateCommand {
+  command: 'generate'
+  events?: number
+  users?: number
+  items?: number
+  categories?: number
+  seed?: number
+  days?: number
+  out: string
+  format: 'ndjson' | 'csv'
+  json: boolean
+  quiet: boolean
+}
+
+/** Any parsed command line. */
+export type CliCommand = ModelCommand | GenerateCommand | { command: 'help' } | { command: 'version' }
+
+/** What flags change in a config. */
+export interface ConfigOverrides {
+  events?: EventSourceConfig
+  /** Column mapping / time unit without `--input`: applied to the config's file source. */
+  columns?: ColumnMapping
+  timeUnit?: 'auto' | 's' | 'ms'
+  weighting: NonNullable<EdgerecConfig['weighting']>
+  badRows: NonNullable<EdgerecConfig['badRows']>
+  als: Partial<Omit<AlsOptions, 'onIteration'>>
+  evaluation: NonNullable<EdgerecConfig['evaluation']>
+  tuning?: NonNullable<EdgerecConfig['tuning']>
+}
+
+function usage(message: string): TrainerError {
+  return new TrainerError('USAGE', `${message} Run edgerec-train --help for the options.`)
+}
+
+function number(
+  flags: ParsedFlags,
+  name: keyof ParsedFlags,
+  check: 'int' | 'positive' | 'fraction' | 'nonneg',
+): number | undefined {
+  const raw = flags[name]
+  if (raw === undefined) return undefined
+  const text = String(raw).trim()
+  const value = text === '' ? Number.NaN : Number(text)
+  const ok =
+    check === 'int'
+      ? Number.isInteger(value) && value >= 0
+      : check === 'positive'
+        ? Number.isFinite(value) && value > 0
+        : check === 'fraction'
+          ? Number.isFinite(value) && value >= 0 && value <= 1
+          : Number.isFinite(value) && value >= 0
+  if (!ok) {
+    const want = {
+      int: 'an integer ≥ 0',
+      positive: 'a number > 0',
+      fraction: 'a number in [0, 1]',
+      nonneg: 'a number ≥ 0',
+    }[check]
+    throw usage(`--${name} must be ${want}, got ${JSON.stringify(raw)}.`)
+  }
+  return value
+}
+
+function oneOf<T extends string>(
+  flags: ParsedFlags,
+  name: keyof ParsedFlags,
+  allowed: readonly T[],
+): T | undefined {
+  const raw = flags[name]
+  if (raw === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(String(raw))) {
+    throw usage(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}.`)
+  }
+  return raw as T
+}
+
+const COLUMN_KEYS = ['user', 'item', 'value', 'timestamp', 'type', 'anonymousUser'] as const
+
+/** Parses `user=userId,item=movieId,...`. */
+export function parseColumns(text: string): ColumnMapping {
+  const mapping: ColumnMapping = {}
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue
+    const eq = part.indexOf('=')
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim()
+    const value = eq < 0 ? '' : part.slice(eq + 1).trim()
+    const field = key === 'time' ? 'timestamp' : key
+    if (!(COLUMN_KEYS as readonly string[]).includes(field) || value === '') {
+      throw usage(
+        `--columns takes field=column pairs with fields ${COLUMN_KEYS.join(', ')}; got ${JSON.stringify(part)}.`,
+      )
+    }
+    ;(mapping as Record<string, string>)[field] = value
+  }
+  return mapping
+}
+
+function columnsFrom(flags: ParsedFlags): ColumnMapping | undefined {
+  const mapping: ColumnMapping = flags.columns ? parseColumns(flags.columns) : {}
+  if (flags['user-col']) mapping.user = flags['user-col']
+  if (flags['item-col']) mapping.item = flags['item-col']
+  if (flags['value-col']) mapping.value = flags['value-col']
+  if (flags['time-col']) mapping.timestamp = flags['time-col']
+  if (flags['type-col']) mapping.type = flags['type-col']
+  return Object.keys(mapping).length > 0 ? mapping : undefined
+}
+
+function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelCommand {
+  if (flags.input && flags.sqlite) throw usage('Give either --input or --sqlite, not both.')
+  if (flags.eval && flags['no-eval']) throw usage('Give either --eval or --no-eval.')
+  const columns = columnsFrom(flags)
+  const timeUnit = oneOf(flags, 'time-unit', ['auto', 's', 'ms'] as const)
+  const overrides: ConfigOverrides = { weighting: {}, badRows: {}, als: {}, evaluation: {} }
+  if (flags.input) {
+    const format = oneOf(flags, 'format', ['ndjson', 'csv', 'parquet'] as const)
+    const events: EventSourceConfig = { kind: format ?? 'file', path: flags.input }
+    if (columns) events.columns = columns
+    if (timeUnit) events.timeUnit = timeUnit
+    overrides.events = events
+  } else if (flags.sqlite) {
+    overrides.events = { kind: 'sqlite', path: flags.sqlite }
+  } else {
+    if (flags.format) throw usage('--format needs --input.')
+    if (columns) overrides.columns = columns
+    if (timeUnit) overrides.timeUnit = timeUnit
+  }
+  const w = overrides.weighting
+  if (flags.binary) w.binary = true
+  const halfLife = number(flags, 'half-life-days', 'positive')
+  if (halfLife !== undefined) w.halfLifeDays = halfLife
+  const minU = number(flags, 'min-user-interactions', 'int')
+  if (minU !== undefined) w.minUserInteractions = minU
+  const minI = number(flags, 'min-item-interactions', 'int')
+  if (minI !== undefined) w.minItemInteractions = minI
+  const maxBad = number(flags, 'max-bad-rows', 'int')
+  if (maxBad !== undefined) overrides.badRows.maxBadRows = maxBad
+  const maxBadFraction = number(flags, 'max-bad-fraction', 'fraction')
+  if (maxBadFraction !== undefined) overrides.badRows.maxBadFraction = maxBadFraction
+
+  const a = overrides.als
+  const factors = number(flags, 'factors', 'int')
+  if (factors !== undefined) a.factors = factors
+  const regularization = number(flags, 'regularization', 'nonneg')
+  if (regularization !== undefined) a.regularization = regularization
+  const alpha = number(flags, 'alpha', 'positive')
+  if (alpha !== undefined) a.alpha = alpha
+  const iterations = number(flags, 'iterations', 'int')
+  if (iterations !== undefined) a.iterations = iterations
+  const cgSteps = number(flags, 'cg-steps', 'int')
+  if (cgSteps !== undefined) a.cgSteps = cgSteps
+  const solver = oneOf(flags, 'solver', ['cg', 'cholesky'] as const)
+  if (solver) a.solver = solver
+  const threads = number(flags, 'threads', 'int')
+  if (threads !== undefined) a.threads = threads
+  const seed = number(flags, 'seed', 'int')
+  if (seed !== undefined) a.seed = seed
+  if (flags.loss) a.computeLoss = true
+
+  const e = overrides.evaluation
+  if (flags.eval) e.enabled = true
+  if (flags['no-eval']) e.enabled = false
+  const split = oneOf<SplitKind>(flags, 'split', ['temporal', 'random', 'leave-one-out'])
+  if (split) e.split = split
+  const testFraction = number(flags, 'test-fraction', 'fraction')
+  if (testFraction !== undefined) {
+    if (testFraction === 0 || testFraction === 1)
+      throw usage('--test-fraction must be strictly between 0 and 1.')
+    e.testFraction = testFraction
+  }
+  const k = number(flags, 'k', 'int')
+  if (k !== undefined) {
+    if (k < 1) throw usage('--k must be ≥ 1.')
+    e.k = k
+  }
+  if (flags.tune || flags.trials !== undefined) {
+    overrides.tuning = { enabled: true }
+    const trials = number(flags, 'trials', 'int')
+    if (trials !== undefined) overrides.tuning.trials = trials
+  }
+
+  const result: ModelCommand = {
+    command,
+    overrides,
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+    publish: flags.publish === true,
+  }
+  if (flags.config) result.configPath = flags.config
+  if (flags.output) result.outputDir = flags.output
+  if (flags['version-id']) result.versionId = flags['version-id']
+  const demoEvents = number(flags, 'demo-events', 'int')
+  if (demoEvents !== undefined) result.demoEvents = demoEvents
+  if (command === 'evaluate') {
+    for (const flag of ['output', 'version-id', 'publish', 'tune', 'trials', 'no-eval', 'eval'] as const) {
+      if (flags[flag] !== undefined) throw usage(`--${flag} is a train option; evaluate writes nothing.`)
+    }
+  }
+  return result
+}
+
+function generateCommand(flags: ParsedFlags): GenerateCommand {
+  const result: GenerateCommand = {
+    command: 'generate',
+    out: flags.out ?? flags.output ?? '.edgerec/generated',
+    format: oneOf(flags, 'format', ['ndjson', 'csv'] as const) ?? 'ndjson',
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+  }
+  for (const key of ['events', 'users', 'items', 'categories', 'seed'] as const) {
+    const value = number(flags, key, 'int')
+    if (value !== undefined) {
+      if (key !== 'seed' && value < 1) throw usage(`--${key} must be ≥ 1.`)
+      result[key] = value
+    }
+  }
+  const days = number(flags, 'days', 'positive')
+  if (days !== undefined) result.days = days
+  return result
+}
+
+const GENERATE_FLAGS = new Set([
+  'events',
+  'users',
+  'items',
+  'categories',
+  'seed',
+  'days',
+  'out',
+  'output',
+  'format',
+  'json',
+  'quiet',
+])
+const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'days', 'out'])
+
+/**
+ * Parses `argv` (without `node` and the script).
+ *
+ * @throws TrainerError `USAGE` for unknown commands or flags and bad values
+ */
+export function parseCommandLine(argv: readonly string[]): CliCommand {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (cause) {
+    throw new TrainerError(
+      'USAGE',
+      `${(cause as Error).message}. Run edgerec-train --help for the options.`,
+      { cause },
+    )
+  }
+  const { values: flags, positionals } = parsed
+  if (flags.version) return { command: 'version' }
+  const [command = flags.help ? 'help' : 'train', ...rest] = positionals
+  if (flags.help || command === 'help') return { command: 'help' }
+  if (rest.length > 0) throw usage(`Unexpected argument ${JSON.stringify(rest[0])}.`)
+  const given = Object.keys(flags).filter((key) => flags[key as keyof ParsedFlags] !== undefined)
+  switch (command) {
+    case 'train':
+    case 'evaluate': {
+      const wrong = given.find((key) => MODEL_ONLY_FLAGS.has(key))
+      if (wrong) throw usage(`--${wrong} is a generate option.`)
+      return modelCommand(command, flags)
+    }
+    case 'generate': {
+      const wrong = given.find((key) => !GENERATE_FLAGS.has(key))
+      if (wrong) throw usage(`--${wrong} is not a generate option.`)
+      return generateCommand(flags)
+    }
+    default:
+      throw usage(`Unknown command ${JSON.stringify(command)}: use train, evaluate or generate.`)
+  }
+}
+
+/**
+ * Merges flag overrides over a config file: a flag wins over the file, sections are merged key by key.
+ *
+ * @example
+ * ```ts
+ * applyOverrides({ als: { factors: 32 } }, parsed.overrides) // flags' --factors wins
+ * ```
+ */
+export function applyOverrides(config: EdgerecConfig, overrides: ConfigOverrides): EdgerecConfig {
+  const merged: EdgerecConfig = { ...config }
+  if (overrides.events) merged.events = overrides.events
+  else if ((overrides.columns || overrides.timeUnit) && merged.events) {
+    const events = merged.events
+    if (events.kind === 'sqlite' || events.kind === 'd1') {
+      throw usage('--columns / --*-col / --time-unit apply to file inputs only; the config reads SQL.')
+    }
+    merged.events = {
+      ...events,
+      ...(overrides.columns ? { columns: { ...events.columns, ...overrides.columns } } : {}),
+      ...(overrides.timeUnit ? { timeUnit: overrides.timeUnit } : {}),
+    }
+  } else if (overrides.columns || overrides.timeUnit) {
+    throw usage('--columns / --*-col / --time-unit need --input (or events in the config).')
+  }
+  const section = <K extends 'weighting' | 'badRows' | 'als' | 'evaluation'>(key: K): void => {
+    if (Object.keys(overrides[key]).length > 0)
+      merged[key] = { ...config[key], ...overrides[key] } as EdgerecConfig[K]
+  }
+  section('weighting')
+  section('badRows')
+  section('als')
+  section('evaluation')
+  if (overrides.tuning) merged.tuning = { ...config.tuning, ...overrides.tuning }
+  return merged
+}

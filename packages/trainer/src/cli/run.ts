@@ -1,0 +1,186 @@
+/**
+ * `edgerec-train` as a function: parses the command line, runs the command, writes results to
+ * `stdout` and logs to `stderr`, and returns the exit code. `main.ts` is the thin executable around it.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createPublisher } from '@edgerec/adapters'
+import { isEdgerecError } from '@edgerec/core'
+import { type EdgerecConfig, loadConfig } from '../config/config.js'
+import { type EvaluationReport, runEvaluation } from '../evaluation/index.js'
+import type { GenerateOptions } from '../generate/index.js'
+import { writeGeneratedData } from '../generate/index.js'
+import { loadFromConfig, train } from '../train.js'
+import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
+import { consoleLogger, type OutputStream } from './progress.js'
+
+/** Where the CLI writes and which directory it works in. */
+export interface CliIo {
+  /** Results (a version id, JSON). */
+  stdout: OutputStream
+  /** Logs, progress and errors. */
+  stderr: OutputStream
+  cwd: string
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  return pkg.version
+}
+
+async function configFor(command: ModelCommand, cwd: string): Promise<EdgerecConfig> {
+  const { config } = await loadConfig(command.configPath, cwd)
+  return applyOverrides(config, command.overrides)
+}
+
+const f4 = (x: number): string => x.toFixed(4)
+
+function metricsTable(report: EvaluationReport): string {
+  const rows = [
+    `model        precision@${report.k}  recall@${report.k}  map@${report.k}  ndcg@${report.k}  auc     coverage`,
+    ...(['als', 'als_int8', 'popularity'] as const).map((name) => {
+      const m = report.models[name]
+      return `${name.padEnd(12)} ${f4(m.precision).padEnd(12)} ${f4(m.recall).padEnd(9)} ${f4(m.map).padEnd(6)} ${f4(m.ndcg).padEnd(7)} ${f4(m.auc)}  ${f4(m.coverage)}`
+    }),
+  ]
+  return `${rows.join('\n')}\n(${report.users} test users, ${report.split} split, test fraction ${report.testFraction})\n`
+}
+
+async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
+  const logger = consoleLogger(io.stderr, { quiet: command.quiet })
+  const config = await configFor(command, io.cwd)
+  const loadOptions: Parameters<typeof loadFromConfig>[1] = { logger, cwd: io.cwd }
+  if (command.demoEvents !== undefined) loadOptions.demoEvents = command.demoEvents
+  const loaded = await loadFromConfig(config, loadOptions)
+  const evaluation = config.evaluation ?? {}
+  const als = config.als ?? {}
+  const seed = als.seed ?? 42
+  const report = await runEvaluation(loaded.data.matrix, {
+    split: evaluation.split ?? 'temporal',
+    testFraction: evaluation.testFraction ?? 0.2,
+    k: evaluation.k ?? 10,
+    seed,
+    als: { ...als, seed, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+  })
+  const input = {
+    source: loaded.description,
+    rows: loaded.report.rows,
+    badRows: loaded.report.badRows,
+    users: loaded.stats.users,
+    items: loaded.stats.items,
+    interactions: loaded.stats.interactions,
+    binary: config.weighting?.binary === true,
+  }
+  if (command.json) {
+    io.stdout.write(
+      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, input })}\n`,
+    )
+  } else {
+    io.stdout.write(metricsTable(report))
+  }
+}
+
+async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
+  const logger = consoleLogger(io.stderr, { quiet: command.quiet })
+  const config = await configFor(command, io.cwd)
+  const options: Parameters<typeof train>[1] = { logger, cwd: io.cwd }
+  if (command.outputDir !== undefined)
+    options.storageConfig = { provider: 'local', root: resolve(io.cwd, command.outputDir) }
+  if (command.versionId !== undefined) options.version = command.versionId
+  if (command.demoEvents !== undefined) options.demoEvents = command.demoEvents
+  const result = await train(config, options)
+  let published: unknown
+  if (command.publish) {
+    logger.info(`Publishing ${result.version} (${config.publish?.provider ?? 'local'} target)…`)
+    const publisher = await createPublisher(config.publish)
+    try {
+      const report = await publisher.publish(result.storage, result.version)
+      for (const warning of report.warnings) logger.warn(warning)
+      logger.info(
+        `Published ${report.version}: ${report.shards} shards, ${(report.bytes / 1048576).toFixed(2)} MiB in ${(report.durationMs / 1000).toFixed(1)} s; models/live → ${report.pointer.version}` +
+          (report.pruned.length > 0 ? `; pruned ${report.pruned.join(', ')}` : '') +
+          '.',
+      )
+      published = report
+    } finally {
+      await publisher.close()
+    }
+  }
+  if (command.json) {
+    const { storage: _storage, manifest, ...rest } = result
+    io.stdout.write(`${JSON.stringify({ ...rest, manifest, ...(published ? { published } : {}) })}\n`)
+  } else {
+    io.stdout.write(`${result.version}\n`)
+  }
+}
+
+async function runGenerate(command: GenerateCommand, io: CliIo): Promise<void> {
+  const logger = consoleLogger(io.stderr, { quiet: command.quiet })
+  const users = command.users
+  const options: GenerateOptions = { events: command.events ?? (users ?? 400) * 25 }
+  if (users !== undefined) options.users = users
+  if (command.items !== undefined) options.items = command.items
+  if (command.categories !== undefined) options.categories = command.categories
+  if (command.seed !== undefined) options.seed = command.seed
+  if (command.days !== undefined) options.days = command.days
+  const out = resolve(io.cwd, command.out)
+  const path = join(out, `events.${command.format}`)
+  const catalogPath = join(out, 'catalog.json')
+  logger.info(`Generating ${options.events.toLocaleString('en-US')} events into ${path}…`)
+  const files = await writeGeneratedData(options, {
+    path,
+    catalogPath,
+    format: command.format,
+    onProgress: (n) => {
+      if (n % 1_000_000 === 0) logger.info(`  ${n.toLocaleString('en-US')} events`)
+    },
+  })
+  if (command.json) io.stdout.write(`${JSON.stringify(files)}\n`)
+  else io.stdout.write(`${files.eventsPath}\n${files.catalogPath}\n`)
+}
+
+/**
+ * Runs `edgerec-train` with `argv` (without `node` and the script) and returns the exit code:
+ * 0 ok, 1 failure, 2 usage error. Errors are printed as `error CODE: message`.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['generate', '--users', '100', '--out', dir], { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() })
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const command = parseCommandLine(argv)
+    switch (command.command) {
+      case 'help':
+        io.stdout.write(USAGE)
+        return 0
+      case 'version':
+        io.stdout.write(`${packageVersion()}\n`)
+        return 0
+      case 'generate':
+        await runGenerate(command, io)
+        return 0
+      case 'evaluate':
+        await runEvaluate(command, io)
+        return 0
+      case 'train':
+        await runTrain(command, io)
+        return 0
+    }
+  } catch (error) {
+    if (isEdgerecError(error)) {
+      io.stderr.write(`error ${error.code}: ${error.message}\n`)
+      return error.code === 'USAGE' ? 2 : 1
+    }
+    const e = error instanceof Error ? error : new Error(String(error))
+    io.stderr.write(
+      `error INTERNAL: ${e.message}\n${e.stack ?? ''}\nThis is a bug in edgerec-train; please report it with the command you ran.\n`,
+    )
+    return 1
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Errors of `@edgerec/trainer`: one `as const` code map and {@link TrainerError}.
+ *
+ * @module
+ */
+import { EdgerecError } from '@edgerec/core'
+
+/** Stable error codes of the trainer. */
+export const TRAINER_ERROR_CODES = {
+  /** A command-line flag or argument is wrong. */
+  USAGE: 'USAGE',
+  /** `edgerec.config.ts` is missing, fails to load or holds a bad value. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** No interactions are left to train on (empty input, everything filtered). */
+  NO_INTERACTIONS: 'NO_INTERACTIONS',
+  /** Writing a model version failed; what was written has been removed. */
+  EXPORT_FAILED: 'EXPORT_FAILED',
+  /** A generator option is out of range. */
+  GENERATOR_INVALID: 'GENERATOR_INVALID',
+} as const
+
+/** A code from {@link TRAINER_ERROR_CODES}. */
+export type TrainerErrorCode = keyof typeof TRAINER_ERROR_CODES
+
+/** Any error the trainer throws on purpose. */
+export class TrainerError extends EdgerecError<TrainerErrorCode> {
+  constructor(code: TrainerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'TrainerError'
+  }
+}

@@ -1,0 +1,203 @@
+import {
+  decodeShard,
+  type GramShard,
+  type ItemShard,
+  manifestKey,
+  type PopularityShard,
+  sha256Hex,
+  type UserShard,
+  userBucket,
+  validateManifest,
+} from '@edgerec/core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type AlsModel, trainAls } from '../als/index.js'
+import type { InteractionMatrix } from '../data/matrix.js'
+import { generateEvents } from '../generate/index.js'
+import { itemCounts, trendingScores } from '../popularity/index.js'
+import { InteractionAccumulator } from '../weighting/index.js'
+import { type ExportInput, exportModel } from './export.js'
+import { MemoryStorage } from './memory-storage.js'
+
+const als = {
+  factors: 8,
+  regularization: 0.05,
+  alpha: 2,
+  iterations: 3,
+  cgSteps: 3,
+  solver: 'cg' as const,
+  seed: 7,
+}
+let data: InteractionMatrix
+let model: AlsModel
+let input: ExportInput
+let eventWeights: Record<string, number>
+
+beforeAll(async () => {
+  const acc = new InteractionAccumulator()
+  acc.add([...generateEvents({ events: 20_000, seed: 3 })].map((e) => ({ ...e, value: undefined })))
+  const built = acc.build()
+  data = built.data
+  eventWeights = built.stats.eventWeights
+  model = await trainAls(data.matrix, { ...als, threads: 1 })
+  input = {
+    model,
+    data,
+    als,
+    eventWeights,
+    popularity: itemCounts(data.matrix),
+    trending: trendingScores(data.matrix, { halfLifeDays: 7, now: data.trainedUntil }),
+    evaluation: {
+      k: 10,
+      split: 'temporal',
+      testFraction: 0.2,
+      users: 5,
+      models: { als: { precision: 0.1, recall: 0.1, map: 0.1, ndcg: 0.1, auc: 0.5, coverage: 0.2 } },
+    },
+  }
+})
+
+describe('exportModel', () => {
+  it('should write shards that decode, match their checksums, and a valid manifest last', async () => {
+    const storage = new MemoryStorage()
+    const order: string[] = []
+    const put = storage.put.bind(storage)
+    storage.put = async (key, body, options) => {
+      order.push(key)
+      return put(key, body, options)
+    }
+    // Small shards and buckets so the split paths run.
+    const result = await exportModel(input, {
+      storage,
+      version: 'test-v1',
+      maxShardBytes: 8 * 1024,
+      targetUserShardBytes: 4 * 1024,
+    })
+    expect(order.at(-1)).toBe(manifestKey('test-v1'))
+    const manifest = JSON.parse(new TextDecoder().decode(storage.objects.get(manifestKey('test-v1'))!))
+    const checked = validateManifest(manifest)
+    expect(checked.ok).toBe(true)
+    expect(manifest.counts).toEqual({
+      users: data.userIds.length,
+      items: data.itemIds.length,
+      interactions: data.matrix.indices.length,
+    })
+    expect(manifest.als.alpha).toBe(2)
+    expect(manifest.eventWeights.purchase).toBe(8)
+    expect(manifest.trainedUntil).toBe(data.trainedUntil)
+    expect(manifest.evaluation.models.als.ndcg).toBe(0.1)
+    expect(manifest.shards.items.length).toBeGreaterThan(1)
+    expect(manifest.userBuckets).toBeGreaterThan(1)
+    expect(result.keys).toHaveLength(storage.objects.size)
+
+    const dims = als.factors
+    // Every shard: stored bytes match the manifest size and checksum and decode.
+    const refs = [
+      ...manifest.shards.items,
+      ...manifest.shards.users,
+      manifest.shards.popularity,
+      manifest.shards.trending,
+      manifest.shards.gram,
+    ]
+    for (const ref of refs) {
+      const bytes = storage.objects.get(ref.key)!
+      expect(bytes.byteLength).toBe(ref.bytes)
+      expect(bytes.byteLength).toBeLessThanOrEqual(8 * 1024)
+      const shard = await decodeShard(bytes, {
+        expectedSha256: ref.sha256,
+        expectedKind: ref.kind,
+        maxBytes: 8 * 1024,
+      })
+      expect(shard.rowCount).toBe(ref.rows)
+      expect(await sha256Hex(bytes.subarray(0, bytes.byteLength - 32))).toBe(ref.sha256)
+    }
+
+    // Items tile 0..n in order with the right ids, and dequantize close to the float factors.
+    const itemFactors = new Float32Array(data.itemIds.length * dims)
+    for (const ref of manifest.shards.items) {
+      const shard = (await decodeShard(storage.objects.get(ref.key)!)) as ItemShard
+      expect(shard.rowOffset).toBe(ref.rowOffset)
+      for (let r = 0; r < shard.rowCount; r++) {
+        expect(shard.ids.get(r)).toBe(data.itemIds[ref.rowOffset + r])
+        for (let d = 0; d < dims; d++)
+          itemFactors[(ref.rowOffset + r) * dims + d] = shard.scales[r]! * shard.factors[r * dims + d]!
+      }
+    }
+    for (let x = 0; x < itemFactors.length; x++)
+      expect(Math.abs(itemFactors[x]! - model.itemFactors[x]!)).toBeLessThan(0.01)
+
+    // Every user is found in the bucket of its hash, with its interactions as c = alpha · r.
+    const buckets: UserShard[] = []
+    for (const ref of manifest.shards.users)
+      buckets.push((await decodeShard(storage.objects.get(ref.key)!)) as UserShard)
+    let usersSeen = 0
+    const m = data.matrix
+    for (let u = 0; u < data.userIds.length; u += 7) {
+      const id = data.userIds[u]!
+      const shard = buckets[userBucket(id, manifest.userBuckets)]!
+      let row = -1
+      for (let r = 0; r < shard.rowCount; r++) if (shard.ids.get(r) === id) row = r
+      expect(row).toBeGreaterThanOrEqual(0)
+      const { offsets, items, confidences } = shard.interactions
+      expect(Array.from(items.subarray(offsets[row]!, offsets[row + 1]!))).toEqual(
+        Array.from(m.indices.subarray(m.indptr[u]!, m.indptr[u + 1]!)),
+      )
+      const expected = Array.from(m.values.subarray(m.indptr[u]!, m.indptr[u + 1]!), (v) =>
+        Math.fround(2 * v),
+      )
+      expect(Array.from(confidences.subarray(offsets[row]!, offsets[row + 1]!))).toEqual(expected)
+      usersSeen++
+    }
+    expect(usersSeen).toBeGreaterThan(10)
+    expect(buckets.reduce((s, b) => s + b.rowCount, 0)).toBe(data.userIds.length)
+
+    // Popularity: descending counts. Gram: ŶᵀŶ + λI of the dequantized item factors.
+    const popularity = (await decodeShard(
+      storage.objects.get(manifest.shards.popularity.key)!,
+    )) as PopularityShard
+    for (let r = 1; r < popularity.rowCount; r++)
+      expect(popularity.scores[r - 1]!).toBeGreaterThanOrEqual(popularity.scores[r]!)
+    expect(popularity.scores[0]).toBe(Math.max(...(input.popularity as Float32Array)))
+    const gram = (await decodeShard(storage.objects.get(manifest.shards.gram.key)!)) as GramShard
+    for (let a = 0; a < dims; a++) {
+      for (let b = 0; b < dims; b++) {
+        let sum = a === b ? als.regularization : 0
+        for (let i = 0; i < data.itemIds.length; i++)
+          sum += itemFactors[i * dims + a]! * itemFactors[i * dims + b]!
+        expect(gram.matrix[a * dims + b]).toBeCloseTo(sum, 4)
+      }
+    }
+  })
+
+  it('should leave no manifest and delete what it wrote when the storage fails mid-export', async () => {
+    const storage = new MemoryStorage()
+    storage.failOnPut = (_key, index) => index === 5
+    await expect(
+      exportModel(input, {
+        storage,
+        version: 'test-v2',
+        maxShardBytes: 16 * 1024,
+        targetUserShardBytes: 8 * 1024,
+        concurrency: 2,
+      }),
+    ).rejects.toMatchObject({
+      code: 'EXPORT_FAILED',
+      message: expect.stringContaining('they were removed'),
+    })
+    expect(storage.objects.has(manifestKey('test-v2'))).toBe(false)
+    expect(storage.objects.size).toBe(0)
+  })
+
+  it('should refuse to overwrite an existing version and a model that does not match the data', async () => {
+    const storage = new MemoryStorage()
+    await exportModel(input, { storage, version: 'test-v3' })
+    const before = storage.objects.size
+    await expect(exportModel(input, { storage, version: 'test-v3' })).rejects.toMatchObject({
+      code: 'EXPORT_FAILED',
+      message: expect.stringContaining('immutable'),
+    })
+    expect(storage.objects.size).toBe(before)
+    await expect(
+      exportModel({ ...input, model: { ...model, items: model.items - 1 } }, { storage }),
+    ).rejects.toMatchObject({ code: 'EXPORT_FAILED' })
+  })
+})

@@ -1,0 +1,379 @@
+/**
+ * Writes a trained model as one immutable version (docs/architecture.md): int8 item shards split by
+ * rows, user shards bucketed by `stableHash32(userId) % userBuckets` with each user's train
+ * interactions, popularity and trending lists, the fold-in gram YᵀY + λI, and the manifest last.
+ *
+ * @module
+ */
+import type { Storage } from '@edgerec/adapters'
+import {
+  type AlsHyperparameters,
+  DEFAULT_MAX_SHARD_BYTES,
+  dequantizeRows,
+  encodeShard,
+  itemShardKey,
+  MANIFEST_FORMAT_VERSION,
+  type ModelEvaluation,
+  type ModelManifest,
+  manifestKey,
+  newVersionId,
+  planItemShards,
+  type QuantizedMatrix,
+  quantizeRows,
+  type ShardRef,
+  singleShardKey,
+  userBucket,
+  userShardKey,
+  VERSION_PATTERN,
+  validateManifest,
+} from '@edgerec/core'
+import type { AlsModel } from '../als/index.js'
+import { gramMatrix } from '../als/index.js'
+import type { InteractionMatrix } from '../data/matrix.js'
+import { TrainerError } from '../errors.js'
+
+/** What gets exported. */
+export interface ExportInput {
+  model: AlsModel
+  /** The interactions the model was trained on (the user shards carry them for exclusion and fold-in). */
+  data: InteractionMatrix
+  /** Hyperparameters of the run (alpha is what the worker uses for fold-in confidences). */
+  als: AlsHyperparameters
+  /** Event type → weight used to build `data`. */
+  eventWeights: Record<string, number>
+  /** Time decay half-life used in weighting, if any. */
+  halfLifeDays?: number
+  /** Popularity score per item (train interaction counts). */
+  popularity: ArrayLike<number>
+  /** Trending score per item (time-decayed counts), optional. */
+  trending?: ArrayLike<number>
+  evaluation?: ModelEvaluation
+  tuning?: unknown
+}
+
+/** Options of {@link exportModel}. */
+export interface ExportOptions {
+  storage: Storage
+  /** Version id. Default: `newVersionId()` (`YYYYMMDDTHHMMSSZ-<8 hex>`). */
+  version?: string
+  /** Creation time. Default: now. */
+  now?: Date
+  /** Largest shard in bytes. Default 24 MiB (a KV value holds 25 MiB). */
+  maxShardBytes?: number
+  /** Number of user buckets. Default: enough for about `targetUserShardBytes` per bucket. */
+  userBuckets?: number
+  /** Target size of one user bucket. Default 2 MiB. */
+  targetUserShardBytes?: number
+  /** Parallel uploads. Default 4. */
+  concurrency?: number
+  /** Called after each shard is written. */
+  onShard?: (ref: ShardRef) => void
+}
+
+/** Result of {@link exportModel}. */
+export interface ExportResult {
+  version: string
+  manifest: ModelManifest
+  /** Every key written, manifest last. */
+  keys: string[]
+  /** Total bytes written (shards + manifest). */
+  bytes: number
+}
+
+const MiB = 1024 * 1024
+const encoder = new TextEncoder()
+
+/** Bytes a user occupies in a user shard (int8 factors, scale, id, offsets, interactions). */
+function userRowBytes(id: string, dims: number, interactions: number): number {
+  return dims + 4 + 4 + encoder.encode(id).length + 4 + 8 * interactions
+}
+
+/**
+ * Picks the number of user buckets: expected bucket size ≈ `target` bytes, doubled while the
+ * fullest bucket (hashing is uneven) would exceed `maxBytes`.
+ */
+export function chooseUserBuckets(
+  userIds: readonly string[],
+  rowBytes: (u: number) => number,
+  target = 2 * MiB,
+  maxBytes = DEFAULT_MAX_SHARD_BYTES,
+): number {
+  let total = 0
+  for (let u = 0; u < userIds.length; u++) total += rowBytes(u)
+  let buckets = Math.max(1, Math.ceil(total / target))
+  for (;;) {
+    const sizes = new Float64Array(buckets)
+    for (let u = 0; u < userIds.length; u++) sizes[userBucket(userIds[u]!, buckets)]! += rowBytes(u)
+    let fullest = 0
+    for (const s of sizes) fullest = Math.max(fullest, s)
+    // 4 KiB of headroom for the header, section table and padding.
+    if (fullest + 4096 <= maxBytes || buckets >= userIds.length) return buckets
+    buckets *= 2
+  }
+}
+
+function sliceRows(q: QuantizedMatrix, start: number, end: number): QuantizedMatrix {
+  return {
+    rows: end - start,
+    dims: q.dims,
+    values: q.values.subarray(start * q.dims, end * q.dims),
+    scales: q.scales.subarray(start, end),
+  }
+}
+
+function ranked(scores: ArrayLike<number>): { itemIndexes: Uint32Array; scores: Float32Array } {
+  const order: number[] = []
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > 0) order.push(i)
+  order.sort((a, b) => scores[b]! - scores[a]! || a - b)
+  return { itemIndexes: Uint32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) }
+}
+
+/** Runs `tasks` with at most `limit` in flight; rejects on the first failure after all settle. */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0
+  let failure: unknown
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++]!
+      try {
+        await task()
+      } catch (error) {
+        failure ??= error
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker))
+  if (failure !== undefined) throw failure
+}
+
+/**
+ * Encodes and writes every shard, then the manifest. If anything fails, the keys written so far
+ * are deleted and a `EXPORT_FAILED` error is thrown: a version without a manifest is never complete.
+ *
+ * @example
+ * ```ts
+ * const { version } = await exportModel({ model, data, als, eventWeights, popularity: itemCounts(data.matrix) }, { storage })
+ * ```
+ */
+export async function exportModel(input: ExportInput, options: ExportOptions): Promise<ExportResult> {
+  const { model, data } = input
+  const { storage } = options
+  const dims = model.factors
+  const m = data.matrix
+  if (
+    model.users !== m.rows ||
+    model.items !== m.cols ||
+    data.userIds.length !== m.rows ||
+    data.itemIds.length !== m.cols
+  ) {
+    throw new TrainerError(
+      'EXPORT_FAILED',
+      `The model (${model.users} users × ${model.items} items) does not match the data (${m.rows} × ${m.cols}, ${data.userIds.length} user ids, ${data.itemIds.length} item ids). Export the model with the data it was trained on.`,
+    )
+  }
+  const now = options.now ?? new Date()
+  const version = options.version ?? newVersionId(now)
+  if (!VERSION_PATTERN.test(version)) {
+    throw new TrainerError(
+      'EXPORT_FAILED',
+      `Version ${JSON.stringify(version)} must match ${VERSION_PATTERN}.`,
+    )
+  }
+  const maxBytes = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES
+  const written: string[] = []
+  let bytes = 0
+
+  const put = async (key: string, body: Uint8Array, contentType: string): Promise<void> => {
+    written.push(key)
+    await storage.put(key, body, { contentType })
+    bytes += body.byteLength
+  }
+
+  try {
+    if ((await storage.head(manifestKey(version))) !== undefined) {
+      throw new TrainerError(
+        'EXPORT_FAILED',
+        `Version ${version} already exists in ${storage.provider} storage; versions are immutable. Use a new version id.`,
+      )
+    }
+    const refs = { items: [] as ShardRef[], users: [] as ShardRef[] }
+    const tasks: (() => Promise<void>)[] = []
+    const shardTask =
+      (
+        key: string,
+        build: () => Promise<{ bytes: Uint8Array; sha256: string }>,
+        ref: Omit<ShardRef, 'key' | 'bytes' | 'sha256'>,
+        collect: (r: ShardRef) => void,
+      ) =>
+      async (): Promise<void> => {
+        const encoded = await build()
+        await put(key, encoded.bytes, 'application/octet-stream')
+        const full: ShardRef = { key, bytes: encoded.bytes.byteLength, sha256: encoded.sha256, ...ref }
+        collect(full)
+        options.onShard?.(full)
+      }
+
+    // Items: int8 rows split so no shard exceeds maxBytes.
+    const itemQ = quantizeRows(model.itemFactors, model.items, dims)
+    const ranges = planItemShards(data.itemIds, dims, maxBytes)
+    ranges.forEach(({ start, end }, index) => {
+      tasks.push(
+        shardTask(
+          itemShardKey(version, index),
+          () =>
+            encodeShard(
+              {
+                kind: 'items',
+                rowOffset: start,
+                factors: sliceRows(itemQ, start, end),
+                ids: data.itemIds.slice(start, end),
+              },
+              { maxBytes },
+            ),
+          { kind: 'items', rows: end - start, rowOffset: start, storage: 'r2' },
+          (r) => {
+            refs.items[index] = r
+          },
+        ),
+      )
+    })
+
+    // Users: bucketed by hash; each row carries its train interactions with c = alpha · r.
+    const userQ = quantizeRows(model.userFactors, model.users, dims)
+    const buckets =
+      options.userBuckets ??
+      chooseUserBuckets(
+        data.userIds,
+        (u) => userRowBytes(data.userIds[u]!, dims, m.indptr[u + 1]! - m.indptr[u]!),
+        options.targetUserShardBytes,
+        maxBytes,
+      )
+    if (!Number.isInteger(buckets) || buckets < 1)
+      throw new TrainerError('EXPORT_FAILED', `userBuckets must be a positive integer, got ${buckets}.`)
+    const members: number[][] = Array.from({ length: buckets }, () => [])
+    for (let u = 0; u < m.rows; u++) members[userBucket(data.userIds[u]!, buckets)]!.push(u)
+    members.forEach((users, bucket) => {
+      tasks.push(
+        shardTask(
+          userShardKey(version, bucket),
+          () => {
+            let total = 0
+            for (const u of users) total += m.indptr[u + 1]! - m.indptr[u]!
+            const values = new Int8Array(users.length * dims)
+            const scales = new Float32Array(users.length)
+            const offsets = new Uint32Array(users.length + 1)
+            const items = new Uint32Array(total)
+            const confidences = new Float32Array(total)
+            let q = 0
+            users.forEach((u, row) => {
+              values.set(userQ.values.subarray(u * dims, (u + 1) * dims), row * dims)
+              scales[row] = userQ.scales[u]!
+              for (let k = m.indptr[u]!; k < m.indptr[u + 1]!; k++) {
+                items[q] = m.indices[k]!
+                // Confidence of the reference: c_ui = alpha · r_ui.
+                confidences[q] = input.als.alpha * m.values[k]!
+                q++
+              }
+              offsets[row + 1] = q
+            })
+            return encodeShard(
+              {
+                kind: 'users',
+                factors: { rows: users.length, dims, values, scales },
+                ids: users.map((u) => data.userIds[u]!),
+                interactions: { offsets, items, confidences },
+              },
+              { maxBytes },
+            )
+          },
+          { kind: 'users', rows: users.length, rowOffset: 0, storage: 'r2' },
+          (r) => {
+            refs.users[bucket] = r
+          },
+        ),
+      )
+    })
+
+    let popularityRef: ShardRef | undefined
+    let trendingRef: ShardRef | undefined
+    let gramRef: ShardRef | undefined
+    const popular = ranked(input.popularity)
+    tasks.push(
+      shardTask(
+        singleShardKey(version, 'popularity'),
+        () => encodeShard({ kind: 'popularity', ...popular }, { maxBytes }),
+        { kind: 'popularity', rows: popular.itemIndexes.length, rowOffset: 0, storage: 'r2' },
+        (r) => {
+          popularityRef = r
+        },
+      ),
+    )
+    if (input.trending) {
+      const trending = ranked(input.trending)
+      tasks.push(
+        shardTask(
+          singleShardKey(version, 'trending'),
+          () => encodeShard({ kind: 'popularity', ...trending }, { maxBytes }),
+          { kind: 'popularity', rows: trending.itemIndexes.length, rowOffset: 0, storage: 'r2' },
+          (r) => {
+            trendingRef = r
+          },
+        ),
+      )
+    }
+    // Gram of the DEQUANTIZED item factors (what the worker scores with): G = ŶᵀŶ + λI in float64, stored float32.
+    const gram = gramMatrix(dequantizeRows(itemQ), model.items, dims, input.als.regularization)
+    tasks.push(
+      shardTask(
+        singleShardKey(version, 'gram'),
+        () => encodeShard({ kind: 'gram', dims, matrix: Float32Array.from(gram) }, { maxBytes }),
+        { kind: 'gram', rows: dims, rowOffset: 0, storage: 'r2' },
+        (r) => {
+          gramRef = r
+        },
+      ),
+    )
+
+    await runLimited(tasks, options.concurrency ?? 4)
+
+    const manifest: ModelManifest = {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      version,
+      createdAt: now.toISOString(),
+      dims,
+      counts: { users: m.rows, items: m.cols, interactions: m.indptr[m.rows]! },
+      als: { ...input.als },
+      eventWeights: { ...input.eventWeights },
+      trainedUntil: data.trainedUntil,
+      userBuckets: buckets,
+      shards: { items: refs.items, users: refs.users, popularity: popularityRef!, gram: gramRef! },
+    }
+    if (trendingRef) manifest.shards.trending = trendingRef
+    if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
+    if (input.evaluation) manifest.evaluation = input.evaluation
+    if (input.tuning !== undefined) manifest.tuning = input.tuning
+    const checked = validateManifest(JSON.parse(JSON.stringify(manifest)))
+    if (!checked.ok) {
+      throw new TrainerError(
+        'EXPORT_FAILED',
+        `The manifest of ${version} is invalid: ${checked.errors.join(' ')} This is a bug; please report it.`,
+      )
+    }
+    await put(
+      manifestKey(version),
+      encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
+      'application/json',
+    )
+    return { version, manifest, keys: written, bytes }
+  } catch (error) {
+    // Remove what was written (the manifest last of all, so nothing half-written looks complete).
+    const cleanup = [...written].reverse()
+    for (const key of cleanup) await storage.delete(key).catch(() => {})
+    if (error instanceof TrainerError) throw error
+    throw new TrainerError(
+      'EXPORT_FAILED',
+      `Writing model version ${version} to ${storage.provider} storage failed after ${written.length} objects (${(error as Error).message}); they were removed. Fix the cause and train again.`,
+      { cause: error },
+    )
+  }
+}

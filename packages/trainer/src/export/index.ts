@@ -1,0 +1,9 @@
+/**
+ * Export: a trained model → one immutable version of int8 shards and a manifest, through any
+ * `Storage` (local disk by default).
+ *
+ * @module
+ */
+export type { ExportInput, ExportOptions, ExportResult } from './export.js'
+export { chooseUserBuckets, exportModel } from './export.js'
+export { MemoryStorage } from './memory-storage.js'

@@ -1,0 +1,285 @@
+/**
+ * The training pipeline: read → weight → filter → (tune) → evaluate on a held-out split → train
+ * on all data → export a model version → (publish).
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import {
+  createEventSource,
+  createStorage,
+  type EventSource,
+  type ReadReport,
+  type Storage,
+  type StorageConfig,
+} from '@edgerec/adapters'
+import type { AlsHyperparameters, ModelEvaluation, ModelManifest } from '@edgerec/core'
+import { type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
+import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
+import type { InteractionMatrix } from './data/matrix.js'
+import { runEvaluation, splitBy } from './evaluation/index.js'
+import { exportModel } from './export/index.js'
+import { writeGeneratedData } from './generate/index.js'
+import { loadInteractions } from './input/load.js'
+import { itemCounts, trendingScores } from './popularity/index.js'
+import { type TuningReport, tune } from './tuning/index.js'
+import type { WeightingStats } from './weighting/index.js'
+
+/** Where the pipeline reports progress. */
+export interface TrainLogger {
+  info(message: string): void
+  warn(message: string): void
+  /** ALS progress of the final training (a progress bar on a TTY, a line per iteration otherwise). */
+  iteration?(progress: AlsProgress, phase: 'evaluate' | 'train'): void
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  logger?: TrainLogger
+  /** Write here instead of `config.storage` (tests, callers holding a storage). */
+  storage?: Storage
+  /**
+   * Model registry config that wins over `EDGEREC_OUTPUT` and `config.storage` (the CLI's
+   * `--output`). Relative local roots are resolved against `cwd`.
+   */
+  storageConfig?: StorageConfig
+  /** Version id (default: time-based). */
+  version?: string
+  /** Working directory for relative paths and the demo data. Default `process.cwd()`. */
+  cwd?: string
+  /** Events of the generated demo data when no input is configured. Default 100 000. */
+  demoEvents?: number
+}
+
+/** What a run produced. */
+export interface TrainResult {
+  version: string
+  manifest: ModelManifest
+  /** Where the version was written, e.g. `local:.edgerec/models`. */
+  location: string
+  keys: string[]
+  bytes: number
+  /** The model registry the version was written to (publish from it). */
+  storage: Storage
+  input: { description: string; report: ReadReport; stats: WeightingStats }
+  evaluation?: ModelEvaluation
+  tuning?: TuningReport
+  seconds: number
+}
+
+const silent: TrainLogger = { info: () => {}, warn: () => {} }
+
+/** The embedded default's demo data: generated once into `<cwd>/.edgerec/demo/`. */
+export async function ensureDemoData(cwd: string, events: number, logger: TrainLogger): Promise<string> {
+  const dir = join(cwd, '.edgerec', 'demo')
+  const path = join(dir, `events-${events}.ndjson`)
+  if (!existsSync(path)) {
+    logger.info(
+      `No input configured: generating ${events.toLocaleString('en-US')} demo events into ${path} (catalog: ${join(dir, 'catalog.json')}).`,
+    )
+    await writeGeneratedData(
+      { events, seed: 42 },
+      { path: `${path}.tmp.ndjson`, catalogPath: join(dir, 'catalog.json') },
+    )
+    const { rename } = await import('node:fs/promises')
+    await rename(`${path}.tmp.ndjson`, path)
+  }
+  return path
+}
+
+/** Describes a storage config for messages. */
+function describeStorage(storage: Storage, config: EdgerecConfig['storage']): string {
+  if (config && config.provider === 'local') return `local:${config.root}`
+  if (config && 'bucket' in config) return `${config.provider}:${config.bucket}`
+  if (config && 'container' in config) return `${config.provider}:${config.container}`
+  return storage.provider
+}
+
+function hyperparameters(als: AlsOptions): AlsHyperparameters {
+  return {
+    factors: als.factors,
+    regularization: als.regularization,
+    alpha: als.alpha,
+    iterations: als.iterations,
+    cgSteps: als.cgSteps,
+    solver: als.solver,
+    seed: als.seed,
+  }
+}
+
+/** Builds the event source of a config (or the demo data). */
+export async function resolveEventSource(
+  config: EdgerecConfig,
+  options: TrainOptions = {},
+): Promise<EventSource> {
+  const cwd = options.cwd ?? process.cwd()
+  if (config.events) {
+    const events = { ...config.events }
+    if ('path' in events && !('storage' in events && events.storage)) events.path = resolve(cwd, events.path)
+    return createEventSource(events)
+  }
+  const path = await ensureDemoData(cwd, options.demoEvents ?? 100_000, options.logger ?? silent)
+  return createEventSource({ kind: 'ndjson', path })
+}
+
+/** Loads the interaction matrix a config describes, logging the bad-row report. */
+export async function loadFromConfig(
+  config: EdgerecConfig,
+  options: TrainOptions = {},
+): Promise<{ data: InteractionMatrix; stats: WeightingStats; report: ReadReport; description: string }> {
+  const logger = options.logger ?? silent
+  const source = await resolveEventSource(config, options)
+  logger.info(`Reading ${source.description}…`)
+  const loaded = await loadInteractions(source, { ...config.weighting, ...config.badRows })
+  logBadRows(loaded.report, logger)
+  const s = loaded.stats
+  logger.info(
+    `${s.events.toLocaleString('en-US')} events → ${s.interactions.toLocaleString('en-US')} interactions, ${s.users.toLocaleString('en-US')} users × ${s.items.toLocaleString('en-US')} items` +
+      (s.nonPositivePairs > 0 ? `; ${s.nonPositivePairs} pairs with total weight ≤ 0 dropped` : '') +
+      (s.filteredUsers + s.filteredItems > 0
+        ? `; min-interaction filters removed ${s.filteredUsers} users and ${s.filteredItems} items`
+        : '') +
+      '.',
+  )
+  if (s.unknownTypes.length > 0) {
+    logger.warn(
+      `Event types without a configured weight (weighted ${s.eventWeights[s.unknownTypes[0]!]}): ${s.unknownTypes.join(', ')}. Set weighting.eventWeights to weigh them.`,
+    )
+  }
+  return { ...loaded, description: source.description }
+}
+
+/** Logs the bad rows of a read: count and the first ones with their line numbers. */
+export function logBadRows(report: ReadReport, logger: TrainLogger): void {
+  if (report.badRows === 0) return
+  logger.warn(`${report.badRows} of ${report.rows} input rows were bad and skipped. First ones:`)
+  for (const sample of report.samples)
+    logger.warn(`  line ${sample.line}: ${sample.reason}${sample.raw ? `  [${sample.raw}]` : ''}`)
+}
+
+/**
+ * Runs the whole pipeline for a config.
+ *
+ * Evaluation trains a separate model on the train part of the split (its metrics go into the
+ * manifest); the exported model is then trained on ALL the data with the same hyperparameters,
+ * so it also knows the most recent interactions. Tuning, when enabled, searches on a validation
+ * part of the evaluation's train split, never on its test part.
+ *
+ * @example
+ * ```ts
+ * const { version, location } = await train(defineConfig({ events: { kind: 'file', path: 'events.csv' } }))
+ * ```
+ */
+export async function train(config: EdgerecConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const started = performance.now()
+  const logger = options.logger ?? silent
+  const loaded = await loadFromConfig(config, options)
+  const matrix = loaded.data.matrix
+  let als = resolveAlsOptions({ ...config.als })
+
+  const evaluation = config.evaluation ?? {}
+  const split = evaluation.split ?? 'temporal'
+  const testFraction = evaluation.testFraction ?? 0.2
+  const k = evaluation.k ?? 10
+
+  let tuning: TuningReport | undefined
+  if (config.tuning?.enabled) {
+    const t = config.tuning
+    logger.info('Tuning hyperparameters on a validation split carved from the train split…')
+    const { train: trainPart } = splitBy(matrix, split, testFraction, als.seed)
+    tuning = await tune(trainPart, {
+      space: t.space ?? { factors: [32, 64, 128], regularization: [0.01, 0.05, 0.1], alpha: [1, 5, 20] },
+      strategy: t.strategy ?? 'random',
+      trials: t.trials ?? 10,
+      metric: t.metric ?? 'ndcg',
+      k,
+      validationFraction: t.validationFraction ?? 0.2,
+      seed: als.seed,
+      split,
+      parallel: t.parallel ?? 1,
+      als: { ...als },
+      onTrial: (trial) =>
+        logger.info(
+          `  trial ${trial.index + 1}: ${JSON.stringify(trial.params)} → ${t.metric ?? 'ndcg'}@${k} ${trial.metrics[t.metric ?? 'ndcg'].toFixed(4)} (${trial.seconds.toFixed(1)} s)`,
+        ),
+    })
+    als = resolveAlsOptions({ ...als, ...tuning.best })
+    logger.info(
+      `Best: ${JSON.stringify(tuning.best)} (${tuning.metric}@${k} ${tuning.bestMetrics[tuning.metric].toFixed(4)} vs popularity ${tuning.popularity[tuning.metric].toFixed(4)}).`,
+    )
+  }
+
+  let modelEvaluation: ModelEvaluation | undefined
+  if (evaluation.enabled !== false) {
+    logger.info(`Evaluating on a ${split} split (test fraction ${testFraction}, K = ${k})…`)
+    const report = await runEvaluation(matrix, {
+      split,
+      testFraction,
+      k,
+      seed: als.seed,
+      als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    })
+    modelEvaluation = {
+      k: report.k,
+      split: report.split,
+      testFraction: report.testFraction,
+      users: report.users,
+      models: { ...report.models },
+    }
+    const { als: a, als_int8: q, popularity: p } = report.models
+    logger.info(
+      `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
+    )
+  }
+
+  logger.info(
+    `Training on all ${matrix.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
+  )
+  const model = await trainAls(matrix, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
+
+  const storageConfig = options.storageConfig ?? storageFromEnv() ?? config.storage ?? DEFAULT_STORAGE
+  const resolvedStorageConfig =
+    storageConfig.provider === 'local'
+      ? { ...storageConfig, root: resolve(options.cwd ?? process.cwd(), storageConfig.root) }
+      : storageConfig
+  const storage = options.storage ?? (await createStorage(resolvedStorageConfig))
+  const location = options.storage ? storage.provider : describeStorage(storage, storageConfig)
+  const exportOptions: Parameters<typeof exportModel>[1] = { storage, ...config.export }
+  if (options.version !== undefined) exportOptions.version = options.version
+  const exported = await exportModel(
+    {
+      model,
+      data: loaded.data,
+      als: hyperparameters(als),
+      eventWeights: loaded.stats.eventWeights,
+      ...(config.weighting?.halfLifeDays !== undefined
+        ? { halfLifeDays: config.weighting.halfLifeDays }
+        : {}),
+      popularity: itemCounts(matrix),
+      trending: trendingScores(matrix, {
+        halfLifeDays: config.trendingHalfLifeDays ?? 7,
+        now: loaded.data.trainedUntil,
+      }),
+      ...(modelEvaluation ? { evaluation: modelEvaluation } : {}),
+      ...(tuning ? { tuning } : {}),
+    },
+    exportOptions,
+  )
+  logger.info(
+    `Wrote model version ${exported.version} (${(exported.bytes / 1048576).toFixed(2)} MiB, ${exported.keys.length} objects) to ${location}.`,
+  )
+  const result: TrainResult = {
+    version: exported.version,
+    manifest: exported.manifest,
+    location,
+    keys: exported.keys,
+    bytes: exported.bytes,
+    storage,
+    input: { description: loaded.description, report: loaded.report, stats: loaded.stats },
+    seconds: (performance.now() - started) / 1000,
+  }
+  if (modelEvaluation) result.evaluation = modelEvaluation
+  if (tuning) result.tuning = tuning
+  return result
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it, vi } from 'vitest'
+import { type CsrMatrix, csrFromTriples } from '../data/matrix.js'
+import { plantedClusters } from '../evaluation/planted.js'
+import { splitTemporal } from '../evaluation/split.js'
+import { gridCandidates, randomCandidates, tune } from './index.js'
+
+const data = plantedClusters({ users: 300, items: 200, clusters: 5, perUser: 25, noise: 0.15, seed: 2 })
+const base = { factors: 64, regularization: 0.05, alpha: 1, iterations: 15 }
+
+function pairSet(m: CsrMatrix): Set<string> {
+  const out = new Set<string>()
+  for (let u = 0; u < m.rows; u++)
+    for (let j = m.indptr[u]!; j < m.indptr[u + 1]!; j++) out.add(`${u}:${m.indices[j]}`)
+  return out
+}
+
+describe('candidates', () => {
+  it('should enumerate the grid and keep unlisted values at the base', () => {
+    const grid = gridCandidates({ factors: [8, 16], regularization: [0.01, 0.1, 1] }, base)
+    expect(grid).toHaveLength(6)
+    expect(grid).toContainEqual({ factors: 16, regularization: 0.1, alpha: 1, iterations: 15 })
+    expect(() => gridCandidates({ alpha: { min: 1, max: 10 } }, base)).toThrow(/random/)
+  })
+
+  it('should draw random candidates reproducibly inside the space', () => {
+    const space = {
+      factors: [8, 16, 32],
+      regularization: { min: 0.001, max: 1, log: true },
+      iterations: { min: 2, max: 9, integer: true },
+    }
+    const a = randomCandidates(space, base, 20, 5)
+    expect(a).toEqual(randomCandidates(space, base, 20, 5))
+    for (const c of a) {
+      expect([8, 16, 32]).toContain(c.factors)
+      expect(c.regularization).toBeGreaterThanOrEqual(0.001)
+      expect(c.regularization).toBeLessThanOrEqual(1)
+      expect(Number.isInteger(c.iterations)).toBe(true)
+      expect(c.alpha).toBe(1)
+    }
+  })
+})
+
+describe('tune', () => {
+  const options = {
+    space: { factors: [4, 16], regularization: [0.05, 5] },
+    strategy: 'grid' as const,
+    metric: 'ndcg' as const,
+    k: 10,
+    validationFraction: 0.2,
+    seed: 1,
+    als: { iterations: 6, threads: 1 },
+  }
+
+  it('should pick the trial with the best validation metric', async () => {
+    const { train } = splitTemporal(data, 0.2)
+    const report = await tune(train, options)
+    expect(report.trials).toHaveLength(4)
+    const bestNdcg = Math.max(...report.trials.map((t) => t.metrics.ndcg))
+    expect(report.bestMetrics.ndcg).toBe(bestNdcg)
+    expect(report.trials.find((t) => t.metrics.ndcg === bestNdcg)!.params).toEqual(report.best)
+    expect(report.bestMetrics.ndcg).toBeGreaterThan(report.popularity.ndcg)
+  })
+
+  it('should never see the test split: it only gets train, and its validation pairs come from train', async () => {
+    const { train, test } = splitTemporal(data, 0.2)
+    const testPairs = pairSet(test)
+    const validation = splitTemporal(train, options.validationFraction).test
+    for (const pair of pairSet(validation)) expect(testPairs.has(pair)).toBe(false)
+    // By construction tune's only data argument is `train`; the users it validates on are exactly
+    // those of the validation part carved from train.
+    const first = await tune(train, options)
+    expect(first.validationUsers).toBe(new Set([...pairSet(validation)].map((p) => p.split(':')[0])).size)
+  })
+
+  it('should give the same trials in parallel as in sequence, and warn about nested pools', async () => {
+    const { train } = splitTemporal(data, 0.2)
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const parallel = await tune(train, { ...options, parallel: 2, als: { iterations: 6, threads: 2 } })
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/nested thread pools/), expect.anything())
+    warn.mockRestore()
+    const sequential = await tune(train, options)
+    expect(parallel.trials.map((t) => t.metrics)).toEqual(sequential.trials.map((t) => t.metrics))
+  })
+
+  it('should reject an empty validation split', async () => {
+    const tiny = csrFromTriples(2, 3, [0, 1], [0, 1], [1, 1])
+    await expect(tune(tiny, options)).rejects.toThrow(/validation split is empty/)
+  })
+})

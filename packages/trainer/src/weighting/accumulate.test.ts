@@ -1,0 +1,142 @@
+import type { SourceEvent } from '@edgerec/adapters'
+import { describe, expect, it } from 'vitest'
+import type { InteractionMatrix } from '../data/matrix.js'
+import { InteractionAccumulator, type WeightingOptions } from './accumulate.js'
+
+const DAY = 86_400_000
+const ev = (
+  userId: string,
+  itemId: string,
+  type: string | undefined,
+  timestamp = 0,
+  value?: number,
+): SourceEvent => ({
+  userId,
+  itemId,
+  type,
+  value,
+  timestamp,
+})
+
+function build(events: SourceEvent[], options: WeightingOptions = {}) {
+  const acc = new InteractionAccumulator(options)
+  // Two batches, to check accumulation across batches.
+  acc.add(events.slice(0, Math.floor(events.length / 2)))
+  acc.add(events.slice(Math.floor(events.length / 2)))
+  return acc.build()
+}
+
+/** The matrix as { user: { item: value } } for readable assertions. */
+function dense(data: InteractionMatrix): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {}
+  const m = data.matrix
+  for (let u = 0; u < m.rows; u++) {
+    const row: Record<string, number> = {}
+    for (let k = m.indptr[u]!; k < m.indptr[u + 1]!; k++) row[data.itemIds[m.indices[k]!]!] = m.values[k]!
+    out[data.userIds[u]!] = row
+  }
+  return out
+}
+
+describe('InteractionAccumulator', () => {
+  it('should weight types, sum repeats, and drop non-positive totals', () => {
+    const { data, stats } = build([
+      ev('alice', 'tent', 'view', 1),
+      ev('alice', 'tent', 'view', 2),
+      ev('alice', 'tent', 'add_to_cart', 3),
+      ev('alice', 'tent', 'purchase', 4), // 1 + 1 + 4 + 8 = 14
+      ev('alice', 'stove', 'add_to_cart', 5),
+      ev('alice', 'stove', 'remove_from_cart', 6),
+      ev('alice', 'stove', 'remove_from_cart', 7), // 4 − 2 − 2 = 0 → dropped
+      ev('bob', 'stove', 'rating', 8, 3.5), // 1 · 3.5
+      ev('bob', 'tent', 'dislike', 9), // −4 → dropped
+      ev('bob', 'lamp', undefined, 10, 2), // untyped: value
+      ev('bob', 'mug', 'wishlist', 11), // unknown type: weight 1
+    ])
+    expect(dense(data)).toEqual({ alice: { tent: 14 }, bob: { lamp: 2, mug: 1, stove: 3.5 } })
+    expect(stats.nonPositivePairs).toBe(2)
+    expect(stats.unknownTypes).toEqual(['wishlist'])
+    expect(stats.eventWeights.wishlist).toBe(1)
+    expect(stats.types.view).toBe(2)
+    expect(stats.types['(none)']).toBe(1)
+    expect(data.trainedUntil).toBe(11)
+    // Newest event time per pair.
+    const m = data.matrix
+    expect(m.timestamps[m.indptr[0]!]).toBe(4)
+  })
+
+  it('should apply configured weights and binary values', () => {
+    const events = [
+      ev('u', 'a', 'view'),
+      ev('u', 'a', 'view'),
+      ev('u', 'b', 'purchase'),
+      ev('v', 'a', 'click'),
+    ]
+    expect(dense(build(events, { eventWeights: { view: 0.5, purchase: 10 } }).data)).toEqual({
+      u: { a: 1, b: 10 },
+      v: { a: 2 },
+    })
+    expect(dense(build(events, { binary: true }).data)).toEqual({ u: { a: 1, b: 1 }, v: { a: 1 } })
+  })
+
+  it('should decay weights by half-life relative to the newest event', () => {
+    const now = 100 * DAY
+    const { data } = build(
+      [
+        ev('u', 'old', 'purchase', now - 20 * DAY), // 8 · 0.5^(20/10) = 2
+        ev('u', 'new', 'purchase', now), // 8
+        ev('u', 'mixed', 'view', now - 10 * DAY), // 1 · 0.5 = 0.5
+        ev('u', 'mixed', 'view', now - 30 * DAY), // 1 · 0.125
+      ],
+      { halfLifeDays: 10 },
+    )
+    const row = dense(data).u!
+    expect(row.old).toBeCloseTo(2, 6)
+    expect(row.new).toBeCloseTo(8, 6)
+    expect(row.mixed).toBeCloseTo(0.625, 6)
+  })
+
+  it('should order indexes numerically when every id is a number, lexicographically otherwise', () => {
+    const numeric = build([ev('10', '100', 'view'), ev('9', '20', 'view'), ev('1', '3', 'view')]).data
+    expect(numeric.userIds).toEqual(['1', '9', '10'])
+    expect(numeric.itemIds).toEqual(['3', '20', '100'])
+    const mixed = build([ev('10', 'b', 'view'), ev('9', 'a', 'view'), ev('x', 'B', 'view')]).data
+    expect(mixed.userIds).toEqual(['10', '9', 'x'])
+    expect(mixed.itemIds).toEqual(['B', 'a', 'b'])
+    // Column indexes ascend within each row.
+    const m = build([ev('u', 'c', 'view'), ev('u', 'a', 'view'), ev('u', 'b', 'view')]).data.matrix
+    expect(Array.from(m.indices)).toEqual([0, 1, 2])
+  })
+
+  it('should apply min-interaction filters until nothing changes', () => {
+    // u1 has 3 items; u2 has 2; u3 has 1 (i4). With min 2 per user and 2 per item:
+    // pass 1 removes u3 (1 item) and i3, i4 (1 user each); then u2 is left with i1 only → removed;
+    // then i2 (only u1) → removed … until a fixed point.
+    const events = [
+      ev('u1', 'i1', 'view'),
+      ev('u1', 'i2', 'view'),
+      ev('u1', 'i3', 'view'),
+      ev('u2', 'i1', 'view'),
+      ev('u2', 'i4', 'view'),
+      ev('u3', 'i5', 'view'),
+      ev('u4', 'i1', 'view'),
+      ev('u4', 'i2', 'view'),
+    ]
+    const { data, stats } = build(events, { minUserInteractions: 2, minItemInteractions: 2 })
+    expect(dense(data)).toEqual({ u1: { i1: 1, i2: 1 }, u4: { i1: 1, i2: 1 } })
+    expect(stats.filteredUsers).toBe(2)
+    expect(stats.filteredItems).toBe(3)
+    expect(stats.filterPasses).toBeGreaterThanOrEqual(2)
+    // The result satisfies both minimums.
+    const m = data.matrix
+    for (let u = 0; u < m.rows; u++) expect(m.indptr[u + 1]! - m.indptr[u]!).toBeGreaterThanOrEqual(2)
+  })
+
+  it('should reject bad options with a clear message', () => {
+    expect(() => new InteractionAccumulator({ minUserInteractions: 0 })).toThrow(
+      /minUserInteractions must be an integer ≥ 1/,
+    )
+    expect(() => new InteractionAccumulator({ halfLifeDays: -1 })).toThrow(/halfLifeDays/)
+    expect(() => new InteractionAccumulator({ eventWeights: { 'Bad Type': 1 } })).toThrow(/not an event type/)
+  })
+})

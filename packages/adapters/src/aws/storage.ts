@@ -57,6 +57,20 @@ const isInvalidRange = (error: unknown): boolean => {
   return e?.name === 'InvalidRange' || e?.$metadata?.httpStatusCode === 416
 }
 
+/**
+ * Some S3-compatible servers answer more than the asked range (s3rver ignores `bytes=0-0`, some
+ * proxies drop `Range`): cut the answer to the range, using `Content-Range` to know where it starts
+ * (no `Content-Range` = the whole object).
+ */
+function trimToRange(bytes: Uint8Array, contentRange: string | undefined, wanted: ByteRange): Uint8Array {
+  const served = /^bytes (\d+)-/.exec(contentRange ?? '')
+  const offset = served ? Number(served[1]) : 0
+  const from = wanted.start - offset
+  const to = wanted.end === undefined ? bytes.length : wanted.end - offset
+  if (from === 0 && to >= bytes.length) return bytes
+  return bytes.slice(Math.max(0, from), Math.max(0, Math.min(to, bytes.length)))
+}
+
 /** Counts the bytes that pass through. */
 function counting(body: ReadableStream<Uint8Array>): {
   stream: ReadableStream<Uint8Array>
@@ -179,7 +193,7 @@ export class S3Storage implements Storage {
     // An empty range cannot be expressed as an HTTP Range: answer from the metadata.
     if (range.end === range.start) return (await this.head(key)) === undefined ? undefined : new Uint8Array(0)
     const header = `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`
-    return this.#read('getRange', key, header)
+    return this.#read('getRange', key, header, range)
   }
 
   async getStream(key: string): Promise<ReadableStream<Uint8Array> | undefined> {
@@ -242,7 +256,12 @@ export class S3Storage implements Storage {
     })
   }
 
-  async #read(operation: string, key: string, range: string | undefined): Promise<Uint8Array | undefined> {
+  async #read(
+    operation: string,
+    key: string,
+    range: string | undefined,
+    wanted?: ByteRange,
+  ): Promise<Uint8Array | undefined> {
     return this.#call(operation, key, async () => {
       let out: GetObjectCommandOutput | undefined
       try {
@@ -255,7 +274,8 @@ export class S3Storage implements Storage {
         if (range !== undefined && isInvalidRange(error)) return new Uint8Array(0)
         throw error
       }
-      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0)
+      const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0)
+      return wanted === undefined ? bytes : trimToRange(bytes, out.ContentRange, wanted)
     })
   }
 

@@ -27,13 +27,14 @@ export async function toBytes(body: Uint8Array | ReadableStream<Uint8Array>): Pr
   return concatChunks(chunks)
 }
 
-/** Reads a Node.js readable to its end into one array. */
+/** Reads a Node.js readable to its end into one plain `Uint8Array` (never a `Buffer`). */
 export async function nodeStreamToBytes(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   for await (const chunk of stream) {
     chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array))
   }
-  return concatChunks(chunks)
+  const out = concatChunks(chunks)
+  return Buffer.isBuffer(out) ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : out
 }
 
 /** A web stream as a Node.js readable (for SDKs that take Node streams). */

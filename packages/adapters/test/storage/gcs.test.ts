@@ -1,0 +1,77 @@
+/**
+ * GcsStorage (`@google-cloud/storage`) against the lean GCS JSON-API test server
+ * (test/servers/gcs-json-api.ts: no GCS emulator installs here; see docs/cloud.md).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { StorageError } from '../../src/errors.js'
+import { GcsStorage } from '../../src/gcp/storage.js'
+import { type GcsServerHandle, startGcsServer } from '../servers/gcs-json-api.js'
+import { describeStorageConformance } from './conformance.js'
+import { failingStream, seededBytes, utf8 } from './data.js'
+
+const MiB = 1024 * 1024
+let server: GcsServerHandle
+let n = 0
+
+beforeAll(async () => {
+  server = await startGcsServer(['models'])
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
+const gcs = (extra: Partial<ConstructorParameters<typeof GcsStorage>[0]> = {}) =>
+  new GcsStorage({
+    bucket: 'models',
+    projectId: 'test-project',
+    apiEndpoint: server.endpoint,
+    prefix: `t${n++}`,
+    resumableThreshold: 4 * MiB,
+    ...extra,
+  })
+
+describeStorageConformance('GcsStorage on the GCS JSON-API test server', () => gcs(), {
+  conditionalPut: 'enforced',
+  largeObjectBytes: 16 * MiB,
+})
+
+describe('GcsStorage specifics', () => {
+  it('should honour STORAGE_EMULATOR_HOST when no apiEndpoint is configured', async () => {
+    process.env.STORAGE_EMULATOR_HOST = server.endpoint
+    try {
+      const storage = new GcsStorage({ bucket: 'models', projectId: 'test-project', prefix: 'emulator-host' })
+      await storage.put('k', utf8('via env'))
+      expect(new TextDecoder().decode(await storage.get('k'))).toBe('via env')
+      expect(server.objects('models').has('emulator-host/k')).toBe(true)
+    } finally {
+      delete process.env.STORAGE_EMULATOR_HOST
+    }
+  })
+
+  it('should use the object generation as etag and condition writes on it', async () => {
+    const storage = gcs()
+    const created = await storage.put('g', utf8('1'))
+    expect(created.etag).toBe(String(server.objects('models').get(`t${n - 1}/g`)?.generation))
+    const error = await storage
+      .put('g', utf8('2'), { ifMatch: { etag: 'not-a-generation' } })
+      .catch((e: unknown) => e)
+    expect((error as StorageError).code).toBe('PRECONDITION_FAILED')
+  })
+
+  it('should leave no object when a resumable upload fails mid-way', async () => {
+    const storage = gcs()
+    const error = await storage
+      .put('half.bin', failingStream(seededBytes(3 * MiB, 2), 256 * 1024, new Error('disk read failed')))
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StorageError)
+    expect((error as StorageError).code).toBe('UPLOAD_FAILED')
+    expect(await storage.head('half.bin')).toBeUndefined()
+  })
+
+  it('should map a missing bucket to NOT_FOUND', async () => {
+    const storage = gcs({ bucket: 'no-such-bucket', retry: { retries: 0 } })
+    const error = await storage.put('k', utf8('x')).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StorageError)
+    expect((error as StorageError).code).toBe('NOT_FOUND')
+  })
+})

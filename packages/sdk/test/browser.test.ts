@@ -46,6 +46,14 @@ import { createClient } from '/sdk/index.js'
 window.recs = createClient({ endpoint: location.origin, publishableKey: 'pk_browser', flushAt: 10000, maxQueueSize: 10000, flushIntervalMs: 3600000 })
 </script>`
 
+/** A module Web Worker: no document, no localStorage. */
+const WORKER = `import { createClient, EdgerecWebClient } from '/sdk/index.js'
+const recs = createClient({ endpoint: location.origin, publishableKey: 'pk_browser' })
+await recs.ready
+const id = recs.track('view', { itemId: 'sku-worker' })
+const result = await recs.flush()
+postMessage({ id, result, web: recs instanceof EdgerecWebClient, anonymousId: recs.anonymousId })`
+
 let server: Server
 let origin: string
 let browser: Browser
@@ -67,6 +75,10 @@ beforeAll(async () => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     if (request.method === 'GET' && url.pathname === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE)
+      return
+    }
+    if (request.method === 'GET' && url.pathname === '/worker.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' }).end(WORKER)
       return
     }
     if (request.method === 'GET' && url.pathname.startsWith('/sdk/')) {
@@ -248,5 +260,27 @@ describe('SDK in headless Chromium', () => {
     await context.close()
     expect(stored.size).toBe(250)
     expect([...stored.keys()].sort()).toEqual([...ids].sort())
+  })
+
+  it('should run in a module Web Worker (no document, no localStorage) and deliver with the bearer key', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(origin)
+    const answer = await page.evaluate(
+      () =>
+        new Promise<{ id: string; result: { ok: boolean; sent: number }; web: boolean; anonymousId: string }>(
+          (resolve, reject) => {
+            const worker = new Worker('/worker.js', { type: 'module' })
+            worker.onmessage = (event) => resolve(event.data)
+            worker.onerror = (event) => reject(new Error(event.message))
+          },
+        ),
+    )
+    await context.close()
+    expect(answer.web).toBe(false)
+    expect(answer.result).toMatchObject({ ok: true, sent: 1 })
+    expect(answer.anonymousId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(stored.get(answer.id)?.itemId).toBe('sku-worker')
+    expect(posts.at(-1)?.authorization).toBe('Bearer pk_browser')
   })
 })

@@ -315,6 +315,49 @@ function stopDev(server: DevServer): Promise<void> {
   })
 }
 
+interface HeapUsage {
+  /** V8 JS heap in use (no GC is forced: workerd's inspector does not answer `collectGarbage`). */
+  usedSize: number
+  /** ArrayBuffer backing stores (shard buffers live here, outside the JS heap). */
+  backingStorageSize?: number
+  embedderHeapUsedSize?: number
+}
+
+/**
+ * Reads the worker isolate's heap through `wrangler dev`'s inspector (Chrome DevTools protocol
+ * `Runtime.getHeapUsage`): the real allocation of workerd, to check the store's own byte accounting.
+ */
+async function heapUsage(inspectorPort: number): Promise<HeapUsage> {
+  const Socket = WebSocket as unknown as new (
+    url: string,
+    init: { headers: Record<string, string> },
+  ) => WebSocket
+  const ws = new Socket(`ws://127.0.0.1:${inspectorPort}/ws`, { headers: { origin: 'http://127.0.0.1' } })
+  try {
+    return await new Promise<HeapUsage>((done, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error('the inspector did not answer Runtime.getHeapUsage within 10 s')),
+        10_000,
+      )
+      ws.addEventListener('error', () =>
+        fail(new Error(`cannot connect to the inspector on port ${inspectorPort}`)),
+      )
+      ws.addEventListener('message', (m) => {
+        const data = JSON.parse(String(m.data)) as { id?: number; result?: HeapUsage }
+        if (data.id === 1 && data.result) {
+          clearTimeout(timer)
+          done(data.result)
+        }
+      })
+      ws.addEventListener('open', () => ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' })))
+    })
+  } finally {
+    ws.close()
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+
 const headers = { authorization: `Bearer ${KEY}` }
 
 async function timed(url: string): Promise<{ ms: number; status: number; body: Record<string, unknown> }> {
@@ -433,6 +476,20 @@ async function main(): Promise<void> {
     const server = await startDev(persist, port, inspectorPort)
     try {
       const { base } = server
+      // Memory: the isolate's heap before the model loads and after it is loaded with every user
+      // bucket cached, next to the store's own accounting (GET /v1/model).
+      const heapBefore = await heapUsage(inspectorPort)
+      for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
+      const heapAfter = await heapUsage(inspectorPort)
+      const accounted = (await timed(`${base}/v1/model`)).body.memory as Record<string, number>
+      const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
+      console.log(
+        `\nmemory (workerd inspector, Runtime.getHeapUsage, no forced GC): before load ${mib(heapBefore.usedSize)} JS heap + ${mib(heapBefore.backingStorageSize ?? 0)} array buffers; ` +
+          `after load with all ${BUCKETS} user buckets cached ${mib(heapAfter.usedSize)} + ${mib(heapAfter.backingStorageSize ?? 0)}; ` +
+          `growth ${mib(total(heapAfter) - total(heapBefore))} vs the store's accounting ${mib(accounted.total ?? 0)} ` +
+          `(shards ${mib(accounted.shards ?? 0)}, id index ${mib(accounted.itemIdIndex ?? 0)}, user cache ${mib(accounted.userCache ?? 0)}); ` +
+          `ratio measured/accounted ${((total(heapAfter) - total(heapBefore)) / (accounted.total ?? 1)).toFixed(2)}`,
+      )
       // 200 new users with 20 view events each, sent through POST /v1/events.
       const foldUsers = 200
       const events = []

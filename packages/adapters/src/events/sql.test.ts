@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { events as eventsTable } from '@edgerec/edge-worker/schema'
+import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEventsDb } from '../../test/events/fixtures.js'
 import type { SourceEvent } from './source.js'
-import { sqliteEventSource } from './sql.js'
+import { EVENT_ROW_COLUMNS, sqliteEventSource } from './sql.js'
 
 let dir: string
 let path: string
@@ -22,6 +24,14 @@ afterAll(async () => {
 })
 
 describe('sqliteEventSource', () => {
+  it('should read every column it selects from the worker schema (@edgerec/edge-worker/schema)', () => {
+    const config = getTableConfig(eventsTable)
+    expect(config.name).toBe('events')
+    const names = config.columns.map((c) => c.name)
+    for (const column of EVENT_ROW_COLUMNS) expect(names).toContain(column)
+    expect(EVENT_ROW_COLUMNS).toHaveLength(8)
+  })
+
   it('should page through the events table by rowid with drizzle and report bad rows by rowid', async () => {
     const stream = sqliteEventSource({ path, pageRows: 500 }).read()
     const events: SourceEvent[] = []

@@ -31,8 +31,20 @@ export interface EventRow {
   context: string | null
 }
 
-/** The selected columns, in order. */
-const COLUMNS = ['id', 'user_id', 'anonymous_id', 'item_id', 'type', 'value', 'timestamp', 'context'] as const
+/**
+ * The columns of the worker's `events` table the SQL sources select, in order (checked against
+ * `@edgerec/edge-worker/schema` by the tests).
+ */
+export const EVENT_ROW_COLUMNS = [
+  'id',
+  'user_id',
+  'anonymous_id',
+  'item_id',
+  'type',
+  'value',
+  'timestamp',
+  'context',
+] as const
 
 /** Default rows per page. */
 export const DEFAULT_PAGE_ROWS = 5000
@@ -207,7 +219,7 @@ async function openSqlite(path: string, table: string, description: string) {
     async page(after: number, limit: number, since?: number): Promise<EventRow[]> {
       const sinceSql = since === undefined ? sql`` : sql` AND timestamp >= ${since}`
       const rows = await db.values<unknown[]>(
-        sql`SELECT rowid, ${sql.raw(COLUMNS.join(', '))} FROM ${tableSql} WHERE rowid > ${after}${sinceSql} ORDER BY rowid LIMIT ${limit}`,
+        sql`SELECT rowid, ${sql.raw(EVENT_ROW_COLUMNS.join(', '))} FROM ${tableSql} WHERE rowid > ${after}${sinceSql} ORDER BY rowid LIMIT ${limit}`,
       )
       return rows.map((r) => ({
         rowid: Number(r[0]),
@@ -280,7 +292,7 @@ export function d1EventSource(options: D1SourceOptions): EventSource {
         }
         params.push(limit)
         const body = {
-          sql: `SELECT rowid AS rowid, ${COLUMNS.join(', ')} FROM ${table} WHERE ${where} ORDER BY rowid LIMIT ?${params.length}`,
+          sql: `SELECT rowid AS rowid, ${EVENT_ROW_COLUMNS.join(', ')} FROM ${table} WHERE ${where} ORDER BY rowid LIMIT ?${params.length}`,
           params,
         }
         const doFetch = options.fetch ?? fetch

@@ -1,15 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 
+/** The edge worker's drizzle migrations (`packages/edge-worker/drizzle/*.sql`), in order. */
+export function workerMigrations(): string[] {
+  const require = createRequire(import.meta.url)
+  const folder = join(dirname(require.resolve('@edgerec/edge-worker/package.json')), 'drizzle')
+  return readdirSync(folder)
+    .filter((name) => name.endsWith('.sql'))
+    .sort()
+    .flatMap((name) => readFileSync(join(folder, name), 'utf8').split('--> statement-breakpoint'))
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '')
+}
+
 /**
- * Creates the edge worker's `events` table (columns of `@edgerec/edge-worker/schema`) in a SQLite
- * file and fills it: `count` valid events plus bad rows at known rowids.
+ * Creates the edge worker's D1 database in a SQLite file by applying the worker's own drizzle
+ * migrations (generated from `@edgerec/edge-worker/schema`), then fills `events`: `count` valid
+ * events plus bad rows at known rowids.
  */
 export function createEventsDb(path: string, count: number): { db: DatabaseSync; badRowids: number[] } {
   const db = new DatabaseSync(path)
-  db.exec(`CREATE TABLE events (
-    id text PRIMARY KEY NOT NULL, user_id text, anonymous_id text, item_id text NOT NULL, type text NOT NULL,
-    value real, timestamp integer NOT NULL, received_at integer NOT NULL, context text)`)
-  const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  for (const statement of workerMigrations()) db.exec(statement)
+  const insert = db.prepare(
+    'INSERT INTO events (id, user_id, anonymous_id, item_id, type, value, timestamp, received_at, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
   const base = Date.UTC(2026, 0, 1)
   const badRowids: number[] = []
   let rowid = 0

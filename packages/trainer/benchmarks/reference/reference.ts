@@ -147,13 +147,13 @@ out(
 )
 out()
 out(
-  'Each edgerec cell: mean over seeds (reference figure in parentheses). ndcg over seeds: edgerec mean ± sd | reference mean ± sd.',
+  'Each edgerec cell: mean over seeds (reference figure in parentheses). ndcg over seeds: mean ± sd over the seeds.',
 )
 out()
 out(
-  '| confidence | alpha | model | precision | map | ndcg | auc | recall | ndcg over seeds | inside ref. mean ± 3 sd |',
+  '| confidence | alpha | model | precision | map | ndcg | auc | recall | ndcg over seeds (edgerec) | ndcg over seeds (reference) | inside ref. mean ± 3 sd |',
 )
-out('|---|---|---|---|---|---|---|---|---|---|')
+out('|---|---|---|---|---|---|---|---|---|---|---|')
 
 const data: Record<'rating' | 'binary', CsrMatrix> = {
   rating: loadRatings(path, false),
@@ -167,7 +167,7 @@ for (const ref of REFERENCE) {
   if (ref.model === 'popularity') {
     const p = runs.get('rating 1')![0]!.models.popularity
     out(
-      `| – | – | popularity | ${KEYS.map((key) => `${f4(p[key])} (${f4(ref[key])})`).join(' | ')} | | ${KEYS.every((key) => Math.abs(p[key] - ref[key]) < 5e-5) ? 'identical to the reference' : 'DIFFERS'} |`,
+      `| – | – | popularity | ${KEYS.map((key) => `${f4(p[key])} (${f4(ref[key])})`).join(' | ')} | – | – | ${KEYS.every((key) => Math.abs(p[key] - ref[key]) < 5e-5) ? 'identical to the reference' : 'DIFFERS'} |`,
     )
     continue
   }
@@ -199,7 +199,7 @@ for (const ref of REFERENCE) {
     allInside &&= inside
     verdict = `${inside ? 'yes' : 'NO'} (every seed)`
   } else {
-    verdict = `|int8 − float32| ndcg ≤ ${f4(Math.max(...reports.map((r) => Math.abs(r.models.als_int8.ndcg - r.models.als.ndcg))))}`
+    verdict = `largest Δ ndcg int8 vs float32: ${f4(Math.max(...reports.map((r) => Math.abs(r.models.als_int8.ndcg - r.models.als.ndcg))))}`
   }
   const spread = `${f4(mean(ndcgs))} ± ${f4(sd(ndcgs))} | ${ref.ndcgMean === undefined ? '–' : `${f4(ref.ndcgMean)} ± ${f4(ref.ndcgSd!)}`}`
   out(
@@ -299,6 +299,6 @@ for (const [name, rows] of [
 ] as const) {
   const m = (get: (r: (typeof rows)[number]) => number): string => f4(mean(rows.map(get)))
   out(
-    `| ${name} | ${m((r) => r.users).replace('.0000', '')} | ${m((r) => r.f.ndcg)} | ${m((r) => r.t.ndcg)} | ${m((r) => r.p.ndcg)} | ${m((r) => r.f.map)} | ${m((r) => r.t.map)} | ${m((r) => r.p.map)} | ${name.startsWith('A') ? m((r) => r.cos) : '–'} |`,
+    `| ${name} | ${mean(rows.map((r) => r.users)).toFixed(1)} | ${m((r) => r.f.ndcg)} | ${m((r) => r.t.ndcg)} | ${m((r) => r.p.ndcg)} | ${m((r) => r.f.map)} | ${m((r) => r.t.map)} | ${m((r) => r.p.map)} | ${name.startsWith('A') ? m((r) => r.cos) : '–'} |`,
   )
 }

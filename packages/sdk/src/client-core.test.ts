@@ -281,6 +281,23 @@ describe('EdgerecClient persistence', () => {
     expect(JSON.parse(storage.values.get('edgerec:queue')!)).toEqual([])
   })
 
+  it('should write the queue once for a burst of track() calls, with every event in it', async () => {
+    const storage = asyncStorage()
+    const setItem = vi.spyOn(storage, 'setItem')
+    const recs = client({ storage, flushAt: 1000 })
+    await recs.ready
+    await vi.advanceTimersByTimeAsync(0)
+    setItem.mockClear()
+    const ids = Array.from({ length: 200 }, (_, i) => recs.track('view', { itemId: `sku-${i}` }))
+    await vi.advanceTimersByTimeAsync(0)
+    const queueWrites = setItem.mock.calls.filter(([key]) => key === 'edgerec:queue')
+    expect(queueWrites).toHaveLength(1)
+    expect(JSON.parse(storage.values.get('edgerec:queue')!).map((e: { id: string }) => e.id)).toEqual(ids)
+    recs.track('view', { itemId: 'later' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(JSON.parse(storage.values.get('edgerec:queue')!)).toHaveLength(201)
+  })
+
   it('should keep events tracked before storage was read, after the stored ones', async () => {
     const storage = asyncStorage()
     const stored = { id: 'old-1', type: 'view', itemId: 'x', timestamp: 1, anonymousId: 'anon-1' }

@@ -96,6 +96,8 @@ export class EdgerecClient {
   private _attempt = 0
   private _retryAt = 0
   private _writes: Promise<unknown> = Promise.resolve()
+  /** A queue write is scheduled and has not serialized the queue yet. */
+  private _savePending = false
   private readonly _cache = new Map<string, CacheEntry>()
 
   constructor(options: ClientOptions) {
@@ -439,16 +441,27 @@ export class EdgerecClient {
     this._schedule()
   }
 
-  private _write(key: string, value: string | null): void {
+  /** Queues a storage write after the earlier ones; `value` may be computed when the write runs. */
+  private _write(key: string, value: string | null | (() => string)): void {
     const name = this._o.storagePrefix + key
     this._writes = this._writes
-      .then(() => (value === null ? this._storage.removeItem(name) : this._storage.setItem(name, value)))
+      .then(() => {
+        const text = typeof value === 'function' ? value() : value
+        return text === null ? this._storage.removeItem(name) : this._storage.setItem(name, text)
+      })
       .catch((cause) => this._fail(storageError(cause)))
   }
 
   /** Persists the queue. Before {@link load} finished it would overwrite the stored queue, so it waits. */
   protected _save(): void {
-    if (this._loaded) this._write('queue', JSON.stringify(this._queue))
+    if (!this._loaded || this._savePending) return
+    this._savePending = true
+    // NOTE: the queue is serialized when the write runs, so a burst of track() calls costs one
+    // JSON.stringify and one write, not one per event (O(n²) for a long queue).
+    this._write('queue', () => {
+      this._savePending = false
+      return JSON.stringify(this._queue)
+    })
   }
 
   private _stopTimer(): void {

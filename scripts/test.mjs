@@ -6,7 +6,14 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const packages = ['packages/core', 'packages/trainer', 'packages/adapters', 'packages/edge-worker', 'packages/sdk', 'examples/demo-store']
+const packages = [
+  'packages/core',
+  'packages/trainer',
+  'packages/adapters',
+  'packages/edge-worker',
+  'packages/sdk',
+  'examples/demo-store',
+]
 for (const p of packages) rmSync(join(root, p, 'test-results/vitest.json'), { force: true })
 
 function step(label, command, args) {
@@ -17,12 +24,16 @@ function step(label, command, args) {
 
 const nodeMajor = Number(process.versions.node.split('.')[0])
 if (nodeMajor < 22) {
-  console.error(`edgerec needs Node >= 22.12 (got ${process.version}). Run through npm (npm test), which uses node_modules/.bin/node.`)
+  console.error(
+    `edgerec needs Node >= 22.12 (got ${process.version}). Run through npm (npm test), which uses node_modules/.bin/node.`,
+  )
   process.exit(1)
 }
 const linted = step('lint + format check', 'biome', ['ci', '.'])
 const typed = step('typecheck', 'turbo', ['run', 'typecheck'])
-const run = { status: step('tests', 'turbo', ['run', 'test', '--concurrency=1', ...process.argv.slice(2)]) ? 0 : 1 }
+const run = {
+  status: step('tests', 'turbo', ['run', 'test', '--concurrency=1', ...process.argv.slice(2)]) ? 0 : 1,
+}
 
 let passed = 0
 let failed = 0
@@ -43,4 +54,6 @@ for (const p of packages) {
 }
 if (missing.length > 0) console.log(`no test report from: ${missing.join(', ')}`)
 console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
-process.exit(!linted || !typed || run.status !== 0 || failed > 0 || missing.length > 0 || passed === 0 ? 1 : 0)
+process.exit(
+  !linted || !typed || run.status !== 0 || failed > 0 || missing.length > 0 || passed === 0 ? 1 : 0,
+)

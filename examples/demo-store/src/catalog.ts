@@ -38,29 +38,25 @@ export function colourCss(colour: string): string {
   return COLOUR_CSS[colour.toLowerCase()] ?? colour
 }
 
-/** An icon per category theme of the generator (a fallback for others). */
-const CATEGORY_ICONS: Record<string, string> = {
-  Outdoor: '⛺',
-  Kitchen: '🍳',
-  Electronics: '🎧',
-  Books: '📚',
-  Fashion: '👕',
-  Sports: '🏃',
-  Beauty: '🧴',
-  Home: '🛋️',
-  Toys: '🧸',
-  Garden: '🌱',
-  Pets: '🐾',
-  Office: '📎',
-  Grocery: '☕',
-  Music: '🎸',
-  Baby: '🍼',
-  Automotive: '🚗',
+/**
+ * The monogram printed on a product's swatch: the initials of its first two words ("Cozy Grooming
+ * Brush Large" → "CG"). Letters render in every browser, unlike emoji in a bare headless one.
+ */
+export function monogram(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter((w) => /^[A-Za-z0-9]/.test(w))
+    .slice(0, 2)
+    .map((w) => w[0]!.toUpperCase())
+    .join('')
 }
 
-/** The icon shown on a product's swatch. */
-export function categoryIcon(category: string): string {
-  return CATEGORY_ICONS[category] ?? '🛍️'
+/** Whether a `#rrggbb` colour is light (dark text reads better on it). */
+export function isLight(colour: string): boolean {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour)
+  if (!m) return false
+  const [r, g, b] = [m[1]!, m[2]!, m[3]!].map((h) => Number.parseInt(h, 16))
+  return 0.299 * r! + 0.587 * g! + 0.114 * b! > 170
 }
 
 /** Reads the generator's catalog JSON (`{ items: [...] }` or a bare array), tolerant of field spellings. */

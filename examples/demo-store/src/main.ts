@@ -4,7 +4,7 @@
  * and source served each list. Everything goes through `@edgerec/sdk`.
  */
 import { createClient } from '@edgerec/sdk'
-import { categoryHue, categoryIcon, type Product, parseCatalog } from './catalog.js'
+import { categoryHue, isLight, monogram, type Product, parseCatalog } from './catalog.js'
 
 interface DemoConfig {
   endpoint: string
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     const swatch = document.createElement('div')
     swatch.className = 'swatch'
     swatch.style.background = p?.color ?? '#999'
-    swatch.textContent = categoryIcon(p?.category ?? '')
+    swatch.textContent = monogram(p?.name ?? id)
+    if (isLight(p?.color ?? '#999')) swatch.classList.add('light')
     const name = document.createElement('div')
     name.className = 'name'
     name.textContent = p?.name ?? id
@@ -100,8 +101,18 @@ async function main(): Promise<void> {
     return li
   }
 
+  // "All" deals the categories' best sellers round-robin, so the first screen shows every category.
+  const interleaved = (() => {
+    const queues = categories.map((c) => products.filter((p) => p.category === c))
+    const out: Product[] = []
+    for (let i = 0; out.length < products.length; i++) {
+      for (const q of queues) if (i < q.length) out.push(q[i]!)
+    }
+    return out
+  })()
+
   const renderGrid = () => {
-    const list = activeCategory ? products.filter((p) => p.category === activeCategory) : products
+    const list = activeCategory ? products.filter((p) => p.category === activeCategory) : interleaved
     $('grid').replaceChildren(...list.slice(0, 60).map((p) => card(p, false)))
   }
 
@@ -162,7 +173,8 @@ async function main(): Promise<void> {
     current = p
     $('product').hidden = false
     $('product-swatch').style.background = p.color
-    $('product-swatch').textContent = categoryIcon(p.category)
+    $('product-swatch').textContent = monogram(p.name)
+    $('product-swatch').classList.toggle('light', isLight(p.color))
     $('product').dataset.itemId = p.id
     $('product-name').textContent = p.name
     $('product-category').textContent = p.category

@@ -223,6 +223,24 @@ describe('EdgerecClient retries', () => {
     expect((await recs.flush()).sent).toBe(1)
   })
 
+  it('should not send a request per track() after a non-retryable failure (wrong key): it backs off', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const recs = client({ flushAt: 2, flushIntervalMs: 100, retryBaseMs: 1000 })
+    await recs.ready
+    for (let i = 0; i < 5; i++) server.replies.push(apiError(401, 'UNAUTHORIZED'))
+    recs.track('view', { itemId: 'a' })
+    recs.track('view', { itemId: 'b' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(server.posts).toHaveLength(1)
+    for (let i = 0; i < 10; i++) recs.track('view', { itemId: `c${i}` })
+    await vi.advanceTimersByTimeAsync(499)
+    expect(server.posts).toHaveLength(1)
+    // Backoff 0.5 · 1000 ms after the failure, the scheduled flush tries again (and nothing is lost).
+    await vi.advanceTimersByTimeAsync(1)
+    expect(server.posts).toHaveLength(2)
+    expect(recs.queued).toBe(12)
+  })
+
   it('should let a custom retry predicate decide', async () => {
     const retry = vi.fn(() => false)
     const recs = client({ retry })
@@ -310,6 +328,17 @@ describe('EdgerecClient persistence', () => {
     await recs.flush()
     expect([...server.stored.keys()]).toEqual(['old-1', id])
     expect(server.stored.get(id!)?.anonymousId).toBe('anon-1')
+  })
+
+  it('should give the stored anonymous id to events tracked after identify() but before storage was read', async () => {
+    const storage = asyncStorage()
+    storage.values.set('edgerec:anon', 'anon-stored')
+    const recs = client({ storage })
+    recs.identify('user-early')
+    const id = recs.track('view', { itemId: 'a' })!
+    await recs.ready
+    await recs.flush()
+    expect(server.stored.get(id)).toMatchObject({ userId: 'user-early', anonymousId: 'anon-stored' })
   })
 
   it('should dedupe stored events by id on load', async () => {

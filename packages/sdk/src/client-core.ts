@@ -435,7 +435,8 @@ export class EdgerecClient {
       this._anon ??= uuid()
       this._fail(storageError(cause))
     }
-    for (const event of this._queue) if (!event.anonymousId && !event.userId) this._stamp(event)
+    // NOTE: events tracked before the anonymous id was read get it now (they may carry a userId already).
+    for (const event of this._queue) event.anonymousId ??= this._anon
     this._loaded = true
     this._save()
     this._schedule()
@@ -517,12 +518,13 @@ export class EdgerecClient {
         result.ok = false
         result.error = error
         this._fail(error)
-        if (this._o.retry(error, this._attempt)) {
-          const delayMs =
-            (error as EdgerecClientError).retryAfterMs ??
-            backoffDelay(this._attempt, this._o.retryBaseMs, this._o.retryMaxMs)
-          this._attempt++
-          this._retryAt = Date.now() + delayMs
+        const delayMs =
+          (error as EdgerecClientError).retryAfterMs ??
+          backoffDelay(this._attempt, this._o.retryBaseMs, this._o.retryMaxMs)
+        // NOTE: not retried (a wrong key: 401/403) still backs off: without it every track() past
+        // flushAt would send a request. The next track() schedules the next attempt.
+        this._retryAt = Date.now() + delayMs
+        if (this._o.retry(error, this._attempt++)) {
           this._emit({ type: 'retry', attempt: this._attempt, delayMs, error })
           this._schedule(delayMs)
         }

@@ -69,7 +69,10 @@ export class EdgerecWebClient extends EdgerecClient {
       let handedOff = body.length <= budget
       if (handedOff) {
         budget -= body.length
-        this._send(batch, true).catch(() => {})
+        this._send(batch, true).catch(() => {
+          // NOTE: refused (e.g. 503): the events stay queued and may go out on the next page hide.
+          for (const event of batch) this._handedOff.delete(event.id)
+        })
       } else {
         const { endpoint, publishableKey } = this._o
         handedOff =

@@ -110,8 +110,12 @@ beforeAll(async () => {
     write: false,
     logLevel: 'silent',
   })
-  const wrangler = readFileSync(`${workerDir}wrangler.jsonc`, 'utf8')
-  const compatibilityDate = /"compatibility_date":\s*"([^"]+)"/.exec(wrangler)?.[1] ?? '2026-11-02'
+  // wrangler.jsonc: comments on their own lines and trailing commas are all the JSONC it uses.
+  const wrangler = JSON.parse(
+    readFileSync(`${workerDir}wrangler.jsonc`, 'utf8')
+      .replace(/^\s*\/\/.*$/gm, '')
+      .replace(/,(\s*[}\]])/g, '$1'),
+  ) as { compatibility_date: string; compatibility_flags?: string[]; vars?: Record<string, string> }
   // NOTE: miniflare 5 (the version wrangler 4.164 runs) takes a new options shape; the v4 shape converts to it.
   mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -119,11 +123,12 @@ beforeAll(async () => {
       port: 0,
       modules: true,
       script: bundle.outputFiles[0]!.text,
-      compatibilityDate,
+      compatibilityDate: wrangler.compatibility_date,
+      compatibilityFlags: wrangler.compatibility_flags ?? [],
       d1Databases: { DB: 'edgerec-sdk-test' },
       kvNamespaces: ['MODELS_KV'],
       r2Buckets: ['MODELS_R2'],
-      bindings: { PUBLISHABLE_KEY, SECRET_KEY: 'sk_sdk_integration', ALLOWED_ORIGINS: '*' },
+      bindings: { ...wrangler.vars, PUBLISHABLE_KEY, SECRET_KEY: 'sk_sdk_integration' },
     }),
   )
   workerUrl = await mf.ready

@@ -5,15 +5,15 @@
  *
  * Chromium: Debian's package at /usr/bin/chromium or `CHROMIUM_PATH` (`scripts/ensure-chromium.sh`).
  */
-import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { EdgerecClient } from '../src/client-core.js'
 import type { EdgerecEvent, IngestResponse } from '../src/types.js'
+import { launchChromium } from './chromium.js'
 
 declare global {
   interface Window {
@@ -23,12 +23,6 @@ declare global {
 }
 
 const dist = new URL('../dist/', import.meta.url).pathname
-
-function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']
-  for (const path of candidates) if (path && existsSync(path)) return path
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim()
-}
 
 interface PostRecord {
   url: string
@@ -127,19 +121,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  // NOTE: playwright gives every launch a fresh temporary profile (user-data dir) and removes it on close.
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {

@@ -5,16 +5,13 @@
  * connections before the worker sees a request, and drops them after the worker stored a batch
  * (the answer is lost). Every event sent through the SDK must be in D1 exactly once.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { build } from 'esbuild'
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EdgerecClient } from '../src/client-core.js'
 import type { SdkError } from '../src/errors.js'
+import { type RunningWorker, startWorker } from './worker-harness.js'
 
-const workerDir = new URL('../../edge-worker/', import.meta.url).pathname
 const PUBLISHABLE_KEY = 'pk_sdk_integration'
 
 /** Faults the proxy injects, by share of requests (the rest pass through unharmed). */
@@ -33,7 +30,7 @@ function prng(seed: number): () => number {
   }
 }
 
-let mf: Miniflare
+let worker: RunningWorker
 let workerUrl: URL
 let proxy: Server
 let proxyUrl: string
@@ -83,56 +80,9 @@ function forward(
   })
 }
 
-async function applyMigrations(): Promise<void> {
-  const db = await mf.getD1Database('DB')
-  const dir = `${workerDir}drizzle/`
-  for (const file of readdirSync(dir)
-    .filter((name) => name.endsWith('.sql'))
-    .sort()) {
-    const statements = readFileSync(dir + file, 'utf8')
-      .split('--> statement-breakpoint')
-      .map((sql) => sql.trim())
-      .filter(Boolean)
-    await db.batch(statements.map((sql) => db.prepare(sql)))
-  }
-}
-
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [`${workerDir}src/index.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*'],
-    write: false,
-    logLevel: 'silent',
-  })
-  // wrangler.jsonc: comments on their own lines and trailing commas are all the JSONC it uses.
-  const wrangler = JSON.parse(
-    readFileSync(`${workerDir}wrangler.jsonc`, 'utf8')
-      .replace(/^\s*\/\/.*$/gm, '')
-      .replace(/,(\s*[}\]])/g, '$1'),
-  ) as { compatibility_date: string; compatibility_flags?: string[]; vars?: Record<string, string> }
-  // NOTE: miniflare 5 (the version wrangler 4.164 runs) takes a new options shape; the v4 shape converts to it.
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      modules: true,
-      script: bundle.outputFiles[0]!.text,
-      compatibilityDate: wrangler.compatibility_date,
-      compatibilityFlags: wrangler.compatibility_flags ?? [],
-      d1Databases: { DB: 'edgerec-sdk-test' },
-      kvNamespaces: ['MODELS_KV'],
-      r2Buckets: ['MODELS_R2'],
-      bindings: { ...wrangler.vars, PUBLISHABLE_KEY, SECRET_KEY: 'sk_sdk_integration' },
-    }),
-  )
-  workerUrl = await mf.ready
-  await applyMigrations()
+  worker = await startWorker(PUBLISHABLE_KEY)
+  workerUrl = worker.url
 
   proxy = createServer(async (request, response) => {
     const fault = pickFault()
@@ -166,7 +116,7 @@ afterAll(async () => {
     proxy.closeAllConnections()
     await new Promise<void>((resolve) => proxy.close(() => resolve()))
   }
-  await mf?.dispose()
+  await worker?.dispose()
 })
 
 describe('SDK against the edge worker (workerd + D1) behind a faulty network', () => {
@@ -212,7 +162,7 @@ describe('SDK against the edge worker (workerd + D1) behind a faulty network', (
     )
     expect(recs.queued).toBe(0)
 
-    const db = await mf.getD1Database('DB')
+    const db = worker.db
     const rows = await db
       .prepare('SELECT id, user_id, anonymous_id FROM events')
       .all<{ id: string; user_id: string | null; anonymous_id: string }>()
@@ -248,7 +198,7 @@ describe('SDK against the edge worker (workerd + D1) behind a faulty network', (
     const result = await recs.flush()
     expect(result).toMatchObject({ ok: true, sent: 1, rejected: 1, remaining: 0 })
     expect(errors.map((e) => e.code)).toEqual(['EVENT_REJECTED'])
-    const db = await mf.getD1Database('DB')
+    const db = worker.db
     expect(await db.prepare('SELECT count(*) AS n FROM events WHERE id = ?').bind(good).first('n')).toBe(1)
     expect(await db.prepare('SELECT count(*) AS n FROM events WHERE id = ?').bind(bad).first('n')).toBe(0)
 

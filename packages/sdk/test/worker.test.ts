@@ -209,4 +209,26 @@ describe('SDK against the edge worker (workerd + D1) behind a faulty network', (
       status: 401,
     })
   })
+
+  it("should read the worker's typed answers: popular and recommendations from stored events, NO_MODEL for similar", async () => {
+    injecting = false
+    const recs = new EdgerecClient({ endpoint: proxyUrl, publishableKey: PUBLISHABLE_KEY, storage: null })
+    await recs.ready
+    const popular = await recs.popular({ k: 5 })
+    expect(popular.items.length).toBeGreaterThan(0)
+    expect(popular.items.length).toBeLessThanOrEqual(5)
+    expect(
+      popular.items.every((item) => typeof item.itemId === 'string' && Number.isFinite(item.score)),
+    ).toBe(true)
+    expect(popular.modelVersion).toBeNull()
+    const forUser = await recs.recommend({ userId: 'user-sdk-1', k: 3 })
+    expect(forUser.userId).toBe('user-sdk-1')
+    expect(forUser.source).toBe('popular')
+    expect(forUser.items.length).toBeGreaterThan(0)
+    await expect(recs.similar('sku-1')).rejects.toMatchObject({
+      name: 'EdgerecClientError',
+      code: 'NO_MODEL',
+      status: 503,
+    })
+  })
 })

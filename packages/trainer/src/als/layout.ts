@@ -51,6 +51,13 @@ export interface AlsLayout {
   itemFactors: number
   bytes: number
   pages: number
+  /**
+   * Row boundaries of the work items of a solve pass (`chunks + 1` entries): fixed
+   * {@link ROW_CHUNK}-row chunks from {@link planLayout}, rebalanced by work with
+   * {@link balanceSolveChunks}. A row's result never depends on the chunking.
+   */
+  userChunks: Uint32Array
+  itemChunks: Uint32Array
 }
 
 /** Work for the threads; all of them take chunks of it from one shared counter. */
@@ -101,7 +108,7 @@ export function taskChunks(layout: AlsLayout, task: AlsTask): number {
     case 'gram':
       return Math.ceil((task.of === 'users' ? layout.users : layout.items) / GRAM_CHUNK)
     case 'solve':
-      return Math.ceil((task.side === 'users' ? layout.users : layout.items) / ROW_CHUNK)
+      return (task.side === 'users' ? layout.userChunks : layout.itemChunks).length - 1
     case 'loss':
       return Math.ceil(layout.users / ROW_CHUNK)
   }
@@ -178,9 +185,59 @@ export function planLayout(
     itemIndptr,
     itemIndices,
     itemConf,
+    userChunks: fixedChunks(users),
+    itemChunks: fixedChunks(items),
     userFactors,
     itemFactors,
     bytes,
     pages,
   }
+}
+
+/** Boundaries of fixed {@link ROW_CHUNK}-row chunks over `rows` rows. */
+function fixedChunks(rows: number): Uint32Array {
+  const count = Math.ceil(rows / ROW_CHUNK)
+  const starts = new Uint32Array(count + 1)
+  for (let c = 0; c <= count; c++) starts[c] = Math.min(rows, c * ROW_CHUNK)
+  return starts
+}
+
+/**
+ * Chunk boundaries that give every work item about the same work instead of the same row count:
+ * a row costs about `4k²` (the Gram matrix–vector products of its CG steps) plus `8k` per
+ * interaction, so with power-law popularity the first item rows would otherwise form one chunk
+ * holding a third of the item pass, and the other threads would idle behind it. Chunks hold at
+ * most {@link ROW_CHUNK} rows and about `1/256` of the pass's work (at least one row).
+ *
+ * @param indptr - CSR row pointers of the side (`rows + 1` entries)
+ */
+export function balancedChunks(indptr: ArrayLike<number>, rows: number, stride: number): Uint32Array {
+  const rowCost = stride / 2
+  const total = rows * rowCost + (indptr[rows]! - indptr[0]!)
+  const target = Math.max(ROW_CHUNK * rowCost, total / 256)
+  const starts: number[] = [0]
+  let cost = 0
+  let count = 0
+  for (let r = 0; r < rows; r++) {
+    const c = rowCost + (indptr[r + 1]! - indptr[r]!)
+    if (count > 0 && (cost + c > target || count >= ROW_CHUNK)) {
+      starts.push(r)
+      cost = 0
+      count = 0
+    }
+    cost += c
+    count++
+  }
+  if (rows > 0) starts.push(rows)
+  return Uint32Array.from(starts)
+}
+
+/** Replaces the fixed solve chunks of `layout` by {@link balancedChunks} of both sides. */
+export function balanceSolveChunks(
+  layout: AlsLayout,
+  userIndptr: ArrayLike<number>,
+  itemIndptr: ArrayLike<number>,
+): void {
+  layout.userChunks = balancedChunks(userIndptr, layout.users, layout.stride)
+  layout.itemChunks = balancedChunks(itemIndptr, layout.items, layout.stride)
 }

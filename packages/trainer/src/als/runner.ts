@@ -100,8 +100,13 @@ export class KernelRunner {
     }
     const side = task.kind === 'solve' ? task.side : 'users'
     const regions = sideRegions(layout, side)
-    const start = chunk * ROW_CHUNK
-    const end = Math.min(regions.rows, start + ROW_CHUNK)
+    let start = chunk * ROW_CHUNK
+    let end = Math.min(regions.rows, start + ROW_CHUNK)
+    if (task.kind === 'solve') {
+      const bounds = side === 'users' ? layout.userChunks : layout.itemChunks
+      start = bounds[chunk]!
+      end = bounds[chunk + 1]!
+    }
     const problem: RowProblem = {
       indptr: regions.indptr / 4,
       indices: regions.indices / 4,

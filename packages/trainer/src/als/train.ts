@@ -9,7 +9,15 @@
 import { availableParallelism } from 'node:os'
 import { CoreError, foldInUser, ModelFitError, type WeightedInteraction } from '@edgerec/core'
 import { type CsrMatrix, nnz } from '../data/matrix.js'
-import { type AlsLayout, type AlsTask, planLayout, ROW_CHUNK, type Side, taskChunks } from './layout.js'
+import {
+  type AlsLayout,
+  type AlsTask,
+  balanceSolveChunks,
+  planLayout,
+  ROW_CHUNK,
+  type Side,
+  taskChunks,
+} from './layout.js'
 import { type AlsOptions, resolveAlsOptions } from './options.js'
 import { InlineExecutor, type TaskExecutor, WorkerPoolExecutor } from './pool.js'
 import { createRng } from './random.js'
@@ -222,6 +230,11 @@ export async function trainAls(data: CsrMatrix, options: Partial<AlsOptions> = {
   const layout = planLayout(data.rows, data.cols, nnz(data), opts.factors, threads)
   const memory = new wasmApi.Memory({ initial: layout.pages, maximum: layout.pages, shared: true })
   loadInteractions(memory, layout, data, opts.alpha)
+  balanceSolveChunks(
+    layout,
+    new Uint32Array(memory.buffer, layout.userIndptr, layout.users + 1),
+    new Uint32Array(memory.buffer, layout.itemIndptr, layout.items + 1),
+  )
   initialiseFactors(memory, layout, opts.seed)
   const exec: TaskExecutor =
     threads === 1 && !opts.offMainThread

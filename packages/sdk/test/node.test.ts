@@ -42,14 +42,17 @@ async function roundTrip(sdk: typeof Sdk): Promise<void> {
 }
 
 describe('published builds in Node', () => {
-  it('should work through require() (dist/cjs)', async () => {
-    const sdk = createRequire(import.meta.url)('../dist/cjs/index.js') as typeof Sdk
+  it('should work through require() (package exports → dist/cjs)', async () => {
+    const require = createRequire(import.meta.url)
+    expect(require.resolve('@edgerec/sdk')).toMatch(/\/dist\/cjs\/index\.js$/)
+    const sdk = require('@edgerec/sdk') as typeof Sdk
     expect(typeof window).toBe('undefined')
     await roundTrip(sdk)
   })
 
-  it('should work through import (dist)', async () => {
-    const sdk = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Sdk
+  it('should work through import (package exports → dist)', async () => {
+    expect(import.meta.resolve('@edgerec/sdk')).toMatch(/\/dist\/index\.js$/)
+    const sdk = (await import(import.meta.resolve('@edgerec/sdk'))) as typeof Sdk
     await roundTrip(sdk)
   })
 })

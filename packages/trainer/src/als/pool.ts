@@ -1,3 +1,4 @@
+/// <reference path="./comlink-node-adapter.d.ts" />
 /**
  * Executors of ALS tasks: in the calling thread, or on a pool of worker threads (driven with
  * comlink) that share one `WasmMemory`.

@@ -1,3 +1,4 @@
+/// <reference path="./comlink-node-adapter.d.ts" />
 /**
  * Entry point of an ALS worker thread: exposes a {@link KernelRunner} over comlink.
  *

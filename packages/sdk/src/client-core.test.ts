@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { apiError, asyncStorage, FakeServer, idsOf, json } from '../test/fake-server.js'
-import { EdgerecClient } from './client-core.js'
+import { EdgerecClient, uuid } from './client-core.js'
 import { EdgerecClientError, EdgerecNetworkError, SdkError } from './errors.js'
 import { createClient } from './index.js'
 import type { ClientEvent, ClientOptions } from './types.js'
@@ -598,5 +598,31 @@ describe('createClient', () => {
     const recs = createClient({ endpoint: ENDPOINT, publishableKey: 'pk', fetch: server.fetch })
     expect(recs).toBeInstanceOf(EdgerecClient)
     expect(recs.constructor.name).toBe('EdgerecClient')
+  })
+})
+
+describe('uuid', () => {
+  it('should make RFC 4122 v4 ids without crypto.randomUUID (Hermes without a polyfill)', () => {
+    vi.stubGlobal('crypto', undefined)
+    try {
+      const ids = Array.from({ length: 2000 }, () => uuid())
+      for (const id of ids)
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(new Set(ids).size).toBe(ids.length)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+})
+
+describe('debug mode', () => {
+  it('should log queue and delivery steps with console.debug', async () => {
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {})
+    const recs = client({ debug: true })
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    const steps = debug.mock.calls.map((call) => call[1])
+    expect(debug.mock.calls.every((call) => call[0] === '[edgerec]')).toBe(true)
+    expect(steps).toEqual(expect.arrayContaining(['queued', 'sent']))
   })
 })

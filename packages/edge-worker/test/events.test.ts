@@ -354,6 +354,26 @@ describe('DELETE /v1/admin/users/:userId', () => {
     expect(await deleteUserData(env.DB, userId)).toEqual({ events: 0, links: 0, anonymousIds: [] })
   })
 
+  it('should leave a trained user in the live model (deletion covers D1 only, docs/privacy.md)', async () => {
+    const user = fixture.users[0]!
+    const sent = await post({
+      events: [event({ userId: user.id, itemId: fixture.itemIds[50]!, timestamp: at(10) })],
+    })
+    expect(sent.body.accepted).toBe(1)
+    expect((await json<{ source: string }>(app, `/v1/users/${user.id}/recommendations`)).body.source).toBe(
+      'fold-in',
+    )
+    const { body } = await json<{ deleted: { events: number } }>(app, `/v1/admin/users/${user.id}`, {
+      method: 'DELETE',
+      as: 'secret',
+    })
+    expect(body.deleted.events).toBe(1)
+    // The trained vector stays until a new version trained without the user's events is activated.
+    expect((await json<{ source: string }>(app, `/v1/users/${user.id}/recommendations`)).body.source).toBe(
+      'model',
+    )
+  })
+
   it('should delete the events of an anonymous id by its own id', async () => {
     const anonymousId = `a-only-${crypto.randomUUID()}`
     await post({

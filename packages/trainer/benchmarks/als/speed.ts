@@ -38,10 +38,19 @@ interface Timing {
   label: string
   threads: number
   secondsPerIteration: number
+  /** CPU seconds of the whole process (all threads) per iteration, median of iterations 2..n. */
+  cpuPerIteration: number | undefined
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function time(data: CsrMatrix, label: string, options: Partial<AlsOptions>): Promise<Timing> {
   const seconds: number[] = []
+  const cpuAt: number[] = []
+  const cpu = (): number => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
   await trainAls(data, {
     factors: 64,
     regularization: 0.05,
@@ -50,15 +59,22 @@ async function time(data: CsrMatrix, label: string, options: Partial<AlsOptions>
     iterations,
     seed: 1,
     ...options,
-    onIteration: (p) => seconds.push(p.seconds),
+    onIteration: (p) => {
+      seconds.push(p.seconds)
+      cpuAt.push(cpu())
+    },
   })
-  seconds.sort((a, b) => a - b)
-  const median = seconds[Math.floor(seconds.length / 2)]!
+  // NOTE: CPU time between two progress callbacks is one iteration's work on every thread; it is
+  // much less sensitive than wall time to other processes sharing the machine.
+  const cpuDiffs = cpuAt.slice(1).map((c, j) => c - cpuAt[j]!)
+  const cpuPerIteration = cpuDiffs.length > 0 ? median(cpuDiffs) : undefined
+  const wall = median(seconds)
   const threads = options.threads ?? 1
   console.log(
-    `  ${label.padEnd(34)} threads ${threads}: ${median.toFixed(3)} s/iteration (median of ${seconds.length}), peak RSS ${rssMiB().toFixed(0)} MiB`,
+    `  ${label.padEnd(34)} threads ${threads}: ${wall.toFixed(3)} s/iteration (median of ${seconds.length})` +
+      `${cpuPerIteration === undefined ? '' : `, ${cpuPerIteration.toFixed(3)} CPU s/iteration`}, peak RSS ${rssMiB().toFixed(0)} MiB`,
   )
-  return { label, threads, secondsPerIteration: median }
+  return { label, threads, secondsPerIteration: wall, cpuPerIteration }
 }
 
 const users = Math.round(200_000 * scale)
@@ -86,9 +102,9 @@ const baseline = values['no-baseline']
 
 console.log('\nsummary')
 console.log(
-  '| kernels | threads | s / iteration | interactions / s | vs TypeScript baseline (1 thread) | vs reference (implicit, same size) |',
+  '| kernels | threads | s / iteration (wall) | CPU s / iteration (all threads) | interactions / s (wall) | vs TypeScript baseline (1 thread, wall) | vs reference (implicit, same size, wall) | vs reference, 1 thread, from CPU time |',
 )
-console.log('|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|')
 for (const r of [...results, ...(baseline ? [baseline] : [])]) {
   const ref = REFERENCE_SECONDS[r.threads]
   const refText =
@@ -98,8 +114,13 @@ for (const r of [...results, ...(baseline ? [baseline] : [])]) {
         ? '–'
         : `n/a (scale ${scale})`
   const baseText = baseline ? `${(baseline.secondsPerIteration / r.secondsPerIteration).toFixed(2)}×` : '–'
+  const cpuText = r.cpuPerIteration === undefined ? '–' : r.cpuPerIteration.toFixed(3)
+  const cpuRef =
+    r.threads === 1 && r.cpuPerIteration !== undefined && scale === 1
+      ? `${(2.08 / r.cpuPerIteration).toFixed(2)}×`
+      : '–'
   console.log(
-    `| ${r.label} | ${r.threads} | ${r.secondsPerIteration.toFixed(3)} | ${Math.round(pairs / r.secondsPerIteration).toLocaleString('en-US')} | ${baseText} | ${refText} |`,
+    `| ${r.label} | ${r.threads} | ${r.secondsPerIteration.toFixed(3)} | ${cpuText} | ${Math.round(pairs / r.secondsPerIteration).toLocaleString('en-US')} | ${baseText} | ${refText} | ${cpuRef} |`,
   )
 }
 const one = results.find((r) => r.threads === 1)

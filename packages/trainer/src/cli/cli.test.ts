@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { createPublisher } from '@edgerec/adapters'
 import { decodeShard, validateManifest } from '@edgerec/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliIo, runCli } from './run.js'
@@ -125,6 +126,35 @@ export default config
       expect(result.manifest.dims).toBe(6)
       expect(result.manifest.als.iterations).toBe(2)
       expect(await readdir(join(cwd, 'registry', 'models'))).toEqual([result.version])
+    } finally {
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+
+  it('should publish the new version with --publish (local wrangler dev state) and flip models/live', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'edgerec-publish-'))
+    try {
+      const publish = {
+        provider: 'local' as const,
+        workerConfig: fileURLToPath(new URL('../../../edge-worker/wrangler.jsonc', import.meta.url)),
+        persistTo: join(cwd, 'state'),
+      }
+      await writeFile(join(cwd, 'edgerec.config.mjs'), `export default ${JSON.stringify({ publish })}\n`)
+      const run = io(cwd)
+      const code = await runCli(
+        ['train', '--input', join(dir, 'data', 'events.ndjson'), '--no-eval', '--json', ...tiny, '--publish'],
+        run,
+      )
+      expect(run.err()).not.toContain('error')
+      expect(code).toBe(0)
+      const result = JSON.parse(run.out()) as { version: string; published: { pointer: { version: string } } }
+      expect(result.published.pointer.version).toBe(result.version)
+      const publisher = await createPublisher(publish)
+      try {
+        expect((await publisher.live())?.version).toBe(result.version)
+      } finally {
+        await publisher.close()
+      }
     } finally {
       await rm(cwd, { recursive: true, force: true })
     }

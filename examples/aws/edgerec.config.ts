@@ -13,14 +13,13 @@ import { compute, publish, storage } from './providers.ts'
 
 export default defineConfig({
   // Events exported by the edge worker (or your warehouse) as NDJSON in S3.
-  input: {
+  events: {
+    kind: 'ndjson',
     storage: { provider: 's3', bucket: 'acme-edgerec-events', region: 'eu-west-1' },
-    key: 'events/latest.ndjson',
-    format: 'ndjson',
+    path: 'events/latest.ndjson',
   },
   // Confidence weights per event type (docs/trainer.md); ratings use their value.
-  weights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 },
-  halfLifeDays: 30,
+  weighting: { eventWeights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 }, halfLifeDays: 30 },
   als: { factors: 64, regularization: 0.05, alpha: 10, iterations: 15 },
   storage,
   compute,

@@ -13,16 +13,16 @@ import { compute, publish, storage } from './providers.ts'
 
 export default defineConfig({
   // Events as Parquet in Blob Storage.
-  input: {
+  events: {
+    kind: 'parquet',
     storage: {
       provider: 'azure-blob',
       accountUrl: 'https://acmeedgerec.blob.core.windows.net',
       container: 'events',
     },
-    key: 'daily/events.parquet',
-    format: 'parquet',
+    path: 'daily/events.parquet',
   },
-  weights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 },
+  weighting: { eventWeights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 } },
   als: { factors: 64, regularization: 0.05, alpha: 10, iterations: 15 },
   storage,
   compute,

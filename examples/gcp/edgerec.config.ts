@@ -13,13 +13,13 @@ import { compute, publish, storage } from './providers.ts'
 
 export default defineConfig({
   // Events as CSV in Cloud Storage (header row; columns mapped below).
-  input: {
+  events: {
+    kind: 'csv',
     storage: { provider: 'gcs', bucket: 'acme-edgerec-events', projectId: 'acme-recs' },
-    key: 'exports/events.csv',
-    format: 'csv',
+    path: 'exports/events.csv',
     columns: { user: 'user_id', item: 'sku', type: 'event', timestamp: 'ts' },
   },
-  weights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 },
+  weighting: { eventWeights: { view: 1, click: 2, add_to_cart: 4, purchase: 8 } },
   als: { factors: 64, regularization: 0.05, alpha: 10, iterations: 15 },
   storage,
   compute,

@@ -1,6 +1,6 @@
 /**
  * `@edgerec/adapters`: the provider-independent contracts (storage, compute, publisher), provider
- * config validation and the factories `createStorage`, `createCompute`, `createPublisher`, which
+ * config validation, the event sources (`createEventSource`) and the factories `createStorage`, `createCompute`, `createPublisher`, which
  * load only the chosen provider's SDK. Provider classes live in the subpaths `./local`, `./aws`,
  * `./gcp`, `./azure`, `./cloudflare`.
  *
@@ -16,8 +16,9 @@
  */
 export * from './compute/index.js'
 export * from './config/index.js'
-export type { AdapterErrorCode } from './errors.js'
-export { ADAPTER_ERROR_CODES, AdapterError } from './errors.js'
+export type { AdapterErrorCode, StorageErrorContext } from './errors.js'
+export { ADAPTER_ERROR_CODES, AdapterError, StorageError } from './errors.js'
+export * from './events/index.js'
 export * from './publish/index.js'
 export type { ByteRange, ListPage, ObjectInfo, PutOptions, Storage } from './storage/storage.js'
 export { listAll } from './storage/storage.js'

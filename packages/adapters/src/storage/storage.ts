@@ -49,7 +49,7 @@ export interface ListPage {
  * Every method rejects with a `StorageError` (`packages/adapters/src/errors.ts`) whose code tells
  * `NOT_FOUND`, `PRECONDITION_FAILED`, `UNSUPPORTED`, `THROTTLED`, `AUTH`, `UNAVAILABLE`,
  * `INVALID_KEY`, `INVALID_RANGE`, `TOO_LARGE`, `UPLOAD_FAILED` or `PROVIDER_ERROR`. Implementations
- * and their test servers are described in `docs/storage.md`; all pass one conformance suite
+ * and their test servers are described in `docs/adapters.md`; all pass one conformance suite
  * (`test/storage/conformance.ts`).
  */
 export interface Storage {

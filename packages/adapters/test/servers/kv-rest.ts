@@ -47,6 +47,30 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/**
+ * Parts of a multipart/form-data body by field name (binary-safe; undici's `formData()` is far
+ * slower on multi-MiB values).
+ */
+function parseFormData(body: Buffer, boundary: string): Map<string, Buffer> {
+  const delimiter = Buffer.from(`--${boundary}`)
+  const parts = new Map<string, Buffer>()
+  let at = body.indexOf(delimiter)
+  while (at !== -1) {
+    let start = at + delimiter.length
+    if (body.subarray(start, start + 2).toString() === '--') break
+    if (body.subarray(start, start + 2).toString() === '\r\n') start += 2
+    const next = body.indexOf(delimiter, start)
+    if (next === -1) break
+    const end = body.subarray(next - 2, next).toString() === '\r\n' ? next - 2 : next
+    const split = body.indexOf('\r\n\r\n', start)
+    const headers = body.subarray(start, split).toString()
+    const name = /name="([^"]*)"/i.exec(headers)?.[1]
+    if (name !== undefined) parts.set(name, body.subarray(split + 4, end))
+    at = next
+  }
+  return parts
+}
+
 /** Starts miniflare (one KV namespace) and the REST front. */
 export async function startKvRestServer(): Promise<KvRestHandle> {
   const accountId = '0123456789abcdef0123456789abcdef'
@@ -92,16 +116,15 @@ export async function startKvRestServer(): Promise<KvRestHandle> {
       const body = await readBody(req)
       const type = String(req.headers['content-type'] ?? '')
       if (type.startsWith('multipart/form-data')) {
-        const form = await new Response(body, { headers: { 'content-type': type } }).formData()
-        const value = form.get('value')
-        if (value === null) return fail(res, 400, 10001, "the multipart form has no 'value' part")
-        const bytes =
-          typeof value === 'string'
-            ? new TextEncoder().encode(value)
-            : new Uint8Array(await value.arrayBuffer())
-        const metadataPart = form.get('metadata')
-        const metadata = typeof metadataPart === 'string' ? (JSON.parse(metadataPart) as unknown) : undefined
-        await kv.put(key, bytes, metadata === undefined ? {} : { metadata })
+        const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1]
+        if (!boundary) return fail(res, 400, 10001, 'multipart body without a boundary')
+        const parts = parseFormData(body, boundary)
+        const value = parts.get('value')
+        if (value === undefined) return fail(res, 400, 10001, "the multipart form has no 'value' part")
+        const metadataPart = parts.get('metadata')
+        const metadata =
+          metadataPart === undefined ? undefined : (JSON.parse(metadataPart.toString()) as unknown)
+        await kv.put(key, new Uint8Array(value), metadata === undefined ? {} : { metadata })
       } else {
         await kv.put(key, new Uint8Array(body))
       }

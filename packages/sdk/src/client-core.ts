@@ -461,8 +461,13 @@ export class EdgerecClient {
     // JSON.stringify and one write, not one per event (O(n²) for a long queue).
     this._write('queue', () => {
       this._savePending = false
-      return JSON.stringify(this._queue)
+      return JSON.stringify(this._stored())
     })
+  }
+
+  /** What the persisted queue holds: this client's queue (the web layer adds other tabs' events). */
+  protected _stored(): EdgerecEvent[] {
+    return this._queue
   }
 
   private _stopTimer(): void {

@@ -11,7 +11,7 @@
 import { EdgerecClient } from './client-core.js'
 import { chunkBySize } from './queue.js'
 import { type KeyValueStorage, webStorage } from './storage.js'
-import type { ClientOptions } from './types.js'
+import type { ClientOptions, EdgerecEvent } from './types.js'
 
 /**
  * Bytes of request bodies a page may have in flight with `keepalive` (Fetch standard, "keepalive
@@ -20,11 +20,18 @@ import type { ClientOptions } from './types.js'
 const KEEPALIVE_BUDGET = 64 * 1024
 /** Largest body of one page-hide request: leaves room under {@link KEEPALIVE_BUDGET}'s 64 KiB. */
 const MAX_HIDE_BODY = 60_000
+/** Own ids remembered for the shared-queue merge: enough for several full queues. */
+const OWNED_MEMORY = 10_000
 
 /** The client for pages (and anything with a `document`). */
 export class EdgerecWebClient extends EdgerecClient {
   /** Ids already handed to keepalive/beacon in this page's life: not sent again on the next hide. */
   private readonly _handedOff = new Set<string>()
+  /**
+   * Ids of events this page has had in its queue: once they leave it (sent, rejected, dropped),
+   * copies another tab wrote back to the shared store are not kept. Bounded, oldest forgotten first.
+   */
+  private readonly _owned = new Set<string>()
   private readonly _onHide = (event: Event): void => {
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') this._deliverOnHide()
   }
@@ -47,6 +54,25 @@ export class EdgerecWebClient extends EdgerecClient {
 
   protected override _defaultStorage(): KeyValueStorage | undefined {
     return webStorage()
+  }
+
+  /**
+   * Tabs of one origin share one stored queue. Each write keeps the events other tabs stored, so a
+   * tab that closes or crashes before delivering leaves its events for the next page load instead
+   * of losing them to another tab's write. The next load may send an event its tab also sent: the
+   * server stores each id once.
+   */
+  protected override _stored(): EdgerecEvent[] {
+    let stored: EdgerecEvent[] = []
+    try {
+      // NOTE: only a synchronous store (localStorage) can be merged without racing; async ones throw here.
+      stored = JSON.parse(this._storage.getItem(`${this._o.storagePrefix}queue`) as string) ?? []
+    } catch {}
+    for (const { id } of this._queue) {
+      this._owned.add(id)
+      if (this._owned.size > OWNED_MEMORY) this._owned.delete(this._owned.values().next().value as string)
+    }
+    return [...stored.filter((event) => !this._owned.has(event.id)), ...this._queue]
   }
 
   /**

@@ -244,6 +244,43 @@ describe('SDK in headless Chromium', () => {
     expect([...stored.keys()].sort()).toEqual([...ids].sort())
   })
 
+  it('should keep the events of two tabs in the shared localStorage queue, so a closed tab loses nothing', async () => {
+    const context = await browser.newContext()
+    const [tabA, tabB] = [await context.newPage(), await context.newPage()]
+    await openPage(tabA)
+    await openPage(tabB)
+    failEvents = true
+    const track = (page: Page, prefix: string, n: number) =>
+      page.evaluate(
+        ([p, count]) =>
+          Array.from({ length: count }, (_, i) => window.recs.track('view', { itemId: `${p}-${i}` }) ?? ''),
+        [prefix, n] as const,
+      )
+    const storedQueue = (page: Page) =>
+      page.evaluate(() =>
+        (JSON.parse(localStorage.getItem('edgerec:queue') ?? '[]') as { id: string }[]).map((e) => e.id),
+      )
+    const fromA = await track(tabA, 'a', 3)
+    await tabA.waitForFunction(() => localStorage.getItem('edgerec:queue')?.includes('a-2'))
+    const fromB = await track(tabB, 'b', 2)
+    await tabB.waitForFunction(() => localStorage.getItem('edgerec:queue')?.includes('b-1'))
+    // Tab B's write kept tab A's events.
+    expect((await storedQueue(tabB)).sort()).toEqual([...fromA, ...fromB].sort())
+    // Both tabs go away while the server refuses events: nothing was delivered.
+    await tabA.close({ runBeforeUnload: true })
+    await tabB.close({ runBeforeUnload: true })
+    expect(stored.size).toBe(0)
+
+    failEvents = false
+    const tabC = await context.newPage()
+    await openPage(tabC)
+    expect(await tabC.evaluate(() => window.recs.queued)).toBe(5)
+    expect(await tabC.evaluate(() => window.recs.flush())).toMatchObject({ ok: true, sent: 5 })
+    expect(await storedQueue(tabC)).toEqual([])
+    await context.close()
+    expect([...stored.keys()].sort()).toEqual([...fromA, ...fromB].sort())
+  })
+
   it('should run in a module Web Worker (no document, no localStorage) and deliver with the bearer key', async () => {
     const context = await browser.newContext()
     const page = await context.newPage()

@@ -205,7 +205,8 @@ export async function startStore(options: StoreOptions): Promise<RunningServer> 
     configFile: join(demoStoreDir, 'vite.config.ts'),
     logLevel: 'warn',
     clearScreen: false,
-    server: { host: '127.0.0.1', port, strictPort: true },
+    // Transform the page's modules before the first visit (a cold Vite is slow on a busy machine).
+    server: { host: '127.0.0.1', port, strictPort: true, warmup: { clientFiles: ['./src/main.ts'] } },
     plugins: [
       demoFiles(options.layout, { endpoint: options.endpoint, publishableKey: DEMO_KEYS.publishable }),
     ],

@@ -49,15 +49,23 @@ describe('demo store page in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
     const problems: string[] = []
+    const consoleLines: string[] = []
     page.on('pageerror', (e) => problems.push(e.message))
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`))
+    const health = (await (await fetch(`${demo.workerUrl}/v1/health`)).json()) as { modelVersion: string }
     await page.goto(demo.storeUrl)
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 }).catch((error: Error) => {
+      throw new Error(
+        `The store page did not get ready: ${error.message}\npage errors: ${problems.join(' | ')}\nconsole: ${consoleLines.slice(-10).join(' | ')}`,
+      )
+    })
 
     expect(await page.textContent('#recs-badge')).toBe('popular')
     const before = await listed(page, 'recs')
     expect(before.length).toBe(8)
     expect(await page.$$eval('#grid li.card', (c) => c.length)).toBeGreaterThan(10)
-    expect(await page.textContent('#provenance')).toContain(demo.version)
+    expect(await page.getAttribute('#recs', 'data-model-version')).toBe(health.modelVersion)
+    expect(await page.textContent('#provenance')).toContain(health.modelVersion)
     await page.screenshot({ path: join(artifacts, 'demo-store-1-new-visitor.png'), fullPage: true })
 
     // The category least present in the visitor's first list (among those with enough products).

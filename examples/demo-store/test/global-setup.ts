@@ -27,16 +27,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const stop of stops.reverse()) await stop().catch(() => {})
     if (!process.env.EDGEREC_KEEP_DEMO_STATE) await rm(dir, { recursive: true, force: true })
   }
+  let t0 = performance.now()
+  const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+    const result = await work()
+    console.log(`demo setup: ${label} ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    t0 = performance.now()
+    return result
+  }
   try {
     const options = generatorOptions(TEST_DATA)
-    await writeCatalog(layout, options)
-    await applyMigrations(layout)
-    const rows = await generateAndLoad(layout, options)
-    const version = await trainModel(layout, { ...TEST_TRAIN, output: 'pipe' })
-    await publishModel(layout, version)
-    const worker = await startWorker({ layout, port: 0, refreshSeconds: 1 })
+    await timed('catalog', () => writeCatalog(layout, options))
+    await timed('D1 migrations', () => applyMigrations(layout))
+    const rows = await timed('event load', () => generateAndLoad(layout, options))
+    const version = await timed('turbo run train', () =>
+      trainModel(layout, { ...TEST_TRAIN, output: 'pipe' }),
+    )
+    await timed('publish', () => publishModel(layout, version))
+    const worker = await timed('wrangler dev', () => startWorker({ layout, port: 0, refreshSeconds: 1 }))
     stops.push(worker.stop)
-    const store = await startStore({ layout, endpoint: worker.url, port: 0 })
+    const store = await timed('vite', () => startStore({ layout, endpoint: worker.url, port: 0 }))
     stops.push(store.stop)
     project.provide('demo', { dir, workerUrl: worker.url, storeUrl: store.url, version, rows })
   } catch (error) {

@@ -36,16 +36,26 @@ function leastPresentCategory(itemIds: string[]): string {
     .sort((a, b) => a.share - b.share || b.traffic - a.traffic)[0]!.name
 }
 
+/** The version the worker serves now. */
+async function liveVersion(): Promise<string | null> {
+  const health = (await (await fetch(`${demo.workerUrl}/v1/health`)).json()) as {
+    modelVersion: string | null
+  }
+  return health.modelVersion
+}
+
 afterAll(() => {
   for (const c of clients) c.close()
 })
 
 describe('demo store flow through the SDK', () => {
   it('should move a new visitor’s recommendations towards the category they view, then serve a retrained version without a restart', async () => {
+    const live = await liveVersion()
+    expect(live).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
     const client = newVisitor()
     const before = await client.recommend({ k: 10 })
     expect(before.source).toBe('popular')
-    expect(before.modelVersion).toBe(demo.version)
+    expect(before.modelVersion).toBe(live)
     expect(before.items).toHaveLength(10)
     const beforeIds = before.items.map((i) => i.itemId)
 
@@ -58,7 +68,7 @@ describe('demo store flow through the SDK', () => {
 
     const after = await client.recommend({ k: 10, explain: true })
     expect(after.source).toBe('fold-in')
-    expect(after.modelVersion).toBe(demo.version)
+    expect(after.modelVersion).toBe(live)
     const afterIds = after.items.map((i) => i.itemId)
     // Items the visitor already viewed are not recommended again.
     expect(afterIds.filter((id) => viewed.some((p) => p.id === id))).toEqual([])
@@ -85,9 +95,9 @@ describe('demo store flow through the SDK', () => {
     // Retrain on everything in D1 (now including this visitor) and publish into the running worker.
     const layout = demoLayout(demo.dir)
     const retrained = await trainModel(layout, { ...TEST_TRAIN, output: 'pipe' })
-    expect(retrained).not.toBe(demo.version)
+    expect(retrained).not.toBe(live)
     const report = await publishModel(layout, retrained)
-    expect(report.pointer).toMatchObject({ version: retrained, previous: demo.version })
+    expect(report.pointer).toMatchObject({ version: retrained, previous: live })
 
     let served: string | null = null
     const deadline = Date.now() + 30_000

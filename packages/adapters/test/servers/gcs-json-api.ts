@@ -53,6 +53,8 @@ export interface GcsServerHandle {
   objects(bucket: string): ReadonlyMap<string, { size: number; generation: number }>
   /** Resumable sessions started but not finished. */
   openSessions(): number
+  /** Answers the next `count` requests with `status` (429 `rateLimitExceeded`, 503 `backendError`…). */
+  failNext(count: number, status: number): void
   stop(): Promise<void>
 }
 
@@ -142,7 +144,15 @@ export async function startGcsServer(buckets: readonly string[]): Promise<GcsSer
     res.end(JSON.stringify(resource(bucket, object)))
   }
 
+  let failures = { count: 0, status: 503 }
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (failures.count > 0) {
+      failures.count--
+      await readBody(req)
+      const reason = failures.status === 429 ? 'rateLimitExceeded' : 'backendError'
+      return sendError(res, failures.status, reason, `Injected ${failures.status} (${reason}).`)
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const q = url.searchParams
     const condition = q.has('ifGenerationMatch') ? Number(q.get('ifGenerationMatch')) : undefined
@@ -311,6 +321,9 @@ export async function startGcsServer(buckets: readonly string[]): Promise<GcsSer
         ]),
       ),
     openSessions: () => sessions.size,
+    failNext: (count, status) => {
+      failures = { count, status }
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()

@@ -25,8 +25,10 @@ export interface KvRestHandle {
   namespaceId: string
   /** The token the server accepts. */
   token: string
-  /** Requests served, by method (tests use it to see that nothing was sent). */
+  /** Requests served (tests use it to see that nothing was sent). */
   requests(): number
+  /** Answers the next `count` requests with HTTP 429 in Cloudflare's error envelope. */
+  throttleNext(count: number): void
   stop(): Promise<void>
 }
 
@@ -85,8 +87,15 @@ export async function startKvRestServer(): Promise<KvRestHandle> {
   let served = 0
   const base = `/client/v4/accounts/${accountId}/storage/kv/namespaces/${namespaceId}`
 
+  let throttled = 0
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     served++
+    if (throttled > 0) {
+      throttled--
+      await readBody(req)
+      return fail(res, 429, 10013, 'Rate limited. Please wait and consider throttling your request speed')
+    }
     if (req.headers.authorization !== `Bearer ${token}`) return fail(res, 403, 10000, 'Authentication error')
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     if (!url.pathname.startsWith(`${base}/`)) return fail(res, 404, 10013, 'namespace or account not found')
@@ -163,6 +172,9 @@ export async function startKvRestServer(): Promise<KvRestHandle> {
     namespaceId,
     token,
     requests: () => served,
+    throttleNext: (count) => {
+      throttled = count
+    },
     async stop() {
       server.closeAllConnections()
       await new Promise<void>((resolve, reject) =>

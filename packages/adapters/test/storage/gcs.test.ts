@@ -68,6 +68,27 @@ describe('GcsStorage specifics', () => {
     expect(await storage.head('half.bin')).toBeUndefined()
   })
 
+  it('should retry throttled and failing calls with backoff, then succeed', async () => {
+    const delays: number[] = []
+    const storage = gcs({
+      retry: { baseDelayMs: 1, maxDelayMs: 4, onRetry: (_e, _n, ms) => delays.push(ms) },
+    })
+    server.failNext(2, 429)
+    await storage.put('retry/a', utf8('after two 429s'))
+    server.failNext(1, 503)
+    expect(new TextDecoder().decode(await storage.get('retry/a'))).toBe('after two 429s')
+    expect(delays).toHaveLength(3)
+  })
+
+  it('should give up with THROTTLED once the retries are spent', async () => {
+    const storage = gcs({ retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } })
+    server.failNext(3, 429)
+    const error = await storage.get('retry/b').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StorageError)
+    expect((error as StorageError).code).toBe('THROTTLED')
+    expect((error as StorageError).status).toBe(429)
+  })
+
   it('should map a missing bucket to NOT_FOUND', async () => {
     const storage = gcs({ bucket: 'no-such-bucket', retry: { retries: 0 } })
     const error = await storage.put('k', utf8('x')).catch((e: unknown) => e)

@@ -54,6 +54,21 @@ describe('KvStorage specifics', () => {
     expect(server.requests()).toBe(before)
   })
 
+  it('should retry HTTP 429 with backoff, then write', async () => {
+    const retries: number[] = []
+    const storage = new KvStorage({
+      accountId: server.accountId,
+      namespaceId: server.namespaceId,
+      apiBase: server.apiBase,
+      apiTokenEnv: ENV,
+      retry: { baseDelayMs: 1, maxDelayMs: 4, onRetry: (_e, attempt) => retries.push(attempt) },
+    })
+    server.throttleNext(2)
+    await storage.put('retry/pointer', utf8('{"version":"v1"}'))
+    expect(retries).toEqual([1, 2])
+    expect(new TextDecoder().decode(await storage.get('retry/pointer'))).toBe('{"version":"v1"}')
+  })
+
   it('should map a wrong token to AUTH', async () => {
     process.env.EDGEREC_TEST_KV_BAD_TOKEN = 'wrong'
     try {

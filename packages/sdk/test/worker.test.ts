@@ -180,7 +180,10 @@ describe('SDK against the edge worker (workerd + D1) behind a faulty network', (
     expect(errors.some((e) => e.code === 'NETWORK_ERROR')).toBe(true)
     expect(errors.some((e) => e.code === 'UNAVAILABLE')).toBe(true)
     expect(errors.some((e) => e.code === 'RATE_LIMITED')).toBe(true)
-    expect(errors.every((e) => ['NETWORK_ERROR', 'UNAVAILABLE', 'RATE_LIMITED'].includes(e.code))).toBe(true)
+    // A TIMEOUT is possible on a loaded machine: it is retried like the rest.
+    expect(
+      errors.every((e) => ['NETWORK_ERROR', 'UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT'].includes(e.code)),
+    ).toBe(true)
   })
 
   it('should drop and report events the worker rejects, and get typed errors from reads', async () => {

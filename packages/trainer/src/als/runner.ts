@@ -23,9 +23,17 @@ export type KernelBackend = 'wasm' | 'js'
 
 let compiled: WasmModule | undefined
 
-/** The compiled kernel module (compiled once per thread). */
+/**
+ * The compiled kernel module (compiled once per thread): with relaxed-SIMD fused multiply-adds
+ * when the runtime validates them (Node ≥ 22), else plain SIMD. `EDGEREC_ALS_NO_FMA=1` forces the
+ * plain kernels. Every thread of a process makes the same choice, so results stay identical for
+ * any thread count.
+ */
 export function kernelModule(): WasmModule {
-  compiled ??= new wasmApi.Module(buildKernelModule())
+  if (compiled === undefined) {
+    const fused = process.env.EDGEREC_ALS_NO_FMA === '1' ? undefined : buildKernelModule({ fma: true })
+    compiled = new wasmApi.Module(fused && wasmApi.validate(fused) ? fused : buildKernelModule())
+  }
   return compiled
 }
 

@@ -257,6 +257,10 @@ export class FunctionBuilder {
   f32x4Mul(): this {
     return this.#simd(0xe6)
   }
+  /** Relaxed SIMD `f32x4.relaxed_madd`: a · b + c, fused where the CPU has FMA. */
+  f32x4RelaxedMadd(): this {
+    return this.#simd(0x105)
+  }
 
   /** The encoded body (locals + code + `end`). */
   encode(): number[] {

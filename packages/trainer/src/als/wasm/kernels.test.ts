@@ -4,9 +4,9 @@ import { createRng } from '../random.js'
 import { buildKernelModule, type WasmKernelExports } from './kernels.js'
 import { wasmApi } from './runtime.js'
 
-function instantiate(): { exports: WasmKernelExports; f32: Float32Array; u32: Uint32Array } {
+function instantiate(fma = false): { exports: WasmKernelExports; f32: Float32Array; u32: Uint32Array } {
   const memory = new wasmApi.Memory({ initial: 4, maximum: 4, shared: true })
-  const instance = new wasmApi.Instance(new wasmApi.Module(buildKernelModule()), { env: { memory } })
+  const instance = new wasmApi.Instance(new wasmApi.Module(buildKernelModule({ fma })), { env: { memory } })
   return {
     exports: instance.exports as WasmKernelExports,
     f32: new Float32Array(memory.buffer),
@@ -19,8 +19,12 @@ describe('WebAssembly kernels', () => {
     expect(wasmApi.validate(buildKernelModule())).toBe(true)
   })
 
-  it('should compute dot products over padded rows', () => {
-    const { exports, f32 } = instantiate()
+  it('should emit a valid relaxed-SIMD (fused multiply-add) module on this runtime', () => {
+    expect(wasmApi.validate(buildKernelModule({ fma: true }))).toBe(true)
+  })
+
+  it.each([false, true])('should compute dot products over padded rows (fma %s)', (fma) => {
+    const { exports, f32 } = instantiate(fma)
     // a = 0..31, b = all 2: Σ 2i = 2 · 496 = 992
     for (let i = 0; i < 32; i++) {
       f32[i] = i

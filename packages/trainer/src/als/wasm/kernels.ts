@@ -38,6 +38,25 @@ export interface WasmKernelExports {
   gramRows(y: number, start: number, end: number, kpBytes: number, out: number): void
 }
 
+/**
+ * Pushes `a · b + c` (f32x4): one relaxed-SIMD fused multiply-add when `fma`, else a multiply and
+ * an add. Either way every thread runs the same instructions, so results stay identical across
+ * thread counts on one machine.
+ */
+function mulAdd(f: Fn, fma: boolean, a: () => void, b: () => void, c: () => void): void {
+  if (fma) {
+    a()
+    b()
+    c()
+    f.f32x4RelaxedMadd()
+  } else {
+    c()
+    a()
+    b()
+    f.f32x4Mul().f32x4Add()
+  }
+}
+
 /** `for (i = start; i < end; i += step) body`. Inside `body`, `br 0` continues and `br 2` breaks. */
 function forLoop(f: Fn, i: Local, start: () => void, end: () => void, step: number, body: () => void): void {
   start()
@@ -55,7 +74,7 @@ function forLoop(f: Fn, i: Local, start: () => void, end: () => void, step: numb
 }
 
 /** dot(a, b, bytes) → f32, four independent accumulators over 16 floats per step. */
-function buildDot(): Fn {
+function buildDot(fma: boolean): Fn {
   const f = new FunctionBuilder('dot', ['i32', 'i32', 'i32'], ['f32'])
   const [a, b, bytes] = [f.param(0), f.param(1), f.param(2)]
   const j = f.local('i32')
@@ -68,16 +87,24 @@ function buildDot(): Fn {
     64,
     () => {
       for (let q = 0; q < 4; q++) {
-        f.get(acc[q]!)
-        f.get(a)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-        f.get(b)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-        f.f32x4Mul().f32x4Add().set(acc[q]!)
+        mulAdd(
+          f,
+          fma,
+          () =>
+            f
+              .get(a)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+          () =>
+            f
+              .get(b)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+          () => f.get(acc[q]!),
+        )
+        f.set(acc[q]!)
       }
     },
   )
@@ -91,7 +118,7 @@ function buildDot(): Fn {
 }
 
 /** axpy(t, a, out, bytes): out += t · a. */
-function buildAxpy(): Fn {
+function buildAxpy(fma: boolean): Fn {
   const f = new FunctionBuilder('axpy', ['f32', 'i32', 'i32', 'i32'], [])
   const [t, a, out, bytes] = [f.param(0), f.param(1), f.param(2), f.param(3)]
   const j = f.local('i32')
@@ -106,17 +133,24 @@ function buildAxpy(): Fn {
     () => {
       for (let q = 0; q < 4; q++) {
         f.get(out).get(j).i32Add()
-        f.get(out)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-        f.get(s)
-          .get(a)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-          .f32x4Mul()
-        f.f32x4Add().v128Store(16 * q)
+        mulAdd(
+          f,
+          fma,
+          () => f.get(s),
+          () =>
+            f
+              .get(a)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+          () =>
+            f
+              .get(out)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+        )
+        f.v128Store(16 * q)
       }
     },
   )
@@ -124,7 +158,7 @@ function buildAxpy(): Fn {
 }
 
 /** xpby(x, p, t, bytes): p = x + t · p (the CG direction update). */
-function buildXpby(): Fn {
+function buildXpby(fma: boolean): Fn {
   const f = new FunctionBuilder('xpby', ['i32', 'i32', 'f32', 'i32'], [])
   const [x, p, t, bytes] = [f.param(0), f.param(1), f.param(2), f.param(3)]
   const j = f.local('i32')
@@ -139,17 +173,24 @@ function buildXpby(): Fn {
     () => {
       for (let q = 0; q < 4; q++) {
         f.get(p).get(j).i32Add()
-        f.get(x)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-        f.get(s)
-          .get(p)
-          .get(j)
-          .i32Add()
-          .v128Load(16 * q)
-          .f32x4Mul()
-        f.f32x4Add().v128Store(16 * q)
+        mulAdd(
+          f,
+          fma,
+          () => f.get(s),
+          () =>
+            f
+              .get(p)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+          () =>
+            f
+              .get(x)
+              .get(j)
+              .i32Add()
+              .v128Load(16 * q),
+        )
+        f.v128Store(16 * q)
       }
     },
   )
@@ -160,7 +201,7 @@ function buildXpby(): Fn {
  * matvec(A, v, out, kpBytes, sign): out = sign · A v for the symmetric kp × kp matrix A, as
  * Σ_b v_b · A[b, :] (row b equals column b), 16 outputs held in registers per pass.
  */
-function buildMatvec(): Fn {
+function buildMatvec(fma: boolean): Fn {
   const f = new FunctionBuilder('matvec', ['i32', 'i32', 'i32', 'i32', 'f32'], [])
   const [a, v, out, kpBytes, sign] = [f.param(0), f.param(1), f.param(2), f.param(3), f.param(4)]
   const block = f.local('i32')
@@ -186,12 +227,14 @@ function buildMatvec(): Fn {
         () => {
           f.get(v).get(b).i32Add().f32Load().get(sign).f32Mul().f32x4Splat().set(s)
           for (let q = 0; q < 4; q++) {
-            f.get(acc[q]!)
-            f.get(s)
-              .get(row)
-              .v128Load(16 * q)
-              .f32x4Mul()
-            f.f32x4Add().set(acc[q]!)
+            mulAdd(
+              f,
+              fma,
+              () => f.get(s),
+              () => f.get(row).v128Load(16 * q),
+              () => f.get(acc[q]!),
+            )
+            f.set(acc[q]!)
           }
           f.get(row).get(kpBytes).i32Add().set(row)
         },
@@ -209,7 +252,7 @@ function buildMatvec(): Fn {
 }
 
 /** gramRows(Y, start, end, kpBytes, out): out = Σ_r y_r y_rᵀ (full kp × kp, row-major). */
-function buildGramRows(): Fn {
+function buildGramRows(fma: boolean): Fn {
   const f = new FunctionBuilder('gramRows', ['i32', 'i32', 'i32', 'i32', 'i32'], [])
   const [y, start, end, kpBytes, out] = [f.param(0), f.param(1), f.param(2), f.param(3), f.param(4)]
   const r = f.local('i32')
@@ -257,17 +300,24 @@ function buildGramRows(): Fn {
             () => {
               for (let q = 0; q < 4; q++) {
                 f.get(outRow).get(bByte).i32Add()
-                f.get(outRow)
-                  .get(bByte)
-                  .i32Add()
-                  .v128Load(16 * q)
-                f.get(s)
-                  .get(yr)
-                  .get(bByte)
-                  .i32Add()
-                  .v128Load(16 * q)
-                  .f32x4Mul()
-                f.f32x4Add().v128Store(16 * q)
+                mulAdd(
+                  f,
+                  fma,
+                  () => f.get(s),
+                  () =>
+                    f
+                      .get(yr)
+                      .get(bByte)
+                      .i32Add()
+                      .v128Load(16 * q),
+                  () =>
+                    f
+                      .get(outRow)
+                      .get(bByte)
+                      .i32Add()
+                      .v128Load(16 * q),
+                )
+                f.v128Store(16 * q)
               }
             },
           )
@@ -439,13 +489,14 @@ function buildCgRows(dotIndex: number, axpyIndex: number, xpbyIndex: number, mat
 /**
  * Builds the module. Function order fixes the call indexes used inside it.
  */
-export function buildKernelModule(): Uint8Array {
+export function buildKernelModule(options: { fma?: boolean } = {}): Uint8Array {
+  const fma = options.fma === true
   const m = new ModuleBuilder()
-  const dotIndex = m.add(buildDot())
-  const axpyIndex = m.add(buildAxpy(), false)
-  const xpbyIndex = m.add(buildXpby(), false)
-  const matvecIndex = m.add(buildMatvec(), false)
-  m.add(buildGramRows())
+  const dotIndex = m.add(buildDot(fma))
+  const axpyIndex = m.add(buildAxpy(fma), false)
+  const xpbyIndex = m.add(buildXpby(fma), false)
+  const matvecIndex = m.add(buildMatvec(fma), false)
+  m.add(buildGramRows(fma))
   m.add(buildCgRows(dotIndex, axpyIndex, xpbyIndex, matvecIndex))
   return m.encode(1, 65536)
 }

@@ -126,8 +126,12 @@ for (const r of [...results, ...(baseline ? [baseline] : [])]) {
 const one = results.find((r) => r.threads === 1)
 const most = results.at(-1)
 if (one && most && most.threads > 1) {
+  const cpu =
+    one.cpuPerIteration !== undefined && most.cpuPerIteration !== undefined
+      ? `; CPU per iteration ${one.cpuPerIteration.toFixed(3)} s on 1 thread vs ${most.cpuPerIteration.toFixed(3)} s summed over ${most.threads} (equal CPU means the threads add no overhead, and the wall-time speed-up is what the machine's free cores allow)`
+      : ''
   console.log(
-    `\nthread scaling: ${most.threads} threads are ${(one.secondsPerIteration / most.secondsPerIteration).toFixed(2)}× faster than 1`,
+    `\nwall-time speed-up of ${most.threads} threads over 1: ${(one.secondsPerIteration / most.secondsPerIteration).toFixed(2)}×${cpu}`,
   )
 }
 console.log(

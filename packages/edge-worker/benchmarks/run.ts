@@ -8,11 +8,15 @@
  * 3. Starts `wrangler dev --ip 127.0.0.1 --port <free port in 8700-8749> --persist-to <dir>` as a
  *    child process and measures from this (separate) process:
  *    - cold start: first recommendation request of a fresh `wrangler dev` (model not loaded), 3 runs;
- *    - sequential latency (one request at a time, `performance.now()`): health (the framework's
- *      floor), recommendations for model users, fold-in users (20 new events each), unknown users;
+ *    - ingestion: `POST /v1/events` with 500-event batches, and the same batches retried;
+ *    - memory: the isolate's heap (inspector `Runtime.getHeapUsage`) before and after the model loads;
+ *    - sequential latency (one request at a time, `performance.now()`, routes interleaved): health (the
+ *      framework's floor), recommendations for model users, fold-in users (20 new events each),
+ *      unknown users, and heavy fold-in users (2000 events each, of which the newest 200 are read);
  *    - autocannon at a fixed rate and at full speed: p50/p99 and requests/s.
  *
- * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`).
+ * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`,
+ * `--sequential <requests per route>`).
  *
  * @module
  */
@@ -552,6 +556,20 @@ async function main(): Promise<void> {
         `\nPOST /v1/events, 500-event batches (46 INSERT statements in one D1 batch), ${ingest.length} batches: median ${median(ingest).toFixed(1)} ms (${(median(ingest) / 500).toFixed(3)} ms/event); ` +
           `the same batches retried (all duplicates): median ${median(retry).toFixed(1)} ms`,
       )
+      // 10 heavy users with 2000 events each: fold-in reads only the newest FOLD_IN_MAX_EVENTS (200).
+      const heavyUsers = 10
+      const heavyEvents = 2000
+      for (let u = 0; u < heavyUsers; u++) {
+        const list = Array.from({ length: heavyEvents }, (_, e) => ({
+          id: crypto.randomUUID(),
+          userId: `heavy-${u}`,
+          itemId: `sku-${String(Math.floor(random() * ITEMS)).padStart(6, '0')}`,
+          type: e % 10 === 0 ? 'purchase' : 'view',
+          timestamp: Date.now() - e * 1000,
+        }))
+        for (let i = 0; i < list.length; i += 500) await post(list.slice(i, i + 500))
+      }
+      const heavy = (i: number) => `/v1/users/heavy-${i % heavyUsers}/recommendations?k=10`
       const health = (i: number) => `/v1/health?i=${i}`
       const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
       const fold = (i: number) => `/v1/users/fresh-${i % foldUsers}/recommendations?k=10`
@@ -562,7 +580,8 @@ async function main(): Promise<void> {
         { name: 'model', url: (i) => base + model(i), expectSource: 'model' },
         { name: 'foldIn', url: (i) => base + fold(i), expectSource: 'fold-in' },
         { name: 'popular', url: (i) => base + unknown(i), expectSource: 'popular' },
-      ])) as Record<'health' | 'model' | 'foldIn' | 'popular', Stats>
+        { name: 'foldInHeavy', url: (i) => base + heavy(i), expectSource: 'fold-in' },
+      ])) as Record<'health' | 'model' | 'foldIn' | 'popular' | 'foldInHeavy', Stats>
       console.log(`\nsequential latency, one request at a time, routes interleaved (${SEQUENTIAL} each, ms):`)
       console.log('| route | p50 | p99 | mean | p50 / health p50 |')
       console.log('|---|---|---|---|---|')
@@ -572,7 +591,8 @@ async function main(): Promise<void> {
         )
       }
       console.log(
-        `fold-in latency added per request (fold-in p50 − model p50): ${(seq.foldIn.p50 - seq.model.p50).toFixed(2)} ms; p99: ${(seq.foldIn.p99 - seq.model.p99).toFixed(2)} ms`,
+        `fold-in latency added per request (fold-in p50 − model p50): ${(seq.foldIn.p50 - seq.model.p50).toFixed(2)} ms; p99: ${(seq.foldIn.p99 - seq.model.p99).toFixed(2)} ms; ` +
+          `heavy users (2000 events): +${(seq.foldInHeavy.p50 - seq.model.p50).toFixed(2)} ms p50, ratio to model p50 ${(seq.foldInHeavy.p50 / seq.model.p50).toFixed(2)}`,
       )
 
       console.log(`\nautocannon, 8 connections, ${DURATION_S} s each:`)

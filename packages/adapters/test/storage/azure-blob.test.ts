@@ -2,6 +2,7 @@
 import { ContainerClient } from '@azure/storage-blob'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AzureBlobStorage } from '../../src/azure/storage.js'
+import { createStorage } from '../../src/config/create-storage.js'
 import { StorageError } from '../../src/errors.js'
 import { type AzuriteHandle, startAzurite } from '../servers/azurite.js'
 import { describeStorageConformance } from './conformance.js'
@@ -54,6 +55,19 @@ describe('AzureBlobStorage specifics', () => {
     expect(error).toBeInstanceOf(StorageError)
     expect((error as StorageError).code).toBe('CONFIG_INVALID')
     expect((error as StorageError).message).toMatch(/accountUrl/)
+  })
+
+  it('should be built by createStorage from an edgerec.config storage entry', async () => {
+    const storage = await createStorage({
+      provider: 'azure-blob',
+      container: 'models',
+      connectionStringEnv: ENV,
+      prefix: 'from-config',
+    })
+    expect(storage).toBeInstanceOf(AzureBlobStorage)
+    await storage.put('k', utf8('configured'))
+    const blob = new ContainerClient(azurite.connectionString, 'models').getBlobClient('from-config/k')
+    expect((await blob.getProperties()).contentLength).toBe('configured'.length)
   })
 
   it('should map a missing container to NOT_FOUND', async () => {

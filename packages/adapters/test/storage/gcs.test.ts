@@ -3,6 +3,7 @@
  * (test/servers/gcs-json-api.ts: no GCS emulator installs here; see docs/cloud.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createStorage } from '../../src/config/create-storage.js'
 import { StorageError } from '../../src/errors.js'
 import { GcsStorage } from '../../src/gcp/storage.js'
 import { type GcsServerHandle, startGcsServer } from '../servers/gcs-json-api.js'
@@ -87,6 +88,19 @@ describe('GcsStorage specifics', () => {
     expect(error).toBeInstanceOf(StorageError)
     expect((error as StorageError).code).toBe('THROTTLED')
     expect((error as StorageError).status).toBe(429)
+  })
+
+  it('should be built by createStorage from an edgerec.config storage entry', async () => {
+    const storage = await createStorage({
+      provider: 'gcs',
+      bucket: 'models',
+      projectId: 'test-project',
+      apiEndpoint: server.endpoint,
+      prefix: 'from-config',
+    })
+    expect(storage).toBeInstanceOf(GcsStorage)
+    await storage.put('k', utf8('configured'))
+    expect(server.objects('models').has('from-config/k')).toBe(true)
   })
 
   it('should map a missing bucket to NOT_FOUND', async () => {

@@ -234,6 +234,7 @@ ${green('✓')} Ready in ${elapsed()}. The worker answers ${user} from ${bold(St
 
   Click products in the store: "Recommended for you" follows your clicks (fold-in).
   Retrain on everything in D1, including your clicks, while this runs:  npm run demo -- --retrain
+    (or: EDGEREC_CONFIG=${layout.trainerConfig} npx turbo run train --filter=@edgerec/trainer -- --publish)
   Ctrl-C stops everything.`)
   } catch (error) {
     console.error(error instanceof Error ? error.message : error)

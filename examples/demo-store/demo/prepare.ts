@@ -112,7 +112,7 @@ export async function writeTrainerConfig(layout: DemoLayout, train: DemoTrainOpt
   await mkdir(layout.dir, { recursive: true })
   await writeFile(
     layout.trainerConfig,
-    `// Written by examples/demo-store/demo (npm run demo). Train with:\n//   EDGEREC_CONFIG=${layout.trainerConfig} npx turbo run train --filter=@edgerec/trainer\nexport default ${JSON.stringify(config, null, 2)}\n`,
+    `// Written by examples/demo-store/demo (npm run demo). Train with:\n//   EDGEREC_CONFIG=${layout.trainerConfig} npx turbo run train --filter=@edgerec/trainer -- --publish\nexport default ${JSON.stringify(config, null, 2)}\n`,
   )
 }
 

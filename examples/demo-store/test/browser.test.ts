@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { generatedUserId } from '@edgerec/trainer'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { demoStoreDir } from '../demo/layout.js'
@@ -106,6 +107,30 @@ describe('demo store page in Chromium', () => {
     expect(await page.textContent('#provenance')).toContain('fold-in')
     await page.screenshot({ path: join(artifacts, 'demo-store-2-after-clicks.png'), fullPage: true })
     expect(problems).toEqual([])
+    await context.close()
+  })
+
+  it('should serve a signed-in shopper of the generated history from the model, with explanations', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(demo.storeUrl)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 })
+    const user = generatedUserId(0)
+    const n = await refreshes(page)
+    await page.fill('#user-input', user)
+    await page.click('#sign-in button[type="submit"]')
+    await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n)
+    expect(await page.textContent('#who-label')).toBe(`signed in as ${user}`)
+    expect(await page.textContent('#recs-badge')).toBe('model')
+    expect((await listed(page, 'recs')).length).toBe(8)
+    expect(await page.$$eval('#recs .why', (w) => w.length)).toBeGreaterThan(0)
+    await page.screenshot({ path: join(artifacts, 'demo-store-3-signed-in.png') })
+
+    const m = await refreshes(page)
+    await page.click('#sign-out')
+    await page.waitForFunction((k) => Number(document.body.dataset.refreshes ?? '0') > k, m)
+    expect(await page.textContent('#who-label')).toMatch(/^anonymous /)
+    expect(await page.textContent('#recs-badge')).toBe('popular')
     await context.close()
   })
 })

@@ -51,6 +51,26 @@ describe('sqliteEventSource', () => {
     expect(events[3]).toMatchObject({ userId: 'anon-3', type: 'view', value: undefined })
   })
 
+  it('should read events of an anonymous id linked by identify() as the linked user', async () => {
+    const linkedPath = join(dir, 'linked.sqlite')
+    const { db } = createEventsDb(linkedPath, 100)
+    db.prepare('INSERT INTO identity_links (anonymous_id, user_id, linked_at) VALUES (?, ?, ?)').run(
+      'anon-3',
+      'u-linked',
+      Date.UTC(2026, 0, 2),
+    )
+    db.close()
+    const events: SourceEvent[] = []
+    for await (const batch of sqliteEventSource({ path: linkedPath }).read()) events.push(...batch)
+    expect(events).toHaveLength(100)
+    // Row i is anonymous when i % 10 === 3, under anon-(i % 7): rows 3 and 73 are anon-3.
+    expect(events[3]).toMatchObject({ userId: 'u-linked', itemId: 'i3' })
+    expect(events[73]).toMatchObject({ userId: 'u-linked' })
+    // Other anonymous ids stay separate until they are linked.
+    expect(events[13]).toMatchObject({ userId: 'anon-6' })
+    expect(events.filter((e) => e.userId === 'u-linked')).toHaveLength(2)
+  })
+
   it('should read only events since a time', async () => {
     const since = Date.UTC(2026, 0, 1) + 2000 * 60_000
     const stream = sqliteEventSource({ path, since, pageRows: 100 }).read()

@@ -46,6 +46,23 @@ export const EVENT_ROW_COLUMNS = [
   'context',
 ] as const
 
+/** The edge worker's table linking anonymous ids to the user who identified with them. */
+export const IDENTITY_LINKS_TABLE = 'identity_links'
+
+/**
+ * The select list over `events AS e`. With identity links, an event recorded under an anonymous id
+ * before `identify()` is read as the linked user's (the same merge the worker applies when serving), so
+ * the trainer learns one vector per person instead of one for the user and one for each of their
+ * anonymous ids.
+ */
+function selectColumns(hasLinks: boolean): string {
+  return EVENT_ROW_COLUMNS.map((column) =>
+    column === 'user_id' && hasLinks
+      ? `COALESCE(e.user_id, (SELECT l.user_id FROM ${IDENTITY_LINKS_TABLE} AS l WHERE l.anonymous_id = e.anonymous_id)) AS user_id`
+      : `e.${column}`,
+  ).join(', ')
+}
+
 /** Default rows per page. */
 export const DEFAULT_PAGE_ROWS = 5000
 
@@ -215,11 +232,16 @@ async function openSqlite(path: string, table: string, description: string) {
   })
   const { sql } = orm
   const tableSql = sql.identifier(table)
+  const hasLinks =
+    sqlite
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`)
+      .get(IDENTITY_LINKS_TABLE) !== undefined
+  const columns = sql.raw(selectColumns(hasLinks))
   return {
     async page(after: number, limit: number, since?: number): Promise<EventRow[]> {
-      const sinceSql = since === undefined ? sql`` : sql` AND timestamp >= ${since}`
+      const sinceSql = since === undefined ? sql`` : sql` AND e.timestamp >= ${since}`
       const rows = await db.values<unknown[]>(
-        sql`SELECT rowid, ${sql.raw(EVENT_ROW_COLUMNS.join(', '))} FROM ${tableSql} WHERE rowid > ${after}${sinceSql} ORDER BY rowid LIMIT ${limit}`,
+        sql`SELECT e.rowid, ${columns} FROM ${tableSql} AS e WHERE e.rowid > ${after}${sinceSql} ORDER BY e.rowid LIMIT ${limit}`,
       )
       return rows.map((r) => ({
         rowid: Number(r[0]),
@@ -285,14 +307,15 @@ export function d1EventSource(options: D1SourceOptions): EventSource {
           )
         }
         const params: (number | string)[] = [after]
-        let where = 'rowid > ?1'
+        let where = 'e.rowid > ?1'
         if (options.since !== undefined) {
           params.push(options.since)
-          where += ' AND timestamp >= ?2'
+          where += ' AND e.timestamp >= ?2'
         }
         params.push(limit)
         const body = {
-          sql: `SELECT rowid AS rowid, ${EVENT_ROW_COLUMNS.join(', ')} FROM ${table} WHERE ${where} ORDER BY rowid LIMIT ?${params.length}`,
+          // NOTE: D1 databases written by the edge worker always have identity_links (migration 0000).
+          sql: `SELECT e.rowid AS rowid, ${selectColumns(true)} FROM ${table} AS e WHERE ${where} ORDER BY e.rowid LIMIT ?${params.length}`,
           params,
         }
         const doFetch = options.fetch ?? fetch

@@ -6,7 +6,7 @@
  *
  * Flags: `--fresh` (start over), `--no-serve` (prepare and exit), `--retrain` (train on the events
  * now in D1, including those the store sent, and publish a new version; a running demo picks it up
- * without a restart), `--events N`, `--factors N`, `--iterations N`, `--port N`, `--store-port N`,
+ * without a restart), `--rollback` (make the previous version live again), `--events N`, `--factors N`, `--iterations N`, `--port N`, `--store-port N`,
  * `--state DIR`.
  *
  * @module
@@ -26,6 +26,7 @@ import {
   publishModel,
   readManifest,
   readPrepared,
+  rollbackModel,
   trainModel,
   writeCatalog,
   writePrepared,
@@ -48,7 +49,7 @@ async function step<T>(label: string, work: () => Promise<T>): Promise<T> {
 }
 
 function usage(): never {
-  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain] [--events N] [--factors N] [--iterations N]
+  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain] [--rollback] [--events N] [--factors N] [--iterations N]
                        [--port N] [--store-port N] [--state DIR]`)
   process.exit(0)
 }
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       'no-serve': { type: 'boolean', default: false },
       retrain: { type: 'boolean', default: false },
+      rollback: { type: 'boolean', default: false },
       events: { type: 'string', default: '100000' },
       factors: { type: 'string', default: '32' },
       iterations: { type: 'string', default: '12' },
@@ -128,6 +130,18 @@ async function main(): Promise<void> {
   const train: DemoTrainOptions = {
     factors: int('factors', values.factors, 2),
     iterations: int('iterations', values.iterations, 1),
+  }
+
+  if (values.rollback) {
+    if (!(await readPrepared(layout))) {
+      console.error(`No prepared demo in ${layout.dir}. Run \`npm run demo\` first.`)
+      process.exit(1)
+    }
+    const pointer = await rollbackModel(layout)
+    console.log(
+      `\n${green('✓')} ${bold(pointer.version)} is live again (rolled back from ${pointer.previous ?? 'none'}). A running worker switches within 5 s; --rollback again flips forward.`,
+    )
+    return
   }
 
   if (values.retrain) {

@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createPublisher, createStorage, type PublishReport } from '@edgerec/adapters'
-import type { ModelManifest } from '@edgerec/core'
+import type { LivePointer, ModelManifest } from '@edgerec/core'
 import { catalogFor, type GenerateOptions, generateEvents } from '@edgerec/trainer'
 import { loadEvents } from './d1.js'
 import { bin, run } from './exec.js'
@@ -168,6 +168,16 @@ export async function publishModel(layout: DemoLayout, version: string): Promise
   const publisher = await createPublisher({ provider: 'local', persistTo: layout.persistTo, workerConfig })
   try {
     return await publisher.publish(registry, version)
+  } finally {
+    await publisher.close()
+  }
+}
+
+/** Flips the live pointer of the local worker state back to the previous version (rollback). */
+export async function rollbackModel(layout: DemoLayout): Promise<LivePointer> {
+  const publisher = await createPublisher({ provider: 'local', persistTo: layout.persistTo, workerConfig })
+  try {
+    return await publisher.rollback()
   } finally {
     await publisher.close()
   }

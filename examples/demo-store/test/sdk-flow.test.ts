@@ -7,7 +7,7 @@
 import { createClient, type EdgerecClient } from '@edgerec/sdk'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { demoLayout } from '../demo/layout.js'
-import { publishModel, trainModel } from '../demo/prepare.js'
+import { publishModel, rollbackModel, trainModel } from '../demo/prepare.js'
 import { DEMO_KEYS } from '../demo/servers.js'
 import { readCatalog, shareOf, TEST_TRAIN } from './context.js'
 
@@ -49,7 +49,7 @@ afterAll(() => {
 })
 
 describe('demo store flow through the SDK', () => {
-  it('should move a new visitor’s recommendations towards the category they view, then serve a retrained version without a restart', async () => {
+  it('should move a new visitor’s recommendations towards the category they view, then serve a retrained version without a restart and roll it back', async () => {
     const live = await liveVersion()
     expect(live).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
     const client = newVisitor()
@@ -99,17 +99,7 @@ describe('demo store flow through the SDK', () => {
     const report = await publishModel(layout, retrained)
     expect(report.pointer).toMatchObject({ version: retrained, previous: live })
 
-    let served: string | null = null
-    const deadline = Date.now() + 30_000
-    while (Date.now() < deadline) {
-      const health = (await (await fetch(`${demo.workerUrl}/v1/health`)).json()) as {
-        modelVersion: string | null
-      }
-      served = health.modelVersion
-      if (served === retrained) break
-      await new Promise((r) => setTimeout(r, 250))
-    }
-    expect(served).toBe(retrained)
+    expect(await servedVersionBecomes(retrained)).toBe(retrained)
     const later = await client.recommend({ k: 10 })
     expect(later.modelVersion).toBe(retrained)
     expect(['model', 'fold-in']).toContain(later.source)
@@ -120,5 +110,26 @@ describe('demo store flow through the SDK', () => {
         byId,
       ),
     ).toBeGreaterThanOrEqual(0.5)
+
+    // Rollback flips the pointer back; the running worker serves the first version again.
+    const rolledBack = await rollbackModel(layout)
+    expect(rolledBack).toMatchObject({ version: live, previous: retrained })
+    expect(await servedVersionBecomes(live)).toBe(live)
+    expect((await client.recommend({ k: 10 })).modelVersion).toBe(live)
   })
 })
+
+/** Polls `/v1/health` until the worker serves `version` (30 s at most); returns the last version seen. */
+async function servedVersionBecomes(version: string | null): Promise<string | null> {
+  let served: string | null = null
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const health = (await (await fetch(`${demo.workerUrl}/v1/health`)).json()) as {
+      modelVersion: string | null
+    }
+    served = health.modelVersion
+    if (served === version) break
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return served
+}

@@ -34,7 +34,7 @@ export const ADAPTER_ERROR_CODES = {
   UPLOAD_FAILED: 'UPLOAD_FAILED',
   /** The provider answered with an error no other code describes. */
   PROVIDER_ERROR: 'PROVIDER_ERROR',
-  // Event sources (src/events/errors.ts keeps its own class; the codes live here).
+  // Event sources (raised as EventSourceError, src/events/errors.ts).
   INPUT_NOT_FOUND: 'INPUT_NOT_FOUND',
   INPUT_INVALID: 'INPUT_INVALID',
   TOO_MANY_BAD_ROWS: 'TOO_MANY_BAD_ROWS',

@@ -77,6 +77,7 @@ export type {
   WriteGeneratedOptions,
 } from './generate/index.js'
 export {
+  CATALOG_COLOURS,
   CATEGORY_THEMES,
   catalogFor,
   generateCatalog,

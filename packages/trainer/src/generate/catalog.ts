@@ -272,7 +272,8 @@ export const CATEGORY_THEMES: readonly Theme[] = [
   },
 ]
 
-const COLOURS = [
+/** The colour names the generator gives items (`CatalogItem.colour`). */
+export const CATALOG_COLOURS: readonly string[] = [
   'black',
   'white',
   'grey',
@@ -374,7 +375,7 @@ export function generateCatalog(options: CatalogOptions): Catalog {
         name,
         category: theme.name,
         price,
-        colour: rng.pick(COLOURS),
+        colour: rng.pick(CATALOG_COLOURS),
         rankInCategory: r,
       })
       category.items.push(index)

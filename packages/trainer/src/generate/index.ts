@@ -5,7 +5,7 @@
  * @module
  */
 export type { Catalog, CatalogCategory, CatalogItem, CatalogOptions } from './catalog.js'
-export { CATEGORY_THEMES, generateCatalog, zipfWeights } from './catalog.js'
+export { CATALOG_COLOURS, CATEGORY_THEMES, generateCatalog, zipfWeights } from './catalog.js'
 export type {
   FunnelRates,
   GeneratedEvent,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { EVENT_TYPE_PATTERN } from '@edgerec/core'
 import { TrainerError } from '../errors.js'
 
 /**
@@ -29,7 +30,7 @@ export const DEFAULT_UNKNOWN_TYPE_WEIGHT = 1
 export function resolveEventWeights(overrides: Record<string, number> = {}): Record<string, number> {
   const weights: Record<string, number> = { ...DEFAULT_EVENT_WEIGHTS }
   for (const [type, weight] of Object.entries(overrides)) {
-    if (!/^[a-z][a-z0-9_]*$/.test(type)) {
+    if (!EVENT_TYPE_PATTERN.test(type)) {
       throw new TrainerError(
         'CONFIG_INVALID',
         `eventWeights key ${JSON.stringify(type)} is not an event type ([a-z][a-z0-9_]*).`,

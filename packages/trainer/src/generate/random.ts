@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createRng, type Rng } from '../als/random.js'
 
 /** Mixes two integers into a 32-bit seed (for per-user streams). */
 export function mixSeed(a: number, b: number): number {
@@ -13,21 +14,17 @@ export function mixSeed(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
-/** Deterministic random numbers. */
+/** Deterministic random numbers: the trainer's Mulberry32 ({@link createRng}) with SplitMix seeding. */
 export class Random {
-  #state: number
+  readonly #rng: Rng
 
   constructor(seed: number) {
-    this.#state = mixSeed(seed | 0, 0x1234567) || 1
+    this.#rng = createRng(mixSeed(seed | 0, 0x1234567) || 1)
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) | 0
-    let t = this.#state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.#rng.next()
   }
 
   /** Integer in [0, n). */

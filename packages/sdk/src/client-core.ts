@@ -1,10 +1,14 @@
 /**
  * The platform-free client: identity, the persisted event queue, delivery with retries, and the
- * cached recommendation reads. Platform layers (see `client-web.ts`) subclass it.
+ * cached recommendation reads. A platform layer (see `client-web.ts`) plugs into it.
  *
  * Delivery is at-least-once: an event leaves the persisted queue only when the server has answered
  * for it (accepted, duplicate or rejected). The server ingests each event id once, so a batch sent
  * twice (a lost answer, a reload mid-request) is stored once.
+ *
+ * NOTE: the state lives in closures, not in `this._fields`: a minifier renames a local variable to
+ * one letter but must keep every property name, and in a client this size that is a quarter of
+ * the gzipped bytes (docs/benchmarks/sdk.md).
  *
  * @module
  */
@@ -27,6 +31,8 @@ import type {
 
 /** Largest batch the server takes (docs/architecture.md, `POST /v1/events`). */
 const SERVER_MAX_BATCH = 500
+/** Recommendation answers kept in the cache; the least recently fetched goes first. */
+const CACHE_ENTRIES = 100
 
 /** The options with their defaults (see {@link ClientOptions}). */
 const DEFAULTS = {
@@ -43,7 +49,57 @@ const DEFAULTS = {
   retry: isRetryable as (error: SdkError, attempt: number) => boolean,
 }
 
-type Options = ClientOptions & typeof DEFAULTS
+/**
+ * {@link ClientOptions} with every default filled in.
+ *
+ * @internal
+ */
+export type ResolvedOptions = ClientOptions & typeof DEFAULTS
+
+/**
+ * What the core client shares with its platform layer. Internal: it may change in any release.
+ *
+ * @internal
+ */
+export interface ClientInternals {
+  readonly options: ResolvedOptions
+  /** The queue, oldest first: one array for the client's life, persisted after every change. */
+  readonly queue: EdgerecEvent[]
+  /** The store in use; set once the layer has been created. */
+  storage: KeyValueStorage
+  /** The stored identity and queue have been read. */
+  loaded: boolean
+  /** Events per request: `maxBatchSize`, halved when the server answers 413. */
+  batchSize: number
+  /**
+   * Sends one batch and settles the server's verdicts (see the client's delivery rules).
+   *
+   * @param keepalive - the page is going away: `fetch` keepalive, the key in the query, a CORS-simple body
+   */
+  send(batch: EdgerecEvent[], keepalive?: boolean): Promise<IngestResponse>
+}
+
+/**
+ * What a platform adds to the core client: a default store, what the persisted queue holds, and
+ * cleanup. Internal: it may change in any release.
+ *
+ * @internal
+ */
+export interface PlatformLayer {
+  /** The store used when `options.storage` is not given (memory when absent or `undefined`). */
+  storage?: () => KeyValueStorage | undefined
+  /** What the persisted queue holds; the client's queue when absent. */
+  stored?: () => EdgerecEvent[]
+  /** Called by `close()`. */
+  close?: () => void
+}
+
+/**
+ * Creates the platform layer of one client.
+ *
+ * @internal
+ */
+export type Platform = (client: ClientInternals) => PlatformLayer
 
 /** A random UUID v4: `crypto.randomUUID` where it exists, `getRandomValues`-free fallback for bare React Native. */
 export function uuid(): string {
@@ -56,11 +112,9 @@ export function uuid(): string {
 }
 
 function storageError(cause: unknown): SdkError {
-  return new SdkError(
-    'STORAGE_ERROR',
-    'The storage failed; events are kept in memory. Check the storage option.',
-    { cause },
-  )
+  return new SdkError('STORAGE_ERROR', 'Storage failed; events stay in memory. Check the storage option.', {
+    cause,
+  })
 }
 
 interface CacheEntry {
@@ -74,62 +128,21 @@ interface CacheEntry {
 /**
  * The edgerec client. Create it with `createClient()`, which picks the platform layer.
  *
+ * Methods are bound to the client: `const { track } = recs` works.
+ *
  * @see ../../../docs/sdk.md
  */
 export class EdgerecClient {
   /** Settles when the stored identity and queue have been read. */
-  readonly ready: Promise<void>
+  declare readonly ready: Promise<void>
   /** Events dropped because the queue was full, since creation. */
-  dropped = 0
-
-  protected readonly _o: Options
-  protected readonly _storage: KeyValueStorage
-  /** The queue, oldest first; persisted after every change once {@link ready}. */
-  protected _queue: EdgerecEvent[] = []
-  protected _loaded = false
-  private _anon: string | undefined
-  /** `undefined`: not known yet; `null`: reset (logged out). */
-  private _user: string | null | undefined
-  protected _batchSize: number
-  private _flushing: Promise<FlushResult> | undefined
-  private _timer: ReturnType<typeof setTimeout> | undefined
-  private _attempt = 0
-  private _retryAt = 0
-  private _writes: Promise<unknown> = Promise.resolve()
-  /** A queue write is scheduled and has not serialized the queue yet. */
-  private _savePending = false
-  private readonly _cache = new Map<string, CacheEntry>()
-
-  constructor(options: ClientOptions) {
-    if (!options?.endpoint || !options.publishableKey) {
-      throw new SdkError('INVALID_ARGUMENT', 'createClient() got no endpoint or publishableKey. Pass both.')
-    }
-    // NOTE: an option given as `undefined` keeps its default.
-    const o = { ...DEFAULTS } as Options
-    for (const [name, value] of Object.entries(options))
-      if (value !== undefined) (o as unknown as Record<string, unknown>)[name] = value
-    o.endpoint = o.endpoint.replace(/\/+$/, '')
-    this._o = o
-    this._batchSize = Math.min(Math.max(1, o.maxBatchSize), SERVER_MAX_BATCH)
-    this._storage =
-      (options.storage === undefined ? this._defaultStorage() : options.storage) ?? memoryStorage()
-    this.ready = this._load()
-  }
-
+  declare readonly dropped: number
   /** The anonymous id of this device (after {@link ready}). */
-  get anonymousId(): string | undefined {
-    return this._anon
-  }
-
+  declare readonly anonymousId: string | undefined
   /** The identified user, if any. */
-  get userId(): string | undefined {
-    return this._user ?? undefined
-  }
-
+  declare readonly userId: string | undefined
   /** Events waiting for delivery. */
-  get queued(): number {
-    return this._queue.length
-  }
+  declare readonly queued: number
 
   /**
    * Records an interaction. Never throws: problems go to `onError`.
@@ -140,59 +153,13 @@ export class EdgerecClient {
    * recs.track('purchase', { itemId: 'sku-1', value: 2, context: { page: 'cart' } })
    * ```
    */
-  track(type: EdgerecEvent['type'], properties: TrackProperties): string | undefined {
-    try {
-      const { itemId, value, context } = properties ?? {}
-      if (!type || typeof type !== 'string' || !itemId || typeof itemId !== 'string') {
-        throw new SdkError(
-          'INVALID_ARGUMENT',
-          'track() got no type or itemId string. Call track("view", { itemId }).',
-        )
-      }
-      const event: EdgerecEvent = { id: uuid(), type, itemId, value, context, timestamp: Date.now() }
-      this._stamp(event)
-      JSON.stringify(event) // NOTE: throws now, not at every later flush, for circular or BigInt context.
-      const dropped = enqueue(this._queue, event, this._o.maxQueueSize)
-      if (dropped) {
-        this.dropped += dropped
-        this._emit({ type: 'dropped', count: dropped, total: this.dropped })
-        this._fail(
-          new SdkError(
-            'QUEUE_OVERFLOW',
-            `Queue full: dropped the ${dropped} oldest event(s). Raise maxQueueSize or fix delivery.`,
-          ),
-        )
-      }
-      this._emit({ type: 'queued', event })
-      this._save()
-      if (this._queue.length >= this._o.flushAt && Date.now() >= this._retryAt) void this.flush()
-      else this._schedule()
-      return event.id
-    } catch (error) {
-      this._fail(error)
-      return undefined
-    }
-  }
+  declare readonly track: (type: EdgerecEvent['type'], properties: TrackProperties) => string | undefined
 
-  /**
-   * Sets the user; later events carry both the user id and the anonymous id, so the server links them.
-   */
-  identify(userId: string): void {
-    if (!userId || typeof userId !== 'string') {
-      this._fail(new SdkError('INVALID_ARGUMENT', 'identify() got no user id string. Pass one.'))
-      return
-    }
-    this._user = userId
-    this._write('uid', userId)
-  }
+  /** Sets the user; later events carry both the user id and the anonymous id, so the server links them. */
+  declare readonly identify: (userId: string) => void
 
   /** Forgets the user (logout) and starts a new anonymous id. Queued events keep their ids. */
-  reset(): void {
-    this._user = null
-    this._anon = uuid()
-    this._write('anon', this._anon)
-    this._write('uid', null)
-  }
+  declare readonly reset: () => void
 
   /**
    * Sends every queued event now.
@@ -200,17 +167,10 @@ export class EdgerecClient {
    * @returns settles (never rejects) when the queue is empty or an attempt failed; a retryable
    * failure schedules the next attempt with backoff.
    */
-  flush(): Promise<FlushResult> {
-    this._flushing ??= this._run().finally(() => {
-      this._flushing = undefined
-    })
-    return this._flushing
-  }
+  declare readonly flush: () => Promise<FlushResult>
 
-  /** Stops the timers (and the page listeners of platform layers). Queued events stay persisted. */
-  close(): void {
-    this._stopTimer()
-  }
+  /** Stops the timers (and the page listeners of the web layer). Queued events stay persisted. */
+  declare readonly close: () => void
 
   /**
    * Recommendations for the identified user (default), the anonymous id, or `options.userId`.
@@ -221,323 +181,419 @@ export class EdgerecClient {
    * const { items, source, modelVersion } = await recs.recommend({ k: 10, exclude: ['sku-1'] })
    * ```
    */
-  async recommend(options: RecommendOptions = {}): Promise<RecommendationsResponse> {
-    await this.ready
-    const user = options.userId ?? this.userId ?? this._anon ?? ''
-    return this._get(`/v1/users/${encodeURIComponent(user)}/recommendations`, {
-      k: options.k,
-      exclude: options.exclude?.join(','),
-      explain: options.explain ? 1 : undefined,
-    })
-  }
+  declare readonly recommend: (options?: RecommendOptions) => Promise<RecommendationsResponse>
 
   /** Items similar to `itemId` (`ITEM_NOT_FOUND` when the model does not know it). */
-  similar(itemId: string, options: { k?: number } = {}): Promise<SimilarResponse> {
-    return this._get(`/v1/items/${encodeURIComponent(itemId)}/similar`, { k: options.k })
-  }
+  declare readonly similar: (itemId: string, options?: { k?: number }) => Promise<SimilarResponse>
 
   /** The most popular (default) or trending items. */
-  popular(options: { k?: number; kind?: 'popular' | 'trending' } = {}): Promise<PopularResponse> {
-    return this._get('/v1/popular', { k: options.k, kind: options.kind })
-  }
-
-  /** The store used when none is given: memory here, `localStorage` in the web layer. */
-  protected _defaultStorage(): KeyValueStorage | undefined {
-    return undefined
-  }
-
-  /** Adds the identity to an event (or leaves it for {@link load} when not known yet). */
-  protected _stamp(event: EdgerecEvent): void {
-    event.anonymousId ??= this._anon
-    event.userId ??= this.userId
-  }
-
-  /** Reports a failure through `onError` (and the debug log). Never throws. */
-  protected _fail(error: unknown): void {
-    const wrapped =
-      error instanceof SdkError
-        ? error
-        : new SdkError('INTERNAL', `Unexpected failure: ${error}. Please report it.`, { cause: error })
-    this._log('error', wrapped)
-    try {
-      this._o.onError?.(wrapped)
-    } catch {}
-  }
-
-  protected _emit(event: ClientEvent): void {
-    this._log(event.type, event)
-    try {
-      this._o.onEvent?.(event)
-    } catch {}
-  }
+  declare readonly popular: (options?: {
+    k?: number
+    kind?: 'popular' | 'trending'
+  }) => Promise<PopularResponse>
 
   /**
-   * Sends one batch and settles the server's verdicts: every event it answered for (accepted,
-   * duplicate or rejected) leaves the queue; rejected ones are reported with the field errors.
-   *
-   * @param keepalive - page is going away: `fetch` keepalive with `?key=` and a CORS-simple body
+   * @param platform - internal: the platform layer (`EdgerecWebClient` passes the page's)
+   * @throws `SdkError` `INVALID_ARGUMENT` when `endpoint` or `publishableKey` is missing
    */
-  protected async _send(batch: EdgerecEvent[], keepalive?: boolean): Promise<IngestResponse> {
-    const answer = await this._request<IngestResponse>(
-      'POST',
-      '/v1/events',
-      JSON.stringify({ events: batch }),
-      keepalive,
-    )
-    if (!Array.isArray(answer.results))
-      throw new EdgerecClientError(
-        'HTTP_ERROR',
-        'The server answered without results. Check the endpoint.',
-        200,
+  constructor(options: ClientOptions, platform?: Platform) {
+    if (!options?.endpoint || !options.publishableKey) {
+      throw new SdkError('INVALID_ARGUMENT', 'createClient() needs an endpoint and a publishableKey.')
+    }
+    // NOTE: an option given as `undefined` keeps its default.
+    const o = { ...DEFAULTS } as ResolvedOptions
+    for (const [name, value] of Object.entries(options))
+      if (value !== undefined) (o as unknown as Record<string, unknown>)[name] = value
+    o.endpoint = o.endpoint.replace(/\/+$/, '')
+    const queue: EdgerecEvent[] = []
+    const cache = new Map<string, CacheEntry>()
+    let anonymousId: string | undefined
+    /** `undefined`: not known yet; `null`: reset (logged out). */
+    let userId: string | null | undefined
+    let dropped = 0
+    let flushing: Promise<FlushResult> | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let attempt = 0
+    let retryAt = 0
+    let writes: Promise<unknown> = Promise.resolve()
+    /** A queue write is scheduled and has not serialized the queue yet. */
+    let savePending = false
+
+    const internals: ClientInternals = {
+      options: o,
+      queue,
+      storage: undefined as unknown as KeyValueStorage,
+      loaded: false,
+      batchSize: Math.min(Math.max(1, o.maxBatchSize), SERVER_MAX_BATCH),
+      send,
+    }
+    const layer = platform?.(internals) ?? {}
+    const storage = (options.storage === undefined ? layer.storage?.() : options.storage) ?? memoryStorage()
+    internals.storage = storage
+
+    /** Reports a failure through `onError` (and the debug log). Never throws. */
+    function fail(error: unknown): void {
+      emit(
+        'error',
+        error instanceof SdkError
+          ? error
+          : new SdkError('INTERNAL', `Unexpected failure: ${error}. Please report it.`, { cause: error }),
+        o.onError,
       )
-    for (const { index, status, errors = [] } of answer.results) {
-      const event = batch[index]
-      if (status === 'rejected' && event) {
-        this._emit({ type: 'rejected', event, errors })
-        this._fail(
-          new SdkError(
-            'EVENT_REJECTED',
-            `Dropped rejected event ${event.id}: ${errors.map((e) => e.message).join(' ')} Fix the track() call.`,
-            {
-              details: { event, errors },
-            },
-          ),
-        )
+    }
+
+    /** Logs (debug mode) and hands `detail` to an app callback, which may not throw into the client. */
+    function emit<T>(what: string, detail: T, callback?: (detail: T) => void): void {
+      if (o.debug) console.debug('[edgerec]', what, detail)
+      try {
+        callback?.(detail)
+      } catch {}
+    }
+
+    function notify(event: ClientEvent): void {
+      emit(event.type, event, o.onEvent)
+    }
+
+    /** Queues a storage write after the earlier ones; `value` may be computed when the write runs. */
+    function write(key: string, value: string | null | (() => string)): void {
+      key = o.storagePrefix + key
+      writes = writes
+        .then(() => {
+          const text = typeof value === 'function' ? value() : value
+          return text === null ? storage.removeItem(key) : storage.setItem(key, text)
+        })
+        .catch((cause) => fail(storageError(cause)))
+    }
+
+    /** Persists the queue. Before {@link load} finished it would overwrite the stored queue, so it waits. */
+    function save(): void {
+      // NOTE: the queue is serialized when the write runs, so a burst of track() calls costs one
+      // JSON.stringify and one write, not one per event (O(n²) for a long queue).
+      if (internals.loaded && !savePending) {
+        savePending = true
+        write('queue', () => {
+          savePending = false
+          return JSON.stringify(layer.stored?.() ?? queue)
+        })
       }
     }
-    this._settle(batch)
-    // NOTE: new events change what the server recommends (fold-in), so cached answers are outdated.
-    this._cache.clear()
-    this._emit({ type: 'sent', events: batch, response: answer })
-    return answer
-  }
 
-  /** Removes answered (or undeliverable) events from the queue and persists it. */
-  protected _settle(batch: EdgerecEvent[]): void {
-    removeIds(this._queue, new Set(batch.map((e) => e.id)))
-    this._save()
-  }
-
-  /** One HTTP exchange with timeout; errors become {@link EdgerecClientError} or {@link EdgerecNetworkError}. */
-  protected async _request<T>(method: string, path: string, body?: string, keepalive?: boolean): Promise<T> {
-    const { endpoint, publishableKey, timeoutMs } = this._o
-    const url = endpoint + path + (keepalive ? `?key=${encodeURIComponent(publishableKey)}` : '')
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), timeoutMs)
-    let response: Response
-    let text: string
-    try {
-      response = await (this._o.fetch ?? fetch)(url, {
-        method,
-        body,
-        keepalive,
-        signal: controller.signal,
-        // NOTE: a string body goes as text/plain, CORS-simple: keepalive requests (key in the query) need no preflight.
-        headers: keepalive ? {} : { authorization: `Bearer ${publishableKey}` },
-      })
-      text = await response.text()
-    } catch (cause) {
-      throw controller.signal.aborted
-        ? new EdgerecNetworkError(
-            'TIMEOUT',
-            `No answer within ${timeoutMs} ms. Check the endpoint or raise timeoutMs.`,
-            { cause },
-          )
-        : new EdgerecNetworkError('NETWORK_ERROR', `Could not reach ${endpoint}. Check it and the network.`, {
-            cause,
-          })
-    } finally {
-      clearTimeout(timer)
+    function schedule(delayMs = o.flushIntervalMs): void {
+      if (!timer && internals.loaded && queue.length) {
+        timer = setTimeout(
+          () => {
+            timer = undefined
+            void flush()
+          },
+          Math.max(delayMs, retryAt - Date.now()),
+        )
+        // NOTE: a pending flush must not keep a Node process alive; `await flush()` before exiting.
+        ;(timer as { unref?: () => void }).unref?.()
+      }
     }
-    let json: { error?: { code?: string; message?: string; details?: unknown } } | undefined
-    try {
-      json = JSON.parse(text)
-    } catch {}
-    if (!response.ok || !json) {
-      const { status } = response
-      const {
-        code = 'HTTP_ERROR',
-        message = `The server answered ${status} without an edgerec body. Check the endpoint.`,
-        details,
-      } = json?.error ?? {}
-      throw new EdgerecClientError(code, message, status, {
-        details,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-      })
-    }
-    return json as T
-  }
 
-  /** A cached GET: fresh for `cacheTtlMs`, then served stale for `staleWhileRevalidateMs` while refetched. */
-  protected _get<T>(path: string, params: Record<string, string | number | undefined>): Promise<T> {
-    const query = Object.entries(params)
-      .filter(([, value]) => value !== undefined && value !== '')
-      .map(([name, value]) => `${name}=${encodeURIComponent(value as string | number)}`)
-      .join('&')
-    const key = query ? `${path}?${query}` : path
-    const { cacheTtlMs: ttl, staleWhileRevalidateMs: swr } = this._o
-    const now = Date.now()
-    const hit = this._cache.get(key)
-    const age = hit ? now - hit.at : Infinity
-    if (hit && age < ttl) return hit.value as Promise<T>
-    if (ttl > 0 && hit && age < ttl + swr) {
-      if (!hit.refreshing) {
-        hit.refreshing = true
-        const fresh = this._request<T>('GET', key)
-        fresh.then(
-          () => this._cache.set(key, { at: now, value: fresh }),
-          (error) => {
-            hit.refreshing = false
-            this._fail(error)
+    /** One HTTP exchange with timeout; errors become {@link EdgerecClientError} or {@link EdgerecNetworkError}. */
+    async function request<T>(method: string, path: string, body?: string, keepalive?: boolean): Promise<T> {
+      const { endpoint, publishableKey, timeoutMs } = o
+      const controller = new AbortController()
+      const abort = setTimeout(() => controller.abort(), timeoutMs)
+      let response: Response
+      let json: { error?: { code?: string; message?: string; details?: unknown } } | undefined
+      try {
+        response = await (o.fetch ?? fetch)(
+          endpoint + path + (keepalive ? `?key=${encodeURIComponent(publishableKey)}` : ''),
+          {
+            method,
+            body,
+            keepalive,
+            signal: controller.signal,
+            // NOTE: a string body goes as text/plain, CORS-simple: keepalive requests (key in the query) need no preflight.
+            headers: keepalive ? {} : { authorization: `Bearer ${publishableKey}` },
           },
         )
+        const text = await response.text()
+        try {
+          json = JSON.parse(text)
+        } catch {}
+      } catch (cause) {
+        const timedOut = controller.signal.aborted
+        throw new EdgerecNetworkError(
+          timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
+          timedOut
+            ? `No answer in ${timeoutMs} ms. Raise timeoutMs or check the endpoint.`
+            : `Could not reach ${endpoint}. Check it and the network.`,
+          { cause },
+        )
+      } finally {
+        clearTimeout(abort)
       }
-      return hit.value as Promise<T>
-    }
-    const fresh = this._request<T>('GET', key)
-    if (ttl > 0) {
-      const entry = { at: now, value: fresh }
-      this._cache.delete(key)
-      this._cache.set(key, entry)
-      // NOTE: Map iterates in insertion order, so the first key is the least recently fetched.
-      if (this._cache.size > 100) this._cache.delete(this._cache.keys().next().value as string)
-      fresh.catch(() => this._cache.get(key) === entry && this._cache.delete(key))
-    }
-    return fresh
-  }
-
-  private _log(what: string, detail: unknown): void {
-    if (this._o.debug) console.debug('[edgerec]', what, detail)
-  }
-
-  private async _load(): Promise<void> {
-    const prefix = this._o.storagePrefix
-    try {
-      const [anonymous, user, stored] = await Promise.all(
-        ['anon', 'uid', 'queue'].map((key) => this._storage.getItem(prefix + key)),
+      if (response.ok && json) return json as T
+      const { status } = response
+      const error = json?.error ?? {}
+      throw new EdgerecClientError(
+        error.code ?? 'HTTP_ERROR',
+        error.message ?? `Status ${status} without an edgerec error body. Check the endpoint.`,
+        status,
+        { details: error.details, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) },
       )
-      if (this._user === undefined) this._user = user ?? undefined
-      if (!this._anon) {
-        this._anon = anonymous ?? uuid()
-        if (!anonymous) this._write('anon', this._anon)
-      }
-      // NOTE: stored events first: they are older than the ones tracked while the store was read.
-      const events = [...(stored ? (JSON.parse(stored) as EdgerecEvent[]) : []), ...this._queue]
-      const seen = new Set<string>()
-      this._queue = []
-      for (const event of events) {
-        // NOTE: one id is one event: a copy (two tabs writing one store) would only be a server duplicate.
-        if (seen.has(event.id)) continue
-        seen.add(event.id)
-        this.dropped += enqueue(this._queue, event, this._o.maxQueueSize)
-      }
-    } catch (cause) {
-      this._anon ??= uuid()
-      this._fail(storageError(cause))
     }
-    // NOTE: events tracked before the anonymous id was read get it now (they may carry a userId already).
-    for (const event of this._queue) event.anonymousId ??= this._anon
-    this._loaded = true
-    this._save()
-    this._schedule()
-  }
 
-  /** Queues a storage write after the earlier ones; `value` may be computed when the write runs. */
-  private _write(key: string, value: string | null | (() => string)): void {
-    const name = this._o.storagePrefix + key
-    this._writes = this._writes
-      .then(() => {
-        const text = typeof value === 'function' ? value() : value
-        return text === null ? this._storage.removeItem(name) : this._storage.setItem(name, text)
-      })
-      .catch((cause) => this._fail(storageError(cause)))
-  }
-
-  /** Persists the queue. Before {@link load} finished it would overwrite the stored queue, so it waits. */
-  protected _save(): void {
-    if (!this._loaded || this._savePending) return
-    this._savePending = true
-    // NOTE: the queue is serialized when the write runs, so a burst of track() calls costs one
-    // JSON.stringify and one write, not one per event (O(n²) for a long queue).
-    this._write('queue', () => {
-      this._savePending = false
-      return JSON.stringify(this._stored())
-    })
-  }
-
-  /** What the persisted queue holds: this client's queue (the web layer adds other tabs' events). */
-  protected _stored(): EdgerecEvent[] {
-    return this._queue
-  }
-
-  private _stopTimer(): void {
-    clearTimeout(this._timer)
-    this._timer = undefined
-  }
-
-  private _schedule(delayMs = this._o.flushIntervalMs): void {
-    if (this._timer === undefined && this._loaded && this._queue.length) {
-      this._timer = setTimeout(
-        () => {
-          this._timer = undefined
-          void this.flush()
-        },
-        Math.max(delayMs, this._retryAt - Date.now()),
+    /**
+     * Sends one batch and settles the server's verdicts: every event it answered for (accepted,
+     * duplicate or rejected) leaves the queue; rejected ones are reported with the field errors.
+     */
+    async function send(batch: EdgerecEvent[], keepalive?: boolean): Promise<IngestResponse> {
+      const answer = await request<IngestResponse>(
+        'POST',
+        '/v1/events',
+        JSON.stringify({ events: batch }),
+        keepalive,
       )
-      // NOTE: a pending flush must not keep a Node process alive; `await flush()` before exiting.
-      ;(this._timer as { unref?: () => void }).unref?.()
-    }
-  }
-
-  private async _run(): Promise<FlushResult> {
-    await this.ready
-    this._stopTimer()
-    const result: FlushResult = { ok: true, sent: 0, rejected: 0, remaining: 0 }
-    while (this._queue.length) {
-      const batch = this._queue.slice(0, this._batchSize)
-      try {
-        const answer = await this._send(batch)
-        this._attempt = 0
-        this._retryAt = 0
-        result.sent += answer.accepted + answer.duplicates
-        result.rejected += answer.rejected
-      } catch (thrown) {
-        const error = thrown as SdkError
-        const status = (error as EdgerecClientError).status
-        if (status === 413 && batch.length > 1) {
-          this._batchSize = Math.ceil(batch.length / 2)
-          continue
-        }
-        if (status === 400 || status === 413 || status === 422) {
-          // NOTE: the same bytes would be refused again; keeping them would block the queue forever.
-          this._fail(
-            new SdkError(error.code, `${error.message} Dropped ${batch.length} event(s).`, {
-              cause: error,
-              details: { events: batch },
-            }),
+      if (!Array.isArray(answer.results))
+        throw new EdgerecClientError('HTTP_ERROR', 'No results in the answer. Check the endpoint.', 200)
+      for (const { index, status, errors = [] } of answer.results) {
+        const event = batch[index]
+        if (status === 'rejected' && event) {
+          notify({ type: 'rejected', event, errors })
+          fail(
+            new SdkError(
+              'EVENT_REJECTED',
+              `Dropped rejected event ${event.id}: ${errors.map((e) => e.message).join(' ')}`,
+              { details: { event, errors } },
+            ),
           )
-          this._settle(batch)
-          result.rejected += batch.length
-          continue
         }
-        result.ok = false
-        result.error = error
-        this._fail(error)
-        const delayMs =
-          (error as EdgerecClientError).retryAfterMs ??
-          backoffDelay(this._attempt, this._o.retryBaseMs, this._o.retryMaxMs)
-        // NOTE: not retried (a wrong key: 401/403) still backs off: without it every track() past
-        // flushAt would send a request. The next track() schedules the next attempt.
-        this._retryAt = Date.now() + delayMs
-        if (this._o.retry(error, this._attempt++)) {
-          this._emit({ type: 'retry', attempt: this._attempt, delayMs, error })
-          this._schedule(delayMs)
-        }
-        break
       }
+      settle(batch)
+      // NOTE: new events change what the server recommends (fold-in), so cached answers are outdated.
+      cache.clear()
+      notify({ type: 'sent', events: batch, response: answer })
+      return answer
     }
-    result.remaining = this._queue.length
-    result.ok &&= !result.remaining
-    return result
+
+    /** Removes answered (or undeliverable) events from the queue and persists it. */
+    function settle(batch: EdgerecEvent[]): void {
+      removeIds(queue, new Set(batch.map((e) => e.id)))
+      save()
+    }
+
+    /** A cached GET: fresh for `cacheTtlMs`, then served stale for `staleWhileRevalidateMs` while refetched. */
+    function get<T>(path: string, params: Record<string, string | number | undefined>): Promise<T> {
+      let separator = '?'
+      for (const name in params) {
+        const value = params[name]
+        if (value !== undefined && value !== '') {
+          path += `${separator}${name}=${encodeURIComponent(value)}`
+          separator = '&'
+        }
+      }
+      const ttl = o.cacheTtlMs
+      const now = Date.now()
+      const hit = cache.get(path)
+      const age = hit ? now - hit.at : Infinity
+      // NOTE: entries exist only when ttl > 0.
+      if (hit && age < ttl + o.staleWhileRevalidateMs) {
+        if (age >= ttl && !hit.refreshing) {
+          hit.refreshing = true
+          const fresh = request<T>('GET', path)
+          fresh.then(
+            () => cache.set(path, { at: now, value: fresh }),
+            (error) => {
+              hit.refreshing = false
+              fail(error)
+            },
+          )
+        }
+        return hit.value as Promise<T>
+      }
+      const fresh = request<T>('GET', path)
+      if (ttl > 0) {
+        const entry = { at: now, value: fresh }
+        cache.delete(path)
+        cache.set(path, entry)
+        // NOTE: Map iterates in insertion order, so the first key is the least recently fetched.
+        if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string)
+        fresh.catch(() => cache.get(path) === entry && cache.delete(path))
+      }
+      return fresh
+    }
+
+    async function load(): Promise<void> {
+      try {
+        const [storedAnonymousId, storedUserId, stored] = await Promise.all(
+          ['anon', 'uid', 'queue'].map((key) => storage.getItem(o.storagePrefix + key)),
+        )
+        if (userId === undefined) userId = storedUserId ?? undefined
+        if (!anonymousId) {
+          anonymousId = storedAnonymousId ?? uuid()
+          if (!storedAnonymousId) write('anon', anonymousId)
+        }
+        // NOTE: stored events first: they are older than the ones tracked while the store was read.
+        const events = [...(stored ? (JSON.parse(stored) as EdgerecEvent[]) : []), ...queue]
+        const seen = new Set<string>()
+        queue.length = 0
+        for (const event of events) {
+          // NOTE: one id is one event: a copy (two tabs writing one store) would only be a server duplicate.
+          if (!seen.has(event.id)) {
+            seen.add(event.id)
+            dropped += enqueue(queue, event, o.maxQueueSize)
+          }
+        }
+      } catch (cause) {
+        anonymousId ??= uuid()
+        fail(storageError(cause))
+      }
+      // NOTE: events tracked before the anonymous id was read get it now (they may carry a userId already).
+      for (const event of queue) event.anonymousId ??= anonymousId
+      internals.loaded = true
+      save()
+      schedule()
+    }
+
+    async function run(): Promise<FlushResult> {
+      await ready
+      clearTimeout(timer)
+      timer = undefined
+      const result: FlushResult = { ok: true, sent: 0, rejected: 0, remaining: 0 }
+      while (queue.length) {
+        const batch = queue.slice(0, internals.batchSize)
+        try {
+          const answer = await send(batch)
+          attempt = retryAt = 0
+          result.sent += answer.accepted + answer.duplicates
+          result.rejected += answer.rejected
+        } catch (thrown) {
+          const error = thrown as EdgerecClientError
+          const { status } = error
+          if (status === 413 && batch[1]) {
+            internals.batchSize = Math.ceil(batch.length / 2)
+          } else if ([400, 413, 422].includes(status)) {
+            // NOTE: the same bytes would be refused again; keeping them would block the queue forever.
+            fail(
+              new SdkError(error.code, `${error.message} Dropped ${batch.length} event(s).`, {
+                cause: error,
+                details: { events: batch },
+              }),
+            )
+            settle(batch)
+            result.rejected += batch.length
+          } else {
+            result.ok = false
+            result.error = error
+            fail(error)
+            const delayMs = error.retryAfterMs ?? backoffDelay(attempt, o.retryBaseMs, o.retryMaxMs)
+            // NOTE: not retried (a wrong key: 401/403) still backs off: without it every track() past
+            // flushAt would send a request. The next track() schedules the next attempt.
+            retryAt = Date.now() + delayMs
+            if (o.retry(error, attempt++)) {
+              notify({ type: 'retry', attempt, delayMs, error })
+              schedule(delayMs)
+            }
+            break
+          }
+        }
+      }
+      result.remaining = queue.length
+      result.ok &&= !result.remaining
+      return result
+    }
+
+    /** Runs one delivery at a time. */
+    function flush(): Promise<FlushResult> {
+      flushing ??= run().finally(() => {
+        flushing = undefined
+      })
+      return flushing
+    }
+
+    const ready = load()
+
+    Object.defineProperties(this, {
+      dropped: { get: () => dropped },
+      anonymousId: { get: () => anonymousId },
+      userId: { get: () => userId ?? undefined },
+      queued: { get: () => queue.length },
+    })
+    Object.assign(this, {
+      ready,
+      flush,
+
+      track(type: EdgerecEvent['type'], properties: TrackProperties): string | undefined {
+        try {
+          const { itemId, value, context } = properties ?? {}
+          if (!type || typeof type !== 'string' || !itemId || typeof itemId !== 'string') {
+            throw new SdkError('INVALID_ARGUMENT', 'track() needs a type and an itemId string.')
+          }
+          const event: EdgerecEvent = {
+            id: uuid(),
+            type,
+            itemId,
+            value,
+            context,
+            timestamp: Date.now(),
+            anonymousId,
+            userId: userId ?? undefined,
+          }
+          JSON.stringify(event) // NOTE: throws now, not at every later flush, for circular or BigInt context.
+          const overflow = enqueue(queue, event, o.maxQueueSize)
+          if (overflow) {
+            dropped += overflow
+            notify({ type: 'dropped', count: overflow, total: dropped })
+            fail(
+              new SdkError(
+                'QUEUE_OVERFLOW',
+                `Queue full: dropped ${overflow} oldest event(s). Raise maxQueueSize.`,
+              ),
+            )
+          }
+          notify({ type: 'queued', event })
+          save()
+          if (queue.length >= o.flushAt && Date.now() >= retryAt) void flush()
+          else schedule()
+          return event.id
+        } catch (error) {
+          fail(error)
+          return undefined
+        }
+      },
+
+      identify(id: string): void {
+        if (!id || typeof id !== 'string') {
+          fail(new SdkError('INVALID_ARGUMENT', 'identify() needs a user id string.'))
+          return
+        }
+        userId = id
+        write('uid', id)
+      },
+
+      reset(): void {
+        userId = null
+        anonymousId = uuid()
+        write('anon', anonymousId)
+        write('uid', null)
+      },
+
+      close(): void {
+        clearTimeout(timer)
+        timer = undefined
+        layer.close?.()
+      },
+
+      async recommend(options: RecommendOptions = {}): Promise<RecommendationsResponse> {
+        await ready
+        const user = options.userId ?? userId ?? anonymousId ?? ''
+        return get(`/v1/users/${encodeURIComponent(user)}/recommendations`, {
+          k: options.k,
+          exclude: options.exclude?.join(','),
+          explain: options.explain ? 1 : undefined,
+        })
+      },
+
+      similar: (itemId: string, options: { k?: number } = {}): Promise<SimilarResponse> =>
+        get(`/v1/items/${encodeURIComponent(itemId)}/similar`, { k: options.k }),
+
+      popular: (options: { k?: number; kind?: 'popular' | 'trending' } = {}): Promise<PopularResponse> =>
+        get('/v1/popular', { k: options.k, kind: options.kind }),
+    })
   }
 }

@@ -35,9 +35,9 @@ export type SdkErrorCode = keyof typeof SDK_ERROR_CODES
 /** Base class of every error the SDK reports or throws. */
 export class SdkError extends Error {
   /** Stable, machine-readable code (SCREAMING_SNAKE): an {@link SdkErrorCode} or the server's code. */
-  readonly code: SdkErrorCode | (string & {})
+  declare readonly code: SdkErrorCode | (string & {})
   /** Extra data: the rejected event and its field errors, the server's `details`… */
-  readonly details: unknown
+  declare readonly details: unknown
 
   constructor(
     code: SdkErrorCode | (string & {}),
@@ -45,9 +45,9 @@ export class SdkError extends Error {
     options?: { cause?: unknown; details?: unknown },
   ) {
     super(message, options)
-    this.name = 'SdkError'
-    this.code = code
-    this.details = options?.details
+    // NOTE: `declare` fields emit no class-field initializers; the name is spelled out because
+    // minifiers rename classes.
+    Object.assign(this, { name: 'SdkError', code, details: options?.details })
   }
 }
 
@@ -64,9 +64,9 @@ export class SdkError extends Error {
  */
 export class EdgerecClientError extends SdkError {
   /** HTTP status of the answer. */
-  readonly status: number
+  declare readonly status: number
   /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
-  readonly retryAfterMs: number | undefined
+  declare readonly retryAfterMs: number | undefined
 
   constructor(
     code: string,
@@ -75,9 +75,7 @@ export class EdgerecClientError extends SdkError {
     options?: { details?: unknown; retryAfterMs?: number },
   ) {
     super(code, message, options)
-    this.name = 'EdgerecClientError'
-    this.status = status
-    this.retryAfterMs = options?.retryAfterMs
+    Object.assign(this, { name: 'EdgerecClientError', status, retryAfterMs: options?.retryAfterMs })
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chunkBySize, enqueue, removeIds } from './queue.js'
+import { enqueue, removeIds, takeWithin } from './queue.js'
 
 describe('enqueue', () => {
   it('should drop the oldest items beyond the bound and count them', () => {
@@ -19,11 +19,13 @@ describe('removeIds', () => {
   })
 })
 
-describe('chunkBySize', () => {
-  it('should respect both the count and the byte bound, giving an oversized item its own chunk', () => {
+describe('takeWithin', () => {
+  it('should take the oldest items within both the count and the byte bound, in order', () => {
     const sizes = [10, 10, 10, 50, 10]
-    expect(chunkBySize(sizes, 2, 100, (n) => n)).toEqual([[10, 10], [10, 50], [10]])
-    expect(chunkBySize(sizes, 10, 30, (n) => n)).toEqual([[10, 10], [10], [50], [10]])
-    expect(chunkBySize([], 10, 30, (n: number) => n)).toEqual([])
+    expect(takeWithin(sizes, 2, 100, (n) => n)).toEqual([10, 10])
+    // 11 + 11 + 11 = 33 bytes with separators; the next item (51) would pass 60.
+    expect(takeWithin(sizes, 10, 60, (n) => n)).toEqual([10, 10, 10])
+    expect(takeWithin([70, 1], 10, 60, (n) => n)).toEqual([])
+    expect(takeWithin([], 10, 30, (n: number) => n)).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The event queue's pure operations: a bounded FIFO that drops the oldest events first, and batch
- * helpers. The client keeps the array and persists it; these functions only reshape it.
+ * selection. The client keeps the array and persists it; these functions only reshape it.
  *
  * @module
  */
@@ -25,29 +25,21 @@ export function removeIds<T extends { id: string }>(queue: T[], ids: ReadonlySet
 }
 
 /**
- * Splits `items` into consecutive chunks of at most `maxCount` items whose summed `itemBytes` (plus
- * one separator byte each) stays within `maxBytes`. An item too large on its own gets a chunk of
- * its own (the server decides about it).
+ * The oldest items, in order, whose summed `itemBytes` (plus one separator byte each) stays within
+ * `maxBytes`: at most `maxCount` of them. An item too large on its own is never taken.
  */
-export function chunkBySize<T>(
+export function takeWithin<T>(
   items: readonly T[],
   maxCount: number,
   maxBytes: number,
   itemBytes: (item: T) => number,
-): T[][] {
-  const chunks: T[][] = []
-  let chunk: T[] = []
+): T[] {
+  const taken: T[] = []
   let bytes = 0
   for (const item of items) {
-    const size = itemBytes(item) + 1
-    if (chunk.length && (chunk.length >= maxCount || bytes + size > maxBytes)) {
-      chunks.push(chunk)
-      chunk = []
-      bytes = 0
-    }
-    chunk.push(item)
-    bytes += size
+    bytes += itemBytes(item) + 1
+    if (bytes > maxBytes || taken.length >= maxCount) break
+    taken.push(item)
   }
-  if (chunk.length) chunks.push(chunk)
-  return chunks
+  return taken
 }

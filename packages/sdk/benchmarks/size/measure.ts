@@ -35,7 +35,7 @@ export const ENTRIES: readonly { name: string; entry: string }[] = [
 ]
 
 /** Gzipped bytes the full browser client may weigh; CI fails above it (test/size.test.ts). */
-export const BUDGET_GZIP_BYTES = 4352
+export const BUDGET_GZIP_BYTES = 3900
 
 /** Bundles and compresses each entry. Needs the package built (`npm run build -w @edgerec/sdk`). */
 export async function measureSizes(): Promise<SizeRow[]> {

@@ -22,6 +22,14 @@ export default defineConfig({
           // Every request re-reads the live pointer, so tests see activations at once.
           MODEL_REFRESH_SECONDS: '0',
         },
+        // Real limiters with a tiny limit for src/middleware/rate-limit.test.ts (one per test, so
+        // each starts with a fresh budget); the production ones come from wrangler.jsonc.
+        ratelimits: Object.fromEntries(
+          ['TEST_LIMIT_3_A', 'TEST_LIMIT_3_B'].map((name, i) => [
+            name,
+            { namespace_id: String(9001 + i), simple: { limit: 3, period: 60 } },
+          ]),
+        ),
       },
     })),
   ],

@@ -16,12 +16,12 @@
  *    - autocannon at a fixed rate and at full speed: p50/p99 and requests/s.
  *
  * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`,
- * `--sequential <requests per route>`).
+ * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out).
  *
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -254,6 +254,27 @@ async function publish(persist: string, published: Published, scratch: string): 
   await wrangler(['d1', 'migrations', 'apply', 'edgerec', '--local', '--persist-to', persist])
 }
 
+/**
+ * `wrangler.jsonc` with the rate limits raised out of reach: the benchmark drives thousands of
+ * requests from one address, and measures serving (the limiter's own call stays in the path).
+ */
+const BENCH_CONFIG = join(packageDir, 'wrangler.bench.jsonc')
+
+function writeBenchConfig(): void {
+  let raised = 0
+  let text = readFileSync(join(packageDir, 'wrangler.jsonc'), 'utf8').replace(
+    /("limit":\s*)\d+/g,
+    (_match, head: string) => {
+      raised++
+      return `${head}1000000000`
+    },
+  )
+  if (raised !== 2) throw new Error(`Expected the two ratelimits of wrangler.jsonc, found ${raised}.`)
+  // `--no-rate-limits`: no limiter bindings at all, to measure what the limiter call costs.
+  if (args.includes('--no-rate-limits')) text = text.replace(/"ratelimits":\s*\[[^\]]*\],/, '')
+  writeFileSync(BENCH_CONFIG, text)
+}
+
 interface DevServer {
   child: ChildProcess
   base: string
@@ -264,6 +285,8 @@ async function startDev(persist: string, port: number, inspectorPort: number): P
     wranglerBin,
     [
       'dev',
+      '--config',
+      BENCH_CONFIG,
       '--ip',
       '127.0.0.1',
       '--port',
@@ -456,6 +479,7 @@ async function main(): Promise<void> {
   }
   const scratch = await mkdtemp(join(tmpdir(), 'edgerec-bench-'))
   const persist = join(scratch, 'state')
+  writeBenchConfig()
   const port = await freePort(8700, 8749)
   const inspectorPort = await freePort(port + 1, 8749)
   console.log(
@@ -614,6 +638,7 @@ async function main(): Promise<void> {
       await stopDev(server)
     }
   } finally {
+    rmSync(BENCH_CONFIG, { force: true })
     await rm(scratch, { recursive: true, force: true })
   }
 }

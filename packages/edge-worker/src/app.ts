@@ -1,5 +1,5 @@
 /**
- * The edge worker's Hono app: CORS, API keys, body limits, JSON errors, and every route of HTTP
+ * The edge worker's Hono app: CORS, API keys, rate limits, body limits, JSON errors, and every route of HTTP
  * API v1 (docs/architecture.md).
  *
  * @module
@@ -14,6 +14,7 @@ import { loadUserActivity } from './db/activity.js'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
 import { apiKeyAuth } from './middleware/auth.js'
+import { rateLimit } from './middleware/rate-limit.js'
 import { EventPopularity } from './model/event-popularity.js'
 import { ModelStore } from './model/model-store.js'
 import { adminModelRoutes } from './routes/admin-models.js'
@@ -138,6 +139,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))
   app.use('/v1/*', apiKeyAuth())
+  app.use('/v1/events', rateLimit('EVENTS_RATE_LIMITER'))
+  for (const path of ['/v1/users/*', '/v1/items/*', '/v1/popular', '/v1/model'])
+    app.use(path, rateLimit('READS_RATE_LIMITER'))
   app.route('/v1/events', eventsRoutes({ now }))
   app.route('/v1/users', recommendationRoutes(deps))
   app.route('/v1/items', itemRoutes(deps))

@@ -12,6 +12,7 @@ describe('readConfig', () => {
       fallbackList: 'popular',
       userCacheBytes: 16 * 1024 * 1024,
       allowedOrigins: ['*'],
+      rateLimitPeriodSeconds: 60,
     })
   })
 
@@ -23,11 +24,15 @@ describe('readConfig', () => {
       FALLBACK_LIST: 'trending',
       USER_CACHE_MIB: 'lots',
       ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+      RATE_LIMIT_PERIOD_SECONDS: '30',
     })
     expect(config.refreshMs).toBe(5000)
     expect(config.foldInMaxEvents).toBe(5000)
     expect(config.fallbackList).toBe('trending')
     expect(config.userCacheBytes).toBe(16 * 1024 * 1024)
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example'])
+    // The Rate Limiting binding has two periods only; anything else is the default.
+    expect(config.rateLimitPeriodSeconds).toBe(60)
+    expect(readConfig({ ...base, RATE_LIMIT_PERIOD_SECONDS: ' 10 ' }).rateLimitPeriodSeconds).toBe(10)
   })
 })

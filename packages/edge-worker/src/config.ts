@@ -17,6 +17,8 @@ export interface WorkerConfig {
   userCacheBytes: number
   /** Allowed CORS origins; `['*']` allows any. */
   allowedOrigins: string[]
+  /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
+  rateLimitPeriodSeconds: 10 | 60
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -41,5 +43,7 @@ export function readConfig(env: Env): WorkerConfig {
     fallbackList: env.FALLBACK_LIST === 'trending' ? 'trending' : 'popular',
     userCacheBytes: intVar(env.USER_CACHE_MIB, 16, 1, 96) * 1024 * 1024,
     allowedOrigins: origins.length > 0 ? origins : ['*'],
+    // NOTE: the Rate Limiting binding accepts only these two periods.
+    rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
   }
 }

@@ -26,6 +26,12 @@ export interface Env {
   FALLBACK_LIST?: string
   /** Bound on cached user buckets, in MiB. Default 16. */
   USER_CACHE_MIB?: string
+  /** Rate limit of `POST /v1/events` per client, publishable key only (absent: no limit). */
+  EVENTS_RATE_LIMITER?: RateLimit
+  /** Rate limit of the reads (recommendations, similar, popular, model) per client, publishable key only. */
+  READS_RATE_LIMITER?: RateLimit
+  /** The `period` of the rate limiters, in seconds (10 or 60); sent as `Retry-After`. Default 60. */
+  RATE_LIMIT_PERIOD_SECONDS?: string
 }
 
 /** Hono environment type of the app. */

@@ -1,0 +1,98 @@
+import { env as runtimeEnv } from 'cloudflare:workers'
+import { describe, expect, it, vi } from 'vitest'
+import { env, event, json } from '../../test/helpers.js'
+import { createApp } from '../app.js'
+import { clientKey } from './rate-limit.js'
+
+/** Real rate limiters of the test runtime with tiny limits (vitest.config.ts), one per test. */
+const tight = runtimeEnv as unknown as Record<'TEST_LIMIT_3_A' | 'TEST_LIMIT_3_B', RateLimit>
+
+function post(ip: string | undefined, as: 'publishable' | 'secret' = 'publishable') {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (ip) headers['cf-connecting-ip'] = ip
+  return {
+    method: 'POST',
+    as,
+    headers,
+    body: JSON.stringify({ events: [event({ userId: 'rl-user', itemId: 'rl-item' })] }),
+  } as const
+}
+
+describe('clientKey', () => {
+  it('should key IPv4 by address and IPv6 by its /64 prefix, however the address is written', () => {
+    expect(clientKey('203.0.113.7')).toBe('203.0.113.7')
+    expect(clientKey('2001:db8:0:1:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:0:1::/64')
+    expect(clientKey('2001:0DB8:0000:0001::1')).toBe('2001:db8:0:1::/64')
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(clientKey('2001:db8::')).toBe('2001:db8:0:0::/64')
+    expect(clientKey('::1')).toBe('0:0:0:0::/64')
+    expect(clientKey(undefined)).toBeUndefined()
+    expect(clientKey('')).toBeUndefined()
+  })
+})
+
+describe('rate limits (Workers Rate Limiting binding)', () => {
+  it('should bind the limiters of wrangler.jsonc', () => {
+    expect(typeof env.EVENTS_RATE_LIMITER?.limit).toBe('function')
+    expect(typeof env.READS_RATE_LIMITER?.limit).toBe('function')
+  })
+
+  it('should answer 429 RATE_LIMITED with Retry-After past the limit, counting per client', async () => {
+    const app = createApp()
+    const bindings = { ...env, EVENTS_RATE_LIMITER: tight.TEST_LIMIT_3_A }
+    for (let i = 0; i < 3; i++) {
+      const { status } = await json(app, '/v1/events', { ...post('198.51.100.1'), bindings })
+      expect(status).toBe(200)
+    }
+    const limited = await json<{ error: { code: string; message: string } }>(app, '/v1/events', {
+      ...post('198.51.100.1'),
+      bindings,
+    })
+    expect(limited.status).toBe(429)
+    expect(limited.body.error.code).toBe('RATE_LIMITED')
+    expect(limited.body.error.message).toContain('EVENTS_RATE_LIMITER')
+    expect(limited.headers.get('retry-after')).toBe('60')
+    // Another client has its own budget; the secret key (a server) and requests without an edge
+    // address are not limited.
+    expect((await json(app, '/v1/events', { ...post('198.51.100.2'), bindings })).status).toBe(200)
+    expect((await json(app, '/v1/events', { ...post('198.51.100.1', 'secret'), bindings })).status).toBe(200)
+    expect((await json(app, '/v1/events', { ...post(undefined), bindings })).status).toBe(200)
+  })
+
+  it('should limit reads with their own limiter and say so to a browser (CORS headers on the 429)', async () => {
+    const app = createApp()
+    const bindings = { ...env, READS_RATE_LIMITER: tight.TEST_LIMIT_3_B, RATE_LIMIT_PERIOD_SECONDS: '10' }
+    const headers = { 'cf-connecting-ip': '2001:db8:7:7::1', origin: 'https://shop.example' }
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      // One /64: a host rotating its interface id stays one client.
+      const ip = { ...headers, 'cf-connecting-ip': `2001:db8:7:7::${i + 1}` }
+      statuses.push((await json(app, '/v1/popular?k=3', { headers: ip, bindings })).status)
+    }
+    expect(statuses.slice(0, 3).every((status) => status !== 429)).toBe(true)
+    const limited = await json(app, '/v1/users/u1/recommendations', { headers, bindings })
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('10')
+    expect(limited.headers.get('access-control-allow-origin')).toBe('https://shop.example')
+    // Events have their own budget.
+    expect((await json(app, '/v1/events', { ...post('2001:db8:7:7::1'), bindings })).status).toBe(200)
+  })
+
+  it('should let requests through when the limiter fails, and log it', async () => {
+    const app = createApp()
+    const failing: RateLimit = {
+      limit: () => Promise.reject(new Error('limiter unavailable')),
+    }
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const { status } = await json(app, '/v1/events', {
+      ...post('198.51.100.9'),
+      bindings: { ...env, EVENTS_RATE_LIMITER: failing },
+    })
+    expect(status).toBe(200)
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringContaining('EVENTS_RATE_LIMITER failed'),
+      expect.any(Error),
+    )
+    logged.mockRestore()
+  })
+})

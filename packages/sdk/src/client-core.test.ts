@@ -601,6 +601,23 @@ describe('createClient', () => {
   })
 })
 
+describe('client shape', () => {
+  it('should work with detached methods and behind a Proxy (Vue reactive, MobX observable)', async () => {
+    const recs = client()
+    await recs.ready
+    const { track, flush } = recs
+    track('view', { itemId: 'detached' })
+    // A Proxy calls methods and getters with the proxy as `this`; private class fields would throw here.
+    const observed = new Proxy(recs, { get: (target, key, receiver) => Reflect.get(target, key, receiver) })
+    observed.track('view', { itemId: 'proxied' })
+    expect(observed.queued).toBe(2)
+    expect(observed.anonymousId).toBe(recs.anonymousId)
+    expect((await flush()).sent).toBe(2)
+    expect(errors).toEqual([])
+    expect([...server.stored.values()].map((e) => e.itemId)).toEqual(['detached', 'proxied'])
+  })
+})
+
 describe('uuid', () => {
   it('should make RFC 4122 v4 ids without crypto.randomUUID (Hermes without a polyfill)', () => {
     vi.stubGlobal('crypto', undefined)

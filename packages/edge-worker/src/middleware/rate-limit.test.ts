@@ -19,13 +19,15 @@ function post(ip: string | undefined, as: 'publishable' | 'secret' = 'publishabl
 }
 
 describe('clientKey', () => {
-  it('should key IPv4 by address and IPv6 by its /64 prefix, however the address is written', () => {
+  it('should key IPv4 by address and IPv6 by its /64 prefix, however the address is written (IPv4-mapped too)', () => {
     expect(clientKey('203.0.113.7')).toBe('203.0.113.7')
     expect(clientKey('2001:db8:0:1:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:0:1::/64')
     expect(clientKey('2001:0DB8:0000:0001::1')).toBe('2001:db8:0:1::/64')
     expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
     expect(clientKey('2001:db8::')).toBe('2001:db8:0:0::/64')
     expect(clientKey('::1')).toBe('0:0:0:0::/64')
+    expect(clientKey('::ffff:203.0.113.7')).toBe('203.0.113.7')
+    expect(clientKey('::FFFF:198.51.100.1')).toBe('198.51.100.1')
     expect(clientKey(undefined)).toBeUndefined()
     expect(clientKey('')).toBeUndefined()
   })

@@ -22,11 +22,14 @@ import { ApiError } from '../errors.js'
 export type RateLimiterBinding = 'EVENTS_RATE_LIMITER' | 'READS_RATE_LIMITER'
 
 /**
- * The key of a client address: an IPv4 address as it is, an IPv6 address as its /64 prefix
- * (`2001:db8:0:1::/64`), `undefined` without an address.
+ * The key of a client address: an IPv4 address as it is (also when written IPv4-mapped), an IPv6
+ * address as its /64 prefix (`2001:db8:0:1::/64`), `undefined` without an address.
  */
 export function clientKey(address: string | undefined): string | undefined {
   if (!address) return undefined
+  // NOTE: an IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is its IPv4 client, not the /64 `0:0:0:0`
+  // that every such address would otherwise share.
+  if (address.includes('.')) return address.slice(address.lastIndexOf(':') + 1)
   if (!address.includes(':')) return address
   const [head = '', tail] = address.toLowerCase().split('::')
   const headGroups = head ? head.split(':') : []

@@ -6,9 +6,9 @@
 import { createStorage } from '../config/create-storage.js'
 import type { StorageConfig } from '../config/types.js'
 import type { Storage } from '../storage/storage.js'
-import { csvEventSource } from './csv.js'
+import { type CsvSourceOptions, csvEventSource } from './csv.js'
 import { EventSourceError } from './errors.js'
-import type { ColumnMapping, TimeUnit } from './fields.js'
+import type { ColumnMapping, FieldOptions, TimeUnit } from './fields.js'
 import type { InputLocation } from './input.js'
 import { ndjsonEventSource } from './ndjson.js'
 import { parquetEventSource } from './parquet.js'
@@ -17,16 +17,26 @@ import { d1EventSource, sqliteEventSource } from './sql.js'
 
 /** A file-based source: a local path, or a key in a storage (`storage` set). */
 export interface FileSourceConfig {
-  /** `file` picks the format from the extension (`.csv`, `.tsv`, `.ndjson`/`.jsonl`, `.parquet`, optionally `.gz`). */
-  kind: 'csv' | 'ndjson' | 'parquet' | 'file'
+  /**
+   * `file` picks the format from the extension (`.csv`, `.tsv`, `.dat`/`.txt` (delimited text,
+   * delimiter detected), `.ndjson`/`.jsonl`, `.parquet`, optionally `.gz`).
+   */
+  kind: 'csv' | 'tsv' | 'ndjson' | 'parquet' | 'file'
   /** Local path, or the key when `storage` is set. */
   path: string
   /** Read `path` as a key of this storage (S3, GCS, Azure Blob, R2, local) instead of the local disk. */
   storage?: StorageConfig | Storage
   columns?: ColumnMapping
   timeUnit?: TimeUnit
-  /** CSV field separator. Default `,` (`\t` for `.tsv`). */
+  /** `strftime`-style format of text timestamps that are not ISO-8601, e.g. `%d-%m-%Y`. */
+  timeFormat?: string
+  /**
+   * Delimited text: field separator (a character, `::`, or `tab`/`comma`/`semicolon`/`pipe`/`space`).
+   * Default: detected from the first line, else `,` (tab for `.tsv`).
+   */
   delimiter?: string
+  /** Delimited text: whether the first row is a header. Default `'auto'` (not when it is all numbers). */
+  header?: boolean | 'auto'
 }
 
 /** The edge worker's events in a local SQLite file. */
@@ -55,7 +65,8 @@ export type EventSourceConfig = FileSourceConfig | SqliteSourceConfig | D1Source
 export function formatFromName(name: string): 'csv' | 'tsv' | 'ndjson' | 'parquet' | 'sqlite' | undefined {
   const base = name.toLowerCase().replace(/\.gz$/, '')
   if (base.endsWith('.csv')) return 'csv'
-  if (base.endsWith('.tsv')) return 'tsv'
+  if (base.endsWith('.tsv') || base.endsWith('.tab')) return 'tsv'
+  if (base.endsWith('.dat') || base.endsWith('.txt') || base.endsWith('.data')) return 'csv'
   if (base.endsWith('.ndjson') || base.endsWith('.jsonl') || base.endsWith('.json')) return 'ndjson'
   if (base.endsWith('.parquet')) return 'parquet'
   if (base.endsWith('.sqlite') || base.endsWith('.sqlite3') || base.endsWith('.db')) return 'sqlite'
@@ -87,6 +98,7 @@ export async function createEventSource(config: EventSourceConfig): Promise<Even
       return d1EventSource(rest)
     }
     case 'csv':
+    case 'tsv':
     case 'ndjson':
     case 'parquet':
     case 'file': {
@@ -106,16 +118,22 @@ export async function createEventSource(config: EventSourceConfig): Promise<Even
         if (format === undefined || format === 'sqlite') {
           throw new EventSourceError(
             'INPUT_INVALID',
-            `Cannot tell the format of ${config.path} from its name. Use a .csv, .tsv, .ndjson, .jsonl or .parquet name, or set events.kind.`,
+            `Cannot tell the format of ${config.path} from its name. Use a .csv, .tsv, .dat, .txt, .ndjson, .jsonl or .parquet name, or give the format (--format csv|tsv|ndjson|parquet, events.kind).`,
           )
         }
       }
-      const fieldOptions: { columns?: ColumnMapping; timeUnit?: TimeUnit } = {}
+      const fieldOptions: FieldOptions = {}
       if (config.columns) fieldOptions.columns = config.columns
       if (config.timeUnit) fieldOptions.timeUnit = config.timeUnit
+      if (config.timeFormat) fieldOptions.timeFormat = config.timeFormat
       if (format === 'csv' || format === 'tsv') {
-        const delimiter = config.delimiter ?? (format === 'tsv' ? '\t' : ',')
-        return csvEventSource(location, { ...fieldOptions, delimiter })
+        const csvOptions: CsvSourceOptions = {
+          ...fieldOptions,
+          defaultDelimiter: format === 'tsv' ? '\t' : ',',
+        }
+        if (config.delimiter !== undefined) csvOptions.delimiter = config.delimiter
+        if (config.header !== undefined) csvOptions.header = config.header
+        return csvEventSource(location, csvOptions)
       }
       if (format === 'ndjson') return ndjsonEventSource(location, fieldOptions)
       return parquetEventSource(location, fieldOptions)
@@ -123,7 +141,7 @@ export async function createEventSource(config: EventSourceConfig): Promise<Even
     default:
       throw new EventSourceError(
         'INPUT_INVALID',
-        `events.kind ${JSON.stringify((config as { kind?: unknown }).kind)} is not one of csv, ndjson, parquet, file, sqlite, d1.`,
+        `events.kind ${JSON.stringify((config as { kind?: unknown }).kind)} is not one of csv, tsv, ndjson, parquet, file, sqlite, d1.`,
       )
   }
 }

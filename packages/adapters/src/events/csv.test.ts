@@ -1,7 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEventSource } from './create.js'
 import { type CsvRecord, csvEventSource, parseCsv } from './csv.js'
 import { EventSourceError } from './errors.js'
 import type { SourceEvent } from './source.js'
@@ -101,7 +103,10 @@ describe('csvEventSource', () => {
       },
       { userId: '7', itemId: '31', type: undefined, value: 4, timestamp: 1260759144000 },
     ])
-    expect(report).toEqual({ rows: 3, events: 3, badRows: 0, samples: [] })
+    expect(report).toMatchObject({ rows: 3, events: 3, badRows: 0, samples: [], reasons: {}, warnings: [] })
+    expect(report.notes).toEqual([
+      'columns: user ← userId (found by name), item ← movieId, value ← rating, timestamp ← timestamp (found by name), type: none',
+    ])
   })
 
   it('should count bad rows with their line numbers and keep the good ones', async () => {
@@ -126,7 +131,9 @@ describe('csvEventSource', () => {
     expect(report.badRows).toBe(5)
     expect(report.samples.map((s) => s.line)).toEqual([3, 4, 5, 6, 7])
     expect(report.samples[0]!.reason).toBe('item id is empty')
-    expect(report.samples[3]!.reason).toBe('3 fields, the header has 5')
+    expect(report.samples[3]!.reason).toBe('3 fields, the header has 5 (is the delimiter "," right?)')
+    expect(report.reasons['item id is empty']).toEqual({ count: 1, example: report.samples[0] })
+    expect(Object.values(report.reasons).reduce((n, r) => n + r.count, 0)).toBe(5)
     expect(report.samples[0]!.raw).toBe('u1,,view,,2026-01-01T00:00:00Z')
   })
 
@@ -137,7 +144,7 @@ describe('csvEventSource', () => {
     await writeFile(path, rows.join('\n'))
     await expect(readAll(path, {}, { maxBadRows: 4 })).rejects.toMatchObject({
       code: 'TOO_MANY_BAD_ROWS',
-      message: expect.stringContaining('line 3: item id is empty'),
+      message: expect.stringContaining('5× item id is empty (e.g. line 3: u1,)'),
     })
     await expect(readAll(path, {}, { maxBadFraction: 0.4 })).rejects.toMatchObject({
       code: 'TOO_MANY_BAD_ROWS',
@@ -186,5 +193,138 @@ describe('csvEventSource', () => {
     let expected = 0
     for (let i = 0; i < n; i++) expected += (i % 5) + 1
     expect(valueSum).toBe(expected)
+  })
+})
+
+describe('csvEventSource on real-world file shapes', () => {
+  it('should read a Last.fm-style .dat (tab-separated, header, play counts in "weight")', async () => {
+    const path = join(dir, 'user_artists.dat')
+    await writeFile(path, 'userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t7\n')
+    const source = await createEventSource({ kind: 'file', path })
+    const stream = source.read()
+    const events: SourceEvent[] = []
+    for await (const batch of stream) events.push(...batch)
+    expect(events.map((e) => [e.userId, e.itemId, e.value])).toEqual([
+      ['2', '51', 13883],
+      ['2', '52', 11690],
+      ['3', '51', 7],
+    ])
+    expect(stream.report.notes).toEqual([
+      'delimiter: tab (detected from the first line; set --delimiter to override)',
+      'columns: user ← userID (found by name), item ← artistID (found by name), value ← weight (found by name), timestamp: none, type: none',
+    ])
+  })
+
+  it('should read a MovieLens u.data (tab-separated, no header) by position as user, item, rating, seconds', async () => {
+    const path = join(dir, 'u.data')
+    await writeFile(path, '196\t242\t3\t881250949\n186\t302\t3\t891717742\n')
+    const { events, report } = await readAll(path)
+    expect(events).toEqual([
+      { userId: '196', itemId: '242', type: undefined, value: 3, timestamp: 881250949000 },
+      { userId: '186', itemId: '302', type: undefined, value: 3, timestamp: 891717742000 },
+    ])
+    expect(report.notes[1]).toContain(
+      'no header row (every field of line 1 is a number): 4 columns by position',
+    )
+    expect(report.notes[2]).toBe('columns: user ← 1, item ← 2, value ← 3, timestamp ← 4, type: none')
+  })
+
+  it('should read a gzipped MovieLens-1M ratings.dat with the "::" delimiter', async () => {
+    const path = join(dir, 'ratings.dat.gz')
+    await writeFile(path, gzipSync('1::1193::5::978300760\n1::661::3::978302109\n'))
+    const { events, report } = await readAll(path)
+    expect(events.map((e) => [e.userId, e.itemId, e.value, e.timestamp])).toEqual([
+      ['1', '1193', 5, 978300760000],
+      ['1', '661', 3, 978302109000],
+    ])
+    expect(report.notes[0]).toContain('delimiter: "::"')
+  })
+
+  it('should read Kaggle Groceries dates with a time format, and suggest the format without one', async () => {
+    const path = join(dir, 'Groceries_dataset.csv')
+    await writeFile(
+      path,
+      'Member_number,Date,itemDescription\n1808,21-07-2015,tropical fruit\n2552,05-01-2015,whole milk\n',
+    )
+    const plain = await readAll(path)
+    expect(plain.events).toHaveLength(0)
+    expect(plain.report.badRows).toBe(2)
+    const [kind] = Object.keys(plain.report.reasons)
+    expect(kind).toBe('timestamp "…" is neither epoch seconds/milliseconds, ISO-8601 nor the time format')
+    expect(plain.report.reasons[kind!]!.count).toBe(2)
+    const { events } = await readAll(path, { timeFormat: '%d-%m-%Y' })
+    expect(events).toEqual([
+      {
+        userId: '1808',
+        itemId: 'tropical fruit',
+        type: undefined,
+        value: undefined,
+        timestamp: Date.UTC(2015, 6, 21),
+      },
+      {
+        userId: '2552',
+        itemId: 'whole milk',
+        type: undefined,
+        value: undefined,
+        timestamp: Date.UTC(2015, 0, 5),
+      },
+    ])
+  })
+
+  it('should read a headerless file with string ids by position (--no-header) and explicit positions', async () => {
+    const path = join(dir, 'lastfm-1k.tsv')
+    await writeFile(
+      path,
+      'user_000001\t2009-05-04T23:08:57Z\tartist-a\ttrack 1\nuser_000002\t2009-05-04\tartist-b\ttrack 2\n',
+    )
+    await expect(readAll(path)).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringContaining('--no-header'),
+    })
+    const { events } = await readAll(path, {
+      header: false,
+      delimiter: 'tab',
+      columns: { user: '1', timestamp: '2', item: '3', value: false },
+    })
+    expect(events).toEqual([
+      {
+        userId: 'user_000001',
+        itemId: 'artist-a',
+        type: undefined,
+        value: undefined,
+        timestamp: Date.UTC(2009, 4, 4, 23, 8, 57),
+      },
+      {
+        userId: 'user_000002',
+        itemId: 'artist-b',
+        type: undefined,
+        value: undefined,
+        timestamp: Date.UTC(2009, 4, 4),
+      },
+    ])
+  })
+
+  it('should pick up a play-count column by name and say so', async () => {
+    const path = join(dir, 'plays.csv')
+    await writeFile(path, 'user_id,track_id,plays\na,t1,12\nb,t1,1\n')
+    const { events, report } = await readAll(path)
+    expect(events.map((e) => e.value)).toEqual([12, 1])
+    expect(report.notes).toEqual([
+      'columns: user ← user_id (found by name), item ← track_id (found by name), value ← plays (found by name), timestamp: none, type: none',
+    ])
+  })
+
+  it('should honour an explicit delimiter over the sniffed one and count wrong field counts by reason', async () => {
+    const path = join(dir, 'semi.txt')
+    await writeFile(path, 'user;item\na;b\nc,d\n')
+    const { events, report } = await readAll(path, { delimiter: 'semicolon' })
+    expect(events.map((e) => e.itemId)).toEqual(['b'])
+    expect(report.reasons).toEqual({
+      'N fields, the header has N (is the delimiter "…" right?)': {
+        count: 1,
+        example: { line: 3, reason: '1 fields, the header has 2 (is the delimiter ";" right?)', raw: 'c,d' },
+      },
+    })
+    expect(() => csvEventSource({ path }, { delimiter: '"' })).toThrow(EventSourceError)
   })
 })

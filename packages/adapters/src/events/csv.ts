@@ -5,8 +5,15 @@
  * @module
  */
 import { EventSourceError } from './errors.js'
-import { type FieldOptions, resolveColumns, rowToEvent } from './fields.js'
-import { describeLocation, type InputLocation, openText } from './input.js'
+import {
+  type ColumnMapping,
+  describeColumns,
+  type FieldOptions,
+  resolveColumns,
+  rowToEvent,
+  timeReader,
+} from './fields.js'
+import { describeLocation, type InputLocation, lines, openText } from './input.js'
 import {
   BadRowTracker,
   batchedStream,
@@ -182,52 +189,209 @@ export async function* parseCsv(
 
 /** Options of {@link csvEventSource}. */
 export interface CsvSourceOptions extends FieldOptions {
-  /** Field separator. Default `,`. */
+  /**
+   * Field separator: one character, or several (`::`, read without quoting), or a name
+   * (see {@link parseDelimiter}). Default: detected from the first line among tab, `,`, `;`, `|`
+   * and `::`, falling back to `defaultDelimiter`.
+   */
   delimiter?: string
+  /** Separator when the first line shows none of the usual ones. Default `,`. */
+  defaultDelimiter?: string
+  /**
+   * Whether the first row is a header. `'auto'` (default): it is, unless every field of it is a
+   * number (MovieLens `u.data`). Without a header, columns are named by 1-based position and the
+   * unmapped fields take the free positions in the order user, item, value, timestamp.
+   */
+  header?: boolean | 'auto'
+}
+
+const DELIMITER_NAMES: Record<string, string> = {
+  tab: '\t',
+  '\\t': '\t',
+  comma: ',',
+  semicolon: ';',
+  pipe: '|',
+  space: ' ',
 }
 
 /**
- * Reads events from a CSV file with a header row. Rows with a wrong number of fields, empty ids,
- * non-numeric values or unreadable timestamps are bad rows (counted, reported with their line).
+ * Reads a delimiter as users type it: `tab` or `\t` (the two characters), `comma`, `semicolon`,
+ * `pipe`, `space`, or the characters themselves (`;`, `::`).
+ *
+ * @throws EventSourceError `INPUT_INVALID` for an empty delimiter or one holding a quote or line break
+ */
+export function parseDelimiter(text: string): string {
+  const delimiter = DELIMITER_NAMES[text.toLowerCase()] ?? text
+  if (delimiter.length === 0 || /["\r\n]/.test(delimiter)) {
+    throw new EventSourceError(
+      'INPUT_INVALID',
+      `A delimiter must be one or more characters other than quotes and line breaks (or tab, comma, semicolon, pipe, space), got ${JSON.stringify(text)}.`,
+    )
+  }
+  return delimiter
+}
+
+/** Human name of a delimiter for messages. */
+export function delimiterName(delimiter: string): string {
+  return delimiter === '\t' ? 'tab' : delimiter === ' ' ? 'space' : JSON.stringify(delimiter)
+}
+
+const SNIFFED = ['\t', ',', ';', '|', '::'] as const
+
+/**
+ * Guesses the delimiter of a first line: the most frequent of tab, `,`, `;`, `|`, `::` (outside
+ * double quotes); `undefined` when none occurs.
+ */
+export function sniffDelimiter(firstLine: string): string | undefined {
+  const unquoted = firstLine.replace(/"(?:[^"]|"")*"/g, '')
+  let best: string | undefined
+  let bestCount = 0
+  for (const candidate of SNIFFED) {
+    const count = unquoted.split(candidate).length - 1
+    // `::` also counts as two `:`-free separators; only prefer it when it is strictly more frequent.
+    if (count > bestCount) {
+      best = candidate
+      bestCount = count
+    }
+  }
+  return best
+}
+
+const NUMBER = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/
+
+/** Splits lines on a multi-character delimiter (no quoting), as {@link parseCsv} records. */
+async function* splitRecords(chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<CsvRecord[]> {
+  for await (const batch of lines(chunks)) {
+    const out: CsvRecord[] = []
+    for (const { line, text } of batch) if (text.length > 0) out.push({ line, fields: text.split(delimiter) })
+    yield out
+  }
+}
+
+/** Re-yields `first` then the rest of `rest`. */
+async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  try {
+    if (first.length > 0) yield first
+    for (;;) {
+      const next = await rest.next()
+      if (next.done) return
+      yield next.value
+    }
+  } finally {
+    await rest.return?.()
+  }
+}
+
+/** Mapping of a headerless file: unmapped fields take the free positions as user, item, value, timestamp. */
+function positionalMapping(columns: number, mapping: ColumnMapping = {}): ColumnMapping {
+  const result: ColumnMapping = { ...mapping }
+  const taken = new Set<number>()
+  for (const value of Object.values(mapping)) {
+    if (typeof value === 'string' && /^\d+$/.test(value.trim())) taken.add(Number(value.trim()))
+  }
+  let next = 1
+  const free = (): string | undefined => {
+    while (taken.has(next)) next++
+    if (next > columns) return undefined
+    taken.add(next)
+    return String(next)
+  }
+  for (const field of ['user', 'item', 'value', 'timestamp'] as const) {
+    if (result[field] !== undefined) continue
+    const position = free()
+    if (position !== undefined) result[field] = position
+    else if (field === 'value') result.value = false
+  }
+  return result
+}
+
+/**
+ * Reads events from a delimited text file (CSV, TSV, `.dat`, `.txt`). Rows with a wrong number of
+ * fields, empty ids, non-numeric values or unreadable timestamps are bad rows (counted by reason,
+ * reported with their line). What the reader detected (delimiter, header, columns) goes to
+ * `report.notes`.
  *
  * @example
  * ```ts
  * const source = csvEventSource({ path: 'ratings.csv' }, { columns: { user: 'userId', item: 'movieId', value: 'rating' } })
+ * const udata = csvEventSource({ path: 'u.data' }, { delimiter: 'tab', header: false }) // user item rating ts
  * ```
  */
 export function csvEventSource(location: InputLocation, options: CsvSourceOptions = {}): EventSource {
   const description = `CSV ${describeLocation(location)}`
+  const explicitDelimiter = options.delimiter === undefined ? undefined : parseDelimiter(options.delimiter)
+  const fallback = parseDelimiter(options.defaultDelimiter ?? ',')
+  const readTime = timeReader(options)
   return {
     description,
     read(readOptions: ReadOptions = {}): EventStream {
       const tracker = new BadRowTracker(description, readOptions)
+      const notes = tracker.report.notes
       return batchedStream(tracker, readOptions, async function* (emit) {
-        const parseOptions: CsvParseOptions = {}
-        if (options.delimiter !== undefined) parseOptions.delimiter = options.delimiter
+        const text = openText(location, readOptions.signal)[Symbol.asyncIterator]()
+        // Peek at the first line to pick the delimiter.
+        let head = ''
+        while (!head.includes('\n')) {
+          const next = await text.next()
+          if (next.done) break
+          head += next.value
+        }
+        let delimiter = explicitDelimiter
+        if (delimiter === undefined) {
+          const firstLine = head.slice(0, head.indexOf('\n') < 0 ? head.length : head.indexOf('\n'))
+          delimiter = sniffDelimiter(firstLine) ?? fallback
+          if (delimiter !== fallback)
+            notes.push(
+              `delimiter: ${delimiterName(delimiter)} (detected from the first line; set --delimiter to override)`,
+            )
+        }
+        const chunks = prepend(head, text)
+        const records =
+          delimiter.length === 1 ? parseCsv(chunks, { delimiter }) : splitRecords(chunks, delimiter)
         let header: string[] | undefined
+        let headerLine = 0
         let columns: ReturnType<typeof resolveColumns> | undefined
-        for await (const records of parseCsv(openText(location, readOptions.signal), parseOptions)) {
-          for (const record of records) {
+        const join = (fields: string[]): string => fields.join(delimiter)
+        for await (const batch of records) {
+          for (const record of batch) {
             if (header === undefined || columns === undefined) {
-              header = record.fields
-              columns = resolveColumns(header, options.columns, description)
-              continue
+              const first = record.fields
+              const hasHeader =
+                options.header === undefined || options.header === 'auto'
+                  ? !first.every((f) => NUMBER.test(f))
+                  : options.header
+              let mapping = options.columns
+              if (hasHeader) {
+                header = first
+                headerLine = record.line
+              } else {
+                header = first.map((_, c) => String(c + 1))
+                mapping = positionalMapping(header.length, options.columns)
+                notes.push(
+                  options.header === false
+                    ? `no header row (--no-header): ${header.length} columns by position`
+                    : `no header row (every field of line ${record.line} is a number): ${header.length} columns by position; set --header if the first row is a header`,
+                )
+              }
+              columns = resolveColumns(header, mapping, description)
+              notes.push(`columns: ${describeColumns(header, columns, mapping)}`)
+              if (hasHeader) continue
             }
             if (record.problem !== undefined) {
-              tracker.bad(record.line, record.problem, record.fields.join(','))
+              tracker.bad(record.line, record.problem, join(record.fields))
               continue
             }
             if (record.fields.length !== header.length) {
               tracker.bad(
                 record.line,
-                `${record.fields.length} fields, the header has ${header.length}`,
-                record.fields.join(','),
+                `${record.fields.length} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header.length} (is the delimiter ${delimiterName(delimiter)} right?)`,
+                join(record.fields),
               )
               continue
             }
             const fields = record.fields
-            const event = rowToEvent((c) => fields[c], columns, options.timeUnit)
-            if (typeof event === 'string') tracker.bad(record.line, event, fields.join(','))
+            const event = rowToEvent((c) => fields[c], columns, readTime)
+            if (typeof event === 'string') tracker.bad(record.line, event, join(fields))
             else emit(event)
           }
           yield

@@ -22,11 +22,21 @@ export type {
 } from './create.js'
 export { createEventSource, formatFromName } from './create.js'
 export type { CsvParseOptions, CsvRecord, CsvSourceOptions } from './csv.js'
-export { csvEventSource, parseCsv } from './csv.js'
+export { csvEventSource, delimiterName, parseCsv, parseDelimiter, sniffDelimiter } from './csv.js'
 export type { EventSourceErrorCode } from './errors.js'
 export { EVENT_SOURCE_ERROR_CODES, EventSourceError } from './errors.js'
-export type { ColumnMapping, FieldOptions, ResolvedColumns, TimeUnit } from './fields.js'
-export { parseTimestamp, resolveColumns, rowToEvent, SECONDS_THRESHOLD } from './fields.js'
+export type { ColumnMapping, EventField, FieldOptions, ResolvedColumns, TimeUnit } from './fields.js'
+export {
+  COLUMN_CANDIDATES,
+  compileTimeFormat,
+  describeColumns,
+  parseTimestamp,
+  resolveColumns,
+  rowToEvent,
+  SECONDS_THRESHOLD,
+  suggestTimeFormat,
+  timeReader,
+} from './fields.js'
 export type { InputLocation } from './input.js'
 export { openBytes, openText } from './input.js'
 export type { NdjsonSourceOptions } from './ndjson.js'
@@ -36,12 +46,19 @@ export { parquetEventSource } from './parquet.js'
 export type {
   BadRow,
   BadRowPolicy,
+  BadRowReason,
   EventSource,
   EventStream,
   ReadOptions,
   ReadReport,
   SourceEvent,
 } from './source.js'
-export { DEFAULT_BATCH_SIZE, DEFAULT_KEEP_BAD_ROWS } from './source.js'
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_KEEP_BAD_ROWS,
+  MAX_REASON_KINDS,
+  reasonKind,
+  topReasons,
+} from './source.js'
 export type { D1SourceOptions, EventRow, SqliteSourceOptions, SqlSourceOptions } from './sql.js'
 export { DEFAULT_PAGE_ROWS, d1EventSource, sqliteEventSource } from './sql.js'

@@ -9,7 +9,7 @@
  */
 import { validateEvent } from '@edgerec/core'
 import type { ColumnMapping, TimeUnit } from './fields.js'
-import { resolveColumns, rowToEvent } from './fields.js'
+import { resolveColumns, rowToEvent, timeReader } from './fields.js'
 import { describeLocation, type InputLocation, lines, openText } from './input.js'
 import {
   BadRowTracker,
@@ -24,6 +24,8 @@ export interface NdjsonSourceOptions {
   /** Read flat records with this mapping instead of edgerec events. */
   columns?: ColumnMapping
   timeUnit?: TimeUnit
+  /** `strftime`-style format of text timestamps (see `compileTimeFormat`). */
+  timeFormat?: string
   /**
    * For edgerec events: allowed clock skew into the future (ms) in `validateEvent`.
    * Default: core's limit (24 h) relative to the time of reading.
@@ -46,6 +48,13 @@ export function ndjsonEventSource(location: InputLocation, options: NdjsonSource
     description,
     read(readOptions: ReadOptions = {}): EventStream {
       const tracker = new BadRowTracker(description, readOptions)
+      const readTime = timeReader(options)
+      // Mapped fields: how many rows lack each named key (a typo in a mapping reads as "always absent").
+      const mapped = Object.entries(options.columns ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      )
+      const absent = new Map<string, number>(mapped.map(([, name]) => [name, 0]))
+      let mappedRows = 0
       return batchedStream(tracker, readOptions, async function* (emit) {
         let mappedColumns: ReturnType<typeof resolveColumns> | undefined
         let mappedNames: string[] | undefined
@@ -79,7 +88,9 @@ export function ndjsonEventSource(location: InputLocation, options: NdjsonSource
                 mappedColumns = resolveColumns(mappedNames, m, description)
               }
               const names = mappedNames
-              const event = rowToEvent((c) => record[names[c]!], mappedColumns, options.timeUnit)
+              mappedRows++
+              for (const [name, count] of absent) if (!(name in record)) absent.set(name, count + 1)
+              const event = rowToEvent((c) => record[names[c]!], mappedColumns, readTime)
               if (typeof event === 'string') tracker.bad(line, event, text)
               else emit(event)
               continue
@@ -99,6 +110,18 @@ export function ndjsonEventSource(location: InputLocation, options: NdjsonSource
             })
           }
           yield
+        }
+        for (const [field, name] of mapped) {
+          const missing = absent.get(name) ?? 0
+          if (mappedRows > 0 && missing === mappedRows) {
+            tracker.report.warnings.push(
+              `no row has the key "${name}" (mapped as ${field}); check the column mapping.`,
+            )
+          } else if (missing > 0) {
+            tracker.report.warnings.push(
+              `${missing} of ${mappedRows} rows lack the key "${name}" (mapped as ${field}).`,
+            )
+          }
         }
       })
     },

@@ -7,7 +7,7 @@
 import type { AsyncBuffer } from 'hyparquet'
 import type { Storage } from '../storage/storage.js'
 import { EventSourceError } from './errors.js'
-import { type FieldOptions, resolveColumns, rowToEvent } from './fields.js'
+import { describeColumns, type FieldOptions, resolveColumns, rowToEvent, timeReader } from './fields.js'
 import { describeLocation, type InputLocation } from './input.js'
 import {
   BadRowTracker,
@@ -88,6 +88,7 @@ export function parquetEventSource(location: InputLocation, options: ParquetSour
     description,
     read(readOptions: ReadOptions = {}): EventStream {
       const tracker = new BadRowTracker(description, readOptions)
+      const readTime = timeReader(options)
       return batchedStream(tracker, readOptions, async function* (emit) {
         const hyparquet = await loadHyparquet()
         const file =
@@ -106,6 +107,7 @@ export function parquetEventSource(location: InputLocation, options: ParquetSour
         }
         const header = hyparquet.parquetSchema(metadata).children.map((child) => child.element.name)
         const columns = resolveColumns(header, options.columns, description)
+        tracker.report.notes.push(`columns: ${describeColumns(header, columns, options.columns)}`)
         const wanted = [
           ...new Set([
             columns.user,
@@ -130,7 +132,7 @@ export function parquetEventSource(location: InputLocation, options: ParquetSour
           })
           for (let r = 0; r < rows.length; r++) {
             const row = rows[r]!
-            const event = rowToEvent((c) => row[header[c]!], columns, options.timeUnit)
+            const event = rowToEvent((c) => row[header[c]!], columns, readTime)
             if (typeof event === 'string')
               tracker.bad(
                 rowStart + r + 1,

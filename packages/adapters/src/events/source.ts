@@ -32,6 +32,28 @@ export interface BadRow {
   raw?: string
 }
 
+/** How many rows were rejected for one kind of reason, with the first such row. */
+export interface BadRowReason {
+  /** Rows rejected for this reason. */
+  count: number
+  /** The first of them (its reason text is the full one, with the values quoted). */
+  example: BadRow
+}
+
+/** Distinct reason kinds kept in {@link ReadReport.reasons}; later new kinds are counted as `other`. */
+export const MAX_REASON_KINDS = 50
+
+/**
+ * The kind of a bad-row reason: the reason with quoted values and numbers blanked, so
+ * `timestamp "21-07-2015" is …` and `timestamp "22-07-2015" is …` count together.
+ */
+export function reasonKind(reason: string): string {
+  return reason
+    .replace(/ \(try [^)]*\)/g, '')
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .replace(/(?<![-\w.])\d+(?![-\w.])/g, 'N')
+}
+
 /** What a read produced. Complete once the iteration ends. */
 export interface ReadReport {
   /** Data rows seen (header excluded). */
@@ -42,6 +64,23 @@ export interface ReadReport {
   badRows: number
   /** The first rejected rows (up to `keepBadRows`). */
   samples: BadRow[]
+  /** Every rejected row counted by {@link reasonKind}, with an example row of each kind. */
+  reasons: Record<string, BadRowReason>
+  /**
+   * What the reader decided on its own (delimiter, header or not, which column feeds which
+   * field), for the log: a user should never have to guess how a file was read.
+   */
+  notes: string[]
+  /** What looks wrong with the input as a whole (a mapped column that no row has, …). */
+  warnings: string[]
+}
+
+/** The reason kinds of a report, most frequent first. */
+export function topReasons(report: ReadReport, n = 3): { kind: string; count: number; example: BadRow }[] {
+  return Object.entries(report.reasons)
+    .map(([kind, r]) => ({ kind, count: r.count, example: r.example }))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, n)
 }
 
 /** When bad rows become fatal. Without limits, bad rows are only counted and reported. */
@@ -97,7 +136,16 @@ export const DEFAULT_BATCH_SIZE = 8192
  * @internal
  */
 export class BadRowTracker {
-  readonly report: ReadReport = { rows: 0, events: 0, badRows: 0, samples: [] }
+  readonly report: ReadReport = {
+    rows: 0,
+    events: 0,
+    badRows: 0,
+    samples: [],
+    reasons: {},
+    notes: [],
+    warnings: [],
+  }
+  #kinds = 0
   readonly #policy: BadRowPolicy
   readonly #description: string
 
@@ -125,10 +173,18 @@ export class BadRowTracker {
   bad(line: number, reason: string, raw?: string): void {
     this.report.rows++
     this.report.badRows++
+    const sample: BadRow = { line, reason }
+    if (raw !== undefined) sample.raw = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw
     if (this.report.samples.length < (this.#policy.keepBadRows ?? DEFAULT_KEEP_BAD_ROWS)) {
-      const sample: BadRow = { line, reason }
-      if (raw !== undefined) sample.raw = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw
       this.report.samples.push(sample)
+    }
+    let kind = reasonKind(reason)
+    if (this.report.reasons[kind] === undefined && this.#kinds >= MAX_REASON_KINDS) kind = 'other'
+    const counted = this.report.reasons[kind]
+    if (counted) counted.count++
+    else {
+      this.report.reasons[kind] = { count: 1, example: sample }
+      this.#kinds++
     }
     const max = this.#policy.maxBadRows
     if (max !== undefined && this.report.badRows > max) {
@@ -152,8 +208,11 @@ export class BadRowTracker {
   }
 
   #firstProblems(): string {
-    const shown = this.report.samples.slice(0, 3).map((s) => `line ${s.line}: ${s.reason}`)
-    return shown.length > 0 ? `First problems: ${shown.join('; ')}.` : ''
+    const shown = topReasons(this.report).map(
+      (r) =>
+        `${r.count}× ${r.example.reason} (e.g. line ${r.example.line}${r.example.raw ? `: ${r.example.raw}` : ''})`,
+    )
+    return shown.length > 0 ? `Most frequent problems: ${shown.join('; ')}.` : ''
   }
 }
 

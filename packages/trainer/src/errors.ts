@@ -15,6 +15,8 @@ export const TRAINER_ERROR_CODES = {
   NO_INTERACTIONS: 'NO_INTERACTIONS',
   /** Writing a model version failed; what was written has been removed. */
   EXPORT_FAILED: 'EXPORT_FAILED',
+  /** The evaluation split left no test user (too little data for metrics). */
+  EVALUATION_TOO_SMALL: 'EVALUATION_TOO_SMALL',
   /** A generator option is out of range. */
   GENERATOR_INVALID: 'GENERATOR_INVALID',
 } as const

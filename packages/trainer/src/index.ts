@@ -104,13 +104,17 @@ export type {
   TuningTrial,
 } from './tuning/index.js'
 export { gridCandidates, randomCandidates, tune } from './tuning/index.js'
-export type { WeightingOptions, WeightingStats } from './weighting/index.js'
+export type { ValueTransform, WeightingOptions, WeightingStats } from './weighting/index.js'
 export {
   compareIds,
   DEFAULT_EVENT_WEIGHTS,
   DEFAULT_UNKNOWN_TYPE_WEIGHT,
   decayFactor,
   InteractionAccumulator,
+  parseValueTransform,
   resolveEventWeights,
   sortIds,
+  transformFunction,
+  transformMatrix,
+  VALUE_TRANSFORMS,
 } from './weighting/index.js'

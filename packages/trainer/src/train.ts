@@ -21,7 +21,8 @@ import type { InteractionMatrix } from './data/matrix.js'
 import { runEvaluation, splitBy } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
 import { writeGeneratedData } from './generate/index.js'
-import { loadInteractions } from './input/load.js'
+import { checkTestUsers, splitFor } from './input/checks.js'
+import { describeBadRows, loadInteractions } from './input/load.js'
 import { itemCounts, trendingScores } from './popularity/index.js'
 import { type TuningReport, tune } from './tuning/index.js'
 import type { WeightingStats } from './weighting/index.js'
@@ -132,6 +133,8 @@ export async function loadFromConfig(
   const source = await resolveEventSource(config, options)
   logger.info(`Reading ${source.description}…`)
   const loaded = await loadInteractions(source, { ...config.weighting, ...config.badRows })
+  for (const note of loaded.report.notes) logger.info(`  ${note}`)
+  for (const warning of loaded.report.warnings) logger.warn(warning)
   logBadRows(loaded.report, logger)
   const s = loaded.stats
   logger.info(
@@ -150,12 +153,16 @@ export async function loadFromConfig(
   return { ...loaded, description: source.description }
 }
 
-/** Logs the bad rows of a read: count and the first ones with their line numbers. */
+/** Logs the bad rows of a read: count, the most frequent reasons with an example and a fix. */
 export function logBadRows(report: ReadReport, logger: TrainLogger): void {
   if (report.badRows === 0) return
-  logger.warn(`${report.badRows} of ${report.rows} input rows were bad and skipped. First ones:`)
-  for (const sample of report.samples)
-    logger.warn(`  line ${sample.line}: ${sample.reason}${sample.raw ? `  [${sample.raw}]` : ''}`)
+  const share = (100 * report.badRows) / report.rows
+  logger.warn(
+    `${share > 50 ? 'MOST ROWS WERE REJECTED: ' : ''}${report.badRows.toLocaleString('en-US')} of ${report.rows.toLocaleString('en-US')} input rows (${share.toFixed(share < 1 ? 2 : 0)}%) were bad and skipped. By reason:`,
+  )
+  for (const line of describeBadRows(report, 5)) logger.warn(`  ${line}`)
+  const kinds = Object.keys(report.reasons).length
+  if (kinds > 5) logger.warn(`  … and ${kinds - 5} more kinds of problem.`)
 }
 
 /**
@@ -179,7 +186,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   let als = resolveAlsOptions({ ...config.als })
 
   const evaluation = config.evaluation ?? {}
-  const split = evaluation.split ?? 'temporal'
+  const split = splitFor(matrix, evaluation.split ?? 'temporal', (m) => logger.warn(m))
   const testFraction = evaluation.testFraction ?? 0.2
   const k = evaluation.k ?? 10
 
@@ -220,17 +227,24 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       seed: als.seed,
       als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
     })
-    modelEvaluation = {
-      k: report.k,
-      split: report.split,
-      testFraction: report.testFraction,
-      users: report.users,
-      models: { ...report.models },
-    }
-    const { als: a, als_int8: q, popularity: p } = report.models
-    logger.info(
-      `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
+    const keep = checkTestUsers(
+      report.users,
+      { interactions: matrix.indices.length, split, strict: false },
+      (m) => logger.warn(m),
     )
+    if (keep) {
+      modelEvaluation = {
+        k: report.k,
+        split: report.split,
+        testFraction: report.testFraction,
+        users: report.users,
+        models: { ...report.models },
+      }
+      const { als: a, als_int8: q, popularity: p } = report.models
+      logger.info(
+        `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
+      )
+    }
   }
 
   logger.info(

@@ -124,3 +124,49 @@ describe('parseColumns', () => {
     expect(() => parseColumns('user=')).toThrow(/field=column/)
   })
 })
+
+describe('parseCommandLine input flags', () => {
+  it('should map --format tsv, --delimiter, --no-header, --time-format and --transform', () => {
+    const parsed = model([
+      'evaluate',
+      ...['--input', 'u.data', '--format', 'tsv', '--delimiter', 'tab', '--no-header'],
+      ...['--time-format', '%d-%m-%Y', '--transform', 'clip:5', '--value-col', 'none'],
+    ])
+    expect(parsed.overrides.events).toEqual({
+      kind: 'tsv',
+      path: 'u.data',
+      delimiter: '\t',
+      header: false,
+      timeFormat: '%d-%m-%Y',
+      columns: { value: false },
+    })
+    expect(parsed.overrides.weighting).toEqual({ transform: 'clip:5' })
+  })
+
+  it('should apply delimiter, header and time format to the config file source without --input', () => {
+    const parsed = model(['train', '--delimiter', '::', '--header', '--time-format', '%Y%m%d'])
+    const merged = applyOverrides({ events: { kind: 'file', path: 'ratings.dat' } }, parsed.overrides)
+    expect(merged.events).toEqual({
+      kind: 'file',
+      path: 'ratings.dat',
+      delimiter: '::',
+      header: true,
+      timeFormat: '%Y%m%d',
+    })
+    expect(() => applyOverrides({}, parsed.overrides)).toThrow(/need --input/)
+  })
+
+  it('should refuse bad input flag values with USAGE', () => {
+    for (const argv of [
+      ['train', '--transform', 'sqrt'],
+      ['train', '--transform', 'clip:-1'],
+      ['train', '--binary', '--transform', 'log1p'],
+      ['train', '--delimiter', '"'],
+      ['train', '--header', '--no-header'],
+      ['train', '--time-format', 'dd-mm-yyyy'],
+      ['train', '--sqlite', 'db.sqlite', '--delimiter', 'tab'],
+    ]) {
+      expect(() => parseCommandLine(argv), argv.join(' ')).toThrow(expect.objectContaining({ code: 'USAGE' }))
+    }
+  })
+})

@@ -5,11 +5,17 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import type { ColumnMapping, EventSourceConfig } from '@edgerec/adapters'
+import {
+  type ColumnMapping,
+  type EventSourceConfig,
+  type FileSourceConfig,
+  parseDelimiter,
+} from '@edgerec/adapters'
 import type { AlsOptions } from '../als/index.js'
 import type { EdgerecConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
+import { parseValueTransform } from '../weighting/index.js'
 
 /** The usage text printed by `edgerec-train --help`. */
 export const USAGE = `edgerec-train: train, evaluate and export implicit-feedback ALS recommenders.
@@ -25,13 +31,21 @@ models to .edgerec/models (local disk).
 
 Input (train, evaluate):
   --config <file>            edgerec.config.ts (default: ./edgerec.config.{ts,mts,mjs,js} if present)
-  --input <file>             events file (.ndjson/.jsonl, .csv/.tsv, .parquet; optionally .gz)
-  --format <f>               ndjson | csv | parquet (default: from the file name)
-  --columns <map>            user=..,item=..,value=..,timestamp=..,type=..
+  --input <file>             events file (.ndjson/.jsonl, .csv/.tsv/.dat/.txt, .parquet; optionally .gz)
+  --format <f>               ndjson | csv | tsv | parquet (default: from the file name)
+  --delimiter <d>            delimited text: tab | comma | semicolon | pipe | space | <chars> such as ::
+                             (default: detected from the first line)
+  --no-header / --header     the first row is data / a header (default: a header unless all numbers);
+                             without a header, columns are 1-based positions: user, item, value, time
+  --columns <map>            user=..,item=..,value=..,timestamp=..,type=.. (names or 1-based positions)
   --user-col/--item-col/--value-col/--time-col/--type-col <name>   the same, one by one
+                             (--value-col none ignores a rating/count column found by name)
   --time-unit <u>            auto | s | ms (numeric timestamps; default auto)
+  --time-format <fmt>        strftime format of text dates that are not ISO-8601, e.g. %d-%m-%Y
   --sqlite <file>            the edge worker's events table in a local SQLite file
-  --binary                   every interaction has value 1
+  --binary                   every interaction has value 1 (= --transform binary)
+  --transform <t>            value transform of each pair's total: none | log1p | binary | clip:<max>
+                             (log1p for play counts)
   --half-life-days <d>       time decay of event weights
   --min-user-interactions <n>, --min-item-interactions <n>
   --max-bad-rows <n>, --max-bad-fraction <f>   fail when the input has more bad rows
@@ -78,6 +92,11 @@ const OPTIONS = {
   'time-col': { type: 'string' },
   'type-col': { type: 'string' },
   'time-unit': { type: 'string' },
+  'time-format': { type: 'string' },
+  delimiter: { type: 'string' },
+  header: { type: 'boolean' },
+  'no-header': { type: 'boolean' },
+  transform: { type: 'string' },
   sqlite: { type: 'string' },
   binary: { type: 'boolean' },
   'half-life-days': { type: 'string' },
@@ -158,6 +177,8 @@ export interface ConfigOverrides {
   /** Column mapping / time unit without `--input`: applied to the config's file source. */
   columns?: ColumnMapping
   timeUnit?: 'auto' | 's' | 'ms'
+  /** Delimiter, header and time format without `--input`: applied to the config's file source. */
+  file?: Pick<FileSourceConfig, 'delimiter' | 'header' | 'timeFormat'>
   weighting: NonNullable<EdgerecConfig['weighting']>
   badRows: NonNullable<EdgerecConfig['badRows']>
   als: Partial<Omit<AlsOptions, 'onIteration'>>
@@ -236,7 +257,7 @@ function columnsFrom(flags: ParsedFlags): ColumnMapping | undefined {
   const mapping: ColumnMapping = flags.columns ? parseColumns(flags.columns) : {}
   if (flags['user-col']) mapping.user = flags['user-col']
   if (flags['item-col']) mapping.item = flags['item-col']
-  if (flags['value-col']) mapping.value = flags['value-col']
+  if (flags['value-col']) mapping.value = flags['value-col'] === 'none' ? false : flags['value-col']
   if (flags['time-col']) mapping.timestamp = flags['time-col']
   if (flags['type-col']) mapping.type = flags['type-col']
   return Object.keys(mapping).length > 0 ? mapping : undefined
@@ -245,24 +266,54 @@ function columnsFrom(flags: ParsedFlags): ColumnMapping | undefined {
 function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelCommand {
   if (flags.input && flags.sqlite) throw usage('Give either --input or --sqlite, not both.')
   if (flags.eval && flags['no-eval']) throw usage('Give either --eval or --no-eval.')
+  if (flags.header && flags['no-header']) throw usage('Give either --header or --no-header.')
   const columns = columnsFrom(flags)
   const timeUnit = oneOf(flags, 'time-unit', ['auto', 's', 'ms'] as const)
+  const file: NonNullable<ConfigOverrides['file']> = {}
+  if (flags.delimiter !== undefined) {
+    try {
+      file.delimiter = parseDelimiter(flags.delimiter)
+    } catch (error) {
+      throw usage(`--delimiter: ${(error as Error).message}`)
+    }
+  }
+  if (flags.header) file.header = true
+  if (flags['no-header']) file.header = false
+  if (flags['time-format'] !== undefined) {
+    if (!flags['time-format'].includes('%')) {
+      throw usage(
+        `--time-format takes a strftime format such as %d-%m-%Y, got ${JSON.stringify(flags['time-format'])}.`,
+      )
+    }
+    file.timeFormat = flags['time-format']
+  }
   const overrides: ConfigOverrides = { weighting: {}, badRows: {}, als: {}, evaluation: {} }
   if (flags.input) {
-    const format = oneOf(flags, 'format', ['ndjson', 'csv', 'parquet'] as const)
-    const events: EventSourceConfig = { kind: format ?? 'file', path: flags.input }
+    const format = oneOf(flags, 'format', ['ndjson', 'csv', 'tsv', 'parquet'] as const)
+    const events: EventSourceConfig = { kind: format ?? 'file', path: flags.input, ...file }
     if (columns) events.columns = columns
     if (timeUnit) events.timeUnit = timeUnit
     overrides.events = events
   } else if (flags.sqlite) {
+    if (Object.keys(file).length > 0)
+      throw usage('--delimiter / --header / --time-format apply to file inputs, not --sqlite.')
     overrides.events = { kind: 'sqlite', path: flags.sqlite }
   } else {
     if (flags.format) throw usage('--format needs --input.')
     if (columns) overrides.columns = columns
     if (timeUnit) overrides.timeUnit = timeUnit
+    if (Object.keys(file).length > 0) overrides.file = file
   }
   const w = overrides.weighting
   if (flags.binary) w.binary = true
+  if (flags.transform !== undefined) {
+    try {
+      w.transform = parseValueTransform(flags.transform)
+    } catch (error) {
+      throw usage(`--transform: ${(error as Error).message}`)
+    }
+    if (flags.binary && w.transform !== 'binary') throw usage('--binary contradicts --transform; give one.')
+  }
   const halfLife = number(flags, 'half-life-days', 'positive')
   if (halfLife !== undefined) w.halfLifeDays = halfLife
   const minU = number(flags, 'min-user-interactions', 'int')
@@ -420,18 +471,23 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
 export function applyOverrides(config: EdgerecConfig, overrides: ConfigOverrides): EdgerecConfig {
   const merged: EdgerecConfig = { ...config }
   if (overrides.events) merged.events = overrides.events
-  else if ((overrides.columns || overrides.timeUnit) && merged.events) {
+  else if ((overrides.columns || overrides.timeUnit || overrides.file) && merged.events) {
     const events = merged.events
     if (events.kind === 'sqlite' || events.kind === 'd1') {
-      throw usage('--columns / --*-col / --time-unit apply to file inputs only; the config reads SQL.')
+      throw usage(
+        '--columns / --*-col / --time-unit / --time-format / --delimiter / --header apply to file inputs only; the config reads SQL.',
+      )
     }
     merged.events = {
       ...events,
       ...(overrides.columns ? { columns: { ...events.columns, ...overrides.columns } } : {}),
       ...(overrides.timeUnit ? { timeUnit: overrides.timeUnit } : {}),
+      ...overrides.file,
     }
-  } else if (overrides.columns || overrides.timeUnit) {
-    throw usage('--columns / --*-col / --time-unit need --input (or events in the config).')
+  } else if (overrides.columns || overrides.timeUnit || overrides.file) {
+    throw usage(
+      '--columns / --*-col / --time-unit / --time-format / --delimiter / --header need --input (or events in the config).',
+    )
   }
   const section = <K extends 'weighting' | 'badRows' | 'als' | 'evaluation'>(key: K): void => {
     if (Object.keys(overrides[key]).length > 0)

@@ -12,6 +12,7 @@ import { type EdgerecConfig, loadConfig } from '../config/config.js'
 import { type EvaluationReport, runEvaluation } from '../evaluation/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
+import { checkTestUsers, splitFor } from '../input/checks.js'
 import { loadFromConfig, train } from '../train.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { consoleLogger, type OutputStream } from './progress.js'
@@ -59,13 +60,17 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   const evaluation = config.evaluation ?? {}
   const als = config.als ?? {}
   const seed = als.seed ?? 42
+  const split = splitFor(loaded.data.matrix, evaluation.split ?? 'temporal', (m) => logger.warn(m))
   const report = await runEvaluation(loaded.data.matrix, {
-    split: evaluation.split ?? 'temporal',
+    split,
     testFraction: evaluation.testFraction ?? 0.2,
     k: evaluation.k ?? 10,
     seed,
     als: { ...als, seed, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
   })
+  checkTestUsers(report.users, { interactions: loaded.stats.interactions, split, strict: true }, (m) =>
+    logger.warn(m),
+  )
   const input = {
     source: loaded.description,
     rows: loaded.report.rows,
@@ -73,7 +78,9 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
     users: loaded.stats.users,
     items: loaded.stats.items,
     interactions: loaded.stats.interactions,
-    binary: config.weighting?.binary === true,
+    // Truthful: every value the model saw was 1 (a binary transform, or no value column at all).
+    binary: loaded.stats.binary,
+    transform: loaded.stats.transform,
   }
   if (command.json) {
     io.stdout.write(

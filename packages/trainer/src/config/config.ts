@@ -20,7 +20,7 @@ import type { AlsOptions } from '../als/index.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import type { TuningMetric, TuningSpace } from '../tuning/index.js'
-import type { WeightingOptions } from '../weighting/index.js'
+import { parseValueTransform, type WeightingOptions } from '../weighting/index.js'
 
 /** Evaluation of each trained model on a held-out split (its metrics go into the manifest). */
 export interface EvaluationConfig {
@@ -166,11 +166,19 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
       throw new TrainerError('CONFIG_INVALID', `${where}: ${key} must be an object.`)
   }
   const events = input.events as Record<string, unknown> | undefined
-  if (events && !['csv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1'].includes(String(events.kind))) {
+  if (events && !['csv', 'tsv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1'].includes(String(events.kind))) {
     throw new TrainerError(
       'CONFIG_INVALID',
-      `${where}: events.kind must be one of csv, ndjson, parquet, file, sqlite, d1; got ${JSON.stringify(events.kind)}.`,
+      `${where}: events.kind must be one of csv, tsv, ndjson, parquet, file, sqlite, d1; got ${JSON.stringify(events.kind)}.`,
     )
+  }
+  const transform = (input.weighting as Record<string, unknown> | undefined)?.transform
+  if (transform !== undefined) {
+    try {
+      parseValueTransform(String(transform))
+    } catch (error) {
+      throw new TrainerError('CONFIG_INVALID', `${where}: weighting.transform: ${(error as Error).message}`)
+    }
   }
   const numbers: [string, unknown][] = [
     ['trendingHalfLifeDays', input.trendingHalfLifeDays],

@@ -82,3 +82,48 @@ describe('loadInteractions', () => {
     })
   })
 })
+
+describe('loadInteractions on files users bring', () => {
+  it('should explain a file whose every row is rejected: top reasons, an example row and the flag that fixes it', async () => {
+    const path = join(dir, 'Groceries_dataset.csv')
+    const rows = ['Member_number,Date,itemDescription']
+    for (let n = 0; n < 30; n++) rows.push(`${1000 + n},${10 + (n % 18)}-07-2015,item ${n % 7}`)
+    rows.push('2000,bad')
+    await writeFile(path, `${rows.join('\n')}\n`)
+    const source = await createEventSource({ kind: 'file', path })
+    const error = await loadInteractions(source).catch((e: unknown) => e as Error)
+    expect(error).toMatchObject({ code: 'NO_INTERACTIONS' })
+    const message = (error as Error).message
+    expect(message).toContain('every one of the 31 rows')
+    expect(message).toContain('30× timestamp "10-07-2015"')
+    expect(message).toContain('try --time-format %d-%m-%Y')
+    expect(message).toContain('e.g. line 2: 1000,10-07-2015,item 0')
+    expect(message).toContain('→ give the format with --time-format')
+    expect(message).toContain('1× 2 fields, the header has 3')
+    expect(message).toContain('→ set the delimiter with --delimiter')
+    const loaded = await loadInteractions(
+      await createEventSource({ kind: 'file', path, timeFormat: '%d-%m-%Y' }),
+    )
+    expect(loaded.stats.events).toBe(30)
+    expect(loaded.data.trainedUntil).toBe(Date.UTC(2015, 6, 27))
+  })
+
+  it('should apply value transforms to pair totals and say truthfully when values are binary', async () => {
+    const path = join(dir, 'plays.tsv')
+    await writeFile(path, 'user\titem\tplays\na\tx\t9\na\tx\t1\na\ty\t3\nb\ty\t200\n')
+    const source = await createEventSource({ kind: 'file', path })
+    const raw = await loadInteractions(source)
+    expect(Array.from(raw.data.matrix.values)).toEqual([10, 3, 200])
+    expect(raw.stats).toMatchObject({ transform: 'none', binary: false })
+    const log = await loadInteractions(source, { transform: 'log1p' })
+    expect(Array.from(log.data.matrix.values)).toEqual([10, 3, 200].map((v) => Math.fround(Math.log1p(v))))
+    const clipped = await loadInteractions(source, { transform: 'clip:5' })
+    expect(Array.from(clipped.data.matrix.values)).toEqual([5, 3, 5])
+    const binary = await loadInteractions(source, { transform: 'binary' })
+    expect(binary.stats).toMatchObject({ transform: 'binary', binary: true })
+    expect(Array.from(binary.data.matrix.values)).toEqual([1, 1, 1])
+    await expect(loadInteractions(source, { transform: 'sqrt' as 'none' })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    })
+  })
+})

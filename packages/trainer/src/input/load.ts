@@ -3,10 +3,48 @@
  *
  * @module
  */
-import type { BadRowPolicy, EventSource, ReadReport } from '@edgerec/adapters'
+import { type BadRowPolicy, type EventSource, type ReadReport, topReasons } from '@edgerec/adapters'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { InteractionAccumulator, type WeightingOptions, type WeightingStats } from '../weighting/index.js'
+
+const FIXES: [RegExp, string][] = [
+  [
+    /^timestamp/,
+    'give the format with --time-format (events.timeFormat, e.g. %d-%m-%Y), the unit with --time-unit s|ms, or another column with --time-col',
+  ],
+  [
+    /fields, the (header|first row) has/,
+    'set the delimiter with --delimiter tab|comma|semicolon|pipe|<chars> (events.delimiter), or --no-header if the first row is data',
+  ],
+  [/^value/, 'pick the value column with --value-col <column> (or --value-col none to ignore it)'],
+  [/^user id/, 'pick the user column with --user-col <column or 1-based position>'],
+  [/^item id/, 'pick the item column with --item-col <column or 1-based position>'],
+  [/^type/, 'pick the type column with --type-col <column>, or map event types in weighting.eventWeights'],
+  [/not JSON|JSON object/, 'check the format: --format csv|tsv|ndjson|parquet'],
+  [/quoted field|closing quote/, 'check the delimiter (--delimiter) and the quoting of the file'],
+  [
+    /^(userId|itemId|type|timestamp|value|id|anonymousId):/,
+    'map your field names with --columns user=…,item=…',
+  ],
+]
+
+/** What a user can do about a kind of bad row (a flag and its config key), or a generic hint. */
+export function fixForReason(kind: string): string {
+  for (const [pattern, fix] of FIXES) if (pattern.test(kind)) return fix
+  return 'fix these rows in the input'
+}
+
+/**
+ * The most frequent bad-row reasons of a read, one line each: count, reason, an example row
+ * and the flag that fixes it.
+ */
+export function describeBadRows(report: ReadReport, n = 3): string[] {
+  return topReasons(report, n).map(
+    (r) =>
+      `${r.count.toLocaleString('en-US')}× ${r.example.reason}, e.g. line ${r.example.line}${r.example.raw !== undefined ? `: ${r.example.raw}` : ''} → ${fixForReason(r.kind)}.`,
+  )
+}
 
 /** Options of {@link loadInteractions}. */
 export interface LoadOptions extends WeightingOptions, BadRowPolicy {
@@ -49,14 +87,19 @@ export async function loadInteractions(
   }
   const { data, stats } = accumulator.build()
   if (data.matrix.indices.length === 0) {
+    const report = stream.report
+    if (stats.events === 0 && report.badRows > 0) {
+      const reasons = describeBadRows(report)
+      throw new TrainerError(
+        'NO_INTERACTIONS',
+        `Nothing to train on: every one of the ${report.rows.toLocaleString('en-US')} rows of ${source.description} was rejected. Most frequent reasons:\n  ${reasons.join('\n  ')}${report.notes.length > 0 ? `\nHow the input was read: ${report.notes.join('; ')}.` : ''}`,
+      )
+    }
     const why =
       stats.events === 0
-        ? `${source.description} holds no valid events (${stream.report.rows} rows, ${stream.report.badRows} bad).`
-        : `all ${stats.pairs} (user, item) pairs of ${source.description} were dropped (${stats.nonPositivePairs} with a total weight ≤ 0, the rest by the min-interaction filters).`
-    throw new TrainerError(
-      'NO_INTERACTIONS',
-      `Nothing to train on: ${why} Check the input, the event weights and minUserInteractions/minItemInteractions.`,
-    )
+        ? `${source.description} holds no events (${report.rows} rows). Check the path and the input.`
+        : `all ${stats.pairs} (user, item) pairs of ${source.description} were dropped (${stats.nonPositivePairs} with a total weight ≤ 0, the rest by the min-interaction filters). Check the event weights and lower minUserInteractions/minItemInteractions.`
+    throw new TrainerError('NO_INTERACTIONS', `Nothing to train on: ${why}`)
   }
   return { data, stats, report: stream.report }
 }

@@ -9,6 +9,7 @@ import type { SourceEvent } from '@edgerec/adapters'
 import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { compareIds } from './ids.js'
+import { parseValueTransform, transformFunction, type ValueTransform } from './transform.js'
 import { DEFAULT_UNKNOWN_TYPE_WEIGHT, decayFactor, resolveEventWeights } from './weights.js'
 
 /** How events become interaction strengths r_ui. */
@@ -19,8 +20,13 @@ export interface WeightingOptions {
   unknownTypeWeight?: number
   /** Half-life of time decay in days; omit for no decay. */
   halfLifeDays?: number
-  /** Every kept pair gets r = 1 (after dropping non-positive totals). */
+  /** Every kept pair gets r = 1 (after dropping non-positive totals). Same as `transform: 'binary'`. */
   binary?: boolean
+  /**
+   * Applied to each kept pair's total r_ui (after dropping non-positive totals): `none` (default),
+   * `log1p` (play counts: ln(1 + r)), `binary` (1), `clip:<max>`.
+   */
+  transform?: ValueTransform
   /** Users with fewer distinct items are removed (to a fixed point with the item filter). Default 1. */
   minUserInteractions?: number
   /** Items with fewer distinct users are removed. Default 1. */
@@ -49,6 +55,10 @@ export interface WeightingStats {
   interactions: number
   /** Weight of every type the input used (defaults, overrides and unknown types): goes to the manifest. */
   eventWeights: Record<string, number>
+  /** The value transform applied (`binary: true` reads as `binary`). */
+  transform: ValueTransform
+  /** Every kept value is exactly 1 (binary data, whatever the reason: transform or no value column). */
+  binary: boolean
 }
 
 const UNTYPED = '(none)'
@@ -95,9 +105,11 @@ export class InteractionAccumulator {
   readonly #unknown = new Set<string>()
   #newest = Number.NEGATIVE_INFINITY
   readonly #options: WeightingOptions
+  readonly #transform: ValueTransform
 
   constructor(options: WeightingOptions = {}) {
     this.#options = options
+    this.#transform = options.binary ? 'binary' : parseValueTransform(options.transform ?? 'none')
     this.#weights = resolveEventWeights(options.eventWeights)
     this.#unknownWeight = options.unknownTypeWeight ?? DEFAULT_UNKNOWN_TYPE_WEIGHT
     for (const [name, v] of [
@@ -280,13 +292,16 @@ export class InteractionAccumulator {
     const indices = new Uint32Array(kept)
     const values = new Float32Array(kept)
     const timestamps = new Float64Array(kept)
+    const f = transformFunction(this.#transform)
+    let allOne = true
     let q = 0
     for (let p = 0; p < pairs; p++) {
       if (!keep[p]) continue
       const row = userNew[pu[p]!]!
       indptr[row + 1]!++
       indices[q] = itemNew[pi[p]!]!
-      values[q] = this.#options.binary ? 1 : pv[p]!
+      values[q] = f(pv[p]!)
+      if (values[q] !== 1) allOne = false
       timestamps[q] = pt[p]!
       q++
     }
@@ -315,6 +330,8 @@ export class InteractionAccumulator {
       items: itemIds.length,
       interactions: kept,
       eventWeights,
+      transform: this.#transform,
+      binary: kept > 0 && allOne,
     }
     return { data: { matrix, userIds, itemIds, trainedUntil: newest }, stats }
   }

@@ -7,6 +7,13 @@
 export type { WeightingOptions, WeightingStats } from './accumulate.js'
 export { InteractionAccumulator } from './accumulate.js'
 export { compareIds, sortIds } from './ids.js'
+export type { ValueTransform } from './transform.js'
+export {
+  parseValueTransform,
+  transformFunction,
+  transformMatrix,
+  VALUE_TRANSFORMS,
+} from './transform.js'
 export {
   DEFAULT_EVENT_WEIGHTS,
   DEFAULT_UNKNOWN_TYPE_WEIGHT,

@@ -13,7 +13,23 @@ describe('readConfig', () => {
       userCacheBytes: 16 * 1024 * 1024,
       allowedOrigins: ['*'],
       rateLimitPeriodSeconds: 60,
+      ingestMode: 'direct',
+      archive: true,
+      retentionDays: 0,
     })
+  })
+
+  it('should read the ingestion tier vars', () => {
+    const config = readConfig({
+      ...base,
+      INGEST_MODE: 'queue',
+      EVENT_ARCHIVE: 'off',
+      EVENT_RETENTION_DAYS: '90',
+    })
+    expect(config.ingestMode).toBe('queue')
+    expect(config.archive).toBe(false)
+    expect(config.retentionDays).toBe(90)
+    expect(readConfig({ ...base, INGEST_MODE: 'kafka' }).ingestMode).toBe('direct')
   })
 
   it('should parse, clamp and fall back on bad values', () => {

@@ -19,6 +19,12 @@ export interface WorkerConfig {
   allowedOrigins: string[]
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
   rateLimitPeriodSeconds: 10 | 60
+  /** Where `POST /v1/events` puts accepted events: D1 directly, or the ingestion queue. */
+  ingestMode: 'direct' | 'queue'
+  /** Whether the queue consumer archives events to R2. */
+  archive: boolean
+  /** Days of events D1 keeps (0: all). */
+  retentionDays: number
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -45,5 +51,8 @@ export function readConfig(env: Env): WorkerConfig {
     allowedOrigins: origins.length > 0 ? origins : ['*'],
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
+    ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',
+    archive: env.EVENT_ARCHIVE?.trim() !== 'off',
+    retentionDays: intVar(env.EVENT_RETENTION_DAYS, 0, 0, 36_500),
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { QueuedEvents } from './queue/messages.js'
 
 /** Worker bindings, vars and secrets. */
 export interface Env {
@@ -32,6 +33,14 @@ export interface Env {
   READS_RATE_LIMITER?: RateLimit
   /** The `period` of the rate limiters, in seconds (10 or 60); sent as `Retry-After`. Default 60. */
   RATE_LIMIT_PERIOD_SECONDS?: string
+  /** Queue of accepted events (queued ingestion tier; used when `INGEST_MODE` is `queue`). */
+  EVENTS_QUEUE?: Queue<QueuedEvents>
+  /** `direct` (default: `POST /v1/events` writes D1) or `queue` (it enqueues; the consumer writes D1). */
+  INGEST_MODE?: string
+  /** `r2` (default): the queue consumer also archives events to R2 as hourly NDJSON; `off`: D1 only. */
+  EVENT_ARCHIVE?: string
+  /** Days of events kept in D1 (by event time); older ones are deleted hourly. Unset or 0: keep all. */
+  EVENT_RETENTION_DAYS?: string
 }
 
 /** Hono environment type of the app. */

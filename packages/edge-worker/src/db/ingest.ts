@@ -59,6 +59,9 @@ export function toRecord(event: ValidEvent, receivedAt: number): NewEventRecord 
  * both `userId` and `anonymousId` also record the link `anonymousId → userId` in `identity_links`;
  * the first user an anonymous id is linked to keeps it (later links for it are ignored).
  *
+ * `receivedAt` is the worker's receive time of every event, or a function giving each event's (the
+ * queue consumer stores events received by different requests in one batch).
+ *
  * All statements go in one `db.batch`, which D1 runs as one transaction: either every statement
  * applies or none does, so a failed write loses nothing silently (the caller answers 503 and the
  * client retries the whole batch, idempotently).
@@ -66,14 +69,14 @@ export function toRecord(event: ValidEvent, receivedAt: number): NewEventRecord 
 export async function insertEvents(
   database: D1Database,
   list: readonly ValidEvent[],
-  receivedAt: number,
+  receivedAt: number | ((event: ValidEvent) => number),
 ): Promise<InsertOutcome> {
   const inserted = new Set<string>()
   if (list.length === 0) return { inserted, statements: 0, linked: 0 }
   const db = drizzle(database)
   const statements: BatchItem<'sqlite'>[] = []
   for (const rows of chunk(
-    list.map((e) => toRecord(e, receivedAt)),
+    list.map((e) => toRecord(e, typeof receivedAt === 'number' ? receivedAt : receivedAt(e))),
     rowsPerStatement(EVENT_COLUMNS),
   )) {
     statements.push(
@@ -87,7 +90,8 @@ export async function insertEvents(
     if (e.userId !== undefined && e.anonymousId !== undefined && !links.has(e.anonymousId))
       links.set(e.anonymousId, e.userId)
   }
-  const linkRows = [...links].map(([anonymousId, userId]) => ({ anonymousId, userId, linkedAt: receivedAt }))
+  const linkedAt = typeof receivedAt === 'number' ? receivedAt : receivedAt(list[0]!)
+  const linkRows = [...links].map(([anonymousId, userId]) => ({ anonymousId, userId, linkedAt }))
   for (const rows of chunk(linkRows, rowsPerStatement(LINK_COLUMNS))) {
     statements.push(
       db

@@ -6,9 +6,11 @@
  */
 import { EVENT_LIMITS, type FieldError, type ValidEvent, validateBatch } from '@edgerec/core'
 import { Hono } from 'hono'
+import { readConfig } from '../config.js'
 import { insertEvents } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { enqueueEvents } from '../queue/messages.js'
 
 /** Per-event outcome in the answer. */
 export interface EventResult {
@@ -104,6 +106,26 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
       results.push({ index: r.index, id, status: 'accepted' })
     }
 
+    const queue = readConfig(c.env).ingestMode === 'queue' ? c.env.EVENTS_QUEUE : undefined
+    if (queue) {
+      // Queued tier: the consumer writes D1 (and the R2 archive) and drops ids D1 already holds,
+      // so an id stored by an earlier request is reported `accepted` here, not `duplicate`.
+      if (fresh.length > 0) {
+        try {
+          await enqueueEvents(queue, fresh, now)
+        } catch (error) {
+          throw new ApiError(
+            'STORAGE_UNAVAILABLE',
+            'The events could not be queued; retry the same batch (ids make it idempotent).',
+            { cause: error },
+          )
+        }
+      }
+      c.header('x-edgerec-ingest', 'queued')
+      c.header('Cache-Control', 'no-store')
+      return c.json(summarize(results))
+    }
+
     let inserted: Set<string>
     try {
       inserted = (await insertEvents(c.env.DB, fresh, now)).inserted
@@ -117,14 +139,19 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
     for (const result of results) {
       if (result.status === 'accepted' && !inserted.has(result.id!)) result.status = 'duplicate'
     }
-    const body: EventsBody = { accepted: 0, duplicates: 0, rejected: 0, results }
-    for (const r of results) {
-      if (r.status === 'accepted') body.accepted++
-      else if (r.status === 'duplicate') body.duplicates++
-      else body.rejected++
-    }
     c.header('Cache-Control', 'no-store')
-    return c.json(body)
+    return c.json(summarize(results))
   })
   return app
+}
+
+/** The answer body: per-event results and their counts. */
+function summarize(results: EventResult[]): EventsBody {
+  const body: EventsBody = { accepted: 0, duplicates: 0, rejected: 0, results }
+  for (const r of results) {
+    if (r.status === 'accepted') body.accepted++
+    else if (r.status === 'duplicate') body.duplicates++
+    else body.rejected++
+  }
+  return body
 }

@@ -6,6 +6,7 @@
 import { createStorage } from '../config/create-storage.js'
 import type { StorageConfig } from '../config/types.js'
 import type { Storage } from '../storage/storage.js'
+import { archiveEventSource } from './archive.js'
 import { type CsvSourceOptions, csvEventSource } from './csv.js'
 import { EventSourceError } from './errors.js'
 import type { ColumnMapping, FieldOptions, TimeUnit } from './fields.js'
@@ -58,8 +59,19 @@ export interface D1SourceConfig {
   since?: number
 }
 
+/** The edge worker's R2 event archive (queued ingestion tier), read through any storage. */
+export interface ArchiveSourceConfig {
+  kind: 'archive'
+  /** Where the archive is: R2 (S3 API), S3, GCS, Azure Blob or a local copy. */
+  storage: StorageConfig | Storage
+  /** Default `events/archive/`. */
+  prefix?: string
+  /** Only hours at or after this day (`YYYY-MM-DD`). */
+  since?: string
+}
+
 /** Any event source config. */
-export type EventSourceConfig = FileSourceConfig | SqliteSourceConfig | D1SourceConfig
+export type EventSourceConfig = FileSourceConfig | SqliteSourceConfig | D1SourceConfig | ArchiveSourceConfig
 
 /** The format a file name implies, or `undefined`. */
 export function formatFromName(name: string): 'csv' | 'tsv' | 'ndjson' | 'parquet' | 'sqlite' | undefined {
@@ -96,6 +108,17 @@ export async function createEventSource(config: EventSourceConfig): Promise<Even
     case 'd1': {
       const { kind: _kind, ...rest } = config
       return d1EventSource(rest)
+    }
+    case 'archive': {
+      if (!config.storage) {
+        throw new EventSourceError('INPUT_INVALID', `events.storage is required for kind 'archive'.`)
+      }
+      const storage = isStorage(config.storage) ? config.storage : await createStorage(config.storage)
+      return archiveEventSource({
+        storage,
+        ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+        ...(config.since !== undefined ? { since: config.since } : {}),
+      })
     }
     case 'csv':
     case 'tsv':

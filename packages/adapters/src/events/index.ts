@@ -14,7 +14,10 @@
  *
  * @module
  */
+export type { ArchiveSourceOptions } from './archive.js'
+export { archiveEventSource, DEFAULT_ARCHIVE_PREFIX } from './archive.js'
 export type {
+  ArchiveSourceConfig,
   D1SourceConfig as D1EventSourceConfig,
   EventSourceConfig,
   FileSourceConfig,

@@ -473,9 +473,9 @@ export function applyOverrides(config: EdgerecConfig, overrides: ConfigOverrides
   if (overrides.events) merged.events = overrides.events
   else if ((overrides.columns || overrides.timeUnit || overrides.file) && merged.events) {
     const events = merged.events
-    if (events.kind === 'sqlite' || events.kind === 'd1') {
+    if (events.kind === 'sqlite' || events.kind === 'd1' || events.kind === 'archive') {
       throw usage(
-        '--columns / --*-col / --time-unit / --time-format / --delimiter / --header apply to file inputs only; the config reads SQL.',
+        '--columns / --*-col / --time-unit / --time-format / --delimiter / --header apply to file inputs only; the config reads SQL or the event archive.',
       )
     }
     merged.events = {

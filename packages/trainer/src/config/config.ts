@@ -166,10 +166,10 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
       throw new TrainerError('CONFIG_INVALID', `${where}: ${key} must be an object.`)
   }
   const events = input.events as Record<string, unknown> | undefined
-  if (events && !['csv', 'tsv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1'].includes(String(events.kind))) {
+  if (events && !['csv', 'tsv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1', 'archive'].includes(String(events.kind))) {
     throw new TrainerError(
       'CONFIG_INVALID',
-      `${where}: events.kind must be one of csv, tsv, ndjson, parquet, file, sqlite, d1; got ${JSON.stringify(events.kind)}.`,
+      `${where}: events.kind must be one of csv, tsv, ndjson, parquet, file, sqlite, d1, archive; got ${JSON.stringify(events.kind)}.`,
     )
   }
   const transform = (input.weighting as Record<string, unknown> | undefined)?.transform

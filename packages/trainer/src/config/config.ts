@@ -166,7 +166,10 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
       throw new TrainerError('CONFIG_INVALID', `${where}: ${key} must be an object.`)
   }
   const events = input.events as Record<string, unknown> | undefined
-  if (events && !['csv', 'tsv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1', 'archive'].includes(String(events.kind))) {
+  if (
+    events &&
+    !['csv', 'tsv', 'ndjson', 'parquet', 'file', 'sqlite', 'd1', 'archive'].includes(String(events.kind))
+  ) {
     throw new TrainerError(
       'CONFIG_INVALID',
       `${where}: events.kind must be one of csv, tsv, ndjson, parquet, file, sqlite, d1, archive; got ${JSON.stringify(events.kind)}.`,

@@ -1,0 +1,139 @@
+/**
+ * The local trainer at scale: for each size, events from the trainer's generator (CSV, cached in
+ * `--data-dir`), then in a fresh process per size: load seconds, ALS seconds per iteration,
+ * evaluation ranking seconds and peak RSS. When a python3 with pandas + scipy is found, the same
+ * file is also loaded the usual pandas way in the same run, and the load is compared to it.
+ *
+ * Usage: npm run bench:scale -w @edgerec/trainer -- [--sizes 5M,20M,50M] [--threads 2]
+ *        [--iterations 3] [--factors 64] [--eval-users 20000] [--data-dir DIR] [--python CMD] [--no-pandas]
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { rename } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { writeGeneratedData } from '../../src/generate/index.js'
+
+const exec = promisify(execFile)
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '5M' },
+    threads: { type: 'string', default: '2' },
+    iterations: { type: 'string', default: '3' },
+    factors: { type: 'string', default: '64' },
+    'eval-users': { type: 'string', default: '20000' },
+    'data-dir': { type: 'string', default: join(tmpdir(), 'edgerec-scale-bench') },
+    python: { type: 'string' },
+    'no-pandas': { type: 'boolean' },
+  },
+})
+
+const parseSize = (text: string): number => {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim())
+  if (!m) throw new Error(`--sizes takes numbers like 5M,20M,50M or 500k; got ${JSON.stringify(text)}`)
+  return Math.round(Number(m[1]) * ({ k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]!] ?? 1))
+}
+const sizes = values.sizes.split(',').map(parseSize)
+
+async function findPython(): Promise<string | undefined> {
+  if (values['no-pandas']) return undefined
+  for (const candidate of values.python ? [values.python] : ['python3', '/usr/bin/python3']) {
+    try {
+      await exec(candidate, ['-c', 'import pandas, scipy'])
+      return candidate
+    } catch {
+      // not this one
+    }
+  }
+  return undefined
+}
+
+async function ensureData(events: number): Promise<string> {
+  const path = join(values['data-dir'], `events-${events}.csv`)
+  if (existsSync(path)) return path
+  const started = performance.now()
+  console.log(`generating ${events.toLocaleString('en-US')} events into ${path} (cached for later runs)…`)
+  await writeGeneratedData({ events, seed: 42 }, { path: `${path}.tmp.csv` })
+  await rename(`${path}.tmp.csv`, path)
+  console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  return path
+}
+
+interface EdgerecRun {
+  events: number
+  pairs: number
+  users: number
+  items: number
+  loadSeconds: number
+  loadPeakMiB: number
+  alsSecondsPerIteration: number
+  alsPeakMiB: number
+  splitSeconds: number
+  rankSeconds: number
+  rankedUsers: number
+  testUsers: number
+  peakMiB: number
+}
+
+const python = await findPython()
+const here = fileURLToPath(new URL('.', import.meta.url))
+console.log(
+  `CPU ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+)
+console.log(
+  python
+    ? `baseline: pandas + scipy via ${python}`
+    : 'baseline: none (no python3 with pandas + scipy; install python3-pandas python3-scipy for one)',
+)
+const gib = (mib: number): string => `${(mib / 1024).toFixed(2)} GiB`
+for (const events of sizes) {
+  const path = await ensureData(events)
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(here, 'run-one.ts'),
+      ...['--input', path, '--threads', values.threads, '--iterations', values.iterations],
+      ...['--factors', values.factors, '--eval-users', values['eval-users']],
+    ],
+    { maxBuffer: 1 << 24 },
+  )
+  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as EdgerecRun
+  console.log(
+    `\n${events.toLocaleString('en-US')} events → ${run.pairs.toLocaleString('en-US')} pairs (${run.users.toLocaleString('en-US')} users × ${run.items.toLocaleString('en-US')} items), ${values.threads} threads, ${values.factors} factors`,
+  )
+  console.log(`  load             ${run.loadSeconds.toFixed(2)} s, peak RSS ${gib(run.loadPeakMiB)}`)
+  console.log(
+    `  ALS              ${run.alsSecondsPerIteration.toFixed(2)} s/iteration (median of ${values.iterations}), peak RSS so far ${gib(run.alsPeakMiB)}`,
+  )
+  console.log(
+    `  evaluation       split ${run.splitSeconds.toFixed(2)} s, ranking ${run.rankSeconds.toFixed(2)} s for ${run.rankedUsers.toLocaleString('en-US')} of ${run.testUsers.toLocaleString('en-US')} test users`,
+  )
+  console.log(`  peak RSS         ${gib(run.peakMiB)}`)
+  if (python) {
+    const baseline = await exec(python, [join(here, 'pandas_load.py'), path], { maxBuffer: 1 << 20 })
+    const p = JSON.parse(baseline.stdout.trim().split('\n').at(-1)!) as {
+      loadSeconds: number
+      peakMiB: number
+      pairs: number
+      pandas: string
+      scipy: string
+    }
+    console.log(
+      `  pandas ${p.pandas} + scipy ${p.scipy} load (same file, same run): ${p.loadSeconds.toFixed(2)} s, peak RSS ${gib(p.peakMiB)}, ${p.pairs.toLocaleString('en-US')} pairs` +
+        ` → edgerec load ${(run.loadSeconds / p.loadSeconds).toFixed(2)}× the time, ${(run.loadPeakMiB / p.peakMiB).toFixed(2)}× the memory`,
+    )
+  }
+}
+console.log(
+  `\nload average at the end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+)

@@ -328,3 +328,31 @@ describe('csvEventSource on real-world file shapes', () => {
     expect(() => csvEventSource({ path }, { delimiter: '"' })).toThrow(EventSourceError)
   })
 })
+
+describe('csvEventSource.readInto', () => {
+  it('should deliver the same events and the same report as read(), without batches', async () => {
+    const path = join(dir, 'into.csv')
+    const rows = ['user,item,type,value,timestamp']
+    for (let n = 0; n < 3000; n++) {
+      rows.push(
+        n % 97 === 0
+          ? `u${n % 40},,view,,${n}`
+          : `u${n % 40},"i ${n % 70}",${n % 2 ? 'view' : 'Purchase'},${n % 5},${1_700_000_000 + n}`,
+      )
+    }
+    await writeFile(path, rows.join('\r\n'))
+    const source = csvEventSource({ path })
+    const viaRead = await readAll(path)
+    const events: SourceEvent[] = []
+    const report = await source.readInto!({
+      event: (userId, itemId, type, value, timestamp) =>
+        events.push({ userId, itemId, type, value, timestamp }),
+    })
+    expect(events).toEqual(viaRead.events)
+    expect(report).toEqual(viaRead.report)
+    expect(report.badRows).toBe(31)
+    await expect(source.readInto!({ event: () => {} }, { maxBadFraction: 0.001 })).rejects.toMatchObject({
+      code: 'TOO_MANY_BAD_ROWS',
+    })
+  })
+})

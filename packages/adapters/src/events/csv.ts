@@ -10,16 +10,18 @@ import {
   describeColumns,
   type FieldOptions,
   resolveColumns,
-  rowToEvent,
+  rowToSink,
   timeReader,
 } from './fields.js'
 import { describeLocation, type InputLocation, lines, openText } from './input.js'
 import {
   BadRowTracker,
   batchedStream,
+  type EventSink,
   type EventSource,
   type EventStream,
   type ReadOptions,
+  type ReadReport,
 } from './source.js'
 
 /** One parsed CSV record. */
@@ -41,20 +43,18 @@ const QUOTE = 34
 const LF = 10
 const CR = 13
 
+/** Called with each record: its 1-based start line, its fields (reused: copy to keep) and a problem, if any. */
+type RecordHandler = (line: number, fields: string[], problem: string | undefined) => void
+
 /**
- * Parses CSV text chunks into records, one array of records per chunk. Blank lines are skipped
- * (they still count for line numbers). Memory holds one chunk plus one partial record.
- *
- * @example
- * ```ts
- * for await (const records of parseCsv(openText({ path: 'a.csv' }))) for (const r of records) console.log(r.line, r.fields)
- * ```
+ * The RFC 4180 state machine behind {@link parseCsv}: `push` parses what is complete in a chunk
+ * and keeps the partial last record, `end` flushes it. No object per record: the handler gets one
+ * reused fields array.
  */
-export async function* parseCsv(
-  chunks: AsyncIterable<string>,
-  options: CsvParseOptions = {},
-): AsyncGenerator<CsvRecord[]> {
-  const delimiter = options.delimiter ?? ','
+function csvScanner(delimiter: string): {
+  push(chunk: string, onRecord: RecordHandler): void
+  end(onRecord: RecordHandler): void
+} {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new EventSourceError(
       'INPUT_INVALID',
@@ -64,15 +64,40 @@ export async function* parseCsv(
   const delim = delimiter.charCodeAt(0)
   let carry = ''
   let line = 1
-  const parse = (data: string, final: boolean): CsvRecord[] => {
-    const out: CsvRecord[] = []
+  const fields: string[] = []
+  const parse = (data: string, final: boolean, onRecord: RecordHandler): void => {
     const n = data.length
     let i = 0
+    // Fast path state: where the next quote, delimiter and line feed are (each found once).
+    let nextQuote = -2
+    let nextDelim = -2
     while (i < n) {
+      // Fast path: a whole line ahead with no quote in it is split with native searches.
+      if (nextQuote !== -1 && nextQuote < i) nextQuote = data.indexOf('"', i)
+      const lf = data.indexOf('\n', i)
+      if (lf >= 0 && (nextQuote === -1 || nextQuote > lf)) {
+        const end = lf > i && data.charCodeAt(lf - 1) === CR ? lf - 1 : lf
+        fields.length = 0
+        let start = i
+        for (;;) {
+          if (nextDelim !== -1 && nextDelim < start) nextDelim = data.indexOf(delimiter, start)
+          if (nextDelim === -1 || nextDelim >= end) {
+            fields.push(data.slice(start, end))
+            break
+          }
+          fields.push(data.slice(start, nextDelim))
+          start = nextDelim + 1
+        }
+        const recordLine = line
+        line++
+        i = lf + 1
+        if (!(fields.length === 1 && fields[0] === '')) onRecord(recordLine, fields, undefined)
+        continue
+      }
       const recordStart = i
       const recordLine = line
       let linesInRecord = 0
-      const fields: string[] = []
+      fields.length = 0
       let problem: string | undefined
       let complete = false
       for (;;) {
@@ -164,27 +189,51 @@ export async function* parseCsv(
       }
       if (!complete) {
         carry = data.slice(recordStart)
-        return out
+        return
       }
       line = recordLine + linesInRecord
       const blank = fields.length === 1 && fields[0] === '' && problem === undefined
-      if (!blank) {
-        const record: CsvRecord = { line: recordLine, fields }
-        if (problem !== undefined) record.problem = problem
-        out.push(record)
-      }
+      if (!blank) onRecord(recordLine, fields, problem)
     }
     carry = ''
-    return out
+  }
+  return {
+    push: (chunk, onRecord) => parse(carry + chunk, false, onRecord),
+    end: (onRecord) => {
+      if (carry.length > 0) parse(carry, true, onRecord)
+    },
+  }
+}
+
+/**
+ * Parses CSV text chunks into records, one array of records per chunk. Blank lines are skipped
+ * (they still count for line numbers). Memory holds one chunk plus one partial record.
+ *
+ * @example
+ * ```ts
+ * for await (const records of parseCsv(openText({ path: 'a.csv' }))) for (const r of records) console.log(r.line, r.fields)
+ * ```
+ */
+export async function* parseCsv(
+  chunks: AsyncIterable<string>,
+  options: CsvParseOptions = {},
+): AsyncGenerator<CsvRecord[]> {
+  const scanner = csvScanner(options.delimiter ?? ',')
+  let out: CsvRecord[] = []
+  const collect: RecordHandler = (line, fields, problem) => {
+    const record: CsvRecord = { line, fields: fields.slice() }
+    if (problem !== undefined) record.problem = problem
+    out.push(record)
   }
   for await (const chunk of chunks) {
-    const records = parse(carry + chunk, false)
-    if (records.length > 0) yield records
+    scanner.push(chunk, collect)
+    if (out.length > 0) {
+      yield out
+      out = []
+    }
   }
-  if (carry.length > 0) {
-    const records = parse(carry, true)
-    if (records.length > 0) yield records
-  }
+  scanner.end(collect)
+  if (out.length > 0) yield out
 }
 
 /** Options of {@link csvEventSource}. */
@@ -259,14 +308,37 @@ export function sniffDelimiter(firstLine: string): string | undefined {
 
 const NUMBER = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/
 
-/** Splits lines on a multi-character delimiter (no quoting), as {@link parseCsv} records. */
-async function* splitRecords(chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<CsvRecord[]> {
+/** Records of a text split on a multi-character delimiter (no quoting), one call per chunk. */
+async function* splitRecords(
+  chunks: AsyncIterable<string>,
+  delimiter: string,
+  onRecord: RecordHandler,
+): AsyncGenerator<void> {
   for await (const batch of lines(chunks)) {
-    const out: CsvRecord[] = []
-    for (const { line, text } of batch) if (text.length > 0) out.push({ line, fields: text.split(delimiter) })
-    yield out
+    for (const { line, text } of batch) if (text.length > 0) onRecord(line, text.split(delimiter), undefined)
+    yield
   }
 }
+
+/** Records of a CSV text, one call per chunk. */
+async function* scanRecords(
+  chunks: AsyncIterable<string>,
+  delimiter: string,
+  onRecord: RecordHandler,
+): AsyncGenerator<void> {
+  const scanner = csvScanner(delimiter)
+  for await (const chunk of chunks) {
+    // Slices of at most 64 Ki characters, so a batched read yields bounded batches.
+    for (let start = 0; start < chunk.length; start += SLICE) {
+      scanner.push(start === 0 && chunk.length <= SLICE ? chunk : chunk.slice(start, start + SLICE), onRecord)
+      yield
+    }
+  }
+  scanner.end(onRecord)
+  yield
+}
+
+const SLICE = 1 << 16
 
 /** Re-yields `first` then the rest of `rest`. */
 async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
@@ -322,87 +394,109 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
   const explicitDelimiter = options.delimiter === undefined ? undefined : parseDelimiter(options.delimiter)
   const fallback = parseDelimiter(options.defaultDelimiter ?? ',')
   const readTime = timeReader(options)
+
+  /** Reads every row into `sink`, yielding after each chunk of input. */
+  async function* rows(
+    tracker: BadRowTracker,
+    signal: AbortSignal | undefined,
+    sink: EventSink,
+  ): AsyncGenerator<void> {
+    const notes = tracker.report.notes
+    const text = openText(location, signal)[Symbol.asyncIterator]()
+    // Peek at the first line to pick the delimiter.
+    let head = ''
+    while (!head.includes('\n')) {
+      const next = await text.next()
+      if (next.done) break
+      head += next.value
+    }
+    let delimiter = explicitDelimiter
+    if (delimiter === undefined) {
+      const firstLine = head.slice(0, head.indexOf('\n') < 0 ? head.length : head.indexOf('\n'))
+      delimiter = sniffDelimiter(firstLine) ?? fallback
+      if (delimiter !== fallback) {
+        notes.push(
+          `delimiter: ${delimiterName(delimiter)} (detected from the first line; set --delimiter to override)`,
+        )
+      }
+    }
+    const sep = delimiter
+    let header: string[] | undefined
+    let headerLine = 0
+    let columns: ReturnType<typeof resolveColumns> | undefined
+    let fields: string[] = []
+    const cell = (c: number): string | undefined => fields[c]
+    const onRecord: RecordHandler = (line, recordFields, problem) => {
+      if (header === undefined || columns === undefined) {
+        const first = recordFields
+        const hasHeader =
+          options.header === undefined || options.header === 'auto'
+            ? !first.every((f) => NUMBER.test(f))
+            : options.header
+        let mapping = options.columns
+        if (hasHeader) {
+          header = first.slice()
+          headerLine = line
+        } else {
+          header = first.map((_, c) => String(c + 1))
+          mapping = positionalMapping(header.length, options.columns)
+          notes.push(
+            options.header === false
+              ? `no header row (--no-header): ${header.length} columns by position`
+              : `no header row (every field of line ${line} is a number): ${header.length} columns by position; set --header if the first row is a header`,
+          )
+        }
+        columns = resolveColumns(header, mapping, description)
+        notes.push(`columns: ${describeColumns(header, columns, mapping)}`)
+        if (hasHeader) return
+      }
+      if (problem !== undefined) {
+        tracker.bad(line, problem, recordFields.join(sep))
+        return
+      }
+      if (recordFields.length !== header.length) {
+        tracker.bad(
+          line,
+          `${recordFields.length} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header.length} (is the delimiter ${delimiterName(sep)} right?)`,
+          recordFields.join(sep),
+        )
+        return
+      }
+      fields = recordFields
+      const reason = rowToSink(cell, columns, readTime, sink)
+      if (reason !== undefined) tracker.bad(line, reason, recordFields.join(sep))
+    }
+    const chunks = prepend(head, text)
+    yield* sep.length === 1 ? scanRecords(chunks, sep, onRecord) : splitRecords(chunks, sep, onRecord)
+    if (header === undefined) {
+      throw new EventSourceError(
+        'INPUT_INVALID',
+        `${description} is empty: expected a header row and data rows.`,
+      )
+    }
+  }
+
   return {
     description,
     read(readOptions: ReadOptions = {}): EventStream {
       const tracker = new BadRowTracker(description, readOptions)
-      const notes = tracker.report.notes
-      return batchedStream(tracker, readOptions, async function* (emit) {
-        const text = openText(location, readOptions.signal)[Symbol.asyncIterator]()
-        // Peek at the first line to pick the delimiter.
-        let head = ''
-        while (!head.includes('\n')) {
-          const next = await text.next()
-          if (next.done) break
-          head += next.value
-        }
-        let delimiter = explicitDelimiter
-        if (delimiter === undefined) {
-          const firstLine = head.slice(0, head.indexOf('\n') < 0 ? head.length : head.indexOf('\n'))
-          delimiter = sniffDelimiter(firstLine) ?? fallback
-          if (delimiter !== fallback)
-            notes.push(
-              `delimiter: ${delimiterName(delimiter)} (detected from the first line; set --delimiter to override)`,
-            )
-        }
-        const chunks = prepend(head, text)
-        const records =
-          delimiter.length === 1 ? parseCsv(chunks, { delimiter }) : splitRecords(chunks, delimiter)
-        let header: string[] | undefined
-        let headerLine = 0
-        let columns: ReturnType<typeof resolveColumns> | undefined
-        const join = (fields: string[]): string => fields.join(delimiter)
-        for await (const batch of records) {
-          for (const record of batch) {
-            if (header === undefined || columns === undefined) {
-              const first = record.fields
-              const hasHeader =
-                options.header === undefined || options.header === 'auto'
-                  ? !first.every((f) => NUMBER.test(f))
-                  : options.header
-              let mapping = options.columns
-              if (hasHeader) {
-                header = first
-                headerLine = record.line
-              } else {
-                header = first.map((_, c) => String(c + 1))
-                mapping = positionalMapping(header.length, options.columns)
-                notes.push(
-                  options.header === false
-                    ? `no header row (--no-header): ${header.length} columns by position`
-                    : `no header row (every field of line ${record.line} is a number): ${header.length} columns by position; set --header if the first row is a header`,
-                )
-              }
-              columns = resolveColumns(header, mapping, description)
-              notes.push(`columns: ${describeColumns(header, columns, mapping)}`)
-              if (hasHeader) continue
-            }
-            if (record.problem !== undefined) {
-              tracker.bad(record.line, record.problem, join(record.fields))
-              continue
-            }
-            if (record.fields.length !== header.length) {
-              tracker.bad(
-                record.line,
-                `${record.fields.length} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header.length} (is the delimiter ${delimiterName(delimiter)} right?)`,
-                join(record.fields),
-              )
-              continue
-            }
-            const fields = record.fields
-            const event = rowToEvent((c) => fields[c], columns, readTime)
-            if (typeof event === 'string') tracker.bad(record.line, event, join(fields))
-            else emit(event)
-          }
-          yield
-        }
-        if (header === undefined) {
-          throw new EventSourceError(
-            'INPUT_INVALID',
-            `${description} is empty: expected a header row and data rows.`,
-          )
-        }
-      })
+      return batchedStream(tracker, readOptions, (emit) =>
+        rows(tracker, readOptions.signal, {
+          event: (userId, itemId, type, value, timestamp) => emit({ userId, itemId, type, value, timestamp }),
+        }),
+      )
+    },
+    async readInto(sink: EventSink, readOptions: ReadOptions = {}): Promise<ReadReport> {
+      const tracker = new BadRowTracker(description, readOptions)
+      const counted: EventSink = {
+        event: (userId, itemId, type, value, timestamp) => {
+          tracker.ok()
+          sink.event(userId, itemId, type, value, timestamp)
+        },
+      }
+      for await (const _ of rows(tracker, readOptions.signal, counted)) readOptions.signal?.throwIfAborted()
+      tracker.finish()
+      return tracker.report
     },
   }
 }

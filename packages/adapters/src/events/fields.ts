@@ -7,7 +7,7 @@
  */
 import { EVENT_LIMITS, EVENT_TYPE_PATTERN } from '@edgerec/core'
 import { EventSourceError } from './errors.js'
-import type { SourceEvent } from './source.js'
+import type { EventSink, SourceEvent } from './source.js'
 
 /**
  * Which input column holds which event field. Unset fields are looked up by common names
@@ -387,16 +387,21 @@ function idOf(raw: unknown): string | undefined {
   return s
 }
 
+let lastRawType: string | undefined
+let lastType: string | undefined
+
 /**
- * Builds an event from one row; returns a reason string when the row is bad.
+ * Reads one row into `sink`; returns a reason string when the row is bad (and calls nothing).
+ * The allocation-free form of {@link rowToEvent}.
  *
  * @param cell - reads the cell at a column position
  */
-export function rowToEvent(
+export function rowToSink(
   cell: (column: number) => unknown,
   columns: ResolvedColumns,
-  time: TimeUnit | ((raw: unknown) => number) = 'auto',
-): SourceEvent | string {
+  time: TimeUnit | ((raw: unknown) => number),
+  sink: EventSink,
+): string | undefined {
   const rawUser = columns.user >= 0 ? cell(columns.user) : undefined
   let userId = idOf(rawUser)
   if (userId === undefined && columns.anonymousUser >= 0) userId = idOf(cell(columns.anonymousUser))
@@ -440,11 +445,39 @@ export function rowToEvent(
   if (columns.type >= 0) {
     const raw = cell(columns.type)
     if (raw !== undefined && raw !== null && raw !== '') {
-      type = String(raw).trim().toLowerCase()
-      if (type.length > EVENT_LIMITS.maxTypeLength || !EVENT_TYPE_PATTERN.test(type)) {
-        return `type ${JSON.stringify(String(raw).slice(0, 40))} must match [a-z][a-z0-9_]* (e.g. add_to_cart)`
+      // NOTE: a file has a handful of types: normalize each distinct raw text once.
+      if (typeof raw === 'string' && raw === lastRawType) type = lastType
+      else {
+        type = String(raw).trim().toLowerCase()
+        if (type.length > EVENT_LIMITS.maxTypeLength || !EVENT_TYPE_PATTERN.test(type)) {
+          return `type ${JSON.stringify(String(raw).slice(0, 40))} must match [a-z][a-z0-9_]* (e.g. add_to_cart)`
+        }
+        if (typeof raw === 'string') {
+          lastRawType = raw
+          lastType = type
+        }
       }
     }
   }
-  return { userId, itemId, type, value, timestamp }
+  sink.event(userId, itemId, type, value, timestamp)
+  return undefined
+}
+
+/**
+ * Builds an event from one row; returns a reason string when the row is bad.
+ *
+ * @param cell - reads the cell at a column position
+ */
+export function rowToEvent(
+  cell: (column: number) => unknown,
+  columns: ResolvedColumns,
+  time: TimeUnit | ((raw: unknown) => number) = 'auto',
+): SourceEvent | string {
+  let event: SourceEvent | undefined
+  const reason = rowToSink(cell, columns, time, {
+    event: (userId, itemId, type, value, timestamp) => {
+      event = { userId, itemId, type, value, timestamp }
+    },
+  })
+  return reason ?? (event as SourceEvent)
 }

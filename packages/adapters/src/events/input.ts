@@ -37,7 +37,7 @@ export async function openBytes(location: InputLocation): Promise<ReadableStream
       )
     }
     stream = Readable.toWeb(
-      createReadStream(location.path, { highWaterMark: 1 << 16 }),
+      createReadStream(location.path, { highWaterMark: 1 << 20 }),
     ) as ReadableStream<Uint8Array>
   } else {
     const opened = await location.storage.getStream(location.key)

@@ -22,6 +22,20 @@ export interface SourceEvent {
   timestamp: number
 }
 
+/**
+ * Receives events one at a time, as plain arguments: the allocation-free way to read large
+ * inputs (see {@link EventSource.readInto}). The strings may be kept.
+ */
+export interface EventSink {
+  event(
+    userId: string,
+    itemId: string,
+    type: string | undefined,
+    value: number | undefined,
+    timestamp: number,
+  ): void
+}
+
 /** One rejected row. */
 export interface BadRow {
   /** 1-based line (CSV/NDJSON: physical line where the row starts), or row number (Parquet, SQL). */
@@ -122,6 +136,12 @@ export interface EventSource {
   /** Human-readable description for logs, e.g. `csv file ratings.csv`. */
   readonly description: string
   read(options?: ReadOptions): EventStream
+  /**
+   * Optional fast path for large inputs: reads everything into `sink` without building event
+   * objects or batches, and resolves with the final report. Same rows, same order, same report
+   * as {@link read}. Readers without it are read with `read()`.
+   */
+  readInto?(sink: EventSink, options?: ReadOptions): Promise<ReadReport>
 }
 
 /** Default number of bad rows kept in a report. */

@@ -80,14 +80,30 @@ export async function loadInteractions(
   if (options.maxBadFraction !== undefined) readOptions.maxBadFraction = options.maxBadFraction
   if (options.keepBadRows !== undefined) readOptions.keepBadRows = options.keepBadRows
   if (options.signal) readOptions.signal = options.signal
-  const stream = source.read(readOptions)
-  for await (const batch of stream) {
-    accumulator.add(batch)
-    options.onProgress?.(accumulator.size)
+  let report: ReadReport
+  if (source.readInto) {
+    // The fast path: rows go straight into the accumulator's columns, no event objects.
+    const progress = options.onProgress
+    const sink = progress
+      ? {
+          event(...args: Parameters<InteractionAccumulator['event']>): void {
+            accumulator.event(...args)
+            if ((accumulator.size & 0xffff) === 0) progress(accumulator.size)
+          },
+        }
+      : accumulator
+    report = await source.readInto(sink, readOptions)
+    progress?.(accumulator.size)
+  } else {
+    const stream = source.read(readOptions)
+    for await (const batch of stream) {
+      accumulator.add(batch)
+      options.onProgress?.(accumulator.size)
+    }
+    report = stream.report
   }
   const { data, stats } = accumulator.build()
   if (data.matrix.indices.length === 0) {
-    const report = stream.report
     if (stats.events === 0 && report.badRows > 0) {
       const reasons = describeBadRows(report)
       throw new TrainerError(
@@ -101,5 +117,5 @@ export async function loadInteractions(
         : `all ${stats.pairs} (user, item) pairs of ${source.description} were dropped (${stats.nonPositivePairs} with a total weight ≤ 0, the rest by the min-interaction filters). Check the event weights and lower minUserInteractions/minItemInteractions.`
     throw new TrainerError('NO_INTERACTIONS', `Nothing to train on: ${why}`)
   }
-  return { data, stats, report: stream.report }
+  return { data, stats, report }
 }

@@ -63,24 +63,31 @@ export interface WeightingStats {
 
 const UNTYPED = '(none)'
 
-/** Growable typed column. */
-class Column<T extends Float32Array | Float64Array | Uint32Array> {
-  data: T
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1 << 16)
+/** Events per chunk of the growing columns (a chunk of each column is allocated at a time). */
+const CHUNK_BITS = 18
+const CHUNK = 1 << CHUNK_BITS
+const CHUNK_MASK = CHUNK - 1
+
+/** Joins column chunks into one exact-size array, dropping each chunk once copied. */
+function joinChunks<T extends Float32Array | Float64Array | Uint32Array>(
+  chunks: T[],
+  n: number,
+  make: (n: number) => T,
+): T {
+  const out = make(n)
+  let start = 0
+  for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+    const count = Math.min(CHUNK, n - start)
+    if (count > 0) out.set(count === CHUNK ? chunk : chunk.subarray(0, count), start)
+    start += CHUNK
   }
-  ensure(n: number): void {
-    if (n <= this.data.length) return
-    let size = this.data.length
-    while (size < n) size *= 2
-    const next = this.make(size)
-    next.set(this.data)
-    this.data = next
-  }
+  return out
 }
 
 /**
- * Accumulates events batch by batch. Memory: 20 bytes per event plus the id maps.
+ * Accumulates events one by one ({@link event}, an `EventSink`) or batch by batch ({@link add}).
+ * Memory: 20 bytes per event (user, item, weight, time) in fixed-size chunks (no doubling, no
+ * copies while reading) plus the id maps.
  *
  * @example
  * ```ts
@@ -95,10 +102,15 @@ export class InteractionAccumulator {
   readonly #items = new Map<string, number>()
   readonly #userIds: string[] = []
   readonly #itemIds: string[] = []
-  readonly #u = new Column((n) => new Uint32Array(n))
-  readonly #i = new Column((n) => new Uint32Array(n))
-  readonly #w = new Column((n) => new Float32Array(n))
-  readonly #t = new Column((n) => new Float64Array(n))
+  readonly #u: Uint32Array[] = []
+  readonly #i: Uint32Array[] = []
+  readonly #w: Float32Array[] = []
+  readonly #t: Float64Array[] = []
+  // The chunk being written.
+  #cu = new Uint32Array(0)
+  #ci = new Uint32Array(0)
+  #cw = new Float32Array(0)
+  #ct = new Float64Array(0)
   readonly #weights: Record<string, number>
   readonly #unknownWeight: number
   readonly #types = new Map<string, number>()
@@ -106,6 +118,13 @@ export class InteractionAccumulator {
   #newest = Number.NEGATIVE_INFINITY
   readonly #options: WeightingOptions
   readonly #transform: ValueTransform
+  // NOTE: consecutive events often share a user (exports sorted by user) and always share a
+  // handful of types: comparing with the previous string is much cheaper than hashing it.
+  #lastUser: string | undefined
+  #lastUi = 0
+  #lastType: string | undefined
+  #lastTypeWeight = 1
+  #lastTypeCount = 0
 
   constructor(options: WeightingOptions = {}) {
     this.#options = options
@@ -133,63 +152,157 @@ export class InteractionAccumulator {
     return this.#count
   }
 
+  /** Adds one event (the `EventSink` of `EventSource.readInto`). */
+  event(
+    userId: string,
+    itemId: string,
+    type: string | undefined,
+    value: number | undefined,
+    timestamp: number,
+  ): void {
+    const k = this.#count
+    const slot = k & CHUNK_MASK
+    if (slot === 0) {
+      this.#cu = new Uint32Array(CHUNK)
+      this.#ci = new Uint32Array(CHUNK)
+      this.#cw = new Float32Array(CHUNK)
+      this.#ct = new Float64Array(CHUNK)
+      this.#u.push(this.#cu)
+      this.#i.push(this.#ci)
+      this.#w.push(this.#cw)
+      this.#t.push(this.#ct)
+    }
+    let ui: number
+    if (userId === this.#lastUser) ui = this.#lastUi
+    else {
+      const known = this.#users.get(userId)
+      if (known === undefined) {
+        ui = this.#userIds.length
+        this.#users.set(userId, ui)
+        this.#userIds.push(userId)
+      } else ui = known
+      this.#lastUser = userId
+      this.#lastUi = ui
+    }
+    let ii = this.#items.get(itemId)
+    if (ii === undefined) {
+      ii = this.#itemIds.length
+      this.#items.set(itemId, ii)
+      this.#itemIds.push(itemId)
+    }
+    const typeName = type ?? UNTYPED
+    if (typeName !== this.#lastType) {
+      this.#flushTypeCount()
+      this.#lastType = typeName
+      this.#lastTypeWeight = 1
+      if (type !== undefined) {
+        const configured = this.#weights[type]
+        if (configured === undefined) {
+          this.#unknown.add(type)
+          this.#lastTypeWeight = this.#unknownWeight
+        } else this.#lastTypeWeight = configured
+      }
+    }
+    this.#lastTypeCount++
+    this.#cu[slot] = ui
+    this.#ci[slot] = ii
+    this.#cw[slot] = this.#lastTypeWeight * (value ?? 1)
+    this.#ct[slot] = timestamp
+    if (timestamp > this.#newest) this.#newest = timestamp
+    this.#count = k + 1
+  }
+
   /** Adds a batch of events. */
   add(events: readonly SourceEvent[]): void {
-    const n = this.#count + events.length
-    this.#u.ensure(n)
-    this.#i.ensure(n)
-    this.#w.ensure(n)
-    this.#t.ensure(n)
-    const u = this.#u.data
-    const it = this.#i.data
-    const w = this.#w.data
-    const t = this.#t.data
-    let k = this.#count
-    for (const e of events) {
-      let ui = this.#users.get(e.userId)
-      if (ui === undefined) {
-        ui = this.#userIds.length
-        this.#users.set(e.userId, ui)
-        this.#userIds.push(e.userId)
-      }
-      let ii = this.#items.get(e.itemId)
-      if (ii === undefined) {
-        ii = this.#itemIds.length
-        this.#items.set(e.itemId, ii)
-        this.#itemIds.push(e.itemId)
-      }
-      let typeWeight = 1
-      const type = e.type ?? UNTYPED
-      if (e.type !== undefined) {
-        const configured = this.#weights[e.type]
-        if (configured === undefined) {
-          this.#unknown.add(e.type)
-          typeWeight = this.#unknownWeight
-        } else typeWeight = configured
-      }
-      this.#types.set(type, (this.#types.get(type) ?? 0) + 1)
-      u[k] = ui
-      it[k] = ii
-      w[k] = typeWeight * (e.value ?? 1)
-      t[k] = e.timestamp
-      if (e.timestamp > this.#newest) this.#newest = e.timestamp
-      k++
+    for (let n = 0; n < events.length; n++) {
+      const e = events[n]!
+      this.event(e.userId, e.itemId, e.type, e.value, e.timestamp)
     }
-    this.#count = k
+  }
+
+  #flushTypeCount(): void {
+    const type = this.#lastType
+    if (type !== undefined && this.#lastTypeCount > 0) {
+      this.#types.set(type, (this.#types.get(type) ?? 0) + this.#lastTypeCount)
+    }
+    this.#lastTypeCount = 0
   }
 
   /**
-   * Aggregates into the interaction matrix.
+   * Sorts the events by (user rank, item rank) and sums each pair (with time decay). The event
+   * columns live only inside this call, so they are garbage once the pairs exist.
+   */
+  #aggregate(
+    userRank: Uint32Array,
+    itemRank: Uint32Array,
+    newest: number,
+  ): { pairs: number; userPairStart: Uint32Array; pi: Uint32Array; pv: Float64Array; pt: Float64Array } {
+    const n = this.#count
+    const nUsers = userRank.length
+    // Event columns as ranks (in place), in one array each; the chunks go as they are copied.
+    const u = joinChunks(this.#u, n, (m) => new Uint32Array(m))
+    for (let k = 0; k < n; k++) u[k] = userRank[u[k]!]!
+    const it = joinChunks(this.#i, n, (m) => new Uint32Array(m))
+    for (let k = 0; k < n; k++) it[k] = itemRank[it[k]!]!
+    const w = joinChunks(this.#w, n, (m) => new Float32Array(m))
+    const t = joinChunks(this.#t, n, (m) => new Float64Array(m))
+    this.#cu = new Uint32Array(0)
+    this.#ci = new Uint32Array(0)
+    this.#cw = new Float32Array(0)
+    this.#ct = new Float64Array(0)
+
+    // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
+    const order = countingSort(n, nUsers, u, countingSort(n, itemRank.length, it, undefined))
+
+    const halfLifeMs =
+      this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
+    // Count pairs first so the pair arrays have their exact size.
+    let pairs = n > 0 ? 1 : 0
+    for (let r = 1; r < n; r++) {
+      const k = order[r]!
+      const prev = order[r - 1]!
+      if (u[k] !== u[prev] || it[k] !== it[prev]) pairs++
+    }
+    // Pairs in (user rank, item rank) order; userPairStart[r] = first pair of user rank r.
+    const userPairStart = new Uint32Array(nUsers + 1)
+    const pi = new Uint32Array(pairs)
+    const pv = new Float64Array(pairs)
+    const pt = new Float64Array(pairs)
+    let p = -1
+    let lastU = -1
+    let lastI = -1
+    for (let r = 0; r < n; r++) {
+      const k = order[r]!
+      const ur = u[k]!
+      const ir = it[k]!
+      const weight = w[k]! * decayFactor(newest, t[k]!, halfLifeMs)
+      if (ur === lastU && ir === lastI) {
+        pv[p]! += weight
+        if (t[k]! > pt[p]!) pt[p] = t[k]!
+      } else {
+        p++
+        userPairStart[ur + 1]!++
+        pi[p] = ir
+        pv[p] = weight
+        pt[p] = t[k]!
+        lastU = ur
+        lastI = ir
+      }
+    }
+    for (let r = 0; r < nUsers; r++) userPairStart[r + 1] = userPairStart[r + 1]! + userPairStart[r]!
+    return { pairs, userPairStart, pi, pv, pt }
+  }
+
+  /**
+   * Aggregates into the interaction matrix. Call once: the event columns are released on the way
+   * (peak memory ≈ 28 bytes per event, then 24 per pair, instead of holding everything at once).
    *
    * Indexes: user (item) index = rank of the raw id among the kept distinct ids, in numeric order
    * when every id is a number, otherwise in UTF-16 code unit order (shared/REFERENCE.md).
    */
   build(): { data: InteractionMatrix; stats: WeightingStats } {
+    this.#flushTypeCount()
     const n = this.#count
-    const u = this.#u.data
-    const it = this.#i.data
-    const w = this.#w.data
-    const t = this.#t.data
     const nUsers = this.#userIds.length
     const nItems = this.#itemIds.length
 
@@ -197,45 +310,14 @@ export class InteractionAccumulator {
     const userRank = rankOf(this.#userIds)
     const itemRank = rankOf(this.#itemIds)
 
-    // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
-    const byItem = countingSort(n, nItems, (k) => itemRank[it[k]!]!, undefined)
-    const order = countingSort(n, nUsers, (k) => userRank[u[k]!]!, byItem)
-
-    const halfLifeMs =
-      this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
     const newest = n > 0 ? this.#newest : 0
-    // Pairs, in (user rank, item rank) order.
-    const pu = new Uint32Array(n)
-    const pi = new Uint32Array(n)
-    const pv = new Float64Array(n)
-    const pt = new Float64Array(n)
-    let pairs = 0
-    let lastU = -1
-    let lastI = -1
-    for (let r = 0; r < n; r++) {
-      const k = order[r]!
-      const ur = userRank[u[k]!]!
-      const ir = itemRank[it[k]!]!
-      const weight = w[k]! * decayFactor(newest, t[k]!, halfLifeMs)
-      if (ur === lastU && ir === lastI) {
-        pv[pairs - 1]! += weight
-        if (t[k]! > pt[pairs - 1]!) pt[pairs - 1] = t[k]!
-      } else {
-        pu[pairs] = ur
-        pi[pairs] = ir
-        pv[pairs] = weight
-        pt[pairs] = t[k]!
-        pairs++
-        lastU = ur
-        lastI = ir
-      }
-    }
+    const { pairs, userPairStart, pi, pv, pt } = this.#aggregate(userRank, itemRank, newest)
 
     // Drop non-positive totals, then filter to a fixed point.
     const keep = new Uint8Array(pairs)
     let nonPositive = 0
-    for (let p = 0; p < pairs; p++) {
-      if (pv[p]! > 0) keep[p] = 1
+    for (let q = 0; q < pairs; q++) {
+      if (pv[q]! > 0) keep[q] = 1
       else nonPositive++
     }
     const minU = this.#options.minUserInteractions ?? 1
@@ -247,17 +329,21 @@ export class InteractionAccumulator {
       passes++
       const userCount = new Uint32Array(nUsers)
       const itemCount = new Uint32Array(nItems)
-      for (let p = 0; p < pairs; p++) {
-        if (keep[p]) {
-          userCount[pu[p]!]!++
-          itemCount[pi[p]!]!++
+      for (let r = 0; r < nUsers; r++) {
+        for (let q = userPairStart[r]!; q < userPairStart[r + 1]!; q++) {
+          if (keep[q]) {
+            userCount[r]!++
+            itemCount[pi[q]!]!++
+          }
         }
       }
       let changed = false
-      for (let p = 0; p < pairs; p++) {
-        if (keep[p] && (userCount[pu[p]!]! < minU || itemCount[pi[p]!]! < minI)) {
-          keep[p] = 0
-          changed = true
+      for (let r = 0; r < nUsers; r++) {
+        for (let q = userPairStart[r]!; q < userPairStart[r + 1]!; q++) {
+          if (keep[q] && (userCount[r]! < minU || itemCount[pi[q]!]! < minI)) {
+            keep[q] = 0
+            changed = true
+          }
         }
       }
       if (!changed) {
@@ -287,25 +373,39 @@ export class InteractionAccumulator {
       }
     }
     let kept = 0
-    for (let p = 0; p < pairs; p++) kept += keep[p]!
-    const indptr = new Uint32Array(userIds.length + 1)
-    const indices = new Uint32Array(kept)
-    const values = new Float32Array(kept)
-    const timestamps = new Float64Array(kept)
+    for (let q = 0; q < pairs; q++) kept += keep[q]!
     const f = transformFunction(this.#transform)
+    const indptr = new Uint32Array(userIds.length + 1)
+    const values = new Float32Array(kept)
     let allOne = true
-    let q = 0
-    for (let p = 0; p < pairs; p++) {
-      if (!keep[p]) continue
-      const row = userNew[pu[p]!]!
-      indptr[row + 1]!++
-      indices[q] = itemNew[pi[p]!]!
-      values[q] = f(pv[p]!)
-      if (values[q] !== 1) allOne = false
-      timestamps[q] = pt[p]!
-      q++
+    let indices: Uint32Array
+    let timestamps: Float64Array
+    if (kept === pairs && userIds.length === nUsers && itemIds.length === nItems) {
+      // Nothing removed: the pair arrays are the CSR arrays (ranks are the final indexes).
+      indices = pi
+      timestamps = pt
+      for (let r = 0; r < nUsers; r++) indptr[r + 1] = userPairStart[r + 1]!
+      for (let q = 0; q < pairs; q++) {
+        values[q] = f(pv[q]!)
+        if (values[q] !== 1) allOne = false
+      }
+    } else {
+      indices = new Uint32Array(kept)
+      timestamps = new Float64Array(kept)
+      let q = 0
+      for (let r = 0; r < nUsers; r++) {
+        for (let x = userPairStart[r]!; x < userPairStart[r + 1]!; x++) {
+          if (!keep[x]) continue
+          indptr[userNew[r]! + 1]!++
+          indices[q] = itemNew[pi[x]!]!
+          values[q] = f(pv[x]!)
+          if (values[q] !== 1) allOne = false
+          timestamps[q] = pt[x]!
+          q++
+        }
+      }
+      for (let r = 0; r < userIds.length; r++) indptr[r + 1] = indptr[r + 1]! + indptr[r]!
     }
-    for (let r = 0; r < userIds.length; r++) indptr[r + 1] = indptr[r + 1]! + indptr[r]!
 
     const matrix: CsrMatrix = {
       rows: userIds.length,
@@ -351,20 +451,24 @@ function sortedIds(ids: readonly string[], rank: Uint32Array): string[] {
   return out
 }
 
-/** Stable counting sort of `0..n-1` (or of `input`) by `key(k)` in `[0, buckets)`. */
+/** Stable counting sort of `0..n-1` (or of `input`) by `keys[k]` in `[0, buckets)`. */
 function countingSort(
   n: number,
   buckets: number,
-  key: (k: number) => number,
+  keys: Uint32Array,
   input: Uint32Array | undefined,
 ): Uint32Array {
   const counts = new Uint32Array(buckets + 1)
-  for (let r = 0; r < n; r++) counts[key(input ? input[r]! : r) + 1]!++
+  for (let k = 0; k < n; k++) counts[keys[k]! + 1]!++
   for (let b = 0; b < buckets; b++) counts[b + 1] = counts[b + 1]! + counts[b]!
   const out = new Uint32Array(n)
-  for (let r = 0; r < n; r++) {
-    const k = input ? input[r]! : r
-    out[counts[key(k)]!++] = k
+  if (input) {
+    for (let r = 0; r < n; r++) {
+      const k = input[r]!
+      out[counts[keys[k]!]!++] = k
+    }
+  } else {
+    for (let k = 0; k < n; k++) out[counts[keys[k]!]!++] = k
   }
   return out
 }

@@ -47,3 +47,16 @@ describe('suggestTimeFormat', () => {
     expect(suggestTimeFormat('yesterday')).toBeUndefined()
   })
 })
+
+describe('parseTimestamp', () => {
+  it('should read decimal seconds and milliseconds, and refuse hex, binary, octal and exponents', () => {
+    expect(parseTimestamp('1500000000')).toBe(1_500_000_000_000)
+    expect(parseTimestamp('1500000000.5')).toBe(1_500_000_000_500)
+    expect(parseTimestamp('1500000000000')).toBe(1_500_000_000_000)
+    expect(parseTimestamp('-1')).toBe(-1000)
+    expect(parseTimestamp(' 12 ')).toBe(12_000)
+    expect(parseTimestamp('5', 'ms')).toBe(5)
+    for (const bad of ['0x10', '0b11', '0o7', '1e9', '12abc', '', 'Infinity'])
+      expect(parseTimestamp(bad)).toBeNaN()
+  })
+})

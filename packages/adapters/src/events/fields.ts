@@ -359,6 +359,16 @@ export function parseTimestamp(raw: unknown, unit: TimeUnit = 'auto'): number {
   else if (typeof raw === 'bigint') n = Number(raw)
   else if (raw instanceof Date) return raw.getTime()
   else if (typeof raw === 'string') {
+    // Fast path: a plain decimal number (what most files hold); `0x`, `0b`, `0o` stay rejected.
+    const c0 = raw.charCodeAt(0)
+    const c1 = raw.charCodeAt(1) | 32
+    if (((c0 >= 48 && c0 <= 57) || c0 === 45) && c1 !== 120 && c1 !== 98 && c1 !== 111) {
+      const v = Number(raw)
+      if (Number.isFinite(v) && raw.indexOf('e') < 0 && raw.indexOf('E') < 0) {
+        if (unit === 's' || (unit === 'auto' && Math.abs(v) < SECONDS_THRESHOLD)) return Math.round(v * 1000)
+        return Math.round(v)
+      }
+    }
     const s = raw.trim()
     if (s.length === 0) return Number.NaN
     if (/^-?\d+(\.\d+)?$/.test(s)) n = Number(s)

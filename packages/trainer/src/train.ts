@@ -260,7 +260,12 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
         `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
       )
     }
-    if (config.gate?.enabled !== false && evaluated) {
+    if (config.gate?.enabled !== false && !keep) {
+      logger.warn(
+        'Quality gate skipped: too few test users to judge the model (no verdict; --publish needs --force).',
+      )
+    }
+    if (config.gate?.enabled !== false && evaluated && keep) {
       const { als_int8: q, popularity: p } = report.models
       const live = await options.live?.()
       let liveComparison: Parameters<typeof decideGate>[0]['live']
@@ -292,12 +297,6 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
         },
         config.gate,
       )
-      if (!keep) {
-        // Too few test users to mean anything: no verdict can be trusted, so the gate fails.
-        gate.reasons.unshift(`only ${report.users} test users: too few to judge the model`)
-        gate.passed = false
-        if (options.force) gate.forced = true
-      }
       const vsLive = gate.live
         ? `; vs live ${gate.live.version}: ${gate.live.candidate.toFixed(4)} vs ${gate.live.live.toFixed(4)} (${gate.live.users} users, ${gate.live.testInteractions} test interactions)`
         : '; nothing live to compare with'

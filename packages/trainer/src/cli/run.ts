@@ -115,6 +115,12 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     if (publisher) options.live = () => loadLiveModel(publisher.target)
     const result = await train(config, options)
     const rejected = result.gate !== undefined && !result.gate.passed && !command.force
+    if (publisher && result.gate === undefined && !command.force) {
+      throw new TrainerError(
+        'GATE_FAILED',
+        `Version ${result.version} has no quality-gate verdict (too few test users to judge it), so it was not published. Add more data, or --force to publish anyway.`,
+      )
+    }
     let published: unknown
     if (publisher && !rejected) {
       published = await publish(publisher, result, config, logger)

@@ -24,6 +24,8 @@ export const ADAPTER_ERROR_CODES = {
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   CREDENTIALS_MISSING: 'CREDENTIALS_MISSING',
   PUBLISH_FAILED: 'PUBLISH_FAILED',
+  /** The version's quality gate failed (manifest `gate.passed` false): publish refused unless forced. */
+  GATE_FAILED: 'GATE_FAILED',
   /** A storage key is empty, absolute, has `.`/`..`/empty segments or control characters. */
   INVALID_KEY: 'INVALID_KEY',
   /** A byte range is negative, fractional or ends before it starts. */

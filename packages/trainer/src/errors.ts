@@ -19,6 +19,10 @@ export const TRAINER_ERROR_CODES = {
   EVALUATION_TOO_SMALL: 'EVALUATION_TOO_SMALL',
   /** A generator option is out of range. */
   GENERATOR_INVALID: 'GENERATOR_INVALID',
+  /** The quality gate rejected the version (not better than popularity or the live version). */
+  GATE_FAILED: 'GATE_FAILED',
+  /** The live version on the publish target cannot be read for the quality gate's comparison. */
+  LIVE_MODEL_INVALID: 'LIVE_MODEL_INVALID',
 } as const
 
 /** A code from {@link TRAINER_ERROR_CODES}. */

@@ -64,6 +64,22 @@ export {
 export type { ExportInput, ExportOptions, ExportResult } from './export/index.js'
 export { chooseUserBuckets, exportModel, MemoryStorage } from './export/index.js'
 export type {
+  GateConfig,
+  GateInput,
+  GateMetric,
+  LiveComparisonInput,
+  LiveModel,
+  LiveModelSource,
+} from './gate/index.js'
+export {
+  compareWithLive,
+  decideGate,
+  GATE_DEFAULTS,
+  GATE_HINT,
+  loadLiveModel,
+  servedMetrics,
+} from './gate/index.js'
+export type {
   Catalog,
   CatalogCategory,
   CatalogItem,

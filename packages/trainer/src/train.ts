@@ -14,12 +14,13 @@ import {
   type Storage,
   type StorageConfig,
 } from '@edgerec/adapters'
-import type { AlsHyperparameters, ModelEvaluation, ModelManifest } from '@edgerec/core'
-import { type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
+import type { AlsHyperparameters, ModelEvaluation, ModelGate, ModelManifest } from '@edgerec/core'
+import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
-import type { InteractionMatrix } from './data/matrix.js'
+import type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
 import { runEvaluation, splitBy } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
+import { compareWithLive, decideGate, type LiveModel } from './gate/index.js'
 import { writeGeneratedData } from './generate/index.js'
 import { checkTestUsers, splitFor } from './input/checks.js'
 import { describeBadRows, loadInteractions } from './input/load.js'
@@ -51,6 +52,13 @@ export interface TrainOptions {
   cwd?: string
   /** Events of the generated demo data when no input is configured. Default 100 000. */
   demoEvents?: number
+  /**
+   * The version that is live now (read from the publish target), for the quality gate's
+   * comparison. Called once, after evaluation; `undefined` = nothing is live.
+   */
+  live?: () => Promise<LiveModel | undefined>
+  /** Record a failing gate as `forced` (the version may then be published). */
+  force?: boolean
 }
 
 /** What a run produced. */
@@ -66,6 +74,8 @@ export interface TrainResult {
   input: { description: string; report: ReadReport; stats: WeightingStats }
   evaluation?: ModelEvaluation
   tuning?: TuningReport
+  /** The quality gate's verdict (absent when evaluation or the gate is disabled). */
+  gate?: ModelGate
   seconds: number
 }
 
@@ -218,14 +228,19 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   }
 
   let modelEvaluation: ModelEvaluation | undefined
+  let gate: ModelGate | undefined
   if (evaluation.enabled !== false) {
     logger.info(`Evaluating on a ${split} split (test fraction ${testFraction}, K = ${k})…`)
+    let evaluated: { model: AlsModel; train: CsrMatrix; test: CsrMatrix } | undefined
     const report = await runEvaluation(matrix, {
       split,
       testFraction,
       k,
       seed: als.seed,
       als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+      onModel: (model, parts) => {
+        evaluated = { model, ...parts }
+      },
     })
     const keep = checkTestUsers(
       report.users,
@@ -244,6 +259,55 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       logger.info(
         `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
       )
+    }
+    if (config.gate?.enabled !== false && !keep) {
+      logger.warn(
+        'Quality gate skipped: too few test users to judge the model (no verdict; --publish needs --force).',
+      )
+    }
+    if (config.gate?.enabled !== false && evaluated && keep) {
+      const { als_int8: q, popularity: p } = report.models
+      const live = await options.live?.()
+      let liveComparison: Parameters<typeof decideGate>[0]['live']
+      if (live) {
+        logger.info(`Quality gate: comparing with the live version ${live.version} on the same split…`)
+        const compared = compareWithLive(
+          {
+            live,
+            candidate: evaluated.model,
+            regularization: als.regularization,
+            alpha: als.alpha,
+            train: evaluated.train,
+            test: evaluated.test,
+            itemIds: loaded.data.itemIds,
+            userIds: loaded.data.userIds,
+            k,
+          },
+          config.gate,
+        )
+        liveComparison = { version: live.version, ...compared }
+      }
+      gate = decideGate(
+        {
+          k,
+          candidate: q,
+          popularity: p,
+          ...(liveComparison ? { live: liveComparison } : {}),
+          ...(options.force ? { force: true } : {}),
+        },
+        config.gate,
+      )
+      const vsLive = gate.live
+        ? `; vs live ${gate.live.version}: ${gate.live.candidate.toFixed(4)} vs ${gate.live.live.toFixed(4)} (${gate.live.users} users, ${gate.live.testInteractions} test interactions)`
+        : '; nothing live to compare with'
+      if (gate.passed)
+        logger.info(
+          `Quality gate passed: ${gate.metric}@${k} ${gate.candidate.toFixed(4)} vs popularity ${gate.popularity.toFixed(4)}${vsLive}.`,
+        )
+      else
+        logger.warn(
+          `Quality gate failed${gate.forced ? ' (forced through)' : ''}: ${gate.reasons.join('; ')}.`,
+        )
     }
   }
 
@@ -277,6 +341,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       }),
       ...(modelEvaluation ? { evaluation: modelEvaluation } : {}),
       ...(tuning ? { tuning } : {}),
+      ...(gate ? { gate } : {}),
     },
     exportOptions,
   )
@@ -295,5 +360,6 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   }
   if (modelEvaluation) result.evaluation = modelEvaluation
   if (tuning) result.tuning = tuning
+  if (gate) result.gate = gate
   return result
 }

@@ -52,6 +52,11 @@ export interface PublishOptions {
   onProgress?: (progress: { shardsDone: number; shards: number; bytesDone: number; bytes: number }) => void
   /** Clock (tests). */
   now?: () => Date
+  /**
+   * Publish even when the version's quality gate failed (manifest `gate.passed` false and not
+   * `forced`). Default false: such a version is refused with `GATE_FAILED`.
+   */
+  force?: boolean
 }
 
 /** What {@link publishVersion} did. */
@@ -181,6 +186,9 @@ async function writePointer(
 /**
  * Publishes a trained version from a model registry to where the edge worker reads it.
  *
+ * A version whose quality gate failed (manifest `gate`) is refused with `GATE_FAILED` unless
+ * `force` is set or the trainer recorded it as forced.
+ *
  * Order (docs/architecture.md): every shard (verified against the manifest's size and SHA-256,
  * before and after upload) → the manifest (to R2 and KV) → `models/live` last. A failure before
  * the pointer flip deletes what this call uploaded and leaves the pointer unchanged, so the worker
@@ -213,6 +221,12 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
   }
   if (manifest.version !== version) {
     throw publishError(`${manifestKey(version)} names version ${manifest.version}. Re-export the version.`)
+  }
+  if (manifest.gate && !manifest.gate.passed && !manifest.gate.forced && options.force !== true) {
+    throw new AdapterError(
+      'GATE_FAILED',
+      `Version ${version} failed its quality gate (${manifest.gate.reasons.join('; ')}), so it is not published and the live version stays. Train a better model, or publish with force (edgerec-train --force) to override.`,
+    )
   }
   const refs = manifestShards(manifest)
   const totalBytes = refs.reduce((sum, ref) => sum + ref.bytes, 0)

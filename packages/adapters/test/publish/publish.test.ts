@@ -184,6 +184,50 @@ describe('publishVersion to the local wrangler dev state', () => {
     expect(await target.pointers.get(LIVE_POINTER_KEY)).toBeDefined()
   })
 
+  it('should refuse a version whose quality gate failed unless forced, leaving the target untouched', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'edgerec-publish-gate-'))
+    const other = await openLocalPublishTarget({ workerConfig, persistTo: fresh })
+    try {
+      await writeSyntheticVersion(source, {
+        version: 'rejected',
+        items: 40,
+        users: 6,
+        dims,
+        createdAt: at(9),
+      })
+      const key = manifestKey('rejected')
+      const manifest = JSON.parse(new TextDecoder().decode(source.objects.get(key)!)) as Record<
+        string,
+        unknown
+      >
+      manifest.gate = {
+        passed: false,
+        metric: 'ndcg',
+        k: 10,
+        candidate: 0.01,
+        popularity: 0.3,
+        minLiftOverPopularity: 0.05,
+        reasons: ['ALS ndcg@10 0.0100 does not beat popularity 0.3000'],
+      }
+      source.objects.set(key, new TextEncoder().encode(JSON.stringify(manifest)))
+      const error = await publishVersion({ source, version: 'rejected', target: other }).catch(
+        (e: unknown) => e,
+      )
+      expect(error).toMatchObject({
+        code: 'GATE_FAILED',
+        message: expect.stringContaining('does not beat popularity'),
+      })
+      expect(await readLivePointer(other)).toBeUndefined()
+      expect(await listAll(other.objects, versionPrefix('rejected'))).toEqual([])
+      const report = await publishVersion({ source, version: 'rejected', target: other, force: true })
+      expect(report.pointer.version).toBe('rejected')
+      expect(await isPublished(other, 'rejected')).toBe(true)
+    } finally {
+      await other.close()
+      rmSync(fresh, { recursive: true, force: true })
+    }
+  }, 60_000)
+
   it('should refuse to roll back when no previous version is recorded', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'edgerec-publish-fresh-'))
     const other = await openLocalPublishTarget({ workerConfig, persistTo: fresh })

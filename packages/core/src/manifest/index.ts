@@ -13,6 +13,8 @@ export type {
   ManifestValidationResult,
   MetricSet,
   ModelEvaluation,
+  ModelGate,
+  ModelGateLive,
   ModelManifest,
   ShardRef,
   ShardStorage,

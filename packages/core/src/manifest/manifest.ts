@@ -43,6 +43,49 @@ export interface ModelEvaluation {
   models: Record<string, MetricSet>
 }
 
+/**
+ * The quality gate's verdict on a version (set by the trainer). A version whose gate failed is
+ * never published unless forced; the publisher checks `passed`.
+ */
+export interface ModelGate {
+  /** True when the version may go live. */
+  passed: boolean
+  /** True when the gate failed and the version was accepted anyway (`--force`). */
+  forced?: boolean
+  /** The metric compared, e.g. `ndcg`, at `k`. */
+  metric: string
+  k: number
+  /** The candidate's `metric` (int8, as served) on the held-out test split. */
+  candidate: number
+  /** Popularity's `metric` on the same split. */
+  popularity: number
+  /** Required relative lift over popularity: candidate ≥ popularity · (1 + lift). */
+  minLiftOverPopularity: number
+  /** The comparison with the version that was live, when one was. */
+  live?: ModelGateLive
+  /** Why the gate failed (empty when it passed). */
+  reasons: string[]
+}
+
+/** Candidate vs live version, both served by fold-in on the same test interactions. */
+export interface ModelGateLive {
+  version: string
+  /** The candidate's `metric` on the compared users. */
+  candidate: number
+  /** The live version's `metric` on the same users. */
+  live: number
+  users: number
+  /** `unseen`: only test pairs the live version never trained on; `all`: the whole test split. */
+  testInteractions: 'unseen' | 'all'
+  /** Allowed relative drop: candidate ≥ live · (1 − drop), unless the shortfall is within noise. */
+  maxDropVsLive: number
+  /**
+   * Standard error of the mean per-user difference candidate − live · (1 − drop): the gate fails
+   * only when that mean is below −1.96 standard errors (one-sided, 97.5 %).
+   */
+  standardError: number
+}
+
 /** Hyperparameters of the ALS run that produced the model. */
 export interface AlsHyperparameters {
   factors: number
@@ -78,6 +121,8 @@ export interface ModelManifest {
   evaluation?: ModelEvaluation
   /** Hyperparameter search, when the model was tuned. */
   tuning?: unknown
+  /** The quality gate's verdict (absent in versions trained without evaluation or before the gate existed). */
+  gate?: ModelGate
   shards: {
     items: ShardRef[]
     users: ShardRef[]
@@ -156,6 +201,14 @@ export function validateManifest(input: unknown): ManifestValidationResult {
       if (!isNum(v)) errors.push(`eventWeights.${k} must be a number.`)
   if (!isNum(m.trainedUntil)) errors.push('trainedUntil must be epoch ms.')
   if (!isCount(m.userBuckets) || m.userBuckets === 0) errors.push('userBuckets must be a positive integer.')
+  if (
+    m.gate !== undefined &&
+    (!m.gate ||
+      typeof m.gate !== 'object' ||
+      typeof m.gate.passed !== 'boolean' ||
+      !Array.isArray(m.gate.reasons))
+  )
+    errors.push('gate must hold passed (boolean) and reasons (array).')
   const s = m.shards
   if (!s || typeof s !== 'object') {
     errors.push('shards is missing.')

@@ -66,13 +66,19 @@ Train output:
   --tune                     hyperparameter search on a validation split carved from train
   --trials <n>               random-search trials (default 10)
   --publish                  publish the new version with the config's publish target
-                             (default: the local wrangler dev state)
+                             (default: the local wrangler dev state) if it passes the quality gate
+  --force                    accept (and publish) a version whose quality gate failed
+  --gate-margin <f>          required lift over popularity on ndcg@K, relative (default 0.05)
+  --gate-max-drop <f>        allowed drop against the live version, relative (default 0.02)
+  --no-gate                  no quality gate (nothing recorded; every version may be published)
   --demo-events <n>          size of the generated demo data (default 100000)
   --quiet                    only warnings and errors on stderr
 
 Generate:
   --events <n>               events to write (default: 25 per user)
   --users <n>  --items <n>  --categories <n>  --seed <n>  --days <n>
+  --taste <f>                share of sessions driven by the user's own taste, 0..1 (default 1;
+                             0 = popularity dominates)
   --out <dir>                output folder (default .edgerec/generated)
   --format ndjson|csv        events file format (default ndjson)
 
@@ -124,6 +130,10 @@ const OPTIONS = {
   tune: { type: 'boolean' },
   trials: { type: 'string' },
   publish: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'gate-margin': { type: 'string' },
+  'gate-max-drop': { type: 'string' },
+  'no-gate': { type: 'boolean' },
   'demo-events': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   events: { type: 'string' },
@@ -131,6 +141,7 @@ const OPTIONS = {
   items: { type: 'string' },
   categories: { type: 'string' },
   days: { type: 'string' },
+  taste: { type: 'string' },
   out: { type: 'string' },
 } as const
 
@@ -148,6 +159,8 @@ export interface ModelCommand {
   json: boolean
   quiet: boolean
   publish: boolean
+  /** Accept a version whose quality gate failed. */
+  force: boolean
   outputDir?: string
   versionId?: string
   demoEvents?: number
@@ -162,6 +175,8 @@ export interface GenerateCommand {
   categories?: number
   seed?: number
   days?: number
+  /** Scales the users' taste (0 = popularity dominates). */
+  taste?: number
   out: string
   format: 'ndjson' | 'csv'
   json: boolean
@@ -184,6 +199,7 @@ export interface ConfigOverrides {
   als: Partial<Omit<AlsOptions, 'onIteration'>>
   evaluation: NonNullable<EdgerecConfig['evaluation']>
   tuning?: NonNullable<EdgerecConfig['tuning']>
+  gate?: NonNullable<EdgerecConfig['gate']>
 }
 
 function usage(message: string): TrainerError {
@@ -366,12 +382,27 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
     if (trials !== undefined) overrides.tuning.trials = trials
   }
 
+  const margin = number(flags, 'gate-margin', 'nonneg')
+  const maxDrop = number(flags, 'gate-max-drop', 'fraction')
+  if (flags['no-gate'] && (margin !== undefined || maxDrop !== undefined))
+    throw usage('Give either --no-gate or --gate-margin/--gate-max-drop.')
+  if (margin !== undefined || maxDrop !== undefined || flags['no-gate']) {
+    overrides.gate = {}
+    if (flags['no-gate']) overrides.gate.enabled = false
+    if (margin !== undefined) overrides.gate.minLiftOverPopularity = margin
+    if (maxDrop !== undefined) {
+      if (maxDrop === 1) throw usage('--gate-max-drop must be below 1.')
+      overrides.gate.maxDropVsLive = maxDrop
+    }
+  }
+
   const result: ModelCommand = {
     command,
     overrides,
     json: flags.json === true,
     quiet: flags.quiet === true,
     publish: flags.publish === true,
+    force: flags.force === true,
   }
   if (flags.config) result.configPath = flags.config
   if (flags.output) result.outputDir = flags.output
@@ -379,7 +410,19 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
   const demoEvents = number(flags, 'demo-events', 'int')
   if (demoEvents !== undefined) result.demoEvents = demoEvents
   if (command === 'evaluate') {
-    for (const flag of ['output', 'version-id', 'publish', 'tune', 'trials', 'no-eval', 'eval'] as const) {
+    for (const flag of [
+      'output',
+      'version-id',
+      'publish',
+      'tune',
+      'trials',
+      'no-eval',
+      'eval',
+      'force',
+      'gate-margin',
+      'gate-max-drop',
+      'no-gate',
+    ] as const) {
       if (flags[flag] !== undefined) throw usage(`--${flag} is a train option; evaluate writes nothing.`)
     }
   }
@@ -403,6 +446,8 @@ function generateCommand(flags: ParsedFlags): GenerateCommand {
   }
   const days = number(flags, 'days', 'positive')
   if (days !== undefined) result.days = days
+  const taste = number(flags, 'taste', 'fraction')
+  if (taste !== undefined) result.taste = taste
   return result
 }
 
@@ -413,13 +458,14 @@ const GENERATE_FLAGS = new Set([
   'categories',
   'seed',
   'days',
+  'taste',
   'out',
   'output',
   'format',
   'json',
   'quiet',
 ])
-const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'days', 'out'])
+const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'days', 'taste', 'out'])
 
 /**
  * Parses `argv` (without `node` and the script).
@@ -498,5 +544,6 @@ export function applyOverrides(config: EdgerecConfig, overrides: ConfigOverrides
   section('als')
   section('evaluation')
   if (overrides.tuning) merged.tuning = { ...config.tuning, ...overrides.tuning }
+  if (overrides.gate) merged.gate = { ...config.gate, ...overrides.gate }
   return merged
 }

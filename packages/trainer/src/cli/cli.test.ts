@@ -131,7 +131,7 @@ export default config
     }
   })
 
-  it('should publish the new version with --publish (local wrangler dev state) and flip models/live', async () => {
+  it('should publish the new version with --publish --force without evaluation (local wrangler dev state) and flip models/live', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'edgerec-publish-'))
     try {
       const publish = {
@@ -142,7 +142,16 @@ export default config
       await writeFile(join(cwd, 'edgerec.config.mjs'), `export default ${JSON.stringify({ publish })}\n`)
       const run = io(cwd)
       const code = await runCli(
-        ['train', '--input', join(dir, 'data', 'events.ndjson'), '--no-eval', '--json', ...tiny, '--publish'],
+        [
+          'train',
+          '--input',
+          join(dir, 'data', 'events.ndjson'),
+          '--no-eval',
+          '--json',
+          ...tiny,
+          '--publish',
+          '--force',
+        ],
         run,
       )
       expect(run.err()).not.toContain('error')

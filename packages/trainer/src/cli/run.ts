@@ -6,14 +6,16 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createPublisher } from '@edgerec/adapters'
+import { createPublisher, type Publisher, type PublishReport } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
 import { type EdgerecConfig, loadConfig } from '../config/config.js'
+import { TrainerError } from '../errors.js'
 import { type EvaluationReport, runEvaluation } from '../evaluation/index.js'
+import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
-import { loadFromConfig, train } from '../train.js'
+import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 
@@ -94,35 +96,69 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
 async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
   const logger = consoleLogger(io.stderr, { quiet: command.quiet })
   const config = await configFor(command, io.cwd)
+  const gateOn = config.evaluation?.enabled !== false && config.gate?.enabled !== false
+  if (command.publish && !gateOn && !command.force) {
+    throw new TrainerError(
+      'USAGE',
+      'Publishing without the quality gate (evaluation or the gate is disabled) needs --force. Enable evaluation, or add --force.',
+    )
+  }
   const options: Parameters<typeof train>[1] = { logger, cwd: io.cwd }
   if (command.outputDir !== undefined)
     options.storageConfig = { provider: 'local', root: resolve(io.cwd, command.outputDir) }
   if (command.versionId !== undefined) options.version = command.versionId
   if (command.demoEvents !== undefined) options.demoEvents = command.demoEvents
-  const result = await train(config, options)
-  let published: unknown
-  if (command.publish) {
-    logger.info(`Publishing ${result.version} (${config.publish?.provider ?? 'local'} target)…`)
-    const publisher = await createPublisher(config.publish)
-    try {
-      const report = await publisher.publish(result.storage, result.version)
-      for (const warning of report.warnings) logger.warn(warning)
-      logger.info(
-        `Published ${report.version}: ${report.shards} shards, ${(report.bytes / 1048576).toFixed(2)} MiB in ${(report.durationMs / 1000).toFixed(1)} s; models/live → ${report.pointer.version}` +
-          (report.pruned.length > 0 ? `; pruned ${report.pruned.join(', ')}` : '') +
-          '.',
+  if (command.force) options.force = true
+  // With --publish the publish target is opened first: the gate compares with its live version.
+  const publisher = command.publish ? await createPublisher(config.publish) : undefined
+  try {
+    if (publisher) options.live = () => loadLiveModel(publisher.target)
+    const result = await train(config, options)
+    const rejected = result.gate !== undefined && !result.gate.passed && !command.force
+    if (publisher && result.gate === undefined && !command.force) {
+      throw new TrainerError(
+        'GATE_FAILED',
+        `Version ${result.version} has no quality-gate verdict (too few test users to judge it), so it was not published. Add more data, or --force to publish anyway.`,
       )
-      published = report
-    } finally {
-      await publisher.close()
     }
+    let published: unknown
+    if (publisher && !rejected) {
+      published = await publish(publisher, result, config, logger)
+    }
+    if (command.json) {
+      const { storage: _storage, manifest, ...rest } = result
+      io.stdout.write(`${JSON.stringify({ ...rest, manifest, ...(published ? { published } : {}) })}\n`)
+    } else {
+      io.stdout.write(`${result.version}\n`)
+    }
+    if (rejected && result.gate) {
+      throw new TrainerError(
+        'GATE_FAILED',
+        `Version ${result.version} was rejected by the quality gate: ${result.gate.reasons.join('; ')}. ` +
+          `It is recorded in the registry (manifest "gate") but ${publisher ? 'was not published; the live version stays' : 'must not go live'}. ${GATE_HINT}`,
+      )
+    }
+  } finally {
+    await publisher?.close()
   }
-  if (command.json) {
-    const { storage: _storage, manifest, ...rest } = result
-    io.stdout.write(`${JSON.stringify({ ...rest, manifest, ...(published ? { published } : {}) })}\n`)
-  } else {
-    io.stdout.write(`${result.version}\n`)
-  }
+}
+
+async function publish(
+  publisher: Publisher,
+  result: TrainResult,
+  config: EdgerecConfig,
+  logger: TrainLogger,
+): Promise<PublishReport> {
+  logger.info(`Publishing ${result.version} (${config.publish?.provider ?? 'local'} target)…`)
+  // A forced version carries gate.forced in its manifest, so the publisher accepts it.
+  const report = await publisher.publish(result.storage, result.version)
+  for (const warning of report.warnings) logger.warn(warning)
+  logger.info(
+    `Published ${report.version}: ${report.shards} shards, ${(report.bytes / 1048576).toFixed(2)} MiB in ${(report.durationMs / 1000).toFixed(1)} s; models/live → ${report.pointer.version}` +
+      (report.pruned.length > 0 ? `; pruned ${report.pruned.join(', ')}` : '') +
+      '.',
+  )
+  return report
 }
 
 async function runGenerate(command: GenerateCommand, io: CliIo): Promise<void> {
@@ -134,6 +170,7 @@ async function runGenerate(command: GenerateCommand, io: CliIo): Promise<void> {
   if (command.categories !== undefined) options.categories = command.categories
   if (command.seed !== undefined) options.seed = command.seed
   if (command.days !== undefined) options.days = command.days
+  if (command.taste !== undefined) options.taste = command.taste
   const out = resolve(io.cwd, command.out)
   const path = join(out, `events.${command.format}`)
   const catalogPath = join(out, 'catalog.json')

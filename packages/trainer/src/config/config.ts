@@ -19,6 +19,7 @@ import type {
 import type { AlsOptions } from '../als/index.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
+import type { GateConfig } from '../gate/index.js'
 import type { TuningMetric, TuningSpace } from '../tuning/index.js'
 import { parseValueTransform, type WeightingOptions } from '../weighting/index.js'
 
@@ -72,6 +73,11 @@ export interface EdgerecConfig {
   als?: Partial<Omit<AlsOptions, 'onIteration'>>
   evaluation?: EvaluationConfig
   tuning?: TuningConfig
+  /**
+   * The quality gate before a version may go live (needs evaluation). Default: on, ALS int8 must
+   * beat popularity by 5 % and lose at most 2 % against the live version on ndcg@K.
+   */
+  gate?: GateConfig
   /** Half-life of the trending list, days. Default 7. */
   trendingHalfLifeDays?: number
   export?: ExportConfig
@@ -109,6 +115,7 @@ const TOP_LEVEL_KEYS = [
   'als',
   'evaluation',
   'tuning',
+  'gate',
   'trendingHalfLifeDays',
   'export',
   'storage',
@@ -157,6 +164,7 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
     'als',
     'evaluation',
     'tuning',
+    'gate',
     'export',
     'storage',
     'publish',
@@ -196,6 +204,31 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
         `${where}: ${name} must be a positive number, got ${JSON.stringify(value)}.`,
       )
     }
+  }
+  const gate = input.gate as Record<string, unknown> | undefined
+  for (const key of ['minLiftOverPopularity', 'maxDropVsLive'] as const) {
+    const value = gate?.[key]
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' ||
+        !Number.isFinite(value) ||
+        value < 0 ||
+        (value >= 1 && key === 'maxDropVsLive'))
+    ) {
+      throw new TrainerError(
+        'CONFIG_INVALID',
+        `${where}: gate.${key} must be a number ≥ 0${key === 'maxDropVsLive' ? ' and < 1' : ''} (a relative margin, e.g. 0.05), got ${JSON.stringify(value)}.`,
+      )
+    }
+  }
+  if (
+    gate?.metric !== undefined &&
+    !['ndcg', 'map', 'precision', 'recall', 'auc'].includes(String(gate.metric))
+  ) {
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      `${where}: gate.metric must be one of ndcg, map, precision, recall, auc; got ${JSON.stringify(gate.metric)}.`,
+    )
   }
   return input as EdgerecConfig
 }

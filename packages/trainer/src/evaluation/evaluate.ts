@@ -159,6 +159,8 @@ export interface EvaluationOptions {
   /** Seed of the random split and (unless `als.seed` is set) of the ALS initialisation. */
   seed: number
   als: Partial<AlsOptions>
+  /** Receives the model trained on the train part and the split (e.g. for the quality gate). */
+  onModel?: (model: AlsModel, split: { train: CsrMatrix; test: CsrMatrix }) => void | Promise<void>
 }
 
 /**
@@ -179,6 +181,7 @@ export async function runEvaluation(data: CsrMatrix, options: EvaluationOptions)
   const { train, test } = splitBy(data, options.split, options.testFraction, options.seed)
   const model = await trainAls(train, als)
   const { als: alsMetrics, als_int8 } = evaluateModel(model, train, test, options.k)
+  await options.onModel?.(model, { train, test })
   let users = 0
   for (let u = 0; u < test.rows; u++) if (test.indptr[u + 1]! > test.indptr[u]!) users++
   const { onIteration: _progress, ...hyper } = als

@@ -14,6 +14,7 @@ import {
   itemShardKey,
   MANIFEST_FORMAT_VERSION,
   type ModelEvaluation,
+  type ModelGate,
   type ModelManifest,
   manifestKey,
   newVersionId,
@@ -49,6 +50,8 @@ export interface ExportInput {
   trending?: ArrayLike<number>
   evaluation?: ModelEvaluation
   tuning?: unknown
+  /** The quality gate's verdict (recorded in the manifest; the publisher refuses a failed gate). */
+  gate?: ModelGate
 }
 
 /** Options of {@link exportModel}. */
@@ -352,6 +355,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
     if (input.evaluation) manifest.evaluation = input.evaluation
     if (input.tuning !== undefined) manifest.tuning = input.tuning
+    if (input.gate !== undefined) manifest.gate = input.gate
     const checked = validateManifest(JSON.parse(JSON.stringify(manifest)))
     if (!checked.ok) {
       throw new TrainerError(

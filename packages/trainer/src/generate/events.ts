@@ -39,6 +39,12 @@ export interface GenerateOptions extends Partial<Omit<CatalogOptions, 'items'>> 
   primaryTaste?: number
   /** Share in their second category (when they have one, 60% of users). Default 0.2. */
   secondaryTaste?: number
+  /**
+   * Scales the default `primaryTaste` and `secondaryTaste` (0..1, default 1). `0`: every session
+   * follows global popularity, so popularity dominates and a personal model has nothing to learn
+   * (the quality gate's negative case).
+   */
+  taste?: number
   funnel?: Partial<FunnelRates>
 }
 
@@ -87,6 +93,9 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     throw new TrainerError('GENERATOR_INVALID', `events must be an integer in 1..1e9, got ${events}.`)
   }
   const categories = options.categories ?? 12
+  const taste = options.taste ?? 1
+  if (!(taste >= 0 && taste <= 1))
+    throw new TrainerError('GENERATOR_INVALID', `taste must be in [0, 1], got ${taste}.`)
   const start =
     options.start === undefined
       ? Date.UTC(2026, 0, 1)
@@ -108,8 +117,8 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     seed: options.seed ?? 42,
     start,
     days: options.days ?? 90,
-    primaryTaste: options.primaryTaste ?? 0.7,
-    secondaryTaste: options.secondaryTaste ?? 0.2,
+    primaryTaste: options.primaryTaste ?? 0.7 * taste,
+    secondaryTaste: options.secondaryTaste ?? 0.2 * taste,
     funnel: { ...DEFAULT_FUNNEL, ...options.funnel },
   }
   if (!Number.isInteger(resolved.users) || resolved.users < 1) {

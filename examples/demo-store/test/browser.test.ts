@@ -46,7 +46,7 @@ async function refreshes(page: Page): Promise<number> {
 }
 
 describe('demo store page in Chromium', () => {
-  it('should shift "recommended for you" towards the category a new visitor clicks', async () => {
+  it('should shift "recommended for you" towards the category a new visitor clicks, and keep it after sign-in', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
     const problems: string[] = []
@@ -106,6 +106,23 @@ describe('demo store page in Chromium', () => {
     expect(await page.textContent('#similar-badge')).toBe('model')
     expect(await page.textContent('#provenance')).toContain('fold-in')
     await page.screenshot({ path: join(artifacts, 'demo-store-2-after-clicks.png'), fullPage: true })
+
+    // Signing in links the anonymous clicks to the account at once (POST /v1/identify): the list of a
+    // brand-new account stays on the clicked category instead of falling back to popular.
+    const account = `new-shopper-${Date.now()}`
+    const s = await refreshes(page)
+    await page.fill('#user-input', account)
+    await page.click('#sign-in button[type="submit"]')
+    await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, s)
+    expect(await page.textContent('#who-label')).toBe(`signed in as ${account}`)
+    expect(await page.textContent('#recs-badge')).toBe('fold-in')
+    const signedIn = await listed(page, 'recs')
+    expect(signedIn.filter((id) => clicked.includes(id))).toEqual([])
+    expect(shareOf(signedIn, target, byId)).toBeGreaterThanOrEqual(0.6)
+    await page.screenshot({
+      path: join(artifacts, 'demo-store-2b-signed-in-after-clicks.png'),
+      fullPage: true,
+    })
     expect(problems).toEqual([])
     await context.close()
   })

@@ -21,6 +21,7 @@ import { adminModelRoutes } from './routes/admin-models.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { itemRoutes, popularRoutes } from './routes/catalog.js'
 import { eventsRoutes } from './routes/events.js'
+import { identifyRoutes } from './routes/identify.js'
 import { recommendationRoutes } from './routes/recommendations.js'
 import { healthRoutes, modelRoutes } from './routes/status.js'
 import type { ActivityLoader, ServingDeps } from './serving/context.js'
@@ -43,6 +44,7 @@ export interface AppOptions {
 /** Each route and the methods it answers, for 405 answers with an `Allow` header. */
 const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/events', 'POST'],
+  ['/v1/identify', 'POST'],
   ['/v1/users/:userId/recommendations', 'GET, HEAD'],
   ['/v1/items/:itemId/similar', 'GET, HEAD'],
   ['/v1/popular', 'GET, HEAD'],
@@ -121,7 +123,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       origin: (origin) =>
         allowedOrigins.includes('*') ? '*' : allowedOrigins.includes(origin) ? origin : null,
       allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key'],
+      allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key', 'x-edgerec-user-token'],
       exposeHeaders: ['x-edgerec-fold-in-events', 'x-edgerec-degraded'],
       maxAge: 86_400,
     })
@@ -131,18 +133,17 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     '/v1/events',
     bodyLimit({ maxSize: MAX_EVENTS_BODY_BYTES, onError: () => tooLarge(MAX_EVENTS_BODY_BYTES) }),
   )
-  app.use(
-    '/v1/admin/*',
-    bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }),
-  )
+  for (const path of ['/v1/admin/*', '/v1/identify'])
+    app.use(path, bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }))
 
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))
   app.use('/v1/*', apiKeyAuth())
-  app.use('/v1/events', rateLimit('EVENTS_RATE_LIMITER'))
+  for (const path of ['/v1/events', '/v1/identify']) app.use(path, rateLimit('EVENTS_RATE_LIMITER'))
   for (const path of ['/v1/users/*', '/v1/items/*', '/v1/popular', '/v1/model'])
     app.use(path, rateLimit('READS_RATE_LIMITER'))
   app.route('/v1/events', eventsRoutes({ now }))
+  app.route('/v1/identify', identifyRoutes({ now }))
   app.route('/v1/users', recommendationRoutes(deps))
   app.route('/v1/items', itemRoutes(deps))
   app.route('/v1/popular', popularRoutes(deps))

@@ -115,6 +115,26 @@ describe('EdgerecClient retries', () => {
     expect(retries.map((e) => e.type === 'retry' && e.delayMs)).toEqual([500, 1000])
   })
 
+  it('should retry a 200 whose body it cannot read by timer, without waiting for the next track()', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const recs = client({ retryBaseMs: 1000, flushIntervalMs: 60_000 })
+    await recs.ready
+    // A proxy cut the answer: the events may or may not be stored, so they are sent again (ids dedupe).
+    server.replies.push(new Response('{"accepted":1,"resu', { status: 200 }), json({ accepted: 1 }))
+    recs.track('view', { itemId: 'a' })
+    const first = await recs.flush()
+    expect(first).toMatchObject({ ok: false, remaining: 1 })
+    expect(first.error).toMatchObject({ code: 'HTTP_ERROR', status: 200 })
+    await vi.advanceTimersByTimeAsync(500)
+    // A 200 without `results` is unreadable too.
+    expect(server.posts).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(server.posts).toHaveLength(3)
+    expect(server.stored.size).toBe(1)
+    expect(recs.queued).toBe(0)
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(2)
+  })
+
   it('should spread retry delays over the whole window (jitter) and cap them', async () => {
     const delays: number[] = []
     for (let i = 0; i < 200; i++) {
@@ -414,6 +434,114 @@ describe('EdgerecClient identity', () => {
   })
 })
 
+describe('EdgerecClient identify()', () => {
+  const recsBody = { userId: 'u', items: [], source: 'fold-in', modelVersion: 'v1' }
+
+  it('should link the anonymous id on the server at once and ask for recommendations only after the link', async () => {
+    const recs = client()
+    await recs.ready
+    let release!: () => void
+    server.identifyReplies.push(async (request) => {
+      await new Promise<void>((resolve) => {
+        release = resolve
+      })
+      return server.link(request)
+    })
+    server.replies.push(json(recsBody))
+    const linked = recs.identify('user-9')
+    const answer = recs.recommend()
+    await vi.advanceTimersByTimeAsync(0)
+    // The read waits for the link: only the identify request has gone out.
+    expect(server.requests.map((r) => r.url.slice(ENDPOINT.length))).toEqual(['/v1/identify'])
+    expect(JSON.parse(server.identifies[0]!.body!)).toEqual({
+      userId: 'user-9',
+      anonymousId: recs.anonymousId,
+    })
+    expect(server.identifies[0]!.headers.authorization).toBe('Bearer pk_test')
+    release()
+    await linked
+    expect((await answer).source).toBe('fold-in')
+    expect(server.requests.map((r) => r.url.slice(ENDPOINT.length))).toEqual([
+      '/v1/identify',
+      '/v1/users/user-9/recommendations',
+    ])
+    expect(server.links.get(recs.anonymousId!)).toBe('user-9')
+    expect(server.posts).toHaveLength(0)
+  })
+
+  it('should report a failed link through onError, never reject, and still serve reads', async () => {
+    const recs = client()
+    await recs.ready
+    server.identifyReplies.push(apiError(503, 'STORAGE_UNAVAILABLE'))
+    server.replies.push(json(recsBody))
+    await expect(recs.identify('user-10')).resolves.toBeUndefined()
+    expect(errors.map((e) => e.code)).toEqual(['STORAGE_UNAVAILABLE'])
+    expect((await recs.recommend()).source).toBe('fold-in')
+    // Later events carry both ids, so the worker links them on the next delivery too.
+    recs.track('view', { itemId: 'a' })
+    await recs.flush()
+    expect([...server.stored.values()][0]).toMatchObject({ userId: 'user-10', anonymousId: recs.anonymousId })
+  })
+
+  it('should wait for the stored anonymous id when identify() is called before storage was read', async () => {
+    const storage = asyncStorage(new Map([['edgerec:anon', 'stored-anon']]))
+    const recs = client({ storage })
+    await recs.identify('user-early')
+    expect(JSON.parse(server.identifies[0]!.body!)).toEqual({
+      userId: 'user-early',
+      anonymousId: 'stored-anon',
+    })
+  })
+
+  it("should send the user token on the link and on that user's recommendations only", async () => {
+    let calls = 0
+    const recs = client({ cacheTtlMs: 0, userToken: async () => `option-token-${++calls}` })
+    await recs.ready
+    server.replies.push(json(recsBody), json(recsBody), json(recsBody), json(recsBody))
+    await recs.recommend()
+    await recs.identify('user-11')
+    await recs.recommend()
+    await recs.recommend({ userId: 'someone-else' })
+    await recs.identify('user-12', { token: 'given-token' })
+    await recs.recommend()
+    const tokens = server.requests.map((r) => [
+      r.url.slice(ENDPOINT.length),
+      r.headers['x-edgerec-user-token'],
+    ])
+    expect(tokens).toEqual([
+      [`/v1/users/${recs.anonymousId}/recommendations`, undefined],
+      ['/v1/identify', 'option-token-1'],
+      ['/v1/users/user-11/recommendations', 'option-token-2'],
+      ['/v1/users/someone-else/recommendations', undefined],
+      ['/v1/identify', 'given-token'],
+      ['/v1/users/user-12/recommendations', 'given-token'],
+    ])
+  })
+
+  it('should start a new anonymous id and drop the token on reset(), so the next visitor gets nothing of the old user', async () => {
+    const recs = client({ cacheTtlMs: 0 })
+    await recs.ready
+    const before = recs.anonymousId
+    await recs.identify('user-13', { token: 't13' })
+    recs.reset()
+    server.replies.push(json(recsBody))
+    await recs.recommend()
+    const last = server.requests.at(-1)!
+    expect(recs.anonymousId).not.toBe(before)
+    expect(last.url).toBe(`${ENDPOINT}/v1/users/${recs.anonymousId}/recommendations`)
+    expect(last.headers['x-edgerec-user-token']).toBeUndefined()
+    expect(server.links.has(recs.anonymousId!)).toBe(false)
+  })
+
+  it('should report an invalid user id and send nothing', async () => {
+    const recs = client()
+    await recs.identify('')
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_ARGUMENT'])
+    expect(server.requests).toHaveLength(0)
+    expect(recs.userId).toBeUndefined()
+  })
+})
+
 describe('EdgerecClient input errors', () => {
   it('should never throw from track: bad arguments and unserializable context go to onError', async () => {
     const recs = client()
@@ -489,10 +617,11 @@ describe('EdgerecClient reads', () => {
     recs.identify('user 1')
     const answer = await recs.recommend({ k: 5, exclude: ['x', 'y'], explain: true })
     expect(answer.items[0]?.itemId).toBe('a')
-    expect(server.requests[0]?.url).toBe(
+    expect(server.requests.map((r) => r.url)).toEqual([
+      `${ENDPOINT}/v1/identify`,
       `${ENDPOINT}/v1/users/user%201/recommendations?k=5&exclude=x%2Cy&explain=1`,
-    )
-    expect(server.requests[0]?.headers.authorization).toBe('Bearer pk_test')
+    ])
+    expect(server.requests[1]?.headers.authorization).toBe('Bearer pk_test')
   })
 
   it('should ask for the anonymous id before identify, and build similar and popular URLs', async () => {

@@ -27,6 +27,7 @@ import type {
   RecommendOptions,
   SimilarResponse,
   TrackProperties,
+  UserToken,
 } from './types.js'
 
 /** Largest batch the server takes (docs/architecture.md, `POST /v1/events`). */
@@ -155,10 +156,25 @@ export class EdgerecClient {
    */
   declare readonly track: (type: EdgerecEvent['type'], properties: TrackProperties) => string | undefined
 
-  /** Sets the user; later events carry both the user id and the anonymous id, so the server links them. */
-  declare readonly identify: (userId: string) => void
+  /**
+   * Sets the user and links this device's anonymous history to them on the server at once
+   * (`POST /v1/identify`), so the next {@link recommend} already uses it. Later events carry both ids.
+   * Never throws: a failed link goes to `onError` (the next event carrying both ids links them too).
+   *
+   * @param options.token - proof that the caller is this user (string or async function), sent as
+   * `x-edgerec-user-token` on the link and on this user's recommendations; default `userToken`
+   * @returns settles (never rejects) when the server answered
+   * @example
+   * ```ts
+   * await recs.identify('user-42', { token: () => fetch('/api/edgerec-token').then((r) => r.text()) })
+   * ```
+   */
+  declare readonly identify: (userId: string, options?: { token?: UserToken }) => Promise<void>
 
-  /** Forgets the user (logout) and starts a new anonymous id. Queued events keep their ids. */
+  /**
+   * Forgets the user and their token (logout) and starts a new anonymous id, so the next visitor on
+   * this device is not recommended the previous user's history. Queued events keep their ids.
+   */
   declare readonly reset: () => void
 
   /**
@@ -210,6 +226,10 @@ export class EdgerecClient {
     let anonymousId: string | undefined
     /** `undefined`: not known yet; `null`: reset (logged out). */
     let userId: string | null | undefined
+    /** The identified user's token (see `ClientOptions.userToken`). */
+    let token = o.userToken
+    /** The last `POST /v1/identify` (after {@link ready}); reads for the user wait for it. Never rejects. */
+    let linking: Promise<unknown>
     let dropped = 0
     let flushing: Promise<FlushResult> | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -293,8 +313,15 @@ export class EdgerecClient {
     }
 
     /** One HTTP exchange with timeout; errors become {@link EdgerecClientError} or {@link EdgerecNetworkError}. */
-    async function request<T>(method: string, path: string, body?: string, keepalive?: boolean): Promise<T> {
+    async function request<T>(
+      method: string,
+      path: string,
+      body?: string,
+      keepalive?: boolean,
+      user?: UserToken,
+    ): Promise<T> {
       const { endpoint, publishableKey, timeoutMs } = o
+      user = typeof user === 'function' ? await user() : user
       const controller = new AbortController()
       const abort = setTimeout(() => controller.abort(), timeoutMs)
       let response: Response
@@ -308,7 +335,9 @@ export class EdgerecClient {
             keepalive,
             signal: controller.signal,
             // NOTE: a string body goes as text/plain, CORS-simple: keepalive requests (key in the query) need no preflight.
-            headers: keepalive ? {} : { authorization: `Bearer ${publishableKey}` },
+            headers: keepalive
+              ? {}
+              : { authorization: `Bearer ${publishableKey}`, ...(user && { 'x-edgerec-user-token': user }) },
           },
         )
         const text = await response.text()
@@ -378,7 +407,11 @@ export class EdgerecClient {
     }
 
     /** A cached GET: fresh for `cacheTtlMs`, then served stale for `staleWhileRevalidateMs` while refetched. */
-    function get<T>(path: string, params: Record<string, string | number | undefined>): Promise<T> {
+    function get<T>(
+      path: string,
+      params: Record<string, string | number | undefined>,
+      user?: UserToken,
+    ): Promise<T> {
       let separator = '?'
       for (const name in params) {
         const value = params[name]
@@ -395,7 +428,7 @@ export class EdgerecClient {
       if (hit && age < ttl + o.staleWhileRevalidateMs) {
         if (age >= ttl && !hit.refreshing) {
           hit.refreshing = true
-          const fresh = request<T>('GET', path)
+          const fresh = request<T>('GET', path, undefined, undefined, user)
           fresh.then(
             () => cache.set(path, { at: now, value: fresh }),
             (error) => {
@@ -406,7 +439,7 @@ export class EdgerecClient {
         }
         return hit.value as Promise<T>
       }
-      const fresh = request<T>('GET', path)
+      const fresh = request<T>('GET', path, undefined, undefined, user)
       if (ttl > 0) {
         const entry = { at: now, value: fresh }
         cache.delete(path)
@@ -507,6 +540,7 @@ export class EdgerecClient {
     }
 
     const ready = load()
+    linking = ready
 
     Object.defineProperties(this, {
       dropped: { get: () => dropped },
@@ -557,17 +591,26 @@ export class EdgerecClient {
         }
       },
 
-      identify(id: string): void {
+      identify(id: string, options?: { token?: UserToken }): Promise<unknown> {
         if (!id || typeof id !== 'string') {
           fail(new SdkError('INVALID_ARGUMENT', 'identify() needs a user id string.'))
-          return
+          return linking
         }
         userId = id
+        token = options?.token ?? o.userToken
         write('uid', id)
+        const t = token
+        linking = ready
+          .then(() =>
+            request('POST', '/v1/identify', JSON.stringify({ userId: id, anonymousId }), undefined, t),
+          )
+          .then(() => cache.clear(), fail)
+        return linking
       },
 
       reset(): void {
         userId = null
+        token = o.userToken
         anonymousId = uuid()
         write('anon', anonymousId)
         write('uid', null)
@@ -580,13 +623,17 @@ export class EdgerecClient {
       },
 
       async recommend(options: RecommendOptions = {}): Promise<RecommendationsResponse> {
-        await ready
+        await linking
         const user = options.userId ?? userId ?? anonymousId ?? ''
-        return get(`/v1/users/${encodeURIComponent(user)}/recommendations`, {
-          k: options.k,
-          exclude: options.exclude?.join(','),
-          explain: options.explain ? 1 : undefined,
-        })
+        return get(
+          `/v1/users/${encodeURIComponent(user)}/recommendations`,
+          {
+            k: options.k,
+            exclude: options.exclude?.join(','),
+            explain: options.explain ? 1 : undefined,
+          },
+          user === userId ? token : undefined,
+        )
       },
 
       similar: (itemId: string, options: { k?: number } = {}): Promise<SimilarResponse> =>

@@ -88,11 +88,12 @@ export class EdgerecNetworkError extends SdkError {
 }
 
 /**
- * The default retry predicate: network errors, timeouts, `408`, `429` and `5xx` are worth retrying;
- * other `4xx` answers will not change by sending the same request again.
+ * The default retry predicate: network errors, timeouts, `408`, `429`, `5xx` and a `2xx` whose body
+ * could not be read (cut by a proxy: the answer was lost) are worth retrying; other `4xx` answers
+ * will not change by sending the same request again.
  */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof EdgerecNetworkError) return true
   const status = (error as EdgerecClientError | undefined)?.status
-  return status === 408 || status === 429 || (status ?? 0) >= 500
+  return status === 408 || status === 429 || (status ?? 0) >= 500 || (status ?? 300) < 300
 }

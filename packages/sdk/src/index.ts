@@ -49,4 +49,5 @@ export type {
   SimilarResponse,
   StandardEventType,
   TrackProperties,
+  UserToken,
 } from './types.js'

@@ -176,4 +176,14 @@ export interface ClientOptions {
   onEvent?: (event: ClientEvent) => void
   /** The `fetch` to use; default the global one. */
   fetch?: typeof fetch
+  /**
+   * Proof that the identified user is the one using this client (a short-lived token your backend
+   * issues), sent as `x-edgerec-user-token` on `identify()` and on that user's recommendations.
+   * `identify(userId, { token })` overrides it for that user. A function is called per request, so
+   * it can refresh an expired token.
+   */
+  userToken?: UserToken
 }
+
+/** A user token, or a function returning one (called per request, so it may refresh it). */
+export type UserToken = string | (() => string | Promise<string>)

@@ -35,7 +35,8 @@ export function apiError(status: number, code: string, headers: Record<string, s
 
 /**
  * A fake edge worker: answers `POST /v1/events` by storing each event id once, and answers other
- * requests from the `replies` script (first in, first out), then `ingest`.
+ * requests from the `replies` script (first in, first out), then `ingest`. `POST /v1/identify` has
+ * its own script (`identifyReplies`), then records the link with the worker's first-link-wins rule.
  */
 export class FakeServer {
   readonly requests: SeenRequest[] = []
@@ -45,6 +46,10 @@ export class FakeServer {
   readonly replies: Reply[] = []
   /** Event ids to answer `rejected` for. */
   readonly reject = new Set<string>()
+  /** Anonymous id → user id links recorded by `POST /v1/identify`. */
+  readonly links = new Map<string, string>()
+  /** Scripted replies for the next `POST /v1/identify` requests, in order. */
+  readonly identifyReplies: Reply[] = []
 
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = String(input)
@@ -60,11 +65,20 @@ export class FakeServer {
       at: Date.now(),
     }
     this.requests.push(request)
-    const reply = this.replies.shift() ?? 'ingest'
+    const identify = url.includes('/v1/identify')
+    const reply = (identify ? this.identifyReplies : this.replies).shift() ?? 'ingest'
     if (reply instanceof Error) throw reply
     if (reply instanceof Response) return reply
     if (typeof reply === 'function') return reply(request)
-    return this.ingest(request)
+    return identify ? this.link(request) : this.ingest(request)
+  }
+
+  /** `POST /v1/identify`: the first user an anonymous id is linked to keeps it. */
+  link(request: SeenRequest): Response {
+    const { userId, anonymousId } = JSON.parse(request.body ?? '{}') as Record<string, string>
+    const linked = !this.links.has(anonymousId!)
+    if (linked) this.links.set(anonymousId!, userId!)
+    return json({ userId, anonymousId, linked })
   }
 
   /** The real worker's semantics: each id stored once; later copies are `duplicate`. */
@@ -90,6 +104,11 @@ export class FakeServer {
       }
     })
     return json(answer)
+  }
+
+  /** Requests to `POST /v1/identify`. */
+  get identifies(): SeenRequest[] {
+    return this.requests.filter((r) => r.url.includes('/v1/identify'))
   }
 
   /** Requests to `POST /v1/events`. */

@@ -213,6 +213,40 @@ describe('SDK against the edge worker (workerd + D1) behind a faulty network', (
     })
   })
 
+  it('should link the anonymous id to the user in D1 on identify(), before any event carries both ids', async () => {
+    injecting = false
+    const errors: SdkError[] = []
+    const recs = new EdgerecClient({
+      endpoint: proxyUrl,
+      publishableKey: PUBLISHABLE_KEY,
+      storage: null,
+      onError: (e) => errors.push(e),
+    })
+    await recs.ready
+    recs.track('view', { itemId: 'sku-anon' })
+    await recs.flush()
+    const userId = `user-link-${recs.anonymousId}`
+    await recs.identify(userId)
+    expect(errors).toEqual([])
+    const link = await worker.db
+      .prepare('SELECT user_id AS u FROM identity_links WHERE anonymous_id = ?')
+      .bind(recs.anonymousId)
+      .first('u')
+    expect(link).toBe(userId)
+    expect(recs.queued).toBe(0)
+    // The worker's first-link-wins rule: another user cannot take the anonymous id over.
+    const answer = await fetch(`${proxyUrl}/v1/identify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PUBLISHABLE_KEY}` },
+      body: JSON.stringify({ userId: 'someone-else', anonymousId: recs.anonymousId }),
+    })
+    expect(await answer.json()).toEqual({
+      userId: 'someone-else',
+      anonymousId: recs.anonymousId,
+      linked: false,
+    })
+  })
+
   it("should read the worker's typed answers: popular and recommendations from stored events, NO_MODEL for similar", async () => {
     injecting = false
     const recs = new EdgerecClient({ endpoint: proxyUrl, publishableKey: PUBLISHABLE_KEY, storage: null })

@@ -9,5 +9,11 @@ export type {
 } from './event.js'
 export { STANDARD_EVENT_TYPES } from './event.js'
 export { EVENT_LIMITS, EVENT_TYPE_PATTERN, ID_PATTERN } from './limits.js'
-export type { BatchItemResult, BatchValidationResult, ValidateEventOptions } from './validate.js'
-export { isValidEventType, validateBatch, validateEvent } from './validate.js'
+export type {
+  BatchItemResult,
+  BatchValidationResult,
+  IdentityLinkInput,
+  IdentityValidationResult,
+  ValidateEventOptions,
+} from './validate.js'
+export { isValidEventType, validateBatch, validateEvent, validateIdentity } from './validate.js'

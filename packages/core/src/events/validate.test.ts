@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EVENT_LIMITS } from './limits.js'
-import { isValidEventType, validateBatch, validateEvent } from './validate.js'
+import { isValidEventType, validateBatch, validateEvent, validateIdentity } from './validate.js'
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0)
 
@@ -274,5 +274,33 @@ describe('validateBatch', () => {
   it('should judge every event of a batch against the same now', () => {
     const r = validateBatch([good({ timestamp: NOW + EVENT_LIMITS.maxFutureSkewMs })], { now: NOW })
     expect(r.ok && r.valid).toHaveLength(1)
+  })
+})
+
+describe('validateIdentity', () => {
+  it('should accept a userId and an anonymousId', () => {
+    expect(validateIdentity({ userId: 'user-42', anonymousId: 'a1b2' })).toEqual({
+      ok: true,
+      link: { userId: 'user-42', anonymousId: 'a1b2' },
+    })
+  })
+
+  it('should report every missing, mistyped, too long or unknown field', () => {
+    const r = validateIdentity({ userId: 'x'.repeat(257), anonymousId: 7, extra: 1 })
+    expect(r.ok).toBe(false)
+    expect(r.ok ? [] : r.errors.map((e) => `${e.field}:${e.code}`)).toEqual([
+      'extra:unknown_field',
+      'userId:too_long',
+      'anonymousId:type',
+    ])
+    const missing = validateIdentity({ userId: 'has space' })
+    expect(missing.ok ? [] : missing.errors.map((e) => `${e.field}:${e.code}`)).toEqual([
+      'userId:pattern',
+      'anonymousId:required',
+    ])
+  })
+
+  it('should reject a body that is not an object', () => {
+    for (const input of [null, [], 'user-42', 1]) expect(validateIdentity(input).ok).toBe(false)
   })
 })

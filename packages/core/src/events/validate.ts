@@ -289,3 +289,48 @@ export function validateBatch(
 export function isValidEventType(type: string): boolean {
   return type.length > 0 && type.length <= EVENT_LIMITS.maxTypeLength && EVENT_TYPE_PATTERN.test(type)
 }
+
+/** An anonymous id → user id link, as `POST /v1/identify` takes it. */
+export interface IdentityLinkInput {
+  userId: string
+  anonymousId: string
+}
+
+/** Result of {@link validateIdentity}. */
+export type IdentityValidationResult =
+  | { ok: true; link: IdentityLinkInput }
+  | { ok: false; errors: FieldError[] }
+
+/**
+ * Validates an identity link `{ userId, anonymousId }` with the same id rules as events (both
+ * required, printable ASCII, at most {@link EVENT_LIMITS.maxEntityIdLength} characters, no other fields).
+ *
+ * @example
+ * ```ts
+ * const r = validateIdentity(await c.req.json())
+ * if (!r.ok) throw new ApiError('INVALID_REQUEST', r.errors[0].message)
+ * ```
+ */
+export function validateIdentity(input: unknown): IdentityValidationResult {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return {
+      ok: false,
+      errors: [{ field: '', code: 'type', message: 'Send a JSON object { "userId", "anonymousId" }.' }],
+    }
+  }
+  const raw = input as Record<string, unknown>
+  const errors: FieldError[] = []
+  for (const key in raw) {
+    if (key !== 'userId' && key !== 'anonymousId') {
+      errors.push({
+        field: key.slice(0, 64),
+        code: 'unknown_field',
+        message: `Unknown field "${key.slice(0, 64)}"; send only userId and anonymousId.`,
+      })
+    }
+  }
+  checkId(raw.userId, 'userId', EVENT_LIMITS.maxEntityIdLength, true, errors)
+  checkId(raw.anonymousId, 'anonymousId', EVENT_LIMITS.maxEntityIdLength, true, errors)
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, link: { userId: raw.userId as string, anonymousId: raw.anonymousId as string } }
+}

@@ -6,7 +6,7 @@
  */
 import type { ValidEvent } from '@edgerec/core'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { drizzle } from 'drizzle-orm/d1'
+import { type DrizzleD1Database, drizzle } from 'drizzle-orm/d1'
 import { events, identityLinks, type NewEventRecord } from './schema.js'
 
 /** D1's limit on bound parameters per statement. */
@@ -91,16 +91,7 @@ export async function insertEvents(
       links.set(e.anonymousId, e.userId)
   }
   const linkedAt = typeof receivedAt === 'number' ? receivedAt : receivedAt(list[0]!)
-  const linkRows = [...links].map(([anonymousId, userId]) => ({ anonymousId, userId, linkedAt }))
-  for (const rows of chunk(linkRows, rowsPerStatement(LINK_COLUMNS))) {
-    statements.push(
-      db
-        .insert(identityLinks)
-        .values(rows)
-        .onConflictDoNothing({ target: identityLinks.anonymousId })
-        .returning({ id: identityLinks.anonymousId }),
-    )
-  }
+  statements.push(...linkStatements(db, links, linkedAt))
 
   const [first, ...rest] = statements
   const results = (await db.batch([first!, ...rest])) as unknown as { id: string }[][]
@@ -110,4 +101,42 @@ export async function insertEvents(
     else linked += rows.length
   })
   return { inserted, statements: statements.length, linked }
+}
+
+/**
+ * The statements that record `anonymousId → userId` links: the first user an anonymous id is
+ * linked to keeps it (`ON CONFLICT DO NOTHING`); each returns the anonymous ids newly linked.
+ */
+function linkStatements(
+  db: DrizzleD1Database,
+  links: ReadonlyMap<string, string>,
+  linkedAt: number,
+): BatchItem<'sqlite'>[] {
+  const rows = [...links].map(([anonymousId, userId]) => ({ anonymousId, userId, linkedAt }))
+  return chunk(rows, rowsPerStatement(LINK_COLUMNS)).map((part) =>
+    db
+      .insert(identityLinks)
+      .values(part)
+      .onConflictDoNothing({ target: identityLinks.anonymousId })
+      .returning({ id: identityLinks.anonymousId }),
+  )
+}
+
+/**
+ * Records identity links without an event (`POST /v1/identify`), with the same first-link-wins
+ * rule as {@link insertEvents}.
+ *
+ * @param links - anonymous id → user id
+ * @returns how many anonymous ids were newly linked (0 when each already had a user)
+ */
+export async function insertLinks(
+  database: D1Database,
+  links: ReadonlyMap<string, string>,
+  linkedAt: number,
+): Promise<number> {
+  const db = drizzle(database)
+  const [first, ...rest] = linkStatements(db, links, linkedAt)
+  if (!first) return 0
+  const results = (await db.batch([first, ...rest])) as unknown as unknown[][]
+  return results.reduce((sum, rows) => sum + rows.length, 0)
 }

@@ -16,7 +16,12 @@
  *    - autocannon at a fixed rate and at full speed: p50/p99 and requests/s.
  *
  * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`,
- * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out).
+ * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out,
+ * `--items <n>` for another catalog size).
+ *
+ * `npm run bench -w @edgerec/edge-worker -- --scoring` (issue 16) runs only the scoring comparison:
+ * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
+ * route (health) and the model route interleaved, then autocannon at full speed on both.
  *
  * @module
  */
@@ -59,7 +64,7 @@ const DURATION_S = option('duration', 10)
 const RATE = option('rate', 100)
 const SEQUENTIAL = option('sequential', 1000)
 
-const ITEMS = 100_000
+const ITEMS = option('items', 100_000)
 const DIMS = 64
 const USERS = 20_000
 const BUCKETS = 8
@@ -280,7 +285,12 @@ interface DevServer {
   base: string
 }
 
-async function startDev(persist: string, port: number, inspectorPort: number): Promise<DevServer> {
+async function startDev(
+  persist: string,
+  port: number,
+  inspectorPort: number,
+  vars: Record<string, string> = {},
+): Promise<DevServer> {
   const child = spawn(
     wranglerBin,
     [
@@ -299,6 +309,7 @@ async function startDev(persist: string, port: number, inspectorPort: number): P
       `PUBLISHABLE_KEY:${KEY}`,
       '--var',
       `SECRET_KEY:${SECRET}`,
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
       '--show-interactive-dev-session=false',
       '--log-level',
       'warn',
@@ -501,6 +512,11 @@ async function main(): Promise<void> {
       `published into local KV/R2/D1 with wrangler in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     )
 
+    if (args.includes('--scoring')) {
+      await scoringComparison(persist, port, inspectorPort)
+      return
+    }
+
     const cold: number[] = []
     const afterCold: number[] = []
     for (let run = 0; run < 3; run++) {
@@ -641,6 +657,50 @@ async function main(): Promise<void> {
     rmSync(BENCH_CONFIG, { force: true })
     await rm(scratch, { recursive: true, force: true })
   }
+}
+
+/**
+ * Issue 16: the model route with the Wasm SIMD kernel and with the JS kernel, each against the
+ * trivial route (`/v1/health`) of the same `wrangler dev`, in one run.
+ */
+async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
+  const rows: string[] = []
+  for (const kernel of ['auto', 'js']) {
+    const server = await startDev(persist, port, inspectorPort, { SCORING_KERNEL: kernel })
+    try {
+      const { base } = server
+      const t0 = performance.now()
+      const first = await timed(`${base}/v1/users/user-1/recommendations?k=10`)
+      const coldMs = performance.now() - t0
+      if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+      const status = (await timed(`${base}/v1/model`)).body as {
+        scoringKernel?: string
+        memory?: { total: number }
+      }
+      const health = (i: number) => `/v1/health?i=${i}`
+      const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+      const seq = await sequential([
+        { name: 'health', url: (i) => base + health(i) },
+        { name: 'model', url: (i) => base + model(i), expectSource: 'model' },
+      ])
+      const h = seq.health!
+      const m = seq.model!
+      const ch = await cannon(base, health, undefined)
+      const cm = await cannon(base, model, undefined)
+      rows.push(
+        `| ${status.scoringKernel} | ${ITEMS.toLocaleString('en-US')} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+      )
+    } finally {
+      await stopDev(server)
+    }
+  }
+  console.log(`
+scoring kernels under wrangler dev (${SEQUENTIAL} sequential requests per route, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed):`)
+  console.log(
+    '| kernel | items | cold first request ms | health p50 / p99 ms | model p50 / p99 ms | model p50 / health p50 | health req/s | model req/s (autocannon) | errors |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const row of rows) console.log(row)
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,8 @@ export interface WorkerConfig {
   userCacheBytes: number
   /** Allowed CORS origins; `['*']` allows any. */
   allowedOrigins: string[]
+  /** `SCORING_KERNEL`: `auto` (Wasm SIMD where the runtime runs it) or `js`. */
+  scoringKernel: 'auto' | 'js'
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
   rateLimitPeriodSeconds: 10 | 60
   /** Where `POST /v1/events` puts accepted events: D1 directly, or the ingestion queue. */
@@ -49,6 +51,7 @@ export function readConfig(env: Env): WorkerConfig {
     fallbackList: env.FALLBACK_LIST === 'trending' ? 'trending' : 'popular',
     userCacheBytes: intVar(env.USER_CACHE_MIB, 16, 1, 96) * 1024 * 1024,
     allowedOrigins: origins.length > 0 ? origins : ['*'],
+    scoringKernel: env.SCORING_KERNEL?.trim() === 'js' ? 'js' : 'auto',
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

@@ -27,6 +27,11 @@ export interface Env {
   FALLBACK_LIST?: string
   /** Bound on cached user buckets, in MiB. Default 16. */
   USER_CACHE_MIB?: string
+  /**
+   * `auto` (default): int8 scoring in WebAssembly SIMD (relaxed SIMD where the runtime validates it);
+   * `js`: the plain JS loop (for comparison). Read when a version loads.
+   */
+  SCORING_KERNEL?: string
   /** Rate limit of `POST /v1/events` per client, publishable key only (absent: no limit). */
   EVENTS_RATE_LIMITER?: RateLimit
   /** Rate limit of the reads (recommendations, similar, popular, model) per client, publishable key only. */

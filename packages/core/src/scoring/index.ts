@@ -1,7 +1,9 @@
+export * from './kernel/index.js'
 export type { Int8Vector, ItemBlock } from './score.js'
 export {
   blockFromQuantized,
   dotInt8,
+  dotsInt8,
   findRow,
   pushBlockInt8,
   recommendTopK,

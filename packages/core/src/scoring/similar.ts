@@ -1,4 +1,5 @@
-import { dotInt8, findRow, type ItemBlock } from './score.js'
+import { type Int8DotKernel, jsInt8Kernel } from './kernel/int8-kernel.js'
+import { findRow, type ItemBlock } from './score.js'
 import { type IndexFilter, TopK, type TopKResult } from './top-k.js'
 
 function rowNorm(block: ItemBlock, row: number): number {
@@ -12,7 +13,9 @@ function rowNorm(block: ItemBlock, row: number): number {
 /**
  * Items most similar to item `index` by cosine of their (dequantized) factors:
  * `cos(i, j) = s_i s_j Σ q_i q_j / (‖y_i‖ ‖y_j‖)`, with norms precomputed at encode time.
- * The item itself is never returned; zero rows score 0.
+ * The item itself is never returned; zero rows score 0. The dot products run on `kernel`
+ * (exact in every kernel, so results do not depend on it); exclusions are checked for candidates
+ * that can enter the top K only.
  *
  * @returns undefined when `index` is not in any block
  */
@@ -21,6 +24,7 @@ export function similarItems(
   index: number,
   k: number,
   exclude?: IndexFilter,
+  kernel: Int8DotKernel = jsInt8Kernel,
 ): TopKResult | undefined {
   const found = findRow(blocks, index)
   if (!found) return undefined
@@ -30,14 +34,23 @@ export function similarItems(
   const qScale = qb.scales[qr]!
   const qNorm = rowNorm(qb, qr)
   const top = new TopK(k)
+  const chunk = kernel.chunkRows
+  let threshold = top.threshold
   for (const block of blocks) {
     const { factors, scales, rowCount, rowOffset } = block
-    for (let r = 0; r < rowCount; r++) {
-      const j = rowOffset + r
-      if (j === index || exclude?.has(j)) continue
-      const denom = qNorm * rowNorm(block, r)
-      const score = denom > 0 ? (qScale * scales[r]! * dotInt8(query, factors, r * dims, dims)) / denom : 0
-      top.push(j, score)
+    for (let start = 0; start < rowCount; start += chunk) {
+      const count = Math.min(chunk, rowCount - start)
+      const dots = kernel.dots(query, factors, dims, start, count)
+      for (let r = 0; r < count; r++) {
+        const row = start + r
+        const denom = qNorm * rowNorm(block, row)
+        const score = denom > 0 ? (qScale * scales[row]! * dots[r]!) / denom : 0
+        if (score < threshold) continue
+        const j = rowOffset + row
+        if (j === index || exclude?.has(j)) continue
+        top.push(j, score)
+        threshold = top.threshold
+      }
     }
   }
   return top.result()

@@ -7,7 +7,9 @@
  */
 import {
   type GramShard,
+  type Int8DotKernel,
   type Int8Vector,
+  type ItemBlock,
   type ItemShard,
   type ItemVectorReader,
   itemReaderFromBlocks,
@@ -15,9 +17,11 @@ import {
   type PopularityShard,
   type UserShard,
   userBucket,
+  WasmInt8Kernel,
   type WeightedInteraction,
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
+import { modelKernel, type ScoringKernelSetting } from './kernel.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
 /**
@@ -50,6 +54,8 @@ export interface ModelMemory {
   itemIdIndex: number
   /** Bytes of cached user buckets (shard buffers + their id maps, estimated). */
   userCache: number
+  /** Bytes of the scoring kernel's Wasm memory (the item factors it scans in place); 0 for JS. */
+  kernel: number
   /** The sum. */
   total: number
 }
@@ -71,6 +77,13 @@ export class LoadedModel {
   /** Milliseconds the load took (fetch + verify + decode + index). */
   readonly loadMs: number
   readonly items: readonly ItemShard[]
+  /**
+   * The item rows as scoring reads them: with a Wasm kernel, the factors are views into the
+   * kernel's memory (copied once at load); with the JS kernel, the shards themselves.
+   */
+  readonly blocks: readonly ItemBlock[]
+  /** Computes the int8 dot products of top-K and similar items ({@link modelKernel}). */
+  readonly kernel: Int8DotKernel
   readonly popularity: PopularityShard
   readonly trending: PopularityShard | undefined
   readonly gram: GramShard
@@ -92,6 +105,7 @@ export class LoadedModel {
     trending: PopularityShard | undefined
     gram: GramShard
     userCacheBytes: number
+    scoringKernel: ScoringKernelSetting
     loadMs: number
     now: number
   }) {
@@ -103,7 +117,9 @@ export class LoadedModel {
     this.gram = init.gram
     this.loadMs = init.loadMs
     this.loadedAt = new Date(init.now).toISOString()
-    this.readItem = itemReaderFromBlocks(init.items)
+    this.kernel = modelKernel(init.scoringKernel, init.manifest.dims, init.manifest.counts.items)
+    this.blocks = residentBlocks(this.kernel, init.items)
+    this.readItem = itemReaderFromBlocks(this.blocks)
     this.#users = new ByteLru(init.userCacheBytes)
     const total = init.manifest.counts.items
     this.#itemIds = new Array<string>(total)
@@ -225,13 +241,34 @@ export class LoadedModel {
     let shards = this.popularity.byteLength + this.gram.byteLength + (this.trending?.byteLength ?? 0)
     for (const shard of this.items) shards += shard.byteLength
     const userCache = this.#users.bytes
+    const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
     return {
       shards,
       itemIdIndex: this.#itemIndexBytes,
       userCache,
-      total: shards + this.#itemIndexBytes + userCache,
+      kernel,
+      total: shards + this.#itemIndexBytes + userCache + kernel,
     }
   }
+}
+
+/** The item shards as scoring blocks whose factors live in the kernel's memory, when it has one. */
+function residentBlocks(kernel: Int8DotKernel, shards: readonly ItemShard[]): ItemBlock[] {
+  if (!(kernel instanceof WasmInt8Kernel)) return [...shards]
+  return shards.map((shard) => {
+    const at = shard.rowOffset * shard.dims
+    const length = shard.rowCount * shard.dims
+    kernel.resident.set(shard.factors.subarray(0, length), at)
+    const block: ItemBlock = {
+      rowCount: shard.rowCount,
+      dims: shard.dims,
+      rowOffset: shard.rowOffset,
+      factors: kernel.resident.subarray(at, at + length),
+      scales: shard.scales,
+    }
+    if (shard.norms) block.norms = shard.norms
+    return block
+  })
 }
 
 /**
@@ -248,6 +285,8 @@ function userShardBytes(shard: UserShard): number {
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   userCacheBytes: number
+  /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
+  scoringKernel?: ScoringKernelSetting
   now: () => number
 }
 
@@ -288,6 +327,7 @@ export async function loadModel(
     trending,
     gram,
     userCacheBytes: options.userCacheBytes,
+    scoringKernel: options.scoringKernel ?? 'auto',
     loadMs: options.now() - started,
     now: options.now(),
   })

@@ -6,6 +6,7 @@
  * @module
  */
 import { isEdgerecError } from '@edgerec/core'
+import type { ScoringKernelSetting } from './kernel.js'
 import { type LoadedModel, loadModel } from './loaded-model.js'
 import { type ModelBindings, readLivePointer, readManifest } from './storage.js'
 
@@ -37,6 +38,8 @@ export interface ModelStoreOptions {
 export interface AcquireOptions {
   refreshMs: number
   userCacheBytes: number
+  /** Which int8 kernel a newly loaded version scores with (`SCORING_KERNEL`). Default `auto`. */
+  scoringKernel?: ScoringKernelSetting
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
 }
@@ -99,7 +102,7 @@ export class ModelStore {
     const now = this.#now()
     if (!this.#refreshing && now - this.#checkedAt >= options.refreshMs) {
       this.#checkedAt = now
-      const refresh = this.#refresh(bindings, options.userCacheBytes).finally(() => {
+      const refresh = this.#refresh(bindings, options).finally(() => {
         this.#refreshing = undefined
       })
       this.#refreshing = refresh
@@ -114,7 +117,7 @@ export class ModelStore {
     await this.#refreshing
   }
 
-  async #refresh(bindings: ModelBindings, userCacheBytes: number): Promise<void> {
+  async #refresh(bindings: ModelBindings, options: AcquireOptions): Promise<void> {
     let version: string | null = null
     try {
       const pointer = await readLivePointer(bindings)
@@ -128,7 +131,7 @@ export class ModelStore {
       version = pointer.version
       const failure = this.#failures.get(version)
       if (failure && this.#now() < failure.retryAt) return
-      const model = await this.#load(bindings, version, userCacheBytes)
+      const model = await this.#load(bindings, version, options)
       this.#live = model
       this.#failures.delete(version)
       this.#lastError = null
@@ -137,12 +140,18 @@ export class ModelStore {
     }
   }
 
-  #load(bindings: ModelBindings, version: string, userCacheBytes: number): Promise<LoadedModel> {
+  #load(bindings: ModelBindings, version: string, options: AcquireOptions): Promise<LoadedModel> {
     let pending = this.#loads.get(version)
     if (!pending) {
       this.#loadCount++
       pending = readManifest(bindings, version)
-        .then((manifest) => loadModel(bindings, manifest, { userCacheBytes, now: this.#now }))
+        .then((manifest) =>
+          loadModel(bindings, manifest, {
+            userCacheBytes: options.userCacheBytes,
+            scoringKernel: options.scoringKernel ?? 'auto',
+            now: this.#now,
+          }),
+        )
         .finally(() => this.#loads.delete(version))
       this.#loads.set(version, pending)
     }

@@ -33,7 +33,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       )
     }
     const index = model.itemIndexOf(itemId)
-    const top = index < 0 ? undefined : similarItems(model.items, index, k)
+    const top = index < 0 ? undefined : similarItems(model.blocks, index, k, undefined, model.kernel)
     if (!top) {
       throw new ApiError(
         'ITEM_NOT_FOUND',

@@ -35,6 +35,8 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
       counts: model?.manifest.counts ?? null,
       metrics: model?.manifest.evaluation ?? null,
       memory: model?.memory() ?? null,
+      // Which int8 kernel scores: relaxed-simd, simd or js (SCORING_KERNEL).
+      scoringKernel: model?.kernel.isa ?? null,
       lastError: deps.store.lastError,
       lastUserBucketError: bucketFailure ?? null,
     })

@@ -47,6 +47,7 @@ export async function acquireModel(
   const model = await deps.store.acquire(c.env, {
     refreshMs: config.refreshMs,
     userCacheBytes: config.userCacheBytes,
+    scoringKernel: config.scoringKernel,
     ...(waitUntil ? { waitUntil } : {}),
   })
   return { model, config }

@@ -129,7 +129,7 @@ export async function recommend(
     return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
   }
 
-  const top = recommendTopK(vector, model.items, k, excluded)
+  const top = recommendTopK(vector, model.blocks, k, excluded, model.kernel)
   const itemVector = new Float64Array(model.manifest.dims)
   const items: RecommendedItem[] = Array.from(top.indices, (index, r) => {
     const item: RecommendedItem = { itemId: model.itemId(index), score: top.scores[r]! }

@@ -1,0 +1,9 @@
+export type {
+  CompiledWasmModule,
+  Int8DotKernel,
+  Int8KernelIsa,
+  Int8KernelModules,
+  Int8KernelOptions,
+  Int8KernelSource,
+} from './int8-kernel.js'
+export { bundledInt8KernelBytes, createInt8Kernel, jsInt8Kernel, WasmInt8Kernel } from './int8-kernel.js'

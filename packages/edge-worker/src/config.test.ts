@@ -12,6 +12,7 @@ describe('readConfig', () => {
       fallbackList: 'popular',
       userCacheBytes: 16 * 1024 * 1024,
       allowedOrigins: ['*'],
+      scoringKernel: 'auto',
       rateLimitPeriodSeconds: 60,
       ingestMode: 'direct',
       archive: true,

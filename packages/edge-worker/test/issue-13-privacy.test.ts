@@ -202,6 +202,29 @@ describe('USER_TOKENS=required (issue 13, finding 1)', () => {
     expect(own.body.accepted).toBe(1)
   })
 
+  it('should refuse POST /v1/identify for another user without their token', async () => {
+    const victim = `strict-identify-${crypto.randomUUID()}`
+    const anonymousId = `strict-identify-anon-${crypto.randomUUID()}`
+    const body = JSON.stringify({ userId: victim, anonymousId })
+    const headers = { 'content-type': 'application/json' }
+    const refused = await json<ErrorBody>(app, '/v1/identify', {
+      method: 'POST',
+      bindings: strict,
+      headers,
+      body,
+    })
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.code).toBe('USER_TOKEN_REQUIRED')
+    const own = await json<{ linked: boolean }>(app, '/v1/identify', {
+      method: 'POST',
+      bindings: strict,
+      headers: { ...headers, ...(await withToken(victim)) },
+      body,
+    })
+    expect(own.status).toBe(200)
+    expect(own.body.linked).toBe(true)
+  })
+
   it("should serve a read without the user's token as an anonymous visitor", async () => {
     const user = fixture.users[8]!
     const open = await json<RecBody>(app, `/v1/users/${user.id}/recommendations`, { bindings: strict })

@@ -18,6 +18,7 @@ export default defineConfig({
           TEST_MIGRATIONS: existsSync(migrationsDir) ? await readD1Migrations(migrationsDir) : [],
           PUBLISHABLE_KEY: 'pk_test_publishable',
           SECRET_KEY: 'sk_test_secret',
+          USER_TOKEN_SECRET: 'test-user-token-secret-0123456789abcdef',
           ALLOWED_ORIGINS: 'https://shop.example',
           // Every request re-reads the live pointer, so tests see activations at once.
           MODEL_REFRESH_SECONDS: '0',

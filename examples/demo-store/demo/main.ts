@@ -243,7 +243,9 @@ ${green('✓')} Ready in ${elapsed()}. The worker answers ${user} from ${bold(St
   Model        ${worker.url}/v1/model
 
   Try:
-    curl -H 'Authorization: Bearer ${DEMO_KEYS.publishable}' '${worker.url}/v1/users/${user}/recommendations?k=5&explain=1'
+    curl -H 'Authorization: Bearer ${DEMO_KEYS.publishable}' '${worker.url}/v1/users/${user}/recommendations?k=5'
+    curl -H 'Authorization: Bearer ${DEMO_KEYS.secret}' '${worker.url}/v1/users/${user}/recommendations?k=5&explain=1'
+      (explanations need the secret key or the person's user token: docs/privacy.md)
     curl -H 'Authorization: Bearer ${DEMO_KEYS.publishable}' '${worker.url}/v1/popular?k=5'
 
   Click products in the store: "Recommended for you" follows your clicks (fold-in).

@@ -10,6 +10,7 @@ import { createWriteStream, existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
+import { signUserToken } from '@edgerec/core'
 import type { Plugin } from 'vite'
 import { bin } from './exec.js'
 import { type DemoLayout, demoStoreDir, workerConfig, workerDir } from './layout.js'
@@ -21,7 +22,12 @@ export interface RunningServer {
 }
 
 /** Keys the local worker accepts (the demo's own; never use these in production). */
-export const DEMO_KEYS = { publishable: 'pk_demo_local', secret: 'sk_demo_local' } as const
+export const DEMO_KEYS = {
+  publishable: 'pk_demo_local',
+  secret: 'sk_demo_local',
+  /** The worker's `USER_TOKEN_SECRET`, shared with the demo's stand-in backend (`/user-token`). */
+  userTokenSecret: 'demo-user-token-secret-0123456789abcdef',
+} as const
 
 /** A free TCP port on 127.0.0.1 (or `preferred` when it is free). */
 export async function freePort(preferred = 0): Promise<number> {
@@ -115,6 +121,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     '--var',
     `SECRET_KEY:${DEMO_KEYS.secret}`,
     '--var',
+    `USER_TOKEN_SECRET:${DEMO_KEYS.userTokenSecret}`,
+    '--var',
     `MODEL_REFRESH_SECONDS:${options.refreshSeconds ?? 5}`,
     '--show-interactive-dev-session=false',
   ]
@@ -159,7 +167,12 @@ export interface StoreConfig {
   publishableKey: string
 }
 
-/** Serves `/config.json` and `/catalog.json` next to the page. */
+/**
+ * Serves `/config.json` and `/catalog.json` next to the page, and `/user-token?id=…`: the demo's
+ * stand-in for a site backend minting a user token (docs/privacy.md). NOTE: the demo has no login,
+ * so it treats each visitor as signed in as their own id and mints for any id it is asked; a real
+ * backend mints only for the user of the session.
+ */
 function demoFiles(layout: DemoLayout, config: StoreConfig): Plugin {
   return {
     name: 'edgerec-demo-files',
@@ -170,6 +183,20 @@ function demoFiles(layout: DemoLayout, config: StoreConfig): Plugin {
           res.setHeader('content-type', 'application/json')
           res.setHeader('cache-control', 'no-store')
           res.end(JSON.stringify(config))
+          return
+        }
+        if (path === '/user-token') {
+          const id = new URL(req.url ?? '/', 'http://store.local').searchParams.get('id') ?? ''
+          signUserToken(id, DEMO_KEYS.userTokenSecret, { ttlSeconds: 900 })
+            .then((token) => {
+              res.setHeader('content-type', 'application/json')
+              res.setHeader('cache-control', 'no-store')
+              res.end(JSON.stringify({ token }))
+            })
+            .catch(() => {
+              res.statusCode = 400
+              res.end('{"error":"id is required"}')
+            })
           return
         }
         if (path === '/catalog.json') {

@@ -5,6 +5,7 @@
  */
 import { createClient } from '@edgerec/sdk'
 import { categoryHue, isLight, monogram, type Product, parseCatalog } from './catalog.js'
+import { userTokenFetch } from './user-token-fetch.js'
 
 interface DemoConfig {
   endpoint: string
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
     publishableKey: config.publishableKey,
     flushAt: 1,
     flushIntervalMs: 500,
+    // Explanations need a user token (docs/privacy.md); the demo's stand-in backend mints them.
+    fetch: userTokenFetch(async (id) => {
+      const response = await fetch(`/user-token?id=${encodeURIComponent(id)}`)
+      return ((await response.json()) as { token: string }).token
+    }),
     // The demo shows fold-in live: every refresh must reach the worker.
     cacheTtlMs: 0,
     onError: (error: unknown) => {

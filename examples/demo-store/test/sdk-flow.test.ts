@@ -4,11 +4,13 @@
  * recommendations follow (fold-in); then a retrain published into the running worker's KV/R2 is
  * served without a restart.
  */
+import { signUserToken } from '@edgerec/core'
 import { createClient, type EdgerecClient } from '@edgerec/sdk'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { demoLayout } from '../demo/layout.js'
 import { publishModel, rollbackModel, trainModel } from '../demo/prepare.js'
 import { DEMO_KEYS } from '../demo/servers.js'
+import { userTokenFetch } from '../src/user-token-fetch.js'
 import { readCatalog, shareOf, TEST_TRAIN } from './context.js'
 
 const demo = inject('demo')
@@ -23,6 +25,8 @@ function newVisitor(): EdgerecClient {
     storage: null,
     cacheTtlMs: 0,
     flushAt: 100,
+    // Explanations of a person need their user token (docs/privacy.md), as the store page sends.
+    fetch: userTokenFetch((id) => signUserToken(id, DEMO_KEYS.userTokenSecret)),
   })
   clients.push(client)
   return client

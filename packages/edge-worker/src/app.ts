@@ -15,6 +15,7 @@ import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
 import { apiKeyAuth } from './middleware/auth.js'
 import { rateLimit } from './middleware/rate-limit.js'
+import { USER_TOKEN_HEADER, userToken } from './middleware/user-token.js'
 import { EventPopularity } from './model/event-popularity.js'
 import { ModelStore } from './model/model-store.js'
 import { adminModelRoutes } from './routes/admin-models.js'
@@ -123,7 +124,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
       origin: (origin) =>
         allowedOrigins.includes('*') ? '*' : allowedOrigins.includes(origin) ? origin : null,
       allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key', 'x-edgerec-user-token'],
+      allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key', USER_TOKEN_HEADER],
       exposeHeaders: ['x-edgerec-fold-in-events', 'x-edgerec-degraded'],
       maxAge: 86_400,
     })
@@ -139,6 +140,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))
   app.use('/v1/*', apiKeyAuth())
+  app.use('/v1/*', userToken())
   for (const path of ['/v1/events', '/v1/identify']) app.use(path, rateLimit('EVENTS_RATE_LIMITER'))
   for (const path of ['/v1/users/*', '/v1/items/*', '/v1/popular', '/v1/model'])
     app.use(path, rateLimit('READS_RATE_LIMITER'))
@@ -149,7 +151,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/popular', popularRoutes(deps))
   app.route('/v1/model', modelRoutes(deps))
   app.route('/v1/admin/models', adminModelRoutes(deps))
-  app.route('/v1/admin/users', adminUserRoutes())
+  app.route('/v1/admin/users', adminUserRoutes({ now }))
 
   for (const [path, allow] of ROUTE_METHODS) {
     app.all(path, (c) => {

@@ -12,10 +12,12 @@ describe('readConfig', () => {
       fallbackList: 'popular',
       userCacheBytes: 16 * 1024 * 1024,
       allowedOrigins: ['*'],
+      scoringKernel: 'auto',
       rateLimitPeriodSeconds: 60,
       ingestMode: 'direct',
       archive: true,
       retentionDays: 0,
+      userTokens: 'optional',
     })
   })
 
@@ -50,5 +52,7 @@ describe('readConfig', () => {
     // The Rate Limiting binding has two periods only; anything else is the default.
     expect(config.rateLimitPeriodSeconds).toBe(60)
     expect(readConfig({ ...base, RATE_LIMIT_PERIOD_SECONDS: ' 10 ' }).rateLimitPeriodSeconds).toBe(10)
+    expect(readConfig({ ...base, USER_TOKENS: 'required' }).userTokens).toBe('required')
+    expect(readConfig({ ...base, USER_TOKENS: 'yes' }).userTokens).toBe('optional')
   })
 })

@@ -27,6 +27,8 @@ export interface WorkerConfig {
   archive: boolean
   /** Days of events D1 keeps (0: all). */
   retentionDays: number
+  /** Whether events and reads that carry a user id need a user token for that user. */
+  userTokens: 'optional' | 'required'
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -57,5 +59,6 @@ export function readConfig(env: Env): WorkerConfig {
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',
     archive: env.EVENT_ARCHIVE?.trim() !== 'off',
     retentionDays: intVar(env.EVENT_RETENTION_DAYS, 0, 0, 36_500),
+    userTokens: env.USER_TOKENS?.trim() === 'required' ? 'required' : 'optional',
   }
 }

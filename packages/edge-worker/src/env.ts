@@ -46,6 +46,17 @@ export interface Env {
   EVENT_ARCHIVE?: string
   /** Days of events kept in D1 (by event time); older ones are deleted hourly. Unset or 0: keep all. */
   EVENT_RETENTION_DAYS?: string
+  /**
+   * Secret: HMAC key of user tokens (`x-edgerec-user-token`, core's `signUserToken`), ≥ 32 bytes.
+   * Without it no user token is accepted (explanations then need the secret key).
+   */
+  USER_TOKEN_SECRET?: string
+  /**
+   * `optional` (default): user tokens unlock explanations and identity links of the reader's own
+   * person. `required`: also events, identify calls and reads that carry a user id need a token
+   * for that user (docs/privacy.md).
+   */
+  USER_TOKENS?: string
 }
 
 /** Hono environment type of the app. */
@@ -54,5 +65,7 @@ export interface AppEnv {
   Variables: {
     /** Which key authenticated the request. */
     role: 'publishable' | 'secret'
+    /** The user id a valid `x-edgerec-user-token` proves (unset without a token). */
+    tokenUser: string | undefined
   }
 }

@@ -31,6 +31,11 @@ function post(body: unknown, init: { raw?: string; contentType?: string } = {}) 
   })
 }
 
+/** The user's events as the worker reads them (secret-key view), without the deletion-list entry. */
+async function eventsOf(userKey: string, options: { limit: number; since?: number }) {
+  return (await loadUserActivity(env.DB, userKey, options)).events
+}
+
 async function rowsOf(ids: readonly string[]): Promise<Row[]> {
   const rows: Row[] = []
   for (let i = 0; i < ids.length; i += 90) {
@@ -257,11 +262,17 @@ describe('user activity and identity merge', () => {
       event({ userId, itemId: `sku-${i}`, timestamp: at(0) + i * 1000 }),
     )
     await post({ events: batch })
-    const newest = await loadUserActivity(env.DB, userId, { limit: 50 })
+    const newest = await eventsOf(userId, { limit: 50 })
     expect(newest).toHaveLength(50)
     expect(newest.map((e) => e.itemId)).toEqual(Array.from({ length: 50 }, (_, i) => `sku-${299 - i}`))
-    expect(newest[0]).toEqual({ itemId: 'sku-299', type: 'view', value: null, timestamp: at(0) + 299_000 })
-    const since = await loadUserActivity(env.DB, userId, { limit: 1000, since: at(0) + 289_000 })
+    expect(newest[0]).toEqual({
+      itemId: 'sku-299',
+      type: 'view',
+      value: null,
+      timestamp: at(0) + 299_000,
+      receivedAt: NOW,
+    })
+    const since = await eventsOf(userId, { limit: 1000, since: at(0) + 289_000 })
     expect(since.map((e) => e.itemId)).toEqual(Array.from({ length: 10 }, (_, i) => `sku-${299 - i}`))
   })
 
@@ -274,9 +285,9 @@ describe('user activity and identity merge', () => {
         event({ anonymousId, itemId: 'before-2', timestamp: at(2) }),
       ],
     })
-    expect(await loadUserActivity(env.DB, userId, { limit: 10 })).toEqual([])
+    expect(await eventsOf(userId, { limit: 10 })).toEqual([])
     // Before identify, the anonymous id sees only its own events.
-    expect((await loadUserActivity(env.DB, anonymousId, { limit: 10 })).map((e) => e.itemId)).toEqual([
+    expect((await eventsOf(anonymousId, { limit: 10 })).map((e) => e.itemId)).toEqual([
       'before-2',
       'before-1',
     ])
@@ -289,13 +300,10 @@ describe('user activity and identity merge', () => {
       ],
     })
     const merged = ['after-anon', 'after-user', 'identify', 'before-2', 'before-1']
-    expect((await loadUserActivity(env.DB, userId, { limit: 10 })).map((e) => e.itemId)).toEqual(merged)
+    expect((await eventsOf(userId, { limit: 10 })).map((e) => e.itemId)).toEqual(merged)
     // The linked anonymous id resolves to its user; the event carrying both ids appears once.
-    expect((await loadUserActivity(env.DB, anonymousId, { limit: 10 })).map((e) => e.itemId)).toEqual(merged)
-    expect((await loadUserActivity(env.DB, userId, { limit: 2 })).map((e) => e.itemId)).toEqual([
-      'after-anon',
-      'after-user',
-    ])
+    expect((await eventsOf(anonymousId, { limit: 10 })).map((e) => e.itemId)).toEqual(merged)
+    expect((await eventsOf(userId, { limit: 2 })).map((e) => e.itemId)).toEqual(['after-anon', 'after-user'])
   })
 
   it('should keep an anonymous id with the first user it was linked to', async () => {
@@ -307,9 +315,7 @@ describe('user activity and identity merge', () => {
       .all<{ user_id: string }>()
     expect(results).toEqual([{ user_id: 'first-owner-x' }])
     // second-owner's own event still counts for them (it carries their user id).
-    expect((await loadUserActivity(env.DB, 'second-owner-x', { limit: 10 })).map((e) => e.itemId)).toEqual([
-      'p2',
-    ])
+    expect((await eventsOf('second-owner-x', { limit: 10 })).map((e) => e.itemId)).toEqual(['p2'])
   })
 })
 
@@ -336,7 +342,7 @@ describe('DELETE /v1/admin/users/:userId', () => {
 
     const forbidden = await json<ErrorBody>(app, `/v1/admin/users/${userId}`, { method: 'DELETE' })
     expect(forbidden.status).toBe(403)
-    expect(await loadUserActivity(env.DB, userId, { limit: 10 })).toHaveLength(3)
+    expect(await eventsOf(userId, { limit: 10 })).toHaveLength(3)
 
     const { status, body, headers } = await json(app, `/v1/admin/users/${userId}`, {
       method: 'DELETE',
@@ -345,16 +351,20 @@ describe('DELETE /v1/admin/users/:userId', () => {
     expect(status).toBe(200)
     expect(headers.get('cache-control')).toBe('no-store')
     expect(body).toEqual({ userId, deleted: { events: 3, identityLinks: 1, anonymousIds: [anonymousId] } })
-    expect(await loadUserActivity(env.DB, userId, { limit: 10 })).toEqual([])
-    expect(await loadUserActivity(env.DB, anonymousId, { limit: 10 })).toEqual([])
-    expect(await loadUserActivity(env.DB, bystander, { limit: 10 })).toHaveLength(1)
+    expect(await eventsOf(userId, { limit: 10 })).toEqual([])
+    expect(await eventsOf(anonymousId, { limit: 10 })).toEqual([])
+    expect(await eventsOf(bystander, { limit: 10 })).toHaveLength(1)
     const after = await json<{ source: string }>(app, `/v1/users/${userId}/recommendations`)
     expect(after.body.source).toBe('popular')
     // Deleting again finds nothing.
-    expect(await deleteUserData(env.DB, userId)).toEqual({ events: 0, links: 0, anonymousIds: [] })
+    expect(await deleteUserData(env.DB, userId, Date.now())).toEqual({
+      events: 0,
+      links: 0,
+      anonymousIds: [],
+    })
   })
 
-  it('should leave a trained user in the live model (deletion covers D1 only, docs/privacy.md)', async () => {
+  it('should hide a trained user of the live model at once (deletion list, docs/privacy.md)', async () => {
     const user = fixture.users[0]!
     const sent = await post({
       events: [event({ userId: user.id, itemId: fixture.itemIds[50]!, timestamp: at(10) })],
@@ -368,9 +378,10 @@ describe('DELETE /v1/admin/users/:userId', () => {
       as: 'secret',
     })
     expect(body.deleted.events).toBe(1)
-    // The trained vector stays until a new version trained without the user's events is activated.
+    // The trained vector stays in the version's shards, but the deletion list hides it from serving
+    // until a version created after the deletion is live.
     expect((await json<{ source: string }>(app, `/v1/users/${user.id}/recommendations`)).body.source).toBe(
-      'model',
+      'popular',
     )
   })
 
@@ -387,7 +398,7 @@ describe('DELETE /v1/admin/users/:userId', () => {
       as: 'secret',
     })
     expect(body.deleted.events).toBe(2)
-    expect(await loadUserActivity(env.DB, anonymousId, { limit: 10 })).toEqual([])
+    expect(await eventsOf(anonymousId, { limit: 10 })).toEqual([])
   })
 
   it('should reject a malformed user id with 400', async () => {

@@ -93,14 +93,35 @@ describe('real-time fold-in and explanations (issue 7)', () => {
     expect(after.body.items.filter((i) => clusterOf(i.itemId) === 3).length).toBeGreaterThanOrEqual(5)
   })
 
-  it('should ignore events older than trainedUntil for a trained user (they are in the model already)', async () => {
+  it('should ignore events received before trainedUntil for a trained user, whatever their client time (issue 13)', async () => {
     const user = fixture.users.find((u) => u.cluster === 1)!
-    await sendEvents(app, [
-      event({ userId: user.id, itemId: itemsOfCluster(2)[0]!, timestamp: manifest.trainedUntil - 1000 }),
-    ])
+    const item = itemsOfCluster(2)[0]!
+    // Stored before the training cut-off (in the model already), with a client clock far ahead.
+    await env.DB.prepare(
+      'INSERT INTO events (id, user_id, anonymous_id, item_id, type, value, timestamp, received_at, context) VALUES (?, ?, NULL, ?, ?, NULL, ?, ?, NULL)',
+    )
+      .bind(
+        crypto.randomUUID(),
+        user.id,
+        item,
+        'view',
+        manifest.trainedUntil + 86_400_000,
+        manifest.trainedUntil - 1000,
+      )
+      .run()
     const { body } = await json<RecBody>(app, `/v1/users/${user.id}/recommendations`)
     expect(body.source).toBe('model')
-    expect(body.items.map((i) => i.itemId)).not.toContain(itemsOfCluster(2)[0])
+    expect(body.items.map((i) => i.itemId)).not.toContain(item)
+  })
+
+  it('should fold in an event received after trainedUntil even when its client clock is behind (issue 13)', async () => {
+    const user = fixture.users.filter((u) => u.cluster === 0).at(-1)!
+    await sendEvents(app, [
+      event({ userId: user.id, itemId: itemsOfCluster(3)[0]!, timestamp: manifest.trainedUntil - 60_000 }),
+    ])
+    const { body, headers } = await json<RecBody>(app, `/v1/users/${user.id}/recommendations`)
+    expect(body.source).toBe('fold-in')
+    expect(headers.get('x-edgerec-fold-in-events')).toBe('1')
   })
 
   it('should bound fold-in work by FOLD_IN_MAX_EVENTS', async () => {
@@ -157,12 +178,48 @@ describe('real-time fold-in and explanations (issue 7)', () => {
     const fresh = freshInteractions(
       model,
       [
-        { itemId: a!, type: 'view', value: null, timestamp: manifest.trainedUntil + 3 },
-        { itemId: a!, type: 'purchase', value: 2, timestamp: manifest.trainedUntil + 2 },
-        { itemId: b!, type: 'dislike', value: null, timestamp: manifest.trainedUntil + 1 },
-        { itemId: c!, type: 'view', value: null, timestamp: manifest.trainedUntil },
-        { itemId: 'unknown-item', type: 'view', value: null, timestamp: manifest.trainedUntil + 5 },
-        { itemId: b!, type: 'no_weight_type', value: null, timestamp: manifest.trainedUntil + 5 },
+        {
+          itemId: a!,
+          type: 'view',
+          value: null,
+          timestamp: manifest.trainedUntil + 3,
+          receivedAt: manifest.trainedUntil + 3,
+        },
+        {
+          itemId: a!,
+          type: 'purchase',
+          value: 2,
+          timestamp: manifest.trainedUntil + 2,
+          receivedAt: manifest.trainedUntil + 2,
+        },
+        {
+          itemId: b!,
+          type: 'dislike',
+          value: null,
+          timestamp: manifest.trainedUntil + 1,
+          receivedAt: manifest.trainedUntil + 1,
+        },
+        {
+          itemId: c!,
+          type: 'view',
+          value: null,
+          timestamp: manifest.trainedUntil,
+          receivedAt: manifest.trainedUntil,
+        },
+        {
+          itemId: 'unknown-item',
+          type: 'view',
+          value: null,
+          timestamp: manifest.trainedUntil + 5,
+          receivedAt: manifest.trainedUntil + 5,
+        },
+        {
+          itemId: b!,
+          type: 'no_weight_type',
+          value: null,
+          timestamp: manifest.trainedUntil + 5,
+          receivedAt: manifest.trainedUntil + 5,
+        },
       ],
       manifest.trainedUntil,
     )
@@ -176,7 +233,9 @@ describe('real-time fold-in and explanations (issue 7)', () => {
 
   it('should explain model-user recommendations with their own trained items, ranked by contribution', async () => {
     const user = fixture.users[7]!
-    const { body } = await json<RecBody>(app, `/v1/users/${user.id}/recommendations?k=5&explain=1`)
+    const { body } = await json<RecBody>(app, `/v1/users/${user.id}/recommendations?k=5&explain=1`, {
+      as: 'secret',
+    })
     expect(body.source).toBe('model')
     const own = new Set(user.interactions.map((i) => fixture.itemIds[i.index]))
     for (const item of body.items) {
@@ -218,7 +277,9 @@ describe('explanations on a hand-built model', () => {
       event({ userId, itemId: 'A', type: 'purchase' }),
       event({ userId, itemId: 'B', type: 'view' }),
     ])
-    const { body } = await json<RecBody>(app, `/v1/users/${userId}/recommendations?k=3&explain=1`)
+    const { body } = await json<RecBody>(app, `/v1/users/${userId}/recommendations?k=3&explain=1`, {
+      as: 'secret',
+    })
     expect(body.source).toBe('fold-in')
     // A was bought (c = 4), B only viewed (c = 1): C (close to A) ranks first, then E, then D.
     expect(body.items.map((i) => i.itemId)).toEqual(['C', 'E', 'D'])

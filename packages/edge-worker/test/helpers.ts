@@ -12,6 +12,8 @@ export const env = runtimeEnv as unknown as Env
 
 /** The keys configured in vitest.config.ts. */
 export const KEYS = { publishable: 'pk_test_publishable', secret: 'sk_test_secret' } as const
+/** The `USER_TOKEN_SECRET` configured in vitest.config.ts (what a site's backend signs user tokens with). */
+export const USER_TOKEN_SECRET = 'test-user-token-secret-0123456789abcdef'
 
 /** Options of {@link call}. */
 export interface CallInit extends RequestInit {

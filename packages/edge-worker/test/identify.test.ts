@@ -35,17 +35,16 @@ describe('POST /v1/identify', () => {
       event({ anonymousId, itemId: 'anon-1' }),
       event({ anonymousId, itemId: 'anon-2' }),
     ])
-    expect(await loadUserActivity(env.DB, userId, { limit: 10 })).toEqual([])
+    expect((await loadUserActivity(env.DB, userId, { limit: 10 })).events).toEqual([])
 
     const { status, body, headers } = await identify({ userId, anonymousId })
     expect(status).toBe(200)
     expect(body).toEqual({ userId, anonymousId, linked: true })
     expect(headers.get('cache-control')).toBe('no-store')
     expect(await linkOf(anonymousId)).toEqual([userId])
-    expect((await loadUserActivity(env.DB, userId, { limit: 10 })).map((e) => e.itemId).sort()).toEqual([
-      'anon-1',
-      'anon-2',
-    ])
+    expect(
+      (await loadUserActivity(env.DB, userId, { limit: 10 })).events.map((e) => e.itemId).sort(),
+    ).toEqual(['anon-1', 'anon-2'])
   })
 
   it('should keep the first link: a repeated or conflicting call changes nothing', async () => {

@@ -46,7 +46,7 @@ export interface EdgerecEvent {
 /** One problem with one field of one event, as the server reports it (core's `FieldError`). */
 export interface FieldError {
   field: string
-  code: 'required' | 'type' | 'too_long' | 'pattern' | 'range' | 'unknown_field' | 'too_many'
+  code: 'required' | 'type' | 'too_long' | 'pattern' | 'range' | 'unknown_field' | 'too_many' | 'unauthorized'
   message: string
 }
 

@@ -127,7 +127,7 @@ export function archiveEventSource(options: ArchiveSourceOptions): EventSource {
               tracker.bad(line, `${key}: not a JSON object`, text)
               continue
             }
-            const { receivedAt: _receivedAt, ...event } = parsed as Record<string, unknown>
+            const { receivedAt, ...event } = parsed as Record<string, unknown>
             const result = validateEvent(event, { maxFutureSkewMs: Number.POSITIVE_INFINITY })
             if (!result.ok) {
               tracker.bad(
@@ -141,7 +141,15 @@ export function archiveEventSource(options: ArchiveSourceOptions): EventSource {
             if (seen.has(e.id)) continue
             seen.add(e.id)
             const user = e.userId ?? links.get(e.anonymousId!) ?? e.anonymousId!
-            emit({ userId: user, itemId: e.itemId, type: e.type, value: e.value, timestamp: e.timestamp })
+            emit({
+              userId: user,
+              itemId: e.itemId,
+              type: e.type,
+              value: e.value,
+              timestamp: e.timestamp,
+              // The worker's receive time: the trainer's cut-off (issue 13).
+              ...(typeof receivedAt === 'number' && Number.isFinite(receivedAt) ? { receivedAt } : {}),
+            })
           }
           yield
         }

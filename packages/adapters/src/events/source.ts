@@ -20,6 +20,11 @@ export interface SourceEvent {
   value: number | undefined
   /** Epoch milliseconds; `0` when the input has no time column. */
   timestamp: number
+  /**
+   * When the edge worker stored the event, epoch ms (its clock): set by the D1/SQLite sources,
+   * undefined for file inputs. The trainer's `trainedUntil` cut-off comes from it.
+   */
+  receivedAt?: number
 }
 
 /**
@@ -33,6 +38,8 @@ export interface EventSink {
     type: string | undefined,
     value: number | undefined,
     timestamp: number,
+    /** When the edge worker stored the event (epoch ms), for sources that know it. */
+    receivedAt?: number,
   ): void
 }
 

@@ -29,7 +29,7 @@ describe('sqliteEventSource', () => {
     expect(config.name).toBe('events')
     const names = config.columns.map((c) => c.name)
     for (const column of EVENT_ROW_COLUMNS) expect(names).toContain(column)
-    expect(EVENT_ROW_COLUMNS).toHaveLength(8)
+    expect(EVENT_ROW_COLUMNS).toHaveLength(9)
   })
 
   it('should page through the events table by rowid with drizzle and report bad rows by rowid', async () => {
@@ -46,6 +46,8 @@ describe('sqliteEventSource', () => {
       type: 'purchase',
       value: 2,
       timestamp: Date.UTC(2026, 0, 1),
+      // The worker's receive time (server clock), for the trainer's cut-off.
+      receivedAt: Date.UTC(2026, 0, 1) + 5,
     })
     // Anonymous events train under their anonymous id.
     expect(events[3]).toMatchObject({ userId: 'anon-3', type: 'view', value: undefined })
@@ -69,6 +71,30 @@ describe('sqliteEventSource', () => {
     // Other anonymous ids stay separate until they are linked.
     expect(events[13]).toMatchObject({ userId: 'anon-6' })
     expect(events.filter((e) => e.userId === 'u-linked')).toHaveLength(2)
+  })
+
+  it('should drop events of a deleted person received before the deletion (issue 13)', async () => {
+    const deletedPath = join(dir, 'deleted.sqlite')
+    const { db } = createEventsDb(deletedPath, 100)
+    // u1 erased after all of its events; anon-3 erased between its two events (rows 3 and 73).
+    const u1Events = db.prepare("SELECT COUNT(*) AS n FROM events WHERE user_id = 'u1'").get() as {
+      n: number
+    }
+    db.prepare('INSERT INTO deleted_users (user_key, deleted_at) VALUES (?, ?)').run(
+      'u1',
+      Date.UTC(2027, 0, 1),
+    )
+    db.prepare('INSERT INTO deleted_users (user_key, deleted_at) VALUES (?, ?)').run(
+      'anon-3',
+      Date.UTC(2026, 0, 1) + 10 * 60_000,
+    )
+    db.close()
+    const events: SourceEvent[] = []
+    for await (const batch of sqliteEventSource({ path: deletedPath }).read()) events.push(...batch)
+    expect(u1Events.n).toBeGreaterThan(0)
+    expect(events.filter((e) => e.userId === 'u1')).toHaveLength(0)
+    expect(events.filter((e) => e.userId === 'anon-3').map((e) => e.itemId)).toEqual(['i15'])
+    expect(events).toHaveLength(100 - u1Events.n - 1)
   })
 
   it('should read only events since a time', async () => {

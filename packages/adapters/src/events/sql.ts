@@ -26,8 +26,10 @@ export interface EventRow {
   item_id: string
   type: string
   value: number | null
-  /** Epoch ms. */
+  /** Epoch ms (client clock). */
   timestamp: number
+  /** Epoch ms the worker stored the row (worker clock). */
+  received_at: number
   context: string | null
 }
 
@@ -44,6 +46,7 @@ export const EVENT_ROW_COLUMNS = [
   'value',
   'timestamp',
   'context',
+  'received_at',
 ] as const
 
 /** The edge worker's table linking anonymous ids to the user who identified with them. */
@@ -61,6 +64,21 @@ function selectColumns(hasLinks: boolean): string {
       ? `COALESCE(e.user_id, (SELECT l.user_id FROM ${IDENTITY_LINKS_TABLE} AS l WHERE l.anonymous_id = e.anonymous_id)) AS user_id`
       : `e.${column}`,
   ).join(', ')
+}
+
+/** The edge worker's deletion list (`DELETE /v1/admin/users/:userId` writes it). */
+export const DELETED_USERS_TABLE = 'deleted_users'
+
+/**
+ * A `WHERE` clause part over `events AS e` that drops events of a person on the deletion list that
+ * were received before their deletion: a restored backup or a copy taken before the erasure must
+ * not bring them back into a model. An event belongs to its user id, else its anonymous id
+ * (docs/privacy.md); events received after the deletion are new data and stay.
+ */
+function notDeleted(hasDeletionList: boolean): string {
+  return hasDeletionList
+    ? ` AND NOT EXISTS (SELECT 1 FROM ${DELETED_USERS_TABLE} AS d WHERE d.user_key = COALESCE(e.user_id, e.anonymous_id) AND d.deleted_at >= e.received_at)`
+    : ''
 }
 
 /** Default rows per page. */
@@ -114,12 +132,14 @@ export function rowToSourceEvent(row: EventRow): SourceEvent | string {
   const result = validateEvent(candidate, { maxFutureSkewMs: Number.POSITIVE_INFINITY })
   if (!result.ok) return result.errors.map((e) => `${e.field}: ${e.message}`).join(' ')
   const e = result.event
+  const receivedAt = typeof row.received_at === 'bigint' ? Number(row.received_at) : row.received_at
   return {
     userId: (e.userId ?? e.anonymousId)!,
     itemId: e.itemId,
     type: e.type,
     value: e.value,
     timestamp: e.timestamp,
+    ...(Number.isFinite(receivedAt) ? { receivedAt } : {}),
   }
 }
 
@@ -237,11 +257,16 @@ async function openSqlite(path: string, table: string, description: string) {
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`)
       .get(IDENTITY_LINKS_TABLE) !== undefined
   const columns = sql.raw(selectColumns(hasLinks))
+  const hasDeletionList =
+    sqlite
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`)
+      .get(DELETED_USERS_TABLE) !== undefined
+  const deletedSql = sql.raw(notDeleted(hasDeletionList))
   return {
     async page(after: number, limit: number, since?: number): Promise<EventRow[]> {
       const sinceSql = since === undefined ? sql`` : sql` AND e.timestamp >= ${since}`
       const rows = await db.values<unknown[]>(
-        sql`SELECT e.rowid, ${columns} FROM ${tableSql} AS e WHERE e.rowid > ${after}${sinceSql} ORDER BY e.rowid LIMIT ${limit}`,
+        sql`SELECT e.rowid, ${columns} FROM ${tableSql} AS e WHERE e.rowid > ${after}${sinceSql}${deletedSql} ORDER BY e.rowid LIMIT ${limit}`,
       )
       return rows.map((r) => ({
         rowid: Number(r[0]),
@@ -253,6 +278,7 @@ async function openSqlite(path: string, table: string, description: string) {
         value: r[6] as number | null,
         timestamp: Number(r[7]),
         context: r[8] as string | null,
+        received_at: Number(r[9]),
       }))
     },
     close(): void {
@@ -314,8 +340,9 @@ export function d1EventSource(options: D1SourceOptions): EventSource {
         }
         params.push(limit)
         const body = {
-          // NOTE: D1 databases written by the edge worker always have identity_links (migration 0000).
-          sql: `SELECT e.rowid AS rowid, ${selectColumns(true)} FROM ${table} AS e WHERE ${where} ORDER BY e.rowid LIMIT ?${params.length}`,
+          // NOTE: D1 databases written by the edge worker have identity_links (migration 0000) and
+          // deleted_users (0001): apply the worker's migrations before training from D1.
+          sql: `SELECT e.rowid AS rowid, ${selectColumns(true)} FROM ${table} AS e WHERE ${where}${notDeleted(true)} ORDER BY e.rowid LIMIT ?${params.length}`,
           params,
         }
         const doFetch = options.fetch ?? fetch
@@ -364,6 +391,7 @@ export function d1EventSource(options: D1SourceOptions): EventSource {
           value: (r.value ?? null) as number | null,
           timestamp: Number(r.timestamp),
           context: (r.context ?? null) as string | null,
+          received_at: Number(r.received_at),
         }))
       })
     },

@@ -54,6 +54,8 @@ export type FieldErrorCode =
   | 'range'
   | 'unknown_field'
   | 'too_many'
+  /** The caller may not write this field's value (e.g. a user id without that user's token). */
+  | 'unauthorized'
 
 /** One problem with one field of one event. */
 export interface FieldError {

@@ -18,8 +18,12 @@ export const EVENT_LIMITS = {
   maxAbsValue: 1_000_000,
   /** Earliest accepted timestamp: 2000-01-01T00:00:00Z. */
   minTimestamp: Date.UTC(2000, 0, 1),
-  /** How far in the future a timestamp may be (clock skew), in ms. */
-  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+  /**
+   * How far in the future a timestamp may be (clock skew), in ms: 10 minutes. Client clocks only
+   * date events for analysis; training cut-offs and fold-in use the worker's receive time, so a
+   * wider bound would only let a client pre-date popularity windows (issue 13).
+   */
+  maxFutureSkewMs: 10 * 60 * 1000,
 } as const
 
 /** Characters allowed in ids: printable ASCII without spaces, quotes, angle brackets, backslash or backtick. */

@@ -114,7 +114,11 @@ export interface ModelManifest {
   eventWeights: Record<string, number>
   /** Half-life of time decay in days, when training used one. */
   halfLifeDays?: number
-  /** Newest event timestamp (epoch ms) in the training data: D1 events after it are "new". */
+  /**
+   * Training cut-off, epoch ms: the newest receive time (worker clock) of the training data, or for
+   * inputs without one the newest client timestamp clamped to the run's clock. D1 events received
+   * after it are "new" to the model (fold-in).
+   */
   trainedUntil: number
   /** Number of user buckets; a user is in `stableHash32(id) % userBuckets`. */
   userBuckets: number

@@ -7,6 +7,9 @@
  *   inserts nothing twice). Column order is the one the event sources' fixtures use.
  * - `identity_links`: anonymous id → known user id, written when an event carries both; reads of a
  *   user's activity and `DELETE /v1/admin/users/:userId` follow these links.
+ * - `deleted_users`: the deletion list. Every id `DELETE /v1/admin/users/:userId` erased (the id and
+ *   the anonymous ids linked to it) with the time of erasure, so serving can hide what a published
+ *   model still holds about them until a model trained after the deletion is live (docs/privacy.md).
  *
  * Migrations in `packages/edge-worker/drizzle/` are generated from this file with `npm run db:generate`.
  *
@@ -59,12 +62,26 @@ export const identityLinks = sqliteTable(
   (t) => [index('identity_links_user_idx').on(t.userId)],
 )
 
+/** The deletion list: ids erased by `DELETE /v1/admin/users/:userId`, and when. */
+export const deletedUsers = sqliteTable('deleted_users', {
+  /** A user id or anonymous id that was erased. */
+  userKey: text('user_key').primaryKey(),
+  /** When it was (last) erased, epoch ms (worker clock). */
+  deletedAt: integer('deleted_at').notNull(),
+})
+
 /** A row of {@link events} as read. */
 export type EventRecord = typeof events.$inferSelect
 /** A row of {@link events} as inserted. */
 export type NewEventRecord = typeof events.$inferInsert
 /** A row of {@link identityLinks}. */
 export type IdentityLink = typeof identityLinks.$inferSelect
+/** A row of {@link deletedUsers}. */
+export type DeletedUser = typeof deletedUsers.$inferSelect
 
 /** Table names, for code that reads the tables without drizzle. */
-export const TABLES = { events: 'events', identityLinks: 'identity_links' } as const
+export const TABLES = {
+  events: 'events',
+  identityLinks: 'identity_links',
+  deletedUsers: 'deleted_users',
+} as const

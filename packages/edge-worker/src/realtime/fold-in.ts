@@ -13,18 +13,23 @@ export interface ActivityEvent {
   itemId: string
   type: string
   value: number | null
+  /** When it happened, epoch ms (client clock, bounded at ingestion; kept for analysis). */
   timestamp: number
+  /** When the worker stored it, epoch ms (worker clock): what training cut-offs compare. */
+  receivedAt: number
 }
 
 /** Confidences of the events that count for fold-in. */
 export interface FreshInteractions {
   interactions: WeightedInteraction[]
-  /** Events that contributed (known item, known event type, newer than the cut-off). */
+  /** Events that contributed (known item, known event type, received after the cut-off). */
   events: number
 }
 
 /**
- * Confidences of events newer than `since`, the trainer's way (shared/REFERENCE.md, "Confidence"):
+ * Confidences of events received after `since` (the manifest's `trainedUntil`, a receive time:
+ * server clocks decide what training saw, so a client clock ahead or behind cannot hide new events
+ * or count trained ones twice), the trainer's way (shared/REFERENCE.md, "Confidence"):
  *
  *   c_ui = α · Σ_e w(type_e) · (value_e ?? 1)
  *
@@ -42,7 +47,7 @@ export function freshInteractions(
   const sums = new Map<number, number>()
   let used = 0
   for (const event of events) {
-    if (event.timestamp <= since) continue
+    if (event.receivedAt <= since) continue
     const weight = weights[event.type]
     if (weight === undefined || weight === 0) continue
     const index = model.itemIndexOf(event.itemId)

@@ -17,7 +17,7 @@ export interface DeleteUserBody {
 }
 
 /** Routes under `/v1/admin/users` (the app's auth middleware already requires the secret key). */
-export function adminUserRoutes(): Hono<AppEnv> {
+export function adminUserRoutes(options: { now: () => number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.delete('/:userId', async (c) => {
     const errors = new ParamErrors()
@@ -28,7 +28,7 @@ export function adminUserRoutes(): Hono<AppEnv> {
       throw new ApiError('FORBIDDEN', 'Deleting user data needs the secret key.')
     let outcome: Awaited<ReturnType<typeof deleteUserData>>
     try {
-      outcome = await deleteUserData(c.env.DB, userId)
+      outcome = await deleteUserData(c.env.DB, userId, options.now())
     } catch (error) {
       throw new ApiError(
         'STORAGE_UNAVAILABLE',

@@ -85,14 +85,30 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
     const results: EventResult[] = []
     const fresh: ValidEvent[] = []
     const firstIndex = new Map<string, number>()
+    // USER_TOKENS=required: an event may name a user only with that user's token (or the secret
+    // key), so nobody can write into, or link an anonymous id to, another person (docs/privacy.md).
+    const tokenUser = c.get('role') === 'secret' ? undefined : c.get('tokenUser')
+    const checkUser = readConfig(c.env).userTokens === 'required' && c.get('role') !== 'secret'
     for (const r of batch.results) {
-      if (!r.ok) {
+      const errors: FieldError[] | undefined = !r.ok
+        ? r.errors
+        : checkUser && r.event.userId !== undefined && r.event.userId !== tokenUser
+          ? [
+              {
+                field: 'userId',
+                code: 'unauthorized',
+                message:
+                  'This worker requires a user token for events that carry a userId (USER_TOKENS=required); send "x-edgerec-user-token" for this user.',
+              },
+            ]
+          : undefined
+      if (errors || !r.ok) {
         const id = idOf((rawList as unknown[])[r.index])
         results.push({
           index: r.index,
           ...(id !== undefined ? { id } : {}),
           status: 'rejected',
-          errors: r.errors,
+          errors: errors ?? [],
         })
         continue
       }

@@ -7,6 +7,7 @@
  */
 import { validateIdentity } from '@edgerec/core'
 import { Hono } from 'hono'
+import { readConfig } from '../config.js'
 import { insertLinks } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
@@ -56,6 +57,17 @@ export function identifyRoutes(options: IdentifyRouteOptions): Hono<AppEnv> {
       )
     }
     const { userId, anonymousId } = result.link
+    // USER_TOKENS=required: linking an anonymous id to a user needs that user's token (docs/privacy.md).
+    if (
+      readConfig(c.env).userTokens === 'required' &&
+      c.get('role') !== 'secret' &&
+      c.get('tokenUser') !== userId
+    ) {
+      throw new ApiError(
+        'USER_TOKEN_REQUIRED',
+        'This worker requires a user token to link an anonymous id to a user (USER_TOKENS=required); send "x-edgerec-user-token" for this userId.',
+      )
+    }
     let linked: number
     try {
       linked = await insertLinks(c.env.DB, new Map([[anonymousId, userId]]), options.now())

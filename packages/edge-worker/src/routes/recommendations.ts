@@ -1,12 +1,20 @@
 /**
  * `GET /v1/users/:userId/recommendations?k=&exclude=&explain=`.
  *
+ * Privacy (docs/privacy.md): `explain=1` reveals the person's own items, so it needs the secret key
+ * or a user token for `:userId` (403 `USER_TOKEN_REQUIRED` otherwise); a linked anonymous id reads
+ * as its user only for a reader who may see that user; a deleted person's trained vector is hidden
+ * until a model created after the deletion is live; with `USER_TOKENS=required` a read without a
+ * token for `:userId` is served as an anonymous visitor (anonymous-only events, no trained vector).
+ *
  * @module
  */
 import { Hono } from 'hono'
 import { readConfig } from '../config.js'
+import type { ActivityOptions, ActivityViewer } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { mayReadHistoryOf } from '../middleware/user-token.js'
 import { checkId, ParamErrors, parseExclude, parseFlag, parseK } from '../params.js'
 import type { ActivityEvent } from '../realtime/fold-in.js'
 import { acquireModel, PERSONAL_CACHE_CONTROL, type ServingDeps } from '../serving/context.js'
@@ -22,11 +30,27 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const exclude = parseExclude(errors, c.req.query('exclude'))
     const explain = parseFlag(errors, 'explain', c.req.query('explain'))
     errors.throwIfAny()
+    const ownHistory = mayReadHistoryOf(c, userId)
+    if (explain && !ownHistory) {
+      throw new ApiError(
+        'USER_TOKEN_REQUIRED',
+        'explain=1 reveals the person\'s own history, so it needs a user token for this userId ("x-edgerec-user-token", minted by your backend with signUserToken) or the secret key. Drop explain=1 to get the recommendations alone.',
+      )
+    }
+    const tokenUser = c.get('tokenUser')
+    const viewer: ActivityViewer =
+      c.get('role') === 'secret'
+        ? { kind: 'secret' }
+        : tokenUser !== undefined
+          ? { kind: 'user', userId: tokenUser }
+          : { kind: 'anonymous' }
+    const startConfig = readConfig(c.env)
+    const anonymousOnly = startConfig.userTokens === 'required' && !ownHistory
 
     // The model and the user's events are independent reads: overlap them.
     const [{ model, config }, activity] = await Promise.all([
       acquireModel(c, deps),
-      readActivity(c.env.DB, deps, userId, readConfig(c.env).foldInMaxEvents),
+      readActivity(c.env.DB, deps, userId, { limit: startConfig.foldInMaxEvents, viewer, anonymousOnly }),
     ])
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
     if (activity.degraded) c.header('x-edgerec-degraded', 'activity-unavailable')
@@ -39,8 +63,12 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       const body: RecommendationsBody = { userId, items, source: 'popular', modelVersion: null }
       return c.json(body)
     }
+    // A deleted person's trained row stays in every model created before the deletion.
+    const deletedFromModel =
+      activity.deletedAt !== null && activity.deletedAt >= Date.parse(model.manifest.createdAt)
     const { body, stats } = await recommend(model, c.env, {
       userId,
+      ignoreTrained: anonymousOnly || deletedFromModel,
       k,
       exclude,
       explain,
@@ -62,13 +90,13 @@ async function readActivity(
   db: D1Database,
   deps: ServingDeps,
   userId: string,
-  limit: number,
-): Promise<{ events: ActivityEvent[]; degraded: boolean }> {
+  options: ActivityOptions,
+): Promise<{ events: ActivityEvent[]; deletedAt: number | null; degraded: boolean }> {
   try {
-    return { events: await deps.loadActivity(db, userId, { limit }), degraded: false }
+    return { ...(await deps.loadActivity(db, userId, options)), degraded: false }
   } catch (error) {
     console.error('edgerec: reading user activity failed', error)
-    return { events: [], degraded: true }
+    return { events: [], deletedAt: null, degraded: true }
   }
 }
 

@@ -6,18 +6,21 @@
  */
 import type { Context } from 'hono'
 import { readConfig, type WorkerConfig } from '../config.js'
+import type { ActivityOptions, UserActivity } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
 import type { EventPopularity } from '../model/event-popularity.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelStore } from '../model/model-store.js'
-import type { ActivityEvent } from '../realtime/fold-in.js'
 
-/** Reads a user's newest events (identity-merged), newest first: the data side's `loadUserActivity`. */
+/**
+ * Reads a user's newest events (identity-merged), newest first, and their deletion-list entry: the
+ * data side's `loadUserActivity`.
+ */
 export type ActivityLoader = (
   db: D1Database,
   userKey: string,
-  options: { limit: number; since?: number },
-) => Promise<ActivityEvent[]>
+  options: ActivityOptions,
+) => Promise<UserActivity>
 
 /** Shared state of the serving routes. */
 export interface ServingDeps {

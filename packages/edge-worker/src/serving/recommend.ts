@@ -52,6 +52,12 @@ export interface RecommendRequest {
   activity: readonly ActivityEvent[]
   fallbackList: 'popular' | 'trending'
   now: number
+  /**
+   * Treat the user as absent from the model (no trained vector, interactions or exclusions from the
+   * bucket): a deleted person until a model created after the deletion is live, or an untokened
+   * reader under `USER_TOKENS=required` (docs/privacy.md).
+   */
+  ignoreTrained?: boolean
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -83,7 +89,7 @@ export async function recommend(
   request: RecommendRequest,
 ): Promise<{ body: RecommendationsBody; stats: RecommendStats }> {
   const { userId, k, activity, now } = request
-  const user = await model.findUser(bindings, userId, now)
+  const user = request.ignoreTrained ? null : await model.findUser(bindings, userId, now)
   const excluded = new Set<number>()
   for (const id of request.exclude) {
     const index = model.itemIndexOf(id)

@@ -65,6 +65,32 @@ describe('InteractionAccumulator', () => {
     expect(m.timestamps[m.indptr[0]!]).toBe(4)
   })
 
+  it('should take trainedUntil from receive times, not from a future-dated client timestamp (issue 13)', () => {
+    const now = Date.UTC(2026, 11, 1)
+    const received = (e: SourceEvent, receivedAt: number): SourceEvent => ({ ...e, receivedAt })
+    const { data } = build(
+      [
+        received(ev('a', 'x', 'view', now - DAY), now - DAY + 5),
+        received(ev('b', 'y', 'view', now - 2 * DAY), now - 60_000),
+        // A client clock a day ahead: stored a minute ago.
+        received(ev('c', 'x', 'view', now + DAY), now - 60_000 + 1),
+      ],
+      { now },
+    )
+    expect(data.trainedUntil).toBe(now - 60_000 + 1)
+  })
+
+  it('should clamp trainedUntil to now for inputs without receive time (files)', () => {
+    const now = Date.UTC(2026, 11, 1)
+    const { data } = build([ev('a', 'x', 'view', now - DAY), ev('b', 'y', 'view', now + 7 * DAY)], {
+      now,
+      halfLifeDays: 1,
+    })
+    expect(data.trainedUntil).toBe(now)
+    // The decay anchor is clamped too: the past event keeps half its weight, not 1/256.
+    expect(dense(data).a!.x).toBeCloseTo(0.5, 6)
+  })
+
   it('should apply configured weights and binary values', () => {
     const events = [
       ev('u', 'a', 'view'),

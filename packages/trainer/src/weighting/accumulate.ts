@@ -31,6 +31,11 @@ export interface WeightingOptions {
   minUserInteractions?: number
   /** Items with fewer distinct users are removed. Default 1. */
   minItemInteractions?: number
+  /**
+   * Clock (epoch ms) that bounds client timestamps: `trainedUntil` and the decay anchor never pass
+   * it, so a future-dated event cannot move them. Default `Date.now()` at `build()`.
+   */
+  now?: number
 }
 
 /** What aggregation did, for logs and the manifest. */
@@ -116,6 +121,10 @@ export class InteractionAccumulator {
   readonly #types = new Map<string, number>()
   readonly #unknown = new Set<string>()
   #newest = Number.NEGATIVE_INFINITY
+  /** Newest receive time (events from the worker's D1). */
+  #newestReceived = Number.NEGATIVE_INFINITY
+  /** Newest client time among events without a receive time (file inputs). */
+  #newestUnreceived = Number.NEGATIVE_INFINITY
   readonly #options: WeightingOptions
   readonly #transform: ValueTransform
   // NOTE: consecutive events often share a user (exports sorted by user) and always share a
@@ -159,6 +168,7 @@ export class InteractionAccumulator {
     type: string | undefined,
     value: number | undefined,
     timestamp: number,
+    receivedAt?: number,
   ): void {
     const k = this.#count
     const slot = k & CHUNK_MASK
@@ -209,6 +219,9 @@ export class InteractionAccumulator {
     this.#cw[slot] = this.#lastTypeWeight * (value ?? 1)
     this.#ct[slot] = timestamp
     if (timestamp > this.#newest) this.#newest = timestamp
+    if (receivedAt !== undefined) {
+      if (receivedAt > this.#newestReceived) this.#newestReceived = receivedAt
+    } else if (timestamp > this.#newestUnreceived) this.#newestUnreceived = timestamp
     this.#count = k + 1
   }
 
@@ -216,7 +229,7 @@ export class InteractionAccumulator {
   add(events: readonly SourceEvent[]): void {
     for (let n = 0; n < events.length; n++) {
       const e = events[n]!
-      this.event(e.userId, e.itemId, e.type, e.value, e.timestamp)
+      this.event(e.userId, e.itemId, e.type, e.value, e.timestamp, e.receivedAt)
     }
   }
 
@@ -310,7 +323,13 @@ export class InteractionAccumulator {
     const userRank = rankOf(this.#userIds)
     const itemRank = rankOf(this.#itemIds)
 
-    const newest = n > 0 ? this.#newest : 0
+    // NOTE: client clocks can run ahead; the decay anchor and the training cut-off never pass `now`.
+    const now = this.#options.now ?? Date.now()
+    const newest = n > 0 ? Math.min(this.#newest, now) : 0
+    // trainedUntil is a receive time (server clock) for events from the worker's D1, which is what
+    // the worker compares when it decides which events are new to the model; for file inputs
+    // without receive time it is the newest client time, clamped to now.
+    const trainedUntil = n > 0 ? Math.max(this.#newestReceived, Math.min(this.#newestUnreceived, now)) : 0
     const { pairs, userPairStart, pi, pv, pt } = this.#aggregate(userRank, itemRank, newest)
 
     // Drop non-positive totals, then filter to a fixed point.
@@ -433,7 +452,7 @@ export class InteractionAccumulator {
       transform: this.#transform,
       binary: kept > 0 && allOne,
     }
-    return { data: { matrix, userIds, itemIds, trainedUntil: newest }, stats }
+    return { data: { matrix, userIds, itemIds, trainedUntil }, stats }
   }
 }
 

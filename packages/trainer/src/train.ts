@@ -34,6 +34,8 @@ export interface TrainLogger {
   warn(message: string): void
   /** ALS progress of the final training (a progress bar on a TTY, a line per iteration otherwise). */
   iteration?(progress: AlsProgress, phase: 'evaluate' | 'train'): void
+  /** Progress of another long step (evaluation ranking, tuning trials): `done` of `total` units. */
+  progress?(step: string, done: number, total: number, unit: string): void
 }
 
 /** Options of {@link train}. */
@@ -238,6 +240,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       k,
       seed: als.seed,
       als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+      onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
       onModel: (model, parts) => {
         evaluated = { model, ...parts }
       },

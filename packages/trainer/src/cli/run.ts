@@ -10,7 +10,7 @@ import { createPublisher, type Publisher, type PublishReport } from '@edgerec/ad
 import { isEdgerecError } from '@edgerec/core'
 import { type EdgerecConfig, loadConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
-import { type EvaluationReport, runEvaluation } from '../evaluation/index.js'
+import { runEvaluation } from '../evaluation/index.js'
 import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
@@ -18,6 +18,7 @@ import { checkTestUsers, splitFor } from '../input/checks.js'
 import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { consoleLogger, type OutputStream } from './progress.js'
+import { evaluationTables } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
 export interface CliIo {
@@ -40,19 +41,6 @@ async function configFor(command: ModelCommand, cwd: string): Promise<EdgerecCon
   return applyOverrides(config, command.overrides)
 }
 
-const f4 = (x: number): string => x.toFixed(4)
-
-function metricsTable(report: EvaluationReport): string {
-  const rows = [
-    `model        precision@${report.k}  recall@${report.k}  map@${report.k}  ndcg@${report.k}  auc     coverage`,
-    ...(['als', 'als_int8', 'popularity'] as const).map((name) => {
-      const m = report.models[name]
-      return `${name.padEnd(12)} ${f4(m.precision).padEnd(12)} ${f4(m.recall).padEnd(9)} ${f4(m.map).padEnd(6)} ${f4(m.ndcg).padEnd(7)} ${f4(m.auc)}  ${f4(m.coverage)}`
-    }),
-  ]
-  return `${rows.join('\n')}\n(${report.users} test users, ${report.split} split, test fraction ${report.testFraction})\n`
-}
-
 async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   const logger = consoleLogger(io.stderr, { quiet: command.quiet })
   const config = await configFor(command, io.cwd)
@@ -69,6 +57,7 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
     k: evaluation.k ?? 10,
     seed,
     als: { ...als, seed, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
   })
   checkTestUsers(report.users, { interactions: loaded.stats.interactions, split, strict: true }, (m) =>
     logger.warn(m),
@@ -86,10 +75,10 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   }
   if (command.json) {
     io.stdout.write(
-      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, input })}\n`,
+      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, atK: report.atK, buckets: report.buckets, timing: report.timing, input })}\n`,
     )
   } else {
-    io.stdout.write(metricsTable(report))
+    io.stdout.write(evaluationTables(report))
   }
 }
 

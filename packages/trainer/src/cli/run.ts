@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createPublisher, type Publisher, type PublishReport } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
+import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
 import { type EdgerecConfig, loadConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import { runEvaluation } from '../evaluation/index.js'
@@ -16,9 +17,10 @@ import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
 import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
+import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { consoleLogger, type OutputStream } from './progress.js'
-import { evaluationTables } from './tables.js'
+import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
 export interface CliIo {
@@ -51,14 +53,46 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   const als = config.als ?? {}
   const seed = als.seed ?? 42
   const split = splitFor(loaded.data.matrix, evaluation.split ?? 'temporal', (m) => logger.warn(m))
-  const report = await runEvaluation(loaded.data.matrix, {
+  const testFraction = evaluation.testFraction ?? 0.2
+  const k = evaluation.k ?? 10
+  const onProgress = (step: 'rank', done: number, total: number): void =>
+    logger.progress?.(step, done, total, 'users')
+  let data = loaded.data.matrix
+  let alsOptions: Partial<AlsOptions> = { ...als, seed }
+  let tuned: PipelineTuning | undefined
+  if (config.tuning?.enabled) {
+    tuned = await tuneInPipeline(
+      data,
+      config.tuning,
+      resolveAlsOptions(alsOptions),
+      { split, testFraction, k },
+      loaded.stats.transform ?? 'none',
+      logger,
+    )
+    data = tuned.data
+    alsOptions = tuned.als
+  }
+  const report = await runEvaluation(data, {
     split,
-    testFraction: evaluation.testFraction ?? 0.2,
-    k: evaluation.k ?? 10,
+    testFraction,
+    k,
     seed,
-    als: { ...als, seed, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
-    onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
+    als: { ...alsOptions, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    onProgress,
   })
+  let baseReport = report
+  if (tuned?.changed) {
+    logger.info('Evaluating the base configuration on the same test split…')
+    baseReport = await runEvaluation(loaded.data.matrix, {
+      split,
+      testFraction,
+      k,
+      seed,
+      als: { ...als, seed },
+      onProgress,
+    })
+  }
+  if (tuned) tuned.report.test = { base: baseReport.models.als, tuned: report.models.als }
   checkTestUsers(report.users, { interactions: loaded.stats.interactions, split, strict: true }, (m) =>
     logger.warn(m),
   )
@@ -75,10 +109,11 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   }
   if (command.json) {
     io.stdout.write(
-      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, atK: report.atK, buckets: report.buckets, timing: report.timing, input })}\n`,
+      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, atK: report.atK, buckets: report.buckets, timing: report.timing, input, ...(tuned ? { tuning: tuned.report } : {}) })}\n`,
     )
   } else {
     io.stdout.write(evaluationTables(report))
+    if (tuned) io.stdout.write(tuningTable(tuned.report))
   }
 }
 

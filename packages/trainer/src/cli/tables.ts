@@ -5,6 +5,7 @@
  * @module
  */
 import type { EvaluationReport } from '../evaluation/index.js'
+import type { TuningReport } from '../tuning/index.js'
 
 const MODELS = ['als', 'als_int8', 'popularity'] as const
 const f4 = (x: number): string => x.toFixed(4)
@@ -94,4 +95,17 @@ export function evaluationTables(report: EvaluationReport): string {
     `(train ${report.timing.train.toFixed(1)} s, ranking ${report.timing.rank.toFixed(1)} s on ${report.timing.rankThreads} thread${report.timing.rankThreads === 1 ? '' : 's'}, metrics ${report.timing.metrics.toFixed(1)} s)`,
   )
   return `${out.join('\n')}\n`
+}
+
+/** Base vs tuned configuration: validation and test metrics. */
+export function tuningTable(report: TuningReport): string {
+  const m = report.metric
+  const k = report.k
+  const describe = (p: TuningReport['best']): string =>
+    `factors ${p.factors}, λ ${p.regularization}, α ${p.alpha}, ${p.iterations} it${p.transform && p.transform !== 'none' ? `, ${p.transform}` : ''}`
+  const rows: string[][] = [
+    ['base', describe(report.base), f4(report.baseMetrics[m]), report.test ? f4(report.test.base[m]) : ''],
+    ['tuned', describe(report.best), f4(report.bestMetrics[m]), report.test ? f4(report.test.tuned[m]) : ''],
+  ]
+  return `\n${table(['config', 'hyperparameters', `validation ${m}@${k}`, `test ${m}@${k}`], rows)}\n(${report.trials.length} trials, ${report.strategy}; popularity on validation ${f4(report.popularity[m])})\n`
 }

@@ -18,14 +18,15 @@ import type { AlsHyperparameters, ModelEvaluation, ModelGate, ModelManifest } fr
 import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
 import type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
-import { runEvaluation, splitBy } from './evaluation/index.js'
+import { runEvaluation } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
 import { compareWithLive, decideGate, type LiveModel } from './gate/index.js'
 import { writeGeneratedData } from './generate/index.js'
 import { checkTestUsers, splitFor } from './input/checks.js'
 import { describeBadRows, loadInteractions } from './input/load.js'
 import { itemCounts, trendingScores } from './popularity/index.js'
-import { type TuningReport, tune } from './tuning/index.js'
+import type { TuningReport } from './tuning/index.js'
+import { tuneInPipeline } from './tuning/pipeline.js'
 import type { WeightingStats } from './weighting/index.js'
 
 /** Where the pipeline reports progress. */
@@ -34,6 +35,8 @@ export interface TrainLogger {
   warn(message: string): void
   /** ALS progress of the final training (a progress bar on a TTY, a line per iteration otherwise). */
   iteration?(progress: AlsProgress, phase: 'evaluate' | 'train'): void
+  /** Progress of another long step (evaluation ranking, tuning trials): `done` of `total` units. */
+  progress?(step: string, done: number, total: number, unit: string): void
 }
 
 /** Options of {@link train}. */
@@ -201,30 +204,22 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   const k = evaluation.k ?? 10
 
   let tuning: TuningReport | undefined
+  let data = matrix
+  const baseAls = als
+  let tunedChanged = false
   if (config.tuning?.enabled) {
-    const t = config.tuning
-    logger.info('Tuning hyperparameters on a validation split carved from the train split…')
-    const { train: trainPart } = splitBy(matrix, split, testFraction, als.seed)
-    tuning = await tune(trainPart, {
-      space: t.space ?? { factors: [32, 64, 128], regularization: [0.01, 0.05, 0.1], alpha: [1, 5, 20] },
-      strategy: t.strategy ?? 'random',
-      trials: t.trials ?? 10,
-      metric: t.metric ?? 'ndcg',
-      k,
-      validationFraction: t.validationFraction ?? 0.2,
-      seed: als.seed,
-      split,
-      parallel: t.parallel ?? 1,
-      als: { ...als },
-      onTrial: (trial) =>
-        logger.info(
-          `  trial ${trial.index + 1}: ${JSON.stringify(trial.params)} → ${t.metric ?? 'ndcg'}@${k} ${trial.metrics[t.metric ?? 'ndcg'].toFixed(4)} (${trial.seconds.toFixed(1)} s)`,
-        ),
-    })
-    als = resolveAlsOptions({ ...als, ...tuning.best })
-    logger.info(
-      `Best: ${JSON.stringify(tuning.best)} (${tuning.metric}@${k} ${tuning.bestMetrics[tuning.metric].toFixed(4)} vs popularity ${tuning.popularity[tuning.metric].toFixed(4)}).`,
+    const tuned = await tuneInPipeline(
+      matrix,
+      config.tuning,
+      als,
+      { split, testFraction, k },
+      loaded.stats.transform ?? 'none',
+      logger,
     )
+    tuning = tuned.report
+    als = tuned.als
+    data = tuned.data
+    tunedChanged = tuned.changed
   }
 
   let modelEvaluation: ModelEvaluation | undefined
@@ -232,12 +227,13 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   if (evaluation.enabled !== false) {
     logger.info(`Evaluating on a ${split} split (test fraction ${testFraction}, K = ${k})…`)
     let evaluated: { model: AlsModel; train: CsrMatrix; test: CsrMatrix } | undefined
-    const report = await runEvaluation(matrix, {
+    const report = await runEvaluation(data, {
       split,
       testFraction,
       k,
       seed: als.seed,
       als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+      onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
       onModel: (model, parts) => {
         evaluated = { model, ...parts }
       },
@@ -311,10 +307,23 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     }
   }
 
+  if (tuning && modelEvaluation) {
+    // The final report shows both configurations on the held-out test split.
+    const tunedTest = modelEvaluation.models.als!
+    const baseTest = tunedChanged
+      ? (await runEvaluation(matrix, { split, testFraction, k, seed: baseAls.seed, als: { ...baseAls } }))
+          .models.als
+      : tunedTest
+    tuning.test = { base: baseTest, tuned: tunedTest }
+    logger.info(
+      `Test ${tuning.metric}@${k}: base ${baseTest[tuning.metric].toFixed(4)} → tuned ${tunedTest[tuning.metric].toFixed(4)} (popularity ${modelEvaluation.models.popularity![tuning.metric].toFixed(4)})${tunedChanged ? '' : '; the base configuration won on validation'}.`,
+    )
+  }
+
   logger.info(
-    `Training on all ${matrix.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
+    `Training on all ${data.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
   )
-  const model = await trainAls(matrix, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
+  const model = await trainAls(data, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
 
   const storageConfig = options.storageConfig ?? storageFromEnv() ?? config.storage ?? DEFAULT_STORAGE
   const resolvedStorageConfig =
@@ -328,14 +337,14 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   const exported = await exportModel(
     {
       model,
-      data: loaded.data,
+      data: data === matrix ? loaded.data : { ...loaded.data, matrix: data },
       als: hyperparameters(als),
       eventWeights: loaded.stats.eventWeights,
       ...(config.weighting?.halfLifeDays !== undefined
         ? { halfLifeDays: config.weighting.halfLifeDays }
         : {}),
-      popularity: itemCounts(matrix),
-      trending: trendingScores(matrix, {
+      popularity: itemCounts(data),
+      trending: trendingScores(data, {
         halfLifeDays: config.trendingHalfLifeDays ?? 7,
         now: loaded.data.trainedUntil,
       }),

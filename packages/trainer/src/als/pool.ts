@@ -46,14 +46,17 @@ export class InlineExecutor implements TaskExecutor {
   async close(): Promise<void> {}
 }
 
-/** Where the worker script is and how to start it. */
-export function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * Where a worker script is and how to start it: `script` is relative to this module, without the
+ * extension (default the ALS worker).
+ */
+export function workerEntry(script = './worker'): { url: URL; execArgv: string[] } {
   const here = import.meta.url
   if (here.endsWith('.ts')) {
     const tsx = createRequire(here).resolve('tsx')
-    return { url: new URL('./worker.ts', here), execArgv: ['--import', pathToFileURL(tsx).href] }
+    return { url: new URL(`${script}.ts`, here), execArgv: ['--import', pathToFileURL(tsx).href] }
   }
-  return { url: new URL('./worker.js', here), execArgv: [] }
+  return { url: new URL(`${script}.js`, here), execArgv: [] }
 }
 
 /** Runs tasks on `threads` worker threads that share the memory. */

@@ -64,7 +64,9 @@ Train output:
   --output <dir>             local model registry folder (default .edgerec/models; EDGEREC_OUTPUT wins)
   --version-id <id>          version name (default: time-based)
   --tune                     hyperparameter search on a validation split carved from train
-  --trials <n>               random-search trials (default 10)
+                             (train and evaluate; the base configuration is always a trial)
+  --trials <n>               trials including the base (default 10)
+  --tune-strategy <s>        random | halving | grid (default random; halving = successive halving)
   --publish                  publish the new version with the config's publish target
                              (default: the local wrangler dev state) if it passes the quality gate
   --force                    accept (and publish) a version whose quality gate failed
@@ -129,6 +131,7 @@ const OPTIONS = {
   'version-id': { type: 'string' },
   tune: { type: 'boolean' },
   trials: { type: 'string' },
+  'tune-strategy': { type: 'string' },
   publish: { type: 'boolean' },
   force: { type: 'boolean' },
   'gate-margin': { type: 'string' },
@@ -376,10 +379,15 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
     if (k < 1) throw usage('--k must be ≥ 1.')
     e.k = k
   }
-  if (flags.tune || flags.trials !== undefined) {
+  if (flags.tune || flags.trials !== undefined || flags['tune-strategy'] !== undefined) {
     overrides.tuning = { enabled: true }
     const trials = number(flags, 'trials', 'int')
-    if (trials !== undefined) overrides.tuning.trials = trials
+    if (trials !== undefined) {
+      if (trials < 1) throw usage('--trials must be ≥ 1.')
+      overrides.tuning.trials = trials
+    }
+    const strategy = oneOf(flags, 'tune-strategy', ['random', 'halving', 'grid'] as const)
+    if (strategy) overrides.tuning.strategy = strategy
   }
 
   const margin = number(flags, 'gate-margin', 'nonneg')
@@ -414,8 +422,6 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
       'output',
       'version-id',
       'publish',
-      'tune',
-      'trials',
       'no-eval',
       'eval',
       'force',

@@ -21,6 +21,8 @@ export function consoleLogger(
 ): TrainLogger {
   const tty = stream.isTTY === true
   let elapsed = 0
+  // Per step: when it started and when a plain line was last written.
+  const steps = new Map<string, { started: number; lastLine: number }>()
   let barShown = false
   const clearBar = () => {
     if (barShown) {
@@ -37,6 +39,34 @@ export function consoleLogger(
     warn(message) {
       clearBar()
       stream.write(`warning: ${message}\n`)
+    },
+    progress(step, done, total, unit) {
+      if (options.quiet) return
+      const now = performance.now()
+      let state = steps.get(step)
+      if (!state || done === 0) {
+        state = { started: now, lastLine: Number.NEGATIVE_INFINITY }
+        steps.set(step, state)
+      }
+      const seconds = ((now - state.started) / 1000).toFixed(1)
+      const finished = done >= total
+      if (tty) {
+        const width = 30
+        const filled = total > 0 ? Math.round((width * done) / total) : width
+        stream.write(
+          `\r\x1b[2K${step.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit}  ${seconds} s`,
+        )
+        barShown = !finished
+        if (finished) stream.write('\n')
+      } else if (finished || now - state.lastLine >= 5000) {
+        // No TTY (CI, turbo, cloud logs): a line at most every 5 s, and one at the end.
+        state.lastLine = now
+        const percent = total > 0 ? Math.floor((100 * done) / total) : 100
+        stream.write(
+          `${step} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} (${percent}%)  elapsed ${seconds} s\n`,
+        )
+      }
+      if (finished) steps.delete(step)
     },
     iteration(p: AlsProgress, phase) {
       if (p.iteration === 1) elapsed = 0

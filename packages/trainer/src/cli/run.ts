@@ -8,16 +8,19 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createPublisher, type Publisher, type PublishReport } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
+import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
 import { type EdgerecConfig, loadConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
-import { type EvaluationReport, runEvaluation } from '../evaluation/index.js'
+import { runEvaluation } from '../evaluation/index.js'
 import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
 import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
+import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { consoleLogger, type OutputStream } from './progress.js'
+import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
 export interface CliIo {
@@ -40,19 +43,6 @@ async function configFor(command: ModelCommand, cwd: string): Promise<EdgerecCon
   return applyOverrides(config, command.overrides)
 }
 
-const f4 = (x: number): string => x.toFixed(4)
-
-function metricsTable(report: EvaluationReport): string {
-  const rows = [
-    `model        precision@${report.k}  recall@${report.k}  map@${report.k}  ndcg@${report.k}  auc     coverage`,
-    ...(['als', 'als_int8', 'popularity'] as const).map((name) => {
-      const m = report.models[name]
-      return `${name.padEnd(12)} ${f4(m.precision).padEnd(12)} ${f4(m.recall).padEnd(9)} ${f4(m.map).padEnd(6)} ${f4(m.ndcg).padEnd(7)} ${f4(m.auc)}  ${f4(m.coverage)}`
-    }),
-  ]
-  return `${rows.join('\n')}\n(${report.users} test users, ${report.split} split, test fraction ${report.testFraction})\n`
-}
-
 async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   const logger = consoleLogger(io.stderr, { quiet: command.quiet })
   const config = await configFor(command, io.cwd)
@@ -63,13 +53,46 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   const als = config.als ?? {}
   const seed = als.seed ?? 42
   const split = splitFor(loaded.data.matrix, evaluation.split ?? 'temporal', (m) => logger.warn(m))
-  const report = await runEvaluation(loaded.data.matrix, {
+  const testFraction = evaluation.testFraction ?? 0.2
+  const k = evaluation.k ?? 10
+  const onProgress = (step: 'rank', done: number, total: number): void =>
+    logger.progress?.(step, done, total, 'users')
+  let data = loaded.data.matrix
+  let alsOptions: Partial<AlsOptions> = { ...als, seed }
+  let tuned: PipelineTuning | undefined
+  if (config.tuning?.enabled) {
+    tuned = await tuneInPipeline(
+      data,
+      config.tuning,
+      resolveAlsOptions(alsOptions),
+      { split, testFraction, k },
+      loaded.stats.transform ?? 'none',
+      logger,
+    )
+    data = tuned.data
+    alsOptions = tuned.als
+  }
+  const report = await runEvaluation(data, {
     split,
-    testFraction: evaluation.testFraction ?? 0.2,
-    k: evaluation.k ?? 10,
+    testFraction,
+    k,
     seed,
-    als: { ...als, seed, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    als: { ...alsOptions, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    onProgress,
   })
+  let baseReport = report
+  if (tuned?.changed) {
+    logger.info('Evaluating the base configuration on the same test split…')
+    baseReport = await runEvaluation(loaded.data.matrix, {
+      split,
+      testFraction,
+      k,
+      seed,
+      als: { ...als, seed },
+      onProgress,
+    })
+  }
+  if (tuned) tuned.report.test = { base: baseReport.models.als, tuned: report.models.als }
   checkTestUsers(report.users, { interactions: loaded.stats.interactions, split, strict: true }, (m) =>
     logger.warn(m),
   )
@@ -86,10 +109,11 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
   }
   if (command.json) {
     io.stdout.write(
-      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, input })}\n`,
+      `${JSON.stringify({ ...report.models, config: { ...report.config, binary: input.binary }, users: report.users, atK: report.atK, buckets: report.buckets, timing: report.timing, input, ...(tuned ? { tuning: tuned.report } : {}) })}\n`,
     )
   } else {
-    io.stdout.write(metricsTable(report))
+    io.stdout.write(evaluationTables(report))
+    if (tuned) io.stdout.write(tuningTable(tuned.report))
   }
 }
 

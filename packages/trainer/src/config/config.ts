@@ -20,7 +20,7 @@ import type { AlsOptions } from '../als/index.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import type { GateConfig } from '../gate/index.js'
-import type { TuningMetric, TuningSpace } from '../tuning/index.js'
+import type { TuningMetric, TuningSpace, TuningStrategy } from '../tuning/index.js'
 import { parseValueTransform, type WeightingOptions } from '../weighting/index.js'
 
 /** Evaluation of each trained model on a held-out split (its metrics go into the manifest). */
@@ -38,17 +38,21 @@ export interface EvaluationConfig {
 /** Hyperparameter search before training (off unless `enabled`). */
 export interface TuningConfig {
   enabled?: boolean
-  /** Values or ranges to try. Default: factors [32, 64, 128], regularization [0.01, 0.05, 0.1], alpha [1, 5, 20]. */
+  /**
+   * Values or ranges to try. Default: sized to the data (`adaptiveSpace`): factors 8 … min(128,
+   * items / 4), regularization 0.01 … 1 (… 10 on small or sparse catalogs), α 0.5 … 40, and the
+   * value transforms none / log1p / binary when the values vary.
+   */
   space?: TuningSpace
-  /** Default `random`. */
-  strategy?: 'grid' | 'random'
-  /** Random-search trials. Default 10. */
+  /** Default `random`; `halving` = successive halving over `trials` random candidates. */
+  strategy?: TuningStrategy
+  /** Trials including the base configuration (random, halving). Default 10. */
   trials?: number
   /** Default `ndcg`. */
   metric?: TuningMetric
   /** Part of train held out for validation. Default 0.2. */
   validationFraction?: number
-  /** Trials at once (each single-threaded). Default 1. */
+  /** Trials at once (each single-threaded, on its own worker thread). Default: the ALS threads (all cores). */
   parallel?: number
 }
 

@@ -14,10 +14,20 @@ import {
 } from '@edgerec/core'
 import type { AlsOptions } from '../als/options.js'
 import { resolveAlsOptions } from '../als/options.js'
-import { type AlsModel, trainAls } from '../als/train.js'
+import { type AlsModel, resolveThreads, trainAls } from '../als/train.js'
 import type { CsrMatrix } from '../data/matrix.js'
 import { itemCounts, rankItems } from '../popularity/index.js'
+import {
+  type ActivityBucket,
+  activityBuckets,
+  EVALUATION_KS,
+  type ExtendedMetrics,
+  extendedMetrics,
+  normalizedRows,
+} from './beyond.js'
+import { restrictRows } from './fold-in.js'
 import { rankingMetrics } from './metrics.js'
+import { rankAll } from './rank.js'
 import { type SplitKind, splitBy } from './split.js'
 
 /** The user's train items as an exclusion filter, reusing one mask across users. */
@@ -149,7 +159,16 @@ export interface EvaluationReport {
   /** Users with at least one test interaction (the ones averaged over). */
   users: number
   models: { als: MetricSet; als_int8: MetricSet; popularity: MetricSet }
+  /** Every model at each K of {@link EVALUATION_KS} (and `k`), with MRR, novelty and diversity. */
+  atK: Record<string, Record<EvaluatedModel, ExtendedMetrics>>
+  /** Metrics @k per user-activity bucket (train interactions: cold ≤ 5 < light ≤ 20 < heavy). */
+  buckets: Record<ActivityBucket, { users: number; models: Record<EvaluatedModel, MetricSet> }>
+  /** Wall time of each step, seconds, and the ranking threads used. */
+  timing: { train: number; rank: number; metrics: number; rankThreads: number }
 }
+
+/** The models an evaluation compares. */
+export type EvaluatedModel = 'als' | 'als_int8' | 'popularity'
 
 /** Options of {@link runEvaluation}. */
 export interface EvaluationOptions {
@@ -159,6 +178,13 @@ export interface EvaluationOptions {
   /** Seed of the random split and (unless `als.seed` is set) of the ALS initialisation. */
   seed: number
   als: Partial<AlsOptions>
+  /**
+   * Ranking threads (default: `als.threads`, 0 = all cores; small problems rank inline). The
+   * metrics are identical for any value.
+   */
+  rankThreads?: number
+  /** Progress of long steps (ranking): users done of total, about once a second. */
+  onProgress?: (step: 'rank', done: number, total: number) => void
   /** Receives the model trained on the train part and the split (e.g. for the quality gate). */
   onModel?: (model: AlsModel, split: { train: CsrMatrix; test: CsrMatrix }) => void | Promise<void>
 }
@@ -179,9 +205,84 @@ export async function runEvaluation(data: CsrMatrix, options: EvaluationOptions)
   }
   const als = resolveAlsOptions({ seed: options.seed, ...options.als })
   const { train, test } = splitBy(data, options.split, options.testFraction, options.seed)
+  const t0 = performance.now()
   const model = await trainAls(train, als)
-  const { als: alsMetrics, als_int8 } = evaluateModel(model, train, test, options.k)
+  const t1 = performance.now()
+  checkShapes(model, train, test)
+  const selected = new Uint8Array(test.rows)
+  for (let u = 0; u < test.rows; u++) if (test.indptr[u + 1]! > test.indptr[u]!) selected[u] = 1
+  const ks = [...new Set([...EVALUATION_KS, options.k])].sort((a, b) => a - b)
+  const maxK = ks[ks.length - 1]!
+  // Worker start-up costs ~0.1–0.5 s: rank inline below 5·10⁷ multiply-adds (users × items × dims).
+  const rankThreads =
+    options.rankThreads ??
+    (test.rows * test.cols * model.factors >= 5e7 ? resolveThreads(options.als.threads ?? als.threads) : 1)
+  const ranked = await rankAll(model, train, selected, maxK, {
+    threads: rankThreads,
+    onProgress: (done, total) => options.onProgress?.('rank', done, total),
+  })
+  const t2 = performance.now()
+  const order = rankItems(itemCounts(train))
+  const popularMask = new TrainMask(train)
+  const popularLists = (u: number): Uint32Array => {
+    popularMask.select(u)
+    const out = new Uint32Array(maxK)
+    let n = 0
+    for (let j = 0; j < order.length && n < maxK; j++) if (!popularMask.has(order[j]!)) out[n++] = order[j]!
+    return out.subarray(0, n)
+  }
+  const popularCache = new Map<number, Uint32Array>()
+  const lists: Record<EvaluatedModel, (u: number) => Uint32Array> = {
+    als: ranked.float32,
+    als_int8: ranked.int8,
+    popularity: (u) => {
+      let list = popularCache.get(u)
+      if (!list) {
+        list = popularLists(u)
+        popularCache.set(u, list)
+      }
+      return list
+    },
+  }
+  const context = {
+    itemUsers: itemCounts(train),
+    users: train.rows,
+    itemFactors: model.itemFactors,
+    dims: model.factors,
+  }
+  const unit = normalizedRows(model.itemFactors, model.items, model.factors)
+  const atK: EvaluationReport['atK'] = {}
+  for (const k of ks) {
+    atK[k] = {
+      als: extendedMetrics(test, k, lists.als, context, unit),
+      als_int8: extendedMetrics(test, k, lists.als_int8, context, unit),
+      popularity: extendedMetrics(test, k, lists.popularity, context, unit),
+    }
+  }
+  const groups = activityBuckets(train)
+  const buckets = {} as EvaluationReport['buckets']
+  for (const bucket of ['cold', 'light', 'heavy'] as const) {
+    const part = restrictRows(test, groups[bucket])
+    let count = 0
+    for (let u = 0; u < part.rows; u++) if (part.indptr[u + 1]! > part.indptr[u]!) count++
+    const at = (name: EvaluatedModel): MetricSet =>
+      withoutUsers(rankingMetrics(part, options.k, (u) => lists[name](u).subarray(0, options.k)))
+    buckets[bucket] = {
+      users: count,
+      models: { als: at('als'), als_int8: at('als_int8'), popularity: at('popularity') },
+    }
+  }
+  const t3 = performance.now()
   await options.onModel?.(model, { train, test })
+  const main = atK[options.k]!
+  const reference = (m: ExtendedMetrics): MetricSet => ({
+    precision: m.precision,
+    recall: m.recall,
+    map: m.map,
+    ndcg: m.ndcg,
+    auc: m.auc,
+    coverage: m.coverage,
+  })
   let users = 0
   for (let u = 0; u < test.rows; u++) if (test.indptr[u + 1]! > test.indptr[u]!) users++
   const { onIteration: _progress, ...hyper } = als
@@ -197,6 +298,13 @@ export async function runEvaluation(data: CsrMatrix, options: EvaluationOptions)
     split: options.split,
     testFraction: options.testFraction,
     users,
-    models: { als: alsMetrics, als_int8, popularity: popularityMetrics(train, test, options.k) },
+    models: {
+      als: reference(main.als),
+      als_int8: reference(main.als_int8),
+      popularity: reference(main.popularity),
+    },
+    atK,
+    buckets,
+    timing: { train: (t1 - t0) / 1000, rank: (t2 - t1) / 1000, metrics: (t3 - t2) / 1000, rankThreads },
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { type CsrMatrix, csrFromTriples } from '../data/matrix.js'
 import { plantedClusters } from '../evaluation/planted.js'
 import { splitTemporal } from '../evaluation/split.js'
-import { gridCandidates, randomCandidates, tune } from './index.js'
+import { adaptiveSpace, candidateKey, gridCandidates, randomCandidates, tune } from './index.js'
 
 const data = plantedClusters({ users: 300, items: 200, clusters: 5, perUser: 25, noise: 0.15, seed: 2 })
 const base = { factors: 64, regularization: 0.05, alpha: 1, iterations: 15 }
@@ -40,6 +40,40 @@ describe('candidates', () => {
   })
 })
 
+describe('randomCandidates without repeats', () => {
+  it('should never repeat a candidate and stop when the space is exhausted', () => {
+    const few = randomCandidates({ factors: [8, 16], alpha: [1, 2] }, base, 10, 3)
+    expect(few).toHaveLength(4)
+    expect(new Set(few.map(candidateKey)).size).toBe(4)
+    const many = randomCandidates({ regularization: { min: 0.01, max: 10, log: true } }, base, 30, 3)
+    expect(new Set(many.map(candidateKey)).size).toBe(30)
+  })
+
+  it('should draw value transforms from the space', () => {
+    const drawn = randomCandidates({ transform: ['none', 'log1p', 'binary'], factors: [8, 16] }, base, 6, 1)
+    expect(new Set(drawn.map((c) => c.transform))).toEqual(new Set(['none', 'log1p', 'binary']))
+  })
+})
+
+describe('adaptiveSpace', () => {
+  it('should offer few factors and strong regularization for a small catalog, more factors for a large one', () => {
+    const small = adaptiveSpace(
+      plantedClusters({ users: 200, items: 60, clusters: 3, perUser: 10, noise: 0.1, seed: 1 }),
+    )
+    expect(small.factors).toEqual([8])
+    expect(small.regularization).toMatchObject({ max: 10, log: true })
+    expect(small.transform).toEqual(['none', 'log1p', 'binary'])
+    const large = adaptiveSpace(
+      plantedClusters({ users: 3000, items: 1200, clusters: 6, perUser: 40, noise: 0.1, seed: 1 }),
+    )
+    expect(large.factors).toEqual([8, 16, 32, 64, 128])
+    expect(large.regularization).toMatchObject({ max: 1 })
+    const binary = csrFromTriples(2, 40, [0, 1], [0, 1], [1, 1])
+    expect(adaptiveSpace(binary).transform).toBeUndefined()
+    expect(adaptiveSpace(data, { transforms: false }).transform).toBeUndefined()
+  })
+})
+
 describe('tune', () => {
   const options = {
     space: { factors: [4, 16], regularization: [0.05, 5] },
@@ -54,7 +88,11 @@ describe('tune', () => {
   it('should pick the trial with the best validation metric', async () => {
     const { train } = splitTemporal(data, 0.2)
     const report = await tune(train, options)
-    expect(report.trials).toHaveLength(4)
+    // The base configuration (64 factors, λ 0.05) is always trial 0, then the 4 grid points.
+    expect(report.trials).toHaveLength(5)
+    expect(report.trials[0]!.params).toEqual({ factors: 64, regularization: 0.05, alpha: 1, iterations: 6 })
+    expect(report.base).toEqual(report.trials[0]!.params)
+    expect(report.bestMetrics.ndcg).toBeGreaterThanOrEqual(report.baseMetrics.ndcg)
     const bestNdcg = Math.max(...report.trials.map((t) => t.metrics.ndcg))
     expect(report.bestMetrics.ndcg).toBe(bestNdcg)
     expect(report.trials.find((t) => t.metrics.ndcg === bestNdcg)!.params).toEqual(report.best)
@@ -80,6 +118,25 @@ describe('tune', () => {
     warn.mockRestore()
     const sequential = await tune(train, options)
     expect(parallel.trials.map((t) => t.metrics)).toEqual(sequential.trials.map((t) => t.metrics))
+  })
+
+  it('should run successive halving with the base measured at full iterations', async () => {
+    const { train } = splitTemporal(data, 0.2)
+    const report = await tune(train, {
+      ...options,
+      space: { factors: [4, 8, 16, 32], regularization: [0.05, 1, 5] },
+      strategy: 'halving',
+      trials: 9,
+      als: { iterations: 9, threads: 1 },
+    })
+    const rungs = [...new Set(report.trials.map((t) => t.rung))]
+    expect(rungs).toEqual([0, 1, 2])
+    expect(report.trials.filter((t) => t.rung === 0)).toHaveLength(9)
+    expect(report.trials.filter((t) => t.rung === 0).every((t) => t.params.iterations === 2)).toBe(true)
+    const finals = report.trials.filter((t) => t.rung === 2)
+    expect(finals.length).toBeLessThan(9)
+    expect(finals[0]!.params).toEqual({ factors: 64, regularization: 0.05, alpha: 1, iterations: 9 })
+    expect(report.bestMetrics.ndcg).toBe(Math.max(...finals.map((t) => t.metrics.ndcg)))
   })
 
   it('should reject an empty validation split', async () => {

@@ -1,7 +1,9 @@
 /**
- * Hyperparameter search for ALS (grid or seeded random) that chooses by a ranking metric on a
- * validation split carved from the data it is given: pass the TRAIN part of your evaluation
- * split, never the test part (`tune` has no other input, so it cannot see test data).
+ * Hyperparameter search for ALS (grid, seeded random without repeats, or successive halving) that
+ * chooses by a ranking metric on a validation split carved from the data it is given: pass the
+ * TRAIN part of your evaluation split, never the test part (`tune` has no other input, so it
+ * cannot see test data). The base configuration is always the first trial, so the winner is never
+ * worse than the base on validation. {@link adaptiveSpace} sizes the default space to the data.
  *
  * @example
  * ```ts
@@ -18,10 +20,11 @@ import { CoreError, type MetricSet } from '@edgerec/core'
 import { type AlsOptions, resolveAlsOptions } from '../als/options.js'
 import { createRng, type Rng } from '../als/random.js'
 import { resolveThreads, trainAls } from '../als/train.js'
-import type { CsrMatrix } from '../data/matrix.js'
+import { type CsrMatrix, nnz } from '../data/matrix.js'
 import { popularityMetrics, recommendFloat32 } from '../evaluation/evaluate.js'
 import { rankingMetrics } from '../evaluation/metrics.js'
 import { type SplitKind, splitBy } from '../evaluation/split.js'
+import { transformMatrix, type ValueTransform } from '../weighting/transform.js'
 
 /** The hyperparameters a search varies. */
 export interface TunedParameters {
@@ -29,6 +32,8 @@ export interface TunedParameters {
   regularization: number
   alpha: number
   iterations: number
+  /** Value transform applied to the (untransformed) values before ALS; absent = `none`. */
+  transform?: ValueTransform
 }
 
 /** A continuous (or integer) range for random search; `log` samples log-uniformly. */
@@ -40,7 +45,15 @@ export interface TuningRange {
 }
 
 /** Values to try per hyperparameter; a missing one stays at the base ALS option. */
-export type TuningSpace = { [K in keyof TunedParameters]?: number[] | TuningRange }
+export type TuningSpace = {
+  [K in Exclude<keyof TunedParameters, 'transform'>]?: number[] | TuningRange
+} & {
+  /** Value transforms to try (only when the data was loaded untransformed). */
+  transform?: ValueTransform[]
+}
+
+/** How candidates are chosen and run. */
+export type TuningStrategy = 'grid' | 'random' | 'halving'
 
 /** A metric to maximise. */
 export type TuningMetric = 'ndcg' | 'map' | 'precision' | 'recall' | 'auc'
@@ -48,8 +61,13 @@ export type TuningMetric = 'ndcg' | 'map' | 'precision' | 'recall' | 'auc'
 /** Options of {@link tune}. */
 export interface TuningOptions {
   space: TuningSpace
-  strategy: 'grid' | 'random'
-  /** Number of random-search trials (default 10); grid search tries every combination. */
+  /**
+   * `grid`: every combination; `random`: `trials` distinct seeded draws; `halving`: `trials`
+   * distinct draws run by successive halving (all at a third of the iterations, the best third
+   * again with more, …, the survivors at full iterations; the base always survives).
+   */
+  strategy: TuningStrategy
+  /** Trials including the base configuration (random, halving; default 10); grid tries every combination plus the base. */
   trials?: number
   metric: TuningMetric
   k: number
@@ -75,25 +93,73 @@ export interface TuningTrial {
   params: TunedParameters
   metrics: MetricSet
   seconds: number
+  /** Successive-halving rung (0 = fewest iterations); absent for grid / random. */
+  rung?: number
 }
 
 /** The search: the winner, its validation metrics and every trial. */
 export interface TuningReport {
   metric: TuningMetric
   k: number
-  strategy: 'grid' | 'random'
+  strategy: TuningStrategy
   split: SplitKind
   validationFraction: number
   /** Users with at least one validation interaction. */
   validationUsers: number
   best: TunedParameters
   bestMetrics: MetricSet
+  /** The base configuration (always trial 0) and its validation metrics. */
+  base: TunedParameters
+  baseMetrics: MetricSet
   /** Popularity on the same validation split, for scale. */
   popularity: MetricSet
   trials: TuningTrial[]
+  /** ALS float32 metrics of the base and the tuned configuration on the held-out TEST split (set by the pipeline). */
+  test?: { base: MetricSet; tuned: MetricSet }
 }
 
 const KEYS = ['factors', 'regularization', 'alpha', 'iterations'] as const
+
+/** A stable identity of a candidate, for removing repeats. */
+export function candidateKey(p: TunedParameters): string {
+  return `${p.factors}|${p.regularization.toPrecision(3)}|${p.alpha.toPrecision(3)}|${p.iterations}|${p.transform ?? 'none'}`
+}
+
+/** `candidates` without repeats (first occurrence kept), the base first. */
+function unique(base: TunedParameters, candidates: TunedParameters[]): TunedParameters[] {
+  const seen = new Set<string>()
+  const out: TunedParameters[] = []
+  for (const c of [base, ...candidates]) {
+    const key = candidateKey(c)
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push(c)
+    }
+  }
+  return out
+}
+
+/**
+ * A search space sized to the data: factors up to about a quarter of the catalog (8 … 128; few
+ * items → few factors), regularization up to 10 on small or sparse catalogs (more shrinkage where
+ * each item has few interactions), α from 0.5 to 40, and the value transforms `none` / `log1p` /
+ * `binary` when the values are not all 1 and were loaded untransformed.
+ */
+export function adaptiveSpace(data: CsrMatrix, options: { transforms?: boolean } = {}): TuningSpace {
+  const items = data.cols
+  const perItem = items > 0 ? nnz(data) / items : 0
+  const factors = [8, 16, 32, 64, 128].filter((f) => f <= Math.max(8, items / 4))
+  const maxRegularization = items < 1000 || perItem < 10 ? 10 : 1
+  const space: TuningSpace = {
+    factors,
+    regularization: { min: 0.01, max: maxRegularization, log: true },
+    alpha: { min: 0.5, max: 40, log: true },
+  }
+  let varied = false
+  for (let j = 0; j < data.values.length && !varied; j++) varied = data.values[j] !== 1
+  if (options.transforms !== false && varied) space.transform = ['none', 'log1p', 'binary']
+  return space
+}
 
 function invalid(message: string): CoreError {
   return new CoreError('INVALID_ARGUMENT', message)
@@ -112,6 +178,10 @@ export function gridCandidates(space: TuningSpace, base: TunedParameters): Tuned
     }
     out = out.flatMap((p) => values.map((v) => ({ ...p, [key]: v })))
   }
+  if (space.transform && space.transform.length > 0) {
+    const transforms = space.transform
+    out = out.flatMap((p) => transforms.map((transform) => ({ ...p, transform })))
+  }
   return out
 }
 
@@ -125,7 +195,10 @@ function sample(spec: number[] | TuningRange, rng: Rng): number {
   return v
 }
 
-/** `trials` seeded random draws from the space (lists: uniform choice; ranges: (log-)uniform). */
+/**
+ * Up to `trials` distinct seeded draws from the space (lists: uniform choice; ranges:
+ * (log-)uniform, rounded to 3 significant digits); fewer when the space has fewer points.
+ */
 export function randomCandidates(
   space: TuningSpace,
   base: TunedParameters,
@@ -133,16 +206,26 @@ export function randomCandidates(
   seed: number,
 ): TunedParameters[] {
   const rng = createRng(seed)
-  return Array.from({ length: trials }, () => {
+  const seen = new Set<string>()
+  const out: TunedParameters[] = []
+  for (let attempt = 0; out.length < trials && attempt < trials * 50; attempt++) {
     const p = { ...base }
     for (const key of KEYS) {
       const spec = space[key]
       if (spec !== undefined) p[key] = sample(spec, rng)
     }
-    if (!Number.isInteger(p.factors)) p.factors = Math.round(p.factors)
-    if (!Number.isInteger(p.iterations)) p.iterations = Math.round(p.iterations)
-    return p
-  })
+    if (space.transform && space.transform.length > 0)
+      p.transform = space.transform[rng.int(space.transform.length)]!
+    p.factors = Math.round(p.factors)
+    p.iterations = Math.round(p.iterations)
+    p.regularization = Number(p.regularization.toPrecision(3))
+    p.alpha = Number(p.alpha.toPrecision(3))
+    const key = candidateKey(p)
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(p)
+  }
+  return out
 }
 
 /**
@@ -176,15 +259,24 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
     alpha: resolved.alpha,
     iterations: resolved.iterations,
   }
-  const candidates =
+  const trials = options.trials ?? 10
+  if (!Number.isInteger(trials) || trials < 1)
+    throw invalid(`trials must be a positive integer, got ${trials}.`)
+  const drawn =
     options.strategy === 'grid'
       ? gridCandidates(options.space, base)
-      : options.strategy === 'random'
-        ? randomCandidates(options.space, base, options.trials ?? 10, options.seed)
-        : []
-  if (candidates.length === 0)
-    throw invalid(`Unknown strategy ${String(options.strategy)}. Use 'grid' or 'random'.`)
-  for (const c of candidates) resolveAlsOptions({ ...resolved, ...c })
+      : options.strategy === 'random' || options.strategy === 'halving'
+        ? randomCandidates(options.space, base, trials, options.seed)
+        : undefined
+  if (!drawn)
+    throw invalid(`Unknown strategy ${String(options.strategy)}. Use 'grid', 'random' or 'halving'.`)
+  // The base is always trial 0; grid keeps every point, random / halving keep `trials` in all.
+  const all = unique(base, drawn)
+  const candidates = options.strategy === 'grid' ? all : all.slice(0, trials)
+  for (const c of candidates) {
+    const { transform: _t, ...als } = c
+    resolveAlsOptions({ ...resolved, ...als })
+  }
 
   const { train: fit, test: validation } = splitBy(train, splitKind, options.validationFraction, options.seed)
   let validationUsers = 0
@@ -196,12 +288,24 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
         'Raise validationFraction or use split "leave-one-out".',
     )
   }
+  const fits = new Map<string, CsrMatrix>()
+  const fitFor = (transform: ValueTransform | undefined): CsrMatrix => {
+    const key = transform ?? 'none'
+    let m = fits.get(key)
+    if (!m) {
+      m = transformMatrix(fit, key)
+      fits.set(key, m)
+    }
+    return m
+  }
   const mask = new Uint8Array(fit.cols)
   const exclude = { has: (i: number): boolean => mask[i] === 1 }
-  const runTrial = async (index: number): Promise<TuningTrial> => {
-    const params = candidates[index]!
+  let counter = 0
+  const runTrial = async (params: TunedParameters, rung?: number): Promise<TuningTrial> => {
+    const index = counter++
     const started = performance.now()
-    const model = await trainAls(fit, { ...resolved, ...params })
+    const { transform, ...als } = params
+    const model = await trainAls(fitFor(transform), { ...resolved, ...als })
     const metrics = rankingMetrics(validation, options.k, (u) => {
       for (let j = fit.indptr[u]!; j < fit.indptr[u + 1]!; j++) mask[fit.indices[j]!] = 1
       const top = recommendFloat32(model, u, options.k, exclude)
@@ -209,23 +313,62 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
       return top
     })
     const { users: _users, ...metricSet } = metrics
-    const trial = { index, params, metrics: metricSet, seconds: (performance.now() - started) / 1000 }
+    const trial: TuningTrial = {
+      index,
+      params,
+      metrics: metricSet,
+      seconds: (performance.now() - started) / 1000,
+    }
+    if (rung !== undefined) trial.rung = rung
     options.onTrial?.(trial)
     return trial
   }
-  const trials: TuningTrial[] = new Array(candidates.length)
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < candidates.length) {
-      const index = next++
-      trials[index] = await runTrial(index)
+  /** Runs `batch` with `parallel` lanes, results in batch order. */
+  const runBatch = async (batch: TunedParameters[], rung?: number): Promise<TuningTrial[]> => {
+    const out: TuningTrial[] = new Array(batch.length)
+    let next = 0
+    const lane = async (): Promise<void> => {
+      while (next < batch.length) {
+        const i = next++
+        out[i] = await runTrial(batch[i]!, rung)
+      }
     }
+    await Promise.all(Array.from({ length: Math.min(parallel, batch.length) }, lane))
+    return out
   }
-  await Promise.all(Array.from({ length: Math.min(parallel, candidates.length) }, lane))
-  let best = trials[0]!
-  for (const t of trials) if (t.metrics[options.metric] > best.metrics[options.metric]) best = t
+  const metric = options.metric
+  const better = (a: TuningTrial, b: TuningTrial): boolean => a.metrics[metric] > b.metrics[metric]
+  let finals: TuningTrial[]
+  const history: TuningTrial[] = []
+  if (options.strategy === 'halving' && candidates.length > 2) {
+    // Successive halving (η = 3): rung r trains with iterations · 3^(r − R) (at least 2); the best
+    // third moves up; the base always moves up, so it is always measured at full iterations.
+    const rungs = Math.max(1, Math.ceil(Math.log(candidates.length) / Math.log(3) - 1e-9))
+    let alive = candidates
+    for (let r = 0; r < rungs; r++) {
+      const scale = 3 ** (r - rungs)
+      const batch = alive.map((c) => ({ ...c, iterations: Math.max(2, Math.round(c.iterations * scale)) }))
+      const results = await runBatch(batch, r)
+      history.push(...results)
+      const order = results
+        .map((t, i) => ({ t, i }))
+        .sort((x, y) => y.t.metrics[metric] - x.t.metrics[metric] || x.i - y.i)
+      const keep = Math.max(1, Math.ceil(alive.length / 3))
+      const chosen = new Set(order.slice(0, keep).map((o) => o.i))
+      chosen.add(0)
+      alive = alive.filter((_, i) => chosen.has(i))
+      // Keep the base first.
+    }
+    finals = await runBatch(alive, rungs)
+    history.push(...finals)
+  } else {
+    finals = await runBatch(candidates)
+    history.push(...finals)
+  }
+  let best = finals[0]!
+  for (const t of finals) if (better(t, best)) best = t
   return {
-    metric: options.metric,
+    metric,
     k: options.k,
     strategy: options.strategy,
     split: splitKind,
@@ -233,7 +376,9 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
     validationUsers,
     best: best.params,
     bestMetrics: best.metrics,
+    base: finals[0]!.params,
+    baseMetrics: finals[0]!.metrics,
     popularity: popularityMetrics(fit, validation, options.k),
-    trials,
+    trials: history,
   }
 }

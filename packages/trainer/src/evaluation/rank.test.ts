@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { trainAls } from '../als/train.js'
+import { evaluateModel, popularityMetrics, runEvaluation } from './evaluate.js'
+import { plantedClusters } from './planted.js'
+import { splitTemporal } from './split.js'
+
+const data = plantedClusters({ users: 300, items: 240, clusters: 5, perUser: 30, noise: 0.15, seed: 3 })
+const als = { factors: 12, iterations: 6, threads: 1, seed: 7 }
+const options = { split: 'temporal' as const, testFraction: 0.2, k: 10, seed: 7, als }
+
+describe('runEvaluation ranking on worker threads', () => {
+  it('should give the same metrics on 2 ranking threads as inline and as evaluateModel', async () => {
+    const progress: Array<[number, number]> = []
+    const threaded = await runEvaluation(data, {
+      ...options,
+      rankThreads: 2,
+      onProgress: (_step, done, total) => progress.push([done, total]),
+    })
+    const inline = await runEvaluation(data, { ...options, rankThreads: 1 })
+    expect(threaded.timing.rankThreads).toBe(2)
+    expect(threaded.models).toEqual(inline.models)
+    expect(threaded.atK).toEqual(inline.atK)
+    expect(threaded.buckets).toEqual(inline.buckets)
+    expect(progress.at(-1)).toEqual([data.rows, data.rows])
+
+    const { train, test } = splitTemporal(data, 0.2)
+    const model = await trainAls(train, { ...als })
+    const direct = evaluateModel(model, train, test, 10)
+    expect(inline.models.als).toEqual(direct.als)
+    expect(inline.models.als_int8).toEqual(direct.als_int8)
+    expect(inline.models.popularity).toEqual(popularityMetrics(train, test, 10))
+  }, 60_000)
+
+  it('should report every model at K = 1, 5, 10, 20, 50 with MRR, novelty and diversity, and per bucket', async () => {
+    const report = await runEvaluation(data, { ...options, k: 7 })
+    expect(Object.keys(report.atK).map(Number)).toEqual([1, 5, 7, 10, 20, 50])
+    expect(report.atK[7]!.als.ndcg).toBe(report.models.als.ndcg)
+    for (const model of ['als', 'als_int8', 'popularity'] as const) {
+      const recall = [1, 5, 10, 20, 50].map((k) => report.atK[k]![model].recall)
+      expect(recall).toEqual([...recall].sort((a, b) => a - b))
+      expect(report.atK[10]![model].mrr).toBeGreaterThan(0)
+      expect(report.atK[10]![model].novelty).toBeGreaterThan(0)
+    }
+    // Personal lists are less popular and more varied than the one popularity list.
+    expect(report.atK[10]!.als.novelty).toBeGreaterThan(report.atK[10]!.popularity.novelty)
+    expect(report.atK[10]!.als.coverage).toBeGreaterThan(report.atK[10]!.popularity.coverage)
+    const { cold, light, heavy } = report.buckets
+    expect(cold.users + light.users + heavy.users).toBe(report.users)
+    expect(light.users).toBeGreaterThan(0)
+    expect(light.models.als.ndcg).toBeGreaterThan(light.models.popularity.ndcg)
+  })
+})

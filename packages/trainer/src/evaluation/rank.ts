@@ -1,0 +1,189 @@
+/**
+ * Top-K ranking of every evaluated user, float32 and int8, on worker threads (comlink, the same
+ * worker start-up as the ALS pool) or inline. Lists go into shared memory; metrics are computed
+ * from them on the main thread, so the result is identical for any number of threads.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads'
+import { blockFromQuantized, quantizeRows, recommendTopK, TopK } from '@edgerec/core'
+import { type Remote, releaseProxy, wrap } from 'comlink'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import { workerEntry } from '../als/pool.js'
+import type { AlsModel } from '../als/train.js'
+import type { CsrMatrix } from '../data/matrix.js'
+import type { RankWorkerApi } from './rank-worker.js'
+
+/** Everything a ranking thread reads and writes; typed arrays on SharedArrayBuffers. */
+export interface RankJob {
+  users: number
+  items: number
+  dims: number
+  /** List length (the largest K evaluated). */
+  k: number
+  userFactors: Float32Array
+  itemFactors: Float32Array
+  userQ: Int8Array
+  userScales: Float32Array
+  itemQ: Int8Array
+  itemScales: Float32Array
+  /** Train part (items to exclude per user). */
+  indptr: Uint32Array
+  indices: Uint32Array
+  /** Users to rank (1) or skip (0). */
+  selected: Uint8Array
+  /** users × k float32 lists, then users × k int8 lists. */
+  out: Uint32Array
+  /** users float32 lengths, then users int8 lengths. */
+  lengths: Uint16Array
+  /** [0]: next user to hand out; [1]: users done. */
+  counter: Int32Array
+  chunk: number
+}
+
+function shared<T extends Float32Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(
+  make: (buffer: SharedArrayBuffer) => T,
+  bytes: number,
+): T {
+  return make(new SharedArrayBuffer(Math.max(8, bytes)))
+}
+
+/** Builds a job for `model` on `train`, ranking the users `selected` flags. */
+export function rankJob(model: AlsModel, train: CsrMatrix, selected: Uint8Array, k: number): RankJob {
+  const { users, items, factors: dims } = model
+  const copy = <T extends Float32Array | Int8Array | Uint32Array | Uint8Array>(
+    source: T,
+    make: (buffer: SharedArrayBuffer) => T,
+  ): T => {
+    const target = shared(make, source.byteLength)
+    ;(target as unknown as { set(a: ArrayLike<number>): void }).set(source)
+    return target
+  }
+  const uq = quantizeRows(model.userFactors, users, dims)
+  const iq = quantizeRows(model.itemFactors, items, dims)
+  return {
+    users,
+    items,
+    dims,
+    k,
+    userFactors: copy(model.userFactors, (b) => new Float32Array(b, 0, users * dims)),
+    itemFactors: copy(model.itemFactors, (b) => new Float32Array(b, 0, items * dims)),
+    userQ: copy(uq.values, (b) => new Int8Array(b, 0, uq.values.length)),
+    userScales: copy(uq.scales, (b) => new Float32Array(b, 0, users)),
+    itemQ: copy(iq.values, (b) => new Int8Array(b, 0, iq.values.length)),
+    itemScales: copy(iq.scales, (b) => new Float32Array(b, 0, items)),
+    indptr: copy(train.indptr, (b) => new Uint32Array(b, 0, train.indptr.length)),
+    indices: copy(train.indices, (b) => new Uint32Array(b, 0, train.indices.length)),
+    selected: copy(selected, (b) => new Uint8Array(b, 0, users)),
+    out: shared((b) => new Uint32Array(b, 0, 2 * users * k), 8 * users * k),
+    lengths: shared((b) => new Uint16Array(b, 0, 2 * users), 4 * users),
+    counter: shared((b) => new Int32Array(b, 0, 2), 8),
+    chunk: 64,
+  }
+}
+
+/**
+ * Ranks chunks of users until none is left or `budgetMs` has passed (each thread runs this on the
+ * same job); returns whether users are left. Float32:
+ * score = x_uᵀ y_i rounded to float32; int8: s_u · s_i · Σ q_u q_i (core's `recommendTopK`);
+ * train items excluded; ties to the lower index.
+ */
+export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): boolean {
+  const started = performance.now()
+  const { dims, items, k } = job
+  const mask = new Uint8Array(items)
+  const exclude = { has: (i: number): boolean => mask[i] === 1 }
+  const blocks = [blockFromQuantized({ rows: items, dims, values: job.itemQ, scales: job.itemScales })]
+  for (;;) {
+    if (performance.now() - started > budgetMs) return Atomics.load(job.counter, 0) < job.users
+    const start = Atomics.add(job.counter, 0, job.chunk)
+    if (start >= job.users) return false
+    const end = Math.min(job.users, start + job.chunk)
+    for (let u = start; u < end; u++) {
+      if (job.selected[u] !== 1) continue
+      for (let j = job.indptr[u]!; j < job.indptr[u + 1]!; j++) mask[job.indices[j]!] = 1
+      const x = job.userFactors.subarray(u * dims, (u + 1) * dims)
+      const y = job.itemFactors
+      const top = new TopK(k)
+      for (let i = 0; i < items; i++) {
+        if (mask[i] === 1) continue
+        const base = i * dims
+        let s0 = 0
+        let s1 = 0
+        let d = 0
+        for (; d + 2 <= dims; d += 2) {
+          s0 += x[d]! * y[base + d]!
+          s1 += x[d + 1]! * y[base + d + 1]!
+        }
+        if (d < dims) s0 += x[d]! * y[base + d]!
+        top.push(i, Math.fround(s0 + s1))
+      }
+      const f = top.result().indices
+      job.out.set(f, u * k)
+      job.lengths[u] = f.length
+      const vector = { values: job.userQ.subarray(u * dims, (u + 1) * dims), scale: job.userScales[u]! }
+      const q = recommendTopK(vector, blocks, k, exclude).indices
+      job.out.set(q, (job.users + u) * k)
+      job.lengths[job.users + u] = q.length
+      for (let j = job.indptr[u]!; j < job.indptr[u + 1]!; j++) mask[job.indices[j]!] = 0
+    }
+    Atomics.add(job.counter, 1, end - start)
+  }
+}
+
+/** Ranked lists of a job: user `u`'s float32 or int8 list. */
+export interface RankedLists {
+  float32(user: number): Uint32Array
+  int8(user: number): Uint32Array
+}
+
+/** Options of {@link rankAll}. */
+export interface RankOptions {
+  /** Threads (≥ 1); 1 ranks in the calling thread. */
+  threads: number
+  /** Called about every `intervalMs` with users handed out so far. */
+  onProgress?: (done: number, total: number) => void
+  intervalMs?: number
+}
+
+/**
+ * Ranks every selected user of `model` (float32 and int8 lists of length `k`), on `threads`
+ * worker threads.
+ */
+export async function rankAll(
+  model: AlsModel,
+  train: CsrMatrix,
+  selected: Uint8Array,
+  k: number,
+  options: RankOptions,
+): Promise<RankedLists> {
+  const job = rankJob(model, train, selected, k)
+  const total = job.users
+  const report = (): void => options.onProgress?.(Math.min(total, Atomics.load(job.counter, 1)), total)
+  if (options.threads <= 1) {
+    const interval = options.intervalMs ?? 1000
+    while (rankChunks(job, interval)) report()
+  } else {
+    const { url, execArgv } = workerEntry('../evaluation/rank-worker')
+    const workers: Worker[] = []
+    const remotes: Remote<RankWorkerApi>[] = []
+    const timer = setInterval(report, options.intervalMs ?? 1000)
+    try {
+      for (let t = 0; t < options.threads; t++) {
+        const worker = new Worker(url, { execArgv })
+        workers.push(worker)
+        remotes.push(wrap<RankWorkerApi>(nodeEndpoint(worker)))
+      }
+      await Promise.all(remotes.map((remote) => remote.rank(job)))
+    } finally {
+      clearInterval(timer)
+      for (const remote of remotes) remote[releaseProxy]()
+      await Promise.all(workers.map((w) => w.terminate()))
+    }
+  }
+  report()
+  return {
+    float32: (u) => job.out.subarray(u * k, u * k + job.lengths[u]!),
+    int8: (u) => job.out.subarray((job.users + u) * k, (job.users + u) * k + job.lengths[job.users + u]!),
+  }
+}

@@ -141,12 +141,14 @@ export async function verifyUserToken(
   const key = await hmacKey(secret)
   if (token.length > USER_TOKEN_MAX_LENGTH) return fail('malformed', 'The user token is too long.')
   const parts = token.split('.')
-  if (parts.length !== 3) return fail('malformed', 'The user token is not a compact JWT (three dot-separated parts).')
+  if (parts.length !== 3)
+    return fail('malformed', 'The user token is not a compact JWT (three dot-separated parts).')
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
   const headerBytes = fromBase64url(headerPart)
   const payloadBytes = fromBase64url(payloadPart)
   const signature = fromBase64url(signaturePart)
-  if (!headerBytes || !payloadBytes || !signature) return fail('malformed', 'The user token is not base64url.')
+  if (!headerBytes || !payloadBytes || !signature)
+    return fail('malformed', 'The user token is not base64url.')
   let header: unknown
   let payload: unknown
   try {

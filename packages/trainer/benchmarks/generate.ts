@@ -7,20 +7,21 @@
 import { createRng } from '../src/als/random.js'
 import type { CsrMatrix } from '../src/data/matrix.js'
 
-/** Builds the CSR matrix directly in typed arrays (no per-interaction objects). */
+/**
+ * Builds the CSR matrix directly in typed arrays, sized once: a first pass of the random stream
+ * counts draws per user, a replay of the same stream writes each draw's item into its user's
+ * slice (no COO copy of rows and columns), duplicates are removed in place. The timestamps are
+ * empty: ALS never reads them, and the reference's matrix has none, so peak memory compares
+ * like with like.
+ */
 export function generatePowerLaw(draws: number, users: number, items: number, seed: number): CsrMatrix {
-  const rng = createRng(seed)
   const cumulative = new Float64Array(items)
   let total = 0
   for (let i = 0; i < items; i++) {
     total += (i + 1) ** -0.9
     cumulative[i] = total
   }
-  const rowOf = new Uint32Array(draws)
-  const colOf = new Uint32Array(draws)
-  const counts = new Uint32Array(users + 1)
-  for (let n = 0; n < draws; n++) {
-    const u = rng.int(users)
+  const drawItem = (rng: ReturnType<typeof createRng>): number => {
     const target = rng.next() * total
     let lo = 0
     let hi = items - 1
@@ -29,14 +30,24 @@ export function generatePowerLaw(draws: number, users: number, items: number, se
       if (cumulative[mid]! < target) lo = mid + 1
       else hi = mid
     }
-    rowOf[n] = u
-    colOf[n] = lo
-    counts[u + 1]!++
+    return lo
+  }
+  // Pass 1: draws per user.
+  const counts = new Uint32Array(users + 1)
+  let rng = createRng(seed)
+  for (let n = 0; n < draws; n++) {
+    counts[rng.int(users) + 1]!++
+    drawItem(rng)
   }
   for (let u = 0; u < users; u++) counts[u + 1]! += counts[u]!
+  // Pass 2: the same stream again, each item into its user's slice.
+  rng = createRng(seed)
   const cursor = counts.slice(0, users)
   const sorted = new Uint32Array(draws)
-  for (let n = 0; n < draws; n++) sorted[cursor[rowOf[n]!]!++] = colOf[n]!
+  for (let n = 0; n < draws; n++) {
+    const u = rng.int(users)
+    sorted[cursor[u]!++] = drawItem(rng)
+  }
   const indptr = new Uint32Array(users + 1)
   let kept = 0
   for (let u = 0; u < users; u++) {
@@ -48,12 +59,8 @@ export function generatePowerLaw(draws: number, users: number, items: number, se
     }
     indptr[u + 1] = kept
   }
-  const indices = sorted.slice(0, kept)
+  const indices = sorted.subarray(0, kept)
   const values = new Float32Array(kept)
-  const timestamps = new Float64Array(kept)
-  for (let k = 0; k < kept; k++) {
-    values[k] = [1, 2, 4, 8][rng.int(4)]!
-    timestamps[k] = 1_700_000_000_000 + k
-  }
-  return { rows: users, cols: items, indptr, indices, values, timestamps }
+  for (let k = 0; k < kept; k++) values[k] = [1, 2, 4, 8][rng.int(4)]!
+  return { rows: users, cols: items, indptr, indices, values, timestamps: new Float64Array(0) }
 }

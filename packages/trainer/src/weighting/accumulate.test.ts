@@ -166,3 +166,48 @@ describe('InteractionAccumulator', () => {
     expect(() => new InteractionAccumulator({ eventWeights: { 'Bad Type': 1 } })).toThrow(/not an event type/)
   })
 })
+
+describe('InteractionAccumulator at chunk scale', () => {
+  it('should aggregate more events than one column chunk exactly like a plain map (sums, newest time, order)', () => {
+    const acc = new InteractionAccumulator()
+    const expected = new Map<string, { value: number; time: number }>()
+    const types = ['view', 'click', 'purchase', 'remove_from_cart']
+    const weights: Record<string, number> = { view: 1, click: 2, purchase: 8, remove_from_cart: -2 }
+    const n = 600_000 // > 2 chunks of 2^18 events
+    let seed = 12345
+    const next = (m: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed % m
+    }
+    for (let k = 0; k < n; k++) {
+      const user = `u${next(997)}`
+      const item = `${next(503)}x`
+      const type = types[next(4)]!
+      const time = 1_700_000_000_000 + next(1_000_000)
+      acc.event(user, item, type, undefined, time)
+      const key = `${user}\u0000${item}`
+      const e = expected.get(key) ?? { value: 0, time: Number.NEGATIVE_INFINITY }
+      e.value += weights[type]!
+      e.time = Math.max(e.time, time)
+      expected.set(key, e)
+    }
+    const { data, stats } = acc.build()
+    expect(stats.events).toBe(n)
+    expect(stats.pairs).toBe(expected.size)
+    const kept = [...expected].filter(([, e]) => e.value > 0)
+    expect(stats.interactions).toBe(kept.length)
+    const { matrix, userIds, itemIds } = data
+    let checked = 0
+    for (let u = 0; u < matrix.rows; u++) {
+      for (let k = matrix.indptr[u]!; k < matrix.indptr[u + 1]!; k++) {
+        if (k > matrix.indptr[u]!) expect(matrix.indices[k]!).toBeGreaterThan(matrix.indices[k - 1]!)
+        const e = expected.get(`${userIds[u]}\u0000${itemIds[matrix.indices[k]!]}`)!
+        expect(matrix.values[k]).toBe(Math.fround(e.value))
+        expect(matrix.timestamps[k]).toBe(e.time)
+        checked++
+      }
+    }
+    expect(checked).toBe(kept.length)
+    expect([...userIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(userIds)
+  })
+})

@@ -73,26 +73,10 @@ const CHUNK_BITS = 18
 const CHUNK = 1 << CHUNK_BITS
 const CHUNK_MASK = CHUNK - 1
 
-/** Joins column chunks into one exact-size array, dropping each chunk once copied. */
-function joinChunks<T extends Float32Array | Float64Array | Uint32Array>(
-  chunks: T[],
-  n: number,
-  make: (n: number) => T,
-): T {
-  const out = make(n)
-  let start = 0
-  for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
-    const count = Math.min(CHUNK, n - start)
-    if (count > 0) out.set(count === CHUNK ? chunk : chunk.subarray(0, count), start)
-    start += CHUNK
-  }
-  return out
-}
-
 /**
  * Accumulates events one by one ({@link event}, an `EventSink`) or batch by batch ({@link add}).
  * Memory: 20 bytes per event (user, item, weight, time) in fixed-size chunks (no doubling, no
- * copies while reading) plus the id maps.
+ * copies, not even when building) plus the id maps.
  *
  * @example
  * ```ts
@@ -252,20 +236,23 @@ export class InteractionAccumulator {
   ): { pairs: number; userPairStart: Uint32Array; pi: Uint32Array; pv: Float64Array; pt: Float64Array } {
     const n = this.#count
     const nUsers = userRank.length
-    // Event columns as ranks (in place), in one array each; the chunks go as they are copied.
-    const u = joinChunks(this.#u, n, (m) => new Uint32Array(m))
-    for (let k = 0; k < n; k++) u[k] = userRank[u[k]!]!
-    const it = joinChunks(this.#i, n, (m) => new Uint32Array(m))
-    for (let k = 0; k < n; k++) it[k] = itemRank[it[k]!]!
-    const w = joinChunks(this.#w, n, (m) => new Float32Array(m))
-    const t = joinChunks(this.#t, n, (m) => new Float64Array(m))
-    this.#cu = new Uint32Array(0)
-    this.#ci = new Uint32Array(0)
-    this.#cw = new Float32Array(0)
-    this.#ct = new Float64Array(0)
+    // Event columns stay in their chunks (no joined copy): user and item indexes become ranks in place.
+    const uc = this.#u
+    const ic = this.#i
+    const wc = this.#w
+    const tc = this.#t
+    for (let c = 0; c < uc.length; c++) {
+      const count = Math.min(CHUNK, n - c * CHUNK)
+      const u = uc[c]!
+      const it = ic[c]!
+      for (let j = 0; j < count; j++) {
+        u[j] = userRank[u[j]!]!
+        it[j] = itemRank[it[j]!]!
+      }
+    }
 
     // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
-    const order = countingSort(n, nUsers, u, countingSort(n, itemRank.length, it, undefined))
+    const order = countingSort(n, nUsers, uc, countingSort(n, itemRank.length, ic, undefined))
 
     const halfLifeMs =
       this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
@@ -274,7 +261,11 @@ export class InteractionAccumulator {
     for (let r = 1; r < n; r++) {
       const k = order[r]!
       const prev = order[r - 1]!
-      if (u[k] !== u[prev] || it[k] !== it[prev]) pairs++
+      if (
+        uc[k >>> CHUNK_BITS]![k & CHUNK_MASK] !== uc[prev >>> CHUNK_BITS]![prev & CHUNK_MASK] ||
+        ic[k >>> CHUNK_BITS]![k & CHUNK_MASK] !== ic[prev >>> CHUNK_BITS]![prev & CHUNK_MASK]
+      )
+        pairs++
     }
     // Pairs in (user rank, item rank) order; userPairStart[r] = first pair of user rank r.
     const userPairStart = new Uint32Array(nUsers + 1)
@@ -286,29 +277,41 @@ export class InteractionAccumulator {
     let lastI = -1
     for (let r = 0; r < n; r++) {
       const k = order[r]!
-      const ur = u[k]!
-      const ir = it[k]!
-      const weight = w[k]! * decayFactor(newest, t[k]!, halfLifeMs)
+      const c = k >>> CHUNK_BITS
+      const j = k & CHUNK_MASK
+      const ur = uc[c]![j]!
+      const ir = ic[c]![j]!
+      const time = tc[c]![j]!
+      const weight = wc[c]![j]! * decayFactor(newest, time, halfLifeMs)
       if (ur === lastU && ir === lastI) {
         pv[p]! += weight
-        if (t[k]! > pt[p]!) pt[p] = t[k]!
+        if (time > pt[p]!) pt[p] = time
       } else {
         p++
         userPairStart[ur + 1]!++
         pi[p] = ir
         pv[p] = weight
-        pt[p] = t[k]!
+        pt[p] = time
         lastU = ur
         lastI = ir
       }
     }
+    // The event columns are no longer needed.
+    uc.length = 0
+    ic.length = 0
+    wc.length = 0
+    tc.length = 0
+    this.#cu = new Uint32Array(0)
+    this.#ci = new Uint32Array(0)
+    this.#cw = new Float32Array(0)
+    this.#ct = new Float64Array(0)
     for (let r = 0; r < nUsers; r++) userPairStart[r + 1] = userPairStart[r + 1]! + userPairStart[r]!
     return { pairs, userPairStart, pi, pv, pt }
   }
 
   /**
    * Aggregates into the interaction matrix. Call once: the event columns are released on the way
-   * (peak memory ≈ 28 bytes per event, then 24 per pair, instead of holding everything at once).
+   * (peak memory ≈ 20 bytes per event + 8 for the sort + 20 per pair, then 24 per pair).
    *
    * Indexes: user (item) index = rank of the raw id among the kept distinct ids, in numeric order
    * when every id is a number, otherwise in UTF-16 code unit order (shared/REFERENCE.md).
@@ -470,24 +473,32 @@ function sortedIds(ids: readonly string[], rank: Uint32Array): string[] {
   return out
 }
 
-/** Stable counting sort of `0..n-1` (or of `input`) by `keys[k]` in `[0, buckets)`. */
+/** Stable counting sort of `0..n-1` (or of `input`) by the chunked `keys[k]` in `[0, buckets)`. */
 function countingSort(
   n: number,
   buckets: number,
-  keys: Uint32Array,
+  keys: Uint32Array[],
   input: Uint32Array | undefined,
 ): Uint32Array {
   const counts = new Uint32Array(buckets + 1)
-  for (let k = 0; k < n; k++) counts[keys[k]! + 1]!++
+  for (let c = 0; c < keys.length; c++) {
+    const chunk = keys[c]!
+    const count = Math.min(CHUNK, n - c * CHUNK)
+    for (let j = 0; j < count; j++) counts[chunk[j]! + 1]!++
+  }
   for (let b = 0; b < buckets; b++) counts[b + 1] = counts[b + 1]! + counts[b]!
   const out = new Uint32Array(n)
   if (input) {
     for (let r = 0; r < n; r++) {
       const k = input[r]!
-      out[counts[keys[k]!]!++] = k
+      out[counts[keys[k >>> CHUNK_BITS]![k & CHUNK_MASK]!]!++] = k
     }
   } else {
-    for (let k = 0; k < n; k++) out[counts[keys[k]!]!++] = k
+    for (let c = 0, k = 0; c < keys.length; c++) {
+      const chunk = keys[c]!
+      const count = Math.min(CHUNK, n - c * CHUNK)
+      for (let j = 0; j < count; j++, k++) out[counts[chunk[j]!]!++] = k
+    }
   }
   return out
 }

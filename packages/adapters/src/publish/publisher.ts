@@ -61,6 +61,7 @@ export interface PublishOptions {
    * `forced`). Default false: such a version is refused with `GATE_FAILED`.
    */
   force?: boolean
+  /**
    * The edge worker's memory: refuse, before uploading, a version that cannot load next to the
    * live one within `budgetBytes` (the worker's `MODEL_MEMORY_MIB`, default 96 MiB) with a user
    * cache of `userCacheBytes` (`USER_CACHE_MIB`, default 16 MiB). `false` skips the check.

@@ -26,6 +26,8 @@ export const ADAPTER_ERROR_CODES = {
   PUBLISH_FAILED: 'PUBLISH_FAILED',
   /** The version's quality gate failed (manifest `gate.passed` false): publish refused unless forced. */
   GATE_FAILED: 'GATE_FAILED',
+  /** A model version cannot fit in the edge worker's memory budget next to the live one. */
+  MODEL_TOO_LARGE: 'MODEL_TOO_LARGE',
   /** A storage key is empty, absolute, has `.`/`..`/empty segments or control characters. */
   INVALID_KEY: 'INVALID_KEY',
   /** A byte range is negative, fractional or ends before it starts. */

@@ -13,6 +13,7 @@ describe('readConfig', () => {
       userCacheBytes: 16 * 1024 * 1024,
       allowedOrigins: ['*'],
       scoringKernel: 'auto',
+      modelMemoryBytes: 96 * 1024 * 1024,
       rateLimitPeriodSeconds: 60,
       ingestMode: 'direct',
       archive: true,
@@ -32,6 +33,14 @@ describe('readConfig', () => {
     expect(config.archive).toBe(false)
     expect(config.retentionDays).toBe(90)
     expect(readConfig({ ...base, INGEST_MODE: 'kafka' }).ingestMode).toBe('direct')
+  })
+
+  it('should read SCORING_KERNEL and clamp MODEL_MEMORY_MIB below the 128 MB isolate limit', () => {
+    expect(readConfig({ ...base, SCORING_KERNEL: 'js' }).scoringKernel).toBe('js')
+    expect(readConfig({ ...base, SCORING_KERNEL: 'fast' }).scoringKernel).toBe('auto')
+    expect(readConfig({ ...base, MODEL_MEMORY_MIB: '64' }).modelMemoryBytes).toBe(64 * 1024 * 1024)
+    expect(readConfig({ ...base, MODEL_MEMORY_MIB: '4096' }).modelMemoryBytes).toBe(127 * 1024 * 1024)
+    expect(readConfig({ ...base, MODEL_MEMORY_MIB: '1' }).modelMemoryBytes).toBe(8 * 1024 * 1024)
   })
 
   it('should parse, clamp and fall back on bad values', () => {

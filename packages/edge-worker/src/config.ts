@@ -19,6 +19,11 @@ export interface WorkerConfig {
   allowedOrigins: string[]
   /** `SCORING_KERNEL`: `auto` (Wasm SIMD where the runtime runs it) or `js`. */
   scoringKernel: 'auto' | 'js'
+  /**
+   * `MODEL_MEMORY_MIB`: bytes the model store may hold, live version + a version loading during a
+   * swap (8–127 MiB, default 96). A version that does not fit is refused with `MODEL_TOO_LARGE`.
+   */
+  modelMemoryBytes: number
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
   rateLimitPeriodSeconds: 10 | 60
   /** Where `POST /v1/events` puts accepted events: D1 directly, or the ingestion queue. */
@@ -54,6 +59,7 @@ export function readConfig(env: Env): WorkerConfig {
     userCacheBytes: intVar(env.USER_CACHE_MIB, 16, 1, 96) * 1024 * 1024,
     allowedOrigins: origins.length > 0 ? origins : ['*'],
     scoringKernel: env.SCORING_KERNEL?.trim() === 'js' ? 'js' : 'auto',
+    modelMemoryBytes: intVar(env.MODEL_MEMORY_MIB, 96, 8, 127) * 1024 * 1024,
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

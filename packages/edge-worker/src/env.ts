@@ -32,6 +32,11 @@ export interface Env {
    * `js`: the plain JS loop (for comparison). Read when a version loads.
    */
   SCORING_KERNEL?: string
+  /**
+   * MiB the model store may hold (live version + one loading during a swap, user cache included):
+   * 8–127, default 96. A version that cannot fit is refused (`MODEL_TOO_LARGE` in `/v1/model`).
+   */
+  MODEL_MEMORY_MIB?: string
   /** Rate limit of `POST /v1/events` per client, publishable key only (absent: no limit). */
   EVENTS_RATE_LIMITER?: RateLimit
   /** Rate limit of the reads (recommendations, similar, popular, model) per client, publishable key only. */

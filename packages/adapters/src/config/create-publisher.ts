@@ -49,7 +49,7 @@ export async function createPublisher(input: PublishConfig = { provider: 'local'
   let target: PublishTarget
   if (config.provider === 'local') {
     const { openLocalPublishTarget } = await import('../publish/local.js')
-    const { provider: _p, keep: _k, ...options } = config
+    const { provider: _p, keep: _k, memoryBudgetMiB: _m, userCacheMiB: _u, ...options } = config
     target = await openLocalPublishTarget(options)
   } else {
     const { openCloudflarePublishTarget } = await loadProvider(
@@ -58,13 +58,19 @@ export async function createPublisher(input: PublishConfig = { provider: 'local'
       ['@aws-sdk/client-s3', '@aws-sdk/lib-storage'],
       () => import('../cloudflare/publish.js'),
     )
-    const { provider: _p, keep: _k, ...options } = config
+    const { provider: _p, keep: _k, memoryBudgetMiB: _m, userCacheMiB: _u, ...options } = config
     target = await openCloudflarePublishTarget(options)
   }
   const keep = config.keep ?? DEFAULT_KEEP_VERSIONS
+  const MiB = 1024 * 1024
+  const memory = {
+    ...(config.memoryBudgetMiB ? { budgetBytes: config.memoryBudgetMiB * MiB } : {}),
+    ...(config.userCacheMiB ? { userCacheBytes: config.userCacheMiB * MiB } : {}),
+  }
   return {
     target,
-    publish: (source, version, options = {}) => publishVersion({ keep, ...options, source, version, target }),
+    publish: (source, version, options = {}) =>
+      publishVersion({ keep, memory, ...options, source, version, target }),
     rollback: () => rollback({ target }),
     activate: (version) => activateVersion({ target, version }),
     live: () => readLivePointer(target),

@@ -157,6 +157,10 @@ export interface LocalPublishConfig {
   persistTo?: string
   /** Versions to keep (the live and previous ones are always kept). Default 5. */
   keep?: number
+  /** The worker's `MODEL_MEMORY_MIB`: versions that cannot load next to the live one are refused. Default 96. */
+  memoryBudgetMiB?: number
+  /** The worker's `USER_CACHE_MIB`, part of the memory plan. Default 16. */
+  userCacheMiB?: number
 }
 
 /** Publish to Cloudflare: shards to R2 (S3 API), manifests and the live pointer to KV (REST API). */
@@ -175,6 +179,10 @@ export interface CloudflarePublishConfig {
   kvApiBase?: string
   /** Versions to keep. Default 5. */
   keep?: number
+  /** The worker's `MODEL_MEMORY_MIB`: versions that cannot load next to the live one are refused. Default 96. */
+  memoryBudgetMiB?: number
+  /** The worker's `USER_CACHE_MIB`, part of the memory plan. Default 16. */
+  userCacheMiB?: number
 }
 
 /** Any publish target config. */

@@ -26,6 +26,8 @@ const envName: FieldSpec = {
   expected: 'the NAME of an environment variable (not its value)',
 }
 const keep: FieldSpec = { type: 'number', positiveInteger: true }
+const memoryBudgetMiB: FieldSpec = { type: 'number', positiveInteger: true }
+const userCacheMiB: FieldSpec = { type: 'number', positiveInteger: true }
 
 const STORAGE_SPECS: ProviderSpecs = {
   local: { root: { type: 'string', required: true } },
@@ -137,7 +139,13 @@ const COMPUTE_SPECS: ProviderSpecs = {
 }
 
 const PUBLISH_SPECS: ProviderSpecs = {
-  local: { workerConfig: { type: 'string' }, persistTo: { type: 'string' }, keep },
+  local: {
+    workerConfig: { type: 'string' },
+    persistTo: { type: 'string' },
+    keep,
+    memoryBudgetMiB,
+    userCacheMiB,
+  },
   cloudflare: {
     accountId: {
       type: 'string',
@@ -151,6 +159,8 @@ const PUBLISH_SPECS: ProviderSpecs = {
     r2Endpoint: url,
     kvApiBase: url,
     keep,
+    memoryBudgetMiB,
+    userCacheMiB,
   },
 }
 

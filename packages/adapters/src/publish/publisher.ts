@@ -1,10 +1,14 @@
 import {
+  checkSwapMemory,
+  DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  DEFAULT_USER_CACHE_BYTES,
   LIVE_POINTER_KEY,
   type LivePointer,
   type ModelManifest,
   manifestKey,
   manifestShards,
   parseManifest,
+  planModelMemory,
   SHARD_CHECKSUM_BYTES,
   type ShardRef,
   type ShardStorage,
@@ -57,6 +61,12 @@ export interface PublishOptions {
    * `forced`). Default false: such a version is refused with `GATE_FAILED`.
    */
   force?: boolean
+  /**
+   * The edge worker's memory: refuse, before uploading, a version that cannot load next to the
+   * live one within `budgetBytes` (the worker's `MODEL_MEMORY_MIB`, default 96 MiB) with a user
+   * cache of `userCacheBytes` (`USER_CACHE_MIB`, default 16 MiB). `false` skips the check.
+   */
+  memory?: { budgetBytes?: number; userCacheBytes?: number } | false
 }
 
 /** What {@link publishVersion} did. */
@@ -115,6 +125,38 @@ async function readManifest(
     throw publishError(
       `${manifestKey(version)} in ${where} is not a valid manifest: ${(cause as Error).message}`,
       cause,
+    )
+  }
+}
+
+/**
+ * Refuses a version whose planned memory (core's `planModelMemory`) cannot fit next to the version
+ * live on `target` within the worker's budget: during a swap an isolate holds both.
+ *
+ * @throws {@link AdapterError} `MODEL_TOO_LARGE`
+ */
+async function checkMemory(
+  manifest: ModelManifest,
+  target: PublishTarget,
+  memory: { budgetBytes?: number; userCacheBytes?: number },
+): Promise<void> {
+  const settings = { userCacheBytes: memory.userCacheBytes ?? DEFAULT_USER_CACHE_BYTES }
+  const current = await readLivePointer(target)
+  const liveManifest =
+    current && current.version !== manifest.version
+      ? await readManifest(target.pointers, current.version, target.name)
+      : undefined
+  const check = checkSwapMemory(
+    { version: manifest.version, plan: planModelMemory(manifest, settings) },
+    liveManifest
+      ? { version: liveManifest.version, plan: planModelMemory(liveManifest, settings) }
+      : undefined,
+    memory.budgetBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  )
+  if (!check.fits) {
+    throw new AdapterError(
+      'MODEL_TOO_LARGE',
+      `${check.message} Nothing was uploaded; the live pointer is unchanged. (Publish option memoryBudgetMiB / userCacheMiB must match the worker's MODEL_MEMORY_MIB / USER_CACHE_MIB.)`,
     )
   }
 }
@@ -228,6 +270,7 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
       `Version ${version} failed its quality gate (${manifest.gate.reasons.join('; ')}), so it is not published and the live version stays. Train a better model, or publish with force (edgerec-train --force) to override.`,
     )
   }
+  if (options.memory !== false) await checkMemory(manifest, target, options.memory ?? {})
   const refs = manifestShards(manifest)
   const totalBytes = refs.reduce((sum, ref) => sum + ref.bytes, 0)
   // Republishing a complete version rewrites identical bytes; it must never be cleaned up on failure.

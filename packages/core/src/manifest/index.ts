@@ -26,3 +26,10 @@ export {
   VERSION_PATTERN,
   validateManifest,
 } from './manifest.js'
+export type { ModelMemoryPlan, SwapMemoryCheck } from './memory.js'
+export {
+  checkSwapMemory,
+  DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  DEFAULT_USER_CACHE_BYTES,
+  planModelMemory,
+} from './memory.js'

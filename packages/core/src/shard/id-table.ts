@@ -54,6 +54,16 @@ export class IdTable {
     return this.#index.get(id) ?? -1
   }
 
+  /** The UTF-8 bytes of all ids, concatenated (a view on the shard; copy it to keep it). */
+  get bytes(): Uint8Array {
+    return this.#bytes
+  }
+
+  /** Offsets of each id in {@link IdTable.bytes}: id `row` is `bytes[offsets[row] .. offsets[row + 1])`. */
+  get offsets(): Uint32Array {
+    return this.#offsets
+  }
+
   /** All ids as an array. */
   toArray(): string[] {
     const out: string[] = new Array(this.size)

@@ -15,6 +15,7 @@ export {
   SHARD_SECTION_ENTRY_BYTES,
   ShardKind,
 } from './format.js'
+export { IdIndex, IdIndexBuilder, idIndexByteLength } from './id-index.js'
 export { encodeIds, IdTable } from './id-table.js'
 export type { RowRange } from './split.js'
 export { planItemShards } from './split.js'

@@ -7,11 +7,14 @@
  */
 import {
   type GramShard,
+  type IdIndex,
+  IdIndexBuilder,
   type Int8DotKernel,
   type Int8Vector,
   type ItemBlock,
   type ItemShard,
   type ItemVectorReader,
+  isEdgerecError,
   itemReaderFromBlocks,
   type ModelManifest,
   type PopularityShard,
@@ -48,10 +51,15 @@ export interface UserRow {
 
 /** What a model version holds in memory, in bytes (see {@link LoadedModel.memory}). */
 export interface ModelMemory {
-  /** Bytes of every retained shard buffer: items, popularity, trending, gram. */
+  /**
+   * Bytes of every retained shard buffer: popularity, trending, gram (item shards only with the JS
+   * kernel; the Wasm kernel copies what it needs and drops them).
+   */
   shards: number
-  /** Estimated heap bytes of the item id → index map and the index → id array. */
+  /** Bytes of the compact item id index (string table + offsets + hash slots; exact). */
   itemIdIndex: number
+  /** Bytes of the per-item scales and norms copied out of the item shards (Wasm kernel; exact). */
+  itemRows: number
   /** Bytes of cached user buckets (shard buffers + their id maps, estimated). */
   userCache: number
   /** Bytes of the scoring kernel's Wasm memory (the item factors it scans in place); 0 for JS. */
@@ -76,10 +84,10 @@ export class LoadedModel {
   readonly loadedAt: string
   /** Milliseconds the load took (fetch + verify + decode + index). */
   readonly loadMs: number
-  readonly items: readonly ItemShard[]
   /**
    * The item rows as scoring reads them: with a Wasm kernel, the factors are views into the
-   * kernel's memory (copied once at load); with the JS kernel, the shards themselves.
+   * kernel's memory and scales/norms are copies (the item shards are dropped after load); with the
+   * JS kernel, the shards themselves.
    */
   readonly blocks: readonly ItemBlock[]
   /** Computes the int8 dot products of top-K and similar items ({@link modelKernel}). */
@@ -89,9 +97,9 @@ export class LoadedModel {
   readonly gram: GramShard
   /** Reads dequantized item vectors y_i for fold-in and explanations. */
   readonly readItem: ItemVectorReader
-  readonly #itemIds: string[]
-  readonly #itemIndex: Map<string, number>
-  readonly #itemIndexBytes: number
+  readonly #ids: IdIndex
+  readonly #retainedShardBytes: number
+  readonly #itemRowsBytes: number
   readonly #users: ByteLru<number, UserShard>
   readonly #pendingBuckets = new Map<number, Promise<UserShard>>()
   readonly #failedBuckets = new Map<number, number>()
@@ -100,59 +108,49 @@ export class LoadedModel {
   /** @internal use {@link loadModel} */
   constructor(init: {
     manifest: ModelManifest
-    items: ItemShard[]
+    kernel: Int8DotKernel
+    blocks: ItemBlock[]
+    ids: IdIndex
+    /** Bytes of item shards kept alive by `blocks` (JS kernel), else 0. */
+    retainedShardBytes: number
+    /** Bytes of scales and norms copied out of the item shards, else 0. */
+    itemRowsBytes: number
     popularity: PopularityShard
     trending: PopularityShard | undefined
     gram: GramShard
     userCacheBytes: number
-    scoringKernel: ScoringKernelSetting
     loadMs: number
     now: number
   }) {
     this.manifest = init.manifest
     this.version = init.manifest.version
-    this.items = init.items
+    this.kernel = init.kernel
+    this.blocks = init.blocks
     this.popularity = init.popularity
     this.trending = init.trending
     this.gram = init.gram
     this.loadMs = init.loadMs
     this.loadedAt = new Date(init.now).toISOString()
-    this.kernel = modelKernel(init.scoringKernel, init.manifest.dims, init.manifest.counts.items)
-    this.blocks = residentBlocks(this.kernel, init.items)
-    this.readItem = itemReaderFromBlocks(this.blocks)
+    this.readItem = itemReaderFromBlocks(init.blocks)
     this.#users = new ByteLru(init.userCacheBytes)
-    const total = init.manifest.counts.items
-    this.#itemIds = new Array<string>(total)
-    this.#itemIndex = new Map()
-    let bytes = total * ARRAY_SLOT_BYTES
-    for (const shard of init.items) {
-      for (let r = 0; r < shard.rowCount; r++) {
-        const id = shard.ids.get(r)
-        const index = shard.rowOffset + r
-        this.#itemIds[index] = id
-        if (!this.#itemIndex.has(id)) this.#itemIndex.set(id, index)
-        bytes += stringBytes(id.length) + MAP_ENTRY_BYTES
-      }
-    }
-    this.#itemIndexBytes = bytes
+    this.#ids = init.ids
+    this.#retainedShardBytes = init.retainedShardBytes
+    this.#itemRowsBytes = init.itemRowsBytes
   }
 
   /** Number of items. */
   get itemCount(): number {
-    return this.#itemIds.length
+    return this.#ids.size
   }
 
   /** Global index of item `id`, or -1. */
   itemIndexOf(id: string): number {
-    return this.#itemIndex.get(id) ?? -1
+    return this.#ids.indexOf(id)
   }
 
   /** Id of the item at global `index`. */
   itemId(index: number): string {
-    const id = this.#itemIds[index]
-    if (id === undefined)
-      throw new RangeError(`Item index ${index} is outside 0..${this.#itemIds.length - 1}.`)
-    return id
+    return this.#ids.get(index)
   }
 
   /** The ranked list to serve users the model cannot score. */
@@ -234,41 +232,28 @@ export class LoadedModel {
   }
 
   /**
-   * Bytes this version holds. Shard buffers are exact (`byteLength` of the retained buffers; the
-   * decoded arrays are views on them). Id maps are estimated per entry (see `MAP_ENTRY_BYTES`).
+   * Bytes this version holds. Shard buffers, the kernel memory, the id index and the item rows are
+   * exact (typed arrays); the user cache's id maps are estimated per entry (see `MAP_ENTRY_BYTES`).
    */
   memory(): ModelMemory {
-    let shards = this.popularity.byteLength + this.gram.byteLength + (this.trending?.byteLength ?? 0)
-    for (const shard of this.items) shards += shard.byteLength
+    const shards =
+      this.popularity.byteLength +
+      this.gram.byteLength +
+      (this.trending?.byteLength ?? 0) +
+      this.#retainedShardBytes
     const userCache = this.#users.bytes
     const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
+    const itemIdIndex = this.#ids.byteLength
+    const itemRows = this.#itemRowsBytes
     return {
       shards,
-      itemIdIndex: this.#itemIndexBytes,
+      itemIdIndex,
+      itemRows,
       userCache,
       kernel,
-      total: shards + this.#itemIndexBytes + userCache + kernel,
+      total: shards + itemIdIndex + itemRows + userCache + kernel,
     }
   }
-}
-
-/** The item shards as scoring blocks whose factors live in the kernel's memory, when it has one. */
-function residentBlocks(kernel: Int8DotKernel, shards: readonly ItemShard[]): ItemBlock[] {
-  if (!(kernel instanceof WasmInt8Kernel)) return [...shards]
-  return shards.map((shard) => {
-    const at = shard.rowOffset * shard.dims
-    const length = shard.rowCount * shard.dims
-    kernel.resident.set(shard.factors.subarray(0, length), at)
-    const block: ItemBlock = {
-      rowCount: shard.rowCount,
-      dims: shard.dims,
-      rowOffset: shard.rowOffset,
-      factors: kernel.resident.subarray(at, at + length),
-      scales: shard.scales,
-    }
-    if (shard.norms) block.norms = shard.norms
-    return block
-  })
 }
 
 /**
@@ -291,8 +276,10 @@ export interface LoadModelOptions {
 }
 
 /**
- * Loads, verifies and indexes a version: every item shard, popularity, trending and the gram
- * matrix, fetched in parallel. Any missing or corrupted object rejects the whole version.
+ * Loads, verifies and indexes a version: the item shards one at a time (each is copied into the
+ * scoring kernel's memory, its scales, norms and ids into compact arrays, then dropped, so the peak
+ * is what `planModelMemory` plans), and popularity, trending and the gram matrix alongside. Any
+ * missing or corrupted object rejects the whole version.
  *
  * @throws {@link ModelLoadError}
  */
@@ -303,31 +290,92 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const started = options.now()
   const { dims, shards } = manifest
-  const [items, popularity, trending, gram] = await Promise.all([
-    Promise.all(shards.items.map((ref) => loadShard(bindings, ref, 'items', dims))),
+  const count = manifest.counts.items
+  const lists = Promise.all([
     loadShard(bindings, shards.popularity, 'popularity', dims),
     shards.trending ? loadShard(bindings, shards.trending, 'popularity', dims) : Promise.resolve(undefined),
     loadShard(bindings, shards.gram, 'gram', dims),
   ])
+  // NOTE: without this, a list failing while items load would be an unhandled rejection.
+  lists.catch(() => undefined)
+  const kernel = modelKernel(options.scoringKernel ?? 'auto', dims, count)
+  const resident = kernel instanceof WasmInt8Kernel ? kernel : undefined
+  const scales = resident ? new Float32Array(count) : undefined
+  const norms = resident ? new Float32Array(count) : undefined
+  const ids = new IdIndexBuilder(count)
+  const blocks: ItemBlock[] = []
+  let retainedShardBytes = 0
+  for (const ref of shards.items) {
+    const shard: ItemShard = await loadShard(bindings, ref, 'items', dims)
+    const { rowOffset, rowCount } = shard
+    if (rowOffset + rowCount > count) {
+      throw new ModelLoadError(
+        'SHARD_INVALID',
+        `${ref.key} holds rows ${rowOffset}..${rowOffset + rowCount - 1} of ${count} items. Republish.`,
+        { key: ref.key },
+      )
+    }
+    try {
+      ids.add(rowOffset, shard.ids)
+    } catch (error) {
+      throw new ModelLoadError('SHARD_INVALID', `${ref.key}: ${(error as Error).message} Republish.`, {
+        key: ref.key,
+        cause: error,
+      })
+    }
+    if (resident && scales && norms) {
+      const at = rowOffset * dims
+      const length = rowCount * dims
+      resident.resident.set(shard.factors.subarray(0, length), at)
+      scales.set(shard.scales, rowOffset)
+      norms.set(shard.norms, rowOffset)
+      blocks.push({
+        rowCount,
+        dims,
+        rowOffset,
+        factors: resident.resident.subarray(at, at + length),
+        scales: scales.subarray(rowOffset, rowOffset + rowCount),
+        norms: norms.subarray(rowOffset, rowOffset + rowCount),
+      })
+    } else {
+      blocks.push(shard)
+      retainedShardBytes += shard.byteLength
+    }
+  }
+  blocks.sort((a, b) => a.rowOffset - b.rowOffset)
+  let idIndex: IdIndex
+  try {
+    idIndex = ids.build()
+  } catch (error) {
+    throw new ModelLoadError(
+      'SHARD_INVALID',
+      `Item shards of ${manifest.version} do not cover the ${count} items: ${isEdgerecError(error) ? error.message : String(error)} Republish.`,
+      { cause: error },
+    )
+  }
+  const [popularity, trending, gram] = await lists
   for (const list of [popularity, trending]) {
     if (!list) continue
     for (let i = 0; i < list.rowCount; i++) {
-      if (list.itemIndexes[i]! >= manifest.counts.items) {
+      if (list.itemIndexes[i]! >= count) {
         throw new ModelLoadError(
           'SHARD_INVALID',
-          `Popularity list names item ${list.itemIndexes[i]} of ${manifest.counts.items}. Republish.`,
+          `Popularity list names item ${list.itemIndexes[i]} of ${count}. Republish.`,
         )
       }
     }
   }
   return new LoadedModel({
     manifest,
-    items,
+    kernel,
+    blocks,
+    ids: idIndex,
+    retainedShardBytes,
+    itemRowsBytes: (scales?.byteLength ?? 0) + (norms?.byteLength ?? 0),
     popularity,
     trending,
     gram,
     userCacheBytes: options.userCacheBytes,
-    scoringKernel: options.scoringKernel ?? 'auto',
     loadMs: options.now() - started,
     now: options.now(),
   })

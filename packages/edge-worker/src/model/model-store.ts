@@ -5,10 +5,16 @@
  *
  * @module
  */
-import { isEdgerecError } from '@edgerec/core'
+import {
+  checkSwapMemory,
+  DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  isEdgerecError,
+  type ModelManifest,
+  planModelMemory,
+} from '@edgerec/core'
 import type { ScoringKernelSetting } from './kernel.js'
 import { type LoadedModel, loadModel } from './loaded-model.js'
-import { type ModelBindings, readLivePointer, readManifest } from './storage.js'
+import { type ModelBindings, ModelLoadError, readLivePointer, readManifest } from './storage.js'
 
 /** Why the store is not serving what the live pointer names. */
 export interface ModelLoadFailure {
@@ -40,6 +46,11 @@ export interface AcquireOptions {
   userCacheBytes: number
   /** Which int8 kernel a newly loaded version scores with (`SCORING_KERNEL`). Default `auto`. */
   scoringKernel?: ScoringKernelSetting
+  /**
+   * Bytes the store may hold: the live version plus a version loading during a swap
+   * (`MODEL_MEMORY_MIB`). Default 96 MiB.
+   */
+  modelMemoryBytes?: number
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
 }
@@ -145,17 +156,33 @@ export class ModelStore {
     if (!pending) {
       this.#loadCount++
       pending = readManifest(bindings, version)
-        .then((manifest) =>
-          loadModel(bindings, manifest, {
+        .then((manifest) => {
+          this.#checkMemory(manifest, options)
+          return loadModel(bindings, manifest, {
             userCacheBytes: options.userCacheBytes,
             scoringKernel: options.scoringKernel ?? 'auto',
             now: this.#now,
-          }),
-        )
+          })
+        })
         .finally(() => this.#loads.delete(version))
       this.#loads.set(version, pending)
     }
     return pending
+  }
+
+  /**
+   * Refuses, before anything loads, a version whose planned peak does not fit next to the live
+   * version within the budget (both are in memory until the swap completes).
+   */
+  #checkMemory(manifest: ModelManifest, options: AcquireOptions): void {
+    const settings = { userCacheBytes: options.userCacheBytes }
+    const live = this.#live
+    const check = checkSwapMemory(
+      { version: manifest.version, plan: planModelMemory(manifest, settings) },
+      live ? { version: live.version, plan: planModelMemory(live.manifest, settings) } : undefined,
+      options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+    )
+    if (!check.fits) throw new ModelLoadError('MODEL_TOO_LARGE', check.message)
   }
 
   #recordFailure(version: string | null, error: unknown): void {

@@ -28,6 +28,8 @@ export const MODEL_LOAD_ERRORS = {
   SHARD_SIZE_MISMATCH: 'SHARD_SIZE_MISMATCH',
   SHARD_INVALID: 'SHARD_INVALID',
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  /** The version cannot fit in `MODEL_MEMORY_MIB` next to the live one (planned before loading). */
+  MODEL_TOO_LARGE: 'MODEL_TOO_LARGE',
 } as const
 
 /** A code of {@link MODEL_LOAD_ERRORS}. */

@@ -51,6 +51,7 @@ export async function acquireModel(
     refreshMs: config.refreshMs,
     userCacheBytes: config.userCacheBytes,
     scoringKernel: config.scoringKernel,
+    modelMemoryBytes: config.modelMemoryBytes,
     ...(waitUntil ? { waitUntil } : {}),
   })
   return { model, config }

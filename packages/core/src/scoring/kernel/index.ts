@@ -6,4 +6,10 @@ export type {
   Int8KernelOptions,
   Int8KernelSource,
 } from './int8-kernel.js'
-export { bundledInt8KernelBytes, createInt8Kernel, jsInt8Kernel, WasmInt8Kernel } from './int8-kernel.js'
+export {
+  bundledInt8KernelBytes,
+  createInt8Kernel,
+  jsInt8Kernel,
+  WasmInt8Kernel,
+  wasmInt8KernelByteLength,
+} from './int8-kernel.js'

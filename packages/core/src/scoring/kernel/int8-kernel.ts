@@ -101,6 +101,30 @@ function wasmApi(): WasmApi | undefined {
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to
 
+/** Byte offsets of a kernel memory: query, results, scratch, resident rows, and the total. */
+function kernelLayout(dims: number, residentRows: number, chunkRows: number) {
+  const chunks = Math.ceil(dims / 16)
+  // Rows are read four at a time and 16 bytes at a time: 3 rows + 16 bytes of slack after a matrix.
+  const slack = 3 * dims + 16
+  const outPtr = align(chunks * 32, 64)
+  const scratchPtr = align(outPtr + (chunkRows + 4) * 4, 64)
+  const residentPtr = align(scratchPtr + chunkRows * dims + slack, 64)
+  const pages = Math.max(1, Math.ceil((residentPtr + residentRows * dims + slack) / PAGE))
+  return { chunks, outPtr, scratchPtr, residentPtr, pages }
+}
+
+/**
+ * Bytes of the linear memory of a {@link WasmInt8Kernel} (exact): plan a model's memory before
+ * loading it.
+ */
+export function wasmInt8KernelByteLength(
+  dims: number,
+  residentRows: number,
+  chunkRows: number = DEFAULT_CHUNK_ROWS,
+): number {
+  return kernelLayout(dims, residentRows, chunkRows).pages * PAGE
+}
+
 /**
  * A Wasm kernel instance with its own fixed-size linear memory (never grown, so views into it
  * stay valid): the prepared query, the results, a scratch area for foreign rows, and the resident
@@ -138,15 +162,13 @@ export class WasmInt8Kernel implements Int8DotKernel {
     this.isa = isa
     this.dims = dims
     this.chunkRows = chunkRows
-    this.#chunks = Math.ceil(dims / 16)
-    // Rows are read four at a time and 16 bytes at a time: 3 rows + 16 bytes of slack after a matrix.
-    const slack = 3 * dims + 16
+    const layout = kernelLayout(dims, residentRows, chunkRows)
+    const pages = layout.pages
+    this.#chunks = layout.chunks
     this.#qPtr = 0
-    this.#outPtr = align(this.#chunks * 32, 64)
-    this.#scratchPtr = align(this.#outPtr + (chunkRows + 4) * 4, 64)
-    this.#residentPtr = align(this.#scratchPtr + chunkRows * dims + slack, 64)
-    const total = this.#residentPtr + residentRows * dims + slack
-    const pages = Math.max(1, Math.ceil(total / PAGE))
+    this.#outPtr = layout.outPtr
+    this.#scratchPtr = layout.scratchPtr
+    this.#residentPtr = layout.residentPtr
     const memory = new api.Memory({ initial: pages, maximum: pages })
     const instance = new api.Instance(module, { env: { memory } })
     this.#dots = instance.exports.dots as DotsExport

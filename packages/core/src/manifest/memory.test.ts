@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
+import type { ModelManifest, ShardRef } from './manifest.js'
+import { checkSwapMemory, planModelMemory } from './memory.js'
+
+const MiB = 1024 * 1024
+
+function manifest(version: string, items: number, dims: number): ModelManifest {
+  const ref = (key: string, bytes: number, rows: number, rowOffset = 0): ShardRef => ({
+    key,
+    kind: 'items',
+    bytes,
+    sha256: '0'.repeat(64),
+    rows,
+    rowOffset,
+    storage: 'r2',
+  })
+  const perShard = Math.ceil(items / 4)
+  return {
+    formatVersion: 1,
+    version,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    dims,
+    counts: { users: 10, items, interactions: 10 },
+    als: { factors: dims, regularization: 0.05, alpha: 2, iterations: 10, cgSteps: 3, solver: 'cg', seed: 1 },
+    eventWeights: { view: 1 },
+    trainedUntil: 0,
+    userBuckets: 1,
+    shards: {
+      // 10-byte ids: dims + 4 + 4 + 4 + 10 bytes per row, plus a 4 KiB header.
+      items: [0, 1, 2, 3].map((s) => ref(`i${s}`, perShard * (dims + 22) + 4096, perShard, s * perShard)),
+      users: [],
+      popularity: { ...ref('p', 8 * items, items), kind: 'popularity' },
+      gram: { ...ref('g', 4 * dims * dims, dims), kind: 'gram' },
+    },
+  } as ModelManifest
+}
+
+describe('planModelMemory', () => {
+  it('should add up the kernel, rows, ids, lists and user cache, with one item shard in flight while loading', () => {
+    const plan = planModelMemory(manifest('v1', 100_000, 64), { userCacheBytes: 16 * MiB })
+    expect(plan.kernel).toBe(wasmInt8KernelByteLength(64, 100_000))
+    expect(plan.itemRows).toBe(800_000)
+    // Id bytes bounded by the shards: 10 B per id plus the header slack, offsets and slots.
+    expect(plan.itemIdIndex).toBeGreaterThan(100_000 * 10)
+    expect(plan.itemIdIndex).toBeLessThan(100_000 * 32)
+    expect(plan.resident).toBe(plan.kernel + plan.itemRows + plan.itemIdIndex + plan.lists + plan.userCache)
+    expect(plan.loadingPeak).toBeGreaterThan(plan.resident + 25_000 * 86)
+  })
+})
+
+describe('checkSwapMemory', () => {
+  const settings = { userCacheBytes: 8 * MiB }
+  const small = { version: 'small', plan: planModelMemory(manifest('small', 100_000, 64), settings) }
+  const large = { version: 'large', plan: planModelMemory(manifest('large', 600_000, 64), settings) }
+
+  it('should accept a version that fits next to the live one', () => {
+    const check = checkSwapMemory(small, { ...small, version: 'live' }, 96 * MiB)
+    expect(check.fits).toBe(true)
+    expect(check.needed).toBe(small.plan.resident + small.plan.loadingPeak)
+  })
+
+  it('should count the live version only when it is another version', () => {
+    expect(checkSwapMemory(large, large, 96 * MiB).needed).toBe(large.plan.loadingPeak)
+  })
+
+  it('should refuse a version that fits alone but not during a swap, saying so', () => {
+    expect(large.plan.loadingPeak).toBeLessThan(96 * MiB)
+    const check = checkSwapMemory(large, { ...large, version: 'live' }, 96 * MiB)
+    expect(check.fits).toBe(false)
+    expect(check.message).toMatch(/next to .* of the live version live/)
+    expect(check.message).toMatch(/fits alone but not during a swap/)
+  })
+
+  it('should refuse a version too large even alone', () => {
+    const check = checkSwapMemory(large, undefined, 32 * MiB)
+    expect(check.fits).toBe(false)
+    expect(check.message).toMatch(/does not fit even alone/)
+  })
+})

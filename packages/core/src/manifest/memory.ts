@@ -1,0 +1,123 @@
+/**
+ * The isolate memory a model version needs, planned from its manifest before anything loads, and
+ * the swap check: the version being loaded must fit next to the live one.
+ *
+ * The plan follows how the edge worker holds a version (docs/edge-worker.md, "Memory accounting"):
+ * item factors in the scoring kernel's Wasm memory, per-item scales and norms as Float32Arrays, item
+ * ids in one {@link IdIndex}, the popularity/trending/gram shard buffers, and the user-bucket cache
+ * up to its bound. Item shards are loaded one at a time and dropped once copied.
+ *
+ * @module
+ */
+import { CoreError } from '../errors.js'
+import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
+import { idIndexByteLength } from '../shard/id-index.js'
+import type { ModelManifest } from './manifest.js'
+
+const MiB = 1024 * 1024
+
+/** Default bytes a worker isolate gives to models (`MODEL_MEMORY_MIB`): 96 MiB of the 128 MB limit. */
+export const DEFAULT_MODEL_MEMORY_BUDGET_BYTES = 96 * MiB
+
+/** Default bound of the worker's user-bucket cache (`USER_CACHE_MIB`). */
+export const DEFAULT_USER_CACHE_BYTES = 16 * MiB
+
+/** Bytes per section of a model version in memory (see {@link planModelMemory}). */
+export interface ModelMemoryPlan {
+  /** The scoring kernel's Wasm memory: all item factors plus query/result/scratch space (exact). */
+  kernel: number
+  /** Per-item scales and norms (exact). */
+  itemRows: number
+  /** The compact id index (upper bound: id bytes are bounded by the shard sizes). */
+  itemIdIndex: number
+  /** Popularity, trending and gram shard buffers (exact). */
+  lists: number
+  /** The user-bucket cache bound. */
+  userCache: number
+  /** What the version holds once loaded: the sum of the above. */
+  resident: number
+  /** The most it holds while loading: resident + one item shard in flight + id copies. */
+  loadingPeak: number
+}
+
+/**
+ * Plans the memory of `manifest`'s version in a worker isolate.
+ *
+ * Item ids: an item shard holds factors (rows·dims), scales and norms (8·rows), id offsets
+ * (4·(rows + 1)) and the id bytes, so id bytes ≤ bytes − rows·(dims + 12) per shard.
+ */
+export function planModelMemory(
+  manifest: ModelManifest,
+  options: { userCacheBytes: number },
+): ModelMemoryPlan {
+  const items = manifest.counts.items
+  const { dims, shards } = manifest
+  let idBytes = 0
+  let largestShard = 0
+  for (const ref of shards.items) {
+    idBytes += Math.max(0, ref.bytes - ref.rows * (dims + 12))
+    largestShard = Math.max(largestShard, ref.bytes)
+  }
+  const kernel = wasmInt8KernelByteLength(dims, items)
+  const itemRows = 8 * items
+  const itemIdIndex = idIndexByteLength(items, idBytes)
+  const lists = shards.popularity.bytes + shards.gram.bytes + (shards.trending?.bytes ?? 0)
+  const userCache = options.userCacheBytes
+  const resident = kernel + itemRows + itemIdIndex + lists + userCache
+  return {
+    kernel,
+    itemRows,
+    itemIdIndex,
+    lists,
+    userCache,
+    resident,
+    // One item shard fetched and decoded at a time; the id builder keeps copies of the id tables
+    // until it concatenates them (≤ 2 × id bytes).
+    loadingPeak: resident + largestShard + 2 * idBytes,
+  }
+}
+
+/** The outcome of {@link checkSwapMemory}. */
+export interface SwapMemoryCheck {
+  fits: boolean
+  /** Bytes needed at the peak of the swap: the live version's resident bytes + the new one's loading peak. */
+  needed: number
+  budget: number
+  /** Why it does not fit and what to do (empty when it fits). */
+  message: string
+}
+
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
+
+/**
+ * Whether `next` can load while `live` (if any, and if a different version) still serves, within
+ * `budget` bytes. During a swap both versions are in memory: the live one until the last request
+ * holding it ends, the new one at its loading peak.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` on a non-positive budget
+ */
+export function checkSwapMemory(
+  next: { version: string; plan: ModelMemoryPlan },
+  live: { version: string; plan: ModelMemoryPlan } | undefined,
+  budget: number,
+): SwapMemoryCheck {
+  if (!(budget > 0))
+    throw new CoreError('INVALID_ARGUMENT', `Memory budget must be > 0 bytes, got ${budget}.`)
+  const liveBytes = live && live.version !== next.version ? live.plan.resident : 0
+  const needed = liveBytes + next.plan.loadingPeak
+  if (needed <= budget) return { fits: true, needed, budget, message: '' }
+  const parts = `item factors ${mib(next.plan.kernel)}, item ids ≤ ${mib(next.plan.itemIdIndex)}, lists ${mib(next.plan.lists)}, user cache ${mib(next.plan.userCache)}`
+  const alone = next.plan.loadingPeak <= budget
+  return {
+    fits: false,
+    needed,
+    budget,
+    message:
+      `Version ${next.version} needs ${mib(next.plan.loadingPeak)} while loading (${parts})` +
+      (liveBytes > 0 ? ` next to ${mib(liveBytes)} of the live version ${live!.version}` : '') +
+      `: ${mib(needed)} in all, over the memory budget of ${mib(budget)}. ` +
+      (alone
+        ? 'It fits alone but not during a swap: lower USER_CACHE_MIB or the number of factors, or raise the budget (MODEL_MEMORY_MIB, at most 127 of the 128 MB isolate).'
+        : 'It does not fit even alone: train fewer factors or fewer items, or lower USER_CACHE_MIB.'),
+  }
+}

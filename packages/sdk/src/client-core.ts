@@ -131,7 +131,7 @@ interface CacheEntry {
  *
  * Methods are bound to the client: `const { track } = recs` works.
  *
- * @see ../../../docs/sdk.md
+ * @see the package README (usage, options, errors)
  */
 export class EdgerecClient {
   /** Settles when the stored identity and queue have been read. */

@@ -10,7 +10,7 @@
  * recs.track('view', { itemId: 'sku-1' })
  * const { items, source, modelVersion } = await recs.recommend({ k: 10 })
  * ```
- * @see ../../../docs/sdk.md
+ * @see the package README (usage, options, errors)
  * @module
  */
 import { EdgerecClient } from './client-core.js'

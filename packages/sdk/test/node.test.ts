@@ -1,8 +1,9 @@
 /**
- * The published builds in Node (no `window`, no `document`, no `localStorage`): the CommonJS build
- * through `require`, the ESM build through `import`, both with the global `fetch` against a local
- * HTTP server.
+ * The published build in Node (no `window`, no `document`, no `localStorage`): through `import`, and
+ * through `require` (require(esm), Node ≥ 22.12), both with the global `fetch` against a local HTTP
+ * server; both give the same classes, so `instanceof` works across them.
  */
+import { spawnSync } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
@@ -42,9 +43,9 @@ async function roundTrip(sdk: typeof Sdk): Promise<void> {
 }
 
 describe('published builds in Node', () => {
-  it('should work through require() (package exports → dist/cjs)', async () => {
+  it('should work through require() of the ESM build (require(esm), Node ≥ 22.12)', async () => {
     const require = createRequire(import.meta.url)
-    expect(require.resolve('@edgerec/sdk')).toMatch(/\/dist\/cjs\/index\.js$/)
+    expect(require.resolve('@edgerec/sdk')).toMatch(/\/dist\/index\.js$/)
     const sdk = require('@edgerec/sdk') as typeof Sdk
     expect(typeof window).toBe('undefined')
     await roundTrip(sdk)
@@ -54,5 +55,31 @@ describe('published builds in Node', () => {
     expect(import.meta.resolve('@edgerec/sdk')).toMatch(/\/dist\/index\.js$/)
     const sdk = (await import(import.meta.resolve('@edgerec/sdk'))) as typeof Sdk
     await roundTrip(sdk)
+  })
+
+  it('should give one error class identity to require() and import (plain Node, one module graph)', () => {
+    // NOTE: inside vitest, import() goes through Vite's module runner; a child Node process shows
+    // what an app gets.
+    const script = `
+      import { createRequire } from 'node:module'
+      const required = createRequire(import.meta.url)('@edgerec/sdk')
+      const imported = await import('@edgerec/sdk')
+      const recs = required.createClient({ endpoint: 'http://127.0.0.1:9', publishableKey: 'pk', timeoutMs: 2000 })
+      const failure = await recs.popular().catch((error) => error)
+      console.log(JSON.stringify({
+        sameClass: required.SdkError === imported.SdkError && required.EdgerecClient === imported.EdgerecClient,
+        instanceOfImported: failure instanceof imported.EdgerecNetworkError && failure instanceof imported.SdkError,
+        code: failure.code,
+      }))`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url).pathname,
+      encoding: 'utf8',
+    })
+    expect(child.stderr).toBe('')
+    expect(JSON.parse(child.stdout)).toEqual({
+      sameClass: true,
+      instanceOfImported: true,
+      code: 'NETWORK_ERROR',
+    })
   })
 })

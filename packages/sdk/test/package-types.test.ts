@@ -1,7 +1,7 @@
 /**
- * The published declarations as consumers see them: TypeScript (node16 resolution) compiles a
- * CommonJS and an ES module consumer of `@edgerec/sdk`; each must resolve through the package's
- * `exports` to its own build and type-check.
+ * The published declarations as consumers see them: TypeScript compiles a CommonJS and an ES module
+ * consumer of `@edgerec/sdk` (`module: node20`, where `require()` of an ES module type-checks as
+ * Node ≥ 22.12 runs it); both resolve through the package's `exports` to the one ESM build.
  */
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest'
 const dir = new URL('./fixtures/consumers/', import.meta.url).pathname
 
 describe('package types', () => {
-  it('should type-check a require() consumer against dist/cjs and an import consumer against dist', () => {
+  it('should type-check a require() consumer and an import consumer against the one build in dist', () => {
     const files = [`${dir}require.cts`, `${dir}import.mts`]
     const options: ts.CompilerOptions = {
-      module: ts.ModuleKind.Node16,
-      moduleResolution: ts.ModuleResolutionKind.Node16,
+      module: ts.ModuleKind.Node20,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
       strict: true,
       noEmit: true,
       types: [],
@@ -29,7 +29,7 @@ describe('package types', () => {
         ts.resolveModuleName('@edgerec/sdk', file, options, ts.sys, undefined, undefined, modes[i])
           .resolvedModule?.resolvedFileName,
     )
-    expect(resolved[0]).toMatch(/\/dist\/cjs\/index\.d\.ts$/)
+    expect(resolved[0]).toMatch(/\/dist\/index\.d\.ts$/)
     expect(resolved[1]).toMatch(/\/dist\/index\.d\.ts$/)
   })
 })

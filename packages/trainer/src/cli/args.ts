@@ -61,7 +61,8 @@ Evaluation:
   --json                     print one JSON object (evaluate: every metric; train: the result)
 
 Train output:
-  --output <dir>             local model registry folder (default .edgerec/models; EDGEREC_OUTPUT wins)
+  --output <dir>             local model registry folder (default .edgerec/models at the project
+                             root; EDGEREC_OUTPUT wins)
   --version-id <id>          version name (default: time-based)
   --tune                     hyperparameter search on a validation split carved from train
                              (train and evaluate; the base configuration is always a trial)

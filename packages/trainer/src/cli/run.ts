@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { createPublisher, type Publisher, type PublishReport } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
 import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
-import { type EdgerecConfig, loadConfig } from '../config/config.js'
+import { type EdgerecConfig, loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import { runEvaluation } from '../evaluation/index.js'
 import { GATE_HINT, loadLiveModel } from '../gate/index.js'
@@ -19,6 +19,7 @@ import { checkTestUsers, splitFor } from '../input/checks.js'
 import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
+import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { evaluationTables, tuningTable } from './tables.js'
 
@@ -130,6 +131,8 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
   const options: Parameters<typeof train>[1] = { logger, cwd: io.cwd }
   if (command.outputDir !== undefined)
     options.storageConfig = { provider: 'local', root: resolve(io.cwd, command.outputDir) }
+  else if (config.storage === undefined && storageFromEnv() === undefined)
+    options.storageConfig = { provider: 'local', root: join(projectRoot(io.cwd), '.edgerec', 'models') }
   if (command.versionId !== undefined) options.version = command.versionId
   if (command.demoEvents !== undefined) options.demoEvents = command.demoEvents
   if (command.force) options.force = true

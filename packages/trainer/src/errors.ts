@@ -23,6 +23,8 @@ export const TRAINER_ERROR_CODES = {
   GATE_FAILED: 'GATE_FAILED',
   /** The live version on the publish target cannot be read for the quality gate's comparison. */
   LIVE_MODEL_INVALID: 'LIVE_MODEL_INVALID',
+  /** A cloud training job succeeded but no new complete model version is in the registry. */
+  JOB_NO_VERSION: 'JOB_NO_VERSION',
 } as const
 
 /** A code from {@link TRAINER_ERROR_CODES}. */

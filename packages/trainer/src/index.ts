@@ -23,6 +23,13 @@ export {
   shuffleInPlace,
   trainAls,
 } from './als/index.js'
+export type {
+  CloudComputeConfig,
+  CloudJobConfig,
+  CloudTrainOptions,
+  CloudTrainResult,
+} from './cloud/index.js'
+export { cloudJobConfig, consoleUrl, isCloudCompute, trainInCloud } from './cloud/index.js'
 export type { EdgerecConfig, EvaluationConfig, ExportConfig, TuningConfig } from './config/config.js'
 export {
   CONFIG_FILE_NAMES,

@@ -57,11 +57,14 @@ export function sageMakerError(error: unknown, action: string): AdapterError {
       { cause: error },
     )
   }
-  if (
-    name === 'AccessDeniedException' ||
-    name === 'UnrecognizedClientException' ||
-    name === 'ExpiredTokenException'
-  ) {
+  if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || /token .*expired/i.test(message)) {
+    return new AdapterError(
+      'AUTH',
+      `AWS refused the request to ${action} because the credentials expired: ${message}. Refresh the AWS credentials (aws sso login, a new session token, or re-assume the role) and run again.`,
+      { cause: error },
+    )
+  }
+  if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException') {
     return new AdapterError(
       'AUTH',
       `AWS denied the request to ${action}: ${message}. Grant sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob and iam:PassRole on the role to the caller.`,

@@ -74,6 +74,9 @@ Train output:
   --gate-margin <f>          required lift over popularity on ndcg@K, relative (default 0.05)
   --gate-max-drop <f>        allowed drop against the live version, relative (default 0.02)
   --no-gate                  no quality gate (nothing recorded; every version may be published)
+                             After a cloud job: publishes only once the job succeeded.
+  --local                    train on this machine even when the config's compute names a
+                             cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
   --demo-events <n>          size of the generated demo data (default 100000)
   --quiet                    only warnings and errors on stderr
 
@@ -138,6 +141,7 @@ const OPTIONS = {
   'gate-margin': { type: 'string' },
   'gate-max-drop': { type: 'string' },
   'no-gate': { type: 'boolean' },
+  local: { type: 'boolean' },
   'demo-events': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   events: { type: 'string' },
@@ -165,6 +169,8 @@ export interface ModelCommand {
   publish: boolean
   /** Accept a version whose quality gate failed. */
   force: boolean
+  /** `--local`: train on this machine even when the config's compute names a cloud. */
+  local: boolean
   outputDir?: string
   versionId?: string
   demoEvents?: number
@@ -412,6 +418,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
     quiet: flags.quiet === true,
     publish: flags.publish === true,
     force: flags.force === true,
+    local: flags.local === true,
   }
   if (flags.config) result.configPath = flags.config
   if (flags.output) result.outputDir = flags.output
@@ -423,6 +430,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
       'output',
       'version-id',
       'publish',
+      'local',
       'no-eval',
       'eval',
       'force',

@@ -6,9 +6,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createPublisher, type Publisher, type PublishReport } from '@edgerec/adapters'
+import { createPublisher, type Publisher, type PublishReport, type Storage } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
 import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
+import {
+  type CloudComputeConfig,
+  type CloudTrainOptions,
+  isCloudCompute,
+  trainInCloud,
+} from '../cloud/index.js'
 import { type EdgerecConfig, loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import { runEvaluation } from '../evaluation/index.js'
@@ -16,7 +22,7 @@ import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
-import { loadFromConfig, type TrainLogger, type TrainResult, train } from '../train.js'
+import { loadFromConfig, type TrainLogger, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { projectRoot } from './invocation.js'
@@ -128,6 +134,12 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
       'Publishing without the quality gate (evaluation or the gate is disabled) needs --force. Enable evaluation, or add --force.',
     )
   }
+  if (isCloudCompute(config.compute)) {
+    if (!command.local) return runCloudTrain(command, { ...config, compute: config.compute }, io, logger)
+    logger.info(
+      `--local: training on this machine; the config's compute '${config.compute.provider}' is not used.`,
+    )
+  }
   const options: Parameters<typeof train>[1] = { logger, cwd: io.cwd }
   if (command.outputDir !== undefined)
     options.storageConfig = { provider: 'local', root: resolve(io.cwd, command.outputDir) }
@@ -150,7 +162,7 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     }
     let published: unknown
     if (publisher && !rejected) {
-      published = await publish(publisher, result, config, logger)
+      published = await publish(publisher, result.storage, result.version, config, logger)
     }
     if (command.json) {
       const { storage: _storage, manifest, ...rest } = result
@@ -172,13 +184,14 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
 
 async function publish(
   publisher: Publisher,
-  result: TrainResult,
+  storage: Storage,
+  version: string,
   config: EdgerecConfig,
   logger: TrainLogger,
 ): Promise<PublishReport> {
-  logger.info(`Publishing ${result.version} (${config.publish?.provider ?? 'local'} target)…`)
+  logger.info(`Publishing ${version} (${config.publish?.provider ?? 'local'} target)…`)
   // A forced version carries gate.forced in its manifest, so the publisher accepts it.
-  const report = await publisher.publish(result.storage, result.version)
+  const report = await publisher.publish(storage, version)
   for (const warning of report.warnings) logger.warn(warning)
   logger.info(
     `Published ${report.version}: ${report.shards} shards, ${(report.bytes / 1048576).toFixed(2)} MiB in ${(report.durationMs / 1000).toFixed(1)} s; models/live → ${report.pointer.version}` +
@@ -186,6 +199,69 @@ async function publish(
       '.',
   )
   return report
+}
+
+/**
+ * `train` with a cloud `compute`: one job, followed to its end. The job runs the quality gate
+ * against popularity (its verdict is in the manifest); `--publish` publishes only after the job
+ * succeeded and only a version whose gate passed (or `--force`).
+ */
+async function runCloudTrain(
+  command: ModelCommand,
+  config: EdgerecConfig & { compute: CloudComputeConfig },
+  io: CliIo,
+  logger: TrainLogger,
+): Promise<void> {
+  for (const [flag, given] of [
+    ['--output', command.outputDir !== undefined],
+    ['--demo-events', command.demoEvents !== undefined],
+  ] as const) {
+    if (given)
+      throw new TrainerError(
+        'USAGE',
+        `${flag} applies to training on this machine, but the config's compute is '${config.compute.provider}' (a cloud job writes to config.storage). Drop ${flag}, or add --local to train here.`,
+      )
+  }
+  const options: CloudTrainOptions = { logger }
+  if (command.versionId !== undefined) options.version = command.versionId
+  if (command.force) options.force = true
+  const result = await trainInCloud(config, options)
+  const gate = result.manifest.gate
+  const rejected = gate !== undefined && !gate.passed && !gate.forced
+  if (gate)
+    logger.info(
+      gate.passed
+        ? `Quality gate passed in the job: ${gate.metric}@${gate.k} ${gate.candidate.toFixed(4)} vs popularity ${gate.popularity.toFixed(4)}.`
+        : `Quality gate failed in the job${gate.forced ? ' (forced through)' : ''}: ${gate.reasons.join('; ')}.`,
+    )
+  if (command.publish && gate === undefined && !command.force) {
+    throw new TrainerError(
+      'GATE_FAILED',
+      `Version ${result.version} has no quality-gate verdict (too few test users to judge it), so it was not published. Add more data, or --force to publish anyway.`,
+    )
+  }
+  let published: PublishReport | undefined
+  if (command.publish && !rejected) {
+    const publisher = await createPublisher(config.publish)
+    try {
+      published = await publish(publisher, result.storage, result.version, config, logger)
+    } finally {
+      await publisher.close()
+    }
+  }
+  if (command.json) {
+    const { storage: _storage, ...rest } = result
+    io.stdout.write(`${JSON.stringify({ ...rest, ...(published ? { published } : {}) })}\n`)
+  } else {
+    io.stdout.write(`${result.version}\n`)
+  }
+  if (rejected && gate) {
+    throw new TrainerError(
+      'GATE_FAILED',
+      `Version ${result.version} was rejected by the quality gate: ${gate.reasons.join('; ')}. ` +
+        `It is recorded in the registry (manifest "gate") but ${command.publish ? 'was not published; the live version stays' : 'must not go live'}. ${GATE_HINT}`,
+    )
+  }
 }
 
 async function runGenerate(command: GenerateCommand, io: CliIo): Promise<void> {

@@ -1,0 +1,146 @@
+/**
+ * `edgerec-train train` with a cloud `compute`: submits ONE training job running the trainer
+ * container (`packages/trainer/Dockerfile`) through `@edgerec/adapters`' compute, follows it until
+ * it ends, and reads the version it wrote back from the model registry.
+ *
+ * @module
+ */
+import {
+  createCompute,
+  createStorage,
+  type JobHandle,
+  type JobStatus,
+  type Storage,
+  type StorageConfig,
+  type TrainingRun,
+} from '@edgerec/adapters'
+import { type ModelManifest, manifestKey, parseManifest } from '@edgerec/core'
+import type { EdgerecConfig } from '../config/config.js'
+import { TrainerError } from '../errors.js'
+import type { TrainLogger } from '../train.js'
+import { consoleUrl } from './console-url.js'
+import { type CloudComputeConfig, cloudJobConfig } from './job-config.js'
+
+/** Options of {@link trainInCloud}. */
+export interface CloudTrainOptions {
+  logger: TrainLogger
+  /** `--version-id`: passed to the job's `edgerec-train train`. */
+  version?: string
+  /** `--force`: the job records a failing quality gate as forced (the version may be published). */
+  force?: boolean
+  /** Status poll interval. Default: `EDGEREC_JOB_POLL_SECONDS` × 1000, else 15 s. */
+  pollIntervalMs?: number
+  /** Environment (region for console links, poll interval). Default `process.env`. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** What a cloud run produced. */
+export interface CloudTrainResult {
+  /** The submitted job (plain JSON: `status`/`wait`/`result` work from any machine). */
+  job: JobHandle
+  /** The job's page in the provider's web console. */
+  url?: string
+  /** The final status (succeeded). */
+  status: JobStatus
+  version: string
+  manifest: ModelManifest
+  /** The model registry the job wrote to (publish from it). */
+  storage: Storage
+  /** Where the version is, e.g. `s3:acme-models`. */
+  location: string
+  seconds: number
+}
+
+function describeRegistry(config: StorageConfig): string {
+  if ('bucket' in config) return `${config.provider}:${config.bucket}`
+  if ('container' in config) return `${config.provider}:${config.container}`
+  if (config.provider === 'kv') return `kv:${config.namespaceId}`
+  return config.provider
+}
+
+function pollInterval(options: CloudTrainOptions): number {
+  if (options.pollIntervalMs !== undefined) return options.pollIntervalMs
+  const seconds = Number((options.env ?? process.env).EDGEREC_JOB_POLL_SECONDS)
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 15_000
+}
+
+const clock = (): string => new Date().toISOString().slice(11, 19)
+
+/**
+ * Submits one training job for `config` (whose `compute` names a cloud provider), waits for it and
+ * returns the version it wrote.
+ *
+ * @throws TrainerError `CONFIG_INVALID` when the job could not reach the events or the registry;
+ *   AdapterError `JOB_FAILED` (failed or stopped job), `QUOTA_EXCEEDED`, `AUTH`,
+ *   `CREDENTIALS_MISSING`; TrainerError `JOB_NO_VERSION` when the job succeeded but wrote nothing
+ *
+ * @example
+ * ```ts
+ * const { version, url } = await trainInCloud(config, { logger: consoleLogger() })
+ * ```
+ */
+export async function trainInCloud(
+  config: EdgerecConfig & { compute: CloudComputeConfig },
+  options: CloudTrainOptions,
+): Promise<CloudTrainResult> {
+  const started = performance.now()
+  const { logger } = options
+  const provider = config.compute.provider
+  const job = cloudJobConfig(config, provider)
+  const compute = await createCompute(config.compute)
+  const run: TrainingRun = { config: { inline: job.inline }, output: job.output, name: 'edgerec-train' }
+  const args = [
+    ...(options.version !== undefined ? ['--version-id', options.version] : []),
+    ...(options.force ? ['--force'] : []),
+  ]
+  if (args.length > 0) run.args = args
+
+  logger.info(
+    `Submitting a ${provider} training job (config.compute; --local trains on this machine instead)…`,
+  )
+  const handle = await compute.submit(run)
+  const url = consoleUrl(config.compute, handle, options.env)
+  logger.info(`Job ${handle.id} submitted.${url ? ` Console: ${url}` : ''}`)
+  const status = await compute.wait(handle, {
+    pollIntervalMs: pollInterval(options),
+    onStatus: (s) =>
+      logger.info(`  ${clock()} ${s.state} (${s.providerState})${s.message ? `: ${s.message}` : ''}`),
+  })
+  const result = await compute.result(handle)
+  if (result.version === undefined) {
+    throw new TrainerError(
+      'JOB_NO_VERSION',
+      `${provider} job ${handle.id} succeeded but no complete model version newer than its submission is in ${describeRegistry(job.output)}. ` +
+        "Read the job's logs; check that the job's role can write to the registry and that its clock is right.",
+    )
+  }
+  const storage = await createStorage(job.output)
+  const bytes = await storage.get(manifestKey(result.version))
+  if (!bytes) {
+    throw new TrainerError(
+      'JOB_NO_VERSION',
+      `The manifest of ${result.version} disappeared from the registry after the job ended. Run the job again.`,
+    )
+  }
+  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)) as unknown)
+  const location = describeRegistry(job.output)
+  logger.info(`Job ${handle.id} wrote model version ${result.version} to ${location}.`)
+  const evaluation = manifest.evaluation
+  const { als, als_int8: q, popularity: p } = evaluation?.models ?? {}
+  if (evaluation && als && q && p) {
+    logger.info(
+      `  ndcg@${evaluation.k}: ALS ${als.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${evaluation.k}: ALS ${als.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${evaluation.users} test users).`,
+    )
+  }
+  const out: CloudTrainResult = {
+    job: handle,
+    status,
+    version: result.version,
+    manifest,
+    storage,
+    location,
+    seconds: (performance.now() - started) / 1000,
+  }
+  if (url) out.url = url
+  return out
+}

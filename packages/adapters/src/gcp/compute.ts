@@ -94,7 +94,7 @@ export function vertexAiError(error: unknown, action: string): AdapterError {
   if (/Could not load the default credentials|Could not refresh access token|invalid_grant/i.test(message)) {
     return new AdapterError(
       'CREDENTIALS_MISSING',
-      `No Google credentials to ${action}: ${message}. Run \`gcloud auth application-default login\`, set GOOGLE_APPLICATION_CREDENTIALS, or run on GCP with a service account.`,
+      `No usable Google credentials to ${action} (missing, expired or revoked): ${message}. Run \`gcloud auth application-default login\` (again, if they expired), set GOOGLE_APPLICATION_CREDENTIALS to a valid key, or run on GCP with a service account.`,
       { cause: error },
     )
   }
@@ -105,7 +105,14 @@ export function vertexAiError(error: unknown, action: string): AdapterError {
       { cause: error },
     )
   }
-  if (code === GRPC.UNAUTHENTICATED || code === GRPC.PERMISSION_DENIED) {
+  if (code === GRPC.UNAUTHENTICATED) {
+    return new AdapterError(
+      'AUTH',
+      `Google did not accept the credentials to ${action} (expired, revoked or malformed): ${message}. Refresh them (\`gcloud auth application-default login\`, or a new key in GOOGLE_APPLICATION_CREDENTIALS) and run again.`,
+      { cause: error },
+    )
+  }
+  if (code === GRPC.PERMISSION_DENIED) {
     return new AdapterError(
       'AUTH',
       `Google denied the request to ${action}: ${message}. Grant roles/aiplatform.user to the caller (and iam.serviceAccountUser on the job's service account).`,

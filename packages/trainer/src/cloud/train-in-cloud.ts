@@ -88,59 +88,64 @@ export async function trainInCloud(
   const provider = config.compute.provider
   const job = cloudJobConfig(config, provider)
   const compute = await createCompute(config.compute)
-  const run: TrainingRun = { config: { inline: job.inline }, output: job.output, name: 'edgerec-train' }
-  const args = [
-    ...(options.version !== undefined ? ['--version-id', options.version] : []),
-    ...(options.force ? ['--force'] : []),
-  ]
-  if (args.length > 0) run.args = args
+  try {
+    const run: TrainingRun = { config: { inline: job.inline }, output: job.output, name: 'edgerec-train' }
+    const args = [
+      ...(options.version !== undefined ? ['--version-id', options.version] : []),
+      ...(options.force ? ['--force'] : []),
+    ]
+    if (args.length > 0) run.args = args
 
-  logger.info(
-    `Submitting a ${provider} training job (config.compute; --local trains on this machine instead)…`,
-  )
-  const handle = await compute.submit(run)
-  const url = consoleUrl(config.compute, handle, options.env)
-  logger.info(`Job ${handle.id} submitted.${url ? ` Console: ${url}` : ''}`)
-  const status = await compute.wait(handle, {
-    pollIntervalMs: pollInterval(options),
-    onStatus: (s) =>
-      logger.info(`  ${clock()} ${s.state} (${s.providerState})${s.message ? `: ${s.message}` : ''}`),
-  })
-  const result = await compute.result(handle)
-  if (result.version === undefined) {
-    throw new TrainerError(
-      'JOB_NO_VERSION',
-      `${provider} job ${handle.id} succeeded but no complete model version newer than its submission is in ${describeRegistry(job.output)}. ` +
-        "Read the job's logs; check that the job's role can write to the registry and that its clock is right.",
-    )
-  }
-  const storage = await createStorage(job.output)
-  const bytes = await storage.get(manifestKey(result.version))
-  if (!bytes) {
-    throw new TrainerError(
-      'JOB_NO_VERSION',
-      `The manifest of ${result.version} disappeared from the registry after the job ended. Run the job again.`,
-    )
-  }
-  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)) as unknown)
-  const location = describeRegistry(job.output)
-  logger.info(`Job ${handle.id} wrote model version ${result.version} to ${location}.`)
-  const evaluation = manifest.evaluation
-  const { als, als_int8: q, popularity: p } = evaluation?.models ?? {}
-  if (evaluation && als && q && p) {
     logger.info(
-      `  ndcg@${evaluation.k}: ALS ${als.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${evaluation.k}: ALS ${als.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${evaluation.users} test users).`,
+      `Submitting a ${provider} training job (config.compute; --local trains on this machine instead)…`,
     )
+    const handle = await compute.submit(run)
+    const url = consoleUrl(config.compute, handle, options.env)
+    logger.info(`Job ${handle.id} submitted.${url ? ` Console: ${url}` : ''}`)
+    const status = await compute.wait(handle, {
+      pollIntervalMs: pollInterval(options),
+      onStatus: (s) =>
+        logger.info(`  ${clock()} ${s.state} (${s.providerState})${s.message ? `: ${s.message}` : ''}`),
+    })
+    const result = await compute.result(handle)
+    if (result.version === undefined) {
+      throw new TrainerError(
+        'JOB_NO_VERSION',
+        `${provider} job ${handle.id} succeeded but no complete model version newer than its submission is in ${describeRegistry(job.output)}. ` +
+          "Read the job's logs; check that the job's role can write to the registry and that its clock is right.",
+      )
+    }
+    const storage = await createStorage(job.output)
+    const bytes = await storage.get(manifestKey(result.version))
+    if (!bytes) {
+      throw new TrainerError(
+        'JOB_NO_VERSION',
+        `The manifest of ${result.version} disappeared from the registry after the job ended. Run the job again.`,
+      )
+    }
+    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)) as unknown)
+    const location = describeRegistry(job.output)
+    logger.info(`Job ${handle.id} wrote model version ${result.version} to ${location}.`)
+    const evaluation = manifest.evaluation
+    const { als, als_int8: q, popularity: p } = evaluation?.models ?? {}
+    if (evaluation && als && q && p) {
+      logger.info(
+        `  ndcg@${evaluation.k}: ALS ${als.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${evaluation.k}: ALS ${als.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${evaluation.users} test users).`,
+      )
+    }
+    const out: CloudTrainResult = {
+      job: handle,
+      status,
+      version: result.version,
+      manifest,
+      storage,
+      location,
+      seconds: (performance.now() - started) / 1000,
+    }
+    if (url) out.url = url
+    return out
+  } finally {
+    // NOTE: the Vertex AI client holds an HTTP agent; close what the compute opened so the CLI exits.
+    await (compute as { close?: () => Promise<void> }).close?.()
   }
-  const out: CloudTrainResult = {
-    job: handle,
-    status,
-    version: result.version,
-    manifest,
-    storage,
-    location,
-    seconds: (performance.now() - started) / 1000,
-  }
-  if (url) out.url = url
-  return out
 }

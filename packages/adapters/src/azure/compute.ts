@@ -67,6 +67,13 @@ export function azureMlError(error: unknown, action: string): AdapterError {
       { cause: error },
     )
   }
+  if (name === 'AuthenticationError' && /expired|AADSTS7000222|AADSTS700082|AADSTS50173/i.test(message)) {
+    return new AdapterError(
+      'AUTH',
+      `Azure did not accept the credentials to ${action} because they expired or were revoked: ${message}. Create a new client secret (AZURE_CLIENT_SECRET), run \`az login\` again, or check the managed identity.`,
+      { cause: error },
+    )
+  }
   if (name === 'AuthenticationError' || statusCode === 401 || statusCode === 403) {
     return new AdapterError(
       'AUTH',

@@ -41,6 +41,8 @@ export interface JobWorld {
   cli(argv: string[]): Promise<CliRun>
   /** Runs the image's entrypoint script here with `args` and a job's environment. */
   entrypoint(args: string[], env: Record<string, string>): Promise<CliRun>
+  /** Runs a job's shell command line (Azure ML) whose program is the image's entrypoint. */
+  entrypointCommand(command: string, env: Record<string, string>): Promise<CliRun>
   stop(): Promise<void>
 }
 
@@ -84,6 +86,28 @@ export async function startJobWorld(): Promise<JobWorld> {
   await writeFile(script, await entrypointScript())
   await chmod(script, 0o755)
 
+  const runScript = (argv: string[], env: Record<string, string>): Promise<CliRun> =>
+    new Promise((resolve) => {
+      execFile(
+        'sh',
+        argv,
+        {
+          cwd: dir,
+          env: {
+            PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
+            HOME: dir,
+            TMPDIR: dir,
+            AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+            ...env,
+          },
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (error as { code?: unknown }).code : 0
+          resolve({ code: typeof code === 'number' ? code : 1, out: stdout, err: stderr })
+        },
+      )
+    })
   let configs = 0
   return {
     dir,
@@ -114,27 +138,12 @@ export async function startJobWorld(): Promise<JobWorld> {
       return { code, out, err }
     },
     entrypoint(args, env) {
-      return new Promise((resolve) => {
-        execFile(
-          'sh',
-          [script, ...args],
-          {
-            cwd: dir,
-            env: {
-              PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
-              HOME: dir,
-              TMPDIR: dir,
-              AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-              ...env,
-            },
-          },
-          (error, stdout, stderr) => {
-            const code = error ? ((error as { code?: unknown }).code as number) : 0
-            resolve({ code: typeof code === 'number' ? code : 1, out: stdout, err: stderr })
-          },
-        )
-      })
+      return runScript([script, ...args], env)
+    },
+    entrypointCommand(command, env) {
+      const program = '/usr/local/bin/edgerec-entrypoint'
+      if (!command.startsWith(`${program} `)) throw new Error(`not the image entrypoint: ${command}`)
+      return runScript(['-c', `${script}${command.slice(program.length)}`], env)
     },
     async stop() {
       for (const key of ENV_KEYS) {

@@ -153,7 +153,8 @@ describe('edgerec-train paths', () => {
       { cwd: work, env: userEnv() },
     )
     expect(await versions(join(work, 'turbo-models'))).toHaveLength(1)
-  })
+    // turbo checks (and on a cold cache rebuilds) every package the trainer needs first.
+  }, 300_000)
 
   it('should resolve a relative EDGEREC_CONFIG against the folder npm run was started in', async () => {
     await exec('npm', ['run', 'train', '-w', '@edgerec/trainer', '--', '--output', 'npm-models', '--quiet'], {

@@ -154,6 +154,31 @@ describe('edgerec-train train on SageMaker', () => {
     }
   })
 
+  it('should report a version the quality gate rejected in the job, and publish nothing', async () => {
+    runJobOnCreate()
+    // SageMaker fails a job whose process exits non-zero; the trainer does when the gate rejects.
+    sagemaker.on(DescribeTrainingJobCommand).callsFake(async () =>
+      describeResponse({
+        TrainingJobStatus: 'Failed',
+        SecondaryStatus: 'Failed',
+        FailureReason: `AlgorithmError: ${job?.err.trim().split('\n').at(-1) ?? ''}, exit code: ${job?.code}`,
+      }),
+    )
+    const config = await world.writeConfig({
+      compute,
+      evaluation: { split: 'random', k: 5 },
+      gate: { minLiftOverPopularity: 1000 },
+    })
+    const run = await world.cli(['train', '--config', config, '--publish'])
+    expect(job?.code).toBe(1)
+    expect(job?.err).toContain('error GATE_FAILED')
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(
+      /error GATE_FAILED: sagemaker job edgerec-train-\S+ wrote version \S+, but the quality gate rejected it: .*was not published/,
+    )
+    expect(run.err).not.toContain('Publishing')
+  })
+
   it('should fail with JOB_FAILED and publish nothing when the job failed', async () => {
     sagemaker.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn' })
     sagemaker

@@ -10,6 +10,8 @@ import {
   createStorage,
   type JobHandle,
   type JobStatus,
+  jobFailureError,
+  listCompleteVersions,
   type Storage,
   type StorageConfig,
   type TrainingRun,
@@ -17,6 +19,7 @@ import {
 import { type ModelManifest, manifestKey, parseManifest } from '@edgerec/core'
 import type { EdgerecConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
+import { GATE_HINT } from '../gate/index.js'
 import type { TrainLogger } from '../train.js'
 import { consoleUrl } from './console-url.js'
 import { type CloudComputeConfig, cloudJobConfig } from './job-config.js'
@@ -58,6 +61,51 @@ function describeRegistry(config: StorageConfig): string {
   return config.provider
 }
 
+/**
+ * The version a job wrote: the newest complete version in the registry that was not there before
+ * submission and was created after it (minus clock skew, see `findVersionSince`).
+ */
+async function newVersion(
+  storage: Storage,
+  before: ReadonlySet<string>,
+  handle: JobHandle,
+): Promise<string | undefined> {
+  const since = Date.parse(handle.submittedAt) - 120_000
+  const fresh = (await listCompleteVersions(storage)).filter(
+    (v) => !before.has(v.version) && v.createdAt >= since,
+  )
+  return fresh.at(-1)?.version
+}
+
+async function readManifest(storage: Storage, version: string): Promise<ModelManifest | undefined> {
+  const bytes = await storage.get(manifestKey(version))
+  return bytes ? parseManifest(JSON.parse(new TextDecoder().decode(bytes)) as unknown) : undefined
+}
+
+/** Throws GATE_FAILED when a failed job left a version whose quality gate failed. */
+async function throwIfGateRejected(
+  storage: Storage,
+  before: ReadonlySet<string>,
+  handle: JobHandle,
+  logger: TrainLogger,
+): Promise<void> {
+  let manifest: ModelManifest | undefined
+  try {
+    const version = await newVersion(storage, before, handle)
+    manifest = version === undefined ? undefined : await readManifest(storage, version)
+  } catch (error) {
+    logger.warn(`Could not look for the failed job's version in the registry: ${(error as Error).message}`)
+    return
+  }
+  const gate = manifest?.gate
+  if (!manifest || !gate || gate.passed) return
+  throw new TrainerError(
+    'GATE_FAILED',
+    `${handle.provider} job ${handle.id} wrote version ${manifest.version}, but the quality gate rejected it: ${gate.reasons.join('; ')}. ` +
+      `It is recorded in the registry (manifest "gate") and was not published. ${GATE_HINT}`,
+  )
+}
+
 function pollInterval(options: CloudTrainOptions): number {
   if (options.pollIntervalMs !== undefined) return options.pollIntervalMs
   const seconds = Number((options.env ?? process.env).EDGEREC_JOB_POLL_SECONDS)
@@ -96,6 +144,9 @@ export async function trainInCloud(
     ]
     if (args.length > 0) run.args = args
 
+    // Versions already in the registry are not the job's, whatever their time stamps.
+    const storage = await createStorage(job.output)
+    const before = new Set((await listCompleteVersions(storage)).map((v) => v.version))
     logger.info(
       `Submitting a ${provider} training job (config.compute; --local trains on this machine instead)…`,
     )
@@ -104,28 +155,27 @@ export async function trainInCloud(
     logger.info(`Job ${handle.id} submitted.${url ? ` Console: ${url}` : ''}`)
     const status = await compute.wait(handle, {
       pollIntervalMs: pollInterval(options),
+      throwOnFailure: false,
       onStatus: (s) =>
         logger.info(`  ${clock()} ${s.state} (${s.providerState})${s.message ? `: ${s.message}` : ''}`),
     })
-    const result = await compute.result(handle)
-    if (result.version === undefined) {
+    if (status.state !== 'succeeded') {
+      // The trainer exits non-zero when the quality gate rejects its version, which fails the job
+      // although the version (with its verdict) was written: say so instead of "job failed".
+      if (status.state === 'failed') await throwIfGateRejected(storage, before, handle, logger)
+      throw jobFailureError(handle, status)
+    }
+    const version = await newVersion(storage, before, handle)
+    const manifest = version === undefined ? undefined : await readManifest(storage, version)
+    if (version === undefined || manifest === undefined) {
       throw new TrainerError(
         'JOB_NO_VERSION',
-        `${provider} job ${handle.id} succeeded but no complete model version newer than its submission is in ${describeRegistry(job.output)}. ` +
+        `${provider} job ${handle.id} succeeded but no new complete model version is in ${describeRegistry(job.output)}. ` +
           "Read the job's logs; check that the job's role can write to the registry and that its clock is right.",
       )
     }
-    const storage = await createStorage(job.output)
-    const bytes = await storage.get(manifestKey(result.version))
-    if (!bytes) {
-      throw new TrainerError(
-        'JOB_NO_VERSION',
-        `The manifest of ${result.version} disappeared from the registry after the job ended. Run the job again.`,
-      )
-    }
-    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)) as unknown)
     const location = describeRegistry(job.output)
-    logger.info(`Job ${handle.id} wrote model version ${result.version} to ${location}.`)
+    logger.info(`Job ${handle.id} wrote model version ${version} to ${location}.`)
     const evaluation = manifest.evaluation
     const { als, als_int8: q, popularity: p } = evaluation?.models ?? {}
     if (evaluation && als && q && p) {
@@ -136,7 +186,7 @@ export async function trainInCloud(
     const out: CloudTrainResult = {
       job: handle,
       status,
-      version: result.version,
+      version,
       manifest,
       storage,
       location,

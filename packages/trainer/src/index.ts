@@ -115,6 +115,8 @@ export type { LoadedInteractions, LoadOptions } from './input/load.js'
 export { loadInteractions } from './input/load.js'
 export type { TrendingOptions } from './popularity/index.js'
 export { itemCounts, rankItems, trendingScores } from './popularity/index.js'
+export type { Staleness, StalenessOptions } from './schedule/index.js'
+export { checkStaleness } from './schedule/index.js'
 export type { TrainLogger, TrainOptions, TrainResult } from './train.js'
 export { ensureDemoData, loadFromConfig, logBadRows, resolveEventSource, train } from './train.js'
 export type {

@@ -77,6 +77,10 @@ Train output:
                              After a cloud job: publishes only once the job succeeded.
   --local                    train on this machine even when the config's compute names a
                              cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
+  --if-stale                 skip (exit 0) unless the publish target's live version is old or
+                             events arrived after its cut-off; for scheduled runs
+  --max-age-hours <h>        with --if-stale: retrain when live is this old (default 168)
+  --min-new-events <n>       with --if-stale: retrain at this many new events (default 1)
   --demo-events <n>          size of the generated demo data (default 100000)
   --quiet                    only warnings and errors on stderr
 
@@ -142,6 +146,9 @@ const OPTIONS = {
   'gate-max-drop': { type: 'string' },
   'no-gate': { type: 'boolean' },
   local: { type: 'boolean' },
+  'if-stale': { type: 'boolean' },
+  'max-age-hours': { type: 'string' },
+  'min-new-events': { type: 'string' },
   'demo-events': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   events: { type: 'string' },
@@ -171,6 +178,8 @@ export interface ModelCommand {
   force: boolean
   /** `--local`: train on this machine even when the config's compute names a cloud. */
   local: boolean
+  /** `--if-stale` (with its thresholds): skip the run when the live model is still fresh. */
+  ifStale?: { maxAgeHours?: number; minNewEvents?: number }
   outputDir?: string
   versionId?: string
   demoEvents?: number
@@ -425,12 +434,24 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
   if (flags['version-id']) result.versionId = flags['version-id']
   const demoEvents = number(flags, 'demo-events', 'int')
   if (demoEvents !== undefined) result.demoEvents = demoEvents
+  const maxAgeHours = number(flags, 'max-age-hours', 'positive')
+  const minNewEvents = number(flags, 'min-new-events', 'int')
+  if ((maxAgeHours !== undefined || minNewEvents !== undefined) && !flags['if-stale'])
+    throw usage('--max-age-hours and --min-new-events are thresholds of --if-stale; add --if-stale.')
+  if (flags['if-stale']) {
+    result.ifStale = {}
+    if (maxAgeHours !== undefined) result.ifStale.maxAgeHours = maxAgeHours
+    if (minNewEvents !== undefined) result.ifStale.minNewEvents = Math.max(1, minNewEvents)
+  }
   if (command === 'evaluate') {
     for (const flag of [
       'output',
       'version-id',
       'publish',
       'local',
+      'if-stale',
+      'max-age-hours',
+      'min-new-events',
       'no-eval',
       'eval',
       'force',

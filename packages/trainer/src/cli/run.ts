@@ -22,6 +22,7 @@ import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
+import { checkStaleness } from '../schedule/index.js'
 import { loadFromConfig, type TrainLogger, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
@@ -133,6 +134,15 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
       'USAGE',
       'Publishing without the quality gate (evaluation or the gate is disabled) needs --force. Enable evaluation, or add --force.',
     )
+  }
+  if (command.ifStale) {
+    const staleness = await checkStaleness(config, { ...command.ifStale, cwd: io.cwd, logger })
+    if (!staleness.stale) {
+      logger.info(`Not stale, skipping the run (--if-stale): ${staleness.reason}.`)
+      if (command.json) io.stdout.write(`${JSON.stringify({ skipped: true, ...staleness })}\n`)
+      return
+    }
+    logger.info(`Stale, training (--if-stale): ${staleness.reason}.`)
   }
   if (isCloudCompute(config.compute)) {
     if (!command.local) return runCloudTrain(command, { ...config, compute: config.compute }, io, logger)

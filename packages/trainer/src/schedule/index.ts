@@ -1,0 +1,1 @@
+export { checkStaleness, type Staleness, type StalenessOptions } from './staleness.js'

@@ -26,7 +26,7 @@ describe('examples/github-actions/retrain.yml', () => {
 
   it('should hold a five-field cron and OIDC permissions instead of stored cloud keys', async () => {
     const yaml = await readFile(join(repoRoot, 'examples', 'github-actions', 'retrain.yml'), 'utf8')
-    const cron = /cron: '([^']+)'/.exec(yaml)?.[1]
+    const cron = /cron: ["']([^"']+)["']/.exec(yaml)?.[1]
     expect(cron?.split(' ')).toHaveLength(5)
     expect(yaml).toMatch(/id-token: write/)
     expect(yaml).not.toMatch(/AWS_SECRET_ACCESS_KEY: \$\{\{ secrets\.AWS/)

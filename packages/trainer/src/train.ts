@@ -145,7 +145,21 @@ export async function loadFromConfig(
   const logger = options.logger ?? silent
   const source = await resolveEventSource(config, options)
   logger.info(`Reading ${source.description}…`)
-  const loaded = await loadInteractions(source, { ...config.weighting, ...config.badRows })
+  const progress = logger.progress?.bind(logger)
+  const loaded = await loadInteractions(source, {
+    ...config.weighting,
+    ...config.badRows,
+    // Reading is the long step at tens of millions of events: a bar on a TTY, a line every 5 s otherwise.
+    ...(progress
+      ? {
+          onBytes: (done: number, total: number | undefined) => {
+            if (total === undefined || total <= 0) return
+            const mib = Math.ceil(total / 1048576)
+            progress('load', done >= total ? mib : Math.min(mib - 1, Math.floor(done / 1048576)), mib, 'MiB')
+          },
+        }
+      : {}),
+  })
   for (const note of loaded.report.notes) logger.info(`  ${note}`)
   for (const warning of loaded.report.warnings) logger.warn(warning)
   logBadRows(loaded.report, logger)

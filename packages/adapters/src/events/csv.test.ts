@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -351,6 +351,11 @@ describe('csvEventSource.readInto', () => {
     expect(events).toEqual(viaRead.events)
     expect(report).toEqual(viaRead.report)
     expect(report.badRows).toBe(31)
+    const progress: [number, number | undefined][] = []
+    await source.readInto!({ event: () => {} }, { onBytes: (read, total) => progress.push([read, total]) })
+    const size = (await stat(path)).size
+    expect(progress.at(-1)).toEqual([size, size])
+    for (let j = 1; j < progress.length; j++) expect(progress[j]![0]).toBeGreaterThan(progress[j - 1]![0])
     await expect(source.readInto!({ event: () => {} }, { maxBadFraction: 0.001 })).rejects.toMatchObject({
       code: 'TOO_MANY_BAD_ROWS',
     })

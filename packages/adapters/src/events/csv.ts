@@ -398,11 +398,11 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
   /** Reads every row into `sink`, yielding after each chunk of input. */
   async function* rows(
     tracker: BadRowTracker,
-    signal: AbortSignal | undefined,
+    readOptions: ReadOptions,
     sink: EventSink,
   ): AsyncGenerator<void> {
     const notes = tracker.report.notes
-    const text = openText(location, signal)[Symbol.asyncIterator]()
+    const text = openText(location, readOptions.signal, readOptions.onBytes)[Symbol.asyncIterator]()
     // Peek at the first line to pick the delimiter.
     let head = ''
     while (!head.includes('\n')) {
@@ -481,7 +481,7 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
     read(readOptions: ReadOptions = {}): EventStream {
       const tracker = new BadRowTracker(description, readOptions)
       return batchedStream(tracker, readOptions, (emit) =>
-        rows(tracker, readOptions.signal, {
+        rows(tracker, readOptions, {
           event: (userId, itemId, type, value, timestamp) => emit({ userId, itemId, type, value, timestamp }),
         }),
       )
@@ -494,7 +494,7 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
           sink.event(userId, itemId, type, value, timestamp)
         },
       }
-      for await (const _ of rows(tracker, readOptions.signal, counted)) readOptions.signal?.throwIfAborted()
+      for await (const _ of rows(tracker, readOptions, counted)) readOptions.signal?.throwIfAborted()
       tracker.finish()
       return tracker.report
     },

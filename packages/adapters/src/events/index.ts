@@ -41,7 +41,7 @@ export {
   suggestTimeFormat,
   timeReader,
 } from './fields.js'
-export type { InputLocation } from './input.js'
+export type { BytesProgress, InputLocation } from './input.js'
 export { openBytes, openText } from './input.js'
 export type { NdjsonSourceOptions } from './ndjson.js'
 export { ndjsonEventSource } from './ndjson.js'

@@ -22,13 +22,24 @@ function nameOf(location: InputLocation): string {
   return 'path' in location ? location.path : location.key
 }
 
+/**
+ * Called as the raw (still compressed) bytes of an input are read: bytes so far and the size of
+ * the input (`undefined` when the storage does not say).
+ */
+export type BytesProgress = (bytesRead: number, totalBytes: number | undefined) => void
+
 /** Opens the raw bytes of a location as a web stream (decompressing `.gz`). */
-export async function openBytes(location: InputLocation): Promise<ReadableStream<Uint8Array>> {
+export async function openBytes(
+  location: InputLocation,
+  onBytes?: BytesProgress,
+): Promise<ReadableStream<Uint8Array>> {
   let stream: ReadableStream<Uint8Array>
+  let total: number | undefined
   if ('path' in location) {
     try {
       const info = await stat(location.path)
       if (!info.isFile()) throw new Error('not a file')
+      total = info.size
     } catch (cause) {
       throw new EventSourceError(
         'INPUT_NOT_FOUND',
@@ -48,6 +59,19 @@ export async function openBytes(location: InputLocation): Promise<ReadableStream
       )
     }
     stream = opened
+    if (onBytes) total = (await location.storage.head(location.key).catch(() => undefined))?.size
+  }
+  if (onBytes) {
+    let read = 0
+    stream = stream.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          read += chunk.byteLength
+          onBytes(read, total)
+          controller.enqueue(chunk)
+        },
+      }),
+    )
   }
   if (nameOf(location).endsWith('.gz')) {
     stream = stream.pipeThrough(
@@ -58,8 +82,12 @@ export async function openBytes(location: InputLocation): Promise<ReadableStream
 }
 
 /** Opens a location as UTF-8 text chunks (a leading byte-order mark is removed). */
-export async function* openText(location: InputLocation, signal?: AbortSignal): AsyncGenerator<string> {
-  const bytes = await openBytes(location)
+export async function* openText(
+  location: InputLocation,
+  signal?: AbortSignal,
+  onBytes?: BytesProgress,
+): AsyncGenerator<string> {
+  const bytes = await openBytes(location, onBytes)
   const text = bytes.pipeThrough(
     new TextDecoderStream('utf-8') as unknown as TransformStream<Uint8Array, string>,
   )

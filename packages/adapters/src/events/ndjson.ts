@@ -60,7 +60,7 @@ export function ndjsonEventSource(location: InputLocation, options: NdjsonSource
         let mappedNames: string[] | undefined
         const validateOptions =
           options.maxFutureSkewMs === undefined ? {} : { maxFutureSkewMs: options.maxFutureSkewMs }
-        for await (const batch of lines(openText(location, readOptions.signal))) {
+        for await (const batch of lines(openText(location, readOptions.signal, readOptions.onBytes))) {
           for (const { line, text } of batch) {
             if (text.trim().length === 0) continue
             let parsed: unknown

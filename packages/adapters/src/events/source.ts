@@ -120,6 +120,11 @@ export interface ReadOptions extends BadRowPolicy {
   batchSize?: number
   /** Stops the read. */
   signal?: AbortSignal
+  /**
+   * File readers: called as the raw bytes are read, with the input's size when known (progress of
+   * long reads; for `.gz` inputs the compressed bytes).
+   */
+  onBytes?: (bytesRead: number, totalBytes: number | undefined) => void
 }
 
 /** A read in progress: iterate it for batches, then look at its report. */

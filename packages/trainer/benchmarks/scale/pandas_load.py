@@ -1,6 +1,7 @@
 """Baseline for the scale benchmark: the same CSV loaded with pandas + scipy the usual way.
 
-read_csv (user, item, type, timestamp columns) -> type weights -> categorical codes ->
+read_csv (user, item, and the value, type and timestamp columns when present) -> type weights
+times values -> categorical codes ->
 scipy COO -> CSR with duplicates summed. Prints one JSON line: seconds and peak RSS (MiB).
 Usage: python3 pandas_load.py events.csv
 """
@@ -17,13 +18,25 @@ WEIGHTS = {"view": 1, "click": 2, "add_to_cart": 4, "remove_from_cart": -2,
            "purchase": 8, "rating": 1, "like": 4, "dislike": -4}
 
 start = time.perf_counter()
-df = pd.read_csv(sys.argv[1], usecols=["userId", "itemId", "type", "timestamp"],
-                 dtype={"userId": "category", "itemId": "category", "type": "category"})
-weight = df["type"].map(WEIGHTS).astype(np.float32).to_numpy()
-users = df["userId"].cat.codes.to_numpy()
-items = df["itemId"].cat.codes.to_numpy()
+header = open(sys.argv[1]).readline().strip().split(",")
+user = next(c for c in header if c.lower() in ("userid", "user_id", "user"))
+item = next(c for c in header if c.lower() in ("itemid", "item_id", "item", "movieid"))
+value = next((c for c in header if c.lower() in ("value", "rating")), None)
+kind = "type" if "type" in header else None
+columns = [c for c in (user, item, value, kind, "timestamp") if c is not None and c in header]
+dtypes = {user: "category", item: "category"}
+if kind:
+    dtypes[kind] = "category"
+df = pd.read_csv(sys.argv[1], usecols=columns, dtype=dtypes)
+weight = np.ones(len(df), dtype=np.float32)
+if kind:
+    weight *= df[kind].map(WEIGHTS).astype(np.float32).to_numpy()
+if value:
+    weight *= df[value].to_numpy(dtype=np.float32)
+users = df[user].cat.codes.to_numpy()
+items = df[item].cat.codes.to_numpy()
 matrix = sp.coo_matrix((weight, (users, items)),
-                       shape=(len(df["userId"].cat.categories), len(df["itemId"].cat.categories))).tocsr()
+                       shape=(len(df[user].cat.categories), len(df[item].cat.categories))).tocsr()
 matrix.sum_duplicates()
 matrix.data[matrix.data <= 0] = 0
 matrix.eliminate_zeros()

@@ -4,19 +4,24 @@
  * evaluation ranking seconds and peak RSS. When a python3 with pandas + scipy is found, the same
  * file is also loaded the usual pandas way in the same run, and the load is compared to it.
  *
- * Usage: npm run bench:scale -w @edgerec/trainer -- [--sizes 5M,20M,50M] [--threads 2]
+ * With `--ratings`, also the reference's speed-test matrix (4.77M pairs, shared/REFERENCE.md) written
+ * as a ratings CSV (`userId,itemId,value`), the file shape of the issue's "4.77M-row CSV".
+ *
+ * Usage: npm run bench:scale -w @edgerec/trainer -- [--sizes 5M,20M,50M] [--ratings] [--threads 2]
  *        [--iterations 3] [--factors 64] [--eval-users 20000] [--data-dir DIR] [--python CMD] [--no-pandas]
  *
  * @module
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { rename } from 'node:fs/promises'
+import { once } from 'node:events'
+import { createWriteStream, existsSync } from 'node:fs'
+import { mkdir, rename } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { writeGeneratedData } from '../../src/generate/index.js'
+import { generatePowerLaw } from '../generate.js'
 
 const exec = promisify(execFile)
 const { values } = parseArgs({
@@ -29,6 +34,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: join(tmpdir(), 'edgerec-scale-bench') },
     python: { type: 'string' },
     'no-pandas': { type: 'boolean' },
+    ratings: { type: 'boolean' },
   },
 })
 
@@ -37,7 +43,7 @@ const parseSize = (text: string): number => {
   if (!m) throw new Error(`--sizes takes numbers like 5M,20M,50M or 500k; got ${JSON.stringify(text)}`)
   return Math.round(Number(m[1]) * ({ k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[m[2]!] ?? 1))
 }
-const sizes = values.sizes.split(',').map(parseSize)
+const sizes = values.sizes === '' ? [] : values.sizes.split(',').map(parseSize)
 
 async function findPython(): Promise<string | undefined> {
   if (values['no-pandas']) return undefined
@@ -60,6 +66,33 @@ async function ensureData(events: number): Promise<string> {
   await writeGeneratedData({ events, seed: 42 }, { path: `${path}.tmp.csv` })
   await rename(`${path}.tmp.csv`, path)
   console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  return path
+}
+
+/** Draws of the reference speed test (as in benchmarks/als/speed.ts): 4,771,749 distinct pairs with seed 7. */
+const REFERENCE_DRAWS = 5_000_000
+
+/** The reference speed-test matrix (5M draws → 4,771,749 pairs) as a `userId,itemId,value` CSV. */
+async function ensureRatings(): Promise<string> {
+  const path = join(values['data-dir'], 'ratings-4771749.csv')
+  if (existsSync(path)) return path
+  console.log(`writing the reference's 4.77M-pair matrix as ${path} (cached for later runs)…`)
+  const m = generatePowerLaw(REFERENCE_DRAWS, 200_000, 50_000, 7)
+  await mkdir(values['data-dir'], { recursive: true })
+  const out = createWriteStream(`${path}.tmp`)
+  let buffer = 'userId,itemId,value\n'
+  for (let u = 0; u < m.rows; u++) {
+    for (let k = m.indptr[u]!; k < m.indptr[u + 1]!; k++) {
+      buffer += `${u},${m.indices[k]},${m.values[k]}\n`
+      if (buffer.length > 1 << 20) {
+        if (!out.write(buffer)) await once(out, 'drain')
+        buffer = ''
+      }
+    }
+  }
+  out.end(buffer)
+  await once(out, 'finish')
+  await rename(`${path}.tmp`, path)
   return path
 }
 
@@ -92,8 +125,13 @@ console.log(
     : 'baseline: none (no python3 with pandas + scipy; install python3-pandas python3-scipy for one)',
 )
 const gib = (mib: number): string => `${(mib / 1024).toFixed(2)} GiB`
-for (const events of sizes) {
-  const path = await ensureData(events)
+const jobs: { label: string; path: () => Promise<string> }[] = sizes.map((events) => ({
+  label: `${events.toLocaleString('en-US')} events`,
+  path: () => ensureData(events),
+}))
+if (values.ratings) jobs.push({ label: 'reference ratings CSV (4,771,749 rows)', path: ensureRatings })
+for (const job of jobs) {
+  const path = await job.path()
   const { stdout } = await exec(
     process.execPath,
     [
@@ -107,7 +145,7 @@ for (const events of sizes) {
   )
   const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as EdgerecRun
   console.log(
-    `\n${events.toLocaleString('en-US')} events → ${run.pairs.toLocaleString('en-US')} pairs (${run.users.toLocaleString('en-US')} users × ${run.items.toLocaleString('en-US')} items), ${values.threads} threads, ${values.factors} factors`,
+    `\n${job.label} → ${run.pairs.toLocaleString('en-US')} pairs (${run.users.toLocaleString('en-US')} users × ${run.items.toLocaleString('en-US')} items), ${values.threads} threads, ${values.factors} factors`,
   )
   console.log(`  load             ${run.loadSeconds.toFixed(2)} s, peak RSS ${gib(run.loadPeakMiB)}`)
   console.log(

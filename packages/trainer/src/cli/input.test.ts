@@ -58,6 +58,8 @@ describe('edgerec-train evaluate on files users bring', () => {
     expect(report.config.split).toBe('temporal')
     expect(run.err()).toContain('no header row (every field of line 1 is a number): 4 columns by position')
     expect(run.err()).toContain('columns: user ← 1, item ← 2, value ← 3, timestamp ← 4')
+    // Without a TTY the read reports its progress as lines (the file is under 1 MiB: one line).
+    expect(run.err()).toContain('load 1/1 MiB (100%)')
   })
 
   it('should read a gzipped tab-separated .dat of play counts, warn that the split has no timestamps, and apply --transform', async () => {

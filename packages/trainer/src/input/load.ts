@@ -50,6 +50,8 @@ export function describeBadRows(report: ReadReport, n = 3): string[] {
 export interface LoadOptions extends WeightingOptions, BadRowPolicy {
   /** Called after each batch with the number of events read so far. */
   onProgress?: (eventsRead: number) => void
+  /** File inputs: called as raw bytes are read, with the input's size when known. */
+  onBytes?: (bytesRead: number, totalBytes: number | undefined) => void
   signal?: AbortSignal
 }
 
@@ -80,6 +82,7 @@ export async function loadInteractions(
   if (options.maxBadFraction !== undefined) readOptions.maxBadFraction = options.maxBadFraction
   if (options.keepBadRows !== undefined) readOptions.keepBadRows = options.keepBadRows
   if (options.signal) readOptions.signal = options.signal
+  if (options.onBytes) readOptions.onBytes = options.onBytes
   let report: ReadReport
   if (source.readInto) {
     // The fast path: rows go straight into the accumulator's columns, no event objects.

@@ -19,6 +19,9 @@
  * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out,
  * `--items <n>` for another catalog size).
  *
+ * `npm run bench -w @edgerec/edge-worker -- --memory [--items 1000000] [--budget 127]` (issue 16)
+ * measures the isolate heap with a version loaded and during a swap to a second one.
+ *
  * `npm run bench -w @edgerec/edge-worker -- --scoring` (issue 16) runs only the scoring comparison:
  * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
  * route (health) and the model route interleaved, then autocannon at full speed on both.
@@ -68,7 +71,9 @@ const ITEMS = option('items', 100_000)
 const DIMS = 64
 const USERS = 20_000
 const BUCKETS = 8
-const VERSION = '20261124T120000Z-bench000'
+const VERSION_1 = '20261124T120000Z-bench000'
+const VERSION_2 = '20261124T130000Z-bench001'
+const VERSION = VERSION_1
 const TRAINED_UNTIL = Date.UTC(2026, 9, 1)
 
 function rng(seed: number): () => number {
@@ -89,8 +94,8 @@ interface Published {
 }
 
 /** Encodes the whole version: items in R2 (large), everything else in KV. */
-async function buildModel(): Promise<Published> {
-  const random = rng(2026)
+async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promise<Published> {
+  const random = rng(seed)
   const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
   const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
   const q = quantizeRows(factors, ITEMS, DIMS)
@@ -210,10 +215,12 @@ async function buildModel(): Promise<Published> {
     shards: { items, users, popularity, gram: gramRef },
   }
   out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
-  out.kv.push({
-    key: LIVE_POINTER_KEY,
-    value: JSON.stringify({ version: VERSION, activatedAt: new Date().toISOString() }),
-  })
+  if (live) {
+    out.kv.push({
+      key: LIVE_POINTER_KEY,
+      value: JSON.stringify({ version: VERSION, activatedAt: new Date().toISOString() }),
+    })
+  }
   return out
 }
 
@@ -499,6 +506,12 @@ async function main(): Promise<void> {
   try {
     let t = performance.now()
     const published = await buildModel()
+    if (args.includes('--memory')) {
+      // A second version to swap to, published next to the first (not live).
+      const second = await buildModel(VERSION_2, 2027, false)
+      published.kv.push(...second.kv)
+      published.r2.push(...second.r2)
+    }
     const bytes = [
       ...published.kv.map((o) => (o.base64 ? (o.value.length * 3) / 4 : o.value.length)),
       ...published.r2.map((o) => o.bytes.byteLength),
@@ -512,6 +525,10 @@ async function main(): Promise<void> {
       `published into local KV/R2/D1 with wrangler in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     )
 
+    if (args.includes('--memory')) {
+      await memorySwap(persist, port, inspectorPort)
+      return
+    }
     if (args.includes('--scoring')) {
       await scoringComparison(persist, port, inspectorPort)
       return
@@ -656,6 +673,85 @@ async function main(): Promise<void> {
   } finally {
     rmSync(BENCH_CONFIG, { force: true })
     await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Issue 16: the isolate's heap with a model loaded and during a swap to a second version
+ * (`POST /v1/admin/models/:version/activate`), sampled through the inspector on every request while
+ * the new version loads, next to the store's accounting and its plan (`MODEL_MEMORY_MIB` =
+ * `--budget`, default 127). A version that cannot fit is refused (`MODEL_TOO_LARGE`): then the heap
+ * stays that of the live version.
+ */
+async function memorySwap(persist: string, port: number, inspectorPort: number): Promise<void> {
+  const budget = option('budget', 127)
+  const userCache = option('user-cache', 16)
+  const server = await startDev(persist, port, inspectorPort, {
+    MODEL_MEMORY_MIB: String(budget),
+    USER_CACHE_MIB: String(userCache),
+    MODEL_REFRESH_SECONDS: '1',
+  })
+  const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
+  try {
+    const { base } = server
+    const before = await heapUsage(inspectorPort)
+    const t0 = performance.now()
+    const first = await timed(`${base}/v1/users/user-1/recommendations?k=10`)
+    const loadMs = performance.now() - t0
+    const status1 = (await timed(`${base}/v1/model`)).body as {
+      version: string | null
+      memory: Record<string, number> | null
+      lastError: { code: string; message: string } | null
+    }
+    console.log(
+      `\n${ITEMS.toLocaleString('en-US')} items × ${DIMS}, MODEL_MEMORY_MIB ${budget}, USER_CACHE_MIB ${userCache}: first request ${first.status} (source ${String(first.body.source)}, ${loadMs.toFixed(0)} ms), served version ${status1.version}` +
+        (status1.lastError ? `, lastError ${status1.lastError.code}: ${status1.lastError.message}` : ''),
+    )
+    for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
+    const loaded = await heapUsage(inspectorPort)
+    const accounted = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+    const flip = await fetch(`${base}/v1/admin/models/${VERSION_2}/activate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}` },
+    })
+    if (flip.status !== 200) throw new Error(`activate: ${flip.status} ${await flip.text()}`)
+    let peak = total(loaded)
+    let status2: {
+      version: string | null
+      lastError: { version: string; code: string; message: string } | null
+    } = {
+      version: null,
+      lastError: null,
+    }
+    const deadline = Date.now() + 90_000
+    let requests = 0
+    while (Date.now() < deadline) {
+      await timed(`${base}/v1/users/user-${requests++ % USERS}/recommendations?k=10`)
+      peak = Math.max(peak, total(await heapUsage(inspectorPort)))
+      status2 = (await timed(`${base}/v1/model`)).body as typeof status2
+      if (status2.version === VERSION_2 || status2.lastError?.version === VERSION_2) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
+    const after = await heapUsage(inspectorPort)
+    console.log('| state | JS heap | array buffers | growth over the empty isolate | store accounting |')
+    console.log('|---|---:|---:|---:|---:|')
+    console.log(
+      `| before the first load | ${mib(before.usedSize)} | ${mib(before.backingStorageSize ?? 0)} | – | – |`,
+    )
+    console.log(
+      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}) |`,
+    )
+    console.log(
+      `| peak while swapping to ${VERSION_2} (${requests} requests sampled) | | | ${mib(peak - total(before))} | |`,
+    )
+    console.log(
+      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} | |`,
+    )
+    if (status2.lastError?.version === VERSION_2)
+      console.log(`swap refused: ${status2.lastError.code}: ${status2.lastError.message}`)
+  } finally {
+    await stopDev(server)
   }
 }
 

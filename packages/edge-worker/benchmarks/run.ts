@@ -69,8 +69,15 @@ const SEQUENTIAL = option('sequential', 1000)
 
 const ITEMS = option('items', 100_000)
 const DIMS = 64
-const USERS = 20_000
-const BUCKETS = 8
+const USERS = option('users', 20_000)
+/** Training interactions per user (kept in the user's bucket row). */
+const USER_ITEMS = option('user-items', 30)
+/** User rows ≈ 64 B factors + 4 B scale + 12 B id + 8 B offsets + 8 B per interaction. */
+const USER_ROW_BYTES = DIMS + 24 + 8 * USER_ITEMS
+/** Buckets of about 2 MiB, the trainer's default target (`targetUserShardBytes`), at least 8. */
+const BUCKETS = option('buckets', Math.max(8, Math.ceil((USERS * USER_ROW_BYTES) / 2 ** 21)))
+/** Large user sets go to R2 (one bulk put) instead of one KV bulk JSON. */
+const USER_STORAGE: ShardRef['storage'] = USERS > 100_000 ? 'r2' : 'kv'
 const VERSION_1 = '20261124T120000Z-bench000'
 const VERSION_2 = '20261124T130000Z-bench001'
 const VERSION = VERSION_1
@@ -91,6 +98,7 @@ interface Published {
   kv: { key: string; value: string; base64?: boolean }[]
   r2: { key: string; bytes: Uint8Array }[]
   itemIds: string[]
+  manifest: ModelManifest
 }
 
 /** Encodes the whole version: items in R2 (large), everything else in KV. */
@@ -99,7 +107,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
   const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
   const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
   const q = quantizeRows(factors, ITEMS, DIMS)
-  const out: Published = { kv: [], r2: [], itemIds }
+  const out: Published = { kv: [], r2: [], itemIds, manifest: undefined as unknown as ModelManifest }
   const ref = (
     key: string,
     kind: ShardRef['kind'],
@@ -143,7 +151,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     const offsets = new Uint32Array(members.length + 1)
     const itemsOf: number[] = []
     members.forEach((_, r) => {
-      for (let j = 0; j < 30; j++) {
+      for (let j = 0; j < USER_ITEMS; j++) {
         const item = Math.floor(random() ** 2 * ITEMS)
         itemsOf.push(item)
         counts[item] = counts[item]! + 1
@@ -154,7 +162,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
       ref(
         userShardKey(VERSION, b),
         'users',
-        'kv',
+        USER_STORAGE,
         members.length,
         0,
         await encodeShard({
@@ -207,13 +215,14 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     version: VERSION,
     createdAt: new Date(TRAINED_UNTIL + 3_600_000).toISOString(),
     dims: DIMS,
-    counts: { users: USERS, items: ITEMS, interactions: USERS * 30 },
+    counts: { users: USERS, items: ITEMS, interactions: USERS * USER_ITEMS },
     als: { factors: DIMS, regularization: 0.05, alpha: 2, iterations: 15, cgSteps: 3, solver: 'cg', seed: 1 },
     eventWeights: { view: 1, click: 1, add_to_cart: 2, purchase: 4 },
     trainedUntil: TRAINED_UNTIL,
     userBuckets: BUCKETS,
     shards: { items, users, popularity, gram: gramRef },
   }
+  out.manifest = manifest
   out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
   if (live) {
     out.kv.push({
@@ -248,20 +257,28 @@ async function publish(persist: string, published: Published, scratch: string): 
   const bulk = join(scratch, 'kv.json')
   await writeFile(bulk, JSON.stringify(published.kv))
   await wrangler(['kv', 'bulk', 'put', bulk, '--binding', 'MODELS_KV', '--local', '--persist-to', persist])
-  for (const { key, bytes } of published.r2) {
-    const file = join(scratch, 'object.bin')
+  // One `wrangler r2 bulk put` for every R2 object (hundreds of user buckets at 10M users).
+  const pairs: { key: string; file: string }[] = []
+  for (const [i, { key, bytes }] of published.r2.entries()) {
+    const file = join(scratch, `object-${i}.bin`)
     await writeFile(file, bytes)
+    pairs.push({ key, file })
+  }
+  if (pairs.length > 0) {
+    const list = join(scratch, 'r2.json')
+    await writeFile(list, JSON.stringify(pairs))
     await wrangler([
       'r2',
-      'object',
+      'bulk',
       'put',
-      `edgerec-models/${key}`,
-      '--file',
-      file,
+      'edgerec-models',
+      '--filename',
+      list,
       '--local',
       '--persist-to',
       persist,
     ])
+    for (const { file } of pairs) await rm(file)
   }
   await wrangler(['d1', 'migrations', 'apply', 'edgerec', '--local', '--persist-to', persist])
 }
@@ -529,6 +546,10 @@ async function main(): Promise<void> {
       await memorySwap(persist, port, inspectorPort)
       return
     }
+    if (args.includes('--people')) {
+      await knownUsers(persist, port, inspectorPort, published)
+      return
+    }
     if (args.includes('--scoring')) {
       await scoringComparison(persist, port, inspectorPort)
       return
@@ -673,6 +694,82 @@ async function main(): Promise<void> {
   } finally {
     rmSync(BENCH_CONFIG, { force: true })
     await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Issue 16, item 4: a known user's latency when their bucket is not cached (cold: fetch, SHA-256
+ * verification and decode of one ≈ 2 MiB bucket) and when it is (warm: another user of the same
+ * bucket), interleaved with the trivial route, over `--samples` distinct buckets; bytes per user in
+ * storage and in the isolate's cache. Run with `--people --users 10000000 --user-items 5`.
+ */
+async function knownUsers(
+  persist: string,
+  port: number,
+  inspectorPort: number,
+  published: Published,
+): Promise<void> {
+  const samples = option('samples', 60)
+  const userBytes = published.manifest.shards.users.reduce((sum, ref) => sum + ref.bytes, 0)
+  // Two users per bucket, from `samples` distinct buckets.
+  const byBucket = new Map<number, string[]>()
+  let full = 0
+  for (let u = 0; u < USERS && full < samples; u++) {
+    const id = `user-${u}`
+    const b = userBucket(id, BUCKETS)
+    const list = byBucket.get(b) ?? []
+    if (list.length >= 2) continue
+    list.push(id)
+    byBucket.set(b, list)
+    if (list.length === 2) full++
+  }
+  const pairs = [...byBucket.entries()].filter(([, l]) => l.length === 2).slice(0, samples)
+  const server = await startDev(persist, port, inspectorPort)
+  try {
+    const { base } = server
+    // Load the model (items) first, with a user whose bucket is not sampled.
+    const warmUp = await timed(`${base}/v1/users/nobody/recommendations?k=10`)
+    if (warmUp.status !== 200) throw new Error(`warm-up failed: ${JSON.stringify(warmUp.body)}`)
+    const memory0 = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+    const health: number[] = []
+    const cold: number[] = []
+    const warm: number[] = []
+    let cacheDelta = 0
+    let cacheRows = 0
+    for (const [i, [b, [a, c]]] of pairs.entries()) {
+      health.push((await timed(`${base}/v1/health?i=${i}`)).ms)
+      const first = await timed(`${base}/v1/users/${a}/recommendations?k=10`)
+      if (first.status !== 200 || first.body.source !== 'model')
+        throw new Error(`known user ${a}: ${first.status} ${JSON.stringify(first.body)}`)
+      cold.push(first.ms)
+      if (i === 0) {
+        const memory1 = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+        cacheDelta = (memory1.userCache ?? 0) - (memory0.userCache ?? 0)
+        cacheRows = published.manifest.shards.users[b!]!.rows
+      }
+      const second = await timed(`${base}/v1/users/${c}/recommendations?k=10`)
+      if (second.body.source !== 'model') throw new Error(`known user ${c}: ${JSON.stringify(second.body)}`)
+      warm.push(second.ms)
+    }
+    const stats = (list: number[]) => {
+      const sorted = [...list].sort((x, y) => x - y)
+      return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`
+    }
+    const refs = published.manifest.shards.users
+    console.log(
+      `\n${USERS.toLocaleString('en-US')} users (${USER_ITEMS} training items each) in ${BUCKETS} buckets of ${(userBytes / BUCKETS / 2 ** 20).toFixed(2)} MiB on average (${USER_STORAGE}), ${ITEMS.toLocaleString('en-US')} items × ${DIMS}; ${pairs.length} buckets sampled, each cold once then warm:`,
+    )
+    console.log('| request | p50 / p99 ms |')
+    console.log('|---|---:|')
+    console.log(`| health (trivial route) | ${stats(health)} |`)
+    console.log(`| known user, bucket not cached (cold) | ${stats(cold)} |`)
+    console.log(`| known user, bucket cached (warm) | ${stats(warm)} |`)
+    console.log(
+      `bytes per user: ${(userBytes / USERS).toFixed(1)} B in storage (${(userBytes / 2 ** 30).toFixed(2)} GiB of user shards, ${refs.length} objects); ` +
+        `in the isolate's cache ${(cacheDelta / cacheRows).toFixed(1)} B per user of a cached bucket (${(cacheDelta / 2 ** 20).toFixed(2)} MiB for ${cacheRows} users: buffer + id map estimate); USER_CACHE_MIB bounds the cache`,
+    )
+  } finally {
+    await stopDev(server)
   }
 }
 

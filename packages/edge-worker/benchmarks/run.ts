@@ -287,7 +287,8 @@ async function publish(persist: string, published: Published, scratch: string): 
  * `wrangler.jsonc` with the rate limits raised out of reach: the benchmark drives thousands of
  * requests from one address, and measures serving (the limiter's own call stays in the path).
  */
-const BENCH_CONFIG = join(packageDir, 'wrangler.bench.jsonc')
+// NOTE: one file per run, so two benchmark runs at once do not delete each other's config.
+const BENCH_CONFIG = join(packageDir, `wrangler.bench.${process.pid}.jsonc`)
 
 function writeBenchConfig(): void {
   let raised = 0

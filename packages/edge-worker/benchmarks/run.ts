@@ -19,6 +19,9 @@
  * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out,
  * `--items <n>` for another catalog size).
  *
+ * `npm run bench -w @edgerec/edge-worker -- --memory [--items 1000000] [--budget 127]` (issue 16)
+ * measures the isolate heap with a version loaded and during a swap to a second one.
+ *
  * `npm run bench -w @edgerec/edge-worker -- --scoring` (issue 16) runs only the scoring comparison:
  * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
  * route (health) and the model route interleaved, then autocannon at full speed on both.
@@ -66,9 +69,18 @@ const SEQUENTIAL = option('sequential', 1000)
 
 const ITEMS = option('items', 100_000)
 const DIMS = 64
-const USERS = 20_000
-const BUCKETS = 8
-const VERSION = '20261124T120000Z-bench000'
+const USERS = option('users', 20_000)
+/** Training interactions per user (kept in the user's bucket row). */
+const USER_ITEMS = option('user-items', 30)
+/** User rows ≈ 64 B factors + 4 B scale + 12 B id + 8 B offsets + 8 B per interaction. */
+const USER_ROW_BYTES = DIMS + 24 + 8 * USER_ITEMS
+/** Buckets of about 2 MiB, the trainer's default target (`targetUserShardBytes`), at least 8. */
+const BUCKETS = option('buckets', Math.max(8, Math.ceil((USERS * USER_ROW_BYTES) / 2 ** 21)))
+/** Large user sets go to R2 (one bulk put) instead of one KV bulk JSON. */
+const USER_STORAGE: ShardRef['storage'] = USERS > 100_000 ? 'r2' : 'kv'
+const VERSION_1 = '20261124T120000Z-bench000'
+const VERSION_2 = '20261124T130000Z-bench001'
+const VERSION = VERSION_1
 const TRAINED_UNTIL = Date.UTC(2026, 9, 1)
 
 function rng(seed: number): () => number {
@@ -86,15 +98,16 @@ interface Published {
   kv: { key: string; value: string; base64?: boolean }[]
   r2: { key: string; bytes: Uint8Array }[]
   itemIds: string[]
+  manifest: ModelManifest
 }
 
 /** Encodes the whole version: items in R2 (large), everything else in KV. */
-async function buildModel(): Promise<Published> {
-  const random = rng(2026)
+async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promise<Published> {
+  const random = rng(seed)
   const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
   const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
   const q = quantizeRows(factors, ITEMS, DIMS)
-  const out: Published = { kv: [], r2: [], itemIds }
+  const out: Published = { kv: [], r2: [], itemIds, manifest: undefined as unknown as ModelManifest }
   const ref = (
     key: string,
     kind: ShardRef['kind'],
@@ -138,7 +151,7 @@ async function buildModel(): Promise<Published> {
     const offsets = new Uint32Array(members.length + 1)
     const itemsOf: number[] = []
     members.forEach((_, r) => {
-      for (let j = 0; j < 30; j++) {
+      for (let j = 0; j < USER_ITEMS; j++) {
         const item = Math.floor(random() ** 2 * ITEMS)
         itemsOf.push(item)
         counts[item] = counts[item]! + 1
@@ -149,7 +162,7 @@ async function buildModel(): Promise<Published> {
       ref(
         userShardKey(VERSION, b),
         'users',
-        'kv',
+        USER_STORAGE,
         members.length,
         0,
         await encodeShard({
@@ -202,18 +215,21 @@ async function buildModel(): Promise<Published> {
     version: VERSION,
     createdAt: new Date(TRAINED_UNTIL + 3_600_000).toISOString(),
     dims: DIMS,
-    counts: { users: USERS, items: ITEMS, interactions: USERS * 30 },
+    counts: { users: USERS, items: ITEMS, interactions: USERS * USER_ITEMS },
     als: { factors: DIMS, regularization: 0.05, alpha: 2, iterations: 15, cgSteps: 3, solver: 'cg', seed: 1 },
     eventWeights: { view: 1, click: 1, add_to_cart: 2, purchase: 4 },
     trainedUntil: TRAINED_UNTIL,
     userBuckets: BUCKETS,
     shards: { items, users, popularity, gram: gramRef },
   }
+  out.manifest = manifest
   out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
-  out.kv.push({
-    key: LIVE_POINTER_KEY,
-    value: JSON.stringify({ version: VERSION, activatedAt: new Date().toISOString() }),
-  })
+  if (live) {
+    out.kv.push({
+      key: LIVE_POINTER_KEY,
+      value: JSON.stringify({ version: VERSION, activatedAt: new Date().toISOString() }),
+    })
+  }
   return out
 }
 
@@ -241,20 +257,28 @@ async function publish(persist: string, published: Published, scratch: string): 
   const bulk = join(scratch, 'kv.json')
   await writeFile(bulk, JSON.stringify(published.kv))
   await wrangler(['kv', 'bulk', 'put', bulk, '--binding', 'MODELS_KV', '--local', '--persist-to', persist])
-  for (const { key, bytes } of published.r2) {
-    const file = join(scratch, 'object.bin')
+  // One `wrangler r2 bulk put` for every R2 object (hundreds of user buckets at 10M users).
+  const pairs: { key: string; file: string }[] = []
+  for (const [i, { key, bytes }] of published.r2.entries()) {
+    const file = join(scratch, `object-${i}.bin`)
     await writeFile(file, bytes)
+    pairs.push({ key, file })
+  }
+  if (pairs.length > 0) {
+    const list = join(scratch, 'r2.json')
+    await writeFile(list, JSON.stringify(pairs))
     await wrangler([
       'r2',
-      'object',
+      'bulk',
       'put',
-      `edgerec-models/${key}`,
-      '--file',
-      file,
+      'edgerec-models',
+      '--filename',
+      list,
       '--local',
       '--persist-to',
       persist,
     ])
+    for (const { file } of pairs) await rm(file)
   }
   await wrangler(['d1', 'migrations', 'apply', 'edgerec', '--local', '--persist-to', persist])
 }
@@ -263,7 +287,8 @@ async function publish(persist: string, published: Published, scratch: string): 
  * `wrangler.jsonc` with the rate limits raised out of reach: the benchmark drives thousands of
  * requests from one address, and measures serving (the limiter's own call stays in the path).
  */
-const BENCH_CONFIG = join(packageDir, 'wrangler.bench.jsonc')
+// NOTE: one file per run, so two benchmark runs at once do not delete each other's config.
+const BENCH_CONFIG = join(packageDir, `wrangler.bench.${process.pid}.jsonc`)
 
 function writeBenchConfig(): void {
   let raised = 0
@@ -499,6 +524,12 @@ async function main(): Promise<void> {
   try {
     let t = performance.now()
     const published = await buildModel()
+    if (args.includes('--memory')) {
+      // A second version to swap to, published next to the first (not live).
+      const second = await buildModel(VERSION_2, 2027, false)
+      published.kv.push(...second.kv)
+      published.r2.push(...second.r2)
+    }
     const bytes = [
       ...published.kv.map((o) => (o.base64 ? (o.value.length * 3) / 4 : o.value.length)),
       ...published.r2.map((o) => o.bytes.byteLength),
@@ -512,6 +543,14 @@ async function main(): Promise<void> {
       `published into local KV/R2/D1 with wrangler in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     )
 
+    if (args.includes('--memory')) {
+      await memorySwap(persist, port, inspectorPort)
+      return
+    }
+    if (args.includes('--people')) {
+      await knownUsers(persist, port, inspectorPort, published)
+      return
+    }
     if (args.includes('--scoring')) {
       await scoringComparison(persist, port, inspectorPort)
       return
@@ -656,6 +695,161 @@ async function main(): Promise<void> {
   } finally {
     rmSync(BENCH_CONFIG, { force: true })
     await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Issue 16, item 4: a known user's latency when their bucket is not cached (cold: fetch, SHA-256
+ * verification and decode of one ≈ 2 MiB bucket) and when it is (warm: another user of the same
+ * bucket), interleaved with the trivial route, over `--samples` distinct buckets; bytes per user in
+ * storage and in the isolate's cache. Run with `--people --users 10000000 --user-items 5`.
+ */
+async function knownUsers(
+  persist: string,
+  port: number,
+  inspectorPort: number,
+  published: Published,
+): Promise<void> {
+  const samples = option('samples', 60)
+  const userBytes = published.manifest.shards.users.reduce((sum, ref) => sum + ref.bytes, 0)
+  // Two users per bucket, from `samples` distinct buckets.
+  const byBucket = new Map<number, string[]>()
+  let full = 0
+  for (let u = 0; u < USERS && full < samples; u++) {
+    const id = `user-${u}`
+    const b = userBucket(id, BUCKETS)
+    const list = byBucket.get(b) ?? []
+    if (list.length >= 2) continue
+    list.push(id)
+    byBucket.set(b, list)
+    if (list.length === 2) full++
+  }
+  const pairs = [...byBucket.entries()].filter(([, l]) => l.length === 2).slice(0, samples)
+  const server = await startDev(persist, port, inspectorPort)
+  try {
+    const { base } = server
+    // Load the model (items) first, with a user whose bucket is not sampled.
+    const warmUp = await timed(`${base}/v1/users/nobody/recommendations?k=10`)
+    if (warmUp.status !== 200) throw new Error(`warm-up failed: ${JSON.stringify(warmUp.body)}`)
+    const memory0 = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+    const health: number[] = []
+    const cold: number[] = []
+    const warm: number[] = []
+    let cacheDelta = 0
+    let cacheRows = 0
+    for (const [i, [b, [a, c]]] of pairs.entries()) {
+      health.push((await timed(`${base}/v1/health?i=${i}`)).ms)
+      const first = await timed(`${base}/v1/users/${a}/recommendations?k=10`)
+      if (first.status !== 200 || first.body.source !== 'model')
+        throw new Error(`known user ${a}: ${first.status} ${JSON.stringify(first.body)}`)
+      cold.push(first.ms)
+      if (i === 0) {
+        const memory1 = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+        cacheDelta = (memory1.userCache ?? 0) - (memory0.userCache ?? 0)
+        cacheRows = published.manifest.shards.users[b!]!.rows
+      }
+      const second = await timed(`${base}/v1/users/${c}/recommendations?k=10`)
+      if (second.body.source !== 'model') throw new Error(`known user ${c}: ${JSON.stringify(second.body)}`)
+      warm.push(second.ms)
+    }
+    const stats = (list: number[]) => {
+      const sorted = [...list].sort((x, y) => x - y)
+      return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`
+    }
+    const refs = published.manifest.shards.users
+    console.log(
+      `\n${USERS.toLocaleString('en-US')} users (${USER_ITEMS} training items each) in ${BUCKETS} buckets of ${(userBytes / BUCKETS / 2 ** 20).toFixed(2)} MiB on average (${USER_STORAGE}), ${ITEMS.toLocaleString('en-US')} items × ${DIMS}; ${pairs.length} buckets sampled, each cold once then warm:`,
+    )
+    console.log('| request | p50 / p99 ms |')
+    console.log('|---|---:|')
+    console.log(`| health (trivial route) | ${stats(health)} |`)
+    console.log(`| known user, bucket not cached (cold) | ${stats(cold)} |`)
+    console.log(`| known user, bucket cached (warm) | ${stats(warm)} |`)
+    console.log(
+      `bytes per user: ${(userBytes / USERS).toFixed(1)} B in storage (${(userBytes / 2 ** 30).toFixed(2)} GiB of user shards, ${refs.length} objects); ` +
+        `in the isolate's cache ${(cacheDelta / cacheRows).toFixed(1)} B per user of a cached bucket (${(cacheDelta / 2 ** 20).toFixed(2)} MiB for ${cacheRows} users: buffer + id map estimate); USER_CACHE_MIB bounds the cache`,
+    )
+  } finally {
+    await stopDev(server)
+  }
+}
+
+/**
+ * Issue 16: the isolate's heap with a model loaded and during a swap to a second version
+ * (`POST /v1/admin/models/:version/activate`), sampled through the inspector on every request while
+ * the new version loads, next to the store's accounting and its plan (`MODEL_MEMORY_MIB` =
+ * `--budget`, default 127). A version that cannot fit is refused (`MODEL_TOO_LARGE`): then the heap
+ * stays that of the live version.
+ */
+async function memorySwap(persist: string, port: number, inspectorPort: number): Promise<void> {
+  const budget = option('budget', 127)
+  const userCache = option('user-cache', 16)
+  const server = await startDev(persist, port, inspectorPort, {
+    MODEL_MEMORY_MIB: String(budget),
+    USER_CACHE_MIB: String(userCache),
+    MODEL_REFRESH_SECONDS: '1',
+  })
+  const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
+  try {
+    const { base } = server
+    const before = await heapUsage(inspectorPort)
+    const t0 = performance.now()
+    const first = await timed(`${base}/v1/users/user-1/recommendations?k=10`)
+    const loadMs = performance.now() - t0
+    const status1 = (await timed(`${base}/v1/model`)).body as {
+      version: string | null
+      memory: Record<string, number> | null
+      lastError: { code: string; message: string } | null
+    }
+    console.log(
+      `\n${ITEMS.toLocaleString('en-US')} items × ${DIMS}, MODEL_MEMORY_MIB ${budget}, USER_CACHE_MIB ${userCache}: first request ${first.status} (source ${String(first.body.source)}, ${loadMs.toFixed(0)} ms), served version ${status1.version}` +
+        (status1.lastError ? `, lastError ${status1.lastError.code}: ${status1.lastError.message}` : ''),
+    )
+    for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
+    const loaded = await heapUsage(inspectorPort)
+    const accounted = ((await timed(`${base}/v1/model`)).body.memory ?? {}) as Record<string, number>
+    const flip = await fetch(`${base}/v1/admin/models/${VERSION_2}/activate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}` },
+    })
+    if (flip.status !== 200) throw new Error(`activate: ${flip.status} ${await flip.text()}`)
+    let peak = total(loaded)
+    let status2: {
+      version: string | null
+      lastError: { version: string; code: string; message: string } | null
+    } = {
+      version: null,
+      lastError: null,
+    }
+    const deadline = Date.now() + 90_000
+    let requests = 0
+    while (Date.now() < deadline) {
+      await timed(`${base}/v1/users/user-${requests++ % USERS}/recommendations?k=10`)
+      peak = Math.max(peak, total(await heapUsage(inspectorPort)))
+      status2 = (await timed(`${base}/v1/model`)).body as typeof status2
+      if (status2.version === VERSION_2 || status2.lastError?.version === VERSION_2) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
+    const after = await heapUsage(inspectorPort)
+    console.log('| state | JS heap | array buffers | growth over the empty isolate | store accounting |')
+    console.log('|---|---:|---:|---:|---:|')
+    console.log(
+      `| before the first load | ${mib(before.usedSize)} | ${mib(before.backingStorageSize ?? 0)} | – | – |`,
+    )
+    console.log(
+      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}) |`,
+    )
+    console.log(
+      `| peak while swapping to ${VERSION_2} (${requests} requests sampled) | | | ${mib(peak - total(before))} | |`,
+    )
+    console.log(
+      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} | |`,
+    )
+    if (status2.lastError?.version === VERSION_2)
+      console.log(`swap refused: ${status2.lastError.code}: ${status2.lastError.message}`)
+  } finally {
+    await stopDev(server)
   }
 }
 

@@ -45,7 +45,8 @@ describe('planModelMemory', () => {
     expect(plan.itemIdIndex).toBeGreaterThan(100_000 * 10)
     expect(plan.itemIdIndex).toBeLessThan(100_000 * 32)
     expect(plan.resident).toBe(plan.kernel + plan.itemRows + plan.itemIdIndex + plan.lists + plan.userCache)
-    expect(plan.loadingPeak).toBeGreaterThan(plan.resident + 25_000 * 86)
+    expect(plan.loadingPeak).toBe(plan.resident + 25_000 * 86 + 4096)
+    expect(plan.itemIdBytes).toBe(4 * (25_000 * 10 + 4096))
   })
 })
 

@@ -4,7 +4,7 @@
  *
  * The plan follows how the edge worker holds a version (docs/edge-worker.md, "Memory accounting"):
  * item factors in the scoring kernel's Wasm memory, per-item scales and norms as Float32Arrays, item
- * ids in one {@link IdIndex}, the popularity/trending/gram shard buffers, and the user-bucket cache
+ * ids in one `IdIndex`, the popularity/trending/gram shard buffers, and the user-bucket cache
  * up to its bound. Item shards are loaded one at a time and dropped once copied.
  *
  * @module
@@ -36,8 +36,10 @@ export interface ModelMemoryPlan {
   userCache: number
   /** What the version holds once loaded: the sum of the above. */
   resident: number
-  /** The most it holds while loading: resident + one item shard in flight + id copies. */
+  /** The most it holds while loading: resident + one item shard in flight. */
   loadingPeak: number
+  /** Upper bound of the item ids' UTF-8 bytes (preallocate the id string table with it). */
+  itemIdBytes: number
 }
 
 /**
@@ -71,9 +73,10 @@ export function planModelMemory(
     lists,
     userCache,
     resident,
-    // One item shard fetched and decoded at a time; the id builder keeps copies of the id tables
-    // until it concatenates them (≤ 2 × id bytes).
-    loadingPeak: resident + largestShard + 2 * idBytes,
+    // One item shard fetched and decoded (views, no copy) at a time; the id string table is
+    // preallocated with `itemIdBytes`, so ids are copied once.
+    loadingPeak: resident + largestShard,
+    itemIdBytes: idBytes,
   }
 }
 

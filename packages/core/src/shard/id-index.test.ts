@@ -9,7 +9,7 @@ function table(ids: readonly string[]): IdTable {
 }
 
 describe('IdIndex', () => {
-  it('should map every id to its index and back, built from parts in any order (property)', () => {
+  it('should map every id to its index and back, built from parts with or without a byte capacity (property)', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }), {
@@ -18,10 +18,10 @@ describe('IdIndex', () => {
         }),
         fc.integer({ min: 1, max: 7 }),
         (ids, parts) => {
-          const builder = new IdIndexBuilder(ids.length)
+          const builder = new IdIndexBuilder(ids.length, parts % 2 === 0 ? 0 : 64)
           const size = Math.ceil(ids.length / parts)
-          const starts = Array.from({ length: Math.ceil(ids.length / size) }, (_, p) => p * size).reverse()
-          for (const start of starts) builder.add(start, table(ids.slice(start, start + size)))
+          for (let start = 0; start < ids.length; start += size)
+            builder.add(start, table(ids.slice(start, start + size)))
           const index = builder.build()
           expect(index.size).toBe(ids.length)
           ids.forEach((id, i) => {
@@ -54,11 +54,23 @@ describe('IdIndex', () => {
     expect(index.byteLength / ids.length).toBeLessThanOrEqual(30)
   })
 
-  it('should refuse parts that leave a gap or fall outside the count', () => {
+  it('should refuse parts that leave a gap, come out of order or fall outside the count', () => {
     const builder = new IdIndexBuilder(4)
-    expect(() => builder.add(3, table(['x', 'y']))).toThrow(/outside/)
+    expect(() => builder.add(3, table(['x', 'y']))).toThrow(/row order/)
     builder.add(0, table(['a']))
-    builder.add(2, table(['c', 'd']))
-    expect(() => builder.build()).toThrow(/cover 3 of 4/)
+    expect(() => builder.add(2, table(['c', 'd']))).toThrow(/row order/)
+    builder.add(1, table(['b']))
+    expect(() => builder.build()).toThrow(/cover 2 of 4/)
+  })
+
+  it('should fill a preallocated string table in place when given its capacity', () => {
+    const ids = ['α-1', 'b-22', 'c-333']
+    const exact = new TextEncoder().encode(ids.join('')).length
+    const builder = new IdIndexBuilder(3, exact + 5)
+    builder.add(0, table(ids.slice(0, 1)))
+    builder.add(1, table(ids.slice(1)))
+    const index = builder.build()
+    expect(ids.map((id) => index.indexOf(id))).toEqual([0, 1, 2])
+    expect(index.byteLength).toBe(idIndexByteLength(3, exact))
   })
 })

@@ -113,8 +113,9 @@ export class IdIndex {
 }
 
 /**
- * Builds an {@link IdIndex} from the id tables of item shards as they arrive (in any order), so a
- * loader can drop each shard once copied.
+ * Builds an {@link IdIndex} from the id tables of item shards as they arrive, in row order, so a
+ * loader can drop each shard once copied. Given `byteCapacity` (an upper bound of the id bytes, e.g.
+ * from the manifest's shard sizes), the string table is allocated once and nothing is copied twice.
  *
  * @example
  * ```ts
@@ -126,50 +127,46 @@ export class IdIndex {
  */
 export class IdIndexBuilder {
   readonly #count: number
-  readonly #parts: { rowOffset: number; offsets: Uint32Array; bytes: Uint8Array }[] = []
-  #covered = 0
+  readonly #offsets: Uint32Array
+  #bytes: Uint8Array
+  #rows = 0
+  #used = 0
 
-  constructor(count: number) {
+  constructor(count: number, byteCapacity = 0) {
     this.#count = count
+    this.#offsets = new Uint32Array(count + 1)
+    this.#bytes = new Uint8Array(Math.max(0, byteCapacity))
   }
 
-  /** Copies the ids of rows `[rowOffset, rowOffset + table.size)`. */
+  /** Copies the ids of rows `[rowOffset, rowOffset + table.size)`; parts must come in row order. */
   add(rowOffset: number, table: IdTable): void {
-    if (rowOffset < 0 || rowOffset + table.size > this.#count) {
+    if (rowOffset !== this.#rows || rowOffset + table.size > this.#count) {
       throw new CoreError(
         'INVALID_ARGUMENT',
-        `Ids of rows ${rowOffset}..${rowOffset + table.size - 1} fall outside 0..${this.#count - 1}.`,
+        `Ids of rows ${rowOffset}..${rowOffset + table.size - 1} do not continue rows 0..${this.#rows - 1} within 0..${this.#count - 1}. Add id tables in row order, without gaps.`,
       )
     }
-    this.#parts.push({ rowOffset, offsets: table.offsets.slice(), bytes: table.bytes.slice() })
-    this.#covered += table.size
+    const { bytes, offsets } = table
+    if (this.#used + bytes.length > this.#bytes.length) {
+      // NOTE: only without a (sufficient) capacity: doubling copies the table once more.
+      const grown = new Uint8Array(Math.max(this.#used + bytes.length, this.#bytes.length * 2))
+      grown.set(this.#bytes.subarray(0, this.#used))
+      this.#bytes = grown
+    }
+    this.#bytes.set(bytes, this.#used)
+    for (let r = 0; r < table.size; r++) this.#offsets[rowOffset + r] = this.#used + offsets[r]!
+    this.#used += bytes.length
+    this.#rows += table.size
   }
 
-  /** The index; every row must have been added exactly once. */
+  /** The index; every row must have been added. */
   build(): IdIndex {
-    if (this.#covered !== this.#count) {
-      throw new CoreError('INVALID_ARGUMENT', `Ids cover ${this.#covered} of ${this.#count} rows.`)
+    if (this.#rows !== this.#count) {
+      throw new CoreError('INVALID_ARGUMENT', `Ids cover ${this.#rows} of ${this.#count} rows.`)
     }
-    this.#parts.sort((a, b) => a.rowOffset - b.rowOffset)
-    let total = 0
-    let expected = 0
-    for (const part of this.#parts) {
-      if (part.rowOffset !== expected)
-        throw new CoreError('INVALID_ARGUMENT', `Id rows overlap or leave a gap at row ${expected}.`)
-      expected += part.offsets.length - 1
-      total += part.bytes.length
-    }
-    const bytes = new Uint8Array(total)
-    const offsets = new Uint32Array(this.#count + 1)
-    let at = 0
-    for (const part of this.#parts) {
-      bytes.set(part.bytes, at)
-      for (let r = 0; r < part.offsets.length - 1; r++) offsets[part.rowOffset + r] = at + part.offsets[r]!
-      at += part.bytes.length
-    }
-    offsets[this.#count] = at
-    this.#parts.length = 0
-    const index = new IdIndex(bytes, offsets, new Int32Array(capacityFor(this.#count)))
+    this.#offsets[this.#count] = this.#used
+    const bytes = this.#used === this.#bytes.length ? this.#bytes : this.#bytes.slice(0, this.#used)
+    const index = new IdIndex(bytes, this.#offsets, new Int32Array(capacityFor(this.#count)))
     for (let i = 0; i < this.#count; i++) index.insert(i)
     return index
   }

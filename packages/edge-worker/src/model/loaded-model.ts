@@ -18,6 +18,7 @@ import {
   itemReaderFromBlocks,
   type ModelManifest,
   type PopularityShard,
+  planModelMemory,
   type UserShard,
   userBucket,
   WasmInt8Kernel,
@@ -302,10 +303,11 @@ export async function loadModel(
   const resident = kernel instanceof WasmInt8Kernel ? kernel : undefined
   const scales = resident ? new Float32Array(count) : undefined
   const norms = resident ? new Float32Array(count) : undefined
-  const ids = new IdIndexBuilder(count)
+  // The id string table is allocated once, at its bound from the manifest (no copy while loading).
+  const ids = new IdIndexBuilder(count, planModelMemory(manifest, options).itemIdBytes)
   const blocks: ItemBlock[] = []
   let retainedShardBytes = 0
-  for (const ref of shards.items) {
+  for (const ref of [...shards.items].sort((a, b) => a.rowOffset - b.rowOffset)) {
     const shard: ItemShard = await loadShard(bindings, ref, 'items', dims)
     const { rowOffset, rowCount } = shard
     if (rowOffset + rowCount > count) {
@@ -342,7 +344,6 @@ export async function loadModel(
       retainedShardBytes += shard.byteLength
     }
   }
-  blocks.sort((a, b) => a.rowOffset - b.rowOffset)
   let idIndex: IdIndex
   try {
     idIndex = ids.build()

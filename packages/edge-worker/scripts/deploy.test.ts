@@ -59,7 +59,7 @@ describe('npm run deploy -- --dry-run', () => {
       'would run: wrangler queues create edgerec-events',
       'rate limiter EVENTS_RATE_LIMITER: namespace 7301 (nothing to create)',
       'wrangler d1 migrations apply edgerec --remote -c wrangler.deploy.json',
-      'would set PUBLISHABLE_KEY and SECRET_KEY with the deploy (--secrets-file)',
+      'would set PUBLISHABLE_KEY, SECRET_KEY, USER_TOKEN_SECRET with the deploy (--secrets-file)',
       'Total Upload:',
       'Dry run done',
       "curl -H 'Authorization: Bearer",
@@ -134,12 +134,14 @@ describe('deploy planning', () => {
     const text = summary('https://edgerec.acme.workers.dev', {
       publishable: 'pk_live_x',
       secret: 'sk_live_y',
+      userToken: 'uts',
     })
     expect(text).toContain('Endpoint: https://edgerec.acme.workers.dev')
     expect(text).toContain(
       "curl -H 'Authorization: Bearer pk_live_x' 'https://edgerec.acme.workers.dev/v1/popular?k=5'",
     )
     expect(text).toContain('sk_live_y')
+    expect(text).toContain('User token secret (your backend signs user tokens with it')
     expect(summary('https://e.workers.dev', {})).toContain('Keys: unchanged')
   })
 })

@@ -10,7 +10,8 @@
  * 4. applies the D1 migrations (`wrangler d1 migrations apply --remote`);
  * 5. deploys with the keys as secrets (`wrangler deploy --secrets-file`: new random keys on the
  *    first deploy or with `--rotate-keys`, the given ones with `EDGEREC_PUBLISHABLE_KEY` /
- *    `EDGEREC_SECRET_KEY`, untouched otherwise);
+ *    `EDGEREC_SECRET_KEY`, untouched otherwise; and `USER_TOKEN_SECRET`, which signs user tokens,
+ *    once);
  * 6. prints the endpoint, the keys it set, and a curl to try.
  *
  * `--dry-run` touches no account: it prints the plan, writes the config with placeholder ids and
@@ -144,7 +145,7 @@ export function deployedUrl(output: string): string | undefined {
 /** The lines printed after a deploy: endpoint, keys and curls to try. */
 export function summary(
   endpoint: string,
-  keys: { publishable?: string; secret?: string },
+  keys: { publishable?: string; secret?: string; userToken?: string },
   dryRun = false,
 ): string {
   const key = keys.publishable ?? '<your publishable key>'
@@ -156,6 +157,9 @@ export function summary(
         ? `Publishable key (for pages and apps): ${keys.publishable}`
         : 'Keys: unchanged (--rotate-keys sets new ones)',
     keys.secret ? `Secret key (admin; store it now, it is not shown again): ${keys.secret}` : '',
+    keys.userToken
+      ? `User token secret (your backend signs user tokens with it, docs/privacy.md; not shown again): ${keys.userToken}`
+      : '',
     'Try:',
     `  curl ${endpoint}/v1/health`,
     `  curl -H 'Authorization: Bearer ${key}' '${endpoint}/v1/popular?k=5'`,
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
   }
 
   step('Keys (secrets)')
-  const keys: { publishable?: string; secret?: string } = {}
+  const keys: { publishable?: string; secret?: string; userToken?: string } = {}
   let existing: string[] = []
   if (!options.dryRun) {
     const listed = wrangler(['secret', 'list', '--format', 'json', '-c', DEPLOY_CONFIG])
@@ -268,21 +272,27 @@ async function main(): Promise<void> {
     if (setKeys) {
       keys.publishable = given.publishable ?? newKey('pk_live_')
       keys.secret = given.secret ?? newKey('sk_live_')
-      writeFileSync(
-        secretsFile,
-        JSON.stringify({ PUBLISHABLE_KEY: keys.publishable, SECRET_KEY: keys.secret }),
-      )
-      chmodSync(secretsFile, 0o600)
-      console.log(
-        `  ${options.dryRun ? 'would set' : 'setting'} PUBLISHABLE_KEY and SECRET_KEY with the deploy (--secrets-file)`,
-      )
     } else console.log('  the worker has both keys: unchanged')
+    // The secret that signs user tokens (x-edgerec-user-token, docs/privacy.md): set once, kept after.
+    const tokenSecret = process.env.EDGEREC_USER_TOKEN_SECRET
+    if (tokenSecret || options.rotateKeys || !existing.includes('USER_TOKEN_SECRET'))
+      keys.userToken = tokenSecret ?? randomBytes(32).toString('base64url')
+    const secrets = {
+      ...(setKeys ? { PUBLISHABLE_KEY: keys.publishable, SECRET_KEY: keys.secret } : {}),
+      ...(keys.userToken ? { USER_TOKEN_SECRET: keys.userToken } : {}),
+    }
+    writeFileSync(secretsFile, JSON.stringify(secrets))
+    chmodSync(secretsFile, 0o600)
+    if (Object.keys(secrets).length > 0)
+      console.log(
+        `  ${options.dryRun ? 'would set' : 'setting'} ${Object.keys(secrets).join(', ')} with the deploy (--secrets-file)`,
+      )
 
     const command = [
       'deploy',
       '-c',
       DEPLOY_CONFIG,
-      ...(setKeys && !options.dryRun ? ['--secrets-file', secretsFile] : []),
+      ...(Object.keys(secrets).length > 0 && !options.dryRun ? ['--secrets-file', secretsFile] : []),
     ]
     if (options.dryRun) command.push('--dry-run', '--outdir', join(scratch, 'bundle'))
     step(show(command.map((a) => (a === secretsFile ? '<keys file>' : a))))

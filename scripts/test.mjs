@@ -12,6 +12,7 @@ const packages = [
   'packages/adapters',
   'packages/edge-worker',
   'packages/sdk',
+  'packages/react',
   'examples/demo-store',
 ]
 for (const p of packages) rmSync(join(root, p, 'test-results/vitest.json'), { force: true })

@@ -61,7 +61,7 @@ describe('published package', () => {
 
   it('should be released by the tag workflow with npm publish --provenance', () => {
     const workflow = readFileSync(join(root, '../../.github/workflows/release.yml'), 'utf8')
-    expect(workflow).toMatch(/tags: \['sdk-v\*'\]/)
+    expect(workflow).toMatch(/tags: \["sdk-v\*"\]/)
     expect(workflow).toContain('id-token: write')
     expect(workflow).toContain('npm publish --provenance --access public -w @edgerec/sdk')
   })

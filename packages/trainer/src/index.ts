@@ -23,6 +23,8 @@ export {
   shuffleInPlace,
   trainAls,
 } from './als/index.js'
+export type { CatalogSourceConfig, ReadCatalog } from './catalog/index.js'
+export { readCatalogFile, readCatalogSqlite, resolveCatalog } from './catalog/index.js'
 export type { EdgerecConfig, EvaluationConfig, ExportConfig, TuningConfig } from './config/config.js'
 export {
   CONFIG_FILE_NAMES,
@@ -109,7 +111,14 @@ export { loadInteractions } from './input/load.js'
 export type { TrendingOptions } from './popularity/index.js'
 export { itemCounts, rankItems, trendingScores } from './popularity/index.js'
 export type { TrainLogger, TrainOptions, TrainResult } from './train.js'
-export { ensureDemoData, loadFromConfig, logBadRows, resolveEventSource, train } from './train.js'
+export {
+  ensureDemoData,
+  loadFromConfig,
+  logBadRows,
+  readCatalogLogged,
+  resolveEventSource,
+  train,
+} from './train.js'
 export type {
   TunedParameters,
   TuningMetric,

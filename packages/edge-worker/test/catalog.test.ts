@@ -255,8 +255,9 @@ describe('catalog (issue 17)', () => {
     })
   })
 
+  const categoryOf = (id: string) => byId.get(id)!.categories[0]
+
   describe('rules and diversity', () => {
-    const categoryOf = (id: string) => byId.get(id)!.categories[0]
     const putRules = (rules: unknown, as: 'secret' | 'publishable' = 'secret') =>
       json<ErrorBody & { rules: unknown }>(app, '/v1/admin/rules', {
         as,
@@ -378,6 +379,46 @@ describe('catalog (issue 17)', () => {
         .filter((id) => scoreOf(before.items, id) !== undefined && scoreOf(after.items, id) !== undefined)
       expect(shared.length).toBeGreaterThan(3)
       for (const id of shared) expect(scoreOf(after.items, id)!).toBeLessThan(scoreOf(before.items, id)!)
+    })
+  })
+
+  describe('new items', () => {
+    it('should serve an item added after training from its content vector on the next request', async () => {
+      const other = createApp() // learns the item from D1, not by write-through
+      const newId = `new-${crypto.randomUUID()}`
+      expect((await json(other, `/v1/items/${newId}/similar`)).status).toBe(404)
+      await putItems(app, [{ itemId: newId, categories: ['c2'], price: 10 }])
+
+      const similar = await json<{ items: (Items[number] & { source?: string })[]; source: string }>(
+        other,
+        `/v1/items/${newId}/similar?k=5`,
+      )
+      expect(similar.status).toBe(200)
+      expect(similar.body.source).toBe('content')
+      expect(similar.body.items).toHaveLength(5)
+      for (const { itemId } of similar.body.items) expect(categoryOf(itemId)).toBe('c2')
+
+      const user = fixture.users.find((u) => u.cluster === 2)!
+      const recs = await json<{ items: (Items[number] & { source?: string })[] }>(
+        other,
+        `/v1/users/${user.id}/recommendations?k=30`,
+      )
+      expect(recs.body.items.find((i) => i.itemId === newId)?.source).toBe('content')
+      const filtered = await json<{ items: Items }>(
+        other,
+        `/v1/users/${user.id}/recommendations?k=30&category=c0`,
+      )
+      expect(filtered.body.items.map((i) => i.itemId)).not.toContain(newId)
+
+      const seed = fixture.itemIds.find((_, i) => fixture.itemCluster[i] === 2)!
+      const near = await json<{ items: (Items[number] & { source?: string })[] }>(
+        other,
+        `/v1/items/${seed}/similar?k=20`,
+      )
+      expect(near.body.items.find((i) => i.itemId === newId)?.source).toBe('content')
+
+      await json(app, `/v1/items/${newId}`, { as: 'secret', method: 'DELETE' })
+      expect((await json(other, `/v1/items/${newId}/similar`)).status).toBe(404)
     })
   })
 })

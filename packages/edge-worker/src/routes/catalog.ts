@@ -5,6 +5,7 @@
  */
 import { type IndexFilter, similarItems, type TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
+import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
@@ -53,18 +54,50 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
       top = rank ? rank(near, k, model.itemCount - 1, seedless) : near(k)
     }
+    let source: 'model' | 'content' = 'model'
+    let seedVector: Float32Array | Float64Array | undefined
+    if (index >= 0) {
+      const y = new Float64Array(model.manifest.dims)
+      if (model.readItem(index, y)) seedVector = y
+    } else {
+      // A new item (catalog only): its content vector stands in for its factors.
+      const entry = deps.catalog.get(itemId)
+      const content = entry ? contentItem(model, entry.item) : null
+      if (content) {
+        top = similarToVector(model.blocks, content.vector, k, catalog.indexFilter(predicate))
+        source = 'content'
+        seedVector = content.vector
+      }
+    }
     if (!top) {
       throw new ApiError(
         'ITEM_NOT_FOUND',
         `Item "${itemId}" is not in model version ${model.version}. Items enter the model at the next training run after their first events.`,
       )
     }
-    const items: ScoredItem[] = Array.from(top.indices, (i, r) => ({
+    const result = top
+    const items: (ScoredItem & { source?: 'content' })[] = Array.from(result.indices, (i, r) => ({
       itemId: model.itemId(i),
-      score: top.scores[r]!,
+      score: result.scores[r]!,
     }))
+    if (seedVector) {
+      let norm = 0
+      for (const v of seedVector) norm += v * v
+      norm = Math.sqrt(norm)
+      const vector = seedVector
+      const fresh = newItems(
+        model,
+        deps.catalog,
+        (id) => id !== itemId && catalog.passes(predicate, id),
+        new Set(),
+      )
+      for (const item of fresh)
+        items.push({ itemId: item.itemId, score: cosineOf(vector, norm, item), source: 'content' })
+      items.sort((a, b) => b.score - a.score)
+      items.length = Math.min(items.length, k)
+    }
     c.header('Cache-Control', MODEL_CACHE_CONTROL)
-    return c.json({ itemId, items, source: 'model' as const, modelVersion: model.version })
+    return c.json({ itemId, items, source, modelVersion: model.version })
   })
   return app
 }

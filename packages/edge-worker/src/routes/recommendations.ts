@@ -9,7 +9,10 @@
  *
  * @module
  */
+
+import type { Int8Vector } from '@edgerec/core'
 import { Hono } from 'hono'
+import { contentScore, dequantizeUser, newItems } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import { readConfig } from '../config.js'
@@ -26,7 +29,7 @@ import {
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
 } from '../serving/context.js'
-import { type RecommendationsBody, recommend } from '../serving/recommend.js'
+import { type RecommendationsBody, type RecommendedItem, recommend } from '../serving/recommend.js'
 
 /** Routes under `/v1/users`. */
 export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
@@ -80,6 +83,22 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       activity.deletedAt !== null && activity.deletedAt >= Date.parse(model.manifest.createdAt)
     const skip = catalog.indexFilter(predicate)
     const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+    const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
+    const fresh = newItems(model, deps.catalog, (id) => catalog.passes(predicate, id), seen)
+    const content =
+      fresh.length === 0
+        ? undefined
+        : (vector: Int8Vector, size: number): RecommendedItem[] => {
+            const x = dequantizeUser(vector)
+            return fresh
+              .map((item) => ({
+                itemId: item.itemId,
+                score: contentScore(x, item),
+                source: 'content' as const,
+              }))
+              .sort((a, b) => b.score - a.score)
+              .slice(0, size)
+          }
     const { body, stats } = await recommend(model, c.env, {
       userId,
       ignoreTrained: anonymousOnly || deletedFromModel,
@@ -91,6 +110,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       now: deps.now(),
       ...(skip ? { skip } : {}),
       ...(rank ? { rank } : {}),
+      ...(content ? { content } : {}),
     })
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
     return c.json(body)

@@ -36,6 +36,8 @@ export interface RecommendedItem {
   itemId: string
   score: number
   because?: Because[]
+  /** `content`: a new item scored by its content vector (issue 17, docs/catalog.md). */
+  source?: 'content'
 }
 
 /** The JSON body of `GET /v1/users/:userId/recommendations`. */
@@ -69,6 +71,8 @@ export interface RecommendRequest {
   skip?: IndexFilter
   /** Rules and diversity (issue 17): reranks a pool from the scan; absent, the plain top-K. */
   rank?: Ranker
+  /** New items scored by content vectors against the user's vector (issue 17), merged by score. */
+  content?: (user: Int8Vector, k: number) => RecommendedItem[]
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -162,6 +166,12 @@ export async function recommend(
     }
     return item
   })
+  const newItems = request.content?.(vector, k) ?? []
+  if (newItems.length > 0) {
+    items.push(...newItems)
+    items.sort((a, b) => b.score - a.score)
+    items.length = Math.min(items.length, k)
+  }
   if (request.explain) for (const item of items) item.because ??= []
   return { body: { userId, items, source, modelVersion: model.version }, stats }
 }

@@ -26,6 +26,8 @@ export default defineConfig({
                 ALLOWED_ORIGINS: 'https://shop.example',
                 // Every request re-reads the live pointer, so tests see activations at once.
                 MODEL_REFRESH_SECONDS: '0',
+                // Every request re-reads catalog changes, so tests see other isolates' writes at once.
+                CATALOG_REFRESH_SECONDS: '0',
               },
               // Real limiters with a tiny limit for src/middleware/rate-limit.test.ts (one per test, so
               // each starts with a fresh budget); the production ones come from wrangler.jsonc.

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+export * from './catalog/index.js'
 export type { CoreErrorCode } from './errors.js'
 export {
   CORE_ERROR_CODES,

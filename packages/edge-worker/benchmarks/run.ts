@@ -22,6 +22,9 @@
  * `npm run bench -w @edgerec/edge-worker -- --memory [--items 1000000] [--budget 127]` (issue 16)
  * measures the isolate heap with a version loaded and during a swap to a second one.
  *
+ * `npm run bench -w @edgerec/edge-worker -- --catalog` (issue 17): filters, diversity and PUT → first
+ * appearance of a new item (see `catalogBenchmark`).
+ *
  * `npm run bench -w @edgerec/edge-worker -- --scoring` (issue 16) runs only the scoring comparison:
  * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
  * route (health) and the model route interleaved, then autocannon at full speed on both.
@@ -37,6 +40,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import {
+  CatalogTable,
+  encodeCatalogColumns,
   encodeShard,
   itemShardKey,
   LIVE_POINTER_KEY,
@@ -210,6 +215,27 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     0,
     await encodeShard({ kind: 'gram', dims: DIMS, matrix: Float32Array.from(gram) }),
   )
+  // Catalog (issue 17): 10 categories (one is 10 % of the items), 100 tags (one is 1 %).
+  const catalogColumns = CatalogTable.columnsOf(
+    itemIds.map((itemId, i) => ({
+      itemId,
+      categories: [`c${i % 10}`],
+      tags: [`t${(i * 7) % 100}`],
+      price: i % 200,
+      available: true,
+      createdAt: null,
+      attributes: {},
+    })),
+    TRAINED_UNTIL,
+  )
+  const catalogRef = ref(
+    singleShardKey(VERSION, 'catalog'),
+    'catalog',
+    'r2',
+    ITEMS,
+    0,
+    await encodeShard({ kind: 'catalog', rows: ITEMS, json: encodeCatalogColumns(catalogColumns) }),
+  )
   const manifest: ModelManifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
     version: VERSION,
@@ -220,7 +246,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     eventWeights: { view: 1, click: 1, add_to_cart: 2, purchase: 4 },
     trainedUntil: TRAINED_UNTIL,
     userBuckets: BUCKETS,
-    shards: { items, users, popularity, gram: gramRef },
+    shards: { items, users, popularity, gram: gramRef, catalog: catalogRef },
   }
   out.manifest = manifest
   out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
@@ -553,6 +579,10 @@ async function main(): Promise<void> {
     }
     if (args.includes('--scoring')) {
       await scoringComparison(persist, port, inspectorPort)
+      return
+    }
+    if (args.includes('--catalog')) {
+      await catalogBenchmark(persist, port, inspectorPort)
       return
     }
 
@@ -895,6 +925,68 @@ scoring kernels under wrangler dev (${SEQUENTIAL} sequential requests per route,
   )
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
+}
+
+/**
+ * Issue 17: filters inside the scan and diversity, each interleaved with the unfiltered model route
+ * (the same-run baseline) and health (the framework floor); then the time from `PUT /v1/items` of
+ * a new item to its first appearance in a response (its similar list, from its content vector).
+ */
+async function catalogBenchmark(persist: string, port: number, inspectorPort: number): Promise<void> {
+  const server = await startDev(persist, port, inspectorPort, { CATALOG_REFRESH_SECONDS: '10' })
+  try {
+    const { base } = server
+    const first = await timed(`${base}/v1/users/user-1/recommendations?k=10`)
+    if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+    const user = (i: number) => `${base}/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+    const seq = await sequential([
+      { name: 'health', url: (i) => `${base}/v1/health?i=${i}` },
+      { name: 'no filter (baseline)', url: (i) => user(i), expectSource: 'model' },
+      {
+        name: '10 %-selective filter (category=c3)',
+        url: (i) => `${user(i)}&category=c3`,
+        expectSource: 'model',
+      },
+      { name: '1 %-selective filter (tag=t42)', url: (i) => `${user(i)}&tag=t42`, expectSource: 'model' },
+      {
+        name: 'diversity on (maxPerCategory=3, diversity=0.3)',
+        url: (i) => `${user(i)}&maxPerCategory=3&diversity=0.3`,
+        expectSource: 'model',
+      },
+    ])
+    const baseline = seq['no filter (baseline)']!.p50
+    console.log(`
+catalog filters under wrangler dev (${ITEMS.toLocaleString('en-US')} items × ${DIMS}, K = 10, ${SEQUENTIAL} sequential requests per route, interleaved):`)
+    console.log('| request | p50 ms | p99 ms | p50 vs no filter |')
+    console.log('|---|---:|---:|---:|')
+    for (const [name, s] of Object.entries(seq))
+      console.log(
+        `| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.p50 / baseline).toFixed(2)} |`,
+      )
+
+    const appearances: number[] = []
+    for (let n = 0; n < 10; n++) {
+      const itemId = `new-item-${n}-${Date.now()}`
+      const t0 = performance.now()
+      const put = await fetch(`${base}/v1/items`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ itemId, categories: ['c3'], tags: ['t42'] }] }),
+      })
+      if (put.status !== 200) throw new Error(`PUT /v1/items answered ${put.status}`)
+      for (;;) {
+        const similar = await timed(`${base}/v1/items/${itemId}/similar?k=10`)
+        if (similar.status === 200) break
+        if (performance.now() - t0 > 60_000) throw new Error(`${itemId} did not appear within 60 s`)
+      }
+      appearances.push(performance.now() - t0)
+    }
+    appearances.sort((a, b) => a - b)
+    console.log(`
+PUT /v1/items → first response serving the new item (its similar list), same isolate, 10 items: median ${appearances[5]!.toFixed(0)} ms, max ${appearances[9]!.toFixed(0)} ms (includes the PUT itself; another isolate adds up to CATALOG_REFRESH_SECONDS = 10 s)`)
+  } finally {
+    await stopDev(server)
+  }
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,8 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
+import { CatalogOverlay } from './catalog/overlay.js'
+import { RulesStore } from './catalog/rules.js'
 import { readConfig } from './config.js'
 import { loadUserActivity } from './db/activity.js'
 import type { AppEnv } from './env.js'
@@ -19,10 +21,12 @@ import { USER_TOKEN_HEADER, userToken } from './middleware/user-token.js'
 import { EventPopularity } from './model/event-popularity.js'
 import { ModelStore } from './model/model-store.js'
 import { adminModelRoutes } from './routes/admin-models.js'
+import { adminRulesRoutes } from './routes/admin-rules.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { itemRoutes, popularRoutes } from './routes/catalog.js'
 import { eventsRoutes } from './routes/events.js'
 import { identifyRoutes } from './routes/identify.js'
+import { catalogWriteRoutes } from './routes/items.js'
 import { recommendationRoutes } from './routes/recommendations.js'
 import { healthRoutes, modelRoutes } from './routes/status.js'
 import type { ActivityLoader, ServingDeps } from './serving/context.js'
@@ -46,6 +50,8 @@ export interface AppOptions {
 const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/events', 'POST'],
   ['/v1/identify', 'POST'],
+  ['/v1/items', 'PUT'],
+  ['/v1/items/:itemId', 'DELETE'],
   ['/v1/users/:userId/recommendations', 'GET, HEAD'],
   ['/v1/items/:itemId/similar', 'GET, HEAD'],
   ['/v1/popular', 'GET, HEAD'],
@@ -54,6 +60,7 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/models/rollback', 'POST'],
   ['/v1/admin/models/:version/activate', 'POST'],
   ['/v1/admin/users/:userId', 'DELETE'],
+  ['/v1/admin/rules', 'GET, HEAD, PUT'],
 ]
 
 function tooLarge(limit: number): never {
@@ -77,6 +84,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const deps: ServingDeps = {
     store: options.store ?? new ModelStore({ now }),
     eventPopularity: new EventPopularity(),
+    catalog: new CatalogOverlay(),
+    rules: new RulesStore(),
     loadActivity: options.loadActivity ?? loadUserActivity,
     now,
   }
@@ -123,7 +132,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     const middleware = cors({
       origin: (origin) =>
         allowedOrigins.includes('*') ? '*' : allowedOrigins.includes(origin) ? origin : null,
-      allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type', 'x-edgerec-key', USER_TOKEN_HEADER],
       exposeHeaders: ['x-edgerec-fold-in-events', 'x-edgerec-degraded'],
       maxAge: 86_400,
@@ -147,11 +156,13 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/events', eventsRoutes({ now }))
   app.route('/v1/identify', identifyRoutes({ now }))
   app.route('/v1/users', recommendationRoutes(deps))
+  app.route('/v1/items', catalogWriteRoutes(deps))
   app.route('/v1/items', itemRoutes(deps))
   app.route('/v1/popular', popularRoutes(deps))
   app.route('/v1/model', modelRoutes(deps))
   app.route('/v1/admin/models', adminModelRoutes(deps))
   app.route('/v1/admin/users', adminUserRoutes({ now }))
+  app.route('/v1/admin/rules', adminRulesRoutes(deps))
 
   for (const [path, allow] of ROUTE_METHODS) {
     app.all(path, (c) => {

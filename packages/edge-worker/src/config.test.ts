@@ -8,6 +8,7 @@ describe('readConfig', () => {
   it('should apply defaults', () => {
     expect(readConfig(base)).toEqual({
       refreshMs: 30_000,
+      catalogRefreshMs: 10_000,
       foldInMaxEvents: 200,
       fallbackList: 'popular',
       userCacheBytes: 16 * 1024 * 1024,
@@ -47,6 +48,7 @@ describe('readConfig', () => {
     const config = readConfig({
       ...base,
       MODEL_REFRESH_SECONDS: '5',
+      CATALOG_REFRESH_SECONDS: '99999',
       FOLD_IN_MAX_EVENTS: '999999',
       FALLBACK_LIST: 'trending',
       USER_CACHE_MIB: 'lots',
@@ -54,6 +56,7 @@ describe('readConfig', () => {
       RATE_LIMIT_PERIOD_SECONDS: '30',
     })
     expect(config.refreshMs).toBe(5000)
+    expect(config.catalogRefreshMs).toBe(3_600_000)
     expect(config.foldInMaxEvents).toBe(5000)
     expect(config.fallbackList).toBe('trending')
     expect(config.userCacheBytes).toBe(16 * 1024 * 1024)

@@ -24,6 +24,8 @@ export interface WorkerConfig {
    * swap (8–127 MiB, default 96). A version that does not fit is refused with `MODEL_TOO_LARGE`.
    */
   modelMemoryBytes: number
+  /** Milliseconds between two reads of catalog changes (`items`) in one isolate. */
+  catalogRefreshMs: number
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
   rateLimitPeriodSeconds: 10 | 60
   /** Where `POST /v1/events` puts accepted events: D1 directly, or the ingestion queue. */
@@ -54,6 +56,7 @@ export function readConfig(env: Env): WorkerConfig {
     .filter((o) => o.length > 0)
   return {
     refreshMs: intVar(env.MODEL_REFRESH_SECONDS, 30, 0, 86_400) * 1000,
+    catalogRefreshMs: intVar(env.CATALOG_REFRESH_SECONDS, 10, 0, 3600) * 1000,
     foldInMaxEvents: intVar(env.FOLD_IN_MAX_EVENTS, 200, 1, 5000),
     fallbackList: env.FALLBACK_LIST === 'trending' ? 'trending' : 'popular',
     userCacheBytes: intVar(env.USER_CACHE_MIB, 16, 1, 96) * 1024 * 1024,

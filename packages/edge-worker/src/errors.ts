@@ -10,6 +10,7 @@ import { EdgerecError } from '@edgerec/core'
 export const API_ERRORS = {
   INVALID_REQUEST: 400,
   INVALID_EVENTS: 400,
+  INVALID_ITEMS: 400,
   INVALID_PARAMETER: 400,
   UNAUTHORIZED: 401,
   USER_TOKEN_INVALID: 401,

@@ -642,6 +642,28 @@ describe('EdgerecClient reads', () => {
     ])
   })
 
+  it('should send catalog filters as query parameters on recommend, similar and popular', async () => {
+    const recs = client({ cacheTtlMs: 0 })
+    await recs.ready
+    server.replies.push(
+      json(recsBody('a')),
+      json({ itemId: 's', items: [], source: 'model', modelVersion: null }),
+      json({ items: [], source: 'popular', modelVersion: null }),
+    )
+    await recs.recommend({
+      userId: 'u',
+      k: 4,
+      filter: { category: ['shoes', 'boots'], maxPrice: 50, available: 'any' },
+    })
+    await recs.similar('s', { filter: { tag: 'red', filter: 'price<10 AND NOT tag:sale' } })
+    await recs.popular({ filter: { minPrice: 5, available: false } })
+    expect(server.requests.map((r) => r.url.slice(ENDPOINT.length))).toEqual([
+      '/v1/users/u/recommendations?k=4&category=shoes%2Cboots&maxPrice=50&available=any',
+      '/v1/items/s/similar?tag=red&filter=price%3C10%20AND%20NOT%20tag%3Asale',
+      '/v1/popular?minPrice=5&available=false',
+    ])
+  })
+
   it('should serve from cache within the TTL, serve stale while revalidating, then wait for fresh', async () => {
     const recs = client({ cacheTtlMs: 1000, staleWhileRevalidateMs: 5000 })
     await recs.ready

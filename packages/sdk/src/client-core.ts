@@ -22,6 +22,7 @@ import type {
   EdgerecEvent,
   FlushResult,
   IngestResponse,
+  ItemFilter,
   PopularResponse,
   RecommendationsResponse,
   RecommendOptions,
@@ -200,12 +201,16 @@ export class EdgerecClient {
   declare readonly recommend: (options?: RecommendOptions) => Promise<RecommendationsResponse>
 
   /** Items similar to `itemId` (`ITEM_NOT_FOUND` when the model does not know it). */
-  declare readonly similar: (itemId: string, options?: { k?: number }) => Promise<SimilarResponse>
+  declare readonly similar: (
+    itemId: string,
+    options?: { k?: number; filter?: ItemFilter },
+  ) => Promise<SimilarResponse>
 
   /** The most popular (default) or trending items. */
   declare readonly popular: (options?: {
     k?: number
     kind?: 'popular' | 'trending'
+    filter?: ItemFilter
   }) => Promise<PopularResponse>
 
   /**
@@ -407,16 +412,13 @@ export class EdgerecClient {
     }
 
     /** A cached GET: fresh for `cacheTtlMs`, then served stale for `staleWhileRevalidateMs` while refetched. */
-    function get<T>(
-      path: string,
-      params: Record<string, string | number | undefined>,
-      user?: UserToken,
-    ): Promise<T> {
+    function get<T>(path: string, params: Record<string, unknown>, user?: UserToken): Promise<T> {
       let separator = '?'
       for (const name in params) {
         const value = params[name]
         if (value !== undefined && value !== '') {
-          path += `${separator}${name}=${encodeURIComponent(value)}`
+          // NOTE: arrays (filter labels) encode as comma lists.
+          path += `${separator}${name}=${encodeURIComponent(value as string)}`
           separator = '&'
         }
       }
@@ -631,16 +633,22 @@ export class EdgerecClient {
             k: options.k,
             exclude: options.exclude?.join(','),
             explain: options.explain ? 1 : undefined,
+            ...options.filter,
           },
           user === userId ? token : undefined,
         )
       },
 
-      similar: (itemId: string, options: { k?: number } = {}): Promise<SimilarResponse> =>
-        get(`/v1/items/${encodeURIComponent(itemId)}/similar`, { k: options.k }),
+      similar: (
+        itemId: string,
+        options: { k?: number; filter?: ItemFilter } = {},
+      ): Promise<SimilarResponse> =>
+        get(`/v1/items/${encodeURIComponent(itemId)}/similar`, { k: options.k, ...options.filter }),
 
-      popular: (options: { k?: number; kind?: 'popular' | 'trending' } = {}): Promise<PopularResponse> =>
-        get('/v1/popular', { k: options.k, kind: options.kind }),
+      popular: (
+        options: { k?: number; kind?: 'popular' | 'trending'; filter?: ItemFilter } = {},
+      ): Promise<PopularResponse> =>
+        get('/v1/popular', { k: options.k, kind: options.kind, ...options.filter }),
     })
   }
 }

@@ -41,6 +41,7 @@ export type {
   FieldError,
   FlushResult,
   IngestResponse,
+  ItemFilter,
   PopularResponse,
   RecommendationsResponse,
   RecommendedItem,

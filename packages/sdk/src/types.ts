@@ -104,8 +104,27 @@ export interface PopularResponse {
   modelVersion: string | null
 }
 
+/**
+ * A catalog filter (docs/catalog.md, "Filters"); every part must hold. Runs inside the worker's
+ * top-K scan, so a selective filter still returns `k` items when `k` match.
+ */
+export interface ItemFilter {
+  /** In any of these categories. */
+  category?: string | readonly string[]
+  /** With any of these tags. */
+  tag?: string | readonly string[]
+  minPrice?: number
+  maxPrice?: number
+  /** Default `true`: unavailable items are left out. */
+  available?: boolean | 'any'
+  /** An expression, e.g. `category:shoes AND (tag:red OR tag:blue) AND price<50`. */
+  filter?: string
+}
+
 /** Options of `recommend()`. */
 export interface RecommendOptions {
+  /** Only items passing this catalog filter. */
+  filter?: ItemFilter
   /** Whom to recommend for; default: the identified user, else the anonymous id. */
   userId?: string
   /** How many items (server default 10). */

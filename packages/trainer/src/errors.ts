@@ -17,6 +17,8 @@ export const TRAINER_ERROR_CODES = {
   EXPORT_FAILED: 'EXPORT_FAILED',
   /** The evaluation split left no test user (too little data for metrics). */
   EVALUATION_TOO_SMALL: 'EVALUATION_TOO_SMALL',
+  /** The catalog (file or `items` table) cannot be read. */
+  CATALOG_INVALID: 'CATALOG_INVALID',
   /** A generator option is out of range. */
   GENERATOR_INVALID: 'GENERATOR_INVALID',
   /** The quality gate rejected the version (not better than popularity or the live version). */

@@ -23,6 +23,8 @@ export {
   shuffleInPlace,
   trainAls,
 } from './als/index.js'
+export type { CatalogSourceConfig, ReadCatalog } from './catalog/index.js'
+export { readCatalogFile, readCatalogSqlite, resolveCatalog } from './catalog/index.js'
 export type {
   CloudComputeConfig,
   CloudJobConfig,
@@ -118,7 +120,14 @@ export { itemCounts, rankItems, trendingScores } from './popularity/index.js'
 export type { Staleness, StalenessOptions } from './schedule/index.js'
 export { checkStaleness } from './schedule/index.js'
 export type { TrainLogger, TrainOptions, TrainResult } from './train.js'
-export { ensureDemoData, loadFromConfig, logBadRows, resolveEventSource, train } from './train.js'
+export {
+  ensureDemoData,
+  loadFromConfig,
+  logBadRows,
+  readCatalogLogged,
+  resolveEventSource,
+  train,
+} from './train.js'
 export type {
   TunedParameters,
   TuningMetric,

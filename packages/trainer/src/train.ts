@@ -16,6 +16,7 @@ import {
 } from '@edgerec/adapters'
 import type { AlsHyperparameters, ModelEvaluation, ModelGate, ModelManifest } from '@edgerec/core'
 import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
+import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
 import type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
 import { runEvaluation } from './evaluation/index.js'
@@ -192,6 +193,23 @@ export function logBadRows(report: ReadReport, logger: TrainLogger): void {
   if (kinds > 5) logger.warn(`  … and ${kinds - 5} more kinds of problem.`)
 }
 
+/** Reads the run's catalog (see `resolveCatalog`) and logs what it found. */
+export async function readCatalogLogged(
+  config: EdgerecConfig,
+  options: TrainOptions = {},
+): Promise<ReadCatalog | undefined> {
+  const logger = options.logger ?? silent
+  const catalog = await resolveCatalog(config.catalog, config.events, options.cwd ?? process.cwd())
+  if (!catalog) return undefined
+  logger.info(
+    `Catalog: ${catalog.items.length.toLocaleString('en-US')} items from ${catalog.description}` +
+      (catalog.rejected > 0 ? `; ${catalog.rejected} invalid items skipped` : '') +
+      '.',
+  )
+  for (const sample of catalog.samples) logger.warn(`  ${sample}`)
+  return catalog
+}
+
 /**
  * Runs the whole pipeline for a config.
  *
@@ -339,6 +357,8 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   )
   const model = await trainAls(data, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
 
+  const catalog = await readCatalogLogged(config, options)
+
   const storageConfig = options.storageConfig ?? storageFromEnv() ?? config.storage ?? DEFAULT_STORAGE
   const resolvedStorageConfig =
     storageConfig.provider === 'local'
@@ -365,6 +385,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       ...(modelEvaluation ? { evaluation: modelEvaluation } : {}),
       ...(tuning ? { tuning } : {}),
       ...(gate ? { gate } : {}),
+      ...(catalog ? { catalog: { items: catalog.items, updatedUntil: catalog.updatedUntil } } : {}),
     },
     exportOptions,
   )

@@ -313,6 +313,8 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
     }
     if (manifest.shards.trending)
       published.shards.trending = { ...manifest.shards.trending, storage: target.shardStorage }
+    if (manifest.shards.catalog)
+      published.shards.catalog = { ...manifest.shards.catalog, storage: target.shardStorage }
     const manifestBytes = encoder.encode(JSON.stringify(published))
     uploaded.add(manifestKey(version))
     await withRetry(

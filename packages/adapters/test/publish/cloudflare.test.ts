@@ -98,6 +98,10 @@ describe('publishVersion to Cloudflare (R2 S3 API + KV REST API)', () => {
     expect(r2Writes).toContain(`r2:${manifestKey('v1')}`)
     expect(r2Writes.length).toBe(report.shards + 1)
     expect(log.indexOf(`kv:${manifestKey('v1')}`)).toBeLessThan(log.length - 1)
+    // Optional shards (the catalog, issue 17) travel with the manifest.
+    const published = JSON.parse(new TextDecoder().decode((await target.pointers.get(manifestKey('v1')))!))
+    expect(published.shards.catalog).toMatchObject({ key: 'models/v1/catalog.shard', kind: 'catalog' })
+    expect(r2Writes).toContain('r2:models/v1/catalog.shard')
     // What the worker's bindings would read: the shards in the R2 bucket, the pointer in KV.
     expect((await listAll(target.objects, versionPrefix('v1'))).length).toBe(report.shards + 1)
     expect(await readLivePointer(target)).toEqual(report.pointer)

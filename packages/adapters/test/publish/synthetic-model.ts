@@ -4,6 +4,8 @@
  * Used by the publisher tests and benchmark until they switch to the trainer's export.
  */
 import {
+  CatalogTable,
+  encodeCatalogColumns,
   encodeShard,
   itemShardKey,
   type ModelManifest,
@@ -116,6 +118,24 @@ export async function writeSyntheticVersion(
   const gramMatrix = new Float32Array(dims * dims)
   for (let d = 0; d < dims; d++) gramMatrix[d * dims + d] = 1
   const gram = await encodeShard({ kind: 'gram', dims, matrix: gramMatrix })
+  // A catalog (issue 17): every item in category `c<i mod 3>`.
+  const catalogColumns = CatalogTable.columnsOf(
+    itemIds.map((itemId, i) => ({
+      itemId,
+      categories: [`c${i % 3}`],
+      tags: [],
+      price: i,
+      available: true,
+      createdAt: null,
+      attributes: {},
+    })),
+    0,
+  )
+  const catalog = await encodeShard({
+    kind: 'catalog',
+    rows: items,
+    json: encodeCatalogColumns(catalogColumns),
+  })
   const manifest: ModelManifest = {
     formatVersion: 1,
     version,
@@ -146,6 +166,14 @@ export async function writeSyntheticVersion(
         0,
       ),
       gram: await put(singleShardKey(version, 'gram'), 'gram', gram.bytes, gram.sha256, dims, 0),
+      catalog: await put(
+        singleShardKey(version, 'catalog'),
+        'catalog',
+        catalog.bytes,
+        catalog.sha256,
+        items,
+        0,
+      ),
     },
   }
   await storage.put(manifestKey(version), new TextEncoder().encode(JSON.stringify(manifest)))

@@ -10,6 +10,17 @@ export const STANDARD_EVENT_TYPES = [
   'dislike',
 ] as const
 
+/**
+ * Negative feedback types and their default weights (issue 17): the item leaves that person's
+ * recommendations on the next request, and fold-in counts it against the item (p = 0 with
+ * confidence 1 + α·|w|). Used by the trainer's defaults and by the worker when a model's
+ * `eventWeights` predate a type.
+ */
+export const NEGATIVE_FEEDBACK_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
+  dislike: -4,
+  hide: -8,
+})
+
 /** One of {@link STANDARD_EVENT_TYPES}. */
 export type StandardEventType = (typeof STANDARD_EVENT_TYPES)[number]
 

@@ -219,6 +219,34 @@ describe('foldInUser', () => {
     expect(Array.from(withDuplicates.vector)).toEqual(Array.from(merged.vector))
   })
 
+  it('should count negative feedback against its item: p = 0 with confidence 1 + |c| (dense reference)', () => {
+    const random = mulberry32(41)
+    const y = rowsOf(randomFloats(random, 12 * 4), 12, 4)
+    const gram = gramOf(y, 0.5)
+    const positive = [
+      { index: 1, confidence: 3 },
+      { index: 2, confidence: 2 },
+    ]
+    const withDislike = foldInUser(gram, 4, [...positive, { index: 5, confidence: -4 }], readerOf(y))
+    // Reference: A = G + Σ⁺ (c − 1) y yᵀ + 4 y₅ y₅ᵀ, b = Σ⁺ c y.
+    const a = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => gram[i * 4 + j]!))
+    const b = [0, 0, 0, 0]
+    for (const { index, confidence } of positive) {
+      for (let i = 0; i < 4; i++) {
+        b[i]! += confidence * y[index]![i]!
+        for (let j = 0; j < 4; j++) a[i]![j]! += (confidence - 1) * y[index]![i]! * y[index]![j]!
+      }
+    }
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) a[i]![j]! += 4 * y[5]![i]! * y[5]![j]!
+    const expected = gaussSolve(a, b)
+    for (let d = 0; d < 4; d++) expect(withDislike.vector[d]!).toBeCloseTo(expected[d]!, 5)
+    expect(withDislike.used.map((u) => u.index)).toEqual([1, 2])
+    // The disliked item scores lower than without the dislike.
+    const without = foldInUser(gram, 4, positive, readerOf(y))
+    const score = (x: Float32Array) => x.reduce((s, v, d) => s + v * y[5]![d]!, 0)
+    expect(Math.abs(score(withDislike.vector))).toBeLessThan(Math.abs(score(without.vector)))
+  })
+
   it('should return the zero vector for a user without usable interactions', () => {
     const y = rowsOf([1, 0, 0, 1], 2, 2)
     const { vector, used } = foldInUser(gramOf(y, 0.1), 2, [], readerOf(y))

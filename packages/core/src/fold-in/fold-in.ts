@@ -6,7 +6,7 @@ import { choleskyFactor, choleskySolveInPlace } from './cholesky.js'
 export interface WeightedInteraction {
   /** Global item index. */
   index: number
-  /** Confidence c_ui (alpha · summed event weight); must be > 0 for positive feedback. */
+  /** Confidence c_ui (alpha · summed event weight); > 0 positive feedback, < 0 negative (counts as p_ui = 0 with confidence 1 + |c|). */
   confidence: number
 }
 
@@ -75,7 +75,18 @@ export function foldInUser(
   const used: WeightedInteraction[] = []
   const vectors: number[] = []
   for (const [index, confidence] of merged) {
-    if (confidence <= 0 || !readItem(index, y)) continue
+    if (confidence === 0 || !readItem(index, y)) continue
+    if (confidence < 0) {
+      // Negative feedback (dislike, hide; issue 17): the pair counts as p_ui = 0 with confidence
+      // 1 + |c|, i.e. A_u += |c| y_i y_iᵀ and nothing enters b: the solve is pushed away from
+      // scoring y_i, and A_u stays positive definite. It is not in `used` (it explains nothing).
+      for (let i = 0; i < dims; i++) {
+        const w = -confidence * y[i]!
+        const row = i * dims
+        for (let j = 0; j <= i; j++) a[row + j] = a[row + j]! + w * y[j]!
+      }
+      continue
+    }
     used.push({ index, confidence })
     for (let d = 0; d < dims; d++) vectors.push(y[d]!)
     const extra = confidence - 1

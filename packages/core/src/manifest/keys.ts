@@ -28,7 +28,10 @@ export function userShardKey(version: string, bucket: number): string {
 }
 
 /** Key of the popularity, trending or gram shard. */
-export function singleShardKey(version: string, name: 'popularity' | 'trending' | 'gram'): string {
+export function singleShardKey(
+  version: string,
+  name: 'popularity' | 'trending' | 'gram' | 'catalog',
+): string {
   return `${versionPrefix(version)}${name}.shard`
 }
 

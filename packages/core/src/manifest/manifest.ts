@@ -133,6 +133,8 @@ export interface ModelManifest {
     popularity: ShardRef
     trending?: ShardRef
     gram: ShardRef
+    /** The item catalog at training time (optional; absent in versions trained without one). */
+    catalog?: ShardRef
   }
 }
 
@@ -245,6 +247,7 @@ export function validateManifest(input: unknown): ManifestValidationResult {
     checkRef(s.popularity, 'shards.popularity', 'popularity', errors)
     if (s.trending !== undefined) checkRef(s.trending, 'shards.trending', 'popularity', errors)
     checkRef(s.gram, 'shards.gram', 'gram', errors)
+    if (s.catalog !== undefined) checkRef(s.catalog, 'shards.catalog', 'catalog', errors)
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, manifest: m as ModelManifest }
 }
@@ -260,5 +263,6 @@ export function parseManifest(input: unknown): ModelManifest {
 export function manifestShards(m: ModelManifest): ShardRef[] {
   const refs = [...m.shards.items, ...m.shards.users, m.shards.popularity, m.shards.gram]
   if (m.shards.trending) refs.push(m.shards.trending)
+  if (m.shards.catalog) refs.push(m.shards.catalog)
   return refs
 }

@@ -16,7 +16,7 @@ import {
   shardKindName,
 } from './format.js'
 import { IdTable } from './id-table.js'
-import type { DecodedShard, GramShard, ItemShard, PopularityShard, UserShard } from './types.js'
+import type { CatalogShard, DecodedShard, GramShard, ItemShard, PopularityShard, UserShard } from './types.js'
 
 /** Options of {@link decodeShard}. */
 export interface DecodeShardOptions {
@@ -234,6 +234,11 @@ export async function decodeShard(
       const matrix = f32('matrix')
       expectFinite(matrix, 'matrix')
       const shard: GramShard = { kind, ...common, matrix }
+      return shard
+    }
+    case 'catalog': {
+      if (dims !== 0) fail('SHARD_MALFORMED', `A catalog shard must have dims 0, got ${dims}.`)
+      const shard: CatalogShard = { kind, ...common, json: u8('json') }
       return shard
     }
   }

@@ -173,6 +173,10 @@ function collectSections(input: ShardInput): {
       }
       checkFinite(input.matrix, 'gram matrix')
       return { rowCount: input.dims, dims: input.dims, rowOffset: 0, sections: [['matrix', input.matrix]] }
+    case 'catalog':
+      if (!Number.isInteger(input.rows) || input.rows < 0 || input.rows > 0xffffffff)
+        invalid(`A catalog shard needs a row count in 0..2³²−1, got ${input.rows}.`)
+      return { rowCount: input.rows, dims: 0, rowOffset: 0, sections: [['json', input.json]] }
   }
 }
 

@@ -29,6 +29,8 @@ export const ShardKind = {
   popularity: 3,
   /** The dims × dims float32 matrix YᵀY + λI for fold-in. */
   gram: 4,
+  /** The item catalog of a version (categories, tags, price…) as UTF-8 JSON columns. */
+  catalog: 5,
 } as const
 /** A value of {@link ShardKind}. */
 export type ShardKind = (typeof ShardKind)[keyof typeof ShardKind]
@@ -48,6 +50,7 @@ export const SectionType = {
   interactionOffsets: 9,
   interactionItems: 10,
   interactionConfidences: 11,
+  json: 12,
 } as const
 /** A value of {@link SectionType}. */
 export type SectionType = (typeof SectionType)[keyof typeof SectionType]
@@ -67,6 +70,7 @@ export const SECTION_ELEMENT_BYTES: Record<SectionName, 1 | 4> = {
   interactionOffsets: 4,
   interactionItems: 4,
   interactionConfidences: 4,
+  json: 1,
 }
 
 /** The sections each kind must have. */
@@ -83,6 +87,7 @@ export const REQUIRED_SECTIONS: Record<ShardKindName, readonly SectionName[]> = 
   ],
   popularity: ['itemIndexes', 'scores'],
   gram: ['matrix'],
+  catalog: ['json'],
 }
 
 /** Rounds `n` up to the next multiple of {@link SHARD_ALIGNMENT}. */

@@ -20,6 +20,8 @@ export { encodeIds, IdTable } from './id-table.js'
 export type { RowRange } from './split.js'
 export { planItemShards } from './split.js'
 export type {
+  CatalogShard,
+  CatalogShardInput,
   DecodedShard,
   GramShard,
   GramShardInput,

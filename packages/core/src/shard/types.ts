@@ -45,8 +45,20 @@ export interface GramShardInput {
   matrix: Float32Array
 }
 
+/** Input of a catalog shard: UTF-8 JSON columns (core's `encodeCatalogColumns`) of `rows` items. */
+export interface CatalogShardInput {
+  kind: 'catalog'
+  rows: number
+  json: Uint8Array
+}
+
 /** Anything {@link encodeShard} writes. */
-export type ShardInput = ItemShardInput | UserShardInput | PopularityShardInput | GramShardInput
+export type ShardInput =
+  | ItemShardInput
+  | UserShardInput
+  | PopularityShardInput
+  | GramShardInput
+  | CatalogShardInput
 
 interface DecodedBase {
   kind: ShardKindName
@@ -90,5 +102,11 @@ export interface GramShard extends DecodedBase {
   matrix: Float32Array
 }
 
+/** A decoded catalog shard: the JSON bytes (parse with core's `decodeCatalogColumns`). */
+export interface CatalogShard extends DecodedBase {
+  kind: 'catalog'
+  json: Uint8Array
+}
+
 /** Any decoded shard. */
-export type DecodedShard = ItemShard | UserShard | PopularityShard | GramShard
+export type DecodedShard = ItemShard | UserShard | PopularityShard | GramShard | CatalogShard

@@ -10,6 +10,8 @@
  * - `deleted_users`: the deletion list. Every id `DELETE /v1/admin/users/:userId` erased (the id and
  *   the anonymous ids linked to it) with the time of erasure, so serving can hide what a published
  *   model still holds about them until a model trained after the deletion is live (docs/privacy.md).
+ * - `items`: the catalog (issue 17), upserted by `PUT /v1/items`, read by the trainer and the
+ *   worker's catalog overlay.
  *
  * Migrations in `packages/edge-worker/drizzle/` are generated from this file with `npm run db:generate`.
  *
@@ -69,6 +71,36 @@ export const deletedUsers = sqliteTable('deleted_users', {
   /** When it was (last) erased, epoch ms (worker clock). */
   deletedAt: integer('deleted_at').notNull(),
 })
+/**
+ * The item catalog (`PUT /v1/items`, `DELETE /v1/items/:itemId`; issue 17). A deletion keeps the
+ * row as a tombstone (`deleted = 1`) so isolates and the next training see it go; labels and custom
+ * attributes are JSON text. `updated_at` (worker clock) drives the per-isolate overlay of rows
+ * changed since a version's export.
+ */
+export const items = sqliteTable(
+  'items',
+  {
+    /** The item id (same space as `events.item_id`). */
+    itemId: text('item_id').primaryKey(),
+    /** JSON array of category labels. */
+    categories: text('categories').notNull(),
+    /** JSON array of tags. */
+    tags: text('tags').notNull(),
+    /** Price, or null. */
+    price: real('price'),
+    /** 1 available, 0 not. */
+    available: integer('available').notNull(),
+    /** When the item entered the shop, epoch ms, or null. */
+    createdAt: integer('created_at'),
+    /** JSON object of custom scalar attributes. */
+    attributes: text('attributes').notNull(),
+    /** Last write, epoch ms (worker clock). */
+    updatedAt: integer('updated_at').notNull(),
+    /** 1 once deleted (a tombstone). */
+    deleted: integer('deleted').notNull().default(0),
+  },
+  (t) => [index('items_updated_idx').on(t.updatedAt)],
+)
 
 /** A row of {@link events} as read. */
 export type EventRecord = typeof events.$inferSelect
@@ -79,9 +111,13 @@ export type IdentityLink = typeof identityLinks.$inferSelect
 /** A row of {@link deletedUsers}. */
 export type DeletedUser = typeof deletedUsers.$inferSelect
 
+/** A row of {@link items}. */
+export type ItemRecord = typeof items.$inferSelect
+
 /** Table names, for code that reads the tables without drizzle. */
 export const TABLES = {
   events: 'events',
   identityLinks: 'identity_links',
   deletedUsers: 'deleted_users',
+  items: 'items',
 } as const

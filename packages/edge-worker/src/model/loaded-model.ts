@@ -6,6 +6,8 @@
  * @module
  */
 import {
+  type CatalogTable,
+  decodeCatalogColumns,
   type GramShard,
   type IdIndex,
   IdIndexBuilder,
@@ -96,6 +98,10 @@ export class LoadedModel {
   readonly popularity: PopularityShard
   readonly trending: PopularityShard | undefined
   readonly gram: GramShard
+  /** The catalog exported with the version (absent when it was trained without one; issue 17). */
+  readonly catalog: CatalogTable | undefined
+  /** Model item index → catalog row, -1 for none (empty without a catalog). */
+  readonly #catalogRows: Int32Array
   /** Reads dequantized item vectors y_i for fold-in and explanations. */
   readonly readItem: ItemVectorReader
   readonly #ids: IdIndex
@@ -119,6 +125,7 @@ export class LoadedModel {
     popularity: PopularityShard
     trending: PopularityShard | undefined
     gram: GramShard
+    catalog?: CatalogTable | undefined
     userCacheBytes: number
     loadMs: number
     now: number
@@ -137,6 +144,16 @@ export class LoadedModel {
     this.#ids = init.ids
     this.#retainedShardBytes = init.retainedShardBytes
     this.#itemRowsBytes = init.itemRowsBytes
+    this.catalog = init.catalog
+    const catalog = init.catalog
+    this.#catalogRows = catalog
+      ? Int32Array.from({ length: init.ids.size }, (_, i) => catalog.rowOf(init.ids.get(i)))
+      : new Int32Array(0)
+  }
+
+  /** Catalog row of the item at global `index` in {@link catalog}, or -1. */
+  catalogRow(index: number): number {
+    return this.#catalogRows[index] ?? -1
   }
 
   /** Number of items. */
@@ -241,7 +258,9 @@ export class LoadedModel {
       this.popularity.byteLength +
       this.gram.byteLength +
       (this.trending?.byteLength ?? 0) +
-      this.#retainedShardBytes
+      this.#retainedShardBytes +
+      (this.catalog?.byteLength ?? 0) +
+      this.#catalogRows.byteLength
     const userCache = this.#users.bytes
     const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
     const itemIdIndex = this.#ids.byteLength
@@ -296,6 +315,7 @@ export async function loadModel(
     loadShard(bindings, shards.popularity, 'popularity', dims),
     shards.trending ? loadShard(bindings, shards.trending, 'popularity', dims) : Promise.resolve(undefined),
     loadShard(bindings, shards.gram, 'gram', dims),
+    shards.catalog ? loadShard(bindings, shards.catalog, 'catalog', dims) : Promise.resolve(undefined),
   ])
   // NOTE: without this, a list failing while items load would be an unhandled rejection.
   lists.catch(() => undefined)
@@ -354,7 +374,22 @@ export async function loadModel(
       { cause: error },
     )
   }
-  const [popularity, trending, gram] = await lists
+  const [popularity, trending, gram, catalogShard] = await lists
+  let catalog: CatalogTable | undefined
+  if (catalogShard) {
+    try {
+      catalog = decodeCatalogColumns(catalogShard.json)
+    } catch (cause) {
+      throw new ModelLoadError(
+        'SHARD_INVALID',
+        `The catalog shard ${shards.catalog?.key} does not decode. Republish.`,
+        {
+          ...(shards.catalog ? { key: shards.catalog.key } : {}),
+          cause,
+        },
+      )
+    }
+  }
   for (const list of [popularity, trending]) {
     if (!list) continue
     for (let i = 0; i < list.rowCount; i++) {
@@ -376,6 +411,7 @@ export async function loadModel(
     popularity,
     trending,
     gram,
+    catalog,
     userCacheBytes: options.userCacheBytes,
     loadMs: options.now() - started,
     now: options.now(),

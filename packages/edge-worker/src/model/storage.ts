@@ -206,7 +206,7 @@ export async function loadShard<K extends DecodedShard['kind']>(
       cause,
     })
   }
-  const expectedDims = kind === 'popularity' ? 0 : dims
+  const expectedDims = kind === 'popularity' || kind === 'catalog' ? 0 : dims
   if (
     shard.rowCount !== ref.rows ||
     shard.dims !== expectedDims ||

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type FoldInResult, foldInUser, type WeightedInteraction } from '@edgerec/core'
+import {
+  type FoldInResult,
+  foldInUser,
+  NEGATIVE_FEEDBACK_WEIGHTS,
+  type WeightedInteraction,
+} from '@edgerec/core'
 import type { LoadedModel } from '../model/loaded-model.js'
 
 /** One event of the user as read from D1 (newest first). */
@@ -48,7 +53,8 @@ export function freshInteractions(
   let used = 0
   for (const event of events) {
     if (event.receivedAt <= since) continue
-    const weight = weights[event.type]
+    // Negative feedback counts even with a model whose weights predate its type (issue 17).
+    const weight = weights[event.type] ?? NEGATIVE_FEEDBACK_WEIGHTS[event.type]
     if (weight === undefined || weight === 0) continue
     const index = model.itemIndexOf(event.itemId)
     if (index < 0) continue

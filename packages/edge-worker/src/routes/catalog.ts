@@ -3,12 +3,22 @@
  *
  * @module
  */
-import { similarItems } from '@edgerec/core'
+import { type IndexFilter, similarItems, type TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
+import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
+import { parseFilterParams, parseRankParams } from '../catalog/params.js'
+import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { checkId, ParamErrors, parseK } from '../params.js'
-import { acquireModel, MODEL_CACHE_CONTROL, type ServingDeps } from '../serving/context.js'
+import {
+  acquireCatalog,
+  acquireModel,
+  acquireRanker,
+  MODEL_CACHE_CONTROL,
+  type ServingDeps,
+} from '../serving/context.js'
+import { rankedList } from '../serving/recommend.js'
 import { noModel } from './recommendations.js'
 
 /** One scored item. */
@@ -24,8 +34,11 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     const errors = new ParamErrors()
     const itemId = checkId(errors, 'itemId', c.req.param('itemId'))
     const k = parseK(errors, c.req.query('k'))
+    const predicate = compileRequestFilter(parseFilterParams(errors, (name) => c.req.query(name)))
+    const rankParams = parseRankParams(errors, (name) => c.req.query(name))
     errors.throwIfAny()
     const { model } = await acquireModel(c, deps)
+    const catalog = await acquireCatalog(c, deps, model)
     if (!model) {
       throw new ApiError(
         'NO_MODEL',
@@ -33,19 +46,58 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       )
     }
     const index = model.itemIndexOf(itemId)
-    const top = index < 0 ? undefined : similarItems(model.blocks, index, k, undefined, model.kernel)
+    let top: TopKResult | undefined
+    if (index >= 0) {
+      const skip = catalog.indexFilter(predicate)
+      const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+      const near = (size: number): TopKResult => similarItems(model.blocks, index, size, skip, model.kernel)!
+      const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
+      top = rank ? rank(near, k, model.itemCount - 1, seedless) : near(k)
+    }
+    let source: 'model' | 'content' = 'model'
+    let seedVector: Float32Array | Float64Array | undefined
+    if (index >= 0) {
+      const y = new Float64Array(model.manifest.dims)
+      if (model.readItem(index, y)) seedVector = y
+    } else {
+      // A new item (catalog only): its content vector stands in for its factors.
+      const entry = deps.catalog.get(itemId)
+      const content = entry ? contentItem(model, entry.item) : null
+      if (content) {
+        top = similarToVector(model.blocks, content.vector, k, catalog.indexFilter(predicate))
+        source = 'content'
+        seedVector = content.vector
+      }
+    }
     if (!top) {
       throw new ApiError(
         'ITEM_NOT_FOUND',
         `Item "${itemId}" is not in model version ${model.version}. Items enter the model at the next training run after their first events.`,
       )
     }
-    const items: ScoredItem[] = Array.from(top.indices, (i, r) => ({
+    const result = top
+    const items: (ScoredItem & { source?: 'content' })[] = Array.from(result.indices, (i, r) => ({
       itemId: model.itemId(i),
-      score: top.scores[r]!,
+      score: result.scores[r]!,
     }))
+    if (seedVector) {
+      let norm = 0
+      for (const v of seedVector) norm += v * v
+      norm = Math.sqrt(norm)
+      const vector = seedVector
+      const fresh = newItems(
+        model,
+        deps.catalog,
+        (id) => id !== itemId && catalog.passes(predicate, id),
+        new Set(),
+      )
+      for (const item of fresh)
+        items.push({ itemId: item.itemId, score: cosineOf(vector, norm, item), source: 'content' })
+      items.sort((a, b) => b.score - a.score)
+      items.length = Math.min(items.length, k)
+    }
     c.header('Cache-Control', MODEL_CACHE_CONTROL)
-    return c.json({ itemId, items, source: 'model' as const, modelVersion: model.version })
+    return c.json({ itemId, items, source, modelVersion: model.version })
   })
   return app
 }
@@ -56,23 +108,32 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
   app.get('/', async (c) => {
     const errors = new ParamErrors()
     const k = parseK(errors, c.req.query('k'))
+    const predicate = compileRequestFilter(parseFilterParams(errors, (name) => c.req.query(name)))
+    const rankParams = parseRankParams(errors, (name) => c.req.query(name))
     const kindParam = c.req.query('kind')
     if (kindParam !== undefined && kindParam !== 'popular' && kindParam !== 'trending') {
       errors.add('kind', 'pattern', 'kind must be "popular" or "trending".')
     }
     errors.throwIfAny()
     const { model, config } = await acquireModel(c, deps)
+    const catalog = await acquireCatalog(c, deps, model)
     c.header('Cache-Control', MODEL_CACHE_CONTROL)
     if (!model) {
       const list = await deps.eventPopularity.list(c.env.DB, deps.now()).catch(() => [])
       if (list.length === 0) throw noModel()
-      return c.json({ items: list.slice(0, k), source: 'popular' as const, modelVersion: null })
+      const items = list.filter((i) => catalog.passes(predicate, i.itemId)).slice(0, k)
+      return c.json({ items, source: 'popular' as const, modelVersion: null })
     }
     const kind = kindParam === 'popular' || kindParam === 'trending' ? kindParam : config.fallbackList
     const { shard, source } = model.fallbackList(kind)
-    const items: ScoredItem[] = []
-    for (let i = 0; i < Math.min(k, shard.rowCount); i++)
-      items.push({ itemId: model.itemId(shard.itemIndexes[i]!), score: shard.scores[i]! })
+    const skip = catalog.indexFilter(predicate)
+    const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+    const walk = (size: number): TopKResult => rankedList(shard, size, skip)
+    const top = rank ? rank(walk, k, shard.rowCount, skip) : walk(k)
+    const items: ScoredItem[] = Array.from(top.indices, (index, r) => ({
+      itemId: model.itemId(index),
+      score: top.scores[r]!,
+    }))
     return c.json({ items, source, modelVersion: model.version })
   })
   return app

@@ -9,7 +9,12 @@
  *
  * @module
  */
+
+import type { Int8Vector } from '@edgerec/core'
 import { Hono } from 'hono'
+import { contentScore, dequantizeUser, newItems } from '../catalog/content.js'
+import { parseFilterParams, parseRankParams } from '../catalog/params.js'
+import { compileRequestFilter } from '../catalog/serving.js'
 import { readConfig } from '../config.js'
 import type { ActivityOptions, ActivityViewer } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
@@ -17,8 +22,14 @@ import { ApiError } from '../errors.js'
 import { mayReadHistoryOf } from '../middleware/user-token.js'
 import { checkId, ParamErrors, parseExclude, parseFlag, parseK } from '../params.js'
 import type { ActivityEvent } from '../realtime/fold-in.js'
-import { acquireModel, PERSONAL_CACHE_CONTROL, type ServingDeps } from '../serving/context.js'
-import { type RecommendationsBody, recommend } from '../serving/recommend.js'
+import {
+  acquireCatalog,
+  acquireModel,
+  acquireRanker,
+  PERSONAL_CACHE_CONTROL,
+  type ServingDeps,
+} from '../serving/context.js'
+import { type RecommendationsBody, type RecommendedItem, recommend } from '../serving/recommend.js'
 
 /** Routes under `/v1/users`. */
 export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
@@ -29,6 +40,8 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const k = parseK(errors, c.req.query('k'))
     const exclude = parseExclude(errors, c.req.query('exclude'))
     const explain = parseFlag(errors, 'explain', c.req.query('explain'))
+    const predicate = compileRequestFilter(parseFilterParams(errors, (name) => c.req.query(name)))
+    const rankParams = parseRankParams(errors, (name) => c.req.query(name))
     errors.throwIfAny()
     const ownHistory = mayReadHistoryOf(c, userId)
     if (explain && !ownHistory) {
@@ -48,8 +61,8 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const anonymousOnly = startConfig.userTokens === 'required' && !ownHistory
 
     // The model and the user's events are independent reads: overlap them.
-    const [{ model, config }, activity] = await Promise.all([
-      acquireModel(c, deps),
+    const [{ model, config, catalog }, activity] = await Promise.all([
+      acquireModel(c, deps).then(async (m) => ({ ...m, catalog: await acquireCatalog(c, deps, m.model) })),
       readActivity(c.env.DB, deps, userId, { limit: startConfig.foldInMaxEvents, viewer, anonymousOnly }),
     ])
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
@@ -59,13 +72,33 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       const excluded = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
       const list = await deps.eventPopularity.list(c.env.DB, deps.now()).catch(() => [])
       if (list.length === 0) throw noModel()
-      const items = list.filter((i) => !excluded.has(i.itemId)).slice(0, k)
+      const items = list
+        .filter((i) => !excluded.has(i.itemId) && catalog.passes(predicate, i.itemId))
+        .slice(0, k)
       const body: RecommendationsBody = { userId, items, source: 'popular', modelVersion: null }
       return c.json(body)
     }
     // A deleted person's trained row stays in every model created before the deletion.
     const deletedFromModel =
       activity.deletedAt !== null && activity.deletedAt >= Date.parse(model.manifest.createdAt)
+    const skip = catalog.indexFilter(predicate)
+    const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+    const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
+    const fresh = newItems(model, deps.catalog, (id) => catalog.passes(predicate, id), seen)
+    const content =
+      fresh.length === 0
+        ? undefined
+        : (vector: Int8Vector, size: number): RecommendedItem[] => {
+            const x = dequantizeUser(vector)
+            return fresh
+              .map((item) => ({
+                itemId: item.itemId,
+                score: contentScore(x, item),
+                source: 'content' as const,
+              }))
+              .sort((a, b) => b.score - a.score)
+              .slice(0, size)
+          }
     const { body, stats } = await recommend(model, c.env, {
       userId,
       ignoreTrained: anonymousOnly || deletedFromModel,
@@ -75,6 +108,9 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       activity: activity.events,
       fallbackList: config.fallbackList,
       now: deps.now(),
+      ...(skip ? { skip } : {}),
+      ...(rank ? { rank } : {}),
+      ...(content ? { content } : {}),
     })
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
     return c.json(body)

@@ -39,6 +39,7 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
       scoringKernel: model?.kernel.isa ?? null,
       lastError: deps.store.lastError,
       lastUserBucketError: bucketFailure ?? null,
+      catalog: { rows: model?.catalog?.size ?? null, overlay: deps.catalog.stats },
     })
   })
   return app

@@ -5,6 +5,10 @@
  * @module
  */
 import type { Context } from 'hono'
+import type { CatalogOverlay } from '../catalog/overlay.js'
+import { type Ranker, rankerFor } from '../catalog/rank.js'
+import type { RulesStore } from '../catalog/rules.js'
+import { ServingCatalog } from '../catalog/serving.js'
 import { readConfig, type WorkerConfig } from '../config.js'
 import type { ActivityOptions, UserActivity } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
@@ -26,6 +30,10 @@ export type ActivityLoader = (
 export interface ServingDeps {
   store: ModelStore
   eventPopularity: EventPopularity
+  /** The isolate's catalog overlay (changes since the live version's export). */
+  catalog: CatalogOverlay
+  /** The isolate's copy of the admin rules. */
+  rules: RulesStore
   loadActivity: ActivityLoader
   now: () => number
 }
@@ -55,6 +63,34 @@ export async function acquireModel(
     ...(waitUntil ? { waitUntil } : {}),
   })
   return { model, config }
+}
+
+/**
+ * The request's catalog: refreshes the isolate's overlay (at most one bounded D1 query per
+ * `CATALOG_REFRESH_SECONDS`) and views the version's catalog through it.
+ */
+export async function acquireCatalog(
+  c: Context<AppEnv>,
+  deps: ServingDeps,
+  model: LoadedModel | null,
+): Promise<ServingCatalog> {
+  const { catalogRefreshMs } = readConfig(c.env)
+  await deps.catalog.refresh(c.env.DB, model?.catalog?.updatedUntil ?? 0, deps.now(), catalogRefreshMs)
+  return new ServingCatalog(model, deps.catalog)
+}
+
+/** The request's ranker (rules + diversity), or undefined when none applies. */
+export async function acquireRanker(
+  c: Context<AppEnv>,
+  deps: ServingDeps,
+  model: LoadedModel,
+  catalog: ServingCatalog,
+  params: { maxPerCategory?: number; diversity?: number },
+): Promise<Ranker | undefined> {
+  const { catalogRefreshMs } = readConfig(c.env)
+  const now = deps.now()
+  const rules = await deps.rules.current(c.env.MODELS_KV, now, catalogRefreshMs)
+  return rankerFor(model, catalog, { rules, now, ...params })
 }
 
 /** Cache-Control of answers that depend only on the model version (similar, popular). */

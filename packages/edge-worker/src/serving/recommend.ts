@@ -7,10 +7,14 @@
 import {
   explainScore,
   type FoldInResult,
+  type IndexFilter,
   type Int8Vector,
+  type PopularityShard,
   quantizeVector,
   recommendTopK,
+  type TopKResult,
 } from '@edgerec/core'
+import type { Ranker } from '../catalog/rank.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'
 import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
@@ -32,6 +36,8 @@ export interface RecommendedItem {
   itemId: string
   score: number
   because?: Because[]
+  /** `content`: a new item scored by its content vector (issue 17, docs/catalog.md). */
+  source?: 'content'
 }
 
 /** The JSON body of `GET /v1/users/:userId/recommendations`. */
@@ -58,6 +64,15 @@ export interface RecommendRequest {
    * reader under `USER_TOKENS=required` (docs/privacy.md).
    */
   ignoreTrained?: boolean
+  /**
+   * The request's catalog filter as an index predicate (`has` = skip), consulted inside the top-K
+   * scan and over the fallback list (issue 17). Built by `ServingCatalog.indexFilter`.
+   */
+  skip?: IndexFilter
+  /** Rules and diversity (issue 17): reranks a pool from the scan; absent, the plain top-K. */
+  rank?: Ranker
+  /** New items scored by content vectors against the user's vector (issue 17), merged by score. */
+  content?: (user: Int8Vector, k: number) => RecommendedItem[]
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -101,6 +116,8 @@ export async function recommend(
   }
   const trained = user ? model.userInteractions(user) : []
   for (const { index } of trained) excluded.add(index)
+  const skip = request.skip
+  const skipped: IndexFilter = skip ? { has: (i) => excluded.has(i) || skip.has(i) } : excluded
 
   // A model user's events up to trainedUntil are already inside x_u; only newer ones are news.
   const since = user ? model.manifest.trainedUntil : Number.NEGATIVE_INFINITY
@@ -127,15 +144,17 @@ export async function recommend(
 
   if (!vector) {
     const { shard } = model.fallbackList(request.fallbackList)
-    const items: RecommendedItem[] = []
-    for (let i = 0; i < shard.rowCount && items.length < k; i++) {
-      const index = shard.itemIndexes[i]!
-      if (!excluded.has(index)) items.push({ itemId: model.itemId(index), score: shard.scores[i]! })
-    }
+    const walk = (size: number): TopKResult => rankedList(shard, size, skipped)
+    const top = request.rank ? request.rank(walk, k, shard.rowCount, skipped) : walk(k)
+    const items: RecommendedItem[] = Array.from(top.indices, (index, r) => ({
+      itemId: model.itemId(index),
+      score: top.scores[r]!,
+    }))
     return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
   }
 
-  const top = recommendTopK(vector, model.blocks, k, excluded, model.kernel)
+  const scan = (size: number): TopKResult => recommendTopK(vector, model.blocks, size, skipped, model.kernel)
+  const top = request.rank ? request.rank(scan, k, model.itemCount, skipped) : scan(k)
   const itemVector = new Float64Array(model.manifest.dims)
   const items: RecommendedItem[] = Array.from(top.indices, (index, r) => {
     const item: RecommendedItem = { itemId: model.itemId(index), score: top.scores[r]! }
@@ -147,6 +166,25 @@ export async function recommend(
     }
     return item
   })
+  const newItems = request.content?.(vector, k) ?? []
+  if (newItems.length > 0) {
+    items.push(...newItems)
+    items.sort((a, b) => b.score - a.score)
+    items.length = Math.min(items.length, k)
+  }
   if (request.explain) for (const item of items) item.because ??= []
   return { body: { userId, items, source, modelVersion: model.version }, stats }
+}
+
+/** The first `size` items of a ranked list (popularity, trending) that `skip` lets through. */
+export function rankedList(shard: PopularityShard, size: number, skip?: IndexFilter): TopKResult {
+  const indices: number[] = []
+  const scores: number[] = []
+  for (let i = 0; i < shard.rowCount && indices.length < size; i++) {
+    const index = shard.itemIndexes[i]!
+    if (skip?.has(index)) continue
+    indices.push(index)
+    scores.push(shard.scores[i]!)
+  }
+  return { indices: Uint32Array.from(indices), scores: Float32Array.from(scores) }
 }

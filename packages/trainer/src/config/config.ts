@@ -17,6 +17,7 @@ import type {
   StorageConfig,
 } from '@edgerec/adapters'
 import type { AlsOptions } from '../als/index.js'
+import type { CatalogSourceConfig } from '../catalog/read.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import type { GateConfig } from '../gate/index.js'
@@ -69,6 +70,11 @@ export interface ExportConfig {
 export interface EdgerecConfig {
   /** Where events come from. Default: generated demo data in `.edgerec/demo/` (the embedded default). */
   events?: EventSourceConfig
+  /**
+   * The item catalog exported with the version (issue 17). Default: the `items` table next to
+   * SQLite events, or the demo data's `catalog.json`; `{ kind: 'none' }` exports none.
+   */
+  catalog?: CatalogSourceConfig
   /** When bad input rows become fatal. Default: never (they are counted and reported). */
   badRows?: BadRowPolicy
   /** Event weights, time decay, binary values, min-interaction filters. */
@@ -114,6 +120,7 @@ export function defineConfig(config: EdgerecConfig): EdgerecConfig {
 
 const TOP_LEVEL_KEYS = [
   'events',
+  'catalog',
   'badRows',
   'weighting',
   'als',
@@ -163,6 +170,7 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
   }
   for (const key of [
     'events',
+    'catalog',
     'badRows',
     'weighting',
     'als',
@@ -194,6 +202,13 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
     } catch (error) {
       throw new TrainerError('CONFIG_INVALID', `${where}: weighting.transform: ${(error as Error).message}`)
     }
+  }
+  const catalog = input.catalog as Record<string, unknown> | undefined
+  if (catalog && !['file', 'sqlite', 'none'].includes(String(catalog.kind))) {
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      `${where}: catalog.kind must be one of file, sqlite, none; got ${JSON.stringify(catalog.kind)}.`,
+    )
   }
   const numbers: [string, unknown][] = [
     ['trendingHalfLifeDays', input.trendingHalfLifeDays],

@@ -1,4 +1,6 @@
 import {
+  type CatalogShard,
+  decodeCatalogColumns,
   decodeShard,
   type GramShard,
   type ItemShard,
@@ -199,5 +201,35 @@ describe('exportModel', () => {
     await expect(
       exportModel({ ...input, model: { ...model, items: model.items - 1 } }, { storage }),
     ).rejects.toMatchObject({ code: 'EXPORT_FAILED' })
+  })
+})
+
+describe('exportModel with a catalog', () => {
+  it('should write a checksummed catalog shard that decodes to the items and lists it in the manifest', async () => {
+    const storage = new MemoryStorage()
+    const items = data.itemIds.slice(0, 20).map((itemId, i) => ({
+      itemId,
+      categories: [`c${i % 3}`],
+      tags: i % 2 === 0 ? ['even'] : [],
+      price: i,
+      available: i !== 5,
+      createdAt: null,
+      attributes: {},
+    }))
+    const extra = { ...items[0]!, itemId: 'not-in-model', categories: ['new'] }
+    const result = await exportModel(
+      { ...input, catalog: { items: [...items, extra], updatedUntil: 42 } },
+      { storage, version: 'cat-v1' },
+    )
+    const ref = result.manifest.shards.catalog
+    expect(ref).toMatchObject({ key: 'models/cat-v1/catalog.shard', kind: 'catalog', rows: 21 })
+    const bytes = storage.objects.get(ref!.key)!
+    expect(await sha256Hex(bytes.subarray(0, bytes.length - 32))).toBe(ref!.sha256)
+    const shard = await decodeShard(bytes, { expectedKind: 'catalog', expectedSha256: ref!.sha256 })
+    const table = decodeCatalogColumns((shard as CatalogShard).json)
+    expect(table.updatedUntil).toBe(42)
+    expect(table.item(table.rowOf(items[4]!.itemId))).toEqual(items[4])
+    expect(table.item(table.rowOf('not-in-model')).categories).toEqual(['new'])
+    expect(result.keys).toContain(ref!.key)
   })
 })

@@ -8,8 +8,11 @@
 import type { Storage } from '@edgerec/adapters'
 import {
   type AlsHyperparameters,
+  type CatalogItem,
+  CatalogTable,
   DEFAULT_MAX_SHARD_BYTES,
   dequantizeRows,
+  encodeCatalogColumns,
   encodeShard,
   itemShardKey,
   MANIFEST_FORMAT_VERSION,
@@ -52,6 +55,11 @@ export interface ExportInput {
   tuning?: unknown
   /** The quality gate's verdict (recorded in the manifest; the publisher refuses a failed gate). */
   gate?: ModelGate
+  /**
+   * The item catalog (issue 17), exported as `catalog.shard` so the worker filters without D1;
+   * `updatedUntil` is the newest catalog change read, from which the worker overlays later ones.
+   */
+  catalog?: { items: readonly CatalogItem[]; updatedUntil: number }
 }
 
 /** Options of {@link exportModel}. */
@@ -297,6 +305,26 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       )
     })
 
+    let catalogRef: ShardRef | undefined
+    const catalogInput = input.catalog
+    if (catalogInput) {
+      const columns = CatalogTable.columnsOf(catalogInput.items, catalogInput.updatedUntil)
+      tasks.push(
+        shardTask(
+          singleShardKey(version, 'catalog'),
+          () =>
+            encodeShard(
+              { kind: 'catalog', rows: columns.ids.length, json: encodeCatalogColumns(columns) },
+              { maxBytes },
+            ),
+          { kind: 'catalog', rows: columns.ids.length, rowOffset: 0, storage: 'r2' },
+          (r) => {
+            catalogRef = r
+          },
+        ),
+      )
+    }
+
     let popularityRef: ShardRef | undefined
     let trendingRef: ShardRef | undefined
     let gramRef: ShardRef | undefined
@@ -352,6 +380,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       shards: { items: refs.items, users: refs.users, popularity: popularityRef!, gram: gramRef! },
     }
     if (trendingRef) manifest.shards.trending = trendingRef
+    if (catalogRef) manifest.shards.catalog = catalogRef
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
     if (input.evaluation) manifest.evaluation = input.evaluation
     if (input.tuning !== undefined) manifest.tuning = input.tuning

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { EVENT_TYPE_PATTERN } from '@edgerec/core'
+import { EVENT_TYPE_PATTERN, NEGATIVE_FEEDBACK_WEIGHTS } from '@edgerec/core'
 import { TrainerError } from '../errors.js'
 
 /**
@@ -20,7 +20,8 @@ export const DEFAULT_EVENT_WEIGHTS: Readonly<Record<string, number>> = Object.fr
   purchase: 8,
   rating: 1,
   like: 4,
-  dislike: -4,
+  // dislike −4, hide −8: core's NEGATIVE_FEEDBACK_WEIGHTS (the worker's fold-in uses the same).
+  ...NEGATIVE_FEEDBACK_WEIGHTS,
 })
 
 /** Weight of a custom type missing from the weights. Default 1 (reported in the load stats). */

@@ -1,0 +1,336 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { parseManifest } from '../manifest/manifest.js'
+import { quantizeRows } from '../quantize/quantize.js'
+import { mulberry32, randomFloats, randomInt } from '../random.test-support.js'
+import { blockFromQuantized, dotInt8, recommendTopK } from '../scoring/score.js'
+import { similarItems } from '../scoring/similar.js'
+import { decodeShard } from '../shard/decode.js'
+import { encodeShard } from '../shard/encode.js'
+import { compileItemFilter, indexFilterOf, parseFilterExpression } from './filter.js'
+import { type CatalogItem, validateItem, validateItemBatch } from './item.js'
+import { CatalogTable, decodeCatalogColumns, encodeCatalogColumns, viewOfItem } from './table.js'
+
+function item(fields: Partial<CatalogItem> & { itemId: string }): CatalogItem {
+  return {
+    categories: [],
+    tags: [],
+    price: null,
+    available: true,
+    createdAt: null,
+    attributes: {},
+    ...fields,
+  }
+}
+
+describe('validateItem', () => {
+  it('should accept a full item and normalize createdAt and duplicate labels', () => {
+    const r = validateItem({
+      itemId: 'sku-1',
+      categories: ['shoes', 'shoes', 'running'],
+      tags: ['red'],
+      price: 49.9,
+      available: false,
+      createdAt: '2026-11-01T00:00:00Z',
+      attributes: { brand: 'acme', size: 42, vegan: true },
+    })
+    expect(r).toEqual({
+      ok: true,
+      item: {
+        itemId: 'sku-1',
+        categories: ['shoes', 'running'],
+        tags: ['red'],
+        price: 49.9,
+        available: false,
+        createdAt: Date.UTC(2026, 10, 1),
+        attributes: { brand: 'acme', size: 42, vegan: true },
+      },
+    })
+  })
+
+  it('should default to available, no price and no labels', () => {
+    const r = validateItem({ itemId: 'x' })
+    expect(r.ok && r.item).toEqual(item({ itemId: 'x' }))
+  })
+
+  it('should report every bad field with its path and code', () => {
+    const r = validateItem({
+      itemId: 'a b',
+      categories: 'shoes',
+      tags: ['ok', 'has space'],
+      price: -1,
+      available: 'yes',
+      createdAt: 'soon',
+      attributes: { price: 1, nested: { a: 1 } },
+      colour: 'red',
+    })
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    const fields = r.errors.map((e) => `${e.field}:${e.code}`).sort()
+    expect(fields).toEqual(
+      [
+        'attributes.nested:type',
+        'attributes.price:pattern',
+        'available:type',
+        'categories:type',
+        'colour:unknown_field',
+        'createdAt:type',
+        'itemId:pattern',
+        'price:range',
+        'tags.1:pattern',
+      ].sort(),
+    )
+  })
+
+  it('should reject more labels than the limit', () => {
+    const r = validateItem({ itemId: 'x', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) })
+    expect(r.ok).toBe(false)
+  })
+})
+
+describe('validateItemBatch', () => {
+  it('should validate item by item so a bad item is rejected alone', () => {
+    const r = validateItemBatch({ items: [{ itemId: 'a' }, { itemId: '' }, { itemId: 'c', price: 3 }] })
+    expect(r.ok).toBe(true)
+    if (!r.ok) return
+    expect(r.valid.map((i) => i.itemId)).toEqual(['a', 'c'])
+    expect(r.results.map((x) => x.ok)).toEqual([true, false, true])
+  })
+
+  it('should refuse a batch that is not a list, empty or longer than 500', () => {
+    expect(validateItemBatch({}).ok).toBe(false)
+    expect(validateItemBatch({ items: [] }).ok).toBe(false)
+    expect(
+      validateItemBatch({ items: Array.from({ length: 501 }, (_, i) => ({ itemId: `i${i}` })) }).ok,
+    ).toBe(false)
+  })
+})
+
+describe('parseFilterExpression', () => {
+  const shoe = viewOfItem(
+    item({
+      itemId: 's',
+      categories: ['shoes'],
+      tags: ['red'],
+      price: 40,
+      attributes: { brand: 'acme corp', size: 42 },
+    }),
+  )
+  const boot = viewOfItem(
+    item({ itemId: 'b', categories: ['boots'], tags: ['sale'], price: 90, available: false }),
+  )
+  const matches = (expr: string, view = shoe): boolean => {
+    const r = parseFilterExpression(expr)
+    if (!r.ok) throw new Error(r.message)
+    return compileItemFilter({ expression: r.node }).test(view)
+  }
+
+  it('should evaluate terms, AND, OR, NOT and parentheses', () => {
+    expect(matches('category:shoes')).toBe(true)
+    expect(matches('category:shoes AND price<50')).toBe(true)
+    expect(matches('category:shoes price>=50')).toBe(false)
+    expect(matches('(tag:blue OR tag:red) AND NOT tag:sale')).toBe(true)
+    expect(matches('not category:shoes or price=40')).toBe(true)
+    expect(matches('brand:"acme corp" AND size>=42')).toBe(true)
+    expect(matches('size:41')).toBe(false)
+  })
+
+  it('should let an expression about availability reach unavailable items', () => {
+    expect(matches('available:false', boot)).toBe(true)
+    expect(matches('category:boots', boot)).toBe(false)
+  })
+
+  it('should answer a clear message for malformed expressions', () => {
+    for (const bad of [
+      '',
+      'category:',
+      'price<cheap',
+      '(tag:a',
+      'tag:a)',
+      'AND tag:a',
+      'shoes',
+      'available:maybe',
+      '"open',
+    ]) {
+      const r = parseFilterExpression(bad)
+      expect(r.ok, bad).toBe(false)
+      if (!r.ok) expect(r.message.length).toBeGreaterThan(10)
+    }
+    expect(parseFilterExpression(Array.from({ length: 33 }, (_, i) => `tag:t${i}`).join(' ')).ok).toBe(false)
+    expect(parseFilterExpression(`${'('.repeat(10)}tag:a${')'.repeat(10)}`).ok).toBe(false)
+  })
+})
+
+describe('compileItemFilter', () => {
+  it('should exclude unavailable items by default and combine the query parts', () => {
+    const views = [
+      item({ itemId: 'a', categories: ['shoes'], price: 10 }),
+      item({ itemId: 'b', categories: ['shoes'], price: 10, available: false }),
+      item({ itemId: 'c', categories: ['hats'], tags: ['red'], price: 60 }),
+      item({ itemId: 'd', categories: ['hats'] }),
+    ].map(viewOfItem)
+    const pass = (spec: Parameters<typeof compileItemFilter>[0]) =>
+      views.map((v) => compileItemFilter(spec).test(v))
+    expect(pass({})).toEqual([true, false, true, true])
+    expect(pass({ available: 'any' })).toEqual([true, true, true, true])
+    expect(pass({ available: false })).toEqual([false, true, false, false])
+    expect(pass({ categories: ['hats', 'caps'] })).toEqual([false, false, true, true])
+    expect(pass({ tags: ['red'] })).toEqual([false, false, true, false])
+    expect(pass({ minPrice: 5, maxPrice: 50 })).toEqual([true, false, false, false])
+  })
+})
+
+describe('CatalogTable', () => {
+  const items = [
+    item({
+      itemId: 'a',
+      categories: ['shoes', 'running'],
+      tags: ['red'],
+      price: 10,
+      createdAt: 1_700_000_000_000,
+      attributes: { brand: 'x' },
+    }),
+    item({ itemId: 'b', categories: ['hats'], available: false }),
+    item({ itemId: 'c', tags: ['red', 'sale'], price: 0, attributes: { size: 3 } }),
+  ]
+
+  it('should round-trip items through columns, JSON and a checksummed catalog shard', async () => {
+    const columns = CatalogTable.columnsOf(items, 123)
+    const json = encodeCatalogColumns(columns)
+    const encoded = await encodeShard({ kind: 'catalog', rows: items.length, json })
+    const shard = await decodeShard(encoded.bytes, {
+      expectedKind: 'catalog',
+      expectedSha256: encoded.sha256,
+    })
+    if (shard.kind !== 'catalog') throw new Error('wrong kind')
+    const table = decodeCatalogColumns(shard.json)
+    expect(table.updatedUntil).toBe(123)
+    expect(items.map((_, row) => table.item(row))).toEqual(items)
+    expect(table.rowOf('c')).toBe(2)
+    expect(table.view(0).hasCategory('running')).toBe(true)
+    expect(table.view(0).hasTag('sale')).toBe(false)
+    expect(table.view(1).available).toBe(false)
+    // A flipped byte in the body fails the checksum, so a corrupted catalog never loads.
+    const corrupted = encoded.bytes.slice()
+    corrupted[64] = (corrupted[64]! + 1) & 0xff
+    await expect(decodeShard(corrupted)).rejects.toMatchObject({ code: 'SHARD_CHECKSUM_MISMATCH' })
+  })
+
+  it('should reject inconsistent columns', () => {
+    const columns = CatalogTable.columnsOf(items, 0)
+    expect(() => new CatalogTable({ ...columns, price: [1] })).toThrow(/price/)
+    expect(() => new CatalogTable({ ...columns, categoryCodes: [9, 9, 9] })).toThrow(/categoryCodes|offsets/)
+    expect(() => decodeCatalogColumns(new Uint8Array([0x7b]))).toThrow(/JSON/)
+  })
+
+  it('should be accepted as an optional manifest shard', () => {
+    const ref = (key: string, kind: string) => ({
+      key,
+      kind,
+      bytes: 10,
+      sha256: 'a'.repeat(64),
+      rows: 1,
+      rowOffset: 0,
+      storage: 'r2',
+    })
+    const manifest = {
+      formatVersion: 1,
+      version: 'v1',
+      createdAt: new Date(0).toISOString(),
+      dims: 4,
+      counts: { users: 1, items: 1, interactions: 1 },
+      als: { factors: 4, regularization: 0.1, alpha: 1, iterations: 1, cgSteps: 3, solver: 'cg', seed: 1 },
+      eventWeights: { view: 1 },
+      trainedUntil: 0,
+      userBuckets: 1,
+      shards: {
+        items: [ref('i', 'items')],
+        users: [ref('u', 'users')],
+        popularity: ref('p', 'popularity'),
+        gram: ref('g', 'gram'),
+        catalog: ref('c', 'catalog'),
+      },
+    }
+    expect(parseManifest(manifest).shards.catalog?.key).toBe('c')
+    expect(() =>
+      parseManifest({ ...manifest, shards: { ...manifest.shards, catalog: ref('c', 'gram') } }),
+    ).toThrow(/shards.catalog.kind/)
+  })
+})
+
+describe('filtered top-K', () => {
+  const labels = ['a', 'b', 'c', 'd', 'e']
+
+  it('should equal brute-force filtering of the full ranking (recommend and similar)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer(),
+        fc.subarray(labels, { minLength: 1 }),
+        fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+        fc.boolean(),
+        (n, k, seed, wanted, maxPrice, splitBlocks) => {
+          const dims = 8
+          const random = mulberry32(seed)
+          const q = quantizeRows(randomFloats(random, n * dims), n, dims)
+          const items = Array.from({ length: n }, (_, i) =>
+            item({
+              itemId: `i${i}`,
+              categories: [labels[randomInt(random, labels.length)]!],
+              price: randomInt(random, 4) === 0 ? null : randomInt(random, 120),
+              available: randomInt(random, 10) > 0,
+            }),
+          )
+          const table = CatalogTable.fromItems(items, 0)
+          const predicate = compileItemFilter({
+            categories: wanted,
+            ...(maxPrice !== undefined ? { maxPrice } : {}),
+          })
+          const excluded = new Set([randomInt(random, n)])
+          const filter = indexFilterOf(predicate, { viewAt: (i) => table.view(i) }, excluded)
+          const half = splitBlocks ? Math.floor(n / 2) : n
+          const blocks = [
+            blockFromQuantized(
+              {
+                rows: half,
+                dims,
+                values: q.values.subarray(0, half * dims),
+                scales: q.scales.subarray(0, half),
+              },
+              0,
+            ),
+            blockFromQuantized(
+              {
+                rows: n - half,
+                dims,
+                values: q.values.subarray(half * dims),
+                scales: q.scales.subarray(half),
+              },
+              half,
+            ),
+          ].filter((b) => b.rowCount > 0)
+          const user = quantizeRows(randomFloats(random, dims), 1, dims)
+          const userVector = { values: user.values, scale: user.scales[0]! }
+
+          const top = recommendTopK(userVector, blocks, k, filter)
+          const passing = items
+            .map((_, i) => i)
+            .filter((i) => !excluded.has(i) && predicate.test(viewOfItem(items[i]!)))
+          const scored = passing.map((i) => ({
+            i,
+            s: userVector.scale * q.scales[i]! * dotInt8(userVector.values, q.values, i * dims, dims),
+          }))
+          scored.sort((x, y) => y.s - x.s || x.i - y.i)
+          expect(Array.from(top.indices)).toEqual(scored.slice(0, k).map((x) => x.i))
+
+          const query = randomInt(random, n)
+          const similar = similarItems(blocks, query, k, filter)!
+          expect(similar.indices.length).toBe(Math.min(k, passing.filter((i) => i !== query).length))
+          for (const i of similar.indices) expect(passing).toContain(i)
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+})

@@ -1,0 +1,49 @@
+export type {
+  CompareOp,
+  FilterNode,
+  FilterParseResult,
+  ItemFilterSpec,
+  ItemPredicate,
+  ItemViewSource,
+} from './filter.js'
+export {
+  compileItemFilter,
+  FILTER_LIMITS,
+  indexFilterOf,
+  matchesNode,
+  parseFilterExpression,
+} from './filter.js'
+export type {
+  AttributeValue,
+  CatalogItem,
+  CatalogItemInput,
+  ItemBatchResult,
+  ItemBatchValidationResult,
+  ItemValidationResult,
+} from './item.js'
+export {
+  ATTRIBUTE_NAME_PATTERN,
+  CATALOG_LIMITS,
+  LABEL_PATTERN,
+  RESERVED_ATTRIBUTE_NAMES,
+  validateItem,
+  validateItemBatch,
+} from './item.js'
+export type {
+  BoostRule,
+  Candidate,
+  CompiledBoost,
+  CompiledRules,
+  MerchandisingRules,
+  PinRule,
+  RerankOptions,
+} from './rules.js'
+export { boostFactor, compileRules, RULE_LIMITS, rerank } from './rules.js'
+export type { CatalogColumns, ItemView } from './table.js'
+export {
+  CatalogTable,
+  decodeCatalogColumns,
+  encodeCatalogColumns,
+  UNKNOWN_ITEM_VIEW,
+  viewOfItem,
+} from './table.js'

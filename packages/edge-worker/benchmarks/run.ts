@@ -890,7 +890,12 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
   for (const kernel of ['auto', 'js']) {
-    const server = await startDev(persist, port, inspectorPort, { SCORING_KERNEL: kernel })
+    const server = await startDev(persist, port, inspectorPort, {
+      SCORING_KERNEL: kernel,
+      // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
+      MODEL_MEMORY_MIB: String(option('budget', 96)),
+      USER_CACHE_MIB: String(option('user-cache', 16)),
+    })
     try {
       const { base } = server
       const t0 = performance.now()

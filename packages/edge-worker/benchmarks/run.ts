@@ -797,7 +797,7 @@ async function knownUsers(
     console.log(`| known user, bucket cached (warm) | ${stats(warm)} |`)
     console.log(
       `bytes per user: ${(userBytes / USERS).toFixed(1)} B in storage (${(userBytes / 2 ** 30).toFixed(2)} GiB of user shards, ${refs.length} objects); ` +
-        `in the isolate's cache ${(cacheDelta / cacheRows).toFixed(1)} B per user of a cached bucket (${(cacheDelta / 2 ** 20).toFixed(2)} MiB for ${cacheRows} users: buffer + id map estimate); USER_CACHE_MIB bounds the cache`,
+        `in the isolate's cache ${(cacheDelta / cacheRows).toFixed(1)} B per user of a cached bucket (${(cacheDelta / 2 ** 20).toFixed(2)} MiB for ${cacheRows} users: bucket buffer + id hash slots, exact); USER_CACHE_MIB bounds the cache`,
     )
   } finally {
     await stopDev(server)
@@ -890,7 +890,12 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
   for (const kernel of ['auto', 'js']) {
-    const server = await startDev(persist, port, inspectorPort, { SCORING_KERNEL: kernel })
+    const server = await startDev(persist, port, inspectorPort, {
+      SCORING_KERNEL: kernel,
+      // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
+      MODEL_MEMORY_MIB: String(option('budget', 96)),
+      USER_CACHE_MIB: String(option('user-cache', 16)),
+    })
     try {
       const { base } = server
       const t0 = performance.now()

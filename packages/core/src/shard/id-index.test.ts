@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { IdIndexBuilder, idIndexByteLength } from './id-index.js'
+import { IdIndex, IdIndexBuilder, idIndexByteLength } from './id-index.js'
 import { encodeIds, IdTable } from './id-table.js'
 
 function table(ids: readonly string[]): IdTable {
@@ -72,5 +72,13 @@ describe('IdIndex', () => {
     const index = builder.build()
     expect(ids.map((id) => index.indexOf(id))).toEqual([0, 1, 2])
     expect(index.byteLength).toBe(idIndexByteLength(3, exact))
+  })
+
+  it('should index an existing id table in place, adding only the slots', () => {
+    const ids = ['u-1', 'u-2', 'ü-3']
+    const index = IdIndex.over(table(ids))
+    expect(ids.map((id) => index.indexOf(id))).toEqual([0, 1, 2])
+    expect(index.indexOf('u-4')).toBe(-1)
+    expect(index.slotBytes).toBe(16 * 4)
   })
 })

@@ -54,14 +54,29 @@ export class IdIndex {
     this.#mask = slots.length - 1
   }
 
+  /**
+   * An index over an existing id table (e.g. a user bucket's): reuses its bytes and offsets (views
+   * on the shard) and adds only the hash slots (4–8 B per id).
+   */
+  static over(table: IdTable): IdIndex {
+    const index = new IdIndex(table.bytes, table.offsets, new Int32Array(capacityFor(table.size)))
+    for (let i = 0; i < table.size; i++) index.insert(i)
+    return index
+  }
+
   /** Number of ids. */
   get size(): number {
     return this.#offsets.length - 1
   }
 
-  /** Bytes held (typed arrays, exact). */
+  /** Bytes held (typed arrays, exact; for {@link IdIndex.over}, the shared table's bytes included). */
   get byteLength(): number {
     return this.#bytes.byteLength + this.#offsets.byteLength + this.#slots.byteLength
+  }
+
+  /** Bytes of the hash slots alone (what {@link IdIndex.over} adds to a table it shares). */
+  get slotBytes(): number {
+    return this.#slots.byteLength
   }
 
   /** The id at `index`. */

@@ -9,7 +9,7 @@ import {
   type CatalogTable,
   decodeCatalogColumns,
   type GramShard,
-  type IdIndex,
+  IdIndex,
   IdIndexBuilder,
   type Int8DotKernel,
   type Int8Vector,
@@ -30,22 +30,6 @@ import { ByteLru } from './byte-lru.js'
 import { modelKernel, type ScoringKernelSetting } from './kernel.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
-/**
- * Estimated V8 heap bytes of one string id: a header (≤ 16 bytes) plus one byte per Latin-1 char,
- * rounded up to 8. Ids are printable ASCII (core's `ID_PATTERN`), so they are one-byte strings.
- */
-function stringBytes(length: number): number {
-  return 16 + Math.ceil(length / 8) * 8
-}
-
-/**
- * Estimated bytes of one `Map` entry plus the array slot pointing at the same string: an
- * OrderedHashMap entry is key + value + chain (3 × 8 B) plus a bucket slot, and the table is at
- * most half full after growth, so 64 B bounds it; the array slot is 8 B.
- */
-const MAP_ENTRY_BYTES = 64
-const ARRAY_SLOT_BYTES = 8
-
 /** Where a user sits in a bucket. */
 export interface UserRow {
   shard: UserShard
@@ -63,7 +47,7 @@ export interface ModelMemory {
   itemIdIndex: number
   /** Bytes of the per-item scales and norms copied out of the item shards (Wasm kernel; exact). */
   itemRows: number
-  /** Bytes of cached user buckets (shard buffers + their id maps, estimated). */
+  /** Bytes of cached user buckets: shard buffers + the hash slots of their id index (exact). */
   userCache: number
   /** Bytes of the scoring kernel's Wasm memory (the item factors it scans in place); 0 for JS. */
   kernel: number
@@ -107,8 +91,8 @@ export class LoadedModel {
   readonly #ids: IdIndex
   readonly #retainedShardBytes: number
   readonly #itemRowsBytes: number
-  readonly #users: ByteLru<number, UserShard>
-  readonly #pendingBuckets = new Map<number, Promise<UserShard>>()
+  readonly #users: ByteLru<number, CachedBucket>
+  readonly #pendingBuckets = new Map<number, Promise<CachedBucket>>()
   readonly #failedBuckets = new Map<number, number>()
   #lastBucketFailure: UserBucketFailure | undefined
 
@@ -189,13 +173,13 @@ export class LoadedModel {
    */
   async findUser(bindings: ModelBindings, userId: string, now: number): Promise<UserRow | null> {
     const bucket = userBucket(userId, this.manifest.userBuckets)
-    const shard = await this.#bucket(bindings, bucket, now)
-    if (!shard) return null
-    const row = shard.ids.indexOf(userId)
-    return row < 0 ? null : { shard, row }
+    const cached = await this.#bucket(bindings, bucket, now)
+    if (!cached) return null
+    const row = cached.ids.indexOf(userId)
+    return row < 0 ? null : { shard: cached.shard, row }
   }
 
-  async #bucket(bindings: ModelBindings, bucket: number, now: number): Promise<UserShard | null> {
+  async #bucket(bindings: ModelBindings, bucket: number, now: number): Promise<CachedBucket | null> {
     const cached = this.#users.get(bucket)
     if (cached) return cached
     const retryAt = this.#failedBuckets.get(bucket)
@@ -204,13 +188,16 @@ export class LoadedModel {
     if (!pending) {
       const ref = this.manifest.shards.users[bucket]
       if (!ref) return null
-      pending = loadShard(bindings, ref, 'users', this.manifest.dims)
+      pending = loadShard(bindings, ref, 'users', this.manifest.dims).then((shard) => ({
+        shard,
+        ids: IdIndex.over(shard.ids),
+      }))
       this.#pendingBuckets.set(bucket, pending)
       pending.then(
-        (shard) => {
+        (cached) => {
           this.#pendingBuckets.delete(bucket)
           this.#failedBuckets.delete(bucket)
-          this.#users.set(bucket, shard, userShardBytes(shard))
+          this.#users.set(bucket, cached, cached.shard.byteLength + cached.ids.slotBytes)
         },
         (error: unknown) => {
           this.#pendingBuckets.delete(bucket)
@@ -250,8 +237,8 @@ export class LoadedModel {
   }
 
   /**
-   * Bytes this version holds. Shard buffers, the kernel memory, the id index and the item rows are
-   * exact (typed arrays); the user cache's id maps are estimated per entry (see `MAP_ENTRY_BYTES`).
+   * Bytes this version holds, exact: shard buffers, the kernel memory, the id index, the item rows
+   * and the cached user buckets (buffer + hash slots) are all typed arrays.
    */
   memory(): ModelMemory {
     const shards =
@@ -277,14 +264,12 @@ export class LoadedModel {
 }
 
 /**
- * Bytes a cached user bucket costs: its buffer plus the id strings, cache slots and map entries
- * `IdTable.indexOf` builds on first lookup.
+ * A cached user bucket: the shard (one buffer; ids, factors and interactions are views on it) and a
+ * hash index over its id table. It costs `shard.byteLength + ids.slotBytes`, exactly.
  */
-function userShardBytes(shard: UserShard): number {
-  let bytes = shard.byteLength
-  for (let r = 0; r < shard.rowCount; r++)
-    bytes += stringBytes(shard.ids.get(r).length) + MAP_ENTRY_BYTES + ARRAY_SLOT_BYTES
-  return bytes
+interface CachedBucket {
+  shard: UserShard
+  ids: IdIndex
 }
 
 /** Options of {@link loadModel}. */

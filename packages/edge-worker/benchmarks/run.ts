@@ -29,6 +29,12 @@
  * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
  * route (health) and the model route interleaved, then autocannon at full speed on both.
  *
+ * `npm run bench -w @edgerec/edge-worker -- --experiment` (issue 15) runs only the experiment-path
+ * comparison: three `wrangler dev` at once on copies of the same state — `RECORD_LISTS=off` and no
+ * experiment (the baseline), served lists recorded and no experiment, served lists recorded and a
+ * running two-variant experiment (both variants score with the live model, so the only difference is
+ * assignment + recId + list logging) — measured interleaved, then autocannon at full speed on each.
+ *
  * @module
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
@@ -585,6 +591,10 @@ async function main(): Promise<void> {
       await catalogBenchmark(persist, port, inspectorPort)
       return
     }
+    if (args.includes('--experiment')) {
+      await experimentComparison(persist, scratch, port, inspectorPort)
+      return
+    }
 
     const cold: number[] = []
     const afterCold: number[] = []
@@ -991,6 +1001,91 @@ catalog filters under wrangler dev (${ITEMS.toLocaleString('en-US')} items × ${
 PUT /v1/items → first response serving the new item (its similar list), same isolate, 10 items: median ${appearances[5]!.toFixed(0)} ms, max ${appearances[9]!.toFixed(0)} ms (includes the PUT itself; another isolate adds up to CATALOG_REFRESH_SECONDS = 10 s)`)
   } finally {
     await stopDev(server)
+  }
+}
+
+/**
+ * Issue 15: what assignment + recId + served-list logging add to GET recommendations, against the
+ * same worker without them, in one run (three `wrangler dev` on copies of one persisted state).
+ */
+async function experimentComparison(
+  persist: string,
+  scratch: string,
+  port: number,
+  inspectorPort: number,
+): Promise<void> {
+  const { cp } = await import('node:fs/promises')
+  const setups: { name: string; vars: Record<string, string>; experiment: boolean }[] = [
+    { name: 'baseline (no experiment, RECORD_LISTS=off)', vars: { RECORD_LISTS: 'off' }, experiment: false },
+    { name: 'lists recorded, no experiment', vars: {}, experiment: false },
+    { name: 'lists recorded + running experiment', vars: {}, experiment: true },
+  ]
+  const servers: DevServer[] = []
+  try {
+    let nextPort = port
+    let nextInspector = inspectorPort
+    for (const [i, setup] of setups.entries()) {
+      const dir = i === 0 ? persist : join(scratch, `state-${i}`)
+      if (i > 0) await cp(persist, dir, { recursive: true })
+      const p = i === 0 ? port : await freePort(nextPort + 1, 8799)
+      const ip = i === 0 ? inspectorPort : await freePort(Math.max(p, nextInspector) + 1, 8799)
+      nextPort = p
+      nextInspector = ip
+      const server = await startDev(dir, p, ip, setup.vars)
+      servers.push(server)
+      if (setup.experiment) {
+        const admin = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' }
+        const created = (await (
+          await fetch(`${server.base}/v1/admin/experiments`, {
+            method: 'POST',
+            headers: admin,
+            body: JSON.stringify({
+              name: 'bench',
+              surface: 'recommendations',
+              variants: [
+                { name: 'a', weight: 1, strategy: 'model' },
+                { name: 'b', weight: 1, strategy: 'model' },
+              ],
+            }),
+          })
+        ).json()) as { id: string }
+        const started = await fetch(`${server.base}/v1/admin/experiments/${created.id}/start`, {
+          method: 'POST',
+          headers: admin,
+        })
+        if (!started.ok) throw new Error(`starting the experiment failed: ${await started.text()}`)
+      }
+      const first = await timed(`${server.base}/v1/users/user-1/recommendations?k=10`)
+      if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+      if (setup.experiment && first.body.variant === 'live')
+        throw new Error('the experiment is not serving (variant "live")')
+    }
+    const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+    const seq = await sequential(
+      setups.map((setup, i) => ({
+        name: setup.name,
+        url: (n) => servers[i]!.base + model(n),
+        expectSource: 'model',
+      })),
+    )
+    const base = seq[setups[0]!.name]!
+    const rows: string[] = []
+    for (const [i, setup] of setups.entries()) {
+      const s = seq[setup.name]!
+      const c = await cannon(servers[i]!.base, model, undefined)
+      rows.push(
+        `| ${setup.name} | ${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} | ${(s.p50 - base.p50).toFixed(2)} / ${(s.p99 - base.p99).toFixed(2)} | ${c.rps.toFixed(0)} (p50 ${c.p50}, p99 ${c.p99} ms) | ${c.errors + c.non2xx} |`,
+      )
+    }
+    console.log(`
+experiment path under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUENTIAL} sequential requests per setup, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed, one setup at a time):`)
+    console.log(
+      '| setup | sequential p50 / p99 ms | added vs baseline p50 / p99 ms | autocannon req/s | errors |',
+    )
+    console.log('|---|---:|---:|---:|---:|')
+    for (const row of rows) console.log(row)
+  } finally {
+    for (const server of servers) await stopDev(server)
   }
 }
 

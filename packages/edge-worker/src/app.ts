@@ -15,17 +15,24 @@ import { readConfig } from './config.js'
 import { loadUserActivity } from './db/activity.js'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
+import { ExperimentCache } from './experiments/store.js'
+import { VersionCache } from './experiments/versions.js'
+import { MetricsBuffer, runtimeMetrics } from './metrics/runtime.js'
 import { apiKeyAuth } from './middleware/auth.js'
 import { rateLimit } from './middleware/rate-limit.js'
 import { USER_TOKEN_HEADER, userToken } from './middleware/user-token.js'
 import { EventPopularity } from './model/event-popularity.js'
 import { ModelStore } from './model/model-store.js'
+import { adminCanaryRoutes } from './routes/admin-canary.js'
+import { adminExperimentRoutes } from './routes/admin-experiments.js'
+import { adminMetricsRoutes } from './routes/admin-metrics.js'
 import { adminModelRoutes } from './routes/admin-models.js'
 import { adminRulesRoutes } from './routes/admin-rules.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { itemRoutes, popularRoutes } from './routes/catalog.js'
 import { eventsRoutes } from './routes/events.js'
 import { identifyRoutes } from './routes/identify.js'
+import { impressionRoutes } from './routes/impressions.js'
 import { catalogWriteRoutes } from './routes/items.js'
 import { recommendationRoutes } from './routes/recommendations.js'
 import { healthRoutes, modelRoutes } from './routes/status.js'
@@ -44,6 +51,10 @@ export interface AppOptions {
   loadActivity?: ActivityLoader
   /** Clock in epoch ms. */
   now?: () => number
+  /** The `fetch` of the Analytics Engine SQL API reads (tests pass a fake one). */
+  fetch?: typeof fetch
+  /** The isolate's buffer of runtime figures bound for D1 (tests pass one to flush it). */
+  metrics?: MetricsBuffer
 }
 
 /** Each route and the methods it answers, for 405 answers with an `Allow` header. */
@@ -61,6 +72,13 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/models/:version/activate', 'POST'],
   ['/v1/admin/users/:userId', 'DELETE'],
   ['/v1/admin/rules', 'GET, HEAD, PUT'],
+  ['/v1/impressions', 'POST'],
+  ['/v1/admin/metrics', 'GET, HEAD'],
+  ['/v1/admin/experiments', 'GET, HEAD, POST'],
+  ['/v1/admin/experiments/:id', 'GET, HEAD'],
+  ['/v1/admin/experiments/:id/results', 'GET, HEAD'],
+  ['/v1/admin/experiments/:id/:action{start|pause|stop|evaluate}', 'POST'],
+  ['/v1/admin/models/:version/canary', 'POST'],
 ]
 
 function tooLarge(limit: number): never {
@@ -88,6 +106,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     rules: new RulesStore(),
     loadActivity: options.loadActivity ?? loadUserActivity,
     now,
+    online: { experiments: new ExperimentCache(), versions: new VersionCache() },
   }
   const app = new Hono<AppEnv>()
 
@@ -145,12 +164,19 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   )
   for (const path of ['/v1/admin/*', '/v1/identify'])
     app.use(path, bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }))
+  app.post(
+    '/v1/impressions',
+    bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }),
+  )
 
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))
+  const metrics = options.metrics ?? new MetricsBuffer()
+  app.use('/v1/*', runtimeMetrics(metrics, now))
   app.use('/v1/*', apiKeyAuth())
   app.use('/v1/*', userToken())
-  for (const path of ['/v1/events', '/v1/identify']) app.use(path, rateLimit('EVENTS_RATE_LIMITER'))
+  for (const path of ['/v1/events', '/v1/identify', '/v1/impressions'])
+    app.use(path, rateLimit('EVENTS_RATE_LIMITER'))
   for (const path of ['/v1/users/*', '/v1/items/*', '/v1/popular', '/v1/model'])
     app.use(path, rateLimit('READS_RATE_LIMITER'))
   app.route('/v1/events', eventsRoutes({ now }))
@@ -163,6 +189,13 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/admin/models', adminModelRoutes(deps))
   app.route('/v1/admin/users', adminUserRoutes({ now }))
   app.route('/v1/admin/rules', adminRulesRoutes(deps))
+  app.route('/v1/admin/models', adminCanaryRoutes(deps))
+  app.route('/v1/impressions', impressionRoutes({ now }))
+  app.route('/v1/admin/experiments', adminExperimentRoutes(deps))
+  app.route(
+    '/v1/admin/metrics',
+    adminMetricsRoutes({ now, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+  )
 
   for (const [path, allow] of ROUTE_METHODS) {
     app.all(path, (c) => {

@@ -20,6 +20,7 @@ describe('readConfig', () => {
       archive: true,
       retentionDays: 0,
       userTokens: 'optional',
+      attributionWindowMs: 3_600_000,
     })
   })
 

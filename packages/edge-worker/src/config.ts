@@ -36,6 +36,8 @@ export interface WorkerConfig {
   retentionDays: number
   /** Whether events and reads that carry a user id need a user token for that user. */
   userTokens: 'optional' | 'required'
+  /** How long after a list was served an event on one of its items is credited to it without a recId. */
+  attributionWindowMs: number
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -69,5 +71,6 @@ export function readConfig(env: Env): WorkerConfig {
     archive: env.EVENT_ARCHIVE?.trim() !== 'off',
     retentionDays: intVar(env.EVENT_RETENTION_DAYS, 0, 0, 36_500),
     userTokens: env.USER_TOKENS?.trim() === 'required' ? 'required' : 'optional',
+    attributionWindowMs: intVar(env.ATTRIBUTION_WINDOW_MINUTES, 60, 1, 43_200) * 60_000,
   }
 }

@@ -28,6 +28,18 @@ export interface Env
    * Without it no user token is accepted (explanations then need the secret key).
    */
   USER_TOKEN_SECRET?: string
+  /** Minutes after a served list during which an event on one of its items is credited to it without a recId. Default 60. */
+  ATTRIBUTION_WINDOW_MINUTES?: string
+  /** Workers Analytics Engine dataset of the runtime figures (`analytics_engine_datasets`). */
+  METRICS?: AnalyticsEngineDataset
+  /** The dataset's name, for the SQL API (default `edgerec_metrics`). */
+  METRICS_DATASET?: string
+  /** Account id and API token (Account Analytics: Read) for reading `METRICS` back; unset: figures go to D1. */
+  METRICS_ACCOUNT_ID?: string
+  /** Secret: see `METRICS_ACCOUNT_ID`. */
+  METRICS_API_TOKEN?: string
+  /** `off`: served lists are not stored (answers still carry `recId`). Default on. */
+  RECORD_LISTS?: string
 }
 
 /** Hono environment type of the app. */
@@ -38,5 +50,7 @@ export interface AppEnv {
     role: 'publishable' | 'secret'
     /** The user id a valid `x-edgerec-user-token` proves (unset without a token). */
     tokenUser: string | undefined
+    /** What served a list (set by the list routes, read by the runtime metrics). */
+    served?: { source: string; variant: string }
   }
 }

@@ -4,13 +4,15 @@
  *
  * - `fetch`: HTTP API v1.
  * - `queue`: the queued ingestion tier's consumer (events → R2 archive + D1), when `INGEST_MODE` is `queue`.
- * - `scheduled`: the hourly cron (`triggers.crons`): D1 retention (`EVENT_RETENTION_DAYS`).
+ * - `scheduled`: the hourly cron (`triggers.crons`): running canaries are evaluated, then D1 retention
+ *   (`EVENT_RETENTION_DAYS`).
  *
  * @module
  */
 import { createApp } from './app.js'
 import { readConfig } from './config.js'
 import type { Env } from './env.js'
+import { evaluateRunningCanaries } from './experiments/canary-run.js'
 import { deleteExpiredEvents } from './maintenance/retention.js'
 import { consumeEvents } from './queue/consumer.js'
 
@@ -26,6 +28,17 @@ export default {
       console.warn(`edgerec: ${outcome.malformed} queued events or messages were malformed and dropped.`)
   },
   async scheduled(controller, env, _ctx) {
+    // Canaries first: a decision should not wait behind a long retention run.
+    const decided = await evaluateRunningCanaries(env, {
+      now: controller.scheduledTime,
+      windowMs: readConfig(env).attributionWindowMs,
+    }).catch((error: unknown) => {
+      console.error('edgerec: evaluating canaries failed', error)
+      return []
+    })
+    for (const e of decided)
+      if (e.decision.action !== 'wait')
+        console.log(`edgerec: canary ${e.version} ${e.decision.action}: ${e.decision.reason}`)
     const { retentionDays } = readConfig(env)
     if (retentionDays <= 0) return
     const { deleted, more } = await deleteExpiredEvents(

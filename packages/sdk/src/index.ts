@@ -31,6 +31,7 @@ export { EdgerecClient } from './client-core.js'
 export { EdgerecWebClient } from './client-web.js'
 export type { SdkErrorCode } from './errors.js'
 export { EdgerecClientError, EdgerecNetworkError, isRetryable, SDK_ERROR_CODES, SdkError } from './errors.js'
+export { reportImpression } from './impressions.js'
 export type { KeyValueStorage } from './storage.js'
 export { memoryStorage, webStorage } from './storage.js'
 export type {

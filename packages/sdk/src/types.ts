@@ -87,21 +87,32 @@ export interface RecommendationsResponse {
   items: RecommendedItem[]
   source: 'model' | 'fold-in' | 'popular'
   modelVersion: string | null
+  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  recId?: string
+  /** The experiment variant that served the answer (`live` outside experiments). */
+  variant?: string
 }
-
 /** `GET /v1/items/:itemId/similar`. */
 export interface SimilarResponse {
   itemId: string
   items: ScoredItem[]
-  source: 'model'
+  /** `model`; an experiment variant may serve a list instead (`popular`, `trending`). */
+  source: 'model' | 'popular' | 'trending'
   modelVersion: string | null
+  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  recId?: string
+  /** The experiment variant that served the answer (`live` outside experiments). */
+  variant?: string
 }
-
 /** `GET /v1/popular`. */
 export interface PopularResponse {
   items: ScoredItem[]
   source: 'popular' | 'trending'
   modelVersion: string | null
+  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  recId?: string
+  /** The experiment variant that served the answer (`live` outside experiments). */
+  variant?: string
 }
 
 /**

@@ -13,7 +13,7 @@ import { ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 
 /** Verifies `version` completely, or throws the API error that says what is wrong. */
-async function checkedVersion(bindings: ModelBindings, version: string): Promise<VersionCheck> {
+export async function checkedVersion(bindings: ModelBindings, version: string): Promise<VersionCheck> {
   let check: VersionCheck
   try {
     check = await verifyVersion(bindings, version)

@@ -10,12 +10,14 @@ import { parseFilterParams, parseRankParams } from '../catalog/params.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { attribute, chooseArm, LIVE_ARM, modelForArm } from '../experiments/serve.js'
 import { checkId, ParamErrors, parseK } from '../params.js'
 import {
   acquireCatalog,
   acquireModel,
   acquireRanker,
   MODEL_CACHE_CONTROL,
+  PERSONAL_CACHE_CONTROL,
   type ServingDeps,
 } from '../serving/context.js'
 import { rankedList } from '../serving/recommend.js'
@@ -27,6 +29,11 @@ export interface ScoredItem {
   score: number
 }
 
+/** `userId=` (optional): whom a similar or popular list is shown to, for attribution and experiments. */
+function optionalUser(errors: ParamErrors, raw: string | undefined): string | null {
+  return raw === undefined || raw === '' ? null : checkId(errors, 'userId', raw)
+}
+
 /** Routes under `/v1/items`. */
 export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -36,8 +43,11 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     const k = parseK(errors, c.req.query('k'))
     const predicate = compileRequestFilter(parseFilterParams(errors, (name) => c.req.query(name)))
     const rankParams = parseRankParams(errors, (name) => c.req.query(name))
+    const userKey = optionalUser(errors, c.req.query('userId'))
     errors.throwIfAny()
-    const { model } = await acquireModel(c, deps)
+    const { model: live, config } = await acquireModel(c, deps)
+    const assigned = await chooseArm(c, deps.online, config, 'similar', userKey, deps.now())
+    const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
     const catalog = await acquireCatalog(c, deps, model)
     if (!model) {
       throw new ApiError(
@@ -54,7 +64,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
       top = rank ? rank(near, k, model.itemCount - 1, seedless) : near(k)
     }
-    let source: 'model' | 'content' = 'model'
+    let source: 'model' | 'content' | 'popular' | 'trending' = 'model'
     let seedVector: Float32Array | Float64Array | undefined
     if (index >= 0) {
       const y = new Float64Array(model.manifest.dims)
@@ -76,7 +86,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       )
     }
     const result = top
-    const items: (ScoredItem & { source?: 'content' })[] = Array.from(result.indices, (i, r) => ({
+    let items: (ScoredItem & { source?: 'content' })[] = Array.from(result.indices, (i, r) => ({
       itemId: model.itemId(i),
       score: result.scores[r]!,
     }))
@@ -96,8 +106,29 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       items.sort((a, b) => b.score - a.score)
       items.length = Math.min(items.length, k)
     }
-    c.header('Cache-Control', MODEL_CACHE_CONTROL)
-    return c.json({ itemId, items, source, modelVersion: model.version })
+    if (arm.strategy === 'popular' || arm.strategy === 'trending') {
+      // Experiment strategy: the version's list in place of neighbours, without the item itself.
+      const list = model.fallbackList(arm.strategy)
+      source = list.source
+      items = []
+      for (let i = 0; i < list.shard.rowCount && items.length < k; i++) {
+        const other = list.shard.itemIndexes[i]!
+        const id = model.itemId(other)
+        if (other !== index && catalog.passes(predicate, id))
+          items.push({ itemId: id, score: list.shard.scores[i]! })
+      }
+    }
+    // An answer for a person (or inside an experiment) carries a person's recId: no shared cache.
+    c.header('Cache-Control', userKey === null ? MODEL_CACHE_CONTROL : PERSONAL_CACHE_CONTROL)
+    const attribution = attribute(c, arm, {
+      surface: 'similar',
+      userKey,
+      modelVersion: model.version,
+      source,
+      itemIds: items.map((i) => i.itemId),
+      servedAt: deps.now(),
+    })
+    return c.json({ itemId, items, source, modelVersion: model.version, ...attribution })
   })
   return app
 }
@@ -114,15 +145,23 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     if (kindParam !== undefined && kindParam !== 'popular' && kindParam !== 'trending') {
       errors.add('kind', 'pattern', 'kind must be "popular" or "trending".')
     }
+    const userKey = optionalUser(errors, c.req.query('userId'))
     errors.throwIfAny()
     const { model, config } = await acquireModel(c, deps)
     const catalog = await acquireCatalog(c, deps, model)
-    c.header('Cache-Control', MODEL_CACHE_CONTROL)
+    c.header('Cache-Control', userKey === null ? MODEL_CACHE_CONTROL : PERSONAL_CACHE_CONTROL)
+    const served = { surface: 'popular', userKey, servedAt: deps.now() } as const
     if (!model) {
       const list = await deps.eventPopularity.list(c.env.DB, deps.now()).catch(() => [])
       if (list.length === 0) throw noModel()
       const items = list.filter((i) => catalog.passes(predicate, i.itemId)).slice(0, k)
-      return c.json({ items, source: 'popular' as const, modelVersion: null })
+      const attribution = attribute(c, LIVE_ARM, {
+        ...served,
+        modelVersion: null,
+        source: 'popular',
+        itemIds: items.map((i) => i.itemId),
+      })
+      return c.json({ items, source: 'popular' as const, modelVersion: null, ...attribution })
     }
     const kind = kindParam === 'popular' || kindParam === 'trending' ? kindParam : config.fallbackList
     const { shard, source } = model.fallbackList(kind)
@@ -134,7 +173,13 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
       itemId: model.itemId(index),
       score: top.scores[r]!,
     }))
-    return c.json({ items, source, modelVersion: model.version })
+    const attribution = attribute(c, LIVE_ARM, {
+      ...served,
+      modelVersion: model.version,
+      source,
+      itemIds: items.map((i) => i.itemId),
+    })
+    return c.json({ items, source, modelVersion: model.version, ...attribution })
   })
   return app
 }

@@ -19,6 +19,7 @@ import { readConfig } from '../config.js'
 import type { ActivityOptions, ActivityViewer } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { attribute, chooseArm, modelForArm } from '../experiments/serve.js'
 import { mayReadHistoryOf } from '../middleware/user-token.js'
 import { checkId, ParamErrors, parseExclude, parseFlag, parseK } from '../params.js'
 import type { ActivityEvent } from '../realtime/fold-in.js'
@@ -60,13 +61,17 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const startConfig = readConfig(c.env)
     const anonymousOnly = startConfig.userTokens === 'required' && !ownHistory
 
-    // The model and the user's events are independent reads: overlap them.
-    const [{ model, config, catalog }, activity] = await Promise.all([
-      acquireModel(c, deps).then(async (m) => ({ ...m, catalog: await acquireCatalog(c, deps, m.model) })),
+    // The model, the user's events and the experiment arm are independent reads: overlap them.
+    const [{ model: live, config }, activity, assigned] = await Promise.all([
+      acquireModel(c, deps),
       readActivity(c.env.DB, deps, userId, { limit: startConfig.foldInMaxEvents, viewer, anonymousOnly }),
+      chooseArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()),
     ])
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
     if (activity.degraded) c.header('x-edgerec-degraded', 'activity-unavailable')
+    const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
+    const catalog = await acquireCatalog(c, deps, model)
+    const servedAt = deps.now()
 
     if (!model) {
       const excluded = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
@@ -75,7 +80,14 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       const items = list
         .filter((i) => !excluded.has(i.itemId) && catalog.passes(predicate, i.itemId))
         .slice(0, k)
-      const body: RecommendationsBody = { userId, items, source: 'popular', modelVersion: null }
+      const served = { surface: 'recommendations', userKey: userId, modelVersion: null, servedAt } as const
+      const body: RecommendationsBody = {
+        userId,
+        items,
+        source: 'popular',
+        modelVersion: null,
+        ...attribute(c, arm, { ...served, source: 'popular', itemIds: items.map((i) => i.itemId) }),
+      }
       return c.json(body)
     }
     // A deleted person's trained row stays in every model created before the deletion.
@@ -111,8 +123,21 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       ...(skip ? { skip } : {}),
       ...(rank ? { rank } : {}),
       ...(content ? { content } : {}),
+      foldIn: arm.strategy !== 'model-no-fold-in',
+      ...(arm.strategy === 'popular' || arm.strategy === 'trending' ? { list: arm.strategy } : {}),
     })
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
+    Object.assign(
+      body,
+      attribute(c, arm, {
+        surface: 'recommendations',
+        userKey: userId,
+        modelVersion: body.modelVersion,
+        source: body.source,
+        itemIds: body.items.map((i) => i.itemId),
+        servedAt,
+      }),
+    )
     return c.json(body)
   })
   return app

@@ -12,6 +12,7 @@ import { ServingCatalog } from '../catalog/serving.js'
 import { readConfig, type WorkerConfig } from '../config.js'
 import type { ActivityOptions, UserActivity } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
+import type { OnlineState } from '../experiments/serve.js'
 import type { EventPopularity } from '../model/event-popularity.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelStore } from '../model/model-store.js'
@@ -36,10 +37,12 @@ export interface ServingDeps {
   rules: RulesStore
   loadActivity: ActivityLoader
   now: () => number
+  /** Experiments and extra model versions (issue 15). */
+  online: OnlineState
 }
 
 /** `ctx.waitUntil` when the request has an execution context (not in every test harness). */
-function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
+export function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
   try {
     const ctx = c.executionCtx
     return (promise) => ctx.waitUntil(promise)

@@ -46,6 +46,10 @@ export interface RecommendationsBody {
   items: RecommendedItem[]
   source: RecommendationSource
   modelVersion: string | null
+  /** Unique id of this answer: send it with the events that follow from the list (attribution). */
+  recId?: string
+  /** The experiment variant that served it (`live` outside experiments). */
+  variant?: string
 }
 
 /** What the request asks. */
@@ -73,6 +77,10 @@ export interface RecommendRequest {
   rank?: Ranker
   /** New items scored by content vectors against the user's vector (issue 17), merged by score. */
   content?: (user: Int8Vector, k: number) => RecommendedItem[]
+  /** false: score with the trained vector only (experiment strategy `model-no-fold-in`). */
+  foldIn?: boolean
+  /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
+  list?: 'popular' | 'trending'
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -121,7 +129,10 @@ export async function recommend(
 
   // A model user's events up to trainedUntil are already inside x_u; only newer ones are news.
   const since = user ? model.manifest.trainedUntil : Number.NEGATIVE_INFINITY
-  const fresh = freshInteractions(model, activity, since)
+  const fresh =
+    request.foldIn === false || request.list
+      ? { interactions: [], events: 0 }
+      : freshInteractions(model, activity, since)
   const stats: RecommendStats = { foldInEvents: 0, foldInInteractions: 0 }
 
   let vector: Int8Vector | null = null
@@ -136,14 +147,14 @@ export async function recommend(
       stats.foldInInteractions = trained.length + fresh.interactions.length
     }
   }
-  if (!vector && user) {
+  if (!vector && user && !request.list) {
     vector = model.userVector(user)
     source = 'model'
     if (request.explain) fold = foldIn(model, trained, [])
   }
 
   if (!vector) {
-    const { shard } = model.fallbackList(request.fallbackList)
+    const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const walk = (size: number): TopKResult => rankedList(shard, size, skipped)
     const top = request.rank ? request.rank(walk, k, shard.rowCount, skipped) : walk(k)
     const items: RecommendedItem[] = Array.from(top.indices, (index, r) => ({

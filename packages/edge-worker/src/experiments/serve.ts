@@ -1,0 +1,124 @@
+/**
+ * The experiment step of a serving request: which arm serves this person (cached config, one
+ * indexed D1 read only while an experiment runs), which model that arm scores with, and the
+ * `recId` + served-list record of the answer (written after the response).
+ *
+ * With no experiment running this adds no D1 round trip to the request: the running experiments
+ * are cached per isolate and the list is written with `ctx.waitUntil`.
+ *
+ * @module
+ */
+import type { Context } from 'hono'
+import { newRecId, recordList, type ServedList } from '../attribution/rec-lists.js'
+import type { WorkerConfig } from '../config.js'
+import type { AppEnv } from '../env.js'
+import type { LoadedModel } from '../model/loaded-model.js'
+import { waitUntilOf } from '../serving/context.js'
+import { assignVariant } from './assignment.js'
+import type { Strategy, Surface } from './definition.js'
+import type { ExperimentCache } from './store.js'
+import type { VersionCache } from './versions.js'
+
+/** The name of the variant outside experiments. */
+export const LIVE_VARIANT = 'live'
+
+/** Online-evaluation state of one isolate. */
+export interface OnlineState {
+  experiments: ExperimentCache
+  versions: VersionCache
+}
+
+/** What serves one request. */
+export interface Arm {
+  experimentId: string | null
+  variant: string
+  strategy: Strategy
+  version?: string
+}
+
+/** The arm outside experiments: the live model. */
+export const LIVE_ARM: Arm = { experimentId: null, variant: LIVE_VARIANT, strategy: 'model' }
+
+/** `ctx.waitUntil`, or a detached promise where the harness has no execution context. */
+export function deferOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  return waitUntilOf(c) ?? ((promise) => void promise.catch(() => undefined))
+}
+
+/**
+ * The arm of `userKey` on `surface`: the live arm when no experiment runs or no person is known;
+ * otherwise the person's variant. A D1 failure serves the live arm (outside the experiment).
+ */
+export async function chooseArm(
+  c: Context<AppEnv>,
+  online: OnlineState,
+  config: WorkerConfig,
+  surface: Surface,
+  userKey: string | null,
+  now: number,
+): Promise<Arm> {
+  const defer = deferOf(c)
+  const experiment = await online.experiments.running(c.env.DB, surface, now, config.refreshMs, defer)
+  if (!experiment || userKey === null) return LIVE_ARM
+  try {
+    const variant = await assignVariant(c.env.DB, experiment, userKey, now, defer)
+    return {
+      experimentId: experiment.id,
+      variant: variant.name,
+      strategy: variant.strategy,
+      ...(variant.version ? { version: variant.version } : {}),
+    }
+  } catch (error) {
+    console.error('edgerec: experiment assignment failed; serving the live model', error)
+    return LIVE_ARM
+  }
+}
+
+/**
+ * The model an arm scores with: the live one, or the arm's version (loaded once per isolate). When
+ * that version cannot be loaded the live model serves and the arm leaves the experiment (its lists
+ * are recorded outside it), so a broken variant never takes recommendations down nor skews results.
+ */
+export async function modelForArm(
+  online: OnlineState,
+  c: Context<AppEnv>,
+  config: WorkerConfig,
+  arm: Arm,
+  live: LoadedModel | null,
+  now: () => number,
+): Promise<{ model: LoadedModel | null; arm: Arm }> {
+  if (!arm.version || arm.version === live?.version) return { model: live, arm }
+  try {
+    const model = await online.versions.get(c.env, arm.version, {
+      userCacheBytes: config.userCacheBytes,
+      now,
+    })
+    return { model, arm }
+  } catch (error) {
+    console.error(`edgerec: variant version ${arm.version} failed to load; serving the live model`, error)
+    c.header('x-edgerec-degraded', 'variant-unavailable')
+    return { model: live, arm: LIVE_ARM }
+  }
+}
+
+/**
+ * Gives the answer its `recId` and `variant`, and stores the served list after the response
+ * (unless `RECORD_LISTS` is `off`).
+ *
+ * @returns the fields to spread into the JSON body
+ */
+export function attribute(
+  c: Context<AppEnv>,
+  arm: Arm,
+  list: Omit<ServedList, 'recId' | 'experimentId' | 'variant'>,
+): { recId: string; variant: string } {
+  const recId = newRecId()
+  c.set('served', { source: list.source, variant: arm.variant })
+  if (c.env.RECORD_LISTS?.trim() === 'off') return { recId, variant: arm.variant }
+  const served: ServedList = { ...list, recId, experimentId: arm.experimentId, variant: arm.variant }
+  deferOf(c)(
+    recordList(c.env.DB, served).catch((error) =>
+      console.error('edgerec: storing a served list failed', error),
+    ),
+  )
+  return { recId, variant: arm.variant }
+}

@@ -1,0 +1,51 @@
+/**
+ * `POST /v1/impressions` body `{ "recIds": string[] }` (publishable key): the client reports lists
+ * it showed. Marks each served list shown once; unknown ids are ignored (a list is written after its
+ * response, so a report racing that write may find nothing: the SDK sends impressions with a delay).
+ *
+ * @module
+ */
+import { Hono } from 'hono'
+import { markShown } from '../attribution/rec-lists.js'
+import type { AppEnv } from '../env.js'
+import { ApiError } from '../errors.js'
+import { ParamErrors } from '../params.js'
+
+/** Most recIds per request. */
+export const MAX_IMPRESSIONS = 100
+const REC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** Routes under `/v1/impressions`. */
+export function impressionRoutes(options: { now: () => number }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  app.post('/', async (c) => {
+    let body: unknown
+    try {
+      body = JSON.parse(await c.req.text())
+    } catch {
+      throw new ApiError('INVALID_REQUEST', 'The body is not JSON. Send { "recIds": ["<recId>", …] }.')
+    }
+    const recIds = (body as { recIds?: unknown } | null)?.recIds
+    const errors = new ParamErrors()
+    if (!Array.isArray(recIds) || recIds.length === 0 || recIds.length > MAX_IMPRESSIONS) {
+      errors.add('recIds', 'range', `recIds must be an array of 1 to ${MAX_IMPRESSIONS} recIds.`)
+    } else {
+      recIds.forEach((id, i) => {
+        if (typeof id !== 'string' || !REC_ID.test(id))
+          errors.add(`recIds[${i}]`, 'pattern', 'A recId is the UUID a recommendations answer carried.')
+      })
+    }
+    errors.throwIfAny()
+    let shown: number
+    try {
+      shown = await markShown(c.env.DB, [...new Set(recIds as string[])], options.now())
+    } catch (error) {
+      throw new ApiError('STORAGE_UNAVAILABLE', 'D1 failed; the impressions were not stored. Retry.', {
+        cause: error,
+      })
+    }
+    c.header('Cache-Control', 'no-store')
+    return c.json({ shown })
+  })
+  return app
+}

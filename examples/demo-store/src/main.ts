@@ -89,8 +89,8 @@ async function main(): Promise<void> {
     meta.append(chip)
     if (!small && p) meta.append(` $${p.price.toFixed(2)}`)
     li.append(swatch, name, meta)
-    const because = 'because' in item ? item.because : undefined
-    if (because && because.length > 0) {
+    const because = 'because' in item ? explanation(item) : []
+    if (because.length > 0) {
       const why = document.createElement('div')
       why.className = 'why'
       why.textContent = `because you viewed ${because
@@ -105,6 +105,27 @@ async function main(): Promise<void> {
       if (e.key === 'Enter') open()
     })
     return li
+  }
+
+  /**
+   * The viewed items that really explain `item`: a positive share of at least a fifth of its score.
+   * The worker lists the top three contributions of every item, including items that rank for other
+   * reasons (a small or negative pull from the history), and "because you viewed" under those would
+   * explain nothing.
+   */
+  function explanation(item: ListedItem): { itemId: string; contribution: number }[] {
+    const score = item.score ?? 0
+    if (!(score > 0)) return []
+    return (item.because ?? []).filter((b) => b.contribution > 0 && b.contribution >= 0.2 * score)
+  }
+
+  /** True when the worker could not be reached at all (not an answer with an error). */
+  const unreachable = (error: unknown) =>
+    ['NETWORK_ERROR', 'TIMEOUT'].includes((error as { code?: string } | null)?.code ?? '')
+
+  const showOffline = (offline: boolean) => {
+    document.body.dataset.offline = String(offline)
+    $('offline-note').hidden = !offline
   }
 
   // "All" deals the categories' best sellers round-robin, so the first screen shows every category.
@@ -152,8 +173,13 @@ async function main(): Promise<void> {
       $('recs').dataset.source = recs.source
       $('recs').dataset.modelVersion = recs.modelVersion ?? ''
       showProvenance('Recommended for you', recs.source, recs.modelVersion, performance.now() - t0)
+      showOffline(false)
     } catch (error) {
-      $('recs-badge').textContent = 'unavailable'
+      const offline = unreachable(error)
+      showOffline(offline)
+      $('recs-badge').textContent = offline ? 'offline' : 'unavailable'
+      $('recs').dataset.source = offline ? 'offline' : 'error'
+      if (offline) $('recs').replaceChildren()
       $('delivery').textContent =
         `recommendations failed: ${error instanceof Error ? error.message : String(error)}`
     } finally {
@@ -185,6 +211,8 @@ async function main(): Promise<void> {
     $('product-name').textContent = p.name
     $('product-category').textContent = p.category
     $('product-price').textContent = `$${p.price.toFixed(2)}`
+    // A product low on the page opens the panel at the top of the list: bring it into view.
+    $('product').scrollIntoView({ block: 'start' })
     const t0 = performance.now()
     const similarPromise = client
       .similar(id, { k: 6 })
@@ -193,9 +221,14 @@ async function main(): Promise<void> {
         $('similar-badge').textContent = s.source
         showProvenance('Similar items', s.source, s.modelVersion, performance.now() - t0)
       })
-      .catch(() => {
+      .catch((error: unknown) => {
         $('similar').replaceChildren()
-        $('similar-badge').textContent = 'not in model yet'
+        const code = (error as { code?: string } | null)?.code
+        $('similar-badge').textContent = unreachable(error)
+          ? 'offline'
+          : code === 'ITEM_NOT_FOUND'
+            ? 'not in model yet'
+            : 'unavailable'
       })
     await Promise.all([similarPromise, track('view', id)])
   }
@@ -205,6 +238,9 @@ async function main(): Promise<void> {
     $('who-label').textContent = userId
       ? `signed in as ${userId}`
       : `anonymous ${(client.anonymousId ?? '').slice(0, 8)}…`
+    // One of the two, never both.
+    $('sign-in').hidden = Boolean(userId)
+    $('sign-out').hidden = !userId
   }
 
   $('close-product').addEventListener('click', () => {
@@ -217,7 +253,8 @@ async function main(): Promise<void> {
     e.preventDefault()
     const value = $<HTMLInputElement>('user-input').value.trim()
     if (!value) return
-    client.identify(value)
+    // identify() links this visitor's clicks to the account on the worker; recommend() waits for it.
+    void client.identify(value)
     renderWho()
     void refreshRecommendations()
   })

@@ -105,6 +105,12 @@ describe('demo store page in Chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('#similar li.card').length > 0)
     expect(await page.textContent('#similar-badge')).toBe('model')
     expect(await page.textContent('#provenance')).toContain('fold-in')
+    // Explanations stay on the items they explain: every "because you viewed" is on an item of the
+    // clicked category.
+    const explained = await page.$$eval('#recs li.card', (cards) =>
+      cards.filter((c) => c.querySelector('.why')).map((c) => (c as HTMLElement).dataset.category),
+    )
+    expect(explained.every((category) => category === target)).toBe(true)
     await page.screenshot({ path: join(artifacts, 'demo-store-2-after-clicks.png'), fullPage: true })
 
     // Signing in links the anonymous clicks to the account at once (POST /v1/identify): the list of a
@@ -138,6 +144,8 @@ describe('demo store page in Chromium', () => {
     await page.click('#sign-in button[type="submit"]')
     await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n)
     expect(await page.textContent('#who-label')).toBe(`signed in as ${user}`)
+    expect(await page.isVisible('#sign-out')).toBe(true)
+    expect(await page.isVisible('#sign-in')).toBe(false)
     expect(await page.textContent('#recs-badge')).toBe('model')
     expect((await listed(page, 'recs')).length).toBe(8)
     expect(await page.$$eval('#recs .why', (w) => w.length)).toBeGreaterThan(0)
@@ -147,7 +155,74 @@ describe('demo store page in Chromium', () => {
     await page.click('#sign-out')
     await page.waitForFunction((k) => Number(document.body.dataset.refreshes ?? '0') > k, m)
     expect(await page.textContent('#who-label')).toMatch(/^anonymous /)
+    expect(await page.isVisible('#sign-in')).toBe(true)
+    expect(await page.isVisible('#sign-out')).toBe(false)
     expect(await page.textContent('#recs-badge')).toBe('popular')
+    await context.close()
+  })
+
+  for (const [width, height] of [
+    [390, 844],
+    [1280, 900],
+  ] as const) {
+    it(`should fit ${width} px without sideways scrolling and open a product low on the page in view`, async () => {
+      const context = await browser.newContext({ viewport: { width, height } })
+      const page = await context.newPage()
+      await page.goto(demo.storeUrl)
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 })
+      const wider = await page.evaluate(
+        (w) =>
+          [...document.querySelectorAll<HTMLElement>('body *')]
+            .filter((e) => e.getBoundingClientRect().right > w + 0.5 || e.scrollWidth > e.clientWidth + 1)
+            .filter((e) => getComputedStyle(e).overflowX === 'visible')
+            .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
+            .slice(0, 5),
+        width,
+      )
+      expect(wider, 'elements wider than the viewport').toEqual([])
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width)
+      // Sign in and Sign out are never shown together.
+      expect([await page.isVisible('#sign-in'), await page.isVisible('#sign-out')]).toEqual([true, false])
+      await page.screenshot({ path: join(artifacts, `demo-store-${width}px.png`), fullPage: true })
+
+      const n = await refreshes(page)
+      const low = page.locator('#grid li.card').nth(40)
+      await low.scrollIntoViewIfNeeded()
+      await low.click()
+      await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n, {
+        timeout: 15_000,
+      })
+      const box = await page.locator('#product').boundingBox()
+      expect(box).not.toBeNull()
+      expect(box!.y).toBeGreaterThanOrEqual(-1)
+      expect(box!.y).toBeLessThan(height / 2)
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width)
+      await page.screenshot({ path: join(artifacts, `demo-store-${width}px-product.png`) })
+      await context.close()
+    })
+  }
+
+  it('should say the worker is offline instead of "not in model yet" when it cannot be reached', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    // The page as it is when the worker is down: the configured endpoint refuses connections.
+    await page.route('**/config.json', async (route) => {
+      const config = (await (await route.fetch()).json()) as Record<string, string>
+      await route.fulfill({ json: { ...config, endpoint: 'http://127.0.0.1:9' } })
+    })
+    await page.goto(demo.storeUrl)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 })
+    expect(await page.textContent('#recs-badge')).toBe('offline')
+    expect(await page.isVisible('#offline-note')).toBe(true)
+    const n = await refreshes(page)
+    await page.locator('#grid li.card').first().click()
+    await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n, {
+      timeout: 15_000,
+    })
+    await page.waitForFunction(() => document.querySelector('#similar-badge')?.textContent !== '')
+    expect(await page.textContent('#similar-badge')).toBe('offline')
+    expect((await page.textContent('body'))?.toLowerCase()).not.toContain('not in model yet')
+    await page.screenshot({ path: join(artifacts, 'demo-store-offline.png') })
     await context.close()
   })
 })

@@ -20,6 +20,8 @@ export const compute = {
   provider: 'sagemaker',
   region: 'eu-west-1',
   roleArn: 'arn:aws:iam::123456789012:role/edgerec-training',
+  // Role EventBridge Scheduler assumes for `edgerec-train schedule create` (examples/aws/iam/scheduler-role-*.json).
+  schedulerRoleArn: 'arn:aws:iam::123456789012:role/edgerec-scheduler',
   image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/edgerec-trainer:0.1.0',
   instanceType: 'ml.m5.2xlarge',
   // SageMaker's own job output (logs, model.tar.gz of /opt/ml/model); versions go to `storage`.

@@ -5,4 +5,5 @@
  */
 
 export * from './compute.js'
+export * from './schedule.js'
 export * from './storage.js'

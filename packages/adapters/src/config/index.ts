@@ -7,6 +7,7 @@
 export { COMPUTE_SDKS, createCompute } from './create-compute.js'
 export type { Publisher } from './create-publisher.js'
 export { createPublisher } from './create-publisher.js'
+export { createScheduler } from './create-scheduler.js'
 export { createStorage, STORAGE_SDKS } from './create-storage.js'
 export type {
   AzureBlobStorageConfig,

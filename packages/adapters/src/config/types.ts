@@ -96,6 +96,12 @@ export interface SageMakerComputeConfig {
   instanceType?: string
   /** `s3://bucket/prefix` where SageMaker puts its own job output (required by the API). */
   outputS3Uri: string
+  /**
+   * Role EventBridge Scheduler assumes to start scheduled jobs (`edgerec-train schedule create`):
+   * trusted by `scheduler.amazonaws.com`, allowed `sagemaker:CreateTrainingJob` and `iam:PassRole`
+   * of `roleArn`.
+   */
+  schedulerRoleArn?: string
 }
 
 /** Vertex AI custom job running the trainer image. */

@@ -88,6 +88,11 @@ const COMPUTE_SPECS: ProviderSpecs = {
   local: { command: { type: 'string[]' }, cwd: { type: 'string' } },
   sagemaker: {
     region: { type: 'string' },
+    schedulerRoleArn: {
+      type: 'string',
+      pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+      expected: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    },
     roleArn: {
       type: 'string',
       required: true,

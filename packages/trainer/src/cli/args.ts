@@ -23,6 +23,10 @@ export const USAGE = `edgerec-train: train, evaluate and export implicit-feedbac
 Usage:
   edgerec-train train    [options]   read events, evaluate, train, write a model version
   edgerec-train evaluate [options]   split, train on the train part, print metrics vs popularity
+  edgerec-train schedule create --cron "17 3 * * *" [--name n] [--timezone tz] [options]
+  edgerec-train schedule list | schedule delete <name>
+                                     a recurring training job in the account's own scheduler
+                                     (compute sagemaker: EventBridge Scheduler → CreateTrainingJob)
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
   edgerec-train help | --help | --version
 
@@ -147,6 +151,9 @@ const OPTIONS = {
   'no-gate': { type: 'boolean' },
   local: { type: 'boolean' },
   'if-stale': { type: 'boolean' },
+  cron: { type: 'string' },
+  name: { type: 'string' },
+  timezone: { type: 'string' },
   'max-age-hours': { type: 'string' },
   'min-new-events': { type: 'string' },
   'demo-events': { type: 'string' },
@@ -202,8 +209,27 @@ export interface GenerateCommand {
   quiet: boolean
 }
 
+/** `schedule create|list|delete`: a recurring training job in the cloud account's scheduler. */
+export interface ScheduleCommand {
+  command: 'schedule'
+  action: 'create' | 'list' | 'delete'
+  /** The config and flag overrides of the scheduled run (like `train`). */
+  model: ModelCommand
+  /** Schedule name (create, delete); always starts with `edgerec`. */
+  name?: string
+  /** 5-field cron (create). */
+  cron?: string
+  /** IANA time zone of the cron (create). Default UTC. */
+  timezone?: string
+}
+
 /** Any parsed command line. */
-export type CliCommand = ModelCommand | GenerateCommand | { command: 'help' } | { command: 'version' }
+export type CliCommand =
+  | ModelCommand
+  | GenerateCommand
+  | ScheduleCommand
+  | { command: 'help' }
+  | { command: 'version' }
 
 /** What flags change in a config. */
 export interface ConfigOverrides {
@@ -487,6 +513,40 @@ function generateCommand(flags: ParsedFlags): GenerateCommand {
   return result
 }
 
+const SCHEDULE_ONLY_FLAGS = ['cron', 'name', 'timezone'] as const
+
+function scheduleCommand(rest: readonly string[], flags: ParsedFlags): ScheduleCommand {
+  const [action, positionalName, ...extra] = rest
+  if (action !== 'create' && action !== 'list' && action !== 'delete')
+    throw usage(`schedule needs an action: create, list or delete (got ${JSON.stringify(action ?? '')}).`)
+  if (extra.length > 0) throw usage(`Unexpected argument ${JSON.stringify(extra[0])}.`)
+  const given = Object.keys(flags).filter((key) => flags[key as keyof ParsedFlags] !== undefined)
+  const wrong = given.find(
+    (key) => MODEL_ONLY_FLAGS.has(key) || ['publish', 'local', 'output', 'if-stale'].includes(key),
+  )
+  if (wrong) throw usage(`--${wrong} is not a schedule option.`)
+  const raw = positionalName ?? flags.name
+  const name = raw === undefined ? undefined : raw.startsWith('edgerec') ? raw : `edgerec-${raw}`
+  const result: ScheduleCommand = { command: 'schedule', action, model: modelCommand('train', flags) }
+  if (action === 'create') {
+    if (!flags.cron)
+      throw usage(
+        'schedule create needs --cron "<minute> <hour> <day> <month> <weekday>", e.g. --cron "17 3 * * *".',
+      )
+    result.cron = flags.cron
+    result.name = name ?? 'edgerec-train'
+    if (flags.timezone) result.timezone = flags.timezone
+  } else {
+    const misplaced = SCHEDULE_ONLY_FLAGS.find((key) => key !== 'name' && flags[key] !== undefined)
+    if (misplaced) throw usage(`--${misplaced} is a schedule create option.`)
+    if (action === 'delete') {
+      if (name === undefined) throw usage('schedule delete needs the schedule name (see schedule list).')
+      result.name = name
+    }
+  }
+  return result
+}
+
 const GENERATE_FLAGS = new Set([
   'events',
   'users',
@@ -523,6 +583,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (flags.version) return { command: 'version' }
   const [command = flags.help ? 'help' : 'train', ...rest] = positionals
   if (flags.help || command === 'help') return { command: 'help' }
+  if (command === 'schedule') return scheduleCommand(rest, flags)
   if (rest.length > 0) throw usage(`Unexpected argument ${JSON.stringify(rest[0])}.`)
   const given = Object.keys(flags).filter((key) => flags[key as keyof ParsedFlags] !== undefined)
   switch (command) {
@@ -530,6 +591,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     case 'evaluate': {
       const wrong = given.find((key) => MODEL_ONLY_FLAGS.has(key))
       if (wrong) throw usage(`--${wrong} is a generate option.`)
+      const scheduleFlag = SCHEDULE_ONLY_FLAGS.find((key) => flags[key] !== undefined)
+      if (scheduleFlag) throw usage(`--${scheduleFlag} is a schedule option.`)
       return modelCommand(command, flags)
     }
     case 'generate': {

@@ -6,12 +6,21 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createPublisher, type Publisher, type PublishReport, type Storage } from '@edgerec/adapters'
+import {
+  createPublisher,
+  createScheduler,
+  type Publisher,
+  type PublishReport,
+  type ScheduleSpec,
+  type Storage,
+  type TrainingRun,
+} from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
 import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
 import {
   type CloudComputeConfig,
   type CloudTrainOptions,
+  cloudJobConfig,
   isCloudCompute,
   trainInCloud,
 } from '../cloud/index.js'
@@ -25,7 +34,14 @@ import { checkTestUsers, splitFor } from '../input/checks.js'
 import { checkStaleness } from '../schedule/index.js'
 import { loadFromConfig, type TrainLogger, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
-import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
+import {
+  applyOverrides,
+  type GenerateCommand,
+  type ModelCommand,
+  parseCommandLine,
+  type ScheduleCommand,
+  USAGE,
+} from './args.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { evaluationTables, tuningTable } from './tables.js'
@@ -274,6 +290,51 @@ async function runCloudTrain(
   }
 }
 
+/** `schedule create|list|delete` in the cloud account's own scheduler. */
+async function runSchedule(command: ScheduleCommand, io: CliIo): Promise<void> {
+  const logger = consoleLogger(io.stderr, { quiet: command.model.quiet })
+  const config = await configFor(command.model, io.cwd)
+  if (!isCloudCompute(config.compute)) {
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      `schedule keeps a recurring training job in the cloud account's scheduler, so the config needs a cloud compute (compute.provider 'sagemaker'); it has ${config.compute ? `'${config.compute.provider}'` : 'none (local)'}. ` +
+        'To retrain this machine or any compute on a cron, use CI: examples/github-actions/retrain.yml.',
+    )
+  }
+  const provider = config.compute.provider
+  const scheduler = await createScheduler(config.compute)
+  switch (command.action) {
+    case 'create': {
+      const job = cloudJobConfig(config, provider)
+      const run: TrainingRun = { config: { inline: job.inline }, output: job.output, name: 'edgerec-train' }
+      if (command.model.force) run.args = ['--force']
+      const spec: ScheduleSpec = { name: command.name!, cron: command.cron!, run }
+      if (command.timezone) spec.timezone = command.timezone
+      const info = await scheduler.create(spec)
+      logger.info(
+        `Created schedule ${info.name}: ${info.expression} (${info.timezone ?? 'UTC'}) starts one ${provider} training job per firing, writing versions to the registry. ` +
+          'Scheduled jobs do not publish: publish from CI or by hand (see docs/cloud.md).',
+      )
+      io.stdout.write(command.model.json ? `${JSON.stringify(info)}\n` : `${info.name}\n`)
+      return
+    }
+    case 'list': {
+      const schedules = await scheduler.list()
+      if (command.model.json) io.stdout.write(`${JSON.stringify(schedules)}\n`)
+      else
+        for (const s of schedules)
+          io.stdout.write(`${s.name}\t${s.expression}\t${s.timezone ?? 'UTC'}\t${s.state}\n`)
+      if (schedules.length === 0) logger.info('No edgerec schedules.')
+      return
+    }
+    case 'delete': {
+      await scheduler.delete(command.name!)
+      logger.info(`Deleted schedule ${command.name}.`)
+      return
+    }
+  }
+}
+
 async function runGenerate(command: GenerateCommand, io: CliIo): Promise<void> {
   const logger = consoleLogger(io.stderr, { quiet: command.quiet })
   const users = command.users
@@ -327,6 +388,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0
       case 'train':
         await runTrain(command, io)
+        return 0
+      case 'schedule':
+        await runSchedule(command, io)
         return 0
     }
   } catch (error) {

@@ -361,3 +361,28 @@ describe('csvEventSource.readInto', () => {
     })
   })
 })
+
+describe('csvEventSource with unused columns', () => {
+  it('should skip unmapped columns yet report bad rows with their whole raw line', async () => {
+    const path = join(dir, 'wide.csv')
+    await writeFile(
+      path,
+      'id,userId,itemId,type,timestamp\n' +
+        'b36fe327-2907-4796-8791-7becc68c493e,user-1,sku-1,view,1767508561655\n' +
+        '"quoted, id",user-2,sku-2,view,1767508561656\n' +
+        'c47fe327-2907-4796-8791-7becc68c493e,user-3,,view,1767508561657\n',
+    )
+    const { events, report } = await readAll(path)
+    expect(events.map((e) => [e.userId, e.itemId, e.type, e.timestamp])).toEqual([
+      ['user-1', 'sku-1', 'view', 1767508561655],
+      ['user-2', 'sku-2', 'view', 1767508561656],
+    ])
+    expect(report.samples).toEqual([
+      {
+        line: 4,
+        reason: 'item id is empty',
+        raw: 'c47fe327-2907-4796-8791-7becc68c493e,user-3,,view,1767508561657',
+      },
+    ])
+  })
+})

@@ -54,6 +54,13 @@ type RecordHandler = (line: number, fields: string[], problem: string | undefine
 function csvScanner(delimiter: string): {
   push(chunk: string, onRecord: RecordHandler): void
   end(onRecord: RecordHandler): void
+  /**
+   * Columns the handler reads; the others of quote-free lines are handed over as `''` (never
+   * sliced out of the text). Unset: every column.
+   */
+  wanted: Uint8Array | undefined
+  /** The raw text of the record being handled (valid inside the handler only). */
+  raw(): string
 } {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new EventSourceError(
@@ -65,6 +72,11 @@ function csvScanner(delimiter: string): {
   let carry = ''
   let line = 1
   const fields: string[] = []
+  let wanted: Uint8Array | undefined
+  // The current record's text (fast path) for raw(); undefined when it must be rebuilt from fields.
+  let rawData = ''
+  let rawStart = 0
+  let rawEnd = -1
   const parse = (data: string, final: boolean, onRecord: RecordHandler): void => {
     const n = data.length
     let i = 0
@@ -79,19 +91,21 @@ function csvScanner(delimiter: string): {
         const end = lf > i && data.charCodeAt(lf - 1) === CR ? lf - 1 : lf
         fields.length = 0
         let start = i
-        for (;;) {
+        for (let column = 0; ; column++) {
           if (nextDelim !== -1 && nextDelim < start) nextDelim = data.indexOf(delimiter, start)
-          if (nextDelim === -1 || nextDelim >= end) {
-            fields.push(data.slice(start, end))
-            break
-          }
-          fields.push(data.slice(start, nextDelim))
-          start = nextDelim + 1
+          const stop = nextDelim === -1 || nextDelim >= end ? end : nextDelim
+          fields.push(wanted !== undefined && wanted[column] !== 1 ? '' : data.slice(start, stop))
+          if (stop === end) break
+          start = stop + 1
         }
         const recordLine = line
         line++
+        rawData = data
+        rawStart = i
+        rawEnd = end
         i = lf + 1
-        if (!(fields.length === 1 && fields[0] === '')) onRecord(recordLine, fields, undefined)
+        if (end > rawStart) onRecord(recordLine, fields, undefined)
+        rawEnd = -1
         continue
       }
       const recordStart = i
@@ -202,6 +216,13 @@ function csvScanner(delimiter: string): {
     end: (onRecord) => {
       if (carry.length > 0) parse(carry, true, onRecord)
     },
+    get wanted() {
+      return wanted
+    },
+    set wanted(columns) {
+      wanted = columns
+    },
+    raw: () => (rawEnd >= 0 ? rawData.slice(rawStart, rawEnd) : fields.join(delimiter)),
   }
 }
 
@@ -323,10 +344,9 @@ async function* splitRecords(
 /** Records of a CSV text, one call per chunk. */
 async function* scanRecords(
   chunks: AsyncIterable<string>,
-  delimiter: string,
+  scanner: ReturnType<typeof csvScanner>,
   onRecord: RecordHandler,
 ): AsyncGenerator<void> {
-  const scanner = csvScanner(delimiter)
   for await (const chunk of chunks) {
     // Slices of at most 64 Ki characters, so a batched read yields bounded batches.
     for (let start = 0; start < chunk.length; start += SLICE) {
@@ -421,6 +441,8 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
       }
     }
     const sep = delimiter
+    const scanner = sep.length === 1 ? csvScanner(sep) : undefined
+    const raw = (recordFields: string[]): string => (scanner ? scanner.raw() : recordFields.join(sep))
     let header: string[] | undefined
     let headerLine = 0
     let columns: ReturnType<typeof resolveColumns> | undefined
@@ -448,26 +470,32 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
         }
         columns = resolveColumns(header, mapping, description)
         notes.push(`columns: ${describeColumns(header, columns, mapping)}`)
+        if (scanner) {
+          // Only the mapped columns are cut out of the text (an unused id column costs nothing).
+          const wanted = new Uint8Array(header.length)
+          for (const c of Object.values(columns)) if (c >= 0) wanted[c] = 1
+          scanner.wanted = wanted
+        }
         if (hasHeader) return
       }
       if (problem !== undefined) {
-        tracker.bad(line, problem, recordFields.join(sep))
+        tracker.bad(line, problem, raw(recordFields))
         return
       }
       if (recordFields.length !== header.length) {
         tracker.bad(
           line,
           `${recordFields.length} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header.length} (is the delimiter ${delimiterName(sep)} right?)`,
-          recordFields.join(sep),
+          raw(recordFields),
         )
         return
       }
       fields = recordFields
       const reason = rowToSink(cell, columns, readTime, sink)
-      if (reason !== undefined) tracker.bad(line, reason, recordFields.join(sep))
+      if (reason !== undefined) tracker.bad(line, reason, raw(recordFields))
     }
     const chunks = prepend(head, text)
-    yield* sep.length === 1 ? scanRecords(chunks, sep, onRecord) : splitRecords(chunks, sep, onRecord)
+    yield* scanner ? scanRecords(chunks, scanner, onRecord) : splitRecords(chunks, sep, onRecord)
     if (header === undefined) {
       throw new EventSourceError(
         'INPUT_INVALID',

@@ -211,3 +211,13 @@ describe('InteractionAccumulator at chunk scale', () => {
     expect([...userIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(userIds)
   })
 })
+
+describe('InteractionAccumulator.build', () => {
+  it('should return the same result when called again (the event columns are consumed once)', () => {
+    const acc = new InteractionAccumulator()
+    acc.add([ev('u1', 'i1', 'view'), ev('u2', 'i1', 'purchase')])
+    const first = acc.build()
+    expect(acc.build()).toBe(first)
+    expect(Array.from(first.data.matrix.values)).toEqual([1, 8])
+  })
+})

@@ -310,13 +310,22 @@ export class InteractionAccumulator {
   }
 
   /**
-   * Aggregates into the interaction matrix. Call once: the event columns are released on the way
+   * Aggregates into the interaction matrix. Add nothing after it: the event columns are released on the way
    * (peak memory ≈ 20 bytes per event + 8 for the sort + 20 per pair, then 24 per pair).
    *
    * Indexes: user (item) index = rank of the raw id among the kept distinct ids, in numeric order
    * when every id is a number, otherwise in UTF-16 code unit order (shared/REFERENCE.md).
    */
   build(): { data: InteractionMatrix; stats: WeightingStats } {
+    // The event columns are consumed by the first build: later calls return its result.
+    if (this.#built) return this.#built
+    this.#built = this.#buildOnce()
+    return this.#built
+  }
+
+  #built: { data: InteractionMatrix; stats: WeightingStats } | undefined
+
+  #buildOnce(): { data: InteractionMatrix; stats: WeightingStats } {
     this.#flushTypeCount()
     const n = this.#count
     const nUsers = this.#userIds.length

@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import { parseArgs } from 'node:util'
 import {
   type ColumnMapping,
@@ -16,6 +17,7 @@ import type { EdgerecConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import { parseValueTransform } from '../weighting/index.js'
+import { parseRecommend, type RecommendCommand } from './recommend.js'
 
 /** The usage text printed by `edgerec-train --help`. */
 export const USAGE = `edgerec-train: train, evaluate and export implicit-feedback ALS recommenders.
@@ -24,6 +26,11 @@ Usage:
   edgerec-train train    [options]   read events, evaluate, train, write a model version
   edgerec-train evaluate [options]   split, train on the train part, print metrics vs popularity
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
+  edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters]
+                                     batch recommendations of a model version as NDJSON; filters:
+                                     --category a,b --tag x --min-price n --max-price n
+                                     --available true|false|any --filter <expression>;
+                                     --output <registry dir> --version-id <id> (default: newest)
   edgerec-train help | --help | --version
 
 With no input and no config, train/evaluate use generated demo data (.edgerec/demo/) and write
@@ -203,7 +210,12 @@ export interface GenerateCommand {
 }
 
 /** Any parsed command line. */
-export type CliCommand = ModelCommand | GenerateCommand | { command: 'help' } | { command: 'version' }
+export type CliCommand =
+  | ModelCommand
+  | GenerateCommand
+  | RecommendCommand
+  | { command: 'help' }
+  | { command: 'version' }
 
 /** What flags change in a config. */
 export interface ConfigOverrides {
@@ -509,6 +521,7 @@ const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'day
  * @throws TrainerError `USAGE` for unknown commands or flags and bad values
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
+  if (argv[0] === 'recommend') return parseRecommend(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })

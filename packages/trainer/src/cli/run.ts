@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createPublisher, type Publisher, type PublishReport, type Storage } from '@edgerec/adapters'
@@ -28,6 +29,7 @@ import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import { applyOverrides, type GenerateCommand, type ModelCommand, parseCommandLine, USAGE } from './args.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
+import { runRecommend } from './recommend.js'
 import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
@@ -327,6 +329,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0
       case 'train':
         await runTrain(command, io)
+        return 0
+      case 'recommend':
+        await runRecommend(command, io)
         return 0
     }
   } catch (error) {

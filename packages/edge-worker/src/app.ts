@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
+import { FreshPopularity } from './catalog/fresh-popularity.js'
 import { CatalogOverlay } from './catalog/overlay.js'
 import { RulesStore } from './catalog/rules.js'
 import { readConfig } from './config.js'
@@ -104,6 +105,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     eventPopularity: new EventPopularity(),
     catalog: new CatalogOverlay(),
     rules: new RulesStore(),
+    freshPopularity: new FreshPopularity(),
     loadActivity: options.loadActivity ?? loadUserActivity,
     now,
     online: { experiments: new ExperimentCache(), versions: new VersionCache() },

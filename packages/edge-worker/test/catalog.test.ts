@@ -421,4 +421,24 @@ describe('catalog (issue 17)', () => {
       expect((await json(other, `/v1/items/${newId}/similar`)).status).toBe(404)
     })
   })
+
+  describe('events since training', () => {
+    it('should blend events received since training into popular lists, new items included', async () => {
+      const before = await json<{ items: Items }>(createApp(), '/v1/popular?k=100&available=any')
+      const last = before.body.items.at(-1)!.itemId
+      const hit = `hit-${crypto.randomUUID()}`
+      await putItems(app, [{ itemId: hit, categories: ['c1'] }])
+      const views = (itemId: string, n: number) =>
+        Array.from({ length: n }, (_, i) => event({ anonymousId: `fan-${i}`, itemId, type: 'view' }))
+      await sendEvents(app, [...views(last, 200), ...views(hit, 300)])
+      const after = await json<{ items: (Items[number] & { source?: string })[] }>(
+        createApp(),
+        '/v1/popular?k=3&available=any',
+      )
+      expect(after.body.items.map((i) => i.itemId)).toEqual([hit, last, expect.any(String)])
+      expect(after.body.items[0]).toMatchObject({ score: 300, source: 'events' })
+      const filtered = await json<{ items: Items }>(createApp(), '/v1/popular?k=3&category=c0')
+      expect(filtered.body.items.map((i) => i.itemId)).not.toContain(hit)
+    })
+  })
 })

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type IndexFilter, similarItems, type TopKResult } from '@edgerec/core'
+import { type IndexFilter, type PopularityShard, similarItems, type TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
 import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
@@ -167,12 +167,40 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     const { shard, source } = model.fallbackList(kind)
     const skip = catalog.indexFilter(predicate)
     const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-    const walk = (size: number): TopKResult => rankedList(shard, size, skip)
+    // Events since training blend in: score = trained score + events since trainedUntil (issue 17).
+    const fresh = await deps.freshPopularity.counts(c.env.DB, model.manifest.trainedUntil, deps.now())
+    const walk = (size: number): TopKResult => {
+      const trained = rankedList(shard, size, skip)
+      if (fresh.size === 0) return trained
+      const blended = new Map<number, number>()
+      for (let r = 0; r < trained.indices.length; r++) {
+        const index = trained.indices[r]!
+        blended.set(index, trained.scores[r]! + (fresh.get(model.itemId(index)) ?? 0))
+      }
+      for (const [itemId, n] of fresh) {
+        const index = model.itemIndexOf(itemId)
+        if (index >= 0 && !blended.has(index) && !skip?.has(index))
+          blended.set(index, (scoreIn(shard, index) ?? 0) + n)
+      }
+      const order = [...blended].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, size)
+      return { indices: Uint32Array.from(order, (e) => e[0]), scores: Float32Array.from(order, (e) => e[1]) }
+    }
     const top = rank ? rank(walk, k, shard.rowCount, skip) : walk(k)
-    const items: ScoredItem[] = Array.from(top.indices, (index, r) => ({
+    const items: (ScoredItem & { source?: 'events' })[] = Array.from(top.indices, (index, r) => ({
       itemId: model.itemId(index),
       score: top.scores[r]!,
     }))
+    // Items the model does not know yet (added after training) enter by their event counts alone.
+    let merged = false
+    for (const [itemId, n] of fresh) {
+      if (model.itemIndexOf(itemId) >= 0 || !catalog.passes(predicate, itemId)) continue
+      items.push({ itemId, score: n, source: 'events' })
+      merged = true
+    }
+    if (merged) {
+      items.sort((a, b) => b.score - a.score)
+      items.length = Math.min(items.length, k)
+    }
     const attribution = attribute(c, LIVE_ARM, {
       ...served,
       modelVersion: model.version,
@@ -182,4 +210,17 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     return c.json({ items, source, modelVersion: model.version, ...attribution })
   })
   return app
+}
+
+const scoresByIndex = new WeakMap<PopularityShard, Map<number, number>>()
+
+/** The score of `index` in a ranked list, if listed (an index → score map built once per list). */
+function scoreIn(shard: PopularityShard, index: number): number | undefined {
+  let map = scoresByIndex.get(shard)
+  if (!map) {
+    map = new Map()
+    for (let i = 0; i < shard.rowCount; i++) map.set(shard.itemIndexes[i]!, shard.scores[i]!)
+    scoresByIndex.set(shard, map)
+  }
+  return map.get(index)
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Context } from 'hono'
+import type { FreshPopularity } from '../catalog/fresh-popularity.js'
 import type { CatalogOverlay } from '../catalog/overlay.js'
 import { type Ranker, rankerFor } from '../catalog/rank.js'
 import type { RulesStore } from '../catalog/rules.js'
@@ -33,6 +34,8 @@ export interface ServingDeps {
   eventPopularity: EventPopularity
   /** The isolate's catalog overlay (changes since the live version's export). */
   catalog: CatalogOverlay
+  /** Event counts since training, blended into popular lists (issue 17). */
+  freshPopularity: FreshPopularity
   /** The isolate's copy of the admin rules. */
   rules: RulesStore
   loadActivity: ActivityLoader

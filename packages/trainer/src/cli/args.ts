@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import { parseArgs } from 'node:util'
 import {
   type ColumnMapping,
@@ -16,6 +17,7 @@ import type { EdgerecConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import { parseValueTransform } from '../weighting/index.js'
+import { parseRecommend, type RecommendCommand } from './recommend.js'
 
 /** The usage text printed by `edgerec-train --help`. */
 export const USAGE = `edgerec-train: train, evaluate and export implicit-feedback ALS recommenders.
@@ -28,6 +30,11 @@ Usage:
                                      a recurring training job in the account's own scheduler
                                      (compute sagemaker: EventBridge Scheduler → CreateTrainingJob)
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
+  edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters]
+                                     batch recommendations of a model version as NDJSON; filters:
+                                     --category a,b --tag x --min-price n --max-price n
+                                     --available true|false|any --filter <expression>;
+                                     --output <registry dir> --version-id <id> (default: newest)
   edgerec-train help | --help | --version
 
 With no input and no config, train/evaluate use generated demo data (.edgerec/demo/) and write
@@ -228,6 +235,7 @@ export type CliCommand =
   | ModelCommand
   | GenerateCommand
   | ScheduleCommand
+  | RecommendCommand
   | { command: 'help' }
   | { command: 'version' }
 
@@ -569,6 +577,7 @@ const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'day
  * @throws TrainerError `USAGE` for unknown commands or flags and bad values
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
+  if (argv[0] === 'recommend') return parseRecommend(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })

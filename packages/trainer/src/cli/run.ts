@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
@@ -44,6 +45,7 @@ import {
 } from './args.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
+import { runRecommend } from './recommend.js'
 import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
@@ -391,6 +393,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0
       case 'schedule':
         await runSchedule(command, io)
+        return 0
+      case 'recommend':
+        await runRecommend(command, io)
         return 0
     }
   } catch (error) {

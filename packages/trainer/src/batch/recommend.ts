@@ -1,0 +1,169 @@
+/**
+ * Batch recommendations (issue 17): `edgerec-train recommend --users all|FILE --k N --out FILE`
+ * scores users of a model version offline (e-mails, exports) with the worker's scoring: int8 top-K
+ * with the user's training items excluded and the same catalog filters, run inside the scan.
+ * Users the model does not know get the popularity list, filtered the same way.
+ *
+ * @module
+ */
+import { createWriteStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { listAll, type Storage } from '@edgerec/adapters'
+import {
+  type CatalogTable,
+  compileItemFilter,
+  decodeCatalogColumns,
+  decodeShard,
+  type ItemFilterSpec,
+  type ItemShard,
+  indexFilterOf,
+  type ModelManifest,
+  manifestKey,
+  type PopularityShard,
+  parseManifest,
+  recommendTopK,
+  UNKNOWN_ITEM_VIEW,
+  type UserShard,
+  userBucket,
+} from '@edgerec/core'
+import { TrainerError } from '../errors.js'
+
+/** Options of {@link batchRecommend}. */
+export interface BatchRecommendOptions {
+  storage: Storage
+  /** Version to use; default: the newest in the registry (versions sort by time). */
+  version?: string
+  /** `all` (every user of the model) or the ids to score. */
+  users: 'all' | readonly string[]
+  k: number
+  filter: ItemFilterSpec
+  /** NDJSON output path. */
+  out: string
+  onProgress?: (done: number, total: number) => void
+}
+
+/** What a run wrote. */
+export interface BatchRecommendResult {
+  version: string
+  users: number
+  /** Users scored by the model (the rest got the filtered popularity list). */
+  modelUsers: number
+  out: string
+}
+
+async function read(storage: Storage, key: string): Promise<Uint8Array> {
+  const bytes = await storage.get(key)
+  if (!bytes) throw new TrainerError('CONFIG_INVALID', `${key} is missing from ${storage.provider} storage.`)
+  return bytes
+}
+
+/** The newest version with a manifest in `storage`. */
+export async function newestVersion(storage: Storage): Promise<string> {
+  const keys = (await listAll(storage, 'models/'))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('/manifest.json'))
+  const versions = keys.map((k) => k.slice('models/'.length, -'/manifest.json'.length)).sort()
+  const newest = versions.at(-1)
+  if (!newest)
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      `No model version in ${storage.provider} storage. Train one first.`,
+    )
+  return newest
+}
+
+/** Reads `users` ids, one per line (blank lines and `#` comments skipped). */
+export async function readUserList(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch((cause: unknown) => {
+    throw new TrainerError('USAGE', `Cannot read the user list ${path}: ${(cause as Error).message}.`, {
+      cause,
+    })
+  })
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'))
+}
+
+/**
+ * Scores the users and writes one NDJSON line per user:
+ * `{"userId","items":[{"itemId","score"}],"source":"model"|"popular","modelVersion"}`.
+ */
+export async function batchRecommend(options: BatchRecommendOptions): Promise<BatchRecommendResult> {
+  const { storage, k } = options
+  const version = options.version ?? (await newestVersion(storage))
+  const manifest: ModelManifest = parseManifest(
+    JSON.parse(new TextDecoder().decode(await read(storage, manifestKey(version)))),
+  )
+  const decode = async <S>(
+    ref: { key: string; sha256: string },
+    kind: 'items' | 'users' | 'popularity' | 'catalog',
+  ) =>
+    (await decodeShard(await read(storage, ref.key), {
+      expectedKind: kind,
+      expectedSha256: ref.sha256,
+      maxBytes: 1 << 30,
+    })) as S
+  const blocks = await Promise.all(manifest.shards.items.map((ref) => decode<ItemShard>(ref, 'items')))
+  const buckets = await Promise.all(manifest.shards.users.map((ref) => decode<UserShard>(ref, 'users')))
+  const popularity = await decode<PopularityShard>(manifest.shards.popularity, 'popularity')
+  let catalog: CatalogTable | undefined
+  if (manifest.shards.catalog) {
+    const shard = await decode<{ json: Uint8Array }>(manifest.shards.catalog, 'catalog')
+    catalog = decodeCatalogColumns(shard.json)
+  }
+  const itemIds: string[] = []
+  for (const block of blocks)
+    for (let r = 0; r < block.rowCount; r++) itemIds[block.rowOffset + r] = block.ids.get(r)
+  const rows = catalog ? Int32Array.from(itemIds, (id) => catalog.rowOf(id)) : undefined
+  const views = {
+    viewAt: (i: number) => (catalog && rows && rows[i]! >= 0 ? catalog.view(rows[i]!) : UNKNOWN_ITEM_VIEW),
+  }
+  const predicate = compileItemFilter(options.filter)
+
+  const users =
+    options.users === 'all'
+      ? buckets.flatMap((shard) => Array.from({ length: shard.rowCount }, (_, r) => shard.ids.get(r)))
+      : options.users
+  const out = createWriteStream(options.out)
+  const write = (line: string) =>
+    new Promise<void>((done, fail) => {
+      if (out.write(line)) done()
+      else out.once('drain', done).once('error', fail)
+    })
+  let modelUsers = 0
+  let done = 0
+  for (const userId of users) {
+    const shard = buckets[userBucket(userId, manifest.userBuckets)]
+    const row = shard ? shard.ids.indexOf(userId) : -1
+    let items: { itemId: string; score: number }[]
+    let source: 'model' | 'popular'
+    if (shard && row >= 0) {
+      const { offsets, items: trained } = shard.interactions
+      const seen = new Set<number>()
+      for (let p = offsets[row]!; p < offsets[row + 1]!; p++) seen.add(trained[p]!)
+      const skip = indexFilterOf(predicate, views, seen) ?? seen
+      const vector = {
+        values: shard.factors.subarray(row * shard.dims, (row + 1) * shard.dims),
+        scale: shard.scales[row]!,
+      }
+      const top = recommendTopK(vector, blocks, k, skip)
+      items = Array.from(top.indices, (i, r) => ({ itemId: itemIds[i]!, score: top.scores[r]! }))
+      source = 'model'
+      modelUsers++
+    } else {
+      items = []
+      for (let i = 0; i < popularity.rowCount && items.length < k; i++) {
+        const index = popularity.itemIndexes[i]!
+        if (predicate.test(views.viewAt(index)))
+          items.push({ itemId: itemIds[index]!, score: popularity.scores[i]! })
+      }
+      source = 'popular'
+    }
+    await write(`${JSON.stringify({ userId, items, source, modelVersion: version })}\n`)
+    done++
+    if (done % 10_000 === 0) options.onProgress?.(done, users.length)
+  }
+  await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
+  return { version, users: users.length, modelUsers, out: options.out }
+}

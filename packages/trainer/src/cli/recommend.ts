@@ -1,0 +1,146 @@
+/**
+ * `edgerec-train recommend`: batch recommendations from a model version in a model registry
+ * (docs/trainer.md, "Batch recommendations").
+ *
+ * @module
+ */
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createStorage } from '@edgerec/adapters'
+import { type ItemFilterSpec, parseFilterExpression } from '@edgerec/core'
+import { batchRecommend, readUserList } from '../batch/recommend.js'
+import { loadConfig, storageFromEnv } from '../config/config.js'
+import { TrainerError } from '../errors.js'
+
+/** `recommend`. */
+export interface RecommendCommand {
+  command: 'recommend'
+  users: 'all' | string
+  k: number
+  out: string
+  filter: ItemFilterSpec
+  outputDir?: string
+  versionId?: string
+  configPath?: string
+  json: boolean
+}
+
+const OPTIONS = {
+  users: { type: 'string' },
+  k: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  category: { type: 'string' },
+  tag: { type: 'string' },
+  'min-price': { type: 'string' },
+  'max-price': { type: 'string' },
+  available: { type: 'string' },
+  filter: { type: 'string' },
+  output: { type: 'string' },
+  'version-id': { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+function usage(message: string): TrainerError {
+  return new TrainerError('USAGE', `${message} Run edgerec-train --help for the options.`)
+}
+
+const list = (raw: string | undefined) =>
+  raw
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+function number(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0) throw usage(`--${name} must be a number ≥ 0, got ${JSON.stringify(raw)}.`)
+  return n
+}
+
+/** Parses the arguments after `recommend`. */
+export function parseRecommend(argv: readonly string[]): RecommendCommand {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true })
+    values = parsed.values
+  } catch (cause) {
+    throw usage(`${(cause as Error).message}.`)
+  }
+  const str = (name: string) => values[name] as string | undefined
+  const users = str('users')
+  if (!users) throw usage('recommend needs --users all or --users <file with one user id per line>.')
+  const out = str('out')
+  if (!out) throw usage('recommend needs --out <file.ndjson>.')
+  if (/\.parquet$/i.test(out))
+    throw usage('recommend writes NDJSON only (Parquet output is not supported yet).')
+  const k = number('k', str('k')) ?? 10
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw usage('--k must be an integer in 1..1000.')
+  const filter: ItemFilterSpec = {}
+  const categories = list(str('category'))
+  if (categories?.length) filter.categories = categories
+  const tags = list(str('tag'))
+  if (tags?.length) filter.tags = tags
+  const min = number('min-price', str('min-price'))
+  if (min !== undefined) filter.minPrice = min
+  const max = number('max-price', str('max-price'))
+  if (max !== undefined) filter.maxPrice = max
+  const available = str('available')
+  if (available !== undefined) {
+    if (available === 'true' || available === 'false') filter.available = available === 'true'
+    else if (available === 'any') filter.available = 'any'
+    else throw usage('--available must be true, false or any.')
+  }
+  const expression = str('filter')
+  if (expression !== undefined) {
+    const parsed = parseFilterExpression(expression)
+    if (!parsed.ok) throw usage(parsed.message)
+    filter.expression = parsed.node
+  }
+  const command: RecommendCommand = {
+    command: 'recommend',
+    users,
+    k,
+    out,
+    filter,
+    json: values.json === true,
+  }
+  if (str('output')) command.outputDir = str('output')!
+  if (str('version-id')) command.versionId = str('version-id')!
+  if (str('config')) command.configPath = str('config')!
+  return command
+}
+
+/** Runs `recommend`: prints the output path (or a JSON summary with `--json`). */
+export async function runRecommend(
+  command: RecommendCommand,
+  io: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown }; cwd: string },
+): Promise<void> {
+  const storageConfig = command.outputDir
+    ? { provider: 'local' as const, root: resolve(io.cwd, command.outputDir) }
+    : (storageFromEnv() ??
+      (await loadConfig(command.configPath, io.cwd)).config.storage ?? {
+        provider: 'local' as const,
+        root: resolve(io.cwd, '.edgerec/models'),
+      })
+  const resolved =
+    storageConfig.provider === 'local'
+      ? { ...storageConfig, root: resolve(io.cwd, storageConfig.root) }
+      : storageConfig
+  const storage = await createStorage(resolved)
+  const users = command.users === 'all' ? 'all' : await readUserList(resolve(io.cwd, command.users))
+  const result = await batchRecommend({
+    storage,
+    ...(command.versionId ? { version: command.versionId } : {}),
+    users,
+    k: command.k,
+    filter: command.filter,
+    out: resolve(io.cwd, command.out),
+    onProgress: (done, total) =>
+      io.stderr.write(`  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} users\n`),
+  })
+  io.stderr.write(
+    `Wrote recommendations for ${result.users.toLocaleString('en-US')} users (${result.modelUsers.toLocaleString('en-US')} from the model) of ${result.version} to ${result.out}.\n`,
+  )
+  io.stdout.write(command.json ? `${JSON.stringify(result)}\n` : `${result.out}\n`)
+}

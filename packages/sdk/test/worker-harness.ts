@@ -6,10 +6,30 @@
  * @module
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { build } from 'esbuild'
+import { basename } from 'node:path'
+import { build, type Plugin } from 'esbuild'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
 
 const workerDir = new URL('../../edge-worker/', import.meta.url).pathname
+const coreWasmDir = new URL('../../core/wasm/', import.meta.url).pathname
+
+/**
+ * The worker imports its scoring kernels as `.wasm` modules (`@edgerec/core/wasm/*.wasm`), which
+ * workerd takes as compiled modules next to the script, as wrangler bundles them: each import stays
+ * external under its file name and its bytes are collected for Miniflare.
+ */
+function wasmModules(collected: Map<string, Uint8Array>): Plugin {
+  return {
+    name: 'edgerec-wasm-modules',
+    setup(b) {
+      b.onResolve({ filter: /\.wasm$/ }, (args) => {
+        const name = basename(args.path)
+        collected.set(name, readFileSync(coreWasmDir + name))
+        return { path: `./${name}`, external: true }
+      })
+    },
+  }
+}
 
 /** A running worker. */
 export interface RunningWorker {
@@ -21,7 +41,9 @@ export interface RunningWorker {
 
 /** Starts the worker with the given publishable key (and a secret key nobody uses). */
 export async function startWorker(publishableKey: string): Promise<RunningWorker> {
+  const wasm = new Map<string, Uint8Array>()
   const bundle = await build({
+    plugins: [wasmModules(wasm)],
     entryPoints: [`${workerDir}src/index.ts`],
     bundle: true,
     format: 'esm',
@@ -44,8 +66,10 @@ export async function startWorker(publishableKey: string): Promise<RunningWorker
     convertV4MiniflareOptions({
       host: '127.0.0.1',
       port: 0,
-      modules: true,
-      script: bundle.outputFiles[0]!.text,
+      modules: [
+        { type: 'ESModule', path: 'index.mjs', contents: bundle.outputFiles[0]!.text },
+        ...[...wasm].map(([path, contents]) => ({ type: 'CompiledWasm' as const, path, contents })),
+      ],
       compatibilityDate: wrangler.compatibility_date,
       compatibilityFlags: wrangler.compatibility_flags ?? [],
       d1Databases: { DB: 'edgerec-sdk-test' },

@@ -19,7 +19,7 @@ describe('decideCanary', () => {
   it('should promote an equal canary once non-inferiority is significant (hand-computed z)', () => {
     // p̂ = 0.10 both; se = √(0.09/2000 + 0.09/18000) = 0.0070711; z = 0.01 / se = 1.41421 → p = 0.0786: wait.
     const early = decideCanary(stream(18_000, 0.1), stream(2000, 0.1), CANARY_DEFAULTS)
-    expect(early.z).toBeCloseTo(1.41421, 4)
+    expect(early.z).toBeCloseTo(Math.SQRT2, 4)
     expect(early.pValue).toBeCloseTo(0.07865, 4)
     expect(early.action).toBe('wait')
     // n_c = 5000, n_l = 45000: se = √(0.09/5000 + 0.09/45000) = 0.0044721; z = 2.23607 → p = 0.01267: promote.

@@ -85,6 +85,8 @@ Train output:
   --gate-margin <f>          required lift over popularity on ndcg@K, relative (default 0.05)
   --gate-max-drop <f>        allowed drop against the live version, relative (default 0.02)
   --no-gate                  no quality gate (nothing recorded; every version may be published)
+  --gate-live-version <id>   compare with this version from the model registry as the live one
+                             (set by train for the cloud job it submits)
                              After a cloud job: publishes only once the job succeeded.
   --local                    train on this machine even when the config's compute names a
                              cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
@@ -158,6 +160,7 @@ const OPTIONS = {
   'no-gate': { type: 'boolean' },
   local: { type: 'boolean' },
   'if-stale': { type: 'boolean' },
+  'gate-live-version': { type: 'string' },
   cron: { type: 'string' },
   name: { type: 'string' },
   timezone: { type: 'string' },
@@ -192,6 +195,11 @@ export interface ModelCommand {
   force: boolean
   /** `--local`: train on this machine even when the config's compute names a cloud. */
   local: boolean
+  /**
+   * `--gate-live-version <id>`: compare with this version from the model registry instead of the
+   * publish target's live version (what a cloud job gets from the CLI that submitted it).
+   */
+  gateLiveVersion?: string
   /** `--if-stale` (with its thresholds): skip the run when the live model is still fresh. */
   ifStale?: { maxAgeHours?: number; minNewEvents?: number }
   outputDir?: string
@@ -466,6 +474,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
   if (flags.config) result.configPath = flags.config
   if (flags.output) result.outputDir = flags.output
   if (flags['version-id']) result.versionId = flags['version-id']
+  if (flags['gate-live-version']) result.gateLiveVersion = flags['gate-live-version']
   const demoEvents = number(flags, 'demo-events', 'int')
   if (demoEvents !== undefined) result.demoEvents = demoEvents
   const maxAgeHours = number(flags, 'max-age-hours', 'positive')
@@ -484,6 +493,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
       'publish',
       'local',
       'if-stale',
+      'gate-live-version',
       'max-age-hours',
       'min-new-events',
       'no-eval',

@@ -12,6 +12,7 @@ import {
   createScheduler,
   type Publisher,
   type PublishReport,
+  readLivePointer,
   type ScheduleSpec,
   type Storage,
   type TrainingRun,
@@ -25,6 +26,7 @@ import {
   isCloudCompute,
   trainInCloud,
 } from '../cloud/index.js'
+import { liveFromRegistry } from '../cloud/live-in-registry.js'
 import { type EdgerecConfig, loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import { runEvaluation } from '../evaluation/index.js'
@@ -180,6 +182,11 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
   const publisher = command.publish ? await createPublisher(config.publish) : undefined
   try {
     if (publisher) options.live = () => loadLiveModel(publisher.target)
+    else if (command.gateLiveVersion !== undefined) {
+      const registry = options.storageConfig ?? storageFromEnv() ?? config.storage
+      const liveVersion = command.gateLiveVersion
+      if (registry) options.live = () => liveFromRegistry(registry, liveVersion, io.cwd, logger)
+    }
     const result = await train(config, options)
     const rejected = result.gate !== undefined && !result.gate.passed && !command.force
     if (publisher && result.gate === undefined && !command.force) {
@@ -252,6 +259,16 @@ async function runCloudTrain(
   }
   const options: CloudTrainOptions = { logger }
   if (command.versionId !== undefined) options.version = command.versionId
+  if (command.publish) {
+    // The job's gate compares with the live version, read from the registry by id (see liveFromRegistry).
+    const publisher = await createPublisher(config.publish)
+    try {
+      const live = await readLivePointer(publisher.target)
+      if (live) options.liveVersion = live.version
+    } finally {
+      await publisher.close()
+    }
+  }
   if (command.force) options.force = true
   const result = await trainInCloud(config, options)
   const gate = result.manifest.gate

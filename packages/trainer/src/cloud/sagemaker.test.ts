@@ -15,7 +15,7 @@ import {
   type DescribeTrainingJobCommandOutput,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker'
-import { createPublisher, createStorage } from '@edgerec/adapters'
+import { createPublisher, createStorage, listCompleteVersions } from '@edgerec/adapters'
 import { manifestKey } from '@edgerec/core'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -152,6 +152,35 @@ describe('edgerec-train train on SageMaker', () => {
     } finally {
       await publisher.close()
     }
+  })
+
+  it('should have the job compare with the live version, read from the registry by id', async () => {
+    // The previous test published a version: it is live on the local publish target.
+    const publish = {
+      provider: 'local' as const,
+      workerConfig: fileURLToPath(new URL('../../../edge-worker/wrangler.jsonc', import.meta.url)),
+      persistTo: join(world.dir, 'state'),
+    }
+    const publisher = await createPublisher(publish)
+    const live = (await publisher.live())?.version
+    await publisher.close()
+    expect(live).toBeDefined()
+    runJobOnCreate()
+    sagemaker
+      .on(DescribeTrainingJobCommand)
+      .resolves(describeResponse({ TrainingJobStatus: 'Completed', SecondaryStatus: 'Completed' }))
+    const config = await world.writeConfig({ compute, publish, evaluation: { split: 'random', k: 5 } })
+    const run = await world.cli(['train', '--config', config, '--json', '--publish'])
+    const input = sagemaker.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input
+    expect(input.AlgorithmSpecification?.ContainerArguments).toEqual(['train', '--gate-live-version', live])
+    expect(job?.err).toContain(`Quality gate: comparing with the live version ${live}`)
+    const registry = await createStorage(world.registry)
+    const versions = (await listCompleteVersions(registry)).map((v) => v.version)
+    const manifest = JSON.parse(
+      new TextDecoder().decode((await registry.get(manifestKey(versions.at(-1)!)))!),
+    ) as { gate: { live?: { version: string } } }
+    expect(manifest.gate.live?.version).toBe(live)
+    expect(run.err).toMatch(/Quality gate (passed|failed) in the job/)
   })
 
   it('should report a version the quality gate rejected in the job, and publish nothing', async () => {

@@ -29,6 +29,8 @@ export interface CloudTrainOptions {
   logger: TrainLogger
   /** `--version-id`: passed to the job's `edgerec-train train`. */
   version?: string
+  /** The version live on the publish target: the job's quality gate compares with it (`--gate-live-version`). */
+  liveVersion?: string
   /** `--force`: the job records a failing quality gate as forced (the version may be published). */
   force?: boolean
   /** Status poll interval. Default: `EDGEREC_JOB_POLL_SECONDS` × 1000, else 15 s. */
@@ -141,6 +143,7 @@ export async function trainInCloud(
     const args = [
       ...(options.version !== undefined ? ['--version-id', options.version] : []),
       ...(options.force ? ['--force'] : []),
+      ...(options.liveVersion !== undefined ? ['--gate-live-version', options.liveVersion] : []),
     ]
     if (args.length > 0) run.args = args
 

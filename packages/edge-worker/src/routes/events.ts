@@ -10,6 +10,7 @@ import { readConfig } from '../config.js'
 import { insertEvents } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { chargeEventQuotas } from '../middleware/rate-limit.js'
 import { enqueueEvents } from '../queue/messages.js'
 
 /** Per-event outcome in the answer. */
@@ -121,6 +122,8 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
       fresh.push(r.event)
       results.push({ index: r.index, id, status: 'accepted' })
     }
+
+    await chargeEventQuotas(c, fresh)
 
     const queue = readConfig(c.env).ingestMode === 'queue' ? c.env.EVENTS_QUEUE : undefined
     if (queue) {

@@ -32,7 +32,7 @@ export default defineConfig({
               // Real limiters with a tiny limit for src/middleware/rate-limit.test.ts (one per test, so
               // each starts with a fresh budget); the production ones come from wrangler.jsonc.
               ratelimits: Object.fromEntries(
-                ['TEST_LIMIT_3_A', 'TEST_LIMIT_3_B'].map((name, i) => [
+                ['TEST_LIMIT_3_A', 'TEST_LIMIT_3_B', 'TEST_LIMIT_3_C', 'TEST_LIMIT_3_D'].map((name, i) => [
                   name,
                   { namespace_id: String(9001 + i), simple: { limit: 3, period: 60 } },
                 ]),

@@ -331,7 +331,7 @@ function writeBenchConfig(): void {
       return `${head}1000000000`
     },
   )
-  if (raised !== 2) throw new Error(`Expected the two ratelimits of wrangler.jsonc, found ${raised}.`)
+  if (raised !== 4) throw new Error(`Expected the four ratelimits of wrangler.jsonc, found ${raised}.`)
   // `--no-rate-limits`: no limiter bindings at all, to measure what the limiter call costs.
   if (args.includes('--no-rate-limits')) text = text.replace(/"ratelimits":\s*\[[^\]]*\],/, '')
   writeFileSync(BENCH_CONFIG, text)

@@ -5,7 +5,7 @@
  * @module
  */
 import { isEdgerecError } from '@edgerec/core'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
@@ -82,11 +82,28 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/models/:version/canary', 'POST'],
 ]
 
-function tooLarge(limit: number): never {
-  throw new ApiError(
-    'PAYLOAD_TOO_LARGE',
-    `The request body is larger than ${limit} bytes. Send fewer events per batch (at most 500).`,
-  )
+/**
+ * Hono's body limit, with a body that cannot be read (the client closed the connection mid-body)
+ * answered 400 `INVALID_REQUEST` instead of surfacing as an unhandled worker error.
+ */
+function limitBody(maxSize: number, hint: string): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({ maxSize, onError: () => tooLarge(maxSize, hint) })
+  return async (c, next) => {
+    try {
+      await limit(c, next)
+    } catch (error) {
+      if (error instanceof ApiError || error instanceof HTTPException) throw error
+      throw new ApiError(
+        'INVALID_REQUEST',
+        'The request body could not be read (the connection closed before it ended). Send the request again.',
+        { cause: error },
+      )
+    }
+  }
+}
+
+function tooLarge(limit: number, hint: string): never {
+  throw new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes. ${hint}`)
 }
 
 /**
@@ -149,6 +166,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   })
 
   app.use('*', async (c, next) => {
+    // NOTE: admin routes take the secret key, which never belongs in a browser: they answer no CORS
+    // preflight and carry no CORS header, so no page on any origin can call them (issue 13).
+    if (c.req.path.startsWith('/v1/admin/')) return next()
     const { allowedOrigins } = readConfig(c.env)
     const middleware = cors({
       origin: (origin) =>
@@ -160,16 +180,13 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     })
     return middleware(c, next)
   })
-  app.post(
-    '/v1/events',
-    bodyLimit({ maxSize: MAX_EVENTS_BODY_BYTES, onError: () => tooLarge(MAX_EVENTS_BODY_BYTES) }),
+  app.post('/v1/events', limitBody(MAX_EVENTS_BODY_BYTES, 'Send fewer events per batch (at most 500).'))
+  app.use('/v1/identify', limitBody(MAX_OTHER_BODY_BYTES, 'Send only { "userId", "anonymousId" }.'))
+  app.use(
+    '/v1/admin/*',
+    limitBody(MAX_OTHER_BODY_BYTES, 'Admin bodies (rules, experiments) are small JSON objects; send less.'),
   )
-  for (const path of ['/v1/admin/*', '/v1/identify'])
-    app.use(path, bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }))
-  app.post(
-    '/v1/impressions',
-    bodyLimit({ maxSize: MAX_OTHER_BODY_BYTES, onError: () => tooLarge(MAX_OTHER_BODY_BYTES) }),
-  )
+  app.post('/v1/impressions', limitBody(MAX_OTHER_BODY_BYTES, 'Send at most 100 recIds per request.'))
 
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))

@@ -19,6 +19,7 @@ describe('readConfig', () => {
       ingestMode: 'direct',
       archive: true,
       retentionDays: 0,
+      popularMinPeople: 3,
       userTokens: 'optional',
       attributionWindowMs: 3_600_000,
     })

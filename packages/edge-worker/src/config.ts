@@ -34,6 +34,8 @@ export interface WorkerConfig {
   archive: boolean
   /** Days of events D1 keeps (0: all). */
   retentionDays: number
+  /** Distinct people an item needs before the D1 popularity list (no model) shows it. */
+  popularMinPeople: number
   /** Whether events and reads that carry a user id need a user token for that user. */
   userTokens: 'optional' | 'required'
   /** How long after a list was served an event on one of its items is credited to it without a recId. */
@@ -70,6 +72,7 @@ export function readConfig(env: Env): WorkerConfig {
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',
     archive: env.EVENT_ARCHIVE?.trim() !== 'off',
     retentionDays: intVar(env.EVENT_RETENTION_DAYS, 0, 0, 36_500),
+    popularMinPeople: intVar(env.POPULAR_MIN_PEOPLE, 3, 1, 1000),
     userTokens: env.USER_TOKENS?.trim() === 'required' ? 'required' : 'optional',
     attributionWindowMs: intVar(env.ATTRIBUTION_WINDOW_MINUTES, 60, 1, 43_200) * 60_000,
   }

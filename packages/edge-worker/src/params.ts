@@ -5,6 +5,7 @@
  * @module
  */
 import { EVENT_LIMITS, type FieldError, ID_PATTERN } from '@edgerec/core'
+import type { Context } from 'hono'
 import { ApiError } from './errors.js'
 
 /** Largest `k` a request may ask for. */
@@ -48,7 +49,8 @@ export function checkId(errors: ParamErrors, field: string, value: string): stri
 /** `k`: an integer in 1..{@link MAX_K}; default 10. */
 export function parseK(errors: ParamErrors, raw: string | undefined): number {
   if (raw === undefined || raw === '') return 10
-  const k = Number(raw)
+  // NOTE: plain decimal digits only: Number() would also read "0x10", "1e2" or " 5 ".
+  const k = /^[0-9]{1,3}$/.test(raw) ? Number(raw) : Number.NaN
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
     errors.add('k', 'range', `k must be an integer from 1 to ${MAX_K}; got "${raw.slice(0, 32)}".`)
     return 10
@@ -82,4 +84,24 @@ export function parseFlag(errors: ParamErrors, field: string, raw: string | unde
   if (raw === '1' || raw === 'true') return true
   errors.add(field, 'type', `${field} must be 1, 0, true or false.`)
   return false
+}
+
+/**
+ * The request body as text. A body that cannot be read (the client closed the connection mid-body)
+ * is the client's problem, answered 400 `INVALID_REQUEST` and not logged as a worker failure; the
+ * body limit's 413 passes through.
+ *
+ * @throws {@link ApiError}
+ */
+export async function readBodyText(c: Context): Promise<string> {
+  try {
+    return await c.req.text()
+  } catch (error) {
+    if (error instanceof ApiError) throw error
+    throw new ApiError(
+      'INVALID_REQUEST',
+      'The request body could not be read (the connection closed before it ended). Send the request again.',
+      { cause: error },
+    )
+  }
 }

@@ -221,7 +221,7 @@ describe('model loading and version lifecycle', () => {
       expect(status).toBe(409)
       expect(body.error.code).toBe('MODEL_INVALID')
       expect(body.error.details!.problems).toEqual([
-        { key: manifest.shards.trending!.key, code: 'SHARD_INVALID', message: expect.any(String) },
+        { key: manifest.shards.trending!.key, code: 'SHARD_CHECKSUM_MISMATCH', message: expect.any(String) },
         { key: manifest.shards.users[2]!.key, code: 'SHARD_MISSING', message: expect.any(String) },
       ])
       expect(await env.MODELS_KV.get<LivePointer>(LIVE_POINTER_KEY, 'json')).toMatchObject({

@@ -362,7 +362,9 @@ describe('HTTP API v1 routes', () => {
       const bare = createApp()
       await sendEvents(
         bare,
-        [1, 2, 3].map(() => event({ userId: 'd1-pop-user', itemId: 'd1-hot-item' })),
+        [1, 2, 3].map((i) =>
+          event({ userId: i === 1 ? 'd1-pop-user' : `d1-pop-${i}`, itemId: 'd1-hot-item' }),
+        ),
       )
       const { status, body } = await json<{ items: Items; source: string; modelVersion: null }>(
         bare,
@@ -376,6 +378,28 @@ describe('HTTP API v1 routes', () => {
       expect([...scores].sort((a, b) => b - a)).toEqual(scores)
       const own = await json<{ items: Items }>(bare, '/v1/users/d1-pop-user/recommendations?k=50')
       expect(own.body.items.map((i) => i.itemId)).not.toContain('d1-hot-item')
+      await publishVersion(env, fixture)
+    })
+
+    it('should rank D1 popularity by distinct people, so one client cannot push a junk item (issue 13)', async () => {
+      await env.MODELS_KV.delete(LIVE_POINTER_KEY)
+      const bare = createApp()
+      const spammer = `spam-${crypto.randomUUID()}`
+      await sendEvents(
+        bare,
+        Array.from({ length: 200 }, () => event({ anonymousId: spammer, itemId: 'junk-item-x' })),
+      )
+      await sendEvents(
+        bare,
+        [1, 2, 3, 4].map((i) =>
+          event({ userId: `real-pop-${i}-${crypto.randomUUID()}`, itemId: 'real-item-y' }),
+        ),
+      )
+      const { body } = await json<{ items: Items }>(bare, '/v1/popular?k=100')
+      const ids = body.items.map((i) => i.itemId)
+      expect(ids).toContain('real-item-y')
+      expect(ids).not.toContain('junk-item-x')
+      expect(body.items.find((i) => i.itemId === 'real-item-y')!.score).toBeGreaterThanOrEqual(4)
       await publishVersion(env, fixture)
     })
   })

@@ -8,7 +8,7 @@ export type { KvNamespaceBinding, R2BucketBinding, R2ObjectInfo } from './bindin
 export { KvBindingStorage, R2BindingStorage } from './bindings.js'
 export type { LocalPublishTarget, LocalPublishTargetOptions } from './local.js'
 export { findWorkerConfig, openLocalPublishTarget } from './local.js'
-export type { PublishOptions, PublishReport, PublishTarget } from './publisher.js'
+export type { PublishedCheck, PublishOptions, PublishReport, PublishTarget } from './publisher.js'
 export {
   activateVersion,
   DEFAULT_KEEP_VERSIONS,
@@ -18,6 +18,7 @@ export {
   publishVersion,
   readLivePointer,
   rollback,
+  verifyPublished,
 } from './publisher.js'
 export type { RetryOptions } from './retry.js'
 export { isThrottleOrUnavailable, withRetry } from './retry.js'

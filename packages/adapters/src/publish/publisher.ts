@@ -1,4 +1,5 @@
 import {
+  checkShard,
   checkSwapMemory,
   DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
   DEFAULT_USER_CACHE_BYTES,
@@ -9,11 +10,11 @@ import {
   manifestShards,
   parseManifest,
   planModelMemory,
-  SHARD_CHECKSUM_BYTES,
+  type ShardProblem,
   type ShardRef,
   type ShardStorage,
-  sha256Hex,
   VERSION_PATTERN,
+  verifyVersionShards,
   versionPrefix,
 } from '@edgerec/core'
 import { AdapterError } from '../errors.js'
@@ -161,17 +162,62 @@ async function checkMemory(
   }
 }
 
-/** Verifies a shard's bytes against its manifest entry (size, then SHA-256 of the bytes before the trailer). */
-async function verifyShard(ref: ShardRef, bytes: Uint8Array, where: string): Promise<void> {
-  if (bytes.length !== ref.bytes) {
+/**
+ * Verifies a shard's bytes against its manifest entry with core's `checkShard` (size, SHA-256,
+ * kind, shape): the same check the worker and every activation path run.
+ */
+async function verifyShard(ref: ShardRef, bytes: Uint8Array, dims: number, where: string): Promise<void> {
+  const check = await checkShard(ref, bytes, dims)
+  if (!check.ok) {
     throw publishError(
-      `${ref.key} in ${where} has ${bytes.length} bytes but the manifest lists ${ref.bytes}. The version is corrupt: re-export it.`,
+      `${check.problem.message.replace(/ Republish the version\.$/, '')} (in ${where}). The version is corrupt: re-export it.`,
     )
   }
-  const digest = await sha256Hex(bytes.subarray(0, bytes.length - SHARD_CHECKSUM_BYTES))
-  if (digest !== ref.sha256) {
-    throw publishError(
-      `${ref.key} in ${where} has SHA-256 ${digest} but the manifest lists ${ref.sha256}. The version is corrupt: re-export it.`,
+}
+
+/** Result of {@link verifyPublished}. */
+export interface PublishedCheck {
+  /** The manifest on the target, or undefined when there is none. */
+  manifest: ModelManifest | undefined
+  /** Every shard that is missing or wrong on the target (empty: the version may go live). */
+  problems: ShardProblem[]
+  shards: number
+  bytes: number
+}
+
+/**
+ * Reads every shard of `version` back from the target and verifies it with core's
+ * `verifyVersionShards` (present, size, SHA-256, kind, shape). Every path of this package that
+ * makes a version live (publish, activate, rollback, and so the demo's flags) calls it first.
+ */
+export async function verifyPublished(
+  target: PublishTarget,
+  version: string,
+  options: { concurrency?: number } = {},
+): Promise<PublishedCheck> {
+  const manifest = await readManifest(target.pointers, version, target.name)
+  if (!manifest) return { manifest, problems: [], shards: 0, bytes: 0 }
+  const result = await verifyVersionShards(
+    manifest,
+    async (ref) => (await target.objects.get(ref.key)) ?? null,
+    options,
+  )
+  return { manifest, ...result }
+}
+
+/** Throws PRECONDITION_FAILED unless {@link verifyPublished} found the version complete and intact. */
+async function requireIntact(target: PublishTarget, version: string, action: string): Promise<void> {
+  const check = await verifyPublished(target, version)
+  if (!check.manifest) {
+    throw new AdapterError(
+      'PRECONDITION_FAILED',
+      `Version ${version} has no manifest on ${target.name}, so it cannot be ${action}. Publish it first.`,
+    )
+  }
+  if (check.problems.length > 0) {
+    throw new AdapterError(
+      'PRECONDITION_FAILED',
+      `Version ${version} on ${target.name} is incomplete or corrupted (${check.problems.length} of ${check.shards} shards failed: ${check.problems.map((p) => `${p.key} ${p.code}`).join(', ')}), so it was not ${action}; the live pointer is unchanged. Publish it again.`,
     )
   }
 }
@@ -286,7 +332,7 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
           `${ref.key} is listed in the manifest but missing in the source. Re-export version ${version}.`,
         )
       }
-      await verifyShard(ref, bytes, `source ${source.provider}`)
+      await verifyShard(ref, bytes, manifest.dims, `source ${source.provider}`)
       uploaded.add(ref.key)
       await withRetry(
         () => target.objects.put(ref.key, bytes, { contentType: 'application/vnd.edgerec.shard' }),
@@ -325,6 +371,8 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
       () => target.pointers.put(manifestKey(version), manifestBytes, { contentType: 'application/json' }),
       options.retry,
     )
+    // Read every shard back from the target and verify it (core's check) before the pointer flips.
+    await requireIntact(target, version, 'made live')
   } catch (error) {
     if (!alreadyPublished) await removeKeys(target, [...uploaded])
     throw publishError(
@@ -425,12 +473,7 @@ export async function activateVersion(options: {
   now?: () => Date
 }): Promise<LivePointer> {
   const { target, version } = options
-  if (!(await isPublished(target, version))) {
-    throw new AdapterError(
-      'PRECONDITION_FAILED',
-      `Version ${version} is not completely published on ${target.name} (manifest or shards missing). Publish it first.`,
-    )
-  }
+  await requireIntact(target, version, 'activated')
   const current = await readLivePointer(target)
   const pointer: LivePointer = { version, activatedAt: (options.now?.() ?? new Date()).toISOString() }
   const previous = current?.version === version ? current.previous : current?.version

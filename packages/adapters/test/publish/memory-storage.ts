@@ -90,3 +90,18 @@ export function throttledPuts(storage: Storage, times: number): Storage & { thro
   }
   return wrapper
 }
+
+/**
+ * Wraps a storage so that puts of keys matching `match` store the bytes with one byte flipped
+ * (same size): a corruption in transit or at rest that a size check cannot see.
+ */
+export function corruptingPuts(storage: Storage, match: (key: string) => boolean): Storage {
+  const wrapper = forwarding(storage)
+  wrapper.put = async (key, body, options) => {
+    if (!match(key) || !(body instanceof Uint8Array)) return storage.put(key, body, options)
+    const bytes = body.slice()
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff
+    return storage.put(key, bytes, options)
+  }
+  return wrapper
+}

@@ -145,6 +145,13 @@ describe('validateEvent', () => {
     expect(fractional.ok && fractional.event.timestamp).toBe(NOW - 1)
   })
 
+  it('should accept an ISO-8601 date alone as midnight UTC (issue 13)', () => {
+    const r = validateEvent(good({ timestamp: '2026-11-24' }), { now: NOW })
+    expect(r.ok && r.event.timestamp).toBe(Date.UTC(2026, 10, 24))
+    expect(fieldCodes(good({ timestamp: '2026-02-30' }))).toEqual(['timestamp:type'])
+    expect(fieldCodes(good({ timestamp: '2026-13-01' }))).toEqual(['timestamp:type'])
+  })
+
   it('should read an ISO date-time without a zone as UTC whatever the host time zone', () => {
     const r = validateEvent(good({ timestamp: '2026-11-24T11:00:00' }), { now: NOW })
     expect(r.ok && r.event.timestamp).toBe(Date.UTC(2026, 10, 24, 11, 0, 0))
@@ -167,7 +174,8 @@ describe('validateEvent', () => {
   it('should reject timestamps that are neither epoch ms nor ISO-8601', () => {
     for (const timestamp of [
       'yesterday',
-      '2026-11-24',
+      '2026-11',
+      '26-11-24',
       '2026-13-45T00:00:00Z',
       Number.NaN,
       true,

@@ -60,9 +60,12 @@ function checkId(
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/
 const ISO_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i
+/** An ISO-8601 calendar date alone (`2026-12-01`): midnight UTC, as `Date.parse` reads it everywhere. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /**
- * Parses a timestamp given as epoch ms or ISO-8601 date-time; NaN when it is neither.
+ * Parses a timestamp given as epoch ms, an ISO-8601 date-time or an ISO-8601 date (midnight UTC);
+ * NaN when it is none of them.
  * NOTE: an ISO string without a zone is read as UTC. `Date.parse` would read it as the host's local
  * time, so the same event would get different timestamps in a Worker (UTC) and on a laptop.
  */
@@ -70,6 +73,11 @@ function toEpochMs(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : Number.NaN
   if (typeof value === 'string' && value.length <= 40 && ISO_DATE_TIME.test(value)) {
     return Date.parse(ISO_ZONE.test(value) ? value : `${value}Z`)
+  }
+  if (typeof value === 'string' && ISO_DATE.test(value)) {
+    const ms = Date.parse(value)
+    // NOTE: Date.parse rolls nothing over for dates, but reject what it would not round-trip.
+    return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) ? ms : Number.NaN
   }
   return Number.NaN
 }

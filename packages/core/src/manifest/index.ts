@@ -33,3 +33,12 @@ export {
   DEFAULT_USER_CACHE_BYTES,
   planModelMemory,
 } from './memory.js'
+export type {
+  ShardCheck,
+  ShardProblem,
+  ShardProblemCode,
+  ShardReader,
+  VerifyVersionOptions,
+  VersionVerification,
+} from './verify.js'
+export { checkShard, verifyVersionShards } from './verify.js'

@@ -5,7 +5,10 @@ import { createApp } from '../app.js'
 import { clientKey } from './rate-limit.js'
 
 /** Real rate limiters of the test runtime with tiny limits (vitest.config.ts), one per test. */
-const tight = runtimeEnv as unknown as Record<'TEST_LIMIT_3_A' | 'TEST_LIMIT_3_B', RateLimit>
+const tight = runtimeEnv as unknown as Record<
+  'TEST_LIMIT_3_A' | 'TEST_LIMIT_3_B' | 'TEST_LIMIT_3_C' | 'TEST_LIMIT_3_D',
+  RateLimit
+>
 
 function post(ip: string | undefined, as: 'publishable' | 'secret' = 'publishable') {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
@@ -96,5 +99,69 @@ describe('rate limits (Workers Rate Limiting binding)', () => {
       expect.any(Error),
     )
     logged.mockRestore()
+  })
+})
+
+describe('event quotas (issue 13: count events, not requests)', () => {
+  const batch = (n: number, person: (i: number) => Record<string, string>) =>
+    JSON.stringify({ events: Array.from({ length: n }, (_, i) => event({ ...person(i), itemId: `q-${i}` })) })
+  const send = (app: ReturnType<typeof createApp>, body: string, ip: string, bindings: typeof env) =>
+    json<{ accepted?: number; error?: { code: string; message: string } }>(app, '/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+      body,
+      bindings,
+    })
+
+  it('should charge a client one quota unit per 25 events and refuse the batch past the quota, storing nothing', async () => {
+    const app = createApp()
+    // 3 units = 75 events per client per minute; the per-request limiter alone would allow it all.
+    const bindings = { ...env, EVENTS_PER_CLIENT_LIMITER: tight.TEST_LIMIT_3_C }
+    const anon = (i: number) => ({ anonymousId: `quota-anon-${crypto.randomUUID()}-${i}` })
+    const first = await send(app, batch(50, anon), '192.0.2.10', bindings)
+    expect(first.status).toBe(200)
+    expect(first.body.accepted).toBe(50)
+    const body = batch(50, anon)
+    const refused = await send(app, body, '192.0.2.10', bindings)
+    expect(refused.status).toBe(429)
+    expect(refused.body.error?.code).toBe('RATE_LIMITED')
+    expect(refused.body.error?.message).toContain('EVENTS_PER_CLIENT_LIMITER')
+    expect(refused.headers.get('retry-after')).toBe('60')
+    const ids = (JSON.parse(body) as { events: { id: string }[] }).events.map((e) => e.id)
+    const { results } = await env.DB.prepare(
+      `SELECT COUNT(*) AS n FROM events WHERE id IN (${ids.map(() => '?').join(',')})`,
+    )
+      .bind(...ids)
+      .all<{ n: number }>()
+    expect(results[0]!.n).toBe(0)
+    // The secret key (a server) is not charged.
+    const server = await json(app, '/v1/events', {
+      method: 'POST',
+      as: 'secret',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': '192.0.2.10' },
+      body: batch(100, anon),
+      bindings,
+    })
+    expect(server.status).toBe(200)
+  })
+
+  it('should charge each person in a batch, so many addresses cannot pile events onto one person', async () => {
+    const app = createApp()
+    const bindings = { ...env, EVENTS_PER_PERSON_LIMITER: tight.TEST_LIMIT_3_D }
+    const victim = `quota-person-${crypto.randomUUID()}`
+    const onVictim = () => ({ userId: victim })
+    expect((await send(app, batch(60, onVictim), '192.0.2.21', bindings)).status).toBe(200)
+    // Another address, same person: 25 more events are a 4th unit.
+    const refused = await send(app, batch(25, onVictim), '192.0.2.22', bindings)
+    expect(refused.status).toBe(429)
+    expect(refused.body.error?.message).toContain('EVENTS_PER_PERSON_LIMITER')
+    // Someone else from that address is fine.
+    const other = await send(
+      app,
+      batch(25, () => ({ userId: `quota-other-${crypto.randomUUID()}` })),
+      '192.0.2.22',
+      bindings,
+    )
+    expect(other.status).toBe(200)
   })
 })

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { readConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
@@ -71,5 +71,68 @@ export function rateLimit(binding: RateLimiterBinding): MiddlewareHandler<AppEnv
       }
     }
     await next()
+  }
+}
+
+/** Events one call of an event-quota limiter stands for (the binding counts calls, not events). */
+export const EVENTS_PER_QUOTA_UNIT = 25
+
+/** The event-quota limiters: events per client address and events per person. */
+export type EventQuotaBinding = 'EVENTS_PER_CLIENT_LIMITER' | 'EVENTS_PER_PERSON_LIMITER'
+
+/** Calls `limiter` `units` times for `key`; false when any call is over the limit. */
+async function charge(limiter: RateLimit, key: string, units: number): Promise<boolean> {
+  const results = await Promise.all(Array.from({ length: units }, () => limiter.limit({ key })))
+  return results.every((r) => r.success)
+}
+
+/**
+ * Event quotas of the publishable key (issue 13): the request limiter counts requests, so one
+ * address could send 500 events per request; these count **events**. The Rate Limiting binding
+ * counts calls, so a batch is charged one call per {@link EVENTS_PER_QUOTA_UNIT} events (rounded
+ * up): against `EVENTS_PER_CLIENT_LIMITER` keyed by the client address, and against
+ * `EVENTS_PER_PERSON_LIMITER` keyed by each person in the batch (`userId`, else `anonymousId`), so
+ * many addresses cannot pile events onto one person either. Over either quota the whole batch is
+ * refused with 429 before anything is stored (the SDK keeps and retries it). Secret key, missing
+ * bindings or a missing client address: not charged; a failing limiter lets the batch through.
+ *
+ * @throws {@link ApiError} `RATE_LIMITED`
+ */
+export async function chargeEventQuotas(
+  c: Context<AppEnv>,
+  events: readonly { userId?: string; anonymousId?: string }[],
+): Promise<void> {
+  if (c.get('role') !== 'publishable' || events.length === 0) return
+  const client = clientKey(c.req.header('cf-connecting-ip'))
+  if (!client) return
+  const perPerson = new Map<string, number>()
+  for (const e of events) {
+    const person = e.userId ?? e.anonymousId
+    if (person !== undefined) perPerson.set(person, (perPerson.get(person) ?? 0) + 1)
+  }
+  const units = (n: number) => Math.ceil(n / EVENTS_PER_QUOTA_UNIT)
+  const checks: [EventQuotaBinding, Promise<boolean>][] = []
+  const byClient = c.env.EVENTS_PER_CLIENT_LIMITER
+  if (byClient) checks.push(['EVENTS_PER_CLIENT_LIMITER', charge(byClient, client, units(events.length))])
+  const byPerson = c.env.EVENTS_PER_PERSON_LIMITER
+  if (byPerson) {
+    for (const [person, n] of perPerson)
+      checks.push(['EVENTS_PER_PERSON_LIMITER', charge(byPerson, `person:${person}`, units(n))])
+  }
+  for (const [binding, check] of checks) {
+    let allowed = true
+    try {
+      allowed = await check
+    } catch (error) {
+      console.error(`edgerec: the event quota ${binding} failed; the batch was let through`, error)
+    }
+    if (!allowed) {
+      const seconds = readConfig(c.env).rateLimitPeriodSeconds
+      c.header('Retry-After', String(seconds))
+      throw new ApiError(
+        'RATE_LIMITED',
+        `Too many events (${binding}, counted per ${EVENTS_PER_QUOTA_UNIT} events); nothing of this batch was stored. Retry after ${seconds} s; if real traffic hits this, raise the limit of ${binding} in wrangler.jsonc.`,
+      )
+    }
   }
 }

@@ -1,6 +1,9 @@
 /**
- * Popularity straight from D1, for a deployment that has events but no model yet: the most
- * frequent items of the last 30 days. Cached per isolate for a minute, so it costs one aggregate
+ * Popularity straight from D1, for a deployment that has events but no model yet: the items of the
+ * last 30 days ranked by how many distinct people (`user_id`, else `anonymous_id`) interacted with
+ * them, listing only items seen from at least `POPULAR_MIN_PEOPLE` people (default 3). Counting
+ * people, not events, means one client repeating an event, or inventing item ids, cannot move the
+ * list (issue 13); the per-address and per-person event quotas bound how many ids one client makes. Cached per isolate for a minute, so it costs one aggregate
  * query per isolate per minute.
  *
  * @module
@@ -28,13 +31,13 @@ export class EventPopularity {
    * The list, newest within {@link TTL_MS}. Reads the `events` table the data side writes
    * (`src/db/schema.ts`): `item_id`, `timestamp` (epoch ms), indexed on `item_id`.
    */
-  async list(db: D1Database, now: number): Promise<EventPopularityItem[]> {
+  async list(db: D1Database, now: number, minPeople = 3): Promise<EventPopularityItem[]> {
     if (this.#cached && now - this.#cached.at < TTL_MS) return this.#cached.items
     this.#pending ??= db
       .prepare(
-        'SELECT item_id AS itemId, COUNT(*) AS score FROM events WHERE timestamp > ?1 GROUP BY item_id ORDER BY score DESC, item_id ASC LIMIT ?2',
+        'SELECT item_id AS itemId, COUNT(DISTINCT COALESCE(user_id, anonymous_id)) AS score FROM events WHERE timestamp > ?1 GROUP BY item_id HAVING score >= ?3 ORDER BY score DESC, item_id ASC LIMIT ?2',
       )
-      .bind(now - WINDOW_MS, LIST_LENGTH)
+      .bind(now - WINDOW_MS, LIST_LENGTH, Math.max(1, minPeople))
       .all<EventPopularityItem>()
       .then((result) => {
         const items = result.results.map((r) => ({ itemId: String(r.itemId), score: Number(r.score) }))

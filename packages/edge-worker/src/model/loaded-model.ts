@@ -95,6 +95,7 @@ export class LoadedModel {
   readonly #pendingBuckets = new Map<number, Promise<CachedBucket>>()
   readonly #failedBuckets = new Map<number, number>()
   #lastBucketFailure: UserBucketFailure | undefined
+  readonly #onCorruptShard: ((failure: UserBucketFailure) => void) | undefined
 
   /** @internal use {@link loadModel} */
   constructor(init: {
@@ -113,7 +114,9 @@ export class LoadedModel {
     userCacheBytes: number
     loadMs: number
     now: number
+    onCorruptShard?: (failure: UserBucketFailure) => void
   }) {
+    this.#onCorruptShard = init.onCorruptShard
     this.manifest = init.manifest
     this.version = init.manifest.version
     this.kernel = init.kernel
@@ -202,12 +205,16 @@ export class LoadedModel {
         (error: unknown) => {
           this.#pendingBuckets.delete(bucket)
           this.#failedBuckets.set(bucket, now + 30_000)
+          const code = error instanceof ModelLoadError ? error.code : 'STORAGE_UNAVAILABLE'
           this.#lastBucketFailure = {
             bucket,
-            code: error instanceof ModelLoadError ? error.code : 'STORAGE_UNAVAILABLE',
+            code,
             message: error instanceof Error ? error.message : String(error),
             at: new Date(now).toISOString(),
           }
+          // A bucket that is there but fails its checks (not a storage outage) means the version is
+          // corrupt: the store marks it degraded and goes back to the previous good version.
+          if (code !== 'STORAGE_UNAVAILABLE') this.#onCorruptShard?.(this.#lastBucketFailure)
         },
       )
     }
@@ -278,6 +285,8 @@ export interface LoadModelOptions {
   /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
   scoringKernel?: ScoringKernelSetting
   now: () => number
+  /** Called when a user bucket fails its integrity checks on first use (missing, size, SHA-256, shape). */
+  onCorruptShard?: (failure: UserBucketFailure) => void
 }
 
 /**
@@ -400,5 +409,6 @@ export async function loadModel(
     userCacheBytes: options.userCacheBytes,
     loadMs: options.now() - started,
     now: options.now(),
+    ...(options.onCorruptShard ? { onCorruptShard: options.onCorruptShard } : {}),
   })
 }

@@ -13,7 +13,7 @@ import {
   planModelMemory,
 } from '@edgerec/core'
 import type { ScoringKernelSetting } from './kernel.js'
-import { type LoadedModel, loadModel } from './loaded-model.js'
+import { type LoadedModel, loadModel, type UserBucketFailure } from './loaded-model.js'
 import { type ModelBindings, ModelLoadError, readLivePointer, readManifest } from './storage.js'
 
 /** Why the store is not serving what the live pointer names. */
@@ -74,6 +74,10 @@ export class ModelStore {
   readonly #loads = new Map<string, Promise<LoadedModel>>()
   readonly #failures = new Map<string, { attempts: number; retryAt: number }>()
   #lastError: ModelLoadFailure | null = null
+  /** Versions whose user shard failed its checks in this isolate: never served again here. */
+  readonly #corrupt = new Set<string>()
+  /** The version `models/live` named at the last refresh. */
+  #pointerVersion: string | null = null
   #loadCount = 0
 
   constructor(options: ModelStoreOptions = {}) {
@@ -90,6 +94,15 @@ export class ModelStore {
   /** The last load failure still relevant (cleared when the live version loads). */
   get lastError(): ModelLoadFailure | null {
     return this.#lastError
+  }
+
+  /**
+   * True when the live pointer names a version this isolate found corrupt (a user shard failed its
+   * checks on first use): it then serves the previous good version, or keeps the corrupt one with
+   * that bucket's users unknown when there is none. `/v1/health` says `degraded`.
+   */
+  get degraded(): boolean {
+    return this.#pointerVersion !== null && this.#corrupt.has(this.#pointerVersion)
   }
 
   /** How many version loads started in this isolate (each version at most once per attempt). */
@@ -135,17 +148,24 @@ export class ModelStore {
       // NOTE: a missing pointer keeps whatever is loaded: deleting `models/live` is not a way to
       // unpublish, and an eventually consistent read must not drop a good model.
       if (!pointer) return
-      if (pointer.version === this.#live?.version) {
+      this.#pointerVersion = pointer.version
+      let target = pointer.version
+      if (this.#corrupt.has(target)) {
+        // Roll back in this isolate: serve the pointer's previous version (verified like any load).
+        if (!pointer.previous || this.#corrupt.has(pointer.previous)) return
+        target = pointer.previous
+        if (target === this.#live?.version) return
+      } else if (target === this.#live?.version) {
         this.#lastError = null
         return
       }
-      version = pointer.version
+      version = target
       const failure = this.#failures.get(version)
       if (failure && this.#now() < failure.retryAt) return
       const model = await this.#load(bindings, version, options)
       this.#live = model
       this.#failures.delete(version)
-      this.#lastError = null
+      if (!this.#corrupt.has(pointer.version)) this.#lastError = null
     } catch (error) {
       this.#recordFailure(version, error)
     }
@@ -162,6 +182,7 @@ export class ModelStore {
             userCacheBytes: options.userCacheBytes,
             scoringKernel: options.scoringKernel ?? 'auto',
             now: this.#now,
+            onCorruptShard: (failure) => this.#markCorrupt(version, failure),
           })
         })
         .finally(() => this.#loads.delete(version))
@@ -183,6 +204,27 @@ export class ModelStore {
       options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
     )
     if (!check.fits) throw new ModelLoadError('MODEL_TOO_LARGE', check.message)
+  }
+
+  /**
+   * A user bucket of `version` failed its checks on first use: the version is degraded. Record it
+   * as `lastError` and make the next request re-read the pointer, which then loads the previous
+   * version (the KV pointer itself is not changed: `POST /v1/admin/models/rollback` does that,
+   * after verifying the previous version).
+   */
+  #markCorrupt(version: string, failure: UserBucketFailure): void {
+    if (this.#corrupt.has(version)) return
+    this.#corrupt.add(version)
+    const at = failure.at
+    this.#lastError = {
+      version,
+      code: failure.code,
+      message: `User bucket ${failure.bucket} of version ${version} failed its integrity check (${failure.message}); this isolate serves the previous good version instead. Republish or roll back.`,
+      at,
+      retryAt: at,
+      attempts: 1,
+    }
+    this.invalidate()
   }
 
   #recordFailure(version: string | null, error: unknown): void {

@@ -5,15 +5,14 @@
  * @module
  */
 import {
-  DEFAULT_MAX_SHARD_BYTES,
+  checkShard,
   type DecodedShard,
-  decodeShard,
   EdgerecError,
-  isEdgerecError,
   LIVE_POINTER_KEY,
   type LivePointer,
   type ModelManifest,
   manifestKey,
+  type ShardProblemCode,
   type ShardRef,
   VERSION_PATTERN,
   validateManifest,
@@ -151,37 +150,28 @@ export async function readManifest(bindings: ModelBindings, version: string): Pr
   return result.manifest
 }
 
-/** Reads the raw bytes of one shard from the storage its ref names; checks presence and size. */
-export async function readShardBytes(bindings: ModelBindings, ref: ShardRef): Promise<Uint8Array> {
-  let buffer: ArrayBuffer | null
+/** Reads the raw bytes of one shard from the storage its ref names; `null` when absent. */
+export async function readShardObject(bindings: ModelBindings, ref: ShardRef): Promise<Uint8Array | null> {
   if (ref.storage === 'kv') {
-    buffer = await guarded(ref.key, () => bindings.MODELS_KV.get(ref.key, 'arrayBuffer'))
-  } else {
-    const object = await guarded(ref.key, () => bindings.MODELS_R2.get(ref.key))
-    buffer = object ? await guarded(ref.key, () => object.arrayBuffer()) : null
+    const buffer = await guarded(ref.key, () => bindings.MODELS_KV.get(ref.key, 'arrayBuffer'))
+    return buffer === null ? null : new Uint8Array(buffer)
   }
-  if (buffer === null) {
-    throw new ModelLoadError(
-      'SHARD_MISSING',
-      `Shard ${ref.key} is not in ${ref.storage.toUpperCase()}. Republish the version.`,
-      {
-        key: ref.key,
-      },
-    )
-  }
-  if (buffer.byteLength !== ref.bytes) {
-    throw new ModelLoadError(
-      'SHARD_SIZE_MISMATCH',
-      `Shard ${ref.key} is ${buffer.byteLength} bytes but the manifest says ${ref.bytes}. Republish the version.`,
-      { key: ref.key },
-    )
-  }
-  return new Uint8Array(buffer)
+  const object = await guarded(ref.key, () => bindings.MODELS_R2.get(ref.key))
+  return object ? new Uint8Array(await guarded(ref.key, () => object.arrayBuffer())) : null
+}
+
+/** The load error of a shard problem found by core's `checkShard`. */
+const PROBLEM_CODES: Record<ShardProblemCode, ModelLoadErrorCode> = {
+  SHARD_MISSING: 'SHARD_MISSING',
+  SHARD_UNREADABLE: 'STORAGE_UNAVAILABLE',
+  SHARD_SIZE_MISMATCH: 'SHARD_SIZE_MISMATCH',
+  SHARD_CHECKSUM_MISMATCH: 'SHARD_INVALID',
+  SHARD_INVALID: 'SHARD_INVALID',
 }
 
 /**
- * Reads a shard and decodes it, verifying its SHA-256 against the manifest, its kind, and that
- * its rows, row offset and dims match the ref.
+ * Reads a shard and verifies it with core's `checkShard` (present, size, SHA-256 against the
+ * manifest, kind, rows / row offset / dims), the same check admin activation and the publisher run.
  *
  * @throws {@link ModelLoadError} on any mismatch; never returns a partially valid shard
  */
@@ -191,32 +181,10 @@ export async function loadShard<K extends DecodedShard['kind']>(
   kind: K,
   dims: number,
 ): Promise<Extract<DecodedShard, { kind: K }>> {
-  const bytes = await readShardBytes(bindings, ref)
-  let shard: DecodedShard
-  try {
-    shard = await decodeShard(bytes, {
-      expectedKind: kind,
-      expectedSha256: ref.sha256,
-      maxBytes: Math.max(DEFAULT_MAX_SHARD_BYTES, ref.bytes),
-    })
-  } catch (cause) {
-    const detail = isEdgerecError(cause) ? `${cause.code}: ${cause.message}` : String(cause)
-    throw new ModelLoadError('SHARD_INVALID', `Shard ${ref.key} failed verification (${detail})`, {
-      key: ref.key,
-      cause,
-    })
+  const bytes = await readShardObject(bindings, ref)
+  const check = await checkShard({ ...ref, kind }, bytes, dims)
+  if (!check.ok) {
+    throw new ModelLoadError(PROBLEM_CODES[check.problem.code], check.problem.message, { key: ref.key })
   }
-  const expectedDims = kind === 'popularity' || kind === 'catalog' ? 0 : dims
-  if (
-    shard.rowCount !== ref.rows ||
-    shard.dims !== expectedDims ||
-    (kind === 'items' && shard.rowOffset !== ref.rowOffset)
-  ) {
-    throw new ModelLoadError(
-      'SHARD_INVALID',
-      `Shard ${ref.key} holds ${shard.rowCount} rows × ${shard.dims} dims at offset ${shard.rowOffset}, but the manifest says ${ref.rows} rows × ${expectedDims} at ${ref.rowOffset}. Republish the version.`,
-      { key: ref.key },
-    )
-  }
-  return shard as Extract<DecodedShard, { kind: K }>
+  return check.shard as Extract<DecodedShard, { kind: K }>
 }

@@ -4,15 +4,10 @@
  *
  * @module
  */
-import { type ModelManifest, manifestShards } from '@edgerec/core'
-import { loadShard, type ModelBindings, ModelLoadError, readManifest } from './storage.js'
+import { type ModelManifest, type ShardProblem, verifyVersionShards } from '@edgerec/core'
+import { type ModelBindings, readManifest, readShardObject } from './storage.js'
 
-/** One object of a version that is missing or wrong. */
-export interface ShardProblem {
-  key: string
-  code: string
-  message: string
-}
+export type { ShardProblem }
 
 /** Result of {@link verifyVersion}. */
 export interface VersionCheck {
@@ -25,35 +20,17 @@ export interface VersionCheck {
   bytes: number
 }
 
-/** Shards verified at once: bounds memory (each is ≤ 24 MiB) while overlapping storage latency. */
-const PARALLEL_SHARDS = 4
-
 /**
- * Reads every shard of `version` and verifies size, SHA-256, kind and shape. Each shard is dropped
- * after its check, so at most {@link PARALLEL_SHARDS} are in memory.
+ * Reads every shard of `version` and verifies size, SHA-256, kind and shape with core's
+ * `verifyVersionShards`, the check every path that makes a version live shares (the publisher,
+ * admin activate and rollback, the demo's flags). At most 4 shards are in memory at once.
  *
  * @throws {@link ModelLoadError} `MANIFEST_MISSING` / `MANIFEST_INVALID` when the manifest itself is unusable
  */
 export async function verifyVersion(bindings: ModelBindings, version: string): Promise<VersionCheck> {
   const manifest = await readManifest(bindings, version)
-  const refs = manifestShards(manifest)
-  const problems: ShardProblem[] = []
-  let bytes = 0
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < refs.length) {
-      const ref = refs[next++]!
-      try {
-        const shard = await loadShard(bindings, ref, ref.kind, manifest.dims)
-        bytes += shard.byteLength
-      } catch (error) {
-        if (error instanceof ModelLoadError)
-          problems.push({ key: ref.key, code: error.code, message: error.message })
-        else throw error
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_SHARDS, refs.length) }, worker))
-  problems.sort((a, b) => a.key.localeCompare(b.key))
-  return { manifest, problems, shards: refs.length, bytes }
+  const result = await verifyVersionShards(manifest, (ref) => readShardObject(bindings, ref), {
+    concurrency: 4,
+  })
+  return { manifest, ...result }
 }

@@ -152,7 +152,9 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     c.header('Cache-Control', userKey === null ? MODEL_CACHE_CONTROL : PERSONAL_CACHE_CONTROL)
     const served = { surface: 'popular', userKey, servedAt: deps.now() } as const
     if (!model) {
-      const list = await deps.eventPopularity.list(c.env.DB, deps.now()).catch(() => [])
+      const list = await deps.eventPopularity
+        .list(c.env.DB, deps.now(), config.popularMinPeople)
+        .catch(() => [])
       if (list.length === 0) throw noModel()
       const items = list.filter((i) => catalog.passes(predicate, i.itemId)).slice(0, k)
       const attribution = attribute(c, LIVE_ARM, {

@@ -10,6 +10,8 @@ import { readConfig } from '../config.js'
 import { insertEvents } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { chargeEventQuotas } from '../middleware/rate-limit.js'
+import { readBodyText } from '../params.js'
 import { enqueueEvents } from '../queue/messages.js'
 
 /** Per-event outcome in the answer. */
@@ -55,7 +57,7 @@ function idOf(raw: unknown): string | undefined {
 export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.post('/', async (c) => {
-    const text = await c.req.text()
+    const text = await readBodyText(c)
     let input: unknown
     try {
       input = JSON.parse(text)
@@ -121,6 +123,8 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
       fresh.push(r.event)
       results.push({ index: r.index, id, status: 'accepted' })
     }
+
+    await chargeEventQuotas(c, fresh)
 
     const queue = readConfig(c.env).ingestMode === 'queue' ? c.env.EVENTS_QUEUE : undefined
     if (queue) {

@@ -11,6 +11,7 @@ import { readConfig } from '../config.js'
 import { insertLinks } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { readBodyText } from '../params.js'
 
 /** The JSON body of a `POST /v1/identify` answer. */
 export interface IdentifyBody {
@@ -39,9 +40,10 @@ export interface IdentifyRouteOptions {
 export function identifyRoutes(options: IdentifyRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.post('/', async (c) => {
+    const text = await readBodyText(c)
     let input: unknown
     try {
-      input = JSON.parse(await c.req.text())
+      input = JSON.parse(text)
     } catch (error) {
       throw new ApiError(
         'INVALID_REQUEST',

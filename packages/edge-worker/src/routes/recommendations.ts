@@ -75,7 +75,9 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
 
     if (!model) {
       const excluded = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
-      const list = await deps.eventPopularity.list(c.env.DB, deps.now()).catch(() => [])
+      const list = await deps.eventPopularity
+        .list(c.env.DB, deps.now(), readConfig(c.env).popularMinPeople)
+        .catch(() => [])
       if (list.length === 0) throw noModel()
       const items = list
         .filter((i) => !excluded.has(i.itemId) && catalog.passes(predicate, i.itemId))

@@ -13,7 +13,9 @@ export function healthRoutes(deps: ServingDeps): Hono<AppEnv> {
   app.get('/', async (c) => {
     const { model } = await acquireModel(c, deps)
     c.header('Cache-Control', 'no-store')
-    return c.json({ status: 'ok' as const, modelVersion: model?.version ?? null })
+    // `degraded`: the live version failed an integrity check in this isolate and an older one serves.
+    const status: 'ok' | 'degraded' = deps.store.degraded ? 'degraded' : 'ok'
+    return c.json({ status, modelVersion: model?.version ?? null })
   })
   return app
 }
@@ -37,6 +39,7 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
       memory: model?.memory() ?? null,
       // Which int8 kernel scores: relaxed-simd, simd or js (SCORING_KERNEL).
       scoringKernel: model?.kernel.isa ?? null,
+      degraded: deps.store.degraded,
       lastError: deps.store.lastError,
       lastUserBucketError: bucketFailure ?? null,
       catalog: { rows: model?.catalog?.size ?? null, overlay: deps.catalog.stats },

@@ -36,6 +36,13 @@ const sdk = () =>
  */
 export function eventBridgeCron(cron: string): string {
   const [minute, hour, dom, month, dow] = cronFields(cron)
+  const restricted = (field: string): boolean => field !== '*' && field !== '?'
+  if (restricted(dom) && restricted(dow)) {
+    throw new AdapterError(
+      'CONFIG_INVALID',
+      `${JSON.stringify(cron)} restricts both the day of the month and the day of the week; EventBridge Scheduler needs one of them to be "*" (its "?"). Create two schedules instead.`,
+    )
+  }
   const weekday = dow.replace(/\d/g, (d) => String((Number(d) % 7) + 1))
   const [day, week] = dow === '*' || dow === '?' ? [dom === '*' ? '*' : dom, '?'] : ['?', weekday]
   return `cron(${minute} ${hour} ${day} ${month} ${week} *)`

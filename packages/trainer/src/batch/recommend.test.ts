@@ -112,6 +112,24 @@ describe('edgerec-train recommend', () => {
     expect(result[1]!.items).toHaveLength(3)
   })
 
+  it('should write the same lines on worker threads (--threads 2) as on one thread', async () => {
+    const one = io()
+    expect(
+      await runCli(['recommend', '--users', 'all', '--k', '4', '--out', 'one.ndjson'], one),
+      one.err(),
+    ).toBe(0)
+    const two = io()
+    expect(
+      await runCli(['recommend', '--users', 'all', '--k', '4', '--threads', '2', '--out', 'two.ndjson'], two),
+      two.err(),
+    ).toBe(0)
+    const sorted = async (path: string) =>
+      (await lines(path)).sort((a, b) => a.userId.localeCompare(b.userId))
+    const a = await sorted('one.ndjson')
+    expect(a.length).toBeGreaterThan(10)
+    expect(await sorted('two.ndjson')).toEqual(a)
+  })
+
   it('should exit 2 for missing or bad arguments', async () => {
     for (const argv of [
       ['recommend', '--out', 'x.ndjson'],

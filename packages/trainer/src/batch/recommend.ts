@@ -6,9 +6,11 @@
  *
  * @module
  */
-import { createWriteStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { listAll, type Storage } from '@edgerec/adapters'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { readFile, rm } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import { Worker } from 'node:worker_threads'
+import { createStorage, listAll, type Storage, type StorageConfig } from '@edgerec/adapters'
 import {
   type CatalogTable,
   compileItemFilter,
@@ -26,6 +28,7 @@ import {
   type UserShard,
   userBucket,
 } from '@edgerec/core'
+import { workerEntry } from '../als/pool.js'
 import { TrainerError } from '../errors.js'
 
 /** Options of {@link batchRecommend}. */
@@ -33,8 +36,8 @@ export interface BatchRecommendOptions {
   storage: Storage
   /** Version to use; default: the newest in the registry (versions sort by time). */
   version?: string
-  /** `all` (every user of the model) or the ids to score. */
-  users: 'all' | readonly string[]
+  /** `all` (every user of the model), the ids to score, or a share of the model's users (buckets b ≡ part mod parts). */
+  users: 'all' | readonly string[] | { part: number; parts: number }
   k: number
   filter: ItemFilterSpec
   /** NDJSON output path. */
@@ -121,10 +124,15 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
   }
   const predicate = compileItemFilter(options.filter)
 
+  const share = options.users
   const users =
-    options.users === 'all'
-      ? buckets.flatMap((shard) => Array.from({ length: shard.rowCount }, (_, r) => shard.ids.get(r)))
-      : options.users
+    share === 'all' || !Array.isArray(share)
+      ? buckets.flatMap((shard, b) =>
+          share === 'all' || b % (share as { parts: number }).parts === (share as { part: number }).part
+            ? Array.from({ length: shard.rowCount }, (_, r) => shard.ids.get(r))
+            : [],
+        )
+      : (share as readonly string[])
   const out = createWriteStream(options.out)
   const write = (line: string) =>
     new Promise<void>((done, fail) => {
@@ -166,4 +174,59 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
   }
   await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
   return { version, users: users.length, modelUsers, out: options.out }
+}
+
+/**
+ * {@link batchRecommend} on `threads` worker threads: each loads the version and scores a share of
+ * the users (whole user buckets for `all`, consecutive slices of a list) into a part file; the parts
+ * are concatenated into `out` in order.
+ */
+export async function batchRecommendThreads(
+  options: Omit<BatchRecommendOptions, 'storage' | 'onProgress'> & {
+    storageConfig: StorageConfig
+    threads: number
+  },
+): Promise<BatchRecommendResult> {
+  const storage = await createStorage(options.storageConfig)
+  const version = options.version ?? (await newestVersion(storage))
+  const parts = Math.max(1, Math.floor(options.threads))
+  const shares = Array.from({ length: parts }, (_, part) =>
+    options.users === 'all' || !Array.isArray(options.users)
+      ? { part, parts }
+      : (options.users as readonly string[]).slice(
+          Math.floor((part * options.users.length) / parts),
+          Math.floor(((part + 1) * options.users.length) / parts),
+        ),
+  )
+  const { url, execArgv } = workerEntry('../batch/worker')
+  const results = await Promise.all(
+    shares.map(
+      (users, part) =>
+        new Promise<BatchRecommendResult>((done, fail) => {
+          const worker = new Worker(url, {
+            execArgv,
+            workerData: { ...options, version, users, out: `${options.out}.part${part}` },
+          })
+          worker.once('message', done)
+          worker.once('error', fail)
+          worker.once('exit', (code) => {
+            if (code !== 0)
+              fail(new TrainerError('EXPORT_FAILED', `A recommend worker exited with code ${code}.`))
+          })
+        }),
+    ),
+  )
+  const out = createWriteStream(options.out)
+  for (let part = 0; part < parts; part++) {
+    const path = `${options.out}.part${part}`
+    await pipeline(createReadStream(path), out, { end: false })
+    await rm(path)
+  }
+  await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
+  return {
+    version,
+    users: results.reduce((s, r) => s + r.users, 0),
+    modelUsers: results.reduce((s, r) => s + r.modelUsers, 0),
+    out: options.out,
+  }
 }

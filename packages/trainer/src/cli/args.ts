@@ -35,6 +35,7 @@ Usage:
                                      --category a,b --tag x --min-price n --max-price n
                                      --available true|false|any --filter <expression>;
                                      --output <registry dir> --version-id <id> (default: newest)
+                                     --threads <n> worker threads (default 1)
   edgerec-train help | --help | --version
 
 With no input and no config, train/evaluate use generated demo data (.edgerec/demo/) and write

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createStorage } from '@edgerec/adapters'
 import { type ItemFilterSpec, parseFilterExpression } from '@edgerec/core'
-import { batchRecommend, readUserList } from '../batch/recommend.js'
+import { batchRecommend, batchRecommendThreads, readUserList } from '../batch/recommend.js'
 import { loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 
@@ -23,6 +23,8 @@ export interface RecommendCommand {
   versionId?: string
   configPath?: string
   json: boolean
+  /** Worker threads (default 1: the calling thread). */
+  threads: number
 }
 
 const OPTIONS = {
@@ -39,6 +41,7 @@ const OPTIONS = {
   'version-id': { type: 'string' },
   config: { type: 'string' },
   json: { type: 'boolean' },
+  threads: { type: 'string' },
 } as const
 
 function usage(message: string): TrainerError {
@@ -97,6 +100,9 @@ export function parseRecommend(argv: readonly string[]): RecommendCommand {
     if (!parsed.ok) throw usage(parsed.message)
     filter.expression = parsed.node
   }
+  const threads = number('threads', str('threads')) ?? 1
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw usage('--threads must be an integer in 1..64.')
   const command: RecommendCommand = {
     command: 'recommend',
     users,
@@ -104,6 +110,7 @@ export function parseRecommend(argv: readonly string[]): RecommendCommand {
     out,
     filter,
     json: values.json === true,
+    threads,
   }
   if (str('output')) command.outputDir = str('output')!
   if (str('version-id')) command.versionId = str('version-id')!
@@ -127,18 +134,24 @@ export async function runRecommend(
     storageConfig.provider === 'local'
       ? { ...storageConfig, root: resolve(io.cwd, storageConfig.root) }
       : storageConfig
-  const storage = await createStorage(resolved)
-  const users = command.users === 'all' ? 'all' : await readUserList(resolve(io.cwd, command.users))
-  const result = await batchRecommend({
-    storage,
+  const users: 'all' | string[] =
+    command.users === 'all' ? 'all' : await readUserList(resolve(io.cwd, command.users))
+  const common = {
     ...(command.versionId ? { version: command.versionId } : {}),
     users,
     k: command.k,
     filter: command.filter,
     out: resolve(io.cwd, command.out),
-    onProgress: (done, total) =>
-      io.stderr.write(`  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} users\n`),
-  })
+  }
+  const result =
+    command.threads > 1
+      ? await batchRecommendThreads({ ...common, storageConfig: resolved, threads: command.threads })
+      : await batchRecommend({
+          ...common,
+          storage: await createStorage(resolved),
+          onProgress: (done, total) =>
+            io.stderr.write(`  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} users\n`),
+        })
   io.stderr.write(
     `Wrote recommendations for ${result.users.toLocaleString('en-US')} users (${result.modelUsers.toLocaleString('en-US')} from the model) of ${result.version} to ${result.out}.\n`,
   )

@@ -41,8 +41,8 @@ import {
   type ModelCommand,
   parseCommandLine,
   type ScheduleCommand,
-  USAGE,
 } from './args.js'
+import { helpFor } from './help.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { runRecommend } from './recommend.js'
@@ -377,7 +377,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const command = parseCommandLine(argv)
     switch (command.command) {
       case 'help':
-        io.stdout.write(USAGE)
+        io.stdout.write(helpFor(command.topic))
         return 0
       case 'version':
         io.stdout.write(`${packageVersion()}\n`)

@@ -72,6 +72,9 @@ Evaluation (train, evaluate, tune):
   --eval / --no-eval         evaluate before training (train; default on)
   --split temporal|random|leave-one-out (temporal)  --test-fraction <f> (0.2)  --k <n> (10)
   --json                     print one JSON object (evaluate: every metric; train: the result)
+  --report <file.html>       write one self-contained HTML page with plots (metrics@K, buckets,
+                             loss, tuning trials, score distributions); train also writes
+                             models/<version>/report.html into the registry
 
 Tuning (train, evaluate, tune):
   --tune                     hyperparameter search on a validation split carved from train
@@ -154,6 +157,7 @@ const OPTIONS = {
   'test-fraction': { type: 'string' },
   k: { type: 'string' },
   json: { type: 'boolean' },
+  report: { type: 'string' },
   output: { type: 'string', short: 'o' },
   'version-id': { type: 'string' },
   tune: { type: 'boolean' },
@@ -202,6 +206,8 @@ export interface ModelCommand {
   local: boolean
   /** `--if-stale` (with its thresholds): skip the run when the live model is still fresh. */
   ifStale?: { maxAgeHours?: number; minNewEvents?: number }
+  /** Write the HTML report here. */
+  reportPath?: string
   outputDir?: string
   versionId?: string
   demoEvents?: number
@@ -472,6 +478,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
     local: flags.local === true,
   }
   if (flags.config) result.configPath = flags.config
+  if (flags.report) result.reportPath = flags.report
   if (flags.output) result.outputDir = flags.output
   if (flags['version-id']) result.versionId = flags['version-id']
   const demoEvents = number(flags, 'demo-events', 'int')

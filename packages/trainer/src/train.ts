@@ -14,7 +14,13 @@ import {
   type Storage,
   type StorageConfig,
 } from '@edgerec/adapters'
-import type { AlsHyperparameters, ModelEvaluation, ModelGate, ModelManifest } from '@edgerec/core'
+import {
+  type AlsHyperparameters,
+  type ModelEvaluation,
+  type ModelGate,
+  type ModelManifest,
+  versionPrefix,
+} from '@edgerec/core'
 import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
@@ -26,6 +32,7 @@ import { writeGeneratedData } from './generate/index.js'
 import { checkTestUsers, splitFor } from './input/checks.js'
 import { describeBadRows, loadInteractions } from './input/load.js'
 import { itemCounts, trendingScores } from './popularity/index.js'
+import { type ReportData, renderReport, scoreDistributions } from './report/index.js'
 import type { TuningReport } from './tuning/index.js'
 import { tuneInPipeline } from './tuning/pipeline.js'
 import type { WeightingStats } from './weighting/index.js'
@@ -63,6 +70,8 @@ export interface TrainOptions {
   live?: () => Promise<LiveModel | undefined>
   /** Record a failing gate as `forced` (the version may then be published). */
   force?: boolean
+  /** Also write the HTML report (written into the registry anyway) to this local file. */
+  reportPath?: string
 }
 
 /** What a run produced. */
@@ -80,6 +89,8 @@ export interface TrainResult {
   tuning?: TuningReport
   /** The quality gate's verdict (absent when evaluation or the gate is disabled). */
   gate?: ModelGate
+  /** Registry key of the HTML report (`models/<version>/report.html`), when evaluation ran. */
+  reportKey?: string
   seconds: number
 }
 
@@ -256,6 +267,8 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
 
   let modelEvaluation: ModelEvaluation | undefined
   let gate: ModelGate | undefined
+  const iterations: AlsProgress[] = []
+  let reportData: ReportData | undefined
   if (evaluation.enabled !== false) {
     logger.info(`Evaluating on a ${split} split (test fraction ${testFraction}, K = ${k})…`)
     let evaluated: { model: AlsModel; train: CsrMatrix; test: CsrMatrix } | undefined
@@ -264,7 +277,13 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       testFraction,
       k,
       seed: als.seed,
-      als: { ...als, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+      als: {
+        ...als,
+        onIteration: (p) => {
+          iterations.push(p)
+          logger.iteration?.(p, 'evaluate')
+        },
+      },
       onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
       onModel: (model, parts) => {
         evaluated = { model, ...parts }
@@ -287,6 +306,20 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       logger.info(
         `  ndcg@${k}: ALS ${a.ndcg.toFixed(4)}, ALS int8 ${q.ndcg.toFixed(4)}, popularity ${p.ndcg.toFixed(4)}; precision@${k}: ALS ${a.precision.toFixed(4)}, popularity ${p.precision.toFixed(4)} (${report.users} test users).`,
       )
+    }
+    if (keep && evaluated) {
+      reportData = {
+        title: 'edgerec model report',
+        createdAt: new Date().toISOString(),
+        facts: [
+          `Input: ${loaded.description}`,
+          `${loaded.stats.users} users × ${loaded.stats.items} items, ${loaded.stats.interactions} interactions`,
+          `ALS: factors ${als.factors}, λ ${als.regularization}, α ${als.alpha}, ${als.iterations} iterations`,
+        ],
+        evaluation: report,
+        iterations,
+        scores: scoreDistributions(evaluated.model, evaluated.train, evaluated.test),
+      }
     }
     if (config.gate?.enabled !== false && !keep) {
       logger.warn(
@@ -405,5 +438,22 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   if (modelEvaluation) result.evaluation = modelEvaluation
   if (tuning) result.tuning = tuning
   if (gate) result.gate = gate
+  if (reportData) {
+    reportData.facts.unshift(`Version ${exported.version}`)
+    if (tuning) reportData.tuning = tuning
+    if (gate)
+      reportData.facts.push(
+        `Quality gate: ${gate.passed ? 'passed' : `failed${gate.forced ? ' (forced)' : ''}: ${gate.reasons.join('; ')}`}`,
+      )
+    const html = renderReport(reportData)
+    const key = `${versionPrefix(exported.version)}report.html`
+    await storage.put(key, new TextEncoder().encode(html), { contentType: 'text/html; charset=utf-8' })
+    result.reportKey = key
+    if (options.reportPath) {
+      const { writeFile } = await import('node:fs/promises')
+      await writeFile(resolve(options.cwd ?? process.cwd(), options.reportPath), html)
+    }
+    logger.info(`Report: ${key} in the registry${options.reportPath ? ` and ${options.reportPath}` : ''}.`)
+  }
   return result
 }

@@ -2,14 +2,21 @@
  * ALS speed on generated data shaped like the reference's speed test (shared/REFERENCE.md):
  * 200k users, 50k items, ≈ 4.77M distinct (user, item) pairs, item popularity ∝ rank^−0.9,
  * values 1/2/4/8, 64 factors, CG with 3 steps. Prints seconds per iteration of the WebAssembly
- * SIMD kernels at 1 and N threads, of the plain TypeScript kernels (the baseline, same algorithm,
- * same run) at 1 thread, the ratios, and the ratio to the reference's 2.08 s / 1.04 s per iteration.
+ * SIMD kernels at 1 and N threads and of the plain TypeScript kernels (the baseline, same
+ * algorithm, same run) at 1 thread, as absolute figures. A ratio to the reference library is
+ * printed only when the reference ran in this process tree: `--reference-cmd '<command>'` runs it
+ * on the same data (written to a temporary folder, see benchmarks/als/README.md) and parses its
+ * `{"threads": n, "secondsPerIteration": s}` lines. No figure measured elsewhere is a denominator.
  *
  * Usage: tsx benchmarks/als/speed.ts [--scale 1] [--iterations 3] [--threads N] [--no-baseline]
+ *        [--reference-cmd 'python3 benchmarks/als/reference_implicit.py']
  *
  * @module
  */
-import { availableParallelism, cpus, loadavg } from 'node:os'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type AlsOptions, trainAls } from '../../src/als/index.js'
 import { type CsrMatrix, nnz } from '../../src/data/matrix.js'
@@ -17,7 +24,6 @@ import { generatePowerLaw } from '../generate.js'
 
 /** Draws that give ≈ 4.77M distinct pairs for 200k users × 50k items (seed 7: 4,771,749). */
 export const REFERENCE_DRAWS = 5_000_000
-const REFERENCE_SECONDS = { 1: 2.08, 2: 1.04 } as Record<number, number>
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +31,7 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '3' },
     threads: { type: 'string' },
     'no-baseline': { type: 'boolean' },
+    'reference-cmd': { type: 'string' },
   },
 })
 const scale = Number(values.scale)
@@ -100,29 +107,77 @@ const baseline = values['no-baseline']
   ? undefined
   : await time(data, 'baseline: TypeScript kernels', { threads: 1, backend: 'js' })
 
+/**
+ * Runs the reference command on the same data: users.i32, items.i32, values.f32 (little-endian,
+ * one entry per stored pair, row-major by user) in EDGEREC_BENCH_DIR, with the shape and settings
+ * in the environment. Returns seconds per iteration by thread count.
+ */
+async function runReference(command: string, threads: number[]): Promise<Map<number, number>> {
+  const dir = await mkdtemp(join(tmpdir(), 'edgerec-bench-reference-'))
+  try {
+    const rows = new Int32Array(pairs)
+    for (let u = 0; u < data.rows; u++) rows.fill(u, data.indptr[u]!, data.indptr[u + 1]!)
+    await writeFile(join(dir, 'users.i32'), new Uint8Array(rows.buffer))
+    await writeFile(join(dir, 'items.i32'), new Uint8Array(new Int32Array(data.indices).buffer))
+    await writeFile(join(dir, 'values.f32'), new Uint8Array(new Float32Array(data.values).buffer))
+    const env = {
+      ...process.env,
+      EDGEREC_BENCH_DIR: dir,
+      EDGEREC_BENCH_USERS: String(data.rows),
+      EDGEREC_BENCH_ITEMS: String(data.cols),
+      EDGEREC_BENCH_FACTORS: '64',
+      EDGEREC_BENCH_ITERATIONS: String(iterations),
+      EDGEREC_BENCH_THREADS: threads.join(','),
+    }
+    console.log(`  reference: ${command} (same data, same process tree)`)
+    const out: string[] = []
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn('sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()))
+      child.on('error', reject)
+      child.on('close', (c) => resolve(c ?? 1))
+    })
+    if (code !== 0) throw new Error(`--reference-cmd exited with ${code}; no reference figures.`)
+    const result = new Map<number, number>()
+    for (const line of out.join('').split('\n')) {
+      if (!line.trim().startsWith('{')) continue
+      const r = JSON.parse(line) as { threads?: unknown; secondsPerIteration?: unknown }
+      if (typeof r.threads === 'number' && typeof r.secondsPerIteration === 'number') {
+        result.set(r.threads, r.secondsPerIteration)
+        console.log(
+          `  reference threads ${r.threads}: ${r.secondsPerIteration.toFixed(3)} s/iteration (measured now)`,
+        )
+      }
+    }
+    return result
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const reference = values['reference-cmd']
+  ? await runReference(values['reference-cmd'], [...new Set(results.map((r) => r.threads))])
+  : new Map<number, number>()
+
 console.log('\nsummary')
 console.log(
-  '| kernels | threads | s / iteration (wall) | CPU s / iteration (all threads) | interactions / s (wall) | vs TypeScript baseline (1 thread, wall) | vs reference (implicit, same size, wall) | vs reference, 1 thread, from CPU time |',
+  '| kernels | threads | s / iteration (wall) | CPU s / iteration (all threads) | interactions / s (wall) | vs TypeScript baseline (1 thread, wall) | vs reference (same run, wall) |',
 )
-console.log('|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|')
 for (const r of [...results, ...(baseline ? [baseline] : [])]) {
-  const ref = REFERENCE_SECONDS[r.threads]
+  const ref = reference.get(r.threads)
   const refText =
-    ref !== undefined && scale === 1
-      ? `${(ref / r.secondsPerIteration).toFixed(2)}× (${ref} s)`
-      : scale === 1
-        ? '–'
-        : `n/a (scale ${scale})`
+    ref !== undefined ? `${(ref / r.secondsPerIteration).toFixed(2)}× (${ref.toFixed(3)} s)` : '–'
   const baseText = baseline ? `${(baseline.secondsPerIteration / r.secondsPerIteration).toFixed(2)}×` : '–'
   const cpuText = r.cpuPerIteration === undefined ? '–' : r.cpuPerIteration.toFixed(3)
-  const cpuRef =
-    r.threads === 1 && r.cpuPerIteration !== undefined && scale === 1
-      ? `${(2.08 / r.cpuPerIteration).toFixed(2)}×`
-      : '–'
   console.log(
-    `| ${r.label} | ${r.threads} | ${r.secondsPerIteration.toFixed(3)} | ${cpuText} | ${Math.round(pairs / r.secondsPerIteration).toLocaleString('en-US')} | ${baseText} | ${refText} | ${cpuRef} |`,
+    `| ${r.label} | ${r.threads} | ${r.secondsPerIteration.toFixed(3)} | ${cpuText} | ${Math.round(pairs / r.secondsPerIteration).toLocaleString('en-US')} | ${baseText} | ${refText} |`,
   )
 }
+if (reference.size === 0)
+  console.log(
+    '(no reference ran: add --reference-cmd to print ratios to it; figures from other machines are not used)',
+  )
 const one = results.find((r) => r.threads === 1)
 const most = results.at(-1)
 if (one && most && most.threads > 1) {

@@ -29,6 +29,7 @@ Usage:
   edgerec-train schedule list | schedule delete <name>
                                      a recurring training job in the account's own scheduler
                                      (compute sagemaker: EventBridge Scheduler → CreateTrainingJob)
+  edgerec-train tune     [options]   = evaluate --tune: search hyperparameters, base vs tuned on test
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
   edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters]
                                      batch recommendations of a model version as NDJSON; filters:
@@ -37,11 +38,12 @@ Usage:
                                      --output <registry dir> --version-id <id> (default: newest)
                                      --threads <n> worker threads (default 1)
   edgerec-train help | --help | --version
+  edgerec-train <command> --help      the options of one command (also: edgerec-train help <command>)
 
 With no input and no config, train/evaluate use generated demo data (.edgerec/demo/) and write
 models to .edgerec/models (local disk).
 
-Input (train, evaluate):
+Input (train, evaluate, tune):
   --config <file>            edgerec.config.ts (default: ./edgerec.config.{ts,mts,mjs,js} if present)
   --input <file>             events file (.ndjson/.jsonl, .csv/.tsv/.dat/.txt, .parquet; optionally .gz)
   --format <f>               ndjson | csv | tsv | parquet (default: from the file name)
@@ -62,32 +64,31 @@ Input (train, evaluate):
   --min-user-interactions <n>, --min-item-interactions <n>
   --max-bad-rows <n>, --max-bad-fraction <f>   fail when the input has more bad rows
 
-ALS:
+ALS (train, evaluate, tune):
   --factors <n> (64)  --regularization <λ> (0.05)  --alpha <a> (1)  --iterations <n> (15)
   --cg-steps <n> (3)  --solver cg|cholesky (cg)  --threads <n> (0 = all cores)  --seed <n> (42)
   --loss                     compute the training loss after each iteration
 
-Evaluation:
+Evaluation (train, evaluate, tune):
   --eval / --no-eval         evaluate before training (train; default on)
   --split temporal|random|leave-one-out (temporal)  --test-fraction <f> (0.2)  --k <n> (10)
   --json                     print one JSON object (evaluate: every metric; train: the result)
+  --report <file.html>       write one self-contained HTML page with plots (metrics@K, buckets,
+                             loss, tuning trials, score distributions); train also writes
+                             models/<version>/report.html into the registry
 
-Train output:
+Tuning (train, evaluate, tune):
+  --tune                     hyperparameter search on a validation split carved from train
+                             (the base configuration is always a trial; test metrics of both shown)
+  --trials <n>               trials including the base (default 10)
+  --tune-strategy <s>        random | halving | grid (default random; halving = successive halving)
+
+Train output (train):
   --output <dir>             local model registry folder (default .edgerec/models at the project
                              root; EDGEREC_OUTPUT wins)
   --version-id <id>          version name (default: time-based)
-  --tune                     hyperparameter search on a validation split carved from train
-                             (train and evaluate; the base configuration is always a trial)
-  --trials <n>               trials including the base (default 10)
-  --tune-strategy <s>        random | halving | grid (default random; halving = successive halving)
   --publish                  publish the new version with the config's publish target
-                             (default: the local wrangler dev state) if it passes the quality gate
-  --force                    accept (and publish) a version whose quality gate failed
-  --gate-margin <f>          required lift over popularity on ndcg@K, relative (default 0.05)
-  --gate-max-drop <f>        allowed drop against the live version, relative (default 0.02)
-  --no-gate                  no quality gate (nothing recorded; every version may be published)
-  --gate-live-version <id>   compare with this version from the model registry as the live one
-                             (set by train for the cloud job it submits)
+                             (default: the local wrangler dev state) if it passes the quality gate.
                              After a cloud job: publishes only once the job succeeded.
   --local                    train on this machine even when the config's compute names a
                              cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
@@ -95,10 +96,20 @@ Train output:
                              events arrived after its cut-off; for scheduled runs
   --max-age-hours <h>        with --if-stale: retrain when live is this old (default 168)
   --min-new-events <n>       with --if-stale: retrain at this many new events (default 1)
+
+Quality gate (train):
+  --force                    accept (and publish) a version whose quality gate failed
+  --gate-margin <f>          required lift over popularity on ndcg@K, relative (default 0.05)
+  --gate-max-drop <f>        allowed drop against the live version, relative (default 0.02)
+  --no-gate                  no quality gate (nothing recorded; every version may be published)
+  --gate-live-version <id>   compare with this version from the model registry as the live one
+                             (set by train for the cloud job it submits)
+
+Run (train, evaluate, tune):
   --demo-events <n>          size of the generated demo data (default 100000)
   --quiet                    only warnings and errors on stderr
 
-Generate:
+Generate (generate):
   --events <n>               events to write (default: 25 per user)
   --users <n>  --items <n>  --categories <n>  --seed <n>  --days <n>
   --taste <f>                share of sessions driven by the user's own taste, 0..1 (default 1;
@@ -149,6 +160,7 @@ const OPTIONS = {
   'test-fraction': { type: 'string' },
   k: { type: 'string' },
   json: { type: 'boolean' },
+  report: { type: 'string' },
   output: { type: 'string', short: 'o' },
   'version-id': { type: 'string' },
   tune: { type: 'boolean' },
@@ -203,6 +215,8 @@ export interface ModelCommand {
   gateLiveVersion?: string
   /** `--if-stale` (with its thresholds): skip the run when the live model is still fresh. */
   ifStale?: { maxAgeHours?: number; minNewEvents?: number }
+  /** Write the HTML report here. */
+  reportPath?: string
   outputDir?: string
   versionId?: string
   demoEvents?: number
@@ -245,7 +259,7 @@ export type CliCommand =
   | GenerateCommand
   | ScheduleCommand
   | RecommendCommand
-  | { command: 'help' }
+  | { command: 'help'; topic?: string }
   | { command: 'version' }
 
 /** What flags change in a config. */
@@ -473,6 +487,7 @@ function modelCommand(command: 'train' | 'evaluate', flags: ParsedFlags): ModelC
     local: flags.local === true,
   }
   if (flags.config) result.configPath = flags.config
+  if (flags.report) result.reportPath = flags.report
   if (flags.output) result.outputDir = flags.output
   if (flags['version-id']) result.versionId = flags['version-id']
   if (flags['gate-live-version']) result.gateLiveVersion = flags['gate-live-version']
@@ -602,7 +617,8 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   const { values: flags, positionals } = parsed
   if (flags.version) return { command: 'version' }
   const [command = flags.help ? 'help' : 'train', ...rest] = positionals
-  if (flags.help || command === 'help') return { command: 'help' }
+  if (command === 'help') return rest[0] ? { command: 'help', topic: rest[0] } : { command: 'help' }
+  if (flags.help) return positionals.length > 0 ? { command: 'help', topic: command } : { command: 'help' }
   if (command === 'schedule') return scheduleCommand(rest, flags)
   if (rest.length > 0) throw usage(`Unexpected argument ${JSON.stringify(rest[0])}.`)
   const given = Object.keys(flags).filter((key) => flags[key as keyof ParsedFlags] !== undefined)
@@ -615,13 +631,21 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
       if (scheduleFlag) throw usage(`--${scheduleFlag} is a schedule option.`)
       return modelCommand(command, flags)
     }
+    case 'tune': {
+      // `tune` = `evaluate --tune`: search, then base vs tuned on the test split.
+      const wrong = given.find((key) => MODEL_ONLY_FLAGS.has(key))
+      if (wrong) throw usage(`--${wrong} is a generate option.`)
+      const parsed = modelCommand('evaluate', flags)
+      parsed.overrides.tuning = { ...parsed.overrides.tuning, enabled: true }
+      return parsed
+    }
     case 'generate': {
       const wrong = given.find((key) => !GENERATE_FLAGS.has(key))
       if (wrong) throw usage(`--${wrong} is not a generate option.`)
       return generateCommand(flags)
     }
     default:
-      throw usage(`Unknown command ${JSON.stringify(command)}: use train, evaluate or generate.`)
+      throw usage(`Unknown command ${JSON.stringify(command)}: use train, evaluate, tune or generate.`)
   }
 }
 

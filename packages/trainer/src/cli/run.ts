@@ -6,6 +6,7 @@
  */
 
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   createPublisher,
@@ -18,7 +19,7 @@ import {
   type TrainingRun,
 } from '@edgerec/adapters'
 import { isEdgerecError } from '@edgerec/core'
-import { type AlsOptions, resolveAlsOptions } from '../als/index.js'
+import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions } from '../als/index.js'
 import {
   type CloudComputeConfig,
   type CloudTrainOptions,
@@ -28,12 +29,14 @@ import {
 } from '../cloud/index.js'
 import { liveFromRegistry } from '../cloud/live-in-registry.js'
 import { type EdgerecConfig, loadConfig, storageFromEnv } from '../config/config.js'
+import type { CsrMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { runEvaluation } from '../evaluation/index.js'
 import { GATE_HINT, loadLiveModel } from '../gate/index.js'
 import type { GenerateOptions } from '../generate/index.js'
 import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
+import { renderReport, scoreDistributions } from '../report/index.js'
 import { checkStaleness } from '../schedule/index.js'
 import { loadFromConfig, type TrainLogger, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
@@ -43,8 +46,8 @@ import {
   type ModelCommand,
   parseCommandLine,
   type ScheduleCommand,
-  USAGE,
 } from './args.js'
+import { helpFor } from './help.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { runRecommend } from './recommend.js'
@@ -100,13 +103,26 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
     data = tuned.data
     alsOptions = tuned.als
   }
+  const iterations: AlsProgress[] = []
+  let evaluated: { model: AlsModel; train: CsrMatrix; test: CsrMatrix } | undefined
   const report = await runEvaluation(data, {
     split,
     testFraction,
     k,
     seed,
-    als: { ...alsOptions, onIteration: (p) => logger.iteration?.(p, 'evaluate') },
+    als: {
+      ...alsOptions,
+      // The report plots the training loss per iteration.
+      ...(command.reportPath ? { computeLoss: true } : {}),
+      onIteration: (p) => {
+        iterations.push(p)
+        logger.iteration?.(p, 'evaluate')
+      },
+    },
     onProgress,
+    onModel: (model, parts) => {
+      evaluated = { model, ...parts }
+    },
   })
   let baseReport = report
   if (tuned?.changed) {
@@ -121,6 +137,22 @@ async function runEvaluate(command: ModelCommand, io: CliIo): Promise<void> {
     })
   }
   if (tuned) tuned.report.test = { base: baseReport.models.als, tuned: report.models.als }
+  if (command.reportPath && evaluated) {
+    const html = renderReport({
+      title: `edgerec evaluation: ${loaded.description}`,
+      createdAt: new Date().toISOString(),
+      facts: [
+        `${loaded.stats.users} users × ${loaded.stats.items} items, ${loaded.stats.interactions} interactions`,
+        `ALS: ${JSON.stringify(report.config)}`,
+      ],
+      evaluation: report,
+      iterations,
+      ...(tuned ? { tuning: tuned.report } : {}),
+      scores: scoreDistributions(evaluated.model, evaluated.train, evaluated.test),
+    })
+    await writeFile(resolve(io.cwd, command.reportPath), html)
+    logger.info(`Report written to ${command.reportPath}.`)
+  }
   checkTestUsers(report.users, { interactions: loaded.stats.interactions, split, strict: true }, (m) =>
     logger.warn(m),
   )
@@ -178,6 +210,7 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
   if (command.versionId !== undefined) options.version = command.versionId
   if (command.demoEvents !== undefined) options.demoEvents = command.demoEvents
   if (command.force) options.force = true
+  if (command.reportPath !== undefined) options.reportPath = command.reportPath
   // With --publish the publish target is opened first: the gate compares with its live version.
   const publisher = command.publish ? await createPublisher(config.publish) : undefined
   try {
@@ -394,7 +427,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const command = parseCommandLine(argv)
     switch (command.command) {
       case 'help':
-        io.stdout.write(USAGE)
+        io.stdout.write(helpFor(command.topic))
         return 0
       case 'version':
         io.stdout.write(`${packageVersion()}\n`)

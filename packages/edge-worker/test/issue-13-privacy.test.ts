@@ -274,7 +274,7 @@ describe('deletion follows who an event belongs to (issue 13, finding 5)', () =>
     const all = [anonOnly, linkA, ownA, bWithAnon, ownB, anonAfter]
     await sendEvents(app, all)
     const { body } = await del(a)
-    expect(body.deleted).toEqual({ events: 4, identityLinks: 1, anonymousIds: [anon] })
+    expect(body.deleted).toMatchObject({ events: 4, identityLinks: 1, anonymousIds: [anon] })
     expect(await remaining(all.map((e) => e.id as string))).toEqual([bWithAnon.id, ownB.id].sort())
   })
 
@@ -298,7 +298,7 @@ describe('deletion follows who an event belongs to (issue 13, finding 5)', () =>
     const theirs = event({ anonymousId: other, itemId: 'k2' })
     await sendEvents(app, [mine, theirs])
     const { body } = await del(anon)
-    expect(body.deleted).toEqual({ events: 1, identityLinks: 0, anonymousIds: [] })
+    expect(body.deleted).toMatchObject({ events: 1, identityLinks: 0, anonymousIds: [] })
     expect(await remaining([mine.id, theirs.id] as string[])).toEqual([theirs.id])
   })
 

@@ -7,6 +7,7 @@
  */
 
 export * from './catalog/index.js'
+export * from './confidence/index.js'
 export type { CoreErrorCode } from './errors.js'
 export {
   CORE_ERROR_CODES,

@@ -231,6 +231,32 @@ describe('real-time fold-in and explanations (issue 7)', () => {
     ])
   })
 
+  it("should apply the version's value transform to new events as training did: c = alpha · T(Σ weight · value)", () => {
+    const live = store.live!
+    // The loaded version's items, with a manifest as if it had been trained with log1p.
+    const model = {
+      manifest: { ...live.manifest, valueTransform: 'log1p' },
+      itemIndexOf: (id: string) => live.itemIndexOf(id),
+    } as unknown as typeof live
+    const [a, b] = fixture.itemIds
+    const at = manifest.trainedUntil + 1
+    const fresh = freshInteractions(
+      model,
+      [
+        { itemId: a!, type: 'purchase', value: 3, timestamp: at, receivedAt: at },
+        { itemId: a!, type: 'view', value: null, timestamp: at, receivedAt: at },
+        { itemId: b!, type: 'dislike', value: null, timestamp: at, receivedAt: at },
+      ],
+      manifest.trainedUntil,
+    )
+    const alpha = manifest.als.alpha
+    // log1p of the positive total; negative feedback is not transformed.
+    expect(fresh.interactions).toEqual([
+      { index: 0, confidence: alpha * Math.log1p(4 * 3 + 1) },
+      { index: 1, confidence: alpha * -1 },
+    ])
+  })
+
   it('should explain model-user recommendations with their own trained items, ranked by contribution', async () => {
     const user = fixture.users[7]!
     const { body } = await json<RecBody>(app, `/v1/users/${user.id}/recommendations?k=5&explain=1`, {

@@ -407,6 +407,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       data: data === matrix ? loaded.data : { ...loaded.data, matrix: data },
       als: hyperparameters(als),
       eventWeights: loaded.stats.eventWeights,
+      valueTransform: tuning?.best.transform ?? loaded.stats.transform ?? 'none',
       ...(config.weighting?.halfLifeDays !== undefined
         ? { halfLifeDays: config.weighting.halfLifeDays }
         : {}),

@@ -1,3 +1,4 @@
+import { toValueTransform, type ValueTransform } from '../confidence/value-transform.js'
 import { CoreError } from '../errors.js'
 import type { ShardKindName } from '../shard/format.js'
 
@@ -112,6 +113,11 @@ export interface ModelManifest {
   als: AlsHyperparameters
   /** Event type → confidence weight used in training; the worker's fold-in uses the same. */
   eventWeights: Record<string, number>
+  /**
+   * Value transform of each pair's summed weight before α (`log1p`, `binary`, `clip:<max>`; absent:
+   * none). The worker's fold-in applies it to new events, as training did.
+   */
+  valueTransform?: ValueTransform
   /** Half-life of time decay in days, when training used one. */
   halfLifeDays?: number
   /**
@@ -205,6 +211,11 @@ export function validateManifest(input: unknown): ManifestValidationResult {
   else
     for (const [k, v] of Object.entries(m.eventWeights))
       if (!isNum(v)) errors.push(`eventWeights.${k} must be a number.`)
+  if (
+    m.valueTransform !== undefined &&
+    (typeof m.valueTransform !== 'string' || !toValueTransform(m.valueTransform))
+  )
+    errors.push('valueTransform must be none, log1p, binary or clip:<max>.')
   if (!isNum(m.trainedUntil)) errors.push('trainedUntil must be epoch ms.')
   if (!isCount(m.userBuckets) || m.userBuckets === 0) errors.push('userBuckets must be a positive integer.')
   if (

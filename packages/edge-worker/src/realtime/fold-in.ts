@@ -9,6 +9,7 @@ import {
   type FoldInResult,
   foldInUser,
   NEGATIVE_FEEDBACK_WEIGHTS,
+  valueTransformFunction,
   type WeightedInteraction,
 } from '@edgerec/core'
 import type { LoadedModel } from '../model/loaded-model.js'
@@ -36,10 +37,11 @@ export interface FreshInteractions {
  * server clocks decide what training saw, so a client clock ahead or behind cannot hide new events
  * or count trained ones twice), the trainer's way (shared/REFERENCE.md, "Confidence"):
  *
- *   c_ui = α · Σ_e w(type_e) · (value_e ?? 1)
+ *   c_ui = α · T(Σ_e w(type_e) · (value_e ?? 1))
  *
- * summed over the user's events e on item i, with α = `manifest.als.alpha` and w =
- * `manifest.eventWeights`. Events on items the model does not know, or of types without a weight,
+ * summed over the user's events e on item i, with α = `manifest.als.alpha`, w =
+ * `manifest.eventWeights` and T the version's value transform (`manifest.valueTransform`: log1p,
+ * binary, clip; identity when absent; negative totals are not transformed), as training computed it. Events on items the model does not know, or of types without a weight,
  * cannot enter the solve (no y_i, or no confidence) and are skipped.
  */
 export function freshInteractions(
@@ -63,8 +65,9 @@ export function freshInteractions(
     sums.set(index, (sums.get(index) ?? 0) + weight * value)
     used++
   }
+  const transform = valueTransformFunction(model.manifest.valueTransform ?? 'none')
   const interactions: WeightedInteraction[] = []
-  for (const [index, sum] of sums) interactions.push({ index, confidence: alpha * sum })
+  for (const [index, sum] of sums) interactions.push({ index, confidence: alpha * transform(sum) })
   return { interactions, events: used }
 }
 

@@ -57,6 +57,32 @@ describe('edgerec-train generate', () => {
 })
 
 describe('edgerec-train train', () => {
+  it('should record the value transform in the manifest, so the worker folds new events in on the same scale', async () => {
+    const run = io()
+    const code = await runCli(
+      [
+        'train',
+        '--input',
+        'data/events.ndjson',
+        '--output',
+        'models-log1p',
+        '--transform',
+        'log1p',
+        '--no-gate',
+        '--json',
+        ...tiny,
+      ],
+      run,
+    )
+    expect(code).toBe(0)
+    const { version } = JSON.parse(run.out()) as { version: string }
+    const manifest = JSON.parse(
+      await readFile(join(dir, 'models-log1p', 'models', version, 'manifest.json'), 'utf8'),
+    ) as { valueTransform?: string }
+    expect(validateManifest(manifest).ok).toBe(true)
+    expect(manifest.valueTransform).toBe('log1p')
+  })
+
   it('should train on a file and write a complete model version into --output', async () => {
     const run = io()
     const code = await runCli(

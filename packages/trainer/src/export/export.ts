@@ -28,6 +28,7 @@ import {
   singleShardKey,
   userBucket,
   userShardKey,
+  type ValueTransform,
   VERSION_PATTERN,
   validateManifest,
 } from '@edgerec/core'
@@ -47,6 +48,8 @@ export interface ExportInput {
   eventWeights: Record<string, number>
   /** Time decay half-life used in weighting, if any. */
   halfLifeDays?: number
+  /** Value transform applied to every pair's summed weight (recorded unless `none`, for fold-in). */
+  valueTransform?: ValueTransform
   /** Popularity score per item (train interaction counts). */
   popularity: ArrayLike<number>
   /** Trending score per item (time-decayed counts), optional. */
@@ -382,6 +385,8 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     if (trendingRef) manifest.shards.trending = trendingRef
     if (catalogRef) manifest.shards.catalog = catalogRef
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
+    if (input.valueTransform !== undefined && input.valueTransform !== 'none')
+      manifest.valueTransform = input.valueTransform
     if (input.evaluation) manifest.evaluation = input.evaluation
     if (input.tuning !== undefined) manifest.tuning = input.tuning
     if (input.gate !== undefined) manifest.gate = input.gate

@@ -4,14 +4,13 @@
  *
  * @module
  */
+import { toValueTransform, type ValueTransform, valueTransformFunction } from '@edgerec/core'
 import type { CsrMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 
-/** A value transform: `none`, `log1p`, `binary` or `clip:<max>` (max > 0). */
-export type ValueTransform = 'none' | 'log1p' | 'binary' | `clip:${number}`
-
-/** The transforms a tuner can try without parameters. */
-export const VALUE_TRANSFORMS = ['none', 'log1p', 'binary'] as const
+export type { ValueTransform } from '@edgerec/core'
+/** The transforms a tuner can try without parameters (core's list; the same functions serve fold-in). */
+export { VALUE_TRANSFORMS } from '@edgerec/core'
 
 /**
  * Checks a transform written by a user (config or `--transform`) and returns it typed.
@@ -19,23 +18,16 @@ export const VALUE_TRANSFORMS = ['none', 'log1p', 'binary'] as const
  * @throws TrainerError `CONFIG_INVALID` naming the accepted forms
  */
 export function parseValueTransform(text: string): ValueTransform {
-  if (text === 'none' || text === 'log1p' || text === 'binary') return text
-  const m = /^clip:(.+)$/.exec(text)
-  if (m && Number.isFinite(Number(m[1])) && Number(m[1]) > 0) return `clip:${Number(m[1])}`
+  const transform = toValueTransform(text)
+  if (transform) return transform
   throw new TrainerError(
     'CONFIG_INVALID',
     `Value transform ${JSON.stringify(text)} is not one of none, log1p, binary, clip:<max> (e.g. clip:5, max > 0).`,
   )
 }
 
-/** The function r ↦ r' of a transform (applied to positive totals only). */
-export function transformFunction(transform: ValueTransform): (r: number) => number {
-  if (transform === 'none') return (r) => r
-  if (transform === 'log1p') return Math.log1p
-  if (transform === 'binary') return () => 1
-  const max = Number(transform.slice('clip:'.length))
-  return (r) => Math.min(r, max)
-}
+/** The function r ↦ r' of a transform (core's; the trainer applies it to positive totals only). */
+export const transformFunction: (transform: ValueTransform) => (r: number) => number = valueTransformFunction
 
 /**
  * A copy of `matrix` with the transform applied to every value (indexes and timestamps shared).

@@ -1,0 +1,2 @@
+export type { ValueTransform } from './value-transform.js'
+export { toValueTransform, VALUE_TRANSFORMS, valueTransformFunction } from './value-transform.js'

@@ -252,6 +252,18 @@ describe('HTTP API v1 routes', () => {
       expect(beacon.status).toBe(200)
     })
 
+    it('should refuse the secret key in ?key= (it ends up in URLs and logs; issue 13)', async () => {
+      const { status, body } = await json<ErrorBody>(app, '/v1/events?key=sk_test_secret', {
+        as: null,
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ events: [event({ userId: 'beacon-user', itemId: 'item-0001' })] }),
+      })
+      expect(status).toBe(401)
+      expect(body.error.code).toBe('UNAUTHORIZED')
+      expect(body.error.message).toMatch(/secret key was sent in the URL/)
+    })
+
     it('should answer 403 when the publishable key calls admin routes', async () => {
       for (const [method, path] of [
         ['POST', '/v1/admin/models/routes-v1/activate'],

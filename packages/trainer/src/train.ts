@@ -159,7 +159,7 @@ export async function loadFromConfig(
   logger.info(`Reading ${source.description}…`)
   const progress = logger.progress?.bind(logger)
   const loaded = await loadInteractions(source, {
-    ...config.weighting,
+    ...weightingFor(config),
     ...config.badRows,
     // Reading is the long step at tens of millions of events: a bar on a TTY, a line every 5 s otherwise.
     ...(progress
@@ -184,12 +184,40 @@ export async function loadFromConfig(
         : '') +
       '.',
   )
+  if (s.filteredItems > 0) {
+    const min = weightingFor(config).minItemInteractions ?? 1
+    logger.info(
+      `  ${s.filteredItems.toLocaleString('en-US')} item ids seen from fewer than ${min} people were dropped (not trained, not in popularity or similar items), e.g. ${s.filteredItemExamples.join(', ')}. Lower weighting.minItemInteractions (--min-item-interactions) to keep them.`,
+    )
+  }
   if (s.unknownTypes.length > 0) {
     logger.warn(
       `Event types without a configured weight (weighted ${s.eventWeights[s.unknownTypes[0]!]}): ${s.unknownTypes.join(', ')}. Set weighting.eventWeights to weigh them.`,
     )
   }
   return { ...loaded, description: source.description }
+}
+
+/**
+ * Items the edge worker's own events must come from before they are trained: the worker accepts
+ * events for any item id from anyone holding the publishable key, so an id seen from only one or
+ * two people is as likely junk or poisoning as a real item (issue 13). Matches the worker's
+ * `POPULAR_MIN_PEOPLE` default. Files (datasets, exports) keep every item unless configured.
+ */
+export const WORKER_EVENTS_MIN_ITEM_PEOPLE = 3
+
+/**
+ * The weighting options of a run: the config's, with `minItemInteractions` (distinct people per
+ * item) defaulting to {@link WORKER_EVENTS_MIN_ITEM_PEOPLE} when the events come from the edge
+ * worker (its SQLite/D1 tables or its R2 archive) and nothing was configured.
+ */
+export function weightingFor(config: EdgerecConfig): NonNullable<EdgerecConfig['weighting']> {
+  const weighting = { ...config.weighting }
+  const kind = config.events?.kind
+  const fromWorker = kind === 'sqlite' || kind === 'd1' || kind === 'archive'
+  if (fromWorker && weighting.minItemInteractions === undefined)
+    weighting.minItemInteractions = WORKER_EVENTS_MIN_ITEM_PEOPLE
+  return weighting
 }
 
 /** Logs the bad rows of a read: count, the most frequent reasons with an example and a fix. */

@@ -44,19 +44,18 @@ function presentedKey(
 
 /**
  * Authenticates every request it runs on and sets `c.var.role`. `?key=` is accepted on
- * `POST /v1/events` only (for `navigator.sendBeacon`, which cannot set headers): query strings
- * end up in logs, so reads must use a header.
+ * `POST /v1/events` only, and only for the publishable key (the SDK's page-hide `keepalive`
+ * request carries it there; that key is public anyway): query strings end up in URLs and logs, so
+ * the secret key in `?key=` is refused (issue 13) and reads must use a header.
  *
  * @throws {@link ApiError} `UNAUTHORIZED` (no or unknown key), `FORBIDDEN` (publishable key on `/v1/admin/*`)
  */
 export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const isBeacon = c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/v1/events'
-    const key = presentedKey(
-      c.req.header('authorization'),
-      c.req.header('x-edgerec-key'),
-      isBeacon ? c.req.query('key') : undefined,
-    )
+    const headerKey = presentedKey(c.req.header('authorization'), c.req.header('x-edgerec-key'), undefined)
+    const fromQuery = headerKey === undefined && isBeacon ? c.req.query('key') : undefined
+    const key = headerKey ?? fromQuery
     if (!key) {
       throw new ApiError(
         'UNAUTHORIZED',
@@ -79,6 +78,12 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
       throw new ApiError(
         'UNAUTHORIZED',
         'The API key is not valid for this worker. Check the key you configured in the client.',
+      )
+    }
+    if (isSecret && fromQuery !== undefined) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The secret key was sent in the URL (?key=), where it ends up in logs; it is refused there. Send it in "Authorization: Bearer <key>", and rotate it (wrangler secret put SECRET_KEY).',
       )
     }
     const role = isSecret ? 'secret' : 'publishable'

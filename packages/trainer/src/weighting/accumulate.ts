@@ -52,6 +52,8 @@ export interface WeightingStats {
   /** Users and items removed by the min-interaction filters. */
   filteredUsers: number
   filteredItems: number
+  /** Up to 10 ids of the items the min-interaction filters removed (for the log). */
+  filteredItemExamples: string[]
   /** Filter passes until nothing changed. */
   filterPasses: number
   /** Result sizes. */
@@ -456,6 +458,7 @@ export class InteractionAccumulator {
       nonPositivePairs: nonPositive,
       filteredUsers: nUsers - userIds.length,
       filteredItems: nItems - itemIds.length,
+      filteredItemExamples: droppedItems(sortedItems, itemAlive, 10),
       filterPasses: passes,
       users: userIds.length,
       items: itemIds.length,
@@ -509,5 +512,12 @@ function countingSort(
       for (let j = 0; j < count; j++, k++) out[counts[chunk[j]!]!++] = k
     }
   }
+  return out
+}
+
+/** The first `max` ids (in id order) whose item did not survive the filters. */
+function droppedItems(sortedItems: readonly string[], alive: Uint8Array, max: number): string[] {
+  const out: string[] = []
+  for (let r = 0; r < sortedItems.length && out.length < max; r++) if (!alive[r]) out.push(sortedItems[r]!)
   return out
 }

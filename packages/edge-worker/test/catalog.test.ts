@@ -440,5 +440,24 @@ describe('catalog (issue 17)', () => {
       const filtered = await json<{ items: Items }>(createApp(), '/v1/popular?k=3&category=c0')
       expect(filtered.body.items.map((i) => i.itemId)).not.toContain(hit)
     })
+
+    it('should count people, not events, and list only ids the catalog or the model knows (issue 13)', async () => {
+      const junk = `junk-${crypto.randomUUID()}`
+      const known = `known-${crypto.randomUUID()}`
+      await putItems(app, [{ itemId: known, categories: ['c1'] }])
+      const crowd = Array.from({ length: 300 }, (_, i) =>
+        event({ anonymousId: `crowd-${i}`, itemId: junk, type: 'view' }),
+      )
+      // One client repeating events for a catalog item: one person, however many events.
+      const spam = Array.from({ length: 400 }, () =>
+        event({ anonymousId: 'spammer', itemId: known, type: 'view' }),
+      )
+      await sendEvents(app, [...crowd.slice(0, 150), ...spam.slice(0, 200)])
+      await sendEvents(app, [...crowd.slice(150), ...spam.slice(200)])
+      const list = await json<{ items: Items }>(createApp(), '/v1/popular?k=100&available=any')
+      const ids = list.body.items.map((i) => i.itemId)
+      expect(ids).not.toContain(junk)
+      expect(ids).not.toContain(known)
+    })
   })
 })

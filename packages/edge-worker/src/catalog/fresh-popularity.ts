@@ -1,8 +1,11 @@
 /**
  * Events received since training, blended into the popular and trending lists (issue 17): a hit
  * product shows up the same day instead of at the next retrain. One D1 query per isolate per
- * minute (`events_ts_item_idx` covers it), counting events newer than the live version's
- * `trainedUntil`, at most {@link FRESH_LIST_LENGTH} items.
+ * minute (`events_ts_item_idx` covers it), counting the distinct people (user or anonymous id) with
+ * events newer than the live version's `trainedUntil` per item — on the scale of the trained list
+ * (one interaction per person and item) — and only items seen from at least `POPULAR_MIN_PEOPLE`
+ * people, so one client repeating events cannot lift an item (issue 13); at most
+ * {@link FRESH_LIST_LENGTH} items.
  *
  * @module
  */
@@ -18,15 +21,18 @@ export class FreshPopularity {
   #cached: { at: number; since: number; counts: Map<string, number> } | undefined
   #pending: Promise<Map<string, number>> | undefined
 
-  /** Event counts per item since `since` (epoch ms); empty when D1 fails (the trained list serves). */
-  async counts(db: D1Database, since: number, now: number): Promise<Map<string, number>> {
+  /**
+   * People per item since `since` (epoch ms), items with at least `minPeople`; empty when D1 fails
+   * (the trained list serves).
+   */
+  async counts(db: D1Database, since: number, now: number, minPeople = 3): Promise<Map<string, number>> {
     const cached = this.#cached
     if (cached && cached.since === since && now - cached.at < TTL_MS) return cached.counts
     this.#pending ??= db
       .prepare(
-        `SELECT item_id AS itemId, COUNT(*) AS n FROM ${TABLES.events} WHERE timestamp > ?1 GROUP BY item_id ORDER BY n DESC, item_id ASC LIMIT ?2`,
+        `SELECT item_id AS itemId, COUNT(DISTINCT COALESCE(user_id, anonymous_id)) AS n FROM ${TABLES.events} WHERE timestamp > ?1 GROUP BY item_id HAVING n >= ?3 ORDER BY n DESC, item_id ASC LIMIT ?2`,
       )
-      .bind(since, FRESH_LIST_LENGTH)
+      .bind(since, FRESH_LIST_LENGTH, Math.max(1, minPeople))
       .all<{ itemId: string; n: number }>()
       .then((result) => {
         const counts = new Map(result.results.map((r) => [String(r.itemId), Number(r.n)]))

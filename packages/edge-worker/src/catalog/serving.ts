@@ -44,6 +44,17 @@ export class ServingCatalog {
     return UNKNOWN_ITEM_VIEW
   }
 
+  /**
+   * True when the item is known: in the live model, or in the catalog (rows changed since the
+   * export). Popularity from fresh events lists only known items, so a client cannot put an
+   * arbitrary id into everyone's list (issue 13).
+   */
+  known(itemId: string): boolean {
+    const entry = this.#overlay.get(itemId)
+    if (entry !== undefined) return entry !== null
+    return (this.#model?.itemIndexOf(itemId) ?? -1) >= 0
+  }
+
   /** The view of the item at model index `index` (deleted items: null). */
   viewAt(index: number): ItemView | null {
     const model = this.#model

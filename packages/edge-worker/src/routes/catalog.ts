@@ -170,7 +170,12 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     const skip = catalog.indexFilter(predicate)
     const rank = await acquireRanker(c, deps, model, catalog, rankParams)
     // Events since training blend in: score = trained score + events since trainedUntil (issue 17).
-    const fresh = await deps.freshPopularity.counts(c.env.DB, model.manifest.trainedUntil, deps.now())
+    const fresh = await deps.freshPopularity.counts(
+      c.env.DB,
+      model.manifest.trainedUntil,
+      deps.now(),
+      config.popularMinPeople,
+    )
     const walk = (size: number): TopKResult => {
       const trained = rankedList(shard, size, skip)
       if (fresh.size === 0) return trained
@@ -195,7 +200,9 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     // Items the model does not know yet (added after training) enter by their event counts alone.
     let merged = false
     for (const [itemId, n] of fresh) {
-      if (model.itemIndexOf(itemId) >= 0 || !catalog.passes(predicate, itemId)) continue
+      // Only ids the catalog knows: an id nobody added cannot enter everyone's list (issue 13).
+      if (model.itemIndexOf(itemId) >= 0 || !catalog.known(itemId) || !catalog.passes(predicate, itemId))
+        continue
       items.push({ itemId, score: n, source: 'events' })
       merged = true
     }

@@ -10,6 +10,7 @@ export {
 export type {
   AlsHyperparameters,
   LivePointer,
+  ManifestPartitions,
   ManifestValidationResult,
   MetricSet,
   ModelEvaluation,

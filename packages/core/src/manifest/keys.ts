@@ -30,7 +30,7 @@ export function userShardKey(version: string, bucket: number): string {
 /** Key of the popularity, trending or gram shard. */
 export function singleShardKey(
   version: string,
-  name: 'popularity' | 'trending' | 'gram' | 'catalog',
+  name: 'popularity' | 'trending' | 'gram' | 'catalog' | 'partitions',
 ): string {
   return `${versionPrefix(version)}${name}.shard`
 }

@@ -120,3 +120,33 @@ describe('validateManifest', () => {
     expect(isEdgerecError(caught) && caught.code).toBe('MANIFEST_INVALID')
   })
 })
+
+describe('validateManifest partitions', () => {
+  const partitioned = (): ModelManifest => {
+    const m = manifest()
+    m.shards.partitions = ref('partitions', singleShardKey(VERSION, 'partitions'), 99)
+    m.partitions = { lists: 99, nprobe: 8, recall: { k: 10, value: 0.97, users: 200 } }
+    return m
+  }
+
+  it('should accept a partitioned version and list the partitions shard for checksum verification', () => {
+    const m = partitioned()
+    expect(validateManifest(JSON.parse(JSON.stringify(m))).ok).toBe(true)
+    expect(manifestShards(m).map((r) => r.key)).toContain('models/20261124T120000Z-0badf00d/partitions.shard')
+  })
+
+  it('should reject partitions without their shard, a bad nprobe or recall, and mismatched lists', () => {
+    const noShard = partitioned()
+    delete noShard.shards.partitions
+    expect(validateManifest(noShard)).toMatchObject({ ok: false })
+    const badProbe = partitioned()
+    badProbe.partitions!.nprobe = 100
+    expect(JSON.stringify(validateManifest(badProbe))).toMatch(/nprobe/)
+    const badRecall = partitioned()
+    badRecall.partitions!.recall.value = 1.5
+    expect(JSON.stringify(validateManifest(badRecall))).toMatch(/recall/)
+    const badRows = partitioned()
+    badRows.shards.partitions!.rows = 98
+    expect(JSON.stringify(validateManifest(badRows))).toMatch(/rows must equal/)
+  })
+})

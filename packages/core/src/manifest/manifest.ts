@@ -87,6 +87,19 @@ export interface ModelGateLive {
   standardError: number
 }
 
+/**
+ * Partitioned retrieval of a large version (`shards.partitions` holds the quantizer and lists).
+ * Absent below the trainer's `export.partitions.minItems`: the worker then scans every item.
+ */
+export interface ManifestPartitions {
+  /** Number of partitions. */
+  lists: number
+  /** Partitions probed per query by default (the worker's `PARTITION_NPROBE` overrides it). */
+  nprobe: number
+  /** Recall@k of the probed top-k against the exact scan at `nprobe`, measured by the trainer. */
+  recall: { k: number; value: number; users: number }
+}
+
 /** Hyperparameters of the ALS run that produced the model. */
 export interface AlsHyperparameters {
   factors: number
@@ -133,6 +146,8 @@ export interface ModelManifest {
   tuning?: unknown
   /** The quality gate's verdict (absent in versions trained without evaluation or before the gate existed). */
   gate?: ModelGate
+  /** Partitioned retrieval (present exactly when `shards.partitions` is). */
+  partitions?: ManifestPartitions
   shards: {
     items: ShardRef[]
     users: ShardRef[]
@@ -141,6 +156,8 @@ export interface ModelManifest {
     gram: ShardRef
     /** The item catalog at training time (optional; absent in versions trained without one). */
     catalog?: ShardRef
+    /** The coarse quantizer and inverted lists (kind `partitions`), for large versions. */
+    partitions?: ShardRef
   }
 }
 
@@ -259,6 +276,23 @@ export function validateManifest(input: unknown): ManifestValidationResult {
     if (s.trending !== undefined) checkRef(s.trending, 'shards.trending', 'popularity', errors)
     checkRef(s.gram, 'shards.gram', 'gram', errors)
     if (s.catalog !== undefined) checkRef(s.catalog, 'shards.catalog', 'catalog', errors)
+    if (s.partitions !== undefined) checkRef(s.partitions, 'shards.partitions', 'partitions', errors)
+    if ((s.partitions === undefined) !== (m.partitions === undefined))
+      errors.push('partitions and shards.partitions must be both present or both absent.')
+  }
+  const p = m.partitions
+  if (p !== undefined) {
+    if (!p || typeof p !== 'object' || !isCount(p.lists) || p.lists === 0)
+      errors.push('partitions.lists must be a positive integer.')
+    else {
+      if (!isCount(p.nprobe) || p.nprobe === 0 || p.nprobe > p.lists)
+        errors.push('partitions.nprobe must be an integer in 1..partitions.lists.')
+      if (s?.partitions && s.partitions.rows !== p.lists)
+        errors.push('shards.partitions.rows must equal partitions.lists.')
+      const r = p.recall
+      if (!r || !isCount(r.k) || !isNum(r.value) || r.value < 0 || r.value > 1 || !isCount(r.users))
+        errors.push('partitions.recall must hold k, value in 0..1 and users.')
+    }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, manifest: m as ModelManifest }
 }
@@ -275,5 +309,6 @@ export function manifestShards(m: ModelManifest): ShardRef[] {
   const refs = [...m.shards.items, ...m.shards.users, m.shards.popularity, m.shards.gram]
   if (m.shards.trending) refs.push(m.shards.trending)
   if (m.shards.catalog) refs.push(m.shards.catalog)
+  if (m.shards.partitions) refs.push(m.shards.partitions)
   return refs
 }

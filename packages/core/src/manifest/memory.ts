@@ -30,7 +30,7 @@ export interface ModelMemoryPlan {
   itemRows: number
   /** The compact id index (upper bound: id bytes are bounded by the shard sizes). */
   itemIdIndex: number
-  /** Popularity, trending and gram shard buffers (exact). */
+  /** Popularity, trending, gram and (large versions) partitions shard buffers (exact). */
   lists: number
   /** The user-bucket cache bound. */
   userCache: number
@@ -63,7 +63,11 @@ export function planModelMemory(
   const kernel = wasmInt8KernelByteLength(dims, items)
   const itemRows = 8 * items
   const itemIdIndex = idIndexByteLength(items, idBytes)
-  const lists = shards.popularity.bytes + shards.gram.bytes + (shards.trending?.bytes ?? 0)
+  const lists =
+    shards.popularity.bytes +
+    shards.gram.bytes +
+    (shards.trending?.bytes ?? 0) +
+    (shards.partitions?.bytes ?? 0)
   const userCache = options.userCacheBytes
   const resident = kernel + itemRows + itemIdIndex + lists + userCache
   return {

@@ -1,4 +1,13 @@
 export * from './kernel/index.js'
+export type { BuildPartitionsOptions, PartitionIndex } from './partitions.js'
+export {
+  buildPartitions,
+  partitionCandidates,
+  probePartitions,
+  recallAtK,
+  recommendTopKPartitioned,
+  similarItemsPartitioned,
+} from './partitions.js'
 export type { Int8Vector, ItemBlock } from './score.js'
 export {
   blockFromQuantized,

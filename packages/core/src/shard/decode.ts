@@ -2,6 +2,7 @@ import { ShardFormatError } from '../errors.js'
 import { sha256, toHex } from './checksum.js'
 import {
   DEFAULT_MAX_SHARD_BYTES,
+  listOffsetsProblem,
   REQUIRED_SECTIONS,
   SECTION_ELEMENT_BYTES,
   type SectionName,
@@ -16,7 +17,15 @@ import {
   shardKindName,
 } from './format.js'
 import { IdTable } from './id-table.js'
-import type { CatalogShard, DecodedShard, GramShard, ItemShard, PopularityShard, UserShard } from './types.js'
+import type {
+  CatalogShard,
+  DecodedShard,
+  GramShard,
+  ItemShard,
+  PartitionsShard,
+  PopularityShard,
+  UserShard,
+} from './types.js'
 
 /** Options of {@link decodeShard}. */
 export interface DecodeShardOptions {
@@ -239,6 +248,20 @@ export async function decodeShard(
     case 'catalog': {
       if (dims !== 0) fail('SHARD_MALFORMED', `A catalog shard must have dims 0, got ${dims}.`)
       const shard: CatalogShard = { kind, ...common, json: u8('json') }
+      return shard
+    }
+    case 'partitions': {
+      if (dims === 0 || dims > MAX_DIMS || rowCount === 0)
+        fail('SHARD_MALFORMED', `Implausible partitions shard: ${rowCount} lists × ${dims} dims.`)
+      expectCount('matrix', rowCount * dims)
+      expectCount('listOffsets', rowCount + 1)
+      const centroids = f32('matrix')
+      expectFinite(centroids, 'matrix')
+      const listOffsets = u32('listOffsets')
+      const itemIndexes = u32('itemIndexes')
+      const problem = listOffsetsProblem(listOffsets, itemIndexes.length)
+      if (problem) fail('SHARD_MALFORMED', `listOffsets: ${problem}`)
+      const shard: PartitionsShard = { kind, ...common, centroids, listOffsets, itemIndexes }
       return shard
     }
   }

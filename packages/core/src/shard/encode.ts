@@ -4,6 +4,7 @@ import { sha256, toHex } from './checksum.js'
 import {
   alignUp,
   DEFAULT_MAX_SHARD_BYTES,
+  listOffsetsProblem,
   SECTION_ELEMENT_BYTES,
   type SectionName,
   SectionType,
@@ -177,6 +178,29 @@ function collectSections(input: ShardInput): {
       if (!Number.isInteger(input.rows) || input.rows < 0 || input.rows > 0xffffffff)
         invalid(`A catalog shard needs a row count in 0..2³²−1, got ${input.rows}.`)
       return { rowCount: input.rows, dims: 0, rowOffset: 0, sections: [['json', input.json]] }
+    case 'partitions': {
+      const { dims, centroids, listOffsets, itemIndexes } = input
+      if (!Number.isInteger(dims) || dims < 1 || dims > 4096)
+        invalid(`A partitions shard needs dims in 1..4096, got ${dims}.`)
+      const lists = listOffsets.length - 1
+      if (lists < 1 || centroids.length !== lists * dims)
+        invalid(
+          `A partitions shard needs ${Math.max(lists, 1)} × ${dims} centroid values, got ${centroids.length}.`,
+        )
+      checkFinite(centroids, 'centroids')
+      const problem = listOffsetsProblem(listOffsets, itemIndexes.length)
+      if (problem) invalid(`A partitions shard: ${problem}`)
+      return {
+        rowCount: lists,
+        dims,
+        rowOffset: 0,
+        sections: [
+          ['matrix', centroids],
+          ['listOffsets', listOffsets],
+          ['itemIndexes', itemIndexes],
+        ],
+      }
+    }
   }
 }
 

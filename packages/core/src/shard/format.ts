@@ -31,6 +31,11 @@ export const ShardKind = {
   gram: 4,
   /** The item catalog of a version (categories, tags, price…) as UTF-8 JSON columns. */
   catalog: 5,
+  /**
+   * The coarse quantizer of partitioned retrieval: `rowCount` centroids (float32, `dims` wide), an
+   * offsets table and the item indexes of every partition, contiguous per partition.
+   */
+  partitions: 6,
 } as const
 /** A value of {@link ShardKind}. */
 export type ShardKind = (typeof ShardKind)[keyof typeof ShardKind]
@@ -51,6 +56,7 @@ export const SectionType = {
   interactionItems: 10,
   interactionConfidences: 11,
   json: 12,
+  listOffsets: 13,
 } as const
 /** A value of {@link SectionType}. */
 export type SectionType = (typeof SectionType)[keyof typeof SectionType]
@@ -71,6 +77,7 @@ export const SECTION_ELEMENT_BYTES: Record<SectionName, 1 | 4> = {
   interactionItems: 4,
   interactionConfidences: 4,
   json: 1,
+  listOffsets: 4,
 }
 
 /** The sections each kind must have. */
@@ -88,6 +95,7 @@ export const REQUIRED_SECTIONS: Record<ShardKindName, readonly SectionName[]> = 
   popularity: ['itemIndexes', 'scores'],
   gram: ['matrix'],
   catalog: ['json'],
+  partitions: ['matrix', 'listOffsets', 'itemIndexes'],
 }
 
 /** Rounds `n` up to the next multiple of {@link SHARD_ALIGNMENT}. */
@@ -104,5 +112,18 @@ export function shardKindName(kind: number): ShardKindName | undefined {
 /** The name of a section type value, or undefined. */
 export function sectionName(type: number): SectionName | undefined {
   for (const [name, value] of Object.entries(SectionType)) if (value === type) return name as SectionName
+  return undefined
+}
+
+/**
+ * Why `offsets` is not a valid offsets table over `total` entries (starts at 0, never decreases,
+ * ends at `total`), or undefined when it is.
+ */
+export function listOffsetsProblem(offsets: Uint32Array, total: number): string | undefined {
+  if (offsets.length < 2) return 'The offsets table needs at least two entries.'
+  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== total)
+    return `The offsets table must run from 0 to ${total}.`
+  for (let p = 1; p < offsets.length; p++)
+    if (offsets[p]! < offsets[p - 1]!) return `The offsets table decreases at ${p}.`
   return undefined
 }

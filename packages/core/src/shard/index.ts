@@ -28,6 +28,8 @@ export type {
   InteractionLists,
   ItemShard,
   ItemShardInput,
+  PartitionsShard,
+  PartitionsShardInput,
   PopularityShard,
   PopularityShardInput,
   ShardInput,

@@ -52,6 +52,18 @@ export interface CatalogShardInput {
   json: Uint8Array
 }
 
+/**
+ * Input of a partitions shard: `lists` centroids (row-major `lists × dims` float32), and the item
+ * indexes of partition p at `itemIndexes[listOffsets[p] .. listOffsets[p + 1])`.
+ */
+export interface PartitionsShardInput {
+  kind: 'partitions'
+  dims: number
+  centroids: Float32Array
+  listOffsets: Uint32Array
+  itemIndexes: Uint32Array
+}
+
 /** Anything {@link encodeShard} writes. */
 export type ShardInput =
   | ItemShardInput
@@ -59,6 +71,7 @@ export type ShardInput =
   | PopularityShardInput
   | GramShardInput
   | CatalogShardInput
+  | PartitionsShardInput
 
 interface DecodedBase {
   kind: ShardKindName
@@ -108,5 +121,19 @@ export interface CatalogShard extends DecodedBase {
   json: Uint8Array
 }
 
+/** A decoded partitions shard (`rowCount` partitions). Arrays are views on the shard's bytes. */
+export interface PartitionsShard extends DecodedBase {
+  kind: 'partitions'
+  centroids: Float32Array
+  listOffsets: Uint32Array
+  itemIndexes: Uint32Array
+}
+
 /** Any decoded shard. */
-export type DecodedShard = ItemShard | UserShard | PopularityShard | GramShard | CatalogShard
+export type DecodedShard =
+  | ItemShard
+  | UserShard
+  | PopularityShard
+  | GramShard
+  | CatalogShard
+  | PartitionsShard

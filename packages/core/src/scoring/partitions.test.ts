@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest'
+import { quantizeRows, quantizeVector } from '../quantize/quantize.js'
+import { mulberry32 } from '../random.test-support.js'
+import { decodeShard } from '../shard/decode.js'
+import { encodeShard } from '../shard/encode.js'
+import {
+  buildPartitions,
+  partitionCandidates,
+  probePartitions,
+  recallAtK,
+  recommendTopKPartitioned,
+  similarItemsPartitioned,
+} from './partitions.js'
+import { blockFromQuantized, type ItemBlock, recommendTopK } from './score.js'
+import { similarItems } from './similar.js'
+
+/** `rows` items around `clusters` random centres (noise σ ≈ 0.25 of a centre's spread). */
+function clustered(rows: number, dims: number, clusters: number, seed: number): Float32Array {
+  const random = mulberry32(seed)
+  const centres = Float32Array.from({ length: clusters * dims }, () => random() * 2 - 1)
+  const out = new Float32Array(rows * dims)
+  for (let r = 0; r < rows; r++) {
+    const c = Math.floor(random() * clusters)
+    for (let d = 0; d < dims; d++) out[r * dims + d] = centres[c * dims + d]! + (random() - 0.5) * 0.5
+  }
+  return out
+}
+
+function blocksOf(factors: Float32Array, rows: number, dims: number, split: number): ItemBlock[] {
+  const q = quantizeRows(factors, rows, dims)
+  const cut = (start: number, end: number): ItemBlock =>
+    blockFromQuantized(
+      {
+        rows: end - start,
+        dims,
+        values: q.values.subarray(start * dims, end * dims),
+        scales: q.scales.subarray(start, end),
+      },
+      start,
+    )
+  return [cut(0, split), cut(split, rows)]
+}
+
+describe('buildPartitions', () => {
+  const dims = 16
+  const rows = 3000
+  const factors = clustered(rows, dims, 40, 7)
+
+  it('should be deterministic for a seed', () => {
+    const a = buildPartitions(factors, rows, dims, { lists: 50, seed: 3 })
+    const b = buildPartitions(factors, rows, dims, { lists: 50, seed: 3 })
+    expect(a.centroids).toEqual(b.centroids)
+    expect(a.itemIndexes).toEqual(b.itemIndexes)
+    expect(a.listOffsets).toEqual(b.listOffsets)
+    const c = buildPartitions(factors, rows, dims, { lists: 50, seed: 4 })
+    expect(c.centroids).not.toEqual(a.centroids)
+  })
+
+  it('should put every item in exactly one list, lists ascending', () => {
+    const index = buildPartitions(factors, rows, dims, { lists: 50 })
+    expect(index.listOffsets[0]).toBe(0)
+    expect(index.listOffsets[index.lists]).toBe(rows)
+    const seen = new Uint8Array(rows)
+    for (let p = 0; p < index.lists; p++) {
+      const list = index.itemIndexes.subarray(index.listOffsets[p]!, index.listOffsets[p + 1]!)
+      for (let i = 1; i < list.length; i++) expect(list[i]!).toBeGreaterThan(list[i - 1]!)
+      for (const item of list) seen[item]!++
+    }
+    expect(seen.every((n) => n === 1)).toBe(true)
+  })
+
+  it('should clamp lists to the item count and reject bad input', () => {
+    expect(buildPartitions(factors, 5, dims, { lists: 50 }).lists).toBe(5)
+    expect(() => buildPartitions(factors, rows, dims, { lists: 0 })).toThrow(/lists/)
+    expect(() => buildPartitions(new Float32Array(3), rows, dims, { lists: 4 })).toThrow(/factor values/)
+  })
+
+  it('should round-trip through a partitions shard', async () => {
+    const index = buildPartitions(factors, rows, dims, { lists: 50 })
+    const { bytes } = await encodeShard({
+      kind: 'partitions',
+      dims,
+      centroids: index.centroids,
+      listOffsets: index.listOffsets,
+      itemIndexes: index.itemIndexes,
+    })
+    const shard = await decodeShard(bytes, { expectedKind: 'partitions' })
+    expect(shard.kind).toBe('partitions')
+    if (shard.kind !== 'partitions') return
+    expect(shard.rowCount).toBe(50)
+    expect(shard.centroids).toEqual(index.centroids)
+    expect(shard.listOffsets).toEqual(index.listOffsets)
+    expect(shard.itemIndexes).toEqual(index.itemIndexes)
+    await expect(
+      encodeShard({
+        kind: 'partitions',
+        dims,
+        centroids: index.centroids,
+        listOffsets: Uint32Array.from([0, 5, 3, ...index.listOffsets.subarray(3)]),
+        itemIndexes: index.itemIndexes,
+      }),
+    ).rejects.toThrow(/decreases/)
+  })
+})
+
+describe('recommendTopKPartitioned', () => {
+  const dims = 16
+  const rows = 4000
+  const factors = clustered(rows, dims, 40, 11)
+  const blocks = blocksOf(factors, rows, dims, 1500)
+  const index = buildPartitions(factors, rows, dims, { lists: 64 })
+
+  it('should reach recall@10 ≥ 0.95 against the exact scan at nprobe 8 of 64 on clustered data', () => {
+    const random = mulberry32(5)
+    const users = 200
+    let recall = 0
+    for (let u = 0; u < users; u++) {
+      // A user near one item (its taste), plus noise.
+      const near = Math.floor(random() * rows)
+      const vector = Array.from(
+        { length: dims },
+        (_, d) => factors[near * dims + d]! + (random() - 0.5) * 0.3,
+      )
+      const q = quantizeVector(vector)
+      const exact = recommendTopK(q, blocks, 10)
+      const approx = recommendTopKPartitioned(q, blocks, index, 8, 10)
+      recall += recallAtK(exact.indices, approx.indices)
+    }
+    expect(recall / users).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('should equal the exact scan when every partition is probed, exclusions included', () => {
+    const q = quantizeVector(Array.from({ length: dims }, (_, d) => Math.sin(d + 1)))
+    const exclude = new Set([0, 1, 2, 1500, 1501])
+    const exact = recommendTopK(q, blocks, 20, exclude)
+    const all = recommendTopKPartitioned(q, blocks, index, index.lists, 20, exclude)
+    expect(all.indices).toEqual(exact.indices)
+    expect(all.scores).toEqual(exact.scores)
+    for (const i of all.indices) expect(exclude.has(i)).toBe(false)
+  })
+
+  it('should only return items of the probed partitions', () => {
+    const q = quantizeVector(Array.from({ length: dims }, (_, d) => Math.cos(d)))
+    const probes = probePartitions(
+      index,
+      Array.from(q.values, (v) => v * q.scale),
+      2,
+    )
+    const allowed = new Set(partitionCandidates(index, probes))
+    const got = recommendTopKPartitioned(q, blocks, index, 2, 10)
+    for (const i of got.indices) expect(allowed.has(i)).toBe(true)
+  })
+})
+
+describe('similarItemsPartitioned', () => {
+  const dims = 16
+  const rows = 2000
+  const factors = clustered(rows, dims, 30, 13)
+  const blocks = blocksOf(factors, rows, dims, 700)
+  const index = buildPartitions(factors, rows, dims, { lists: 45 })
+
+  it('should equal exact similar items with every partition probed and never return the item', () => {
+    for (const item of [0, 699, 700, 1999]) {
+      const exact = similarItems(blocks, item, 10)!
+      const all = similarItemsPartitioned(blocks, index, index.lists, item, 10)!
+      expect(all.indices).toEqual(exact.indices)
+      expect(Array.from(all.indices)).not.toContain(item)
+    }
+    expect(similarItemsPartitioned(blocks, index, 4, rows + 5, 10)).toBeUndefined()
+  })
+})
+
+describe('recallAtK', () => {
+  it('should count the share of the exact list found', () => {
+    expect(recallAtK([1, 2, 3, 4], [4, 3, 9, 8])).toBe(0.5)
+    expect(recallAtK([], [1])).toBe(1)
+  })
+})

@@ -20,6 +20,7 @@ export {
 export * from './events/index.js'
 export * from './fold-in/index.js'
 export { stableHash32, userBucket } from './hash.js'
+export { mulberry32 } from './random.js'
 export * from './manifest/index.js'
 export * from './quantize/index.js'
 export * from './scoring/index.js'

@@ -1,7 +1,6 @@
 /**
- * mulberry32: a small seeded PRNG (deterministic k-means seeding; tests and benchmarks reuse it).
- *
- * @internal
+ * mulberry32: a small seeded PRNG returning floats in [0, 1). Used where results must be
+ * reproducible from a seed (k-means of partitioned retrieval, recall samples, tests, benchmarks).
  */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0

@@ -451,6 +451,11 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     },
     exportOptions,
   )
+  const partitioned = exported.manifest.partitions
+  if (partitioned)
+    logger.info(
+      `Partitioned retrieval: ${partitioned.lists} partitions, nprobe ${partitioned.nprobe}, recall@${partitioned.recall.k} ${partitioned.recall.value.toFixed(3)} vs exact scan (${partitioned.recall.users} users).`,
+    )
   logger.info(
     `Wrote model version ${exported.version} (${(exported.bytes / 1048576).toFixed(2)} MiB, ${exported.keys.length} objects) to ${location}.`,
   )

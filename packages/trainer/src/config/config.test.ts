@@ -69,3 +69,13 @@ describe('storageFromEnv', () => {
     )
   })
 })
+
+describe('validateConfig export.partitions', () => {
+  it('should accept partition settings and reject unknown keys and bad values', () => {
+    const ok = { export: { partitions: { minItems: 100_000, lists: 300, nprobe: 16, targetRecall: 0.95 } } }
+    expect(validateConfig(ok)).toBe(ok)
+    expect(() => validateConfig({ export: { partitions: { list: 3 } } })).toThrow(/unknown key "list"/)
+    expect(() => validateConfig({ export: { partitions: { nprobe: 0 } } })).toThrow(/nprobe/)
+    expect(() => validateConfig({ export: { partitions: { targetRecall: 2 } } })).toThrow(/targetRecall/)
+  })
+})

@@ -20,6 +20,7 @@ import type { AlsOptions } from '../als/index.js'
 import type { CatalogSourceConfig } from '../catalog/read.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
+import type { PartitionsConfig } from '../export/partitions.js'
 import type { GateConfig } from '../gate/index.js'
 import type { TuningMetric, TuningSpace, TuningStrategy } from '../tuning/index.js'
 import { parseValueTransform, type WeightingOptions } from '../weighting/index.js'
@@ -64,6 +65,11 @@ export interface ExportConfig {
   /** Fixed number of user buckets. Default: about 2 MiB per bucket. */
   userBuckets?: number
   targetUserShardBytes?: number
+  /**
+   * Partitioned retrieval for large catalogs: `{ minItems: 100_000, lists: ⌈√items⌉, nprobe }`
+   * (nprobe default: the smallest reaching recall@10 ≥ `targetRecall`, 0.95). Off below `minItems`.
+   */
+  partitions?: PartitionsConfig
 }
 
 /** The whole configuration; every part is optional. */
@@ -222,6 +228,29 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
         'CONFIG_INVALID',
         `${where}: ${name} must be a positive number, got ${JSON.stringify(value)}.`,
       )
+    }
+  }
+  const partitions = (input.export as Record<string, unknown> | undefined)?.partitions
+  if (partitions !== undefined) {
+    if (!isObject(partitions))
+      throw new TrainerError('CONFIG_INVALID', `${where}: export.partitions must be an object.`)
+    for (const [key, value] of Object.entries(partitions)) {
+      const known = ['minItems', 'lists', 'nprobe', 'targetRecall', 'sampleUsers', 'iterations', 'seed']
+      if (!known.includes(key))
+        throw new TrainerError(
+          'CONFIG_INVALID',
+          `${where}: export.partitions has an unknown key "${key}". Known keys: ${known.join(', ')}.`,
+        )
+      const ok =
+        typeof value === 'number' &&
+        (key === 'targetRecall'
+          ? value > 0 && value <= 1
+          : Number.isInteger(value) && (value >= 1 || key === 'seed' || key === 'minItems') && value >= 0)
+      if (!ok)
+        throw new TrainerError(
+          'CONFIG_INVALID',
+          `${where}: export.partitions.${key} must be ${key === 'targetRecall' ? 'a number in (0, 1]' : 'a non-negative integer (lists, nprobe, sampleUsers, iterations ≥ 1)'}, got ${JSON.stringify(value)}.`,
+        )
     }
   }
   const gate = input.gate as Record<string, unknown> | undefined

@@ -233,3 +233,25 @@ describe('exportModel with a catalog', () => {
     expect(result.keys).toContain(ref!.key)
   })
 })
+
+describe('exportModel partitions', () => {
+  it('should write a partitions shard covered by the manifest when items ≥ minItems, and none below', async () => {
+    const storage = new MemoryStorage()
+    const { manifest } = await exportModel(input, { storage, version: 'v-part', partitions: { minItems: 1 } })
+    expect(validateManifest(JSON.parse(JSON.stringify(manifest))).ok).toBe(true)
+    const ref = manifest.shards.partitions!
+    expect(ref.key).toBe('models/v-part/partitions.shard')
+    expect(manifest.partitions!.lists).toBe(ref.rows)
+    expect(manifest.partitions!.recall.value).toBeGreaterThanOrEqual(0)
+    const bytes = (await storage.get(ref.key))!
+    expect(await sha256Hex(bytes.subarray(0, bytes.byteLength - 32))).toBe(ref.sha256)
+    const shard = await decodeShard(bytes, { expectedKind: 'partitions' })
+    if (shard.kind !== 'partitions') throw new Error('not a partitions shard')
+    expect(Array.from(shard.itemIndexes).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: manifest.counts.items }, (_, i) => i),
+    )
+    const plain = await exportModel(input, { storage, version: 'v-plain' })
+    expect(plain.manifest.partitions).toBeUndefined()
+    expect(plain.manifest.shards.partitions).toBeUndefined()
+  })
+})

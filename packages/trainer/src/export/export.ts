@@ -36,6 +36,7 @@ import type { AlsModel } from '../als/index.js'
 import { gramMatrix } from '../als/index.js'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
+import { type PartitionsConfig, planPartitions } from './partitions.js'
 
 /** What gets exported. */
 export interface ExportInput {
@@ -82,6 +83,11 @@ export interface ExportOptions {
   concurrency?: number
   /** Called after each shard is written. */
   onShard?: (ref: ShardRef) => void
+  /**
+   * Partitioned retrieval (issue 16): versions with at least `minItems` items (default 100 000) get
+   * a `partitions.shard` and `manifest.partitions` with the measured recall@10 at the default nprobe.
+   */
+  partitions?: PartitionsConfig
 }
 
 /** Result of {@link exportModel}. */
@@ -328,6 +334,33 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       )
     }
 
+    // Partitions (large versions only): k-means on the float item factors, recall on the int8 rows.
+    const planned = planPartitions(model.itemFactors, itemQ, userQ, options.partitions)
+    let partitionsRef: ShardRef | undefined
+    if (planned) {
+      const { index } = planned
+      tasks.push(
+        shardTask(
+          singleShardKey(version, 'partitions'),
+          () =>
+            encodeShard(
+              {
+                kind: 'partitions',
+                dims,
+                centroids: index.centroids,
+                listOffsets: index.listOffsets,
+                itemIndexes: index.itemIndexes,
+              },
+              { maxBytes },
+            ),
+          { kind: 'partitions', rows: index.lists, rowOffset: 0, storage: 'r2' },
+          (r) => {
+            partitionsRef = r
+          },
+        ),
+      )
+    }
+
     let popularityRef: ShardRef | undefined
     let trendingRef: ShardRef | undefined
     let gramRef: ShardRef | undefined
@@ -384,6 +417,10 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     }
     if (trendingRef) manifest.shards.trending = trendingRef
     if (catalogRef) manifest.shards.catalog = catalogRef
+    if (planned && partitionsRef) {
+      manifest.shards.partitions = partitionsRef
+      manifest.partitions = planned.manifest
+    }
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
     if (input.valueTransform !== undefined && input.valueTransform !== 'none')
       manifest.valueTransform = input.valueTransform

@@ -7,3 +7,5 @@
 export type { ExportInput, ExportOptions, ExportResult } from './export.js'
 export { chooseUserBuckets, exportModel } from './export.js'
 export { MemoryStorage } from './memory-storage.js'
+export type { PartitionsConfig, PlannedPartitions } from './partitions.js'
+export { DEFAULT_PARTITION_MIN_ITEMS, planPartitions } from './partitions.js'

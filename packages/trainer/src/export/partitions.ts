@@ -1,0 +1,121 @@
+/**
+ * Partitioned retrieval for large versions (issue 16): the coarse quantizer and its inverted lists
+ * (core's `buildPartitions`), and the default `nprobe` chosen by MEASURED recall@10 of the probed
+ * top-10 against the exact int8 scan on a seeded sample of users, as the worker serves them.
+ *
+ * @module
+ */
+import {
+  blockFromQuantized,
+  buildPartitions,
+  type ManifestPartitions,
+  mulberry32,
+  type PartitionIndex,
+  type QuantizedMatrix,
+  recallAtK,
+  recommendTopK,
+  recommendTopKPartitioned,
+} from '@edgerec/core'
+import { TrainerError } from '../errors.js'
+
+/** `export.partitions` in the config. */
+export interface PartitionsConfig {
+  /** Versions with fewer items are scanned exactly (no partitions). Default 100 000. */
+  minItems?: number
+  /** Number of partitions. Default ⌈√items⌉. */
+  lists?: number
+  /**
+   * Partitions probed per query by default. Default: the smallest of 1, 2, 4, … (capped at
+   * `lists`) whose measured recall@10 reaches `targetRecall`.
+   */
+  nprobe?: number
+  /** Recall@10 the automatic `nprobe` must reach. Default 0.95. */
+  targetRecall?: number
+  /** Users sampled to measure recall. Default 200. */
+  sampleUsers?: number
+  /** Lloyd iterations of k-means. Default 8. */
+  iterations?: number
+  /** Seed of k-means and the user sample. Default 1. */
+  seed?: number
+}
+
+/** Default `export.partitions.minItems`. */
+export const DEFAULT_PARTITION_MIN_ITEMS = 100_000
+const RECALL_K = 10
+
+/** The quantizer and what the manifest records about it. */
+export interface PlannedPartitions {
+  index: PartitionIndex
+  manifest: ManifestPartitions
+}
+
+function positiveInt(value: number | undefined, name: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1))
+    throw new TrainerError(
+      'EXPORT_FAILED',
+      `export.partitions.${name} must be a positive integer, got ${value}. Fix the config.`,
+    )
+}
+
+/**
+ * Builds the partitions of a version when it has at least `minItems` items, else returns
+ * undefined (exact scan).
+ *
+ * @param itemFactors - the float item factors y_i, `items × dims` (k-means runs on them)
+ * @param items - the int8 item rows as served (recall is measured on them)
+ * @param users - the int8 user rows as served
+ */
+export function planPartitions(
+  itemFactors: ArrayLike<number>,
+  items: QuantizedMatrix,
+  users: QuantizedMatrix,
+  config: PartitionsConfig = {},
+): PlannedPartitions | undefined {
+  const n = items.rows
+  if (n < (config.minItems ?? DEFAULT_PARTITION_MIN_ITEMS) || n < 2) return undefined
+  for (const name of ['lists', 'nprobe', 'sampleUsers', 'iterations'] as const)
+    positiveInt(config[name], name)
+  const target = config.targetRecall ?? 0.95
+  if (!(target > 0 && target <= 1))
+    throw new TrainerError(
+      'EXPORT_FAILED',
+      `export.partitions.targetRecall must be in (0, 1], got ${target}.`,
+    )
+  const seed = config.seed ?? 1
+  const index = buildPartitions(itemFactors, n, items.dims, {
+    lists: config.lists ?? Math.ceil(Math.sqrt(n)),
+    iterations: config.iterations ?? 8,
+    seed,
+  })
+  const blocks = [blockFromQuantized(items)]
+  const random = mulberry32(seed ^ 0x9e3779b9)
+  const sample = Math.min(users.rows, config.sampleUsers ?? 200)
+  const queries = Array.from({ length: sample }, () => {
+    const u = Math.floor(random() * users.rows)
+    return {
+      values: users.values.subarray(u * users.dims, (u + 1) * users.dims),
+      scale: users.scales[u]!,
+    }
+  })
+  const exact = queries.map((q) => recommendTopK(q, blocks, RECALL_K).indices)
+  const recallAt = (nprobe: number): number => {
+    if (queries.length === 0) return 1
+    let sum = 0
+    queries.forEach((q, i) => {
+      sum += recallAtK(exact[i]!, recommendTopKPartitioned(q, blocks, index, nprobe, RECALL_K).indices)
+    })
+    return sum / queries.length
+  }
+  let nprobe = Math.min(config.nprobe ?? 1, index.lists)
+  let recall = recallAt(nprobe)
+  if (config.nprobe === undefined) {
+    while (recall < target && nprobe < index.lists) {
+      nprobe = Math.min(nprobe * 2, index.lists)
+      recall = recallAt(nprobe)
+    }
+  }
+  return {
+    index,
+    manifest: { lists: index.lists, nprobe, recall: { k: RECALL_K, value: recall, users: queries.length } },
+  }
+}

@@ -46,6 +46,13 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, MODEL_MEMORY_MIB: '1' }).modelMemoryBytes).toBe(8 * 1024 * 1024)
   })
 
+  it('should read PARTITION_NPROBE, unset meaning the manifest default', () => {
+    expect(readConfig(base).partitionNprobe).toBeUndefined()
+    expect(readConfig({ ...base, PARTITION_NPROBE: '' }).partitionNprobe).toBeUndefined()
+    expect(readConfig({ ...base, PARTITION_NPROBE: '16' }).partitionNprobe).toBe(16)
+    expect(readConfig({ ...base, PARTITION_NPROBE: '0' }).partitionNprobe).toBe(1)
+  })
+
   it('should parse, clamp and fall back on bad values', () => {
     const config = readConfig({
       ...base,

@@ -24,6 +24,11 @@ export interface WorkerConfig {
    * swap (8–127 MiB, default 96). A version that does not fit is refused with `MODEL_TOO_LARGE`.
    */
   modelMemoryBytes: number
+  /**
+   * `PARTITION_NPROBE`: partitions probed per query in partitioned versions (1–65 536); unset uses
+   * each version's default from its manifest (chosen by the trainer for recall@10 ≥ 0.95).
+   */
+  partitionNprobe: number | undefined
   /** Milliseconds between two reads of catalog changes (`items`) in one isolate. */
   catalogRefreshMs: number
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
@@ -67,6 +72,10 @@ export function readConfig(env: Env): WorkerConfig {
     allowedOrigins: origins.length > 0 ? origins : ['*'],
     scoringKernel: env.SCORING_KERNEL?.trim() === 'js' ? 'js' : 'auto',
     modelMemoryBytes: intVar(env.MODEL_MEMORY_MIB, 96, 8, 127) * 1024 * 1024,
+    partitionNprobe:
+      env.PARTITION_NPROBE === undefined || env.PARTITION_NPROBE.trim() === ''
+        ? undefined
+        : intVar(env.PARTITION_NPROBE, 1, 1, 65_536),
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

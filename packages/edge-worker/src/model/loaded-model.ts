@@ -11,6 +11,7 @@ import {
   type GramShard,
   IdIndex,
   IdIndexBuilder,
+  type IndexFilter,
   type Int8DotKernel,
   type Int8Vector,
   type ItemBlock,
@@ -19,8 +20,14 @@ import {
   isEdgerecError,
   itemReaderFromBlocks,
   type ModelManifest,
+  type PartitionsShard,
   type PopularityShard,
   planModelMemory,
+  recommendTopK,
+  recommendTopKPartitioned,
+  similarItems,
+  similarItemsPartitioned,
+  type TopKResult,
   type UserShard,
   userBucket,
   WasmInt8Kernel,
@@ -39,8 +46,8 @@ export interface UserRow {
 /** What a model version holds in memory, in bytes (see {@link LoadedModel.memory}). */
 export interface ModelMemory {
   /**
-   * Bytes of every retained shard buffer: popularity, trending, gram (item shards only with the JS
-   * kernel; the Wasm kernel copies what it needs and drops them).
+   * Bytes of every retained shard buffer: popularity, trending, gram, partitions (item shards only
+   * with the JS kernel; the Wasm kernel copies what it needs and drops them).
    */
   shards: number
   /** Bytes of the compact item id index (string table + offsets + hash slots; exact). */
@@ -84,6 +91,13 @@ export class LoadedModel {
   readonly gram: GramShard
   /** The catalog exported with the version (absent when it was trained without one; issue 17). */
   readonly catalog: CatalogTable | undefined
+  /**
+   * The coarse quantizer and inverted lists of a partitioned version (issue 16; absent below the
+   * trainer's `minItems`, then every query scans all items). Held whole in memory.
+   */
+  readonly partitions: PartitionsShard | undefined
+  /** Partitions probed per query: `PARTITION_NPROBE`, else the manifest's default (0 without partitions). */
+  readonly nprobe: number
   /** Model item index → catalog row, -1 for none (empty without a catalog). */
   readonly #catalogRows: Int32Array
   /** Reads dequantized item vectors y_i for fold-in and explanations. */
@@ -111,6 +125,8 @@ export class LoadedModel {
     trending: PopularityShard | undefined
     gram: GramShard
     catalog?: CatalogTable | undefined
+    partitions?: PartitionsShard | undefined
+    nprobe?: number
     userCacheBytes: number
     loadMs: number
     now: number
@@ -132,10 +148,57 @@ export class LoadedModel {
     this.#retainedShardBytes = init.retainedShardBytes
     this.#itemRowsBytes = init.itemRowsBytes
     this.catalog = init.catalog
+    this.partitions = init.partitions
+    this.nprobe = init.partitions
+      ? Math.min(init.partitions.rowCount, init.nprobe ?? init.manifest.partitions?.nprobe ?? 1)
+      : 0
     const catalog = init.catalog
     this.#catalogRows = catalog
       ? Int32Array.from({ length: init.ids.size }, (_, i) => catalog.rowOf(init.ids.get(i)))
       : new Int32Array(0)
+  }
+
+  /**
+   * Top `size` items for an int8 user: the partitioned search (probe {@link nprobe} partitions,
+   * exact int8 re-rank of their items) when the version has partitions, else the exact scan.
+   */
+  topK(user: Int8Vector, size: number, skip?: IndexFilter): TopKResult {
+    const p = this.partitions
+    if (!p) return recommendTopK(user, this.blocks, size, skip, this.kernel)
+    return recommendTopKPartitioned(
+      user,
+      this.blocks,
+      this.#partitionIndex(p),
+      this.nprobe,
+      size,
+      skip,
+      this.kernel,
+    )
+  }
+
+  /** Items most similar to item `index` (cosine), partitioned like {@link topK}; undefined for an unknown index. */
+  similar(index: number, size: number, skip?: IndexFilter): TopKResult | undefined {
+    const p = this.partitions
+    if (!p) return similarItems(this.blocks, index, size, skip, this.kernel)
+    return similarItemsPartitioned(
+      this.blocks,
+      this.#partitionIndex(p),
+      this.nprobe,
+      index,
+      size,
+      skip,
+      this.kernel,
+    )
+  }
+
+  #partitionIndex(p: PartitionsShard) {
+    return {
+      lists: p.rowCount,
+      dims: p.dims,
+      centroids: p.centroids,
+      listOffsets: p.listOffsets,
+      itemIndexes: p.itemIndexes,
+    }
   }
 
   /** Catalog row of the item at global `index` in {@link catalog}, or -1. */
@@ -254,6 +317,7 @@ export class LoadedModel {
       (this.trending?.byteLength ?? 0) +
       this.#retainedShardBytes +
       (this.catalog?.byteLength ?? 0) +
+      (this.partitions?.byteLength ?? 0) +
       this.#catalogRows.byteLength
     const userCache = this.#users.bytes
     const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
@@ -284,6 +348,8 @@ export interface LoadModelOptions {
   userCacheBytes: number
   /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
   scoringKernel?: ScoringKernelSetting
+  /** Partitions probed per query (`PARTITION_NPROBE`); default the manifest's `partitions.nprobe`. */
+  partitionNprobe?: number
   now: () => number
   /** Called when a user bucket fails its integrity checks on first use (missing, size, SHA-256, shape). */
   onCorruptShard?: (failure: UserBucketFailure) => void
@@ -310,6 +376,9 @@ export async function loadModel(
     shards.trending ? loadShard(bindings, shards.trending, 'popularity', dims) : Promise.resolve(undefined),
     loadShard(bindings, shards.gram, 'gram', dims),
     shards.catalog ? loadShard(bindings, shards.catalog, 'catalog', dims) : Promise.resolve(undefined),
+    shards.partitions
+      ? loadShard(bindings, shards.partitions, 'partitions', dims)
+      : Promise.resolve(undefined),
   ])
   // NOTE: without this, a list failing while items load would be an unhandled rejection.
   lists.catch(() => undefined)
@@ -368,7 +437,8 @@ export async function loadModel(
       { cause: error },
     )
   }
-  const [popularity, trending, gram, catalogShard] = await lists
+  const [popularity, trending, gram, catalogShard, partitions] = await lists
+  if (partitions) checkPartitions(partitions, count, shards.partitions?.key ?? 'partitions')
   let catalog: CatalogTable | undefined
   if (catalogShard) {
     try {
@@ -406,9 +476,28 @@ export async function loadModel(
     trending,
     gram,
     catalog,
+    partitions,
+    ...(options.partitionNprobe !== undefined ? { nprobe: options.partitionNprobe } : {}),
     userCacheBytes: options.userCacheBytes,
     loadMs: options.now() - started,
     now: options.now(),
     ...(options.onCorruptShard ? { onCorruptShard: options.onCorruptShard } : {}),
   })
+}
+
+/** Every item must be in exactly one partition list; anything else rejects the version. */
+function checkPartitions(shard: PartitionsShard, count: number, key: string): void {
+  const seen = new Uint8Array(count)
+  let ok = shard.itemIndexes.length === count
+  for (let i = 0; ok && i < shard.itemIndexes.length; i++) {
+    const item = shard.itemIndexes[i]!
+    if (item >= count || seen[item] === 1) ok = false
+    else seen[item] = 1
+  }
+  if (!ok)
+    throw new ModelLoadError(
+      'SHARD_INVALID',
+      `${key} does not list each of the ${count} items exactly once. Republish.`,
+      { key },
+    )
 }

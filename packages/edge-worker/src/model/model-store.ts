@@ -51,6 +51,8 @@ export interface AcquireOptions {
    * (`MODEL_MEMORY_MIB`). Default 96 MiB.
    */
   modelMemoryBytes?: number
+  /** Partitions probed per query in partitioned versions (`PARTITION_NPROBE`); read when a version loads. */
+  partitionNprobe?: number
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
 }
@@ -181,6 +183,7 @@ export class ModelStore {
           return loadModel(bindings, manifest, {
             userCacheBytes: options.userCacheBytes,
             scoringKernel: options.scoringKernel ?? 'auto',
+            ...(options.partitionNprobe !== undefined ? { partitionNprobe: options.partitionNprobe } : {}),
             now: this.#now,
             onCorruptShard: (failure) => this.#markCorrupt(version, failure),
           })

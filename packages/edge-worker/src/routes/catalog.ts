@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type IndexFilter, type PopularityShard, similarItems, type TopKResult } from '@edgerec/core'
+import type { IndexFilter, PopularityShard, TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
 import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
@@ -60,7 +60,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     if (index >= 0) {
       const skip = catalog.indexFilter(predicate)
       const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-      const near = (size: number): TopKResult => similarItems(model.blocks, index, size, skip, model.kernel)!
+      const near = (size: number): TopKResult => model.similar(index, size, skip)!
       const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
       top = rank ? rank(near, k, model.itemCount - 1, seedless) : near(k)
     }

@@ -66,6 +66,7 @@ export async function acquireModel(
     userCacheBytes: config.userCacheBytes,
     scoringKernel: config.scoringKernel,
     modelMemoryBytes: config.modelMemoryBytes,
+    ...(config.partitionNprobe !== undefined ? { partitionNprobe: config.partitionNprobe } : {}),
     ...(waitUntil ? { waitUntil } : {}),
   })
   return { model, config }

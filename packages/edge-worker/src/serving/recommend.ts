@@ -11,7 +11,6 @@ import {
   type Int8Vector,
   type PopularityShard,
   quantizeVector,
-  recommendTopK,
   type TopKResult,
 } from '@edgerec/core'
 import type { Ranker } from '../catalog/rank.js'
@@ -164,7 +163,7 @@ export async function recommend(
     return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
   }
 
-  const scan = (size: number): TopKResult => recommendTopK(vector, model.blocks, size, skipped, model.kernel)
+  const scan = (size: number): TopKResult => model.topK(vector, size, skipped)
   const top = request.rank ? request.rank(scan, k, model.itemCount, skipped) : scan(k)
   const itemVector = new Float64Array(model.manifest.dims)
   const items: RecommendedItem[] = Array.from(top.indices, (index, r) => {

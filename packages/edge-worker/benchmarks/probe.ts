@@ -10,19 +10,23 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { signUserToken } from '@edgerec/core'
+import { mulberry32, signUserToken } from '@edgerec/core'
 import { publishVersion, trainClusteredModel } from '../test/fixtures/model.ts'
+import {
+  type DevServer,
+  packageDir,
+  startWranglerDev,
+  stopWranglerDev,
+  wranglerBin,
+  wranglerEnv,
+} from './support/wrangler-dev.js'
 
-const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const wranglerBin = resolve(packageDir, '../../node_modules/.bin/wrangler')
 const PROBE_CONFIG = join(packageDir, 'wrangler.probe.jsonc')
 const KEY = 'pk_probe_publishable'
 const SECRET = 'sk_probe_secret'
@@ -41,30 +45,6 @@ const SECONDS = option('seconds', 600)
 const TIMEOUT_MS = option('timeout-ms', 15_000)
 const SEED = option('seed', 13)
 
-/** mulberry32: a small seeded generator, so a finding can be replayed with the same `--seed`. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
 /** wrangler.jsonc with the rate limits raised out of reach: the probe sends everything from one address. */
 function writeProbeConfig(): void {
   const text = readFileSync(join(packageDir, 'wrangler.jsonc'), 'utf8').replace(
@@ -78,7 +58,7 @@ async function prepareState(persist: string): Promise<{ items: string[]; users: 
   await execute(
     wranglerBin,
     ['d1', 'migrations', 'apply', 'edgerec', '--local', '--persist-to', persist, '-c', PROBE_CONFIG],
-    { cwd: packageDir, env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
+    { cwd: packageDir, env: wranglerEnv },
   )
   const { getPlatformProxy } = await import('wrangler')
   const proxy = await getPlatformProxy<{ MODELS_KV: KVNamespace; MODELS_R2: R2Bucket }>({
@@ -96,74 +76,19 @@ async function prepareState(persist: string): Promise<{ items: string[]; users: 
   }
 }
 
-interface Dev {
-  child: ChildProcess
-  base: string
-}
-
-async function startDev(persist: string): Promise<Dev> {
-  const port = await freePort()
-  const inspector = await freePort()
-  const child = spawn(
-    wranglerBin,
-    [
-      'dev',
-      '-c',
-      PROBE_CONFIG,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--persist-to',
-      persist,
-      '--var',
-      `PUBLISHABLE_KEY:${KEY}`,
-      '--var',
-      `SECRET_KEY:${SECRET}`,
-      '--var',
-      `USER_TOKEN_SECRET:${TOKEN_SECRET}`,
-      '--var',
-      'ALLOWED_ORIGINS:https://shop.example',
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: packageDir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+function startDev(persist: string): Promise<DevServer> {
+  return startWranglerDev({
+    config: PROBE_CONFIG,
+    persist,
+    vars: {
+      PUBLISHABLE_KEY: KEY,
+      SECRET_KEY: SECRET,
+      USER_TOKEN_SECRET: TOKEN_SECRET,
+      ALLOWED_ORIGINS: 'https://shop.example',
     },
-  )
-  let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
-  const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
-    try {
-      if ((await fetch(`${base}/v1/health`)).ok) return { child, base }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  await stopDev({ child, base })
-  throw new Error(`wrangler dev did not answer /v1/health within 120 s:\n${output}`)
-}
-
-function stopDev(dev: Dev): Promise<void> {
-  return new Promise((done) => {
-    if (dev.child.exitCode !== null || dev.child.pid === undefined) return done()
-    dev.child.once('exit', () => done())
-    // Started detached, in its own process group: end that group (wrangler and workerd) only.
-    process.kill(-dev.child.pid, 'SIGTERM')
-    setTimeout(() => {
-      if (dev.child.exitCode === null && dev.child.pid !== undefined) process.kill(-dev.child.pid, 'SIGKILL')
-    }, 5000).unref()
+    readyPath: '/v1/health',
+    ready: (response) => response.ok,
+    timeoutMs: 120_000,
   })
 }
 
@@ -308,7 +233,7 @@ interface Finding {
 async function main(): Promise<void> {
   const persist = await mkdtemp(join(tmpdir(), 'edgerec-probe-'))
   writeProbeConfig()
-  let dev: Dev | undefined
+  let dev: DevServer | undefined
   try {
     console.log('probe: preparing D1 and a model, starting wrangler dev on 127.0.0.1 …')
     const known = await prepareState(persist)
@@ -320,7 +245,8 @@ async function main(): Promise<void> {
       'not-a-token',
       'a.b.c',
     ]
-    const random = rng(SEED)
+    // core's mulberry32: a finding can be replayed with the same `--seed`.
+    const random = mulberry32(SEED)
     const next = fuzzer(random, known, tokens)
     const findings: Finding[] = []
     const statuses = new Map<number, number>()
@@ -411,7 +337,7 @@ async function main(): Promise<void> {
     )
     if (findings.length > 0) process.exitCode = 1
   } finally {
-    if (dev) await stopDev(dev)
+    if (dev) await stopWranglerDev(dev)
     rmSync(PROBE_CONFIG, { force: true })
     rmSync(persist, { recursive: true, force: true })
   }

@@ -37,13 +37,11 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
   CatalogTable,
@@ -54,6 +52,7 @@ import {
   MANIFEST_FORMAT_VERSION,
   type ModelManifest,
   manifestKey,
+  mulberry32,
   planItemShards,
   quantizeRows,
   type ShardRef,
@@ -62,10 +61,16 @@ import {
   userShardKey,
 } from '@edgerec/core'
 import autocannon from 'autocannon'
+import {
+  type DevServer,
+  freePort,
+  packageDir,
+  startWranglerDev,
+  stopWranglerDev,
+  wranglerBin,
+} from './support/wrangler-dev.js'
 
 const run = promisify(execFile)
-const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const wranglerBin = resolve(packageDir, '../../node_modules/.bin/wrangler')
 const KEY = 'pk_bench_publishable'
 const SECRET = 'sk_bench_secret'
 
@@ -94,17 +99,6 @@ const VERSION_2 = '20261124T130000Z-bench001'
 const VERSION = VERSION_1
 const TRAINED_UNTIL = Date.UTC(2026, 9, 1)
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 interface Published {
   kv: { key: string; value: string; base64?: boolean }[]
   r2: { key: string; bytes: Uint8Array }[]
@@ -114,7 +108,7 @@ interface Published {
 
 /** Encodes the whole version: items in R2 (large), everything else in KV. */
 async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promise<Published> {
-  const random = rng(seed)
+  const random = mulberry32(seed)
   const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
   const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
   const q = quantizeRows(factors, ITEMS, DIMS)
@@ -265,18 +259,6 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
   return out
 }
 
-async function freePort(from: number, to: number): Promise<number> {
-  for (let port = from; port <= to; port++) {
-    const free = await new Promise<boolean>((done) => {
-      const server = createServer()
-      server.once('error', () => done(false))
-      server.listen(port, '127.0.0.1', () => server.close(() => done(true)))
-    })
-    if (free) return port
-  }
-  throw new Error(`No free port in ${from}-${to}. Stop other wrangler dev sessions and retry.`)
-}
-
 async function wrangler(argv: string[]): Promise<void> {
   await run(wranglerBin, argv, {
     cwd: packageDir,
@@ -337,76 +319,18 @@ function writeBenchConfig(): void {
   writeFileSync(BENCH_CONFIG, text)
 }
 
-interface DevServer {
-  child: ChildProcess
-  base: string
-}
-
-async function startDev(
+function startDev(
   persist: string,
   port: number,
   inspectorPort: number,
   vars: Record<string, string> = {},
 ): Promise<DevServer> {
-  const child = spawn(
-    wranglerBin,
-    [
-      'dev',
-      '--config',
-      BENCH_CONFIG,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      persist,
-      '--var',
-      `PUBLISHABLE_KEY:${KEY}`,
-      '--var',
-      `SECRET_KEY:${SECRET}`,
-      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: packageDir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-    },
-  )
-  let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
-  const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  // `GET /` is a 404 that touches no model: the worker is up, the model not loaded.
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
-    try {
-      if ((await fetch(`${base}/`)).status === 404) return { child, base }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  stopDev({ child, base })
-  throw new Error(`wrangler dev did not start within 60 s:\n${output}`)
-}
-
-function stopDev(server: DevServer): Promise<void> {
-  return new Promise((done) => {
-    if (server.child.exitCode !== null || server.child.pid === undefined) return done()
-    server.child.once('exit', () => done())
-    // The child was started detached, in its own process group: end that group (wrangler + workerd).
-    process.kill(-server.child.pid, 'SIGTERM')
-    setTimeout(() => {
-      if (server.child.exitCode === null && server.child.pid !== undefined)
-        process.kill(-server.child.pid, 'SIGKILL')
-    }, 5000).unref()
+  return startWranglerDev({
+    config: BENCH_CONFIG,
+    persist,
+    port,
+    inspectorPort,
+    vars: { PUBLISHABLE_KEY: KEY, SECRET_KEY: SECRET, ...vars },
   })
 }
 
@@ -607,7 +531,7 @@ async function main(): Promise<void> {
         cold.push(first.ms)
         afterCold.push((await timed(`${server.base}/v1/users/user-${run + 100}/recommendations?k=10`)).ms)
       } finally {
-        await stopDev(server)
+        await stopWranglerDev(server)
       }
     }
     console.log(
@@ -634,7 +558,7 @@ async function main(): Promise<void> {
       // 200 new users with 20 view events each, sent through POST /v1/events.
       const foldUsers = 200
       const events = []
-      const random = rng(7)
+      const random = mulberry32(7)
       for (let u = 0; u < foldUsers; u++) {
         for (let e = 0; e < 20; e++) {
           events.push({
@@ -730,7 +654,7 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      await stopDev(server)
+      await stopWranglerDev(server)
     }
   } finally {
     rmSync(BENCH_CONFIG, { force: true })
@@ -810,7 +734,7 @@ async function knownUsers(
         `in the isolate's cache ${(cacheDelta / cacheRows).toFixed(1)} B per user of a cached bucket (${(cacheDelta / 2 ** 20).toFixed(2)} MiB for ${cacheRows} users: bucket buffer + id hash slots, exact); USER_CACHE_MIB bounds the cache`,
     )
   } finally {
-    await stopDev(server)
+    await stopWranglerDev(server)
   }
 }
 
@@ -889,7 +813,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
     if (status2.lastError?.version === VERSION_2)
       console.log(`swap refused: ${status2.lastError.code}: ${status2.lastError.message}`)
   } finally {
-    await stopDev(server)
+    await stopWranglerDev(server)
   }
 }
 
@@ -930,7 +854,7 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
         `| ${status.scoringKernel} | ${ITEMS.toLocaleString('en-US')} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
-      await stopDev(server)
+      await stopWranglerDev(server)
     }
   }
   console.log(`
@@ -1000,7 +924,7 @@ catalog filters under wrangler dev (${ITEMS.toLocaleString('en-US')} items × ${
     console.log(`
 PUT /v1/items → first response serving the new item (its similar list), same isolate, 10 items: median ${appearances[5]!.toFixed(0)} ms, max ${appearances[9]!.toFixed(0)} ms (includes the PUT itself; another isolate adds up to CATALOG_REFRESH_SECONDS = 10 s)`)
   } finally {
-    await stopDev(server)
+    await stopWranglerDev(server)
   }
 }
 
@@ -1085,7 +1009,7 @@ experiment path under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SE
     console.log('|---|---:|---:|---:|---:|')
     for (const row of rows) console.log(row)
   } finally {
-    for (const server of servers) await stopDev(server)
+    for (const server of servers) await stopWranglerDev(server)
   }
 }
 

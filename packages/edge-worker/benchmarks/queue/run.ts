@@ -15,18 +15,22 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import {
+  type DevServer,
+  packageDir,
+  startWranglerDev,
+  stopWranglerDev,
+  wranglerBin,
+  wranglerEnv,
+} from '../support/wrangler-dev.js'
 
-const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const wranglerBin = resolve(packageDir, '../../node_modules/.bin/wrangler')
 const KEY = 'pk_bench_publishable'
 const SECRET = 'sk_bench_secret'
 const execute = promisify(execFile)
@@ -51,90 +55,15 @@ function writeConfig(): void {
   writeFileSync(CONFIG, text)
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
-}
-
 async function wrangler(argv: string[]): Promise<void> {
-  await execute(wranglerBin, argv, {
-    cwd: packageDir,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-  })
+  await execute(wranglerBin, argv, { cwd: packageDir, env: wranglerEnv })
 }
 
-interface Dev {
-  child: ChildProcess
-  base: string
-}
-
-async function startDev(persist: string, mode: 'direct' | 'queue'): Promise<Dev> {
-  const port = await freePort()
-  const inspector = await freePort()
-  const child = spawn(
-    wranglerBin,
-    [
-      'dev',
-      '--config',
-      CONFIG,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--persist-to',
-      persist,
-      '--var',
-      `PUBLISHABLE_KEY:${KEY}`,
-      '--var',
-      `SECRET_KEY:${SECRET}`,
-      '--var',
-      `INGEST_MODE:${mode}`,
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: packageDir,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-    },
-  )
-  let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
-  const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
-    try {
-      if ((await fetch(`${base}/`)).status === 404) return { child, base }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  await stopDev({ child, base })
-  throw new Error(`wrangler dev did not start within 60 s:\n${output}`)
-}
-
-function stopDev(dev: Dev): Promise<void> {
-  return new Promise((done) => {
-    if (dev.child.exitCode !== null || dev.child.pid === undefined) return done()
-    dev.child.once('exit', () => done())
-    process.kill(-dev.child.pid, 'SIGTERM')
-    setTimeout(() => {
-      if (dev.child.exitCode === null && dev.child.pid !== undefined) process.kill(-dev.child.pid, 'SIGKILL')
-    }, 5000).unref()
+function startDev(persist: string, mode: 'direct' | 'queue'): Promise<DevServer> {
+  return startWranglerDev({
+    config: CONFIG,
+    persist,
+    vars: { PUBLISHABLE_KEY: KEY, SECRET_KEY: SECRET, INGEST_MODE: mode },
   })
 }
 
@@ -274,7 +203,7 @@ async function measure(mode: 'direct' | 'queue'): Promise<Record<string, number 
     }
     endToEnd = (performance.now() - t0) / 1000
   } finally {
-    await stopDev(dev)
+    await stopWranglerDev(dev)
   }
   const row: Record<string, number | string> = {
     mode,

@@ -29,6 +29,14 @@ export {
   validateItem,
   validateItemBatch,
 } from './item.js'
+export type { ActiveRules, RankSource, RuleOverrides } from './rank.js'
+export {
+  activeRules,
+  cosineOfCandidates,
+  MIN_RULE_POOL,
+  mergeCandidates,
+  rankWithRules,
+} from './rank.js'
 export type {
   BoostRule,
   Candidate,

@@ -35,6 +35,7 @@ export {
   cosineOfCandidates,
   MIN_RULE_POOL,
   mergeCandidates,
+  rankedList,
   rankWithRules,
 } from './rank.js'
 export type {

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import type { TopKResult } from '../scoring/top-k.js'
+import type { IndexFilter, TopKResult } from '../scoring/top-k.js'
+import type { PopularityShard } from '../shard/types.js'
 import { boostFactor, type CompiledBoost, type CompiledRules, rerank } from './rules.js'
 import type { ItemView } from './table.js'
 
@@ -187,4 +188,24 @@ export function cosineOfCandidates(
     for (let d = 0; d < dims; d++) s += x[d]! * y[d]!
     return s
   }
+}
+
+/**
+ * The first `size` items of a ranked list (the popularity or trending shard) that `skip` lets
+ * through, in list order: the candidate scan of popular lists.
+ */
+export function rankedList(
+  shard: Pick<PopularityShard, 'rowCount' | 'itemIndexes' | 'scores'>,
+  size: number,
+  skip?: IndexFilter,
+): TopKResult {
+  const indices: number[] = []
+  const scores: number[] = []
+  for (let i = 0; i < shard.rowCount && indices.length < size; i++) {
+    const index = shard.itemIndexes[i]!
+    if (skip?.has(index)) continue
+    indices.push(index)
+    scores.push(shard.scores[i]!)
+  }
+  return { indices: Uint32Array.from(indices), scores: Float32Array.from(scores) }
 }

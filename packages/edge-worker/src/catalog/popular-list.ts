@@ -8,22 +8,9 @@
  *
  * @module
  */
-import type { IndexFilter, PopularityShard, TopKResult } from '@edgerec/core'
+import { type IndexFilter, type PopularityShard, rankedList, type TopKResult } from '@edgerec/core'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { CandidateList, ExtraItem } from './rank.js'
-
-/** The first `size` items of a ranked list (popularity, trending) that `skip` lets through. */
-export function rankedList(shard: PopularityShard, size: number, skip?: IndexFilter): TopKResult {
-  const indices: number[] = []
-  const scores: number[] = []
-  for (let i = 0; i < shard.rowCount && indices.length < size; i++) {
-    const index = shard.itemIndexes[i]!
-    if (skip?.has(index)) continue
-    indices.push(index)
-    scores.push(shard.scores[i]!)
-  }
-  return { indices: Uint32Array.from(indices), scores: Float32Array.from(scores) }
-}
 
 /** How a popular list decides what may enter it. */
 export interface PopularListOptions {

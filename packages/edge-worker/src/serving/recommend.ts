@@ -11,9 +11,9 @@ import {
   type Int8Vector,
   type PopularityShard,
   quantizeVector,
+  rankedList,
   type TopKResult,
 } from '@edgerec/core'
-import { rankedList } from '../catalog/popular-list.js'
 import type { CandidateList, ExtraItem, Ranker } from '../catalog/rank.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'

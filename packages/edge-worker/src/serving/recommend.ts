@@ -116,8 +116,11 @@ const EXPLAIN_TOP = 3
  * 2. Vector: a user in the model without events newer than `manifest.trainedUntil` is scored with
  *    the trained int8 vector (`model`). A user with newer events, or not in the model (new or
  *    anonymous), is folded in from trained ∪ new interactions (`fold-in`). Otherwise the fallback
- *    list (`FALLBACK_LIST`) serves (`popular`).
- * 3. Explanations (`explain`): contributions from the fold-in system; for a model user without new
+ *    list (`FALLBACK_LIST`) serves (`popular`): the popular endpoint's list, events since training
+ *    blended in (`request.fallback`).
+ * 3. Ranking: the candidates (model items; new items by content vector; for the fallback, items
+ *    known from events) go through one pipeline, filters → boosts → caps/MMR → pins → top k.
+ * 4. Explanations (`explain`): contributions from the fold-in system; for a model user without new
  *    events the system is solved from their trained interactions just to explain.
  */
 export async function recommend(

@@ -1,8 +1,9 @@
 /**
  * Filters and diversity inside the top-K scan (issue 17), 100k items × 64 dims, K = 10: p50/p99
  * per recommendation with no filter (the same-run baseline), a 10 %-selective and a 1 %-selective
- * catalog filter, and diversity on (a pool of 50 from the scan reranked by MMR with cosine
- * similarity, diversity 0.3, at most 3 per category).
+ * catalog filter, and diversity on (MMR 0.3 with at most 3 per category through `rankWithRules`,
+ * the worker's ranking pipeline: a pool of 50 from the scan, grown when the cap needs more), alone
+ * and with 500 new items (content vectors) among the candidates.
  *
  *   npm run bench:filters -w @edgerec/core
  *
@@ -11,14 +12,18 @@
  * @module
  */
 import {
+  activeRules,
   blockFromQuantized,
   CatalogTable,
   compileItemFilter,
+  cosineOfCandidates,
   indexFilterOf,
+  itemReaderFromBlocks,
+  mergeCandidates,
   quantizeRows,
   quantizeVector,
+  rankWithRules,
   recommendTopK,
-  rerank,
 } from '../src/index.js'
 import { mulberry32 } from '../src/random.test-support.js'
 
@@ -50,16 +55,63 @@ const users = Array.from({ length: USERS }, () => {
   for (let d = 0; d < DIMS; d++) u[d] = random() * 2 - 1
   return quantizeVector(u)
 })
-const norms = new Float64Array(ITEMS)
-for (let i = 0; i < ITEMS; i++) {
-  let s = 0
-  for (let d = 0; d < DIMS; d++) s += q.values[i * DIMS + d]! ** 2
-  norms[i] = Math.sqrt(s)
-}
-const cosine = (a: number, b: number): number => {
-  let s = 0
-  for (let d = 0; d < DIMS; d++) s += q.values[a * DIMS + d]! * q.values[b * DIMS + d]!
-  return norms[a]! > 0 && norms[b]! > 0 ? s / (norms[a]! * norms[b]!) : 0
+const readItem = itemReaderFromBlocks(blocks)
+const diversityRules = activeRules(undefined, 0, { diversity: 0.3, maxPerCategory: 3 })!
+/** 500 new items: content vectors (means of 8 random trained rows), category c<j % 10>. */
+const NEW_ITEMS = 500
+const newVectors = Array.from({ length: NEW_ITEMS }, () => {
+  const v = new Float32Array(DIMS)
+  const row = new Float64Array(DIMS)
+  for (let n = 0; n < 8; n++) {
+    readItem(Math.floor(random() * ITEMS), row)
+    for (let d = 0; d < DIMS; d++) v[d]! += row[d]! / 8
+  }
+  return v
+})
+const newViews = Array.from({ length: NEW_ITEMS }, (_, j) =>
+  CatalogTable.fromItems(
+    [
+      {
+        itemId: `new-${j}`,
+        categories: [`c${j % 10}`],
+        tags: [],
+        price: null,
+        available: true,
+        createdAt: null,
+        attributes: {},
+      },
+    ],
+    0,
+  ).view(0),
+)
+
+/** The worker's pipeline: candidates (scan ∪ new items) → MMR + cap → top K. */
+function diverse(u: (typeof users)[number], withNew: boolean) {
+  const fetch = (size: number) => recommendTopK(u, blocks, size)
+  let extras: { score: number }[] = []
+  if (withNew) {
+    const x = Float64Array.from(u.values, (v) => v * u.scale)
+    extras = newVectors.map((v) => {
+      let s = 0
+      for (let d = 0; d < DIMS; d++) s += x[d]! * v[d]!
+      return { score: s }
+    })
+  }
+  return rankWithRules(
+    diversityRules,
+    {
+      fetch: mergeCandidates(fetch, extras, ITEMS),
+      total: ITEMS + extras.length,
+      view: (i) => (i < ITEMS ? table.view(i) : newViews[i - ITEMS]!),
+      similarity: cosineOfCandidates(DIMS, (i, out) => {
+        if (i < ITEMS) return readItem(i, out)
+        out.set(newVectors[i - ITEMS]!)
+        return true
+      }),
+      pinIndex: () => -1,
+    },
+    K,
+  )
 }
 
 const tenPercent = indexFilterOf(compileItemFilter({ categories: ['c3'] }), views)
@@ -69,19 +121,8 @@ const scenarios: [string, (u: (typeof users)[number]) => unknown][] = [
   ['no filter (baseline)', (u) => recommendTopK(u, blocks, K)],
   ['10 %-selective filter (category)', (u) => recommendTopK(u, blocks, K, tenPercent)],
   ['1 %-selective filter (tag)', (u) => recommendTopK(u, blocks, K, onePercent)],
-  [
-    'diversity on (pool 50, MMR 0.3, ≤ 3 per category)',
-    (u) => {
-      const top = recommendTopK(u, blocks, 50)
-      const pool = Array.from(top.indices, (index, r) => ({ index, score: top.scores[r]! }))
-      return rerank(pool, K, {
-        diversity: 0.3,
-        similarity: cosine,
-        maxPerCategory: 3,
-        categories: (i) => table.view(i).categories(),
-      })
-    },
-  ],
+  ['diversity on (MMR 0.3, ≤ 3 per category)', (u) => diverse(u, false)],
+  ['diversity on + 500 new items among the candidates', (u) => diverse(u, true)],
 ]
 
 function percentile(sorted: number[], p: number): number {

@@ -878,7 +878,7 @@ async function catalogBenchmark(persist: string, port: number, inspectorPort: nu
     const first = await timed(`${base}/v1/users/user-1/recommendations?k=10`)
     if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
     const user = (i: number) => `${base}/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
-    const seq = await sequential([
+    const routes: Route[] = [
       { name: 'health', url: (i) => `${base}/v1/health?i=${i}` },
       { name: 'no filter (baseline)', url: (i) => user(i), expectSource: 'model' },
       {
@@ -892,7 +892,8 @@ async function catalogBenchmark(persist: string, port: number, inspectorPort: nu
         url: (i) => `${user(i)}&maxPerCategory=3&diversity=0.3`,
         expectSource: 'model',
       },
-    ])
+    ]
+    const seq = await sequential(routes)
     const baseline = seq['no filter (baseline)']!.p50
     console.log(`
 catalog filters under wrangler dev (${ITEMS.toLocaleString('en-US')} items × ${DIMS}, K = 10, ${SEQUENTIAL} sequential requests per route, interleaved):`)
@@ -901,6 +902,23 @@ catalog filters under wrangler dev (${ITEMS.toLocaleString('en-US')} items × ${
     for (const [name, s] of Object.entries(seq))
       console.log(
         `| ${name} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.p50 / baseline).toFixed(2)} |`,
+      )
+
+    // Under load: 8 connections at full speed on one route at a time, the baseline first and last
+    // (its two runs bound the drift of the machine's load during the run).
+    const loaded: { name: string; p50: number; p99: number; rps: number; errors: number }[] = []
+    for (const route of [...routes.slice(1), routes[1]!]) {
+      const r = await cannon(base, (i) => route.url(i).slice(base.length), undefined)
+      loaded.push({ name: route.name, p50: r.p50, p99: r.p99, rps: r.rps, errors: r.errors + r.non2xx })
+    }
+    const loadedBaseline = loaded[0]!.rps
+    console.log(`
+the same routes under load (autocannon, 8 connections, ${DURATION_S} s each, full speed; baseline first and last):`)
+    console.log('| request | p50 ms | p99 ms | req/s | req/s vs no filter | errors |')
+    console.log('|---|---:|---:|---:|---:|---:|')
+    for (const r of loaded)
+      console.log(
+        `| ${r.name} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rps.toFixed(0)} | ${(r.rps / loadedBaseline).toFixed(2)} | ${r.errors} |`,
       )
 
     const appearances: number[] = []

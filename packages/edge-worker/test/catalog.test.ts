@@ -24,11 +24,17 @@ function catalogOf(fixture: ModelFixture): CatalogItem[] {
   }))
 }
 
+/** Categories of the items the tests put (items added after training). */
+const putCategories = new Map<string, string>()
+
 async function putItems(
   app: ReturnType<typeof createApp>,
   items: unknown[],
   as: 'secret' | 'publishable' = 'secret',
 ) {
+  for (const item of items as { itemId?: unknown; categories?: unknown }[])
+    if (typeof item?.itemId === 'string' && Array.isArray(item.categories) && item.categories.length > 0)
+      putCategories.set(item.itemId, String(item.categories[0]))
   return json<Record<string, unknown> & ErrorBody>(app, '/v1/items', {
     as,
     method: 'PUT',
@@ -255,7 +261,7 @@ describe('catalog (issue 17)', () => {
     })
   })
 
-  const categoryOf = (id: string) => byId.get(id)!.categories[0]
+  const categoryOf = (id: string) => byId.get(id)?.categories[0] ?? putCategories.get(id)
 
   describe('rules and diversity', () => {
     const putRules = (rules: unknown, as: 'secret' | 'publishable' = 'secret') =>
@@ -422,6 +428,71 @@ describe('catalog (issue 17)', () => {
     })
   })
 
+  describe('new items in the ranking pipeline', () => {
+    type Listed = Items[number] & { source?: string }
+    const putRules = (rules: unknown) =>
+      json(app, '/v1/admin/rules', {
+        as: 'secret',
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(rules),
+      })
+
+    it('should boost, cap and pin new items like trained ones (candidates before rules)', async () => {
+      const arrival = `arrival-${crypto.randomUUID()}`
+      await putItems(app, [{ itemId: arrival, categories: ['c2'], tags: ['arrival'], price: 5 }])
+      const user = fixture.users.find((u) => u.cluster === 2)!
+      const recs = async (query: string) =>
+        (await json<{ items: Listed[] }>(app, `/v1/users/${user.id}/recommendations?${query}`)).body.items
+      const plain = await recs('k=100')
+      const unboosted = plain.find((i) => i.itemId === arrival)
+      expect(unboosted?.source).toBe('content')
+      expect(unboosted!.score).toBeGreaterThan(0)
+
+      await putRules({ boosts: [{ filter: 'tag:arrival', factor: 10 }] })
+      try {
+        // The boost reaches the new arrival: first, with ×10 its content score.
+        const boosted = await recs('k=5')
+        expect(boosted[0]).toMatchObject({ itemId: arrival, source: 'content' })
+        expect(boosted[0]!.score).toBeCloseTo(unboosted!.score * 10, 3)
+
+        // The cap counts the new arrival toward its category: no second c2 item.
+        const capped = await recs('k=4&maxPerCategory=1')
+        expect(capped).toHaveLength(4)
+        expect(capped[0]!.itemId).toBe(arrival)
+        const categories = capped.map((i) => categoryOf(i.itemId))
+        expect(new Set(categories).size).toBe(4)
+
+        // Pins still come first, the boosted arrival right after.
+        const pinned = fixture.itemIds.find(
+          (id, i) =>
+            fixture.itemCluster[i] === 0 &&
+            byId.get(id)!.available &&
+            !user.interactions.some((p) => p.index === i),
+        )!
+        await putRules({
+          boosts: [{ filter: 'tag:arrival', factor: 10 }],
+          pins: [{ itemId: pinned, position: 1 }],
+        })
+        const withPin = await recs('k=5&maxPerCategory=2')
+        expect(withPin.map((i) => i.itemId).slice(0, 2)).toEqual([pinned, arrival])
+
+        // A new item can be pinned itself, and its similar lists apply the same rules.
+        await putRules({ pins: [{ itemId: arrival, position: 1 }] })
+        expect((await recs('k=5'))[0]).toMatchObject({ itemId: arrival, source: 'content' })
+        const seed = fixture.itemIds.find((_, i) => fixture.itemCluster[i] === 1)!
+        const similar = await json<{ items: Listed[] }>(app, `/v1/items/${seed}/similar?k=5`)
+        expect(similar.body.items[0]).toMatchObject({ itemId: arrival, source: 'content' })
+        // ... but never past the request's filter.
+        const filtered = await recs('k=5&category=c1')
+        expect(filtered.map((i) => i.itemId)).not.toContain(arrival)
+      } finally {
+        await putRules({})
+        await json(app, `/v1/items/${arrival}`, { as: 'secret', method: 'DELETE' })
+      }
+    })
+  })
+
   describe('events since training', () => {
     it('should blend events received since training into popular lists, new items included', async () => {
       const before = await json<{ items: Items }>(createApp(), '/v1/popular?k=100&available=any')
@@ -439,6 +510,35 @@ describe('catalog (issue 17)', () => {
       expect(after.body.items[0]).toMatchObject({ score: 300, source: 'events' })
       const filtered = await json<{ items: Items }>(createApp(), '/v1/popular?k=3&category=c0')
       expect(filtered.body.items.map((i) => i.itemId)).not.toContain(hit)
+    })
+
+    it("should serve unknown users the popular endpoint's blended list, with filters and rules", async () => {
+      const hit = `fallback-hit-${crypto.randomUUID()}`
+      await putItems(app, [{ itemId: hit, categories: ['c3'] }])
+      await sendEvents(
+        app,
+        Array.from({ length: 400 }, (_, i) =>
+          event({ anonymousId: `buyer-${i}`, itemId: hit, type: 'view' }),
+        ),
+      )
+      const reader = createApp()
+      const nobody = `nobody-${crypto.randomUUID()}`
+      for (const query of ['k=5', 'k=5&category=c3', 'k=6&maxPerCategory=1', 'k=5&category=c0']) {
+        const recs = await json<{ items: (Items[number] & { source?: string })[]; source: string }>(
+          reader,
+          `/v1/users/${nobody}/recommendations?${query}`,
+        )
+        const popular = await json<{ items: Items }>(reader, `/v1/popular?${query}`)
+        expect(recs.body.source).toBe('popular')
+        expect(recs.body.items).toEqual(popular.body.items)
+        const ids = recs.body.items.map((i) => i.itemId)
+        if (query.includes('c0')) expect(ids).not.toContain(hit)
+        else expect(recs.body.items[0]).toMatchObject({ itemId: hit, score: 400, source: 'events' })
+        if (query.includes('maxPerCategory')) {
+          const categories = ids.map(categoryOf)
+          expect(new Set(categories).size).toBe(categories.length)
+        }
+      }
     })
 
     it('should count people, not events, and list only ids the catalog or the model knows (issue 13)', async () => {

@@ -74,6 +74,11 @@ export interface IngestResponse {
 export interface ScoredItem {
   itemId: string
   score: number
+  /**
+   * Set for items the live model does not know yet (docs/catalog.md): `content`, a new catalog item
+   * scored by its content vector; `events`, an item known from events since training.
+   */
+  source?: 'content' | 'events'
 }
 
 /** An item of `recommend()`; `because` lists the user's items that contributed most (with `explain`). */
@@ -96,8 +101,11 @@ export interface RecommendationsResponse {
 export interface SimilarResponse {
   itemId: string
   items: ScoredItem[]
-  /** `model`; an experiment variant may serve a list instead (`popular`, `trending`). */
-  source: 'model' | 'popular' | 'trending'
+  /**
+   * `model`; `content` for a new item's list (from its content vector); an experiment variant may
+   * serve a list instead (`popular`, `trending`).
+   */
+  source: 'model' | 'content' | 'popular' | 'trending'
   modelVersion: string | null
   /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
   recId?: string

@@ -29,6 +29,15 @@ export {
   validateItem,
   validateItemBatch,
 } from './item.js'
+export type { ActiveRules, RankSource, RuleOverrides } from './rank.js'
+export {
+  activeRules,
+  cosineOfCandidates,
+  MIN_RULE_POOL,
+  mergeCandidates,
+  rankedList,
+  rankWithRules,
+} from './rank.js'
 export type {
   BoostRule,
   Candidate,

@@ -1,12 +1,22 @@
 /**
- * Rules and diversity on top of the filtered top-K scan: the scan yields a pool of the best
- * candidates (already filtered and excluded), which is reranked with boosts, per-category caps or
- * MMR (core's `rerank`), then pins are placed. A cap that leaves fewer than `k` picks grows the pool
- * (×4) until `k` are found or every item was seen.
+ * The ranking of every served list (issue 17), one pipeline: candidates — the filtered top-K scan
+ * of the model's items and the extra items (new items scored by content vectors, items known only
+ * from events since training) — then boosts, per-category caps or MMR, pins, top k. The rules part
+ * is core's `rankWithRules` (the trainer's batch recommendations call the same function); extras
+ * take candidate indexes after the model's items, so caps, pins and boosts treat them like trained
+ * items.
  *
  * @module
  */
-import { boostFactor, type CompiledRules, type IndexFilter, rerank, type TopKResult } from '@edgerec/core'
+import {
+  activeRules,
+  type CompiledRules,
+  cosineOfCandidates,
+  type IndexFilter,
+  mergeCandidates,
+  rankWithRules,
+  type TopKResult,
+} from '@edgerec/core'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ServingCatalog } from './serving.js'
 
@@ -20,94 +30,82 @@ export interface RankOptions {
   now: number
 }
 
-/** Ranks with rules; a drop-in for a plain top-K call. */
-export type Ranker = (
-  fetch: (size: number) => TopKResult,
-  k: number,
-  total: number,
-  skip?: IndexFilter,
-) => TopKResult
+/** A candidate the model does not know (already filtered and excluded by the caller). */
+export interface ExtraItem {
+  itemId: string
+  score: number
+  /** `content`: a new item scored by its content vector; `events`: known from events since training. */
+  source: 'content' | 'events'
+  /** Its vector for diversity (the content vector); absent: similarity 0 to everything. */
+  vector?: Float32Array
+}
 
-/** Smallest pool reranked. */
-const MIN_POOL = 50
+/** The candidates of one list. */
+export interface CandidateList {
+  /** The best `size` of the model's items, filtered and excluded inside the scan, best first. */
+  fetch: (size: number) => TopKResult
+  /** How many model items the scan can yield at most. */
+  total: number
+  /** What the scan skips (request filter, exclusions): a pinned model item it skips is not forced in. */
+  skip?: IndexFilter
+  extras?: readonly ExtraItem[]
+}
+
+/** One ranked item. */
+export interface RankedItem {
+  itemId: string
+  score: number
+  /** Model index, or -1 for an extra item. */
+  index: number
+  source?: 'content' | 'events'
+}
+
+/** Ranks a candidate list into at most `k` items. */
+export type Ranker = (list: CandidateList, k: number) => RankedItem[]
 
 /**
- * The ranker of one request, or undefined when neither rules nor diversity apply (the plain top-K
- * is then exact and cheapest).
+ * The ranker of one request. Without rules, caps or diversity the merged top-K answers (exact,
+ * cheapest); otherwise core's `rankWithRules` over the merged candidates.
  */
-export function rankerFor(
-  model: LoadedModel,
-  catalog: ServingCatalog,
-  options: RankOptions,
-): Ranker | undefined {
-  const { rules, now } = options
-  const maxPerCategory = options.maxPerCategory ?? rules?.maxPerCategory
-  const diversity = options.diversity ?? rules?.diversity ?? 0
-  const boosts = rules?.boosts.filter((b) => now <= b.until) ?? []
-  const pins = rules?.pins.filter((p) => now <= p.until) ?? []
-  if (boosts.length === 0 && pins.length === 0 && maxPerCategory === undefined && diversity === 0)
-    return undefined
-
-  const categories = (index: number): readonly string[] => catalog.viewAt(index)?.categories() ?? []
-  const boost = (index: number): number => {
-    const view = catalog.viewAt(index)
-    return view ? boostFactor(boosts, view, now) : 1
-  }
-  const vectors = new Map<number, Float64Array>()
-  const unit = (index: number): Float64Array => {
-    let v = vectors.get(index)
-    if (!v) {
-      v = new Float64Array(model.manifest.dims)
-      model.readItem(index, v)
-      let norm = 0
-      for (const x of v) norm += x * x
-      norm = Math.sqrt(norm)
-      if (norm > 0) for (let d = 0; d < v.length; d++) v[d]! /= norm
-      vectors.set(index, v)
-    }
-    return v
-  }
-  const similarity = (a: number, b: number): number => {
-    const x = unit(a)
-    const y = unit(b)
-    let s = 0
-    for (let d = 0; d < x.length; d++) s += x[d]! * y[d]!
-    return s
-  }
-
-  return (fetch, k, total, skip) => {
-    let size = Math.min(total, Math.max(4 * k, MIN_POOL))
-    let picks: { index: number; score: number }[]
-    const poolScores = new Map<number, number>()
-    for (;;) {
-      const top = fetch(size)
-      const pool = Array.from(top.indices, (index, r) => ({ index, score: top.scores[r]! }))
-      for (const c of pool) poolScores.set(c.index, c.score)
-      const result = rerank(pool, k, {
-        ...(boosts.length > 0 ? { boost } : {}),
-        categories,
-        ...(maxPerCategory !== undefined ? { maxPerCategory } : {}),
-        diversity,
-        similarity,
-      })
-      picks = result.picks
-      if (!result.exhausted || size >= total || top.indices.length < size) break
-      size = Math.min(total, size * 4)
-    }
-    for (const pin of pins) {
-      const index = model.itemIndexOf(pin.itemId)
-      if (index < 0 || skip?.has(index)) continue
-      const at = picks.findIndex((p) => p.index === index)
-      const existing = at >= 0 ? picks.splice(at, 1)[0]! : undefined
-      const position = Math.min(pin.position - 1, picks.length)
-      const score =
-        existing?.score ?? poolScores.get(index) ?? picks[position]?.score ?? picks.at(-1)?.score ?? 0
-      picks.splice(position, 0, { index, score })
-    }
-    picks.length = Math.min(picks.length, k)
-    return {
-      indices: Uint32Array.from(picks, (p) => p.index),
-      scores: Float32Array.from(picks, (p) => p.score),
-    }
+export function rankerFor(model: LoadedModel, catalog: ServingCatalog, options: RankOptions): Ranker {
+  const { maxPerCategory, diversity } = options
+  const active = activeRules(options.rules, options.now, {
+    ...(maxPerCategory !== undefined ? { maxPerCategory } : {}),
+    ...(diversity !== undefined ? { diversity } : {}),
+  })
+  const offset = model.itemCount
+  return (list, k) => {
+    const extras = list.extras ?? []
+    const fetch = mergeCandidates(list.fetch, extras, offset)
+    const top = active
+      ? rankWithRules(
+          active,
+          {
+            fetch,
+            total: list.total + extras.length,
+            view: (index) =>
+              index < offset ? catalog.viewAt(index) : catalog.viewOf(extras[index - offset]!.itemId, -1),
+            similarity: cosineOfCandidates(model.manifest.dims, (index, out) => {
+              if (index < offset) return model.readItem(index, out)
+              const vector = extras[index - offset]!.vector
+              if (vector) out.set(vector)
+              return vector !== undefined
+            }),
+            pinIndex: (itemId) => {
+              const index = model.itemIndexOf(itemId)
+              if (index >= 0) return list.skip?.has(index) ? -1 : index
+              const j = extras.findIndex((e) => e.itemId === itemId)
+              return j >= 0 ? offset + j : -1
+            },
+          },
+          k,
+        )
+      : fetch(k)
+    return Array.from(top.indices, (index, r): RankedItem => {
+      const score = top.scores[r]!
+      if (index < offset) return { itemId: model.itemId(index), score, index }
+      const extra = extras[index - offset]!
+      return { itemId: extra.itemId, score, index: -1, source: extra.source }
+    })
   }
 }

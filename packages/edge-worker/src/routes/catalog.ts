@@ -3,10 +3,12 @@
  *
  * @module
  */
-import type { IndexFilter, PopularityShard, TopKResult } from '@edgerec/core'
+import type { IndexFilter, TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
 import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
+import { popularCandidates } from '../catalog/popular-list.js'
+import type { ExtraItem, RankedItem } from '../catalog/rank.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
@@ -20,7 +22,6 @@ import {
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
 } from '../serving/context.js'
-import { rankedList } from '../serving/recommend.js'
 import { noModel } from './recommendations.js'
 
 /** One scored item. */
@@ -56,40 +57,32 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       )
     }
     const index = model.itemIndexOf(itemId)
-    let top: TopKResult | undefined
-    if (index >= 0) {
-      const skip = catalog.indexFilter(predicate)
-      const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-      const near = (size: number): TopKResult => model.similar(index, size, skip)!
-      const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
-      top = rank ? rank(near, k, model.itemCount - 1, seedless) : near(k)
-    }
     let source: 'model' | 'content' | 'popular' | 'trending' = 'model'
+    // The seed's neighbours: its factors, or for a new item (catalog only) its content vector.
+    let near: ((size: number) => TopKResult) | undefined
     let seedVector: Float32Array | Float64Array | undefined
+    const skip = catalog.indexFilter(predicate)
     if (index >= 0) {
+      near = (size) => model.similar(index, size, skip)!
       const y = new Float64Array(model.manifest.dims)
       if (model.readItem(index, y)) seedVector = y
     } else {
-      // A new item (catalog only): its content vector stands in for its factors.
       const entry = deps.catalog.get(itemId)
       const content = entry ? contentItem(model, entry.item) : null
       if (content) {
-        top = similarToVector(model.blocks, content.vector, k, catalog.indexFilter(predicate))
+        near = (size) => similarToVector(model.blocks, content.vector, size, skip)
         source = 'content'
         seedVector = content.vector
       }
     }
-    if (!top) {
+    if (!near) {
       throw new ApiError(
         'ITEM_NOT_FOUND',
         `Item "${itemId}" is not in model version ${model.version}. Items enter the model at the next training run after their first events.`,
       )
     }
-    const result = top
-    let items: (ScoredItem & { source?: 'content' })[] = Array.from(result.indices, (i, r) => ({
-      itemId: model.itemId(i),
-      score: result.scores[r]!,
-    }))
+    // New items are candidates of the same ranking (cosine to the seed), before rules.
+    const extras: ExtraItem[] = []
     if (seedVector) {
       let norm = 0
       for (const v of seedVector) norm += v * v
@@ -102,10 +95,19 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
         new Set(),
       )
       for (const item of fresh)
-        items.push({ itemId: item.itemId, score: cosineOf(vector, norm, item), source: 'content' })
-      items.sort((a, b) => b.score - a.score)
-      items.length = Math.min(items.length, k)
+        extras.push({
+          itemId: item.itemId,
+          score: cosineOf(vector, norm, item),
+          source: 'content',
+          vector: item.vector,
+        })
     }
+    const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
+    const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+    let items: (ScoredItem & { source?: 'content' | 'events' })[] = rank(
+      { fetch: near, total: model.itemCount - (index >= 0 ? 1 : 0), skip: seedless, extras },
+      k,
+    ).map(publicItem)
     if (arm.strategy === 'popular' || arm.strategy === 'trending') {
       // Experiment strategy: the version's list in place of neighbours, without the item itself.
       const list = model.fallbackList(arm.strategy)
@@ -167,49 +169,22 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
     }
     const kind = kindParam === 'popular' || kindParam === 'trending' ? kindParam : config.fallbackList
     const { shard, source } = model.fallbackList(kind)
-    const skip = catalog.indexFilter(predicate)
     const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-    // Events since training blend in: score = trained score + events since trainedUntil (issue 17).
+    // Events since training blend in (score = trained score + people since trainedUntil), and items
+    // the model does not know yet enter by their people count (issue 17): one code path with the
+    // fallback list of recommendations.
     const fresh = await deps.freshPopularity.counts(
       c.env.DB,
       model.manifest.trainedUntil,
       deps.now(),
       config.popularMinPeople,
     )
-    const walk = (size: number): TopKResult => {
-      const trained = rankedList(shard, size, skip)
-      if (fresh.size === 0) return trained
-      const blended = new Map<number, number>()
-      for (let r = 0; r < trained.indices.length; r++) {
-        const index = trained.indices[r]!
-        blended.set(index, trained.scores[r]! + (fresh.get(model.itemId(index)) ?? 0))
-      }
-      for (const [itemId, n] of fresh) {
-        const index = model.itemIndexOf(itemId)
-        if (index >= 0 && !blended.has(index) && !skip?.has(index))
-          blended.set(index, (scoreIn(shard, index) ?? 0) + n)
-      }
-      const order = [...blended].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, size)
-      return { indices: Uint32Array.from(order, (e) => e[0]), scores: Float32Array.from(order, (e) => e[1]) }
-    }
-    const top = rank ? rank(walk, k, shard.rowCount, skip) : walk(k)
-    const items: (ScoredItem & { source?: 'events' })[] = Array.from(top.indices, (index, r) => ({
-      itemId: model.itemId(index),
-      score: top.scores[r]!,
-    }))
-    // Items the model does not know yet (added after training) enter by their event counts alone.
-    let merged = false
-    for (const [itemId, n] of fresh) {
-      // Only ids the catalog knows: an id nobody added cannot enter everyone's list (issue 13).
-      if (model.itemIndexOf(itemId) >= 0 || !catalog.known(itemId) || !catalog.passes(predicate, itemId))
-        continue
-      items.push({ itemId, score: n, source: 'events' })
-      merged = true
-    }
-    if (merged) {
-      items.sort((a, b) => b.score - a.score)
-      items.length = Math.min(items.length, k)
-    }
+    const skip = catalog.indexFilter(predicate)
+    const list = popularCandidates(model, shard, fresh, {
+      ...(skip ? { skip } : {}),
+      admits: (id) => catalog.known(id) && catalog.passes(predicate, id),
+    })
+    const items: ScoredItem[] = rank(list, k).map(publicItem)
     const attribution = attribute(c, LIVE_ARM, {
       ...served,
       modelVersion: model.version,
@@ -221,15 +196,9 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
   return app
 }
 
-const scoresByIndex = new WeakMap<PopularityShard, Map<number, number>>()
-
-/** The score of `index` in a ranked list, if listed (an index → score map built once per list). */
-function scoreIn(shard: PopularityShard, index: number): number | undefined {
-  let map = scoresByIndex.get(shard)
-  if (!map) {
-    map = new Map()
-    for (let i = 0; i < shard.rowCount; i++) map.set(shard.itemIndexes[i]!, shard.scores[i]!)
-    scoresByIndex.set(shard, map)
-  }
-  return map.get(index)
+/** A ranked item as answered (no model index). */
+function publicItem(r: RankedItem): ScoredItem & { source?: 'content' | 'events' } {
+  return r.source
+    ? { itemId: r.itemId, score: r.score, source: r.source }
+    : { itemId: r.itemId, score: r.score }
 }

@@ -10,10 +10,12 @@
  * @module
  */
 
-import type { Int8Vector } from '@edgerec/core'
+import type { IndexFilter, Int8Vector, PopularityShard } from '@edgerec/core'
 import { Hono } from 'hono'
 import { contentScore, dequantizeUser, newItems } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
+import { popularCandidates } from '../catalog/popular-list.js'
+import type { ExtraItem } from '../catalog/rank.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import { readConfig } from '../config.js'
 import type { ActivityOptions, ActivityViewer } from '../db/activity.js'
@@ -30,7 +32,7 @@ import {
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
 } from '../serving/context.js'
-import { type RecommendationsBody, type RecommendedItem, recommend } from '../serving/recommend.js'
+import { type RecommendationsBody, recommend } from '../serving/recommend.js'
 
 /** Routes under `/v1/users`. */
 export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
@@ -99,20 +101,35 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const rank = await acquireRanker(c, deps, model, catalog, rankParams)
     const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
     const fresh = newItems(model, deps.catalog, (id) => catalog.passes(predicate, id), seen)
+    // New items are candidates of the same ranking as the model's items (before rules).
     const content =
       fresh.length === 0
         ? undefined
-        : (vector: Int8Vector, size: number): RecommendedItem[] => {
+        : (vector: Int8Vector): ExtraItem[] => {
             const x = dequantizeUser(vector)
-            return fresh
-              .map((item) => ({
-                itemId: item.itemId,
-                score: contentScore(x, item),
-                source: 'content' as const,
-              }))
-              .sort((a, b) => b.score - a.score)
-              .slice(0, size)
+            return fresh.map((item) => ({
+              itemId: item.itemId,
+              score: contentScore(x, item),
+              source: 'content',
+              vector: item.vector,
+            }))
           }
+    // Unknown users get the popular endpoint's list: events since training blended in.
+    const fallback = async (shard: PopularityShard, skip: IndexFilter) =>
+      popularCandidates(
+        model,
+        shard,
+        await deps.freshPopularity.counts(
+          c.env.DB,
+          model.manifest.trainedUntil,
+          deps.now(),
+          config.popularMinPeople,
+        ),
+        {
+          skip,
+          admits: (id) => !seen.has(id) && catalog.known(id) && catalog.passes(predicate, id),
+        },
+      )
     const { body, stats } = await recommend(model, c.env, {
       userId,
       ignoreTrained: anonymousOnly || deletedFromModel,
@@ -123,7 +140,8 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       fallbackList: config.fallbackList,
       now: deps.now(),
       ...(skip ? { skip } : {}),
-      ...(rank ? { rank } : {}),
+      rank,
+      fallback,
       ...(content ? { content } : {}),
       foldIn: arm.strategy !== 'model-no-fold-in',
       ...(arm.strategy === 'popular' || arm.strategy === 'trending' ? { list: arm.strategy } : {}),

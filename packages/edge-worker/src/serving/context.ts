@@ -86,14 +86,14 @@ export async function acquireCatalog(
   return new ServingCatalog(model, deps.catalog)
 }
 
-/** The request's ranker (rules + diversity), or undefined when none applies. */
+/** The request's ranking pipeline (candidates → rules and diversity → top k). */
 export async function acquireRanker(
   c: Context<AppEnv>,
   deps: ServingDeps,
   model: LoadedModel,
   catalog: ServingCatalog,
   params: { maxPerCategory?: number; diversity?: number },
-): Promise<Ranker | undefined> {
+): Promise<Ranker> {
   const { catalogRefreshMs } = readConfig(c.env)
   const now = deps.now()
   const rules = await deps.rules.current(c.env.MODELS_KV, now, catalogRefreshMs)

@@ -11,9 +11,10 @@ import {
   type Int8Vector,
   type PopularityShard,
   quantizeVector,
+  rankedList,
   type TopKResult,
 } from '@edgerec/core'
-import type { Ranker } from '../catalog/rank.js'
+import type { CandidateList, ExtraItem, Ranker } from '../catalog/rank.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'
 import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
@@ -35,8 +36,11 @@ export interface RecommendedItem {
   itemId: string
   score: number
   because?: Because[]
-  /** `content`: a new item scored by its content vector (issue 17, docs/catalog.md). */
-  source?: 'content'
+  /**
+   * `content`: a new item scored by its content vector; `events`: an item known only from events
+   * since training, in a fallback list (issue 17, docs/catalog.md).
+   */
+  source?: 'content' | 'events'
 }
 
 /** The JSON body of `GET /v1/users/:userId/recommendations`. */
@@ -72,10 +76,21 @@ export interface RecommendRequest {
    * scan and over the fallback list (issue 17). Built by `ServingCatalog.indexFilter`.
    */
   skip?: IndexFilter
-  /** Rules and diversity (issue 17): reranks a pool from the scan; absent, the plain top-K. */
-  rank?: Ranker
-  /** New items scored by content vectors against the user's vector (issue 17), merged by score. */
-  content?: (user: Int8Vector, k: number) => RecommendedItem[]
+  /**
+   * The ranking pipeline (issue 17, `rankerFor`): candidates → rules (boosts, caps/MMR, pins) →
+   * top k.
+   */
+  rank: Ranker
+  /**
+   * New items scored by content vectors against the user's vector (issue 17): they enter the
+   * ranking as candidates, before rules.
+   */
+  content?: (user: Int8Vector) => ExtraItem[]
+  /**
+   * The fallback list's candidates (the popular endpoint's code path: events since training blended
+   * in, new items by their people count); absent: the version's list as trained.
+   */
+  fallback?: (shard: PopularityShard, skip: IndexFilter) => Promise<CandidateList>
   /** false: score with the trained vector only (experiment strategy `model-no-fold-in`). */
   foldIn?: boolean
   /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
@@ -101,8 +116,11 @@ const EXPLAIN_TOP = 3
  * 2. Vector: a user in the model without events newer than `manifest.trainedUntil` is scored with
  *    the trained int8 vector (`model`). A user with newer events, or not in the model (new or
  *    anonymous), is folded in from trained ∪ new interactions (`fold-in`). Otherwise the fallback
- *    list (`FALLBACK_LIST`) serves (`popular`).
- * 3. Explanations (`explain`): contributions from the fold-in system; for a model user without new
+ *    list (`FALLBACK_LIST`) serves (`popular`): the popular endpoint's list, events since training
+ *    blended in (`request.fallback`).
+ * 3. Ranking: the candidates (model items; new items by content vector; for the fallback, items
+ *    known from events) go through one pipeline, filters → boosts → caps/MMR → pins → top k.
+ * 4. Explanations (`explain`): contributions from the fold-in system; for a model user without new
  *    events the system is solved from their trained interactions just to explain.
  */
 export async function recommend(
@@ -152,23 +170,23 @@ export async function recommend(
     if (request.explain) fold = foldIn(model, trained, [])
   }
 
+  const { rank } = request
   if (!vector) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
-    const walk = (size: number): TopKResult => rankedList(shard, size, skipped)
-    const top = request.rank ? request.rank(walk, k, shard.rowCount, skipped) : walk(k)
-    const items: RecommendedItem[] = Array.from(top.indices, (index, r) => ({
-      itemId: model.itemId(index),
-      score: top.scores[r]!,
-    }))
+    const list: CandidateList = request.fallback
+      ? await request.fallback(shard, skipped)
+      : { fetch: (size) => rankedList(shard, size, skipped), total: shard.rowCount, skip: skipped }
+    const items: RecommendedItem[] = rank(list, k).map(publicItem)
     return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
   }
 
   const scan = (size: number): TopKResult => model.topK(vector, size, skipped)
-  const top = request.rank ? request.rank(scan, k, model.itemCount, skipped) : scan(k)
+  const extras = request.content?.(vector) ?? []
+  const ranked = rank({ fetch: scan, total: model.itemCount, skip: skipped, extras }, k)
   const itemVector = new Float64Array(model.manifest.dims)
-  const items: RecommendedItem[] = Array.from(top.indices, (index, r) => {
-    const item: RecommendedItem = { itemId: model.itemId(index), score: top.scores[r]! }
-    if (request.explain && fold && model.readItem(index, itemVector)) {
+  const items: RecommendedItem[] = ranked.map((r) => {
+    const item = publicItem(r)
+    if (request.explain && fold && r.index >= 0 && model.readItem(r.index, itemVector)) {
       item.because = explainScore(fold, itemVector, EXPLAIN_TOP).map((c) => ({
         itemId: model.itemId(c.index),
         contribution: c.contribution,
@@ -176,25 +194,13 @@ export async function recommend(
     }
     return item
   })
-  const newItems = request.content?.(vector, k) ?? []
-  if (newItems.length > 0) {
-    items.push(...newItems)
-    items.sort((a, b) => b.score - a.score)
-    items.length = Math.min(items.length, k)
-  }
   if (request.explain) for (const item of items) item.because ??= []
   return { body: { userId, items, source, modelVersion: model.version }, stats }
 }
 
-/** The first `size` items of a ranked list (popularity, trending) that `skip` lets through. */
-export function rankedList(shard: PopularityShard, size: number, skip?: IndexFilter): TopKResult {
-  const indices: number[] = []
-  const scores: number[] = []
-  for (let i = 0; i < shard.rowCount && indices.length < size; i++) {
-    const index = shard.itemIndexes[i]!
-    if (skip?.has(index)) continue
-    indices.push(index)
-    scores.push(shard.scores[i]!)
-  }
-  return { indices: Uint32Array.from(indices), scores: Float32Array.from(scores) }
+/** A ranked item as answered (no model index). */
+function publicItem(r: { itemId: string; score: number; source?: 'content' | 'events' }): RecommendedItem {
+  return r.source
+    ? { itemId: r.itemId, score: r.score, source: r.source }
+    : { itemId: r.itemId, score: r.score }
 }

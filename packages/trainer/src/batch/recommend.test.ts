@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliIo, runCli } from '../cli/run.js'
 
@@ -134,11 +135,165 @@ describe('edgerec-train recommend', () => {
     for (const argv of [
       ['recommend', '--out', 'x.ndjson'],
       ['recommend', '--users', 'all'],
-      ['recommend', '--users', 'all', '--out', 'x.parquet'],
+      ['recommend', '--users', 'all', '--out', 'x.ndjson', '--format', 'csv'],
+      ['recommend', '--users', 'all', '--out', 'x.ndjson', '--max-per-category', '0'],
+      ['recommend', '--users', 'all', '--out', 'x.ndjson', '--diversity', '2'],
       ['recommend', '--users', 'all', '--out', 'x.ndjson', '--filter', '(tag:a'],
       ['recommend', '--users', 'all', '--out', 'x.ndjson', '--k', '0'],
     ]) {
       expect(await runCli(argv, io()), argv.join(' ')).toBe(2)
     }
+  })
+
+  it('should exit 2 for a rules file that is not valid JSON or not valid rules', async () => {
+    await writeFile(join(cwd, 'bad-rules.json'), JSON.stringify({ boosts: [{ factor: -1 }] }))
+    await writeFile(join(cwd, 'broken-rules.json'), '{ boosts')
+    for (const file of ['bad-rules.json', 'broken-rules.json', 'missing.json']) {
+      const run = io()
+      expect(await runCli(['recommend', '--users', 'all', '--out', 'x.ndjson', '--rules', file], run)).toBe(2)
+      expect(run.err()).toMatch(/rules/i)
+    }
+  })
+
+  describe('rules', () => {
+    const categoryOf = (id: string) => catalog.items.find((i) => i.id === id)?.category
+
+    it('should apply caps, boosts and pins to every user, model and popular alike', async () => {
+      const all = await lines('recs.ndjson')
+      await writeFile(join(cwd, 'mixed.txt'), `${all[0]!.userId}\n${all[1]!.userId}\nnobody-at-all\n`)
+      const category = catalog.items[3]!.category
+      const pinned = catalog.items.find((i) => i.category !== category)!.id
+      await writeFile(
+        join(cwd, 'rules.json'),
+        JSON.stringify({
+          boosts: [{ filter: `category:${category}`, factor: 10 }],
+          pins: [{ itemId: pinned, position: 1 }],
+          maxPerCategory: 2,
+        }),
+      )
+      const run = io()
+      const code = await runCli(
+        ['recommend', '--users', 'mixed.txt', '--k', '6', '--rules', 'rules.json', '--out', 'ruled.ndjson'],
+        run,
+      )
+      expect(code, run.err()).toBe(0)
+      const result = await lines('ruled.ndjson')
+      expect(result.map((l) => l.source)).toEqual(['model', 'model', 'popular'])
+      for (const line of result) {
+        const ids = line.items.map((i) => i.itemId)
+        expect(ids).toHaveLength(6)
+        const counts = new Map<string, number>()
+        for (const id of ids) counts.set(categoryOf(id)!, (counts.get(categoryOf(id)!) ?? 0) + 1)
+        expect(Math.max(...counts.values())).toBeLessThanOrEqual(2)
+        // The boosted category fills its cap right after the pin (or the pin is a consumed item).
+        const rest = ids[0] === pinned ? ids.slice(1) : ids
+        expect(rest.slice(0, 2).map(categoryOf)).toEqual([category, category])
+      }
+      expect(result[2]!.items[0]!.itemId).toBe(pinned)
+    })
+
+    it('should cover more categories per list with --diversity (MMR)', async () => {
+      const coverage = async (extra: string[], out: string) => {
+        const run = io()
+        expect(
+          await runCli(['recommend', '--users', 'all', '--k', '8', ...extra, '--out', out], run),
+          run.err(),
+        ).toBe(0)
+        const result = await lines(out)
+        return (
+          result.reduce((s, l) => s + new Set(l.items.map((i) => categoryOf(i.itemId))).size, 0) /
+          result.length
+        )
+      }
+      expect(await coverage(['--diversity', '0.9'], 'diverse.ndjson')).toBeGreaterThan(
+        await coverage([], 'plain.ndjson'),
+      )
+    })
+  })
+
+  describe('Parquet', () => {
+    type Row = {
+      userId: string
+      rank: number | null
+      itemId: string | null
+      score: number | null
+      source: string
+      modelVersion: string
+    }
+    /** Parquet rows regrouped into NDJSON lines (rows of one user are consecutive, by rank). */
+    const regroup = (rows: Row[]): Line[] => {
+      const out: Line[] = []
+      for (const row of rows) {
+        let line = out.at(-1)
+        if (!line || line.userId !== row.userId) {
+          line = { userId: row.userId, items: [], source: row.source, modelVersion: row.modelVersion }
+          out.push(line)
+        }
+        if (row.itemId !== null) {
+          expect(row.rank).toBe(line.items.length + 1)
+          line.items.push({ itemId: row.itemId, score: row.score! })
+        }
+      }
+      return out
+    }
+    const readParquet = async (path: string) =>
+      regroup((await parquetReadObjects({ file: await asyncBufferFromFile(join(cwd, path)) })) as Row[])
+
+    it('should write the NDJSON output as Parquet (by extension or --format), on one or two threads', async () => {
+      await writeFile(
+        join(cwd, 'rules-p.json'),
+        JSON.stringify({ boosts: [{ filter: `category:${catalog.items[0]!.category}`, factor: 2 }] }),
+      )
+      const common = [
+        'recommend',
+        '--users',
+        'all',
+        '--k',
+        '5',
+        '--rules',
+        'rules-p.json',
+        '--max-per-category',
+        '3',
+      ]
+      for (const extra of [
+        ['--out', 'same.ndjson'],
+        ['--out', 'same.parquet'],
+        ['--out', 'same.bin', '--format', 'parquet'],
+        ['--out', 'threads.parquet', '--threads', '2'],
+      ]) {
+        const run = io()
+        expect(await runCli([...common, ...extra], run), run.err()).toBe(0)
+      }
+      const expected = await lines('same.ndjson')
+      expect(expected.length).toBeGreaterThan(10)
+      expect(await readParquet('same.parquet')).toEqual(expected)
+      expect(await readParquet('same.bin')).toEqual(expected)
+      const byUser = (l: Line[]) => [...l].sort((a, b) => a.userId.localeCompare(b.userId))
+      expect(byUser(await readParquet('threads.parquet'))).toEqual(byUser(expected))
+    })
+
+    it('should keep a user with no matching item as one row with null item', async () => {
+      const run = io()
+      const code = await runCli(
+        [
+          'recommend',
+          '--users',
+          'all',
+          '--k',
+          '3',
+          '--category',
+          'no-such-category',
+          '--out',
+          'none.parquet',
+        ],
+        run,
+      )
+      expect(code, run.err()).toBe(0)
+      const rows = (await parquetReadObjects({
+        file: await asyncBufferFromFile(join(cwd, 'none.parquet')),
+      })) as Row[]
+      expect(rows.length).toBeGreaterThan(10)
+      for (const row of rows) expect(row).toMatchObject({ rank: null, itemId: null, score: null })
+    })
   })
 })

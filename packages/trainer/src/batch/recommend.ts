@@ -1,35 +1,49 @@
 /**
  * Batch recommendations (issue 17): `edgerec-train recommend --users all|FILE --k N --out FILE`
  * scores users of a model version offline (e-mails, exports) with the worker's scoring: int8 top-K
- * with the user's training items excluded and the same catalog filters, run inside the scan.
- * Users the model does not know get the popularity list, filtered the same way.
+ * with the user's training items excluded and the same catalog filters, run inside the scan, then
+ * the same merchandising rules (boosts, pins, per-category caps, MMR diversity) through core's
+ * `rankWithRules`, the function the worker calls. Users the model does not know get the popularity
+ * list, filtered and ranked the same way. Output: NDJSON, or Parquet (hyparquet-writer).
  *
  * @module
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import { pipeline } from 'node:stream/promises'
 import { Worker } from 'node:worker_threads'
 import { createStorage, listAll, type Storage, type StorageConfig } from '@edgerec/adapters'
 import {
+  activeRules,
   type CatalogTable,
+  type CompiledRules,
   compileItemFilter,
+  compileRules,
+  cosineOfCandidates,
   decodeCatalogColumns,
   decodeShard,
   type ItemFilterSpec,
   type ItemShard,
   indexFilterOf,
+  itemReaderFromBlocks,
+  type MerchandisingRules,
   type ModelManifest,
   manifestKey,
   type PopularityShard,
   parseManifest,
+  type RankSource,
+  rankedList,
+  rankWithRules,
   recommendTopK,
+  type TopKResult,
   UNKNOWN_ITEM_VIEW,
   type UserShard,
   userBucket,
 } from '@edgerec/core'
 import { workerEntry } from '../als/pool.js'
 import { TrainerError } from '../errors.js'
+import { type BatchLine, type BatchSink, ndjsonSink, parquetSink } from './sink.js'
 
 /** Options of {@link batchRecommend}. */
 export interface BatchRecommendOptions {
@@ -40,9 +54,40 @@ export interface BatchRecommendOptions {
   users: 'all' | readonly string[] | { part: number; parts: number }
   k: number
   filter: ItemFilterSpec
-  /** NDJSON output path. */
+  /**
+   * Merchandising rules (the document of `PUT /v1/admin/rules`): boosts, pins, `maxPerCategory`,
+   * `diversity`, applied as the worker applies them.
+   */
+  rules?: MerchandisingRules
+  /** Overrides of the rules' defaults, like the request parameters `maxPerCategory=`, `diversity=`. */
+  maxPerCategory?: number
+  diversity?: number
+  /** The clock of rule expiry and `newerThanDays` boosts (epoch ms; default: now). */
+  now?: number
+  /** Output path. */
   out: string
+  /** Output format (default: Parquet when `out` ends in `.parquet`, else NDJSON). */
+  format?: BatchFormat
   onProgress?: (done: number, total: number) => void
+}
+
+/** Output formats of batch recommendations. */
+export type BatchFormat = 'ndjson' | 'parquet'
+
+/** The format of `out`: `parquet` for a `.parquet` name, else `ndjson`. */
+export function formatOf(out: string, format?: BatchFormat): BatchFormat {
+  return format ?? (/\.parquet$/i.test(out) ? 'parquet' : 'ndjson')
+}
+
+/** Validates and compiles a rules document like `PUT /v1/admin/rules` (core's `compileRules`). */
+export function compileBatchRules(rules: unknown): CompiledRules {
+  const compiled = compileRules(rules)
+  if (!compiled.ok)
+    throw new TrainerError(
+      'USAGE',
+      `The rules are invalid: ${compiled.errors.map((e) => `${e.field || '(document)'}: ${e.message}`).join('; ')}. Fix them (docs/catalog.md, "Rules and diversity").`,
+    )
+  return compiled.rules
 }
 
 /** What a run wrote. */
@@ -89,8 +134,9 @@ export async function readUserList(path: string): Promise<string[]> {
 }
 
 /**
- * Scores the users and writes one NDJSON line per user:
- * `{"userId","items":[{"itemId","score"}],"source":"model"|"popular","modelVersion"}`.
+ * Scores the users and writes one NDJSON line per user
+ * (`{"userId","items":[{"itemId","score"}],"source":"model"|"popular","modelVersion"}`) or the
+ * same as Parquet rows (`./sink.ts`).
  */
 export async function batchRecommend(options: BatchRecommendOptions): Promise<BatchRecommendResult> {
   const { storage, k } = options
@@ -123,6 +169,29 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
     viewAt: (i: number) => (catalog && rows && rows[i]! >= 0 ? catalog.view(rows[i]!) : UNKNOWN_ITEM_VIEW),
   }
   const predicate = compileItemFilter(options.filter)
+  const itemIndex = new Map(itemIds.map((id, i) => [id, i]))
+  const readItem = itemReaderFromBlocks(blocks)
+  const now = options.now ?? Date.now()
+  const rules = activeRules(options.rules ? compileBatchRules(options.rules) : undefined, now, {
+    ...(options.maxPerCategory !== undefined ? { maxPerCategory: options.maxPerCategory } : {}),
+    ...(options.diversity !== undefined ? { diversity: options.diversity } : {}),
+  })
+  /** The worker's pipeline: candidates (filtered scan) → rules → top k. */
+  const rank = (fetch: (size: number) => TopKResult, total: number, skip: { has(i: number): boolean }) => {
+    if (!rules) return fetch(k)
+    const source: RankSource = {
+      fetch,
+      total,
+      view: views.viewAt,
+      similarity: cosineOfCandidates(manifest.dims, readItem),
+      pinIndex: (itemId) => {
+        const index = itemIndex.get(itemId) ?? -1
+        return index >= 0 && !skip.has(index) ? index : -1
+      },
+    }
+    return rankWithRules(rules, source, k)
+  }
+  const popularSkip = indexFilterOf(predicate, views) ?? { has: () => false }
 
   const share = options.users
   const users =
@@ -133,46 +202,41 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
             : [],
         )
       : (share as readonly string[])
-  const out = createWriteStream(options.out)
-  const write = (line: string) =>
-    new Promise<void>((done, fail) => {
-      if (out.write(line)) done()
-      else out.once('drain', done).once('error', fail)
-    })
+  const sink: BatchSink =
+    formatOf(options.out, options.format) === 'parquet' ? parquetSink(options.out) : ndjsonSink(options.out)
   let modelUsers = 0
   let done = 0
-  for (const userId of users) {
-    const shard = buckets[userBucket(userId, manifest.userBuckets)]
-    const row = shard ? shard.ids.indexOf(userId) : -1
-    let items: { itemId: string; score: number }[]
-    let source: 'model' | 'popular'
-    if (shard && row >= 0) {
-      const { offsets, items: trained } = shard.interactions
-      const seen = new Set<number>()
-      for (let p = offsets[row]!; p < offsets[row + 1]!; p++) seen.add(trained[p]!)
-      const skip = indexFilterOf(predicate, views, seen) ?? seen
-      const vector = {
-        values: shard.factors.subarray(row * shard.dims, (row + 1) * shard.dims),
-        scale: shard.scales[row]!,
+  try {
+    for (const userId of users) {
+      const shard = buckets[userBucket(userId, manifest.userBuckets)]
+      const row = shard ? shard.ids.indexOf(userId) : -1
+      let top: TopKResult
+      let source: 'model' | 'popular'
+      if (shard && row >= 0) {
+        const { offsets, items: trained } = shard.interactions
+        const seen = new Set<number>()
+        for (let p = offsets[row]!; p < offsets[row + 1]!; p++) seen.add(trained[p]!)
+        const skip = indexFilterOf(predicate, views, seen) ?? seen
+        const vector = {
+          values: shard.factors.subarray(row * shard.dims, (row + 1) * shard.dims),
+          scale: shard.scales[row]!,
+        }
+        top = rank((size) => recommendTopK(vector, blocks, size, skip), itemIds.length, skip)
+        source = 'model'
+        modelUsers++
+      } else {
+        top = rank((size) => rankedList(popularity, size, popularSkip), popularity.rowCount, popularSkip)
+        source = 'popular'
       }
-      const top = recommendTopK(vector, blocks, k, skip)
-      items = Array.from(top.indices, (i, r) => ({ itemId: itemIds[i]!, score: top.scores[r]! }))
-      source = 'model'
-      modelUsers++
-    } else {
-      items = []
-      for (let i = 0; i < popularity.rowCount && items.length < k; i++) {
-        const index = popularity.itemIndexes[i]!
-        if (predicate.test(views.viewAt(index)))
-          items.push({ itemId: itemIds[index]!, score: popularity.scores[i]! })
-      }
-      source = 'popular'
+      const items = Array.from(top.indices, (i, r) => ({ itemId: itemIds[i]!, score: top.scores[r]! }))
+      const line: BatchLine = { userId, items, source, modelVersion: version }
+      await sink.write(line)
+      done++
+      if (done % 10_000 === 0) options.onProgress?.(done, users.length)
     }
-    await write(`${JSON.stringify({ userId, items, source, modelVersion: version })}\n`)
-    done++
-    if (done % 10_000 === 0) options.onProgress?.(done, users.length)
+  } finally {
+    await sink.close()
   }
-  await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
   return { version, users: users.length, modelUsers, out: options.out }
 }
 
@@ -189,6 +253,8 @@ export async function batchRecommendThreads(
 ): Promise<BatchRecommendResult> {
   const storage = await createStorage(options.storageConfig)
   const version = options.version ?? (await newestVersion(storage))
+  // One clock for every thread: rule expiry and `newerThanDays` boosts agree across parts.
+  const now = options.now ?? Date.now()
   const parts = Math.max(1, Math.floor(options.threads))
   const shares = Array.from({ length: parts }, (_, part) =>
     options.users === 'all' || !Array.isArray(options.users)
@@ -205,7 +271,14 @@ export async function batchRecommendThreads(
         new Promise<BatchRecommendResult>((done, fail) => {
           const worker = new Worker(url, {
             execArgv,
-            workerData: { ...options, version, users, out: `${options.out}.part${part}` },
+            workerData: {
+              ...options,
+              version,
+              now,
+              users,
+              out: `${options.out}.part${part}`,
+              format: 'ndjson',
+            },
           })
           worker.once('message', done)
           worker.once('error', fail)
@@ -216,13 +289,28 @@ export async function batchRecommendThreads(
         }),
     ),
   )
-  const out = createWriteStream(options.out)
-  for (let part = 0; part < parts; part++) {
-    const path = `${options.out}.part${part}`
-    await pipeline(createReadStream(path), out, { end: false })
-    await rm(path)
+  // The parts are NDJSON; Parquet is written once from them, in order.
+  if (formatOf(options.out, options.format) === 'parquet') {
+    const sink = parquetSink(options.out)
+    try {
+      for (let part = 0; part < parts; part++) {
+        const path = `${options.out}.part${part}`
+        for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity }))
+          if (line.length > 0) await sink.write(JSON.parse(line) as BatchLine)
+        await rm(path)
+      }
+    } finally {
+      await sink.close()
+    }
+  } else {
+    const out = createWriteStream(options.out)
+    for (let part = 0; part < parts; part++) {
+      const path = `${options.out}.part${part}`
+      await pipeline(createReadStream(path), out, { end: false })
+      await rm(path)
+    }
+    await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
   }
-  await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())))
   return {
     version,
     users: results.reduce((s, r) => s + r.users, 0),

@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createStorage, type StorageConfig } from '@edgerec/adapters'
-import type { ItemFilterSpec } from '@edgerec/core'
-import { batchRecommend } from './recommend.js'
+import type { ItemFilterSpec, MerchandisingRules } from '@edgerec/core'
+import { type BatchFormat, batchRecommend } from './recommend.js'
 
 const data = workerData as {
   storageConfig: StorageConfig
@@ -15,7 +15,12 @@ const data = workerData as {
   users: readonly string[] | { part: number; parts: number }
   k: number
   filter: ItemFilterSpec
+  rules?: MerchandisingRules
+  maxPerCategory?: number
+  diversity?: number
+  now: number
   out: string
+  format: BatchFormat
 }
 const storage = await createStorage(data.storageConfig)
 const result = await batchRecommend({
@@ -24,6 +29,11 @@ const result = await batchRecommend({
   users: data.users,
   k: data.k,
   filter: data.filter,
+  ...(data.rules ? { rules: data.rules } : {}),
+  ...(data.maxPerCategory !== undefined ? { maxPerCategory: data.maxPerCategory } : {}),
+  ...(data.diversity !== undefined ? { diversity: data.diversity } : {}),
+  now: data.now,
   out: data.out,
+  format: data.format,
 })
 parentPort?.postMessage(result)

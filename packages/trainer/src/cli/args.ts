@@ -31,10 +31,15 @@ Usage:
                                      (compute sagemaker: EventBridge Scheduler → CreateTrainingJob)
   edgerec-train tune     [options]   = evaluate --tune: search hyperparameters, base vs tuned on test
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
-  edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters]
-                                     batch recommendations of a model version as NDJSON; filters:
+  edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters] [rules]
+                                     batch recommendations of a model version as NDJSON or
+                                     Parquet (--format ndjson|parquet, default by --out's
+                                     extension); filters:
                                      --category a,b --tag x --min-price n --max-price n
                                      --available true|false|any --filter <expression>;
+                                     rules as the worker applies them: --rules <rules.json>
+                                     (PUT /v1/admin/rules document) --max-per-category n
+                                     --diversity 0..1;
                                      --output <registry dir> --version-id <id> (default: newest)
                                      --threads <n> worker threads (default 1)
   edgerec-train help | --help | --version

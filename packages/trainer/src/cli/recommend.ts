@@ -4,11 +4,20 @@
  *
  * @module
  */
+
+import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createStorage } from '@edgerec/adapters'
-import { type ItemFilterSpec, parseFilterExpression } from '@edgerec/core'
-import { batchRecommend, batchRecommendThreads, readUserList } from '../batch/recommend.js'
+import { type ItemFilterSpec, type MerchandisingRules, parseFilterExpression } from '@edgerec/core'
+import {
+  type BatchFormat,
+  batchRecommend,
+  batchRecommendThreads,
+  compileBatchRules,
+  formatOf,
+  readUserList,
+} from '../batch/recommend.js'
 import { loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 
@@ -19,6 +28,12 @@ export interface RecommendCommand {
   k: number
   out: string
   filter: ItemFilterSpec
+  /** `ndjson` or `parquet` (default: by the extension of `out`). */
+  format: BatchFormat
+  /** A rules document (JSON file, as `PUT /v1/admin/rules`). */
+  rulesPath?: string
+  maxPerCategory?: number
+  diversity?: number
   outputDir?: string
   versionId?: string
   configPath?: string
@@ -37,6 +52,10 @@ const OPTIONS = {
   'max-price': { type: 'string' },
   available: { type: 'string' },
   filter: { type: 'string' },
+  format: { type: 'string' },
+  rules: { type: 'string' },
+  'max-per-category': { type: 'string' },
+  diversity: { type: 'string' },
   output: { type: 'string' },
   'version-id': { type: 'string' },
   config: { type: 'string' },
@@ -74,9 +93,18 @@ export function parseRecommend(argv: readonly string[]): RecommendCommand {
   const users = str('users')
   if (!users) throw usage('recommend needs --users all or --users <file with one user id per line>.')
   const out = str('out')
-  if (!out) throw usage('recommend needs --out <file.ndjson>.')
-  if (/\.parquet$/i.test(out))
-    throw usage('recommend writes NDJSON only (Parquet output is not supported yet).')
+  if (!out) throw usage('recommend needs --out <file.ndjson|file.parquet>.')
+  const formatArg = str('format')
+  if (formatArg !== undefined && formatArg !== 'ndjson' && formatArg !== 'parquet')
+    throw usage('--format must be ndjson or parquet.')
+  const maxPerCategory = number('max-per-category', str('max-per-category'))
+  if (
+    maxPerCategory !== undefined &&
+    (!Number.isInteger(maxPerCategory) || maxPerCategory < 1 || maxPerCategory > 100)
+  )
+    throw usage('--max-per-category must be an integer in 1..100.')
+  const diversity = number('diversity', str('diversity'))
+  if (diversity !== undefined && diversity > 1) throw usage('--diversity must be in [0, 1].')
   const k = number('k', str('k')) ?? 10
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw usage('--k must be an integer in 1..1000.')
   const filter: ItemFilterSpec = {}
@@ -109,9 +137,13 @@ export function parseRecommend(argv: readonly string[]): RecommendCommand {
     k,
     out,
     filter,
+    format: formatOf(out, formatArg as BatchFormat | undefined),
     json: values.json === true,
     threads,
   }
+  if (str('rules')) command.rulesPath = str('rules')!
+  if (maxPerCategory !== undefined) command.maxPerCategory = maxPerCategory
+  if (diversity !== undefined) command.diversity = diversity
   if (str('output')) command.outputDir = str('output')!
   if (str('version-id')) command.versionId = str('version-id')!
   if (str('config')) command.configPath = str('config')!
@@ -136,12 +168,31 @@ export async function runRecommend(
       : storageConfig
   const users: 'all' | string[] =
     command.users === 'all' ? 'all' : await readUserList(resolve(io.cwd, command.users))
+  let rules: MerchandisingRules | undefined
+  if (command.rulesPath) {
+    const path = resolve(io.cwd, command.rulesPath)
+    let document: unknown
+    try {
+      document = JSON.parse(await readFile(path, 'utf8'))
+    } catch (cause) {
+      throw new TrainerError(
+        'USAGE',
+        `Cannot read the rules ${path}: ${(cause as Error).message}. Give a JSON rules document (docs/catalog.md).`,
+        { cause },
+      )
+    }
+    rules = compileBatchRules(document).source
+  }
   const common = {
     ...(command.versionId ? { version: command.versionId } : {}),
     users,
     k: command.k,
     filter: command.filter,
+    ...(rules ? { rules } : {}),
+    ...(command.maxPerCategory !== undefined ? { maxPerCategory: command.maxPerCategory } : {}),
+    ...(command.diversity !== undefined ? { diversity: command.diversity } : {}),
     out: resolve(io.cwd, command.out),
+    format: command.format,
   }
   const result =
     command.threads > 1

@@ -25,6 +25,9 @@ export const compute = {
   machineType: 'n2-standard-8',
   serviceAccount: 'edgerec-trainer@acme-recs.iam.gserviceaccount.com',
   baseOutputUri: 'gs://acme-edgerec-models/vertex/',
+  // Whose OAuth token Cloud Scheduler sends to Vertex AI for `edgerec-train schedule create`
+  // (roles/aiplatform.user, roles/iam.serviceAccountUser on serviceAccount; docs/cloud.md).
+  schedulerServiceAccount: 'edgerec-scheduler@acme-recs.iam.gserviceaccount.com',
 } satisfies ComputeConfig
 
 /** Serve from Cloudflare: R2 (S3 API keys in the AWS credential chain) + KV (CLOUDFLARE_API_TOKEN). */

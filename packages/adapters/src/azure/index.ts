@@ -1,8 +1,9 @@
 /**
- * @edgerec/adapters/azure: storage and training compute on this provider.
+ * @edgerec/adapters/azure: storage, training compute and schedules on this provider.
  *
  * @module
  */
 
 export * from './compute.js'
+export * from './schedule.js'
 export * from './storage.js'

@@ -5,11 +5,11 @@ import type { ComputeConfig } from './types.js'
 import { validateComputeConfig } from './validate.js'
 
 /**
- * Builds the scheduler of a cloud compute: EventBridge Scheduler for `sagemaker`. Only the
- * chosen provider's module loads.
+ * Builds the scheduler of a cloud compute: EventBridge Scheduler for `sagemaker`, Cloud Scheduler
+ * for `vertex-ai`, the workspace's schedules for `azure-ml`. Only the chosen provider's module loads.
  *
- * @throws AdapterError `UNSUPPORTED` for computes without a scheduler yet (`local`, `vertex-ai`,
- *   `azure-ml`): the message points at the CI cron template
+ * @throws AdapterError `UNSUPPORTED` for computes without a scheduler (`local`): the message points
+ *   at the CI cron template
  *
  * @example
  * ```ts
@@ -29,9 +29,29 @@ export async function createScheduler(input: ComputeConfig): Promise<Scheduler> 
     )
     return new EventBridgeScheduler(options)
   }
+  if (config.provider === 'vertex-ai') {
+    const { provider: _provider, ...options } = config
+    const { CloudSchedulerVertexAi } = await loadProvider(
+      'compute',
+      'vertex-ai',
+      ['@google-cloud/scheduler', '@google-cloud/aiplatform', 'google-auth-library'],
+      () => import('../gcp/schedule.js'),
+    )
+    return new CloudSchedulerVertexAi(options)
+  }
+  if (config.provider === 'azure-ml') {
+    const { provider: _provider, ...options } = config
+    const { AzureMlScheduler } = await loadProvider(
+      'compute',
+      'azure-ml',
+      ['@azure/arm-machinelearning', '@azure/identity', 'windows-iana'],
+      () => import('../azure/schedule.js'),
+    )
+    return new AzureMlScheduler(options)
+  }
   throw new AdapterError(
     'UNSUPPORTED',
-    `Schedules in the account's own scheduler exist for compute 'sagemaker' (EventBridge Scheduler) so far, not for '${config.provider}'. ` +
+    `Schedules live in a cloud account's own scheduler (compute 'sagemaker', 'vertex-ai' or 'azure-ml'), not for '${config.provider}'. ` +
       'Retrain on a cron from CI instead: examples/github-actions/retrain.yml runs edgerec-train train --if-stale --publish.',
   )
 }

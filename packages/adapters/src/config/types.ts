@@ -120,6 +120,14 @@ export interface VertexAiComputeConfig {
   baseOutputUri?: string
   /** Override the API endpoint (default `<location>-aiplatform.googleapis.com`). */
   apiEndpoint?: string
+  /**
+   * Service account whose OAuth token Cloud Scheduler sends to Vertex AI's `customJobs.create`
+   * (`edgerec-train schedule create`): `roles/aiplatform.user` on the project and
+   * `roles/iam.serviceAccountUser` on `serviceAccount`.
+   */
+  schedulerServiceAccount?: string
+  /** Cloud Scheduler region of scheduled jobs. Default `location`. */
+  schedulerLocation?: string
 }
 
 /** Azure Machine Learning command job running the trainer image. */

@@ -125,6 +125,16 @@ const COMPUTE_SPECS: ProviderSpecs = {
     serviceAccount: { type: 'string' },
     baseOutputUri: { type: 'string', pattern: /^gs:\/\/[^/]+/, expected: 'a gs://bucket/prefix URI' },
     apiEndpoint: { type: 'string' },
+    schedulerServiceAccount: {
+      type: 'string',
+      pattern: /^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$/,
+      expected: 'a service account email (<name>@<project>.iam.gserviceaccount.com)',
+    },
+    schedulerLocation: {
+      type: 'string',
+      pattern: /^[a-z]+-[a-z]+\d+$/,
+      expected: 'a region such as us-central1',
+    },
   },
   'azure-ml': {
     subscriptionId: {

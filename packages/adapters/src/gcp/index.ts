@@ -1,8 +1,9 @@
 /**
- * @edgerec/adapters/gcp: storage and training compute on this provider.
+ * @edgerec/adapters/gcp: storage, training compute and schedules on this provider.
  *
  * @module
  */
 
 export * from './compute.js'
+export * from './schedule.js'
 export * from './storage.js'

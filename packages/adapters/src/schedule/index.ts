@@ -1,6 +1,6 @@
 /**
- * The schedule contract. Providers live in `../aws` (EventBridge Scheduler); build one from a
- * compute config with `createScheduler`.
+ * The schedule contract. Providers live in `../aws` (EventBridge Scheduler), `../gcp` (Cloud
+ * Scheduler) and `../azure` (Azure ML schedules); build one from a compute config with `createScheduler`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The schedule contract: a recurring training run kept in the cloud account's own scheduler
- * (EventBridge Scheduler → SageMaker today), created, listed and deleted by
+ * (EventBridge Scheduler → SageMaker, Cloud Scheduler → Vertex AI, Azure ML schedules), created, listed and deleted by
  * `edgerec-train schedule`.
  *
  * @module
@@ -38,6 +38,8 @@ export interface Scheduler {
   /** Schedules edgerec created (its group / name prefix). */
   list(): Promise<ScheduleInfo[]>
   delete(name: string): Promise<void>
+  /** Releases the provider's client, when it holds one. */
+  close?(): Promise<void>
 }
 
 /** The five fields of a standard cron expression, validated loosely (the provider validates fully). */

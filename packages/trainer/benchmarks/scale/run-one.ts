@@ -1,17 +1,23 @@
 /**
  * One size of the scale benchmark, in its own process so its peak RSS is its own: loads a CSV of
- * events the way `edgerec-train` does, trains ALS on every pair, ranks a sample of test users,
- * and prints one JSON line with seconds and peak RSS after each phase.
+ * events the way `edgerec-train` does, trains ALS on every pair, ranks a sample of test users on
+ * the worker threads (`rankAll`, what `edgerec-train evaluate` runs), and prints one JSON line with
+ * seconds and peak RSS after each phase.
+ *
+ * `--plain-factors` trains with `sharedFactors: false`: the factors come back on plain
+ * ArrayBuffers and the ranking copies them into shared memory, as before factors were shared
+ * (the "before" of the same-run comparison, `scale.ts --compare`).
  *
  * Usage: node --import tsx benchmarks/scale/run-one.ts --input events.csv [--threads 2] [--iterations 3]
- *        [--factors 64] [--eval-users 20000]
+ *        [--factors 64] [--eval-users 20000] [--plain-factors]
  *
  * @module
  */
 import { parseArgs } from 'node:util'
 import { createEventSource } from '@edgerec/adapters'
 import { trainAls } from '../../src/als/index.js'
-import { evaluateModel, restrictRows, splitBy } from '../../src/evaluation/index.js'
+import { splitBy } from '../../src/evaluation/index.js'
+import { rankAll } from '../../src/evaluation/rank.js'
 import { loadInteractions } from '../../src/input/load.js'
 
 const { values } = parseArgs({
@@ -21,6 +27,7 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '3' },
     factors: { type: 'string', default: '64' },
     'eval-users': { type: 'string', default: '20000' },
+    'plain-factors': { type: 'boolean', default: false },
   },
 })
 if (!values.input) throw new Error('--input is required')
@@ -44,14 +51,16 @@ const model = await trainAls(matrix, {
   iterations: Number(values.iterations),
   threads: Number(values.threads),
   seed: 1,
+  sharedFactors: !values['plain-factors'],
   onIteration: (p) => seconds.push(p.seconds),
 })
 const alsSeconds = (performance.now() - started) / 1000
 const alsPeakMiB = peakMiB()
 
 // Ranking cost of evaluation: the test part of a temporal split, for a fixed sample of users
-// (every k-th user), scored with the model above. Timing only: the metrics are not meaningful
-// because the model saw the test pairs.
+// (every k-th user), ranked (float32 and int8 lists, train items excluded) with the model above
+// on the worker threads, as `edgerec-train evaluate` does. Timing only: no metrics, the model saw
+// the test pairs.
 started = performance.now()
 const { train, test } = splitBy(matrix, 'temporal', 0.2, 1)
 const splitSeconds = (performance.now() - started) / 1000
@@ -70,9 +79,15 @@ for (let u = 0; u < test.rows; u++) {
   }
   seen++
 }
-const sampled = restrictRows(test, sample)
+const splitPeakMiB = peakMiB()
+let progressReports = 0
 started = performance.now()
-await evaluateModel(model, train, sampled, 10)
+await rankAll(model, train, sample, 10, {
+  threads: Number(values.threads),
+  onProgress: () => {
+    progressReports++
+  },
+})
 const rankSeconds = (performance.now() - started) / 1000
 
 console.log(
@@ -87,7 +102,11 @@ console.log(
     alsSeconds,
     alsPeakMiB,
     splitSeconds,
+    splitPeakMiB,
     rankSeconds,
+    rankThreads: Number(values.threads),
+    progressReports,
+    sharedFactors: !values['plain-factors'],
     rankedUsers: taken,
     testUsers,
     peakMiB: peakMiB(),

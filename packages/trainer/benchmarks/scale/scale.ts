@@ -7,8 +7,13 @@
  * With `--ratings`, also the reference's speed-test matrix (4.77M pairs, shared/REFERENCE.md) written
  * as a ratings CSV (`userId,itemId,value`), the file shape of the issue's "4.77M-row CSV".
  *
+ * With `--compare`, each size runs twice in the same session: first with the factors on plain
+ * ArrayBuffers (`--plain-factors`, how the trainer returned them before they were shared with the
+ * ranking threads), then as the trainer runs now; both peaks are printed side by side.
+ *
  * Usage: npm run bench:scale -w @edgerec/trainer -- [--sizes 5M,20M,50M] [--ratings] [--threads 2]
  *        [--iterations 3] [--factors 64] [--eval-users 20000] [--data-dir DIR] [--python CMD] [--no-pandas]
+ *        [--compare]
  *
  * @module
  */
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     python: { type: 'string' },
     'no-pandas': { type: 'boolean' },
     ratings: { type: 'boolean' },
+    compare: { type: 'boolean' },
   },
 })
 
@@ -106,7 +112,11 @@ interface EdgerecRun {
   alsSecondsPerIteration: number
   alsPeakMiB: number
   splitSeconds: number
+  splitPeakMiB: number
   rankSeconds: number
+  rankThreads: number
+  progressReports: number
+  sharedFactors: boolean
   rankedUsers: number
   testUsers: number
   peakMiB: number
@@ -130,8 +140,7 @@ const jobs: { label: string; path: () => Promise<string> }[] = sizes.map((events
   path: () => ensureData(events),
 }))
 if (values.ratings) jobs.push({ label: 'reference ratings CSV (4,771,749 rows)', path: ensureRatings })
-for (const job of jobs) {
-  const path = await job.path()
+async function runOne(path: string, extra: string[]): Promise<EdgerecRun> {
   const { stdout } = await exec(
     process.execPath,
     [
@@ -140,21 +149,45 @@ for (const job of jobs) {
       join(here, 'run-one.ts'),
       ...['--input', path, '--threads', values.threads, '--iterations', values.iterations],
       ...['--factors', values.factors, '--eval-users', values['eval-users']],
+      ...extra,
     ],
     { maxBuffer: 1 << 24 },
   )
-  const run = JSON.parse(stdout.trim().split('\n').at(-1)!) as EdgerecRun
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as EdgerecRun
+}
+
+function printRun(run: EdgerecRun, label: string): void {
+  console.log(`  ${label}`)
+  console.log(`    load             ${run.loadSeconds.toFixed(2)} s, peak RSS ${gib(run.loadPeakMiB)}`)
   console.log(
-    `\n${job.label} → ${run.pairs.toLocaleString('en-US')} pairs (${run.users.toLocaleString('en-US')} users × ${run.items.toLocaleString('en-US')} items), ${values.threads} threads, ${values.factors} factors`,
-  )
-  console.log(`  load             ${run.loadSeconds.toFixed(2)} s, peak RSS ${gib(run.loadPeakMiB)}`)
-  console.log(
-    `  ALS              ${run.alsSecondsPerIteration.toFixed(2)} s/iteration (median of ${values.iterations}), peak RSS so far ${gib(run.alsPeakMiB)}`,
+    `    ALS              ${run.alsSecondsPerIteration.toFixed(2)} s/iteration (median of ${values.iterations}), peak RSS so far ${gib(run.alsPeakMiB)}`,
   )
   console.log(
-    `  evaluation       split ${run.splitSeconds.toFixed(2)} s, ranking ${run.rankSeconds.toFixed(2)} s for ${run.rankedUsers.toLocaleString('en-US')} of ${run.testUsers.toLocaleString('en-US')} test users`,
+    `    evaluation       split ${run.splitSeconds.toFixed(2)} s (peak RSS so far ${gib(run.splitPeakMiB)}), ranking ${run.rankSeconds.toFixed(2)} s on ${run.rankThreads} threads for ${run.rankedUsers.toLocaleString('en-US')} of ${run.testUsers.toLocaleString('en-US')} test users (${run.progressReports} progress reports)`,
   )
-  console.log(`  peak RSS         ${gib(run.peakMiB)}`)
+  console.log(`    peak RSS         ${gib(run.peakMiB)}`)
+}
+
+for (const job of jobs) {
+  const path = await job.path()
+  const before = values.compare ? await runOne(path, ['--plain-factors']) : undefined
+  const run = await runOne(path, [])
+  console.log(
+    `\n${job.label} → ${run.pairs.toLocaleString('en-US')} pairs (${run.users.toLocaleString('en-US')} users × ${run.items.toLocaleString('en-US')} items), ${values.threads} threads, ${values.factors} factors, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  )
+  if (before)
+    printRun(
+      before,
+      'before: factors on plain ArrayBuffers, copied for the ranking threads (--plain-factors)',
+    )
+  printRun(run, before ? 'now: factors on SharedArrayBuffers, shared with the ranking threads' : 'edgerec')
+  if (before) {
+    console.log(
+      `  same-run comparison: peak RSS ${gib(before.peakMiB)} → ${gib(run.peakMiB)} (${((run.peakMiB / before.peakMiB - 1) * 100).toFixed(1)} %)`,
+    )
+  }
   if (python) {
     const baseline = await exec(python, [join(here, 'pandas_load.py'), path], { maxBuffer: 1 << 20 })
     const p = JSON.parse(baseline.stdout.trim().split('\n').at(-1)!) as {

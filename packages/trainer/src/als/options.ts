@@ -47,6 +47,12 @@ export interface AlsOptions {
    * (tuning uses this to run several single-threaded trials at once).
    */
   offMainThread?: boolean
+  /**
+   * Return the factors on SharedArrayBuffers (default `true`): evaluation's ranking threads then
+   * share them instead of copying them. `false` gives plain ArrayBuffers (transferable), at the
+   * cost of that copy when the model is evaluated.
+   */
+  sharedFactors?: boolean
 }
 
 /** The reference configuration (shared/REFERENCE.md) with all cores. */

@@ -189,6 +189,23 @@ describe('trainAls', () => {
     expect(bitwiseEqual(a.itemFactors, c.itemFactors)).toBe(false)
   })
 
+  it('should return the factors on SharedArrayBuffers, bit for bit those of sharedFactors: false', async () => {
+    const shared = await trainAls(small, { factors: 8, iterations: 2, threads: 2, seed: 1 })
+    const plain = await trainAls(small, {
+      factors: 8,
+      iterations: 2,
+      threads: 2,
+      seed: 1,
+      sharedFactors: false,
+    })
+    expect(shared.userFactors.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(shared.itemFactors.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(plain.userFactors.buffer).toBeInstanceOf(ArrayBuffer)
+    expect(shared.userFactors.length).toBe(small.rows * 8)
+    expect(bitwiseEqual(shared.userFactors, plain.userFactors)).toBe(true)
+    expect(bitwiseEqual(shared.itemFactors, plain.itemFactors)).toBe(true)
+  })
+
   it('should initialise factors uniformly in [0, 0.01) when no iteration runs', async () => {
     const model = await trainAls(small, { factors: 8, iterations: 0, threads: 1 })
     const all = [...model.userFactors, ...model.itemFactors]

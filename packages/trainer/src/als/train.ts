@@ -24,7 +24,10 @@ import { createRng } from './random.js'
 import { type KernelBackend, wasmKernelsSupported } from './runner.js'
 import { type WasmMemory, wasmApi } from './wasm/runtime.js'
 
-/** A trained factorization: user and item factors, row-major float32. */
+/**
+ * A trained factorization: user and item factors, row-major float32 (from {@link trainAls}: on
+ * SharedArrayBuffers, shared with worker threads without a copy).
+ */
 export interface AlsModel {
   users: number
   items: number
@@ -178,10 +181,23 @@ async function computeLoss(
   return loss / (confidence + layout.users * layout.items - layout.nnz)
 }
 
-function extractFactors(memory: WasmMemory, offset: number, rows: number, layout: AlsLayout): Float32Array {
+/**
+ * Copies a padded factor matrix out of the ALS memory into a `rows × k` matrix, by default on its
+ * own SharedArrayBuffer, so that the ranking threads of the evaluation share it instead of copying
+ * it again (`evaluation/rank.ts`).
+ */
+function extractFactors(
+  memory: WasmMemory,
+  offset: number,
+  rows: number,
+  layout: AlsLayout,
+  shared: boolean,
+): Float32Array {
   const k = layout.factors
   const src = new Float32Array(memory.buffer, offset, rows * layout.stride)
-  const out = new Float32Array(rows * k)
+  const out = shared
+    ? new Float32Array(new SharedArrayBuffer(Math.max(4, rows * k * 4)), 0, rows * k)
+    : new Float32Array(rows * k)
   for (let r = 0; r < rows; r++) out.set(src.subarray(r * layout.stride, r * layout.stride + k), r * k)
   return out
 }
@@ -267,8 +283,20 @@ export async function trainAls(data: CsrMatrix, options: Partial<AlsOptions> = {
     users: layout.users,
     items: layout.items,
     factors: layout.factors,
-    userFactors: extractFactors(memory, layout.userFactors, layout.users, layout),
-    itemFactors: extractFactors(memory, layout.itemFactors, layout.items, layout),
+    userFactors: extractFactors(
+      memory,
+      layout.userFactors,
+      layout.users,
+      layout,
+      opts.sharedFactors !== false,
+    ),
+    itemFactors: extractFactors(
+      memory,
+      layout.itemFactors,
+      layout.items,
+      layout,
+      opts.sharedFactors !== false,
+    ),
   }
   checkFinite(model.userFactors, model.factors, 'user')
   checkFinite(model.itemFactors, model.factors, 'item')

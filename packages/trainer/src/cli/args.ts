@@ -28,7 +28,8 @@ Usage:
   edgerec-train schedule create --cron "17 3 * * *" [--name n] [--timezone tz] [options]
   edgerec-train schedule list | schedule delete <name>
                                      a recurring training job in the account's own scheduler
-                                     (compute sagemaker: EventBridge Scheduler → CreateTrainingJob)
+                                     (sagemaker: EventBridge Scheduler; vertex-ai: Cloud Scheduler;
+                                     azure-ml: the workspace's schedules)
   edgerec-train tune     [options]   = evaluate --tune: search hyperparameters, base vs tuned on test
   edgerec-train generate [options]   write synthetic e-commerce events (NDJSON/CSV) + catalog JSON
   edgerec-train recommend --users all|FILE --out FILE [--k 10] [filters] [rules]

@@ -14,6 +14,7 @@ import {
   type Publisher,
   type PublishReport,
   readLivePointer,
+  type Scheduler,
   type ScheduleSpec,
   type Storage,
   type TrainingRun,
@@ -349,12 +350,26 @@ async function runSchedule(command: ScheduleCommand, io: CliIo): Promise<void> {
   if (!isCloudCompute(config.compute)) {
     throw new TrainerError(
       'CONFIG_INVALID',
-      `schedule keeps a recurring training job in the cloud account's scheduler, so the config needs a cloud compute (compute.provider 'sagemaker'); it has ${config.compute ? `'${config.compute.provider}'` : 'none (local)'}. ` +
+      `schedule keeps a recurring training job in the cloud account's scheduler, so the config needs a cloud compute (compute.provider 'sagemaker', 'vertex-ai' or 'azure-ml'); it has ${config.compute ? `'${config.compute.provider}'` : 'none (local)'}. ` +
         'To retrain this machine or any compute on a cron, use CI: examples/github-actions/retrain.yml.',
     )
   }
-  const provider = config.compute.provider
   const scheduler = await createScheduler(config.compute)
+  try {
+    await scheduleAction(command, config, scheduler, io, logger)
+  } finally {
+    await scheduler.close?.()
+  }
+}
+
+async function scheduleAction(
+  command: ScheduleCommand,
+  config: EdgerecConfig,
+  scheduler: Scheduler,
+  io: CliIo,
+  logger: TrainLogger,
+): Promise<void> {
+  const provider = scheduler.provider
   switch (command.action) {
     case 'create': {
       const job = cloudJobConfig(config, provider)

@@ -12,8 +12,8 @@ import { HttpResponse, http, passthrough } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type CliRun, type JobWorld, startJobWorld } from './harness.test-helpers.js'
+import { entraMetadata, login, tenant } from './identity.test-helpers.js'
 
-const tenant = '72f988bf-0000-4000-8000-000000000001'
 const subscriptionId = '00000000-1111-2222-3333-444444444444'
 const workspaceId = `/subscriptions/${subscriptionId}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-ws`
 const workspaceUrl = `https://management.azure.com${workspaceId}`
@@ -38,38 +38,6 @@ const jobResource = (name: string, status: string) => ({
   type: 'Microsoft.MachineLearningServices/workspaces/jobs',
   properties: { jobType: 'Command', command: 'x', environmentId: compute.environmentId, status },
 })
-
-/** Microsoft Entra ID as MSAL sees it: instance discovery, tenant metadata, token endpoint. */
-const login = 'https://login.microsoftonline.com'
-const entraMetadata = [
-  http.get(`${login}/common/discovery/instance`, () =>
-    HttpResponse.json({
-      tenant_discovery_endpoint: `${login}/${tenant}/v2.0/.well-known/openid-configuration`,
-      'api-version': '1.1',
-      metadata: [
-        {
-          preferred_network: 'login.microsoftonline.com',
-          preferred_cache: 'login.windows.net',
-          aliases: [
-            'login.microsoftonline.com',
-            'login.windows.net',
-            'login.microsoft.com',
-            'sts.windows.net',
-          ],
-        },
-      ],
-    }),
-  ),
-  http.get(`${login}/${tenant}/v2.0/.well-known/openid-configuration`, () =>
-    HttpResponse.json({
-      token_endpoint: `${login}/${tenant}/oauth2/v2.0/token`,
-      authorization_endpoint: `${login}/${tenant}/oauth2/v2.0/authorize`,
-      end_session_endpoint: `${login}/${tenant}/oauth2/v2.0/logout`,
-      issuer: `${login}/${tenant}/v2.0`,
-      jwks_uri: `${login}/${tenant}/discovery/v2.0/keys`,
-    }),
-  ),
-]
 
 describe('edgerec-train train on Azure ML', () => {
   const server = setupServer(http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()))

@@ -6,15 +6,13 @@
  * createCustomJob runs the image's entrypoint locally with the request's args and env; the job
  * trains against s3rver.
  */
-import { generateKeyPairSync } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { createStorage } from '@edgerec/adapters'
 import { manifestKey } from '@edgerec/core'
 import { HttpResponse, http, passthrough } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type CliRun, type JobWorld, startJobWorld } from './harness.test-helpers.js'
+import { expectServiceAccountJwt, writeServiceAccountKey } from './identity.test-helpers.js'
 
 const base = 'https://europe-west4-aiplatform.googleapis.com/v1/projects/acme-recs/locations/europe-west4'
 const jobName = 'projects/acme-recs/locations/europe-west4/customJobs/4242'
@@ -44,24 +42,7 @@ describe('edgerec-train train on Vertex AI', () => {
   const savedCredentials = process.env.GOOGLE_APPLICATION_CREDENTIALS
   beforeAll(async () => {
     world = await startJobWorld()
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    })
-    const keyFile = join(world.dir, 'service-account.json')
-    await writeFile(
-      keyFile,
-      JSON.stringify({
-        type: 'service_account',
-        project_id: 'acme-recs',
-        private_key_id: 'key-1',
-        private_key: privateKey,
-        client_email: 'ci@acme-recs.iam.gserviceaccount.com',
-        client_id: '1',
-        token_uri: 'https://oauth2.googleapis.com/token',
-      }),
-    )
+    const keyFile = await writeServiceAccountKey(world.dir)
     process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile
     server.listen({ onUnhandledFrame: 'error' })
   })
@@ -72,19 +53,6 @@ describe('edgerec-train train on Vertex AI', () => {
     else process.env.GOOGLE_APPLICATION_CREDENTIALS = savedCredentials
     await world.stop()
   })
-
-  /**
-   * google-auth-library authenticates a service-account key with a self-signed JWT (RS256, issued
-   * by the key's client_email) sent as the bearer token: check that every API request carries one.
-   */
-  const expectServiceAccountJwt = (authorization: string | null): void => {
-    const match = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(authorization ?? '')
-    expect(match).not.toBeNull()
-    const header = JSON.parse(Buffer.from(match![1]!, 'base64url').toString()) as { alg: string; kid: string }
-    const claims = JSON.parse(Buffer.from(match![2]!, 'base64url').toString()) as { iss: string }
-    expect(header).toMatchObject({ alg: 'RS256', kid: 'key-1' })
-    expect(claims.iss).toBe('ci@acme-recs.iam.gserviceaccount.com')
-  }
 
   /** GET customJobs/4242 answers these states in turn (the last one repeats). */
   const states = (...answers: Array<Record<string, unknown>>) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { trainAls } from '../als/train.js'
 import { evaluateModel, popularityMetrics, runEvaluation } from './evaluate.js'
 import { plantedClusters } from './planted.js'
+import { rankAll, rankJob } from './rank.js'
 import { splitTemporal } from './split.js'
 
 const data = plantedClusters({ users: 300, items: 240, clusters: 5, perUser: 30, noise: 0.15, seed: 3 })
@@ -49,4 +50,27 @@ describe('runEvaluation ranking on worker threads', () => {
     expect(light.users).toBeGreaterThan(0)
     expect(light.models.als.ndcg).toBeGreaterThan(light.models.popularity.ndcg)
   })
+})
+
+describe('rankJob', () => {
+  it('should share factors already on SharedArrayBuffers and copy plain ones, ranking the same lists', async () => {
+    const { train } = splitTemporal(data, 0.2)
+    const shared = await trainAls(train, { ...als })
+    const plain = await trainAls(train, { ...als, sharedFactors: false })
+    const selected = new Uint8Array(train.rows).fill(1)
+    const sharedJob = rankJob(shared, train, selected, 10)
+    const plainJob = rankJob(plain, train, selected, 10)
+    expect(sharedJob.userFactors).toBe(shared.userFactors)
+    expect(sharedJob.itemFactors).toBe(shared.itemFactors)
+    expect(plainJob.userFactors).not.toBe(plain.userFactors)
+    expect(plainJob.userFactors.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(plainJob.userQ).toEqual(sharedJob.userQ)
+    expect(plainJob.itemScales).toEqual(sharedJob.itemScales)
+    const a = await rankAll(shared, train, selected, 10, { threads: 2 })
+    const b = await rankAll(plain, train, selected, 10, { threads: 1 })
+    for (let u = 0; u < train.rows; u++) {
+      expect(a.float32(u)).toEqual(b.float32(u))
+      expect(a.int8(u)).toEqual(b.int8(u))
+    }
+  }, 60_000)
 })

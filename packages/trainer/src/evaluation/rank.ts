@@ -6,7 +6,7 @@
  * @module
  */
 import { Worker } from 'node:worker_threads'
-import { blockFromQuantized, quantizeRows, recommendTopK, TopK } from '@edgerec/core'
+import { blockFromQuantized, quantizeRowInto, recommendTopK, TopK } from '@edgerec/core'
 import { type Remote, releaseProxy, wrap } from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import { workerEntry } from '../als/pool.js'
@@ -48,33 +48,50 @@ function shared<T extends Float32Array | Int8Array | Uint32Array | Uint16Array |
   return make(new SharedArrayBuffer(Math.max(8, bytes)))
 }
 
-/** Builds a job for `model` on `train`, ranking the users `selected` flags. */
+/**
+ * A typed array the ranking threads can read: `source` itself when it already spans a whole
+ * SharedArrayBuffer (the factors {@link trainAls} returns), else a copy on a new one.
+ */
+function sharedView<T extends Float32Array | Uint32Array | Uint8Array>(
+  source: T,
+  make: (buffer: SharedArrayBuffer) => T,
+): T {
+  if (source.buffer instanceof SharedArrayBuffer && source.byteOffset === 0) return source
+  const target = shared(make, source.byteLength)
+  ;(target as unknown as { set(a: ArrayLike<number>): void }).set(source)
+  return target
+}
+
+/** int8 rows and scales of `factors` (core's `quantizeRowInto`), written straight into shared memory. */
+function sharedQuantized(factors: Float32Array, rows: number, dims: number) {
+  const values = shared((b) => new Int8Array(b, 0, rows * dims), rows * dims)
+  const scales = shared((b) => new Float32Array(b, 0, rows), 4 * rows)
+  for (let r = 0; r < rows; r++) scales[r] = quantizeRowInto(factors, r * dims, dims, values, r * dims)
+  return { values, scales }
+}
+
+/**
+ * Builds a job for `model` on `train`, ranking the users `selected` flags. Factors already on a
+ * SharedArrayBuffer are shared, not copied; the int8 matrices are quantized in place.
+ */
 export function rankJob(model: AlsModel, train: CsrMatrix, selected: Uint8Array, k: number): RankJob {
   const { users, items, factors: dims } = model
-  const copy = <T extends Float32Array | Int8Array | Uint32Array | Uint8Array>(
-    source: T,
-    make: (buffer: SharedArrayBuffer) => T,
-  ): T => {
-    const target = shared(make, source.byteLength)
-    ;(target as unknown as { set(a: ArrayLike<number>): void }).set(source)
-    return target
-  }
-  const uq = quantizeRows(model.userFactors, users, dims)
-  const iq = quantizeRows(model.itemFactors, items, dims)
+  const uq = sharedQuantized(model.userFactors, users, dims)
+  const iq = sharedQuantized(model.itemFactors, items, dims)
   return {
     users,
     items,
     dims,
     k,
-    userFactors: copy(model.userFactors, (b) => new Float32Array(b, 0, users * dims)),
-    itemFactors: copy(model.itemFactors, (b) => new Float32Array(b, 0, items * dims)),
-    userQ: copy(uq.values, (b) => new Int8Array(b, 0, uq.values.length)),
-    userScales: copy(uq.scales, (b) => new Float32Array(b, 0, users)),
-    itemQ: copy(iq.values, (b) => new Int8Array(b, 0, iq.values.length)),
-    itemScales: copy(iq.scales, (b) => new Float32Array(b, 0, items)),
-    indptr: copy(train.indptr, (b) => new Uint32Array(b, 0, train.indptr.length)),
-    indices: copy(train.indices, (b) => new Uint32Array(b, 0, train.indices.length)),
-    selected: copy(selected, (b) => new Uint8Array(b, 0, users)),
+    userFactors: sharedView(model.userFactors, (b) => new Float32Array(b, 0, users * dims)),
+    itemFactors: sharedView(model.itemFactors, (b) => new Float32Array(b, 0, items * dims)),
+    userQ: uq.values,
+    userScales: uq.scales,
+    itemQ: iq.values,
+    itemScales: iq.scales,
+    indptr: sharedView(train.indptr, (b) => new Uint32Array(b, 0, train.indptr.length)),
+    indices: sharedView(train.indices, (b) => new Uint32Array(b, 0, train.indices.length)),
+    selected: sharedView(selected, (b) => new Uint8Array(b, 0, users)),
     out: shared((b) => new Uint32Array(b, 0, 2 * users * k), 8 * users * k),
     lengths: shared((b) => new Uint16Array(b, 0, 2 * users), 4 * users),
     counter: shared((b) => new Int32Array(b, 0, 2), 8),

@@ -208,7 +208,7 @@ describe('edgerec-train schedule (EventBridge Scheduler → SageMaker)', () => {
     expect(run.err).toMatch(/error AUTH: .*credentials expired.*Refresh the AWS credentials/)
   })
 
-  it('should refuse a config without schedulerRoleArn, a local compute and a Vertex AI compute, before any call', async () => {
+  it('should refuse a config without schedulerRoleArn and a local compute, before any call', async () => {
     const { schedulerRoleArn: _role, ...withoutRole } = compute
     const noRole = await cli([
       'schedule',
@@ -223,17 +223,6 @@ describe('edgerec-train schedule (EventBridge Scheduler → SageMaker)', () => {
     expect(local.err).toMatch(
       /error CONFIG_INVALID: schedule .* needs a cloud compute .*examples\/github-actions\/retrain.yml/,
     )
-    const vertex = await cli([
-      'schedule',
-      'list',
-      '--config',
-      await writeConfig({
-        events,
-        storage,
-        compute: { provider: 'vertex-ai', projectId: 'p', location: 'us-central1', image: 'i' },
-      }),
-    ])
-    expect(vertex.err).toMatch(/error UNSUPPORTED: .*not for 'vertex-ai'.*retrain.yml/)
     expect(scheduler.calls()).toHaveLength(0)
   })
 

@@ -169,11 +169,12 @@ describe('InteractionAccumulator', () => {
 
 describe('InteractionAccumulator at chunk scale', () => {
   it('should aggregate more events than one column chunk exactly like a plain map (sums, newest time, order)', () => {
-    const acc = new InteractionAccumulator()
+    // Chunks of 2^16 events (the default is 2^21) so that 150,000 events fill three.
+    const acc = new InteractionAccumulator({}, 16)
     const expected = new Map<string, { value: number; time: number }>()
     const types = ['view', 'click', 'purchase', 'remove_from_cart']
     const weights: Record<string, number> = { view: 1, click: 2, purchase: 8, remove_from_cart: -2 }
-    const n = 600_000 // > 2 chunks of 2^18 events
+    const n = 150_000 // 3 chunks of 2^16, the last one partly filled
     let seed = 12345
     const next = (m: number): number => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0

@@ -70,10 +70,15 @@ export interface WeightingStats {
 
 const UNTYPED = '(none)'
 
-/** Events per chunk of the growing columns (a chunk of each column is allocated at a time). */
-const CHUNK_BITS = 18
-const CHUNK = 1 << CHUNK_BITS
-const CHUNK_MASK = CHUNK - 1
+/**
+ * Events per chunk of the growing columns: the four columns of a chunk share one 40 MiB buffer.
+ *
+ * NOTE: above glibc's largest mmap threshold (32 MiB), so each chunk is its own mapping: its
+ * untouched tail costs no RSS and it goes back to the system when it is collected. Chunks of a few
+ * MiB landed in malloc's heap once read buffers had raised the dynamic threshold, and stayed in the
+ * process's RSS after they were freed (≈ 130 MiB after loading 5M events), under the ALS memory.
+ */
+const CHUNK_BITS = 21
 
 /**
  * Accumulates events one by one ({@link event}, an `EventSink`) or batch by batch ({@link add}).
@@ -121,7 +126,15 @@ export class InteractionAccumulator {
   #lastTypeWeight = 1
   #lastTypeCount = 0
 
-  constructor(options: WeightingOptions = {}) {
+  /** log2 of the events per column chunk. */
+  readonly #chunkBits: number
+
+  /**
+   * @param chunkBits - `@internal` log2 of the events per column chunk (tests use small chunks to
+   *   cross chunk boundaries cheaply)
+   */
+  constructor(options: WeightingOptions = {}, chunkBits = CHUNK_BITS) {
+    this.#chunkBits = chunkBits
     this.#options = options
     this.#transform = options.binary ? 'binary' : parseValueTransform(options.transform ?? 'none')
     this.#weights = resolveEventWeights(options.eventWeights)
@@ -157,12 +170,14 @@ export class InteractionAccumulator {
     receivedAt?: number,
   ): void {
     const k = this.#count
-    const slot = k & CHUNK_MASK
+    const size = 1 << this.#chunkBits
+    const slot = k & (size - 1)
     if (slot === 0) {
-      this.#cu = new Uint32Array(CHUNK)
-      this.#ci = new Uint32Array(CHUNK)
-      this.#cw = new Float32Array(CHUNK)
-      this.#ct = new Float64Array(CHUNK)
+      const buffer = new ArrayBuffer(size * 20)
+      this.#ct = new Float64Array(buffer, 0, size)
+      this.#cu = new Uint32Array(buffer, size * 8, size)
+      this.#ci = new Uint32Array(buffer, size * 12, size)
+      this.#cw = new Float32Array(buffer, size * 16, size)
       this.#u.push(this.#cu)
       this.#i.push(this.#ci)
       this.#w.push(this.#cw)
@@ -238,6 +253,9 @@ export class InteractionAccumulator {
   ): { pairs: number; userPairStart: Uint32Array; pi: Uint32Array; pv: Float64Array; pt: Float64Array } {
     const n = this.#count
     const nUsers = userRank.length
+    const CHUNK_BITS = this.#chunkBits
+    const CHUNK = 1 << CHUNK_BITS
+    const CHUNK_MASK = CHUNK - 1
     // Event columns stay in their chunks (no joined copy): user and item indexes become ranks in place.
     const uc = this.#u
     const ic = this.#i
@@ -254,7 +272,13 @@ export class InteractionAccumulator {
     }
 
     // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
-    const order = countingSort(n, nUsers, uc, countingSort(n, itemRank.length, ic, undefined))
+    const order = countingSort(
+      n,
+      nUsers,
+      uc,
+      countingSort(n, itemRank.length, ic, undefined, CHUNK_BITS),
+      CHUNK_BITS,
+    )
 
     const halfLifeMs =
       this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
@@ -491,7 +515,11 @@ function countingSort(
   buckets: number,
   keys: Uint32Array[],
   input: Uint32Array | undefined,
+  chunkBits: number,
 ): Uint32Array {
+  const CHUNK = 1 << chunkBits
+  const CHUNK_BITS = chunkBits
+  const CHUNK_MASK = CHUNK - 1
   const counts = new Uint32Array(buckets + 1)
   for (let c = 0; c < keys.length; c++) {
     const chunk = keys[c]!

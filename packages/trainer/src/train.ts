@@ -122,7 +122,8 @@ function describeStorage(storage: Storage, config: EdgerecConfig['storage']): st
   return storage.provider
 }
 
-function hyperparameters(als: AlsOptions): AlsHyperparameters {
+/** The hyperparameters recorded in a manifest (and passed to the Spark job). */
+export function hyperparameters(als: AlsOptions): AlsHyperparameters {
   return {
     factors: als.factors,
     regularization: als.regularization,

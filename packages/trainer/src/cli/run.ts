@@ -52,6 +52,7 @@ import { helpFor } from './help.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { runRecommend } from './recommend.js'
+import { runImportFactors } from './spark.js'
 import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
@@ -461,6 +462,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0
       case 'recommend':
         await runRecommend(command, io)
+        return 0
+      case 'import-factors':
+        await runImportFactors(command, io)
         return 0
     }
   } catch (error) {

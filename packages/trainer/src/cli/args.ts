@@ -615,7 +615,8 @@ const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'day
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (argv[0] === 'recommend') return parseRecommend(argv.slice(1))
-  if (argv[0] === 'import-factors') return parseImportFactors(argv.slice(1))
+  if (argv[0] === 'import-factors' && !argv.includes('--help') && !argv.includes('-h'))
+    return parseImportFactors(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })

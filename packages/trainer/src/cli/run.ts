@@ -198,6 +198,12 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     }
     logger.info(`Stale, training (--if-stale): ${staleness.reason}.`)
   }
+  if (config.compute?.provider === 'spark' && !command.local) {
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      "compute 'spark' is not wired to edgerec-train train in this build. Train here with --local, or run your own Spark ALS and use edgerec-train import-factors (docs/cloud.md).",
+    )
+  }
   if (isCloudCompute(config.compute)) {
     if (!command.local) return runCloudTrain(command, { ...config, compute: config.compute }, io, logger)
     logger.info(

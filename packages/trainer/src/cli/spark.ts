@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createPublisher, createStorage, type StorageConfig } from '@edgerec/adapters'
 import { loadConfig, storageFromEnv } from '../config/config.js'
@@ -60,7 +60,7 @@ export function parseImportFactors(argv: readonly string[]): ImportFactorsComman
   if (!factors) throw usage('import-factors needs --factors <directory written by ALSModel.save()>.')
   const idMaps = str('id-maps')
   if (!idMaps)
-    throw usage('import-factors needs --id-maps <directory written by edgerec-train spark-inputs>.')
+    throw usage('import-factors needs --id-maps <directory holding users.json, items.json, params.json>.')
   const command: ImportFactorsCommand = {
     command: 'import-factors',
     factors,
@@ -109,10 +109,17 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
   }
   const { config } = await loadConfig(command.configPath, io.cwd)
   logger.info(`Reading the Spark ALS model in ${command.factors}…`)
+  const folder = async (path: string) => createStorage({ provider: 'local', root: resolve(io.cwd, path) })
   const imported = await importSparkFactors({
-    factorsDir: resolve(io.cwd, command.factors),
-    idMapsDir: resolve(io.cwd, command.idMaps),
-    ...(command.interactions ? { interactionsPath: resolve(io.cwd, command.interactions) } : {}),
+    factors: { storage: await folder(command.factors), key: '' },
+    idMaps: { storage: await folder(command.idMaps), key: '' },
+    ...(command.interactions
+      ? {
+          interactions: command.interactions.endsWith('.parquet')
+            ? { storage: await folder(dirname(command.interactions)), key: basename(command.interactions) }
+            : { storage: await folder(command.interactions), key: '' },
+        }
+      : {}),
   })
   const { model, data, params } = imported
   logger.info(

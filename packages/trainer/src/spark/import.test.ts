@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createStorage } from '@edgerec/adapters'
 import type { ModelManifest } from '@edgerec/core'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 import { describe, expect, it } from 'vitest'
@@ -37,6 +38,8 @@ describe('import-factors', () => {
       const rank = 4
       const matrix = csrFromTriples(3, 5, [0, 0, 1, 2, 2], [0, 1, 2, 3, 4], [1, 2, 1, 3, 1])
       await writeSparkInputs(
+        await createStorage({ provider: 'local', root: join(dir, 'inputs') }),
+        '',
         {
           matrix,
           userIds: ['u0', 'u1', 'u2'],
@@ -56,7 +59,6 @@ describe('import-factors', () => {
           eventWeights: { view: 1 },
           trainedUntil: 1_700_000_000_000,
         },
-        join(dir, 'inputs'),
       )
       const model = join(dir, 'model')
       for (const table of ['userFactors', 'itemFactors']) await mkdir(join(model, table), { recursive: true })

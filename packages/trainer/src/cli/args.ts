@@ -101,7 +101,8 @@ Train output (train):
                              (default: the local wrangler dev state) if it passes the quality gate.
                              After a cloud job: publishes only once the job succeeded.
   --local                    train on this machine even when the config's compute names a
-                             cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
+                             cloud (sagemaker, vertex-ai, azure-ml: then train submits one job;
+                             spark: the ALS fits run as one PySpark job, the rest here)
   --if-stale                 skip (exit 0) unless the publish target's live version is old or
                              events arrived after its cut-off; for scheduled runs
   --max-age-hours <h>        with --if-stale: retrain when live is this old (default 168)

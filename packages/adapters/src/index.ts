@@ -2,7 +2,8 @@
  * `@edgerec/adapters`: the provider-independent contracts (storage, compute, publisher), provider
  * config validation, the event sources (`createEventSource`) and the factories `createStorage`, `createCompute`, `createPublisher`, which
  * load only the chosen provider's SDK. Provider classes live in the subpaths `./local`, `./aws`,
- * `./gcp`, `./azure`, `./cloudflare`.
+ * `./gcp`, `./azure`, `./cloudflare`, and the Spark platforms in `./emr-serverless`, `./dataproc`,
+ * `./databricks`.
  *
  * @example
  * ```ts
@@ -21,5 +22,6 @@ export { ADAPTER_ERROR_CODES, AdapterError, StorageError } from './errors.js'
 export * from './events/index.js'
 export * from './publish/index.js'
 export * from './schedule/index.js'
+export { storageUri } from './spark/index.js'
 export type { ByteRange, ListPage, ObjectInfo, PutOptions, Storage } from './storage/storage.js'
 export { listAll } from './storage/storage.js'

@@ -27,6 +27,8 @@ export const TRAINER_ERROR_CODES = {
   LIVE_MODEL_INVALID: 'LIVE_MODEL_INVALID',
   /** A cloud training job succeeded but no new complete model version is in the registry. */
   JOB_NO_VERSION: 'JOB_NO_VERSION',
+  /** Spark factors, id maps or interactions given to `import-factors` are missing or malformed. */
+  IMPORT_INVALID: 'IMPORT_INVALID',
 } as const
 
 /** A code from {@link TRAINER_ERROR_CODES}. */

@@ -121,7 +121,13 @@ export type { Histogram, ReportData } from './report/index.js'
 export { renderReport, scoreDistributions } from './report/index.js'
 export type { Staleness, StalenessOptions } from './schedule/index.js'
 export { checkStaleness } from './schedule/index.js'
-export type { TrainLogger, TrainOptions, TrainResult } from './train.js'
+export type { ImportedFactors, ImportOptions, StorageLocation } from './spark/import.js'
+export { importSparkFactors, readSparkModel } from './spark/import.js'
+export type { SparkInputKeys, SparkParams } from './spark/inputs.js'
+export { writeSparkInputs } from './spark/inputs.js'
+export type { SparkFitOptions, SparkJobReport } from './spark/train-on-spark.js'
+export { isSparkCompute, SPARK_JOB_FILE, SparkFitter, sparkStaging } from './spark/train-on-spark.js'
+export type { AlsFitter, TrainLogger, TrainOptions, TrainResult } from './train.js'
 export {
   ensureDemoData,
   loadFromConfig,

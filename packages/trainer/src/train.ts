@@ -25,7 +25,8 @@ import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, tr
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
 import type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
-import { runEvaluation } from './evaluation/index.js'
+import { TrainerError } from './errors.js'
+import { runEvaluation, type Split, splitBy } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
 import { compareWithLive, decideGate, type LiveModel } from './gate/index.js'
 import { writeGeneratedData } from './generate/index.js'
@@ -47,8 +48,25 @@ export interface TrainLogger {
   progress?(step: string, done: number, total: number, unit: string): void
 }
 
+/**
+ * Trains the ALS models of a run somewhere else than this process (a Spark job, see
+ * `spark/train-on-spark.ts`), with the same hyperparameters, on the same matrices a local run
+ * would: `evaluate` is the train part of the evaluation split (absent when evaluation is off),
+ * `all` every interaction (the exported model).
+ */
+export interface AlsFitter {
+  /** Called once per run, before evaluation. */
+  fit(
+    parts: { all: CsrMatrix; evaluate?: CsrMatrix },
+    als: AlsOptions,
+    data: InteractionMatrix,
+  ): Promise<{ all: AlsModel; evaluate?: AlsModel }>
+}
+
 /** Options of {@link train}. */
 export interface TrainOptions {
+  /** Train ALS with this instead of on this machine (evaluation, gate and export stay here). */
+  fitter?: AlsFitter
   logger?: TrainLogger
   /** Write here instead of `config.storage` (tests, callers holding a storage). */
   storage?: Storage
@@ -122,7 +140,8 @@ function describeStorage(storage: Storage, config: EdgerecConfig['storage']): st
   return storage.provider
 }
 
-function hyperparameters(als: AlsOptions): AlsHyperparameters {
+/** The hyperparameters recorded in a manifest (and passed to the Spark job). */
+export function hyperparameters(als: AlsOptions): AlsHyperparameters {
   return {
     factors: als.factors,
     regularization: als.regularization,
@@ -265,6 +284,12 @@ export async function readCatalogLogged(
 export async function train(config: EdgerecConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now()
   const logger = options.logger ?? silent
+  if (options.fitter && config.tuning?.enabled) {
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      'Tuning runs its trials on this machine, so it cannot be combined with a Spark compute. Tune on a sample with --local, put the chosen als settings in the config, then train on Spark.',
+    )
+  }
   const loaded = await loadFromConfig(config, options)
   const matrix = loaded.data.matrix
   let als = resolveAlsOptions({ ...config.als })
@@ -293,6 +318,19 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     tunedChanged = tuned.changed
   }
 
+  // A fitter (Spark) trains both models in one job before evaluation: the split is made here, the
+  // same one runEvaluation would make (same kind, fraction and seed).
+  let fitted: { all: AlsModel; evaluate?: AlsModel } | undefined
+  let fittedSplit: Split | undefined
+  if (options.fitter) {
+    if (evaluation.enabled !== false) fittedSplit = splitBy(data, split, testFraction, als.seed)
+    fitted = await options.fitter.fit(
+      { all: data, ...(fittedSplit ? { evaluate: fittedSplit.train } : {}) },
+      als,
+      loaded.data,
+    )
+  }
+
   let modelEvaluation: ModelEvaluation | undefined
   let gate: ModelGate | undefined
   const iterations: AlsProgress[] = []
@@ -313,6 +351,7 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
         },
       },
       onProgress: (step, done, total) => logger.progress?.(step, done, total, 'users'),
+      ...(fitted?.evaluate && fittedSplit ? { fitted: { model: fitted.evaluate, split: fittedSplit } } : {}),
       onModel: (model, parts) => {
         evaluated = { model, ...parts }
       },
@@ -413,10 +452,15 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     )
   }
 
-  logger.info(
-    `Training on all ${data.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
-  )
-  const model = await trainAls(data, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
+  let model: AlsModel
+  if (fitted) {
+    model = fitted.all
+  } else {
+    logger.info(
+      `Training on all ${data.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
+    )
+    model = await trainAls(data, { ...als, onIteration: (p) => logger.iteration?.(p, 'train') })
+  }
 
   const catalog = await readCatalogLogged(config, options)
 

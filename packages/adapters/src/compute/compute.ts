@@ -1,7 +1,7 @@
 /**
  * The compute contract: submit a training run somewhere (a local child process, a SageMaker training
- * job, a Vertex AI custom job, an Azure ML command job), follow its status and logs, and find the
- * model version it wrote.
+ * job, a Vertex AI custom job, an Azure ML command job, or a PySpark job on EMR Serverless, Dataproc
+ * or Databricks), follow its status and logs, and find the model version it wrote.
  *
  * @module
  */
@@ -27,8 +27,23 @@ export interface MachineSpec {
   diskGb?: number
 }
 
+/**
+ * A PySpark job (compute provider `spark`): the trainer writes the inputs, the job writes factors.
+ * Container computes ignore it; Spark computes require it.
+ */
+export interface PySparkJob {
+  /** URI of the main `.py` file (`s3://`, `gs://`, `abfss://`, `dbfs:/`). */
+  mainPythonFileUri: string
+  /** Arguments of the script. */
+  args: string[]
+  /** Spark properties for this job (merged over the config's `sparkConf`). */
+  sparkConf?: Record<string, string>
+}
+
 /** Everything a training run needs. */
 export interface TrainingRun {
+  /** The PySpark job of a Spark compute. */
+  pyspark?: PySparkJob
   /** Trainer config; when absent the trainer runs its embedded default. */
   config?: TrainingRunConfig
   /** Extra arguments after `edgerec-train train` (e.g. `['--factors', '64']`). */
@@ -62,9 +77,12 @@ export function isTerminal(state: JobState): boolean {
  * (`status`/`wait`/`result` of a cloud job work from any machine with credentials).
  */
 export interface JobHandle {
-  /** `local`, `sagemaker`, `vertex-ai`, `azure-ml`. */
+  /** `local`, `sagemaker`, `vertex-ai`, `azure-ml`, `emr-serverless`, `dataproc`, `databricks`. */
   provider: string
-  /** Provider id: child pid key, TrainingJobName, CustomJob resource name, Azure ML job name. */
+  /**
+   * Provider id: child pid key, TrainingJobName, CustomJob resource name, Azure ML job name, EMR
+   * Serverless job run id, Dataproc batch resource name, Databricks run id.
+   */
   id: string
   /** ISO-8601 time of submission. */
   submittedAt: string
@@ -128,7 +146,7 @@ export interface JobResult {
  * ```
  */
 export interface Compute {
-  /** `local`, `sagemaker`, `vertex-ai`, `azure-ml`. */
+  /** `local`, `sagemaker`, `vertex-ai`, `azure-ml`, `emr-serverless`, `dataproc`, `databricks`. */
   readonly provider: string
   /** Starts a run and returns at once. */
   submit(run: TrainingRun): Promise<JobHandle>

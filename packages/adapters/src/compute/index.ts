@@ -1,6 +1,7 @@
 /**
  * The compute contract and its shared helpers. Providers live in `../local`, `../aws`, `../gcp`,
- * `../azure`; build one from config with `createCompute`.
+ * `../azure`, and the Spark platforms in `../emr-serverless`, `../dataproc`, `../databricks` (shared
+ * Spark helpers in `../spark`); build one from config with `createCompute`.
  *
  * @module
  */
@@ -12,6 +13,7 @@ export type {
   JobStatus,
   LogLine,
   MachineSpec,
+  PySparkJob,
   TrainingRun,
   TrainingRunConfig,
   WaitOptions,

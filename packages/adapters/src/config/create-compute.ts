@@ -1,6 +1,6 @@
 import type { Compute } from '../compute/compute.js'
 import { loadProvider } from './load-provider.js'
-import type { ComputeConfig } from './types.js'
+import type { ComputeConfig, SparkComputeConfig } from './types.js'
 import { validateComputeConfig } from './validate.js'
 
 /** SDK packages each compute provider needs (optional peer dependencies). */
@@ -9,6 +9,14 @@ export const COMPUTE_SDKS: Record<ComputeConfig['provider'], readonly string[]> 
   sagemaker: ['@aws-sdk/client-sagemaker'],
   'vertex-ai': ['@google-cloud/aiplatform', 'google-auth-library'],
   'azure-ml': ['@azure/arm-machinelearning', '@azure/identity'],
+  spark: ['@aws-sdk/client-emr-serverless', '@google-cloud/dataproc', 'google-auth-library'],
+}
+
+/** SDK packages each Spark platform needs (Databricks: REST over fetch, no SDK). */
+export const SPARK_SDKS: Record<SparkComputeConfig['platform'], readonly string[]> = {
+  'emr-serverless': ['@aws-sdk/client-emr-serverless'],
+  dataproc: ['@google-cloud/dataproc', 'google-auth-library'],
+  databricks: [],
 }
 
 /**
@@ -41,6 +49,31 @@ export async function createCompute(input: ComputeConfig = { provider: 'local' }
     case 'azure-ml': {
       const { AzureMlCompute } = await load(() => import('../azure/compute.js'))
       return new AzureMlCompute(options as Omit<typeof config, 'provider'>)
+    }
+    case 'spark': {
+      const { platform, ...spark } = options as Omit<SparkComputeConfig, 'provider'>
+      const loadSpark = <T>(fn: () => Promise<T>): Promise<T> =>
+        loadProvider('compute', `spark (${platform})`, SPARK_SDKS[platform], fn)
+      switch (platform) {
+        case 'emr-serverless': {
+          const { EmrServerlessCompute } = await loadSpark(() => import('../emr-serverless/compute.js'))
+          return new EmrServerlessCompute(
+            spark as Omit<typeof config & { platform: typeof platform }, 'provider' | 'platform'>,
+          )
+        }
+        case 'dataproc': {
+          const { DataprocCompute } = await loadSpark(() => import('../dataproc/compute.js'))
+          return new DataprocCompute(
+            spark as Omit<typeof config & { platform: typeof platform }, 'provider' | 'platform'>,
+          )
+        }
+        case 'databricks': {
+          const { DatabricksCompute } = await loadSpark(() => import('../databricks/compute.js'))
+          return new DatabricksCompute(
+            spark as Omit<typeof config & { platform: typeof platform }, 'provider' | 'platform'>,
+          )
+        }
+      }
     }
   }
 }

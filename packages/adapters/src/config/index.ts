@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { COMPUTE_SDKS, createCompute } from './create-compute.js'
+export { COMPUTE_SDKS, createCompute, SPARK_SDKS } from './create-compute.js'
 export type { Publisher } from './create-publisher.js'
 export { createPublisher } from './create-publisher.js'
 export { createScheduler } from './create-scheduler.js'
@@ -14,6 +14,9 @@ export type {
   AzureMlComputeConfig,
   CloudflarePublishConfig,
   ComputeConfig,
+  DatabricksSparkConfig,
+  DataprocSparkConfig,
+  EmrServerlessSparkConfig,
   GcsStorageConfig,
   KvStorageConfig,
   LocalComputeConfig,
@@ -23,6 +26,8 @@ export type {
   R2StorageConfig,
   S3StorageConfig,
   SageMakerComputeConfig,
+  SparkComputeBase,
+  SparkComputeConfig,
   StorageConfig,
   VertexAiComputeConfig,
 } from './types.js'

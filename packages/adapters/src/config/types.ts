@@ -151,12 +151,83 @@ export interface AzureMlComputeConfig {
   endpoint?: string
 }
 
+/**
+ * Fields every Spark platform shares (`compute: { provider: 'spark', platform, … }`): the trainer
+ * writes the weighted interactions and id maps as Parquet/JSON under `staging`, submits the
+ * PySpark job shipped in `@edgerec/trainer` (`spark/edgerec_als.py`), and reads the factors the
+ * job wrote back from there.
+ */
+export interface SparkComputeBase {
+  provider: 'spark'
+  /**
+   * Bucket (and prefix) for the job's inputs, script and factors, reachable by the job and by this
+   * machine. Default: the model registry (`storage`). s3 for EMR Serverless, gcs for Dataproc,
+   * s3 / gcs / azure-blob (with `accountUrl`) for Databricks.
+   */
+  staging?: StorageConfig
+  /** URI of the PySpark script. Default: the trainer uploads `edgerec_als.py` under `staging`. */
+  entryPointUri?: string
+  /** Extra Spark properties (`spark.executor.memory`, …). */
+  sparkConf?: Record<string, string>
+}
+
+/** Spark on Amazon EMR Serverless (`StartJobRun` on an existing Spark application). */
+export interface EmrServerlessSparkConfig extends SparkComputeBase {
+  platform: 'emr-serverless'
+  region?: string
+  /** EMR Serverless application id (a Spark application, release emr-7.x). */
+  applicationId: string
+  /** Job runtime role: read/write on the staging bucket, trusted by `emr-serverless.amazonaws.com`. */
+  executionRoleArn: string
+  /** `s3://…` for the job's Spark logs (monitoringConfiguration). */
+  logUri?: string
+}
+
+/** Spark on Dataproc Serverless (`createBatch` with a `pysparkBatch`). */
+export interface DataprocSparkConfig extends SparkComputeBase {
+  platform: 'dataproc'
+  projectId: string
+  /** Region, e.g. `europe-west1`. */
+  region: string
+  /** Service account the batch runs as (read/write on the staging bucket, roles/dataproc.worker). */
+  serviceAccount?: string
+  /** Dataproc Serverless runtime version. Default `2.2`. */
+  runtimeVersion?: string
+  /** Subnetwork URI (needs Private Google Access). */
+  subnetworkUri?: string
+  /** Override the API endpoint (default `<region>-dataproc.googleapis.com`). */
+  apiEndpoint?: string
+}
+
+/** Spark on Databricks (Jobs API `runs/submit` with a `spark_python_task`). */
+export interface DatabricksSparkConfig extends SparkComputeBase {
+  platform: 'databricks'
+  /** Workspace URL, e.g. `https://dbc-1234.cloud.databricks.com`. */
+  host: string
+  /** NAME of the env var holding a Databricks token. Default `DATABRICKS_TOKEN`. */
+  tokenEnv?: string
+  /** Run on this all-purpose cluster instead of a new job cluster. */
+  existingClusterId?: string
+  /** Job cluster runtime. Default `15.4.x-scala2.12`. */
+  sparkVersion?: string
+  /** Job cluster node type, e.g. `i3.xlarge`, `n2-highmem-4`, `Standard_DS3_v2`. Required without `existingClusterId`. */
+  nodeTypeId?: string
+  /** Job cluster workers. Default 2. */
+  numWorkers?: number
+  /** Instance profile ARN (AWS workspaces) that lets the cluster read/write the staging bucket. */
+  instanceProfileArn?: string
+}
+
+/** Any Spark compute config. */
+export type SparkComputeConfig = EmrServerlessSparkConfig | DataprocSparkConfig | DatabricksSparkConfig
+
 /** Any compute provider config. */
 export type ComputeConfig =
   | LocalComputeConfig
   | SageMakerComputeConfig
   | VertexAiComputeConfig
   | AzureMlComputeConfig
+  | SparkComputeConfig
 
 /**
  * Publish into the local KV/R2 state that `wrangler dev` serves (the embedded default).

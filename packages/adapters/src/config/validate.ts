@@ -2,7 +2,8 @@ import { AdapterError } from '../errors.js'
 import type { ComputeConfig, PublishConfig, StorageConfig } from './types.js'
 
 interface FieldSpec {
-  type: 'string' | 'number' | 'boolean' | 'string[]'
+  /** `record`: an object of string values; `storage`: a nested storage config. */
+  type: 'string' | 'number' | 'boolean' | 'string[]' | 'record' | 'storage'
   required?: boolean
   /** Checked on strings. */
   pattern?: RegExp
@@ -84,6 +85,25 @@ const STORAGE_SPECS: ProviderSpecs = {
   },
 }
 
+const roleArn: FieldSpec = {
+  type: 'string',
+  required: true,
+  pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+  expected: 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+}
+
+/** Fields of `compute: { provider: 'spark' }` shared by every platform. */
+const SPARK_COMMON: Record<string, FieldSpec> = {
+  platform: { type: 'string', required: true },
+  staging: { type: 'storage' },
+  entryPointUri: {
+    type: 'string',
+    pattern: /^(s3|gs|abfss|dbfs|file):\/\/?\S+\.py$|^\/Workspace\/\S+\.py$/,
+    expected: 'a URI of a .py file (s3://, gs://, abfss://, dbfs:/ or /Workspace/…)',
+  },
+  sparkConf: { type: 'record' },
+}
+
 const COMPUTE_SPECS: ProviderSpecs = {
   local: { command: { type: 'string[]' }, cwd: { type: 'string' } },
   sagemaker: {
@@ -112,6 +132,7 @@ const COMPUTE_SPECS: ProviderSpecs = {
       expected: 'an s3://bucket/prefix URI',
     },
   },
+  spark: SPARK_COMMON,
   'vertex-ai': {
     projectId: { type: 'string', required: true },
     location: {
@@ -151,6 +172,110 @@ const COMPUTE_SPECS: ProviderSpecs = {
     experimentName: { type: 'string' },
     endpoint: url,
   },
+}
+
+/** `compute: { provider: 'spark', platform }`: the fields of each platform. */
+const SPARK_SPECS: ProviderSpecs = {
+  'emr-serverless': {
+    ...SPARK_COMMON,
+    region: { type: 'string' },
+    applicationId: {
+      type: 'string',
+      required: true,
+      pattern: /^[0-9a-z]{16}$/,
+      expected: 'an EMR Serverless application id (16 lowercase letters and digits)',
+    },
+    executionRoleArn: roleArn,
+    logUri: { type: 'string', pattern: /^s3:\/\/[^/]+/, expected: 'an s3://bucket/prefix URI' },
+  },
+  dataproc: {
+    ...SPARK_COMMON,
+    projectId: { type: 'string', required: true },
+    region: {
+      type: 'string',
+      required: true,
+      pattern: /^[a-z]+-[a-z]+\d+$/,
+      expected: 'a region such as europe-west1',
+    },
+    serviceAccount: {
+      type: 'string',
+      pattern: /^[^@\s]+@[^@\s]+$/,
+      expected: 'a service account e-mail',
+    },
+    runtimeVersion: { type: 'string' },
+    subnetworkUri: { type: 'string' },
+    apiEndpoint: { type: 'string' },
+  },
+  databricks: {
+    ...SPARK_COMMON,
+    host: {
+      type: 'string',
+      required: true,
+      pattern: /^https:\/\/[^\s/]+\/?$/,
+      expected: 'an https:// workspace URL',
+    },
+    tokenEnv: envName,
+    existingClusterId: { type: 'string' },
+    sparkVersion: { type: 'string' },
+    nodeTypeId: { type: 'string' },
+    numWorkers: { type: 'number' },
+    instanceProfileArn: {
+      type: 'string',
+      pattern: /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/.+$/,
+      expected: 'an instance profile ARN',
+    },
+  },
+}
+
+/** Staging storage each Spark platform's job can read and write. */
+const SPARK_STAGING: Record<string, readonly string[]> = {
+  'emr-serverless': ['s3'],
+  dataproc: ['gcs'],
+  databricks: ['s3', 'gcs', 'azure-blob'],
+}
+
+/**
+ * The problems of a Spark compute config beyond its fields: the platform, the staging storage the
+ * job can reach, a Databricks cluster.
+ */
+function sparkProblems(config: Record<string, unknown>): {
+  fields?: Record<string, FieldSpec>
+  problems: string[]
+} {
+  const platform = config.platform
+  if (typeof platform !== 'string' || !(platform in SPARK_SPECS)) {
+    return {
+      problems: [
+        `compute.platform must be one of ${Object.keys(SPARK_SPECS)
+          .map((p) => `'${p}'`)
+          .join(', ')} for provider 'spark'; got ${JSON.stringify(platform)}.`,
+      ],
+    }
+  }
+  const problems: string[] = []
+  const staging = config.staging as { provider?: unknown } | undefined
+  if (staging && typeof staging === 'object' && typeof staging.provider === 'string') {
+    const allowed = SPARK_STAGING[platform]!
+    if (!allowed.includes(staging.provider))
+      problems.push(
+        `compute.staging.provider must be ${allowed.map((p) => `'${p}'`).join(' or ')} for Spark on ${platform} (the job reads its inputs there); got '${staging.provider}'.`,
+      )
+    if (staging.provider === 'azure-blob' && !(staging as { accountUrl?: unknown }).accountUrl)
+      problems.push(
+        'compute.staging.accountUrl is required for an azure-blob staging container: the Databricks job reads it as abfss://<container>@<account>.dfs.core.windows.net.',
+      )
+  }
+  if (platform === 'databricks' && config.existingClusterId === undefined && config.nodeTypeId === undefined)
+    problems.push(
+      "compute.nodeTypeId (e.g. 'i3.xlarge') or compute.existingClusterId is required for Spark on databricks.",
+    )
+  if (
+    platform === 'databricks' &&
+    config.numWorkers !== undefined &&
+    (!Number.isInteger(config.numWorkers) || (config.numWorkers as number) < 0)
+  )
+    problems.push(`compute.numWorkers must be a whole number ≥ 0; got ${JSON.stringify(config.numWorkers)}.`)
+  return { fields: SPARK_SPECS[platform]!, problems }
 }
 
 const PUBLISH_SPECS: ProviderSpecs = {
@@ -193,15 +318,28 @@ function typeOk(value: unknown, spec: FieldSpec): boolean {
       return (
         Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)
       )
+    case 'record':
+      return (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        Object.values(value).every((v) => typeof v === 'string')
+      )
+    case 'storage':
+      return value !== null && typeof value === 'object' && !Array.isArray(value)
   }
 }
 
 const describeType = (spec: FieldSpec): string =>
   spec.type === 'string[]'
     ? 'a non-empty array of strings'
-    : spec.type === 'string'
-      ? 'a non-empty string'
-      : `a ${spec.type}`
+    : spec.type === 'record'
+      ? 'an object of string values'
+      : spec.type === 'storage'
+        ? "a storage config like { provider: 's3', bucket }"
+        : spec.type === 'string'
+          ? 'a non-empty string'
+          : `a ${spec.type}`
 
 /**
  * Problems of one provider config, each naming the field and the provider, e.g.
@@ -222,8 +360,14 @@ export function providerConfigProblems(role: 'storage' | 'compute' | 'publish', 
       `${role}.provider must be one of ${providers.map((p) => `'${p}'`).join(', ')}; got ${JSON.stringify(provider)}.`,
     ]
   }
-  const fields = specs[provider]!
+  let fields = specs[provider]!
   const problems: string[] = []
+  if (role === 'compute' && provider === 'spark') {
+    const spark = sparkProblems(config)
+    problems.push(...spark.problems)
+    if (!spark.fields) return problems
+    fields = spark.fields
+  }
   for (const [name, spec] of Object.entries(fields)) {
     const value = config[name]
     if (value === undefined) {
@@ -243,6 +387,12 @@ export function providerConfigProblems(role: 'storage' | 'compute' | 'publish', 
     }
     if (spec.positiveInteger && (!Number.isInteger(value) || (value as number) < 1)) {
       problems.push(`${role}.${name} must be a positive integer for provider '${provider}'; got ${value}.`)
+    }
+    if (spec.type === 'storage') {
+      for (const problem of providerConfigProblems('storage', value))
+        problems.push(
+          problem.replace(/^storage\./, `${role}.${name}.`).replace(/^storage /, `${role}.${name} `),
+        )
     }
   }
   for (const name of Object.keys(config)) {

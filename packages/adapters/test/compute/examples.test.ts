@@ -38,3 +38,24 @@ describe.each([
     expect(compute.provider).toBe(computeProvider)
   })
 })
+
+describe('examples/spark', () => {
+  const load = async () =>
+    (await import(
+      /* @vite-ignore */ new URL('../../../../examples/spark/providers.ts', import.meta.url).href
+    )) as Record<'storage' | 'emrServerless' | 'dataproc' | 'databricks', unknown>
+
+  it.each(['emrServerless', 'dataproc', 'databricks'] as const)(
+    'should hold a valid Spark compute for %s and build it',
+    async (name) => {
+      const spark = await load()
+      expect(validateStorageConfig(spark.storage).provider).toBe('s3')
+      const config = validateComputeConfig(spark[name])
+      expect(config.provider).toBe('spark')
+      const compute = await createCompute(config)
+      expect(compute.provider).toBe(
+        { emrServerless: 'emr-serverless', dataproc: 'dataproc', databricks: 'databricks' }[name],
+      )
+    },
+  )
+})

@@ -18,6 +18,7 @@ import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
 import { parseValueTransform } from '../weighting/index.js'
 import { parseRecommend, type RecommendCommand } from './recommend.js'
+import { type ImportFactorsCommand, parseImportFactors } from './spark.js'
 
 /** The usage text printed by `edgerec-train --help`. */
 export const USAGE = `edgerec-train: train, evaluate and export implicit-feedback ALS recommenders.
@@ -43,6 +44,9 @@ Usage:
                                      --diversity 0..1;
                                      --output <registry dir> --version-id <id> (default: newest)
                                      --threads <n> worker threads (default 1)
+  edgerec-train import-factors --factors <ALSModel.save dir> --id-maps <dir> [--interactions f]
+                             [--output <registry dir>] [--version-id id] [--publish --force]
+                                     int8 model version from a Spark MLlib ALS run (docs/cloud.md)
   edgerec-train help | --help | --version
   edgerec-train <command> --help      the options of one command (also: edgerec-train help <command>)
 
@@ -97,7 +101,8 @@ Train output (train):
                              (default: the local wrangler dev state) if it passes the quality gate.
                              After a cloud job: publishes only once the job succeeded.
   --local                    train on this machine even when the config's compute names a
-                             cloud (sagemaker, vertex-ai, azure-ml: then train submits one job)
+                             cloud (sagemaker, vertex-ai, azure-ml: then train submits one job;
+                             spark: the ALS fits run as one PySpark job, the rest here)
   --if-stale                 skip (exit 0) unless the publish target's live version is old or
                              events arrived after its cut-off; for scheduled runs
   --max-age-hours <h>        with --if-stale: retrain when live is this old (default 168)
@@ -265,6 +270,7 @@ export type CliCommand =
   | GenerateCommand
   | ScheduleCommand
   | RecommendCommand
+  | ImportFactorsCommand
   | { command: 'help'; topic?: string }
   | { command: 'version' }
 
@@ -610,6 +616,8 @@ const MODEL_ONLY_FLAGS = new Set(['events', 'users', 'items', 'categories', 'day
  */
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (argv[0] === 'recommend') return parseRecommend(argv.slice(1))
+  if (argv[0] === 'import-factors' && !argv.includes('--help') && !argv.includes('-h'))
+    return parseImportFactors(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })

@@ -39,6 +39,7 @@ import { writeGeneratedData } from '../generate/index.js'
 import { checkTestUsers, splitFor } from '../input/checks.js'
 import { renderReport, scoreDistributions } from '../report/index.js'
 import { checkStaleness } from '../schedule/index.js'
+import { isSparkCompute, SparkFitter } from '../spark/train-on-spark.js'
 import { loadFromConfig, type TrainLogger, train } from '../train.js'
 import { type PipelineTuning, tuneInPipeline } from '../tuning/pipeline.js'
 import {
@@ -52,6 +53,7 @@ import { helpFor } from './help.js'
 import { projectRoot } from './invocation.js'
 import { consoleLogger, type OutputStream } from './progress.js'
 import { runRecommend } from './recommend.js'
+import { runImportFactors } from './spark.js'
 import { evaluationTables, tuningTable } from './tables.js'
 
 /** Where the CLI writes and which directory it works in. */
@@ -197,6 +199,17 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     }
     logger.info(`Stale, training (--if-stale): ${staleness.reason}.`)
   }
+  let fitter: SparkFitter | undefined
+  if (isSparkCompute(config.compute)) {
+    if (command.local) {
+      logger.info(
+        `--local: training on this machine; the config's compute 'spark' (${config.compute.platform}) is not used.`,
+      )
+    } else {
+      // ALS runs in a Spark job; reading, weighting, evaluation, export, gate and publish stay here.
+      fitter = new SparkFitter({ ...config, compute: config.compute }, { logger })
+    }
+  }
   if (isCloudCompute(config.compute)) {
     if (!command.local) return runCloudTrain(command, { ...config, compute: config.compute }, io, logger)
     logger.info(
@@ -204,6 +217,7 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     )
   }
   const options: Parameters<typeof train>[1] = { logger, cwd: io.cwd }
+  if (fitter) options.fitter = fitter
   if (command.outputDir !== undefined)
     options.storageConfig = { provider: 'local', root: resolve(io.cwd, command.outputDir) }
   else if (config.storage === undefined && storageFromEnv() === undefined)
@@ -235,7 +249,10 @@ async function runTrain(command: ModelCommand, io: CliIo): Promise<void> {
     }
     if (command.json) {
       const { storage: _storage, manifest, ...rest } = result
-      io.stdout.write(`${JSON.stringify({ ...rest, manifest, ...(published ? { published } : {}) })}\n`)
+      const spark = fitter?.report
+      io.stdout.write(
+        `${JSON.stringify({ ...rest, manifest, ...(spark ? { spark } : {}), ...(published ? { published } : {}) })}\n`,
+      )
     } else {
       io.stdout.write(`${result.version}\n`)
     }
@@ -461,6 +478,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0
       case 'recommend':
         await runRecommend(command, io)
+        return 0
+      case 'import-factors':
+        await runImportFactors(command, io)
         return 0
     }
   } catch (error) {

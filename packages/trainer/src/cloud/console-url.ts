@@ -1,9 +1,8 @@
-import type { JobHandle } from '@edgerec/adapters'
-import type { CloudComputeConfig } from './job-config.js'
+import type { ComputeConfig, JobHandle } from '@edgerec/adapters'
 
 /**
- * The web console page of a cloud training job, or `undefined` when it cannot be built (a
- * SageMaker job with no region in the config or the environment).
+ * The web console page of a cloud training job or Spark job, or `undefined` when it cannot be
+ * built (a SageMaker or EMR Serverless job with no region in the config or the environment).
  *
  * @example
  * ```ts
@@ -12,7 +11,7 @@ import type { CloudComputeConfig } from './job-config.js'
  * ```
  */
 export function consoleUrl(
-  compute: CloudComputeConfig,
+  compute: Exclude<ComputeConfig, { provider: 'local' }>,
   handle: JobHandle,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
@@ -28,6 +27,22 @@ export function consoleUrl(
       const jobId = handle.id.split('/').at(-1) ?? handle.id
       return `https://console.cloud.google.com/vertex-ai/locations/${compute.location}/training/${encodeURIComponent(jobId)}/cpu?project=${encodeURIComponent(compute.projectId)}`
     }
+    case 'spark':
+      switch (compute.platform) {
+        case 'emr-serverless': {
+          const region = compute.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION
+          if (!region) return undefined
+          return `https://${region}.console.aws.amazon.com/emr/home?region=${region}#/serverless-applications/${encodeURIComponent(compute.applicationId)}/job-runs/${id}`
+        }
+        case 'dataproc': {
+          // handle.id is the resource name projects/<p>/locations/<region>/batches/<batch id>.
+          const batchId = handle.id.split('/').at(-1) ?? handle.id
+          return `https://console.cloud.google.com/dataproc/batches/${compute.region}/${encodeURIComponent(batchId)}/monitoring?project=${encodeURIComponent(compute.projectId)}`
+        }
+        case 'databricks':
+          return `${compute.host.replace(/\/+$/, '')}/jobs/runs/${id}`
+      }
+      return undefined
     case 'azure-ml': {
       const workspace = `/subscriptions/${compute.subscriptionId}/resourceGroups/${compute.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${compute.workspace}`
       return `https://ml.azure.com/runs/${id}?wsid=${encodeURIComponent(workspace)}`

@@ -9,11 +9,15 @@ import type { EdgerecConfig } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 
 /** Compute providers that run the trainer container in a cloud account. */
-export type CloudComputeConfig = Exclude<ComputeConfig, { provider: 'local' }>
+export type CloudComputeConfig = Exclude<ComputeConfig, { provider: 'local' } | { provider: 'spark' }>
 
-/** True when `compute` names a cloud provider (`sagemaker`, `vertex-ai`, `azure-ml`). */
+/**
+ * True when `compute` names a provider that runs the trainer container (`sagemaker`, `vertex-ai`,
+ * `azure-ml`). Spark (`provider: 'spark'`) trains ALS in a PySpark job while this machine does the
+ * rest: see `../spark/train-on-spark.ts`.
+ */
 export function isCloudCompute(compute: ComputeConfig | undefined): compute is CloudComputeConfig {
-  return compute !== undefined && compute.provider !== 'local'
+  return compute !== undefined && compute.provider !== 'local' && compute.provider !== 'spark'
 }
 
 /** Storage providers a cloud job can write to and this machine can read back. */

@@ -22,6 +22,7 @@ import { TrainerError } from '../errors.js'
 import { GATE_HINT } from '../gate/index.js'
 import type { TrainLogger } from '../train.js'
 import { consoleUrl } from './console-url.js'
+import { followJob } from './follow.js'
 import { type CloudComputeConfig, cloudJobConfig } from './job-config.js'
 
 /** Options of {@link trainInCloud}. */
@@ -108,14 +109,6 @@ async function throwIfGateRejected(
   )
 }
 
-function pollInterval(options: CloudTrainOptions): number {
-  if (options.pollIntervalMs !== undefined) return options.pollIntervalMs
-  const seconds = Number((options.env ?? process.env).EDGEREC_JOB_POLL_SECONDS)
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 15_000
-}
-
-const clock = (): string => new Date().toISOString().slice(11, 19)
-
 /**
  * Submits one training job for `config` (whose `compute` names a cloud provider), waits for it and
  * returns the version it wrote.
@@ -156,12 +149,7 @@ export async function trainInCloud(
     const handle = await compute.submit(run)
     const url = consoleUrl(config.compute, handle, options.env)
     logger.info(`Job ${handle.id} submitted.${url ? ` Console: ${url}` : ''}`)
-    const status = await compute.wait(handle, {
-      pollIntervalMs: pollInterval(options),
-      throwOnFailure: false,
-      onStatus: (s) =>
-        logger.info(`  ${clock()} ${s.state} (${s.providerState})${s.message ? `: ${s.message}` : ''}`),
-    })
+    const status = await followJob(compute, handle, options)
     if (status.state !== 'succeeded') {
       // The trainer exits non-zero when the quality gate rejects its version, which fails the job
       // although the version (with its verdict) was written: say so instead of "job failed".

@@ -28,7 +28,7 @@ import {
 import { restrictRows } from './fold-in.js'
 import { rankingMetrics } from './metrics.js'
 import { rankAll } from './rank.js'
-import { type SplitKind, splitBy } from './split.js'
+import { type Split, type SplitKind, splitBy } from './split.js'
 
 /** The user's train items as an exclusion filter, reusing one mask across users. */
 class TrainMask implements IndexFilter {
@@ -185,6 +185,12 @@ export interface EvaluationOptions {
   rankThreads?: number
   /** Progress of long steps (ranking): users done of total, about once a second. */
   onProgress?: (step: 'rank', done: number, total: number) => void
+  /**
+   * A model already trained on the train part of this split (e.g. by a Spark job): the evaluation
+   * ranks it instead of splitting and training. The split must come from `splitBy` with the same
+   * kind, test fraction and seed.
+   */
+  fitted?: { model: AlsModel; split: Split }
   /** Receives the model trained on the train part and the split (e.g. for the quality gate). */
   onModel?: (model: AlsModel, split: { train: CsrMatrix; test: CsrMatrix }) => void | Promise<void>
 }
@@ -204,9 +210,10 @@ export async function runEvaluation(data: CsrMatrix, options: EvaluationOptions)
     throw new RangeError(`k must be a positive integer, got ${options.k}.`)
   }
   const als = resolveAlsOptions({ seed: options.seed, ...options.als })
-  const { train, test } = splitBy(data, options.split, options.testFraction, options.seed)
+  const { train, test } =
+    options.fitted?.split ?? splitBy(data, options.split, options.testFraction, options.seed)
   const t0 = performance.now()
-  const model = await trainAls(train, als)
+  const model = options.fitted?.model ?? (await trainAls(train, als))
   const t1 = performance.now()
   checkShapes(model, train, test)
   const selected = new Uint8Array(test.rows)

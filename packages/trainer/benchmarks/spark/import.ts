@@ -1,0 +1,221 @@
+/**
+ * Import of Spark-format ALS factors into int8 shards (issue 14): an `ALSModel.save()` layout with
+ * `--items` × `--dims` item factors (default 1M × 64) in 8 Parquet part files of Spark's schema
+ * (`id: int`, `features: array<float>`, written with hyparquet-writer), `--users` user factors and a
+ * few interactions per user, imported exactly as `edgerec-train import-factors` does
+ * (`importSparkFactors`, then `exportModel` into a local registry; partitioned retrieval off, so the
+ * figure is the import + int8 export and not the k-means of issue 16).
+ *
+ * Baselines measured in the same run on the same machine: reading the same factors as one raw
+ * float32 file (`fs.readFile` of `items × dims × 4` bytes: the floor of any import), and
+ * `exportModel` of the same factors already in memory (the int8 export alone).
+ *
+ * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000] [--dir DIR]
+ *
+ * @module
+ */
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createStorage } from '@edgerec/adapters'
+import { mulberry32 } from '@edgerec/core'
+import type { AlsModel } from '../../src/als/index.js'
+import { csrFromTriples } from '../../src/data/matrix.js'
+import { exportModel } from '../../src/export/index.js'
+import { itemCounts, trendingScores } from '../../src/popularity/index.js'
+import { importSparkFactors } from '../../src/spark/import.js'
+import { writeSparkInputs } from '../../src/spark/inputs.js'
+import { sparkFactorTableParquet, sparkModelMetadata } from '../../src/spark/spark-schema.js'
+
+const { values } = parseArgs({
+  options: {
+    items: { type: 'string', default: '1000000' },
+    dims: { type: 'string', default: '64' },
+    users: { type: 'string', default: '10000' },
+    parts: { type: 'string', default: '8' },
+    dir: { type: 'string', default: join(tmpdir(), 'edgerec-spark-import-bench') },
+  },
+})
+const items = Number(values.items)
+const dims = Number(values.dims)
+const users = Number(values.users)
+const parts = Number(values.parts)
+const dir = values.dir
+
+const MiB = 1024 * 1024
+const seconds = (t0: number) => (performance.now() - t0) / 1000
+let peakRss = 0
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss)
+}, 50)
+
+async function dirBytes(path: string): Promise<number> {
+  const { readdir } = await import('node:fs/promises')
+  let total = 0
+  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
+
+async function main(): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+  const save = join(dir, 'model')
+  const random = mulberry32(14)
+  const gaussian = () => (random() + random() + random() - 1.5) * 0.2
+
+  // --- Fixture (not timed): a Spark save, id maps, params and interactions. ---
+  const t0 = performance.now()
+  for (const sub of ['metadata', 'userFactors', 'itemFactors'])
+    await mkdir(join(save, sub), { recursive: true })
+  await writeFile(join(save, 'metadata', 'part-00000'), sparkModelMetadata(dims))
+  const itemFactors = new Float32Array(items * dims)
+  for (let k = 0; k < itemFactors.length; k++) itemFactors[k] = gaussian()
+  const per = Math.ceil(items / parts)
+  for (let p = 0; p < parts; p++) {
+    const start = p * per
+    const end = Math.min(items, start + per)
+    const ids = new Int32Array(end - start)
+    for (let r = 0; r < ids.length; r++) ids[r] = start + r
+    await writeFile(
+      join(save, 'itemFactors', `part-${String(p).padStart(5, '0')}-bench.snappy.parquet`),
+      sparkFactorTableParquet(ids, itemFactors.subarray(start * dims, end * dims), dims),
+    )
+  }
+  const userFactors = new Float32Array(users * dims)
+  for (let k = 0; k < userFactors.length; k++) userFactors[k] = gaussian()
+  await writeFile(
+    join(save, 'userFactors', 'part-00000-bench.snappy.parquet'),
+    sparkFactorTableParquet(
+      Int32Array.from({ length: users }, (_, u) => u),
+      userFactors,
+      dims,
+    ),
+  )
+  const perUser = 5
+  const u = new Int32Array(users * perUser)
+  const i = new Int32Array(users * perUser)
+  for (let k = 0; k < u.length; k++) {
+    u[k] = Math.floor(k / perUser)
+    i[k] = Math.floor(random() * items)
+  }
+  const matrix = csrFromTriples(users, items, u, i, new Float32Array(u.length).fill(1))
+  const userIds = Array.from({ length: users }, (_, k) => `u${k}`)
+  const itemIds = Array.from({ length: items }, (_, k) => `item-${k}`)
+  const trainedUntil = Date.UTC(2026, 11, 1)
+  await writeSparkInputs(
+    await createStorage({ provider: 'local', root: join(dir, 'inputs') }),
+    '',
+    { matrix, userIds, itemIds, trainedUntil },
+    {
+      als: {
+        factors: dims,
+        regularization: 0.05,
+        alpha: 2,
+        iterations: 10,
+        cgSteps: 3,
+        solver: 'cg',
+        seed: 42,
+      },
+      eventWeights: { view: 1 },
+      trainedUntil,
+    },
+  )
+  const raw = join(dir, 'item-factors.f32')
+  await writeFile(raw, new Uint8Array(itemFactors.buffer))
+  const fixtureSeconds = seconds(t0)
+  const parquetBytes = await dirBytes(join(save, 'itemFactors'))
+
+  // --- Baseline 1: the same item factors as one raw float32 file. ---
+  let t = performance.now()
+  const rawBytes = (await readFile(raw)).byteLength
+  const rawRead = seconds(t)
+
+  // --- The import, as edgerec-train import-factors runs it. ---
+  peakRss = process.memoryUsage().rss
+  t = performance.now()
+  const local = async (sub: string) => createStorage({ provider: 'local', root: join(dir, sub) })
+  const imported = await importSparkFactors({
+    factors: { storage: await local('model'), key: '' },
+    idMaps: { storage: await local('inputs'), key: '' },
+  })
+  const readSeconds = seconds(t)
+  for (let k = 0; k < 1000; k++) {
+    const at = Math.floor((k * itemFactors.length) / 1000)
+    if (imported.model.itemFactors[at] !== itemFactors[at])
+      throw new Error(`factor ${at} differs after import`)
+  }
+  const exportOnce = async (model: AlsModel, registry: string) => {
+    const storage = await createStorage({ provider: 'local', root: join(dir, registry) })
+    const start = performance.now()
+    const result = await exportModel(
+      {
+        model,
+        data: imported.data,
+        als: imported.params.als,
+        eventWeights: imported.params.eventWeights,
+        popularity: itemCounts(imported.data.matrix),
+        trending: trendingScores(imported.data.matrix, { halfLifeDays: 7, now: trainedUntil }),
+      },
+      { storage, version: '20261201T000000Z-0000beef', partitions: { minItems: Number.MAX_SAFE_INTEGER } },
+    )
+    return { seconds: seconds(start), result }
+  }
+  const exported = await exportOnce(imported.model, 'registry')
+  const importSeconds = readSeconds + exported.seconds
+  const importPeak = peakRss
+
+  // --- Baseline 2: the int8 export of the same factors already in memory. ---
+  const inMemory: AlsModel = { users, items, factors: dims, userFactors, itemFactors }
+  const baseline = await exportOnce(inMemory, 'registry-baseline')
+  clearInterval(sampler)
+
+  const itemShardBytes = exported.result.manifest.shards.items.reduce((sum, s) => sum + s.bytes, 0)
+  const report = {
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      loadavg: loadavg().map((x) => Number(x.toFixed(2))),
+    },
+    items,
+    dims,
+    users,
+    parquetParts: parts,
+    fixtureSeconds: Number(fixtureSeconds.toFixed(1)),
+    bytes: {
+      itemFactorsParquet: parquetBytes,
+      itemFactorsFloat32: rawBytes,
+      int8ItemShards: itemShardBytes,
+      versionTotal: exported.result.bytes,
+    },
+    seconds: {
+      readParquet: Number(readSeconds.toFixed(2)),
+      exportInt8: Number(exported.seconds.toFixed(2)),
+      importTotal: Number(importSeconds.toFixed(2)),
+      baselineRawFloat32Read: Number(rawRead.toFixed(2)),
+      baselineExportFromMemory: Number(baseline.seconds.toFixed(2)),
+    },
+    ratios: {
+      importVsExportFromMemory: Number((importSeconds / baseline.seconds).toFixed(2)),
+      parquetReadVsRawRead: Number((readSeconds / rawRead).toFixed(1)),
+      int8VsParquetBytes: Number((itemShardBytes / parquetBytes).toFixed(3)),
+    },
+    peakRssMiB: Math.round(importPeak / MiB),
+  }
+  console.log(JSON.stringify(report, null, 2))
+  console.log(
+    `\nImport of ${items.toLocaleString('en-US')} × ${dims} Spark-format item factors: ${importSeconds.toFixed(1)} s ` +
+      `(Parquet read ${readSeconds.toFixed(1)} s + int8 export ${exported.seconds.toFixed(1)} s); ` +
+      `${(parquetBytes / MiB).toFixed(1)} MiB Parquet → ${(itemShardBytes / MiB).toFixed(1)} MiB int8 item shards ` +
+      `(${exported.result.manifest.shards.items.length} shards). Baselines, same run: raw float32 read ${rawRead.toFixed(2)} s, ` +
+      `export from memory ${baseline.seconds.toFixed(1)} s.`,
+  )
+  await rm(dir, { recursive: true, force: true })
+}
+
+main().catch((error: unknown) => {
+  clearInterval(sampler)
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,289 @@
+/**
+ * Imports the factors of a Spark MLlib ALS run (`ALSModel.save(path)`: `path/metadata` JSON with
+ * `rank`, `path/userFactors` and `path/itemFactors` Parquet with `id: int`, `features: array<float>`)
+ * as an {@link AlsModel} plus the interactions it was trained on, ready for `exportModel`.
+ * Spark's int ids are mapped back to edgerec ids with the id maps written by
+ * {@link writeSparkInputs} (`users.json`, `items.json`: JSON arrays, index = Spark id).
+ * Everything is read through a {@link Storage} (a local folder for `import-factors`, the staging
+ * bucket for `train` with a Spark compute), with keys under a prefix.
+ *
+ * @module
+ */
+import { listAll, type Storage } from '@edgerec/adapters'
+import { parquetReadObjects } from 'hyparquet'
+import type { AlsModel } from '../als/index.js'
+import { csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
+import { TrainerError } from '../errors.js'
+import type { SparkParams } from './inputs.js'
+
+/** A Spark ALS model read back with edgerec ids. */
+export interface ImportedFactors {
+  model: AlsModel
+  /** The weighted interactions (Parquet `user, item, rating`) with edgerec ids. */
+  data: InteractionMatrix
+  /** `params.json` of the inputs (hyperparameters, event weights, cut-off). */
+  params: SparkParams
+}
+
+/** A key prefix (or key) in a storage. */
+export interface StorageLocation {
+  storage: Storage
+  /** Key prefix (`''` for the storage's root) or, for a single file, its key. */
+  key: string
+}
+
+/** Where the pieces are. */
+export interface ImportOptions {
+  /** `ALSModel.save(path)`: `metadata/`, `userFactors/`, `itemFactors/` under this prefix. */
+  factors: StorageLocation
+  /** `users.json`, `items.json`, `params.json` (and by default `interactions.parquet`) under this prefix. */
+  idMaps: StorageLocation
+  /** The interactions Parquet (`user: int, item: int, rating: float`): one key or a prefix of part files. */
+  interactions?: StorageLocation
+}
+
+function invalid(message: string, cause?: unknown): TrainerError {
+  return new TrainerError('IMPORT_INVALID', message, cause === undefined ? undefined : { cause })
+}
+
+/** `a/` + `b`, for key prefixes. */
+export const under = (prefix: string, key: string): string =>
+  prefix === '' || prefix.endsWith('/') ? `${prefix}${key}` : `${prefix}/${key}`
+
+async function parquetKeys(storage: Storage, prefix: string, what: string): Promise<string[]> {
+  const keys = (await listAll(storage, under(prefix, '')))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.parquet') && !k.slice(prefix.length).includes('/.'))
+    .sort()
+  if (keys.length === 0)
+    throw invalid(
+      `${describe(storage, prefix)} holds no .parquet part file of ${what}. Point at the directory ALSModel.save() wrote.`,
+    )
+  return keys
+}
+
+function describe(storage: Storage, key: string): string {
+  return `${storage.provider}:${key}`
+}
+
+async function read(storage: Storage, key: string, hint: string): Promise<Uint8Array> {
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await storage.get(key)
+  } catch (cause) {
+    throw invalid(`Cannot read ${describe(storage, key)}. ${hint}`, cause)
+  }
+  if (!bytes) throw invalid(`${describe(storage, key)} does not exist. ${hint}`)
+  return bytes
+}
+
+const buffer = (bytes: Uint8Array): ArrayBuffer =>
+  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer)
+
+/** Reads the `rank` of `<save>/metadata` (a directory with a JSON-line `part-*` file, or one JSON file). */
+export async function readSparkRank(storage: Storage, factorsPrefix: string): Promise<number> {
+  const meta = under(factorsPrefix, 'metadata')
+  const parts = (await listAll(storage, `${meta}/`))
+    .map((o) => o.key)
+    .filter((k) => /\/part-[^/]*$/.test(k))
+    .sort()
+  const hint = 'Point at the directory ALSModel.save() wrote.'
+  const text = new TextDecoder().decode(await read(storage, parts[0] ?? meta, hint))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text.split('\n')[0]!)
+  } catch (cause) {
+    throw invalid(`${describe(storage, parts[0] ?? meta)} is not JSON. ${hint}`, cause)
+  }
+  const rank = (parsed as { rank?: unknown }).rank
+  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1)
+    throw invalid(`${describe(storage, meta)} has no positive integer "rank"; is it an ALSModel save?`)
+  return rank
+}
+
+async function readJson(storage: Storage, key: string, hint: string): Promise<unknown> {
+  const bytes = await read(storage, key, hint)
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes))
+  } catch (cause) {
+    throw invalid(`${describe(storage, key)} is not JSON. ${hint}`, cause)
+  }
+}
+
+async function readIdMap(storage: Storage, key: string): Promise<string[]> {
+  const parsed = await readJson(
+    storage,
+    key,
+    'Pass the id maps (users.json, items.json: JSON arrays, index = Spark id) written with the Spark inputs.',
+  )
+  if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string'))
+    throw invalid(`${describe(storage, key)} must be a JSON array of string ids (index = Spark int id).`)
+  return parsed as string[]
+}
+
+/** Reads and checks `params.json` of the Spark inputs. */
+export async function readSparkParams(storage: Storage, key: string): Promise<SparkParams> {
+  const parsed = (await readJson(
+    storage,
+    key,
+    'Pass the directory the Spark inputs were written to.',
+  )) as Partial<SparkParams>
+  if (
+    typeof parsed.als?.factors !== 'number' ||
+    typeof parsed.als.alpha !== 'number' ||
+    typeof parsed.trainedUntil !== 'number'
+  )
+    throw invalid(
+      `${describe(storage, key)} lacks als.factors, als.alpha or trainedUntil; write it with writeSparkInputs.`,
+    )
+  return { eventWeights: {}, ...parsed } as SparkParams
+}
+
+/**
+ * Reads every part file of a factor table (`id: int`, `features: array<float>`) into a dense
+ * `count × rank` row-major matrix, row = Spark id. Ids without a row (Spark has no factors for a
+ * user or item without ratings in its input) stay zero.
+ */
+export async function readFactorTable(
+  storage: Storage,
+  prefix: string,
+  rank: number,
+  count: number,
+  what: string,
+): Promise<Float32Array> {
+  const out = new Float32Array(count * rank)
+  const seen = new Uint8Array(count)
+  for (const key of await parquetKeys(storage, prefix, `${what} factors`)) {
+    let rows: Record<string, unknown>[]
+    try {
+      rows = await parquetReadObjects({
+        file: buffer(await read(storage, key, '')),
+        columns: ['id', 'features'],
+      })
+    } catch (cause) {
+      if (cause instanceof TrainerError) throw cause
+      throw invalid(
+        `${describe(storage, key)} is not Parquet with columns id: int, features: array<float>.`,
+        cause,
+      )
+    }
+    for (const row of rows) {
+      const id = row.id as unknown
+      const features = row.features as unknown
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= count)
+        throw invalid(
+          `${describe(storage, key)}: ${what} id ${String(id)} is not in the id map (0..${count - 1}). Use the id maps of the same Spark inputs.`,
+        )
+      if (!Array.isArray(features) || features.length !== rank)
+        throw invalid(
+          `${describe(storage, key)}: ${what} ${id} has ${Array.isArray(features) ? features.length : 'no'} features, the metadata says rank ${rank}.`,
+        )
+      if (seen[id]) throw invalid(`${describe(storage, key)}: ${what} id ${id} appears twice.`)
+      seen[id] = 1
+      const base = id * rank
+      for (let f = 0; f < rank; f++) out[base + f] = features[f] as number
+    }
+  }
+  return out
+}
+
+/** Reads `user: int, item: int, rating: float` Parquet (one key, or a prefix of part files). */
+async function readInteractions(
+  storage: Storage,
+  key: string,
+  users: number,
+  items: number,
+): Promise<{ u: Int32Array; i: Int32Array; r: Float32Array }> {
+  const keys = key.endsWith('.parquet') ? [key] : await parquetKeys(storage, key, 'interactions')
+  const u: number[] = []
+  const i: number[] = []
+  const r: number[] = []
+  for (const part of keys) {
+    let rows: Record<string, unknown>[]
+    const bytes = await read(storage, part, 'Pass the interactions written with the Spark inputs.')
+    try {
+      rows = await parquetReadObjects({ file: buffer(bytes), columns: ['user', 'item', 'rating'] })
+    } catch (cause) {
+      throw invalid(
+        `Cannot read the interactions ${describe(storage, part)} (Parquet user: int, item: int, rating: float written with the Spark inputs).`,
+        cause,
+      )
+    }
+    for (const row of rows) {
+      const user = Number(row.user)
+      const item = Number(row.item)
+      if (!(user >= 0 && user < users && item >= 0 && item < items))
+        throw invalid(
+          `${describe(storage, part)}: interaction (${String(row.user)}, ${String(row.item)}) is outside the id maps.`,
+        )
+      u.push(user)
+      i.push(item)
+      r.push(Number(row.rating))
+    }
+  }
+  return { u: Int32Array.from(u), i: Int32Array.from(i), r: Float32Array.from(r) }
+}
+
+/**
+ * Reads the user and item factors of a Spark `ALSModel.save()` for id maps of the given sizes.
+ *
+ * @throws TrainerError `IMPORT_INVALID` when the save is missing, malformed or does not match
+ */
+export async function readSparkModel(
+  storage: Storage,
+  factorsPrefix: string,
+  users: number,
+  items: number,
+): Promise<AlsModel> {
+  const factors = await readSparkRank(storage, factorsPrefix)
+  const userFactors = await readFactorTable(
+    storage,
+    under(factorsPrefix, 'userFactors'),
+    factors,
+    users,
+    'user',
+  )
+  const itemFactors = await readFactorTable(
+    storage,
+    under(factorsPrefix, 'itemFactors'),
+    factors,
+    items,
+    'item',
+  )
+  return { users, items, factors, userFactors, itemFactors }
+}
+
+/**
+ * Reads a Spark ALS model save plus its id maps and interactions.
+ *
+ * @example
+ * ```ts
+ * const storage = await createStorage({ provider: 'local', root: 'out' })
+ * const { model, data } = await importSparkFactors({ factors: { storage, key: 'model/' }, idMaps: { storage, key: 'inputs/' } })
+ * ```
+ */
+export async function importSparkFactors(options: ImportOptions): Promise<ImportedFactors> {
+  const maps = options.idMaps
+  const userIds = await readIdMap(maps.storage, under(maps.key, 'users.json'))
+  const itemIds = await readIdMap(maps.storage, under(maps.key, 'items.json'))
+  const params = await readSparkParams(maps.storage, under(maps.key, 'params.json'))
+  const model = await readSparkModel(
+    options.factors.storage,
+    options.factors.key,
+    userIds.length,
+    itemIds.length,
+  )
+  if (params.als.factors !== model.factors)
+    throw invalid(
+      `params.json says ${params.als.factors} factors but the Spark model has rank ${model.factors}; use the inputs of the same run.`,
+    )
+  const interactions = options.interactions ?? {
+    storage: maps.storage,
+    key: under(maps.key, 'interactions.parquet'),
+  }
+  const t = await readInteractions(interactions.storage, interactions.key, userIds.length, itemIds.length)
+  const matrix = csrFromTriples(userIds.length, itemIds.length, t.u, t.i, t.r)
+  return { model, data: { matrix, userIds, itemIds, trainedUntil: params.trainedUntil }, params }
+}

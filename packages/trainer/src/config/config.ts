@@ -46,9 +46,12 @@ export interface TuningConfig {
    * value transforms none / log1p / binary when the values vary.
    */
   space?: TuningSpace
-  /** Default `random`; `halving` = successive halving over `trials` random candidates. */
+  /**
+   * Default `halving`: successive halving over `trials` distinct random candidates (as much ALS work
+   * as 10 full random trials); `random`: `trials` full trials; `grid`: every listed combination.
+   */
   strategy?: TuningStrategy
-  /** Trials including the base configuration (random, halving). Default 10. */
+  /** Candidates including the base configuration (halving, random). Default 27 for halving, 10 for random. */
   trials?: number
   /** Default `ndcg`. */
   metric?: TuningMetric

@@ -42,8 +42,8 @@ export interface TuningConfig {
   enabled?: boolean
   /**
    * Values or ranges to try. Default: sized to the data (`adaptiveSpace`): factors 8 … min(128,
-   * items / 4), regularization 0.01 … 1 (… 10 on small or sparse catalogs), α 0.5 … 40, and the
-   * value transforms none / log1p / binary when the values vary.
+   * items / 4), regularization 0.01 … max(1 (10 on small or sparse catalogs), interactions per
+   * user / 2), α 0.25 … 40, and the value transforms none / log1p / binary when the values vary.
    */
   space?: TuningSpace
   /**

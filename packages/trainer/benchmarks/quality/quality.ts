@@ -1,14 +1,15 @@
 /**
- * Quality and evaluation-speed benchmark (issue 18, "Measured outcomes"), everything measured in
- * this run:
- * - base vs tuned ndcg@10 on the held-out test split, and the tuning time, on ml-latest-small
- *   (`--movielens DIR`, skipped when absent; MovieLens data is never committed) and on generated
- *   data (`--tune-events`);
- * - evaluation ranking time of the same model on generated data (`--events`, default 1M), inline
- *   on the main thread (what evaluation did before) vs on worker threads, with identical metrics.
+ * Tuning benchmark (issue 18, "Measured outcomes"), everything measured in this run: base vs tuned
+ * ndcg@10 on the held-out test split, and the tuning time, with what a user gets by default
+ * (`--tune`: successive halving over 27 candidates, `adaptiveSpace`) unless `--strategy` /
+ * `--trials` say otherwise, on
+ * - ml-latest-small (`--movielens DIR`, skipped when absent; MovieLens data is never committed),
+ * - generated data with known structure (`--tune-events`, users with category tastes), and
+ * - generated data where popularity dominates (`--popular-events`, `taste: 0`): tuning must not hurt.
+ * The evaluation ranking time (main thread vs worker threads) is `benchmarks/quality/evaluation.ts`.
  *
  * Usage: tsx benchmarks/quality/quality.ts [--movielens ../../../shared/data/ml-latest-small]
- *        [--tune-events 200000] [--events 1000000] [--trials 10] [--threads N] [--strategy random]
+ *        [--tune-events 100000] [--popular-events 100000] [--trials N] [--threads N] [--strategy halving|random]
  *
  * @module
  */
@@ -16,61 +17,60 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { resolveAlsOptions, trainAls } from '../../src/als/index.js'
+import { resolveAlsOptions } from '../../src/als/index.js'
 import type { EdgerecConfig } from '../../src/config/config.js'
 import type { CsrMatrix } from '../../src/data/matrix.js'
-import { rankingMetrics, runEvaluation, splitTemporal } from '../../src/evaluation/index.js'
-import { rankAll } from '../../src/evaluation/rank.js'
+import { runEvaluation } from '../../src/evaluation/index.js'
 import { writeGeneratedData } from '../../src/generate/index.js'
 import { loadFromConfig } from '../../src/train.js'
-import type { TuningStrategy } from '../../src/tuning/index.js'
+import { DEFAULT_TUNING_STRATEGY, defaultTrials, type TuningStrategy } from '../../src/tuning/index.js'
 import { tuneInPipeline } from '../../src/tuning/pipeline.js'
 
 const { values } = parseArgs({
   options: {
     movielens: { type: 'string' },
-    'tune-events': { type: 'string', default: '200000' },
-    events: { type: 'string', default: '1000000' },
-    trials: { type: 'string', default: '10' },
+    'tune-events': { type: 'string', default: '100000' },
+    'popular-events': { type: 'string', default: '100000' },
+    trials: { type: 'string' },
     threads: { type: 'string' },
-    strategy: { type: 'string', default: 'random' },
+    strategy: { type: 'string' },
   },
 })
 const threads = Number(values.threads ?? availableParallelism())
-const trials = Number(values.trials)
+const strategy = (values.strategy ?? DEFAULT_TUNING_STRATEGY) as TuningStrategy
+const trials = values.trials === undefined ? defaultTrials(strategy) : Number(values.trials)
 const quiet = { info: () => {}, warn: () => {} }
-const rows: string[] = []
 
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load average at start ${loadavg()[0]!.toFixed(2)}`,
 )
 
-async function baseVsTuned(label: string, data: CsrMatrix, transform: 'none'): Promise<void> {
+async function baseVsTuned(label: string, data: CsrMatrix): Promise<void> {
   const evaluation = { split: 'temporal' as const, testFraction: 0.2, k: 10 }
   const als = resolveAlsOptions({ threads })
   const base = await runEvaluation(data, { ...evaluation, seed: als.seed, als: { ...als } })
   const started = performance.now()
-  const tuned = await tuneInPipeline(
-    data,
-    { trials, strategy: values.strategy as TuningStrategy },
-    als,
-    evaluation,
-    transform,
-    quiet,
-  )
+  const tuned = await tuneInPipeline(data, { trials, strategy }, als, evaluation, 'none', quiet)
   const tuningSeconds = (performance.now() - started) / 1000
-  const after = await runEvaluation(tuned.data, { ...evaluation, seed: als.seed, als: { ...tuned.als } })
-  const line = `| ${label} | ${base.models.als.ndcg.toFixed(4)} | ${after.models.als.ndcg.toFixed(4)} | ${(((after.models.als.ndcg - base.models.als.ndcg) / base.models.als.ndcg) * 100).toFixed(1)} % | ${base.models.popularity.ndcg.toFixed(4)} | ${tuningSeconds.toFixed(1)} s (${trials} trials, ${values.strategy}, ${Math.min(threads, trials)} at a time) | ${JSON.stringify(tuned.report.best)} |`
-  console.log(line)
-  rows.push(line)
+  const after = tuned.changed
+    ? await runEvaluation(tuned.data, { ...evaluation, seed: als.seed, als: { ...tuned.als } })
+    : base
+  const b = base.models.als.ndcg
+  const a = after.models.als.ndcg
+  const { report } = tuned
+  console.log(
+    `| ${label} | ${b.toFixed(4)} | ${a.toFixed(4)} | ${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)} % | ${base.models.popularity.ndcg.toFixed(4)} | ` +
+      `${report.baseMetrics.ndcg.toFixed(4)} → ${report.bestMetrics.ndcg.toFixed(4)} | ${tuningSeconds.toFixed(1)} s (${trials} candidates, ${strategy}, ${report.trials.length} trainings, load ${loadavg()[0]!.toFixed(1)}) | ` +
+      `${tuned.changed ? JSON.stringify(report.best) : 'base kept'} |`,
+  )
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'edgerec-quality-bench-'))
 try {
   console.log(
-    '\n| data | base ndcg@10 (test) | tuned ndcg@10 (test) | change | popularity | tuning time | tuned configuration |',
+    '\n| data | base ndcg@10 (test) | tuned ndcg@10 (test) | change | popularity (test) | validation ndcg@10 base → chosen | tuning time | tuned configuration |',
   )
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|')
   if (values.movielens) {
     const path = resolve(values.movielens, 'ratings.csv')
     const config: EdgerecConfig = {
@@ -81,46 +81,18 @@ try {
       },
     }
     const loaded = await loadFromConfig(config)
-    await baseVsTuned('ml-latest-small (ratings as values)', loaded.data.matrix, 'none')
+    await baseVsTuned('ml-latest-small (ratings as values)', loaded.data.matrix)
   }
-  const tuneEvents = Number(values['tune-events'])
-  if (tuneEvents > 0) {
-    const path = join(dir, 'tune.ndjson')
-    await writeGeneratedData({ events: tuneEvents, seed: 11 }, { path })
+  for (const [flag, label, taste] of [
+    ['tune-events', 'generated, category tastes', 1],
+    ['popular-events', 'generated, popularity dominates (taste 0)', 0],
+  ] as const) {
+    const events = Number(values[flag])
+    if (!(events > 0)) continue
+    const path = join(dir, `${flag}.ndjson`)
+    await writeGeneratedData({ events, seed: 11, taste }, { path })
     const loaded = await loadFromConfig({ events: { kind: 'ndjson', path } })
-    await baseVsTuned(`generated, ${tuneEvents.toLocaleString('en-US')} events`, loaded.data.matrix, 'none')
-  }
-
-  const events = Number(values.events)
-  if (events > 0) {
-    const path = join(dir, 'events.ndjson')
-    await writeGeneratedData({ events, seed: 12 }, { path })
-    const loaded = await loadFromConfig({ events: { kind: 'ndjson', path } })
-    const data = loaded.data.matrix
-    const { train, test } = splitTemporal(data, 0.2)
-    const model = await trainAls(train, { threads, iterations: 15 })
-    const selected = new Uint8Array(test.rows)
-    for (let u = 0; u < test.rows; u++) if (test.indptr[u + 1]! > test.indptr[u]!) selected[u] = 1
-    const timed = async (n: number): Promise<{ seconds: number; ndcg: number }> => {
-      const started = performance.now()
-      const lists = await rankAll(model, train, selected, 10, { threads: n })
-      const seconds = (performance.now() - started) / 1000
-      return { seconds, ndcg: rankingMetrics(test, 10, lists.float32).ndcg }
-    }
-    const inline = await timed(1)
-    const pooled = await timed(threads)
-    console.log(
-      `\nevaluation ranking, ${events.toLocaleString('en-US')} events (${data.rows.toLocaleString('en-US')} users × ${data.cols.toLocaleString('en-US')} items, ${selected.reduce((a, b) => a + b, 0).toLocaleString('en-US')} test users, 64 factors, float32 + int8 top-10):`,
-    )
-    console.log('| ranking | seconds | ndcg@10 (float32) |')
-    console.log('|---|---|---|')
-    console.log(`| main thread (before) | ${inline.seconds.toFixed(1)} | ${inline.ndcg.toFixed(4)} |`)
-    console.log(
-      `| ${threads} worker threads (now) | ${pooled.seconds.toFixed(1)} | ${pooled.ndcg.toFixed(4)} |`,
-    )
-    console.log(
-      `speed-up ${(inline.seconds / pooled.seconds).toFixed(2)}× (same run, same model; identical metrics: ${inline.ndcg === pooled.ndcg})`,
-    )
+    await baseVsTuned(`${label}, ${events.toLocaleString('en-US')} events`, loaded.data.matrix)
   }
 } finally {
   await rm(dir, { recursive: true, force: true })

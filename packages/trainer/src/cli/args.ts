@@ -90,8 +90,8 @@ Evaluation (train, evaluate, tune):
 Tuning (train, evaluate, tune):
   --tune                     hyperparameter search on a validation split carved from train
                              (the base configuration is always a trial; test metrics of both shown)
-  --trials <n>               trials including the base (default 10)
-  --tune-strategy <s>        random | halving | grid (default random; halving = successive halving)
+  --trials <n>               candidates including the base (default 27 for halving, 10 for random)
+  --tune-strategy <s>        halving | random | grid (default halving = successive halving)
 
 Train output (train):
   --output <dir>             local model registry folder (default .edgerec/models at the project

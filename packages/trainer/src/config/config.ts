@@ -42,13 +42,16 @@ export interface TuningConfig {
   enabled?: boolean
   /**
    * Values or ranges to try. Default: sized to the data (`adaptiveSpace`): factors 8 … min(128,
-   * items / 4), regularization 0.01 … 1 (… 10 on small or sparse catalogs), α 0.5 … 40, and the
-   * value transforms none / log1p / binary when the values vary.
+   * items / 4), regularization 0.01 … max(1 (10 on small or sparse catalogs), interactions per
+   * user / 2), α 0.25 … 40, and the value transforms none / log1p / binary when the values vary.
    */
   space?: TuningSpace
-  /** Default `random`; `halving` = successive halving over `trials` random candidates. */
+  /**
+   * Default `halving`: successive halving over `trials` distinct random candidates (as much ALS work
+   * as 10 full random trials); `random`: `trials` full trials; `grid`: every listed combination.
+   */
   strategy?: TuningStrategy
-  /** Trials including the base configuration (random, halving). Default 10. */
+  /** Candidates including the base configuration (halving, random). Default 27 for halving, 10 for random. */
   trials?: number
   /** Default `ndcg`. */
   metric?: TuningMetric

@@ -2,7 +2,16 @@ import { describe, expect, it, vi } from 'vitest'
 import { type CsrMatrix, csrFromTriples } from '../data/matrix.js'
 import { plantedClusters } from '../evaluation/planted.js'
 import { splitTemporal } from '../evaluation/split.js'
-import { adaptiveSpace, candidateKey, gridCandidates, randomCandidates, tune } from './index.js'
+import {
+  adaptiveSpace,
+  candidateKey,
+  DEFAULT_TUNING_STRATEGY,
+  defaultTrials,
+  gridCandidates,
+  halvingBudgets,
+  randomCandidates,
+  tune,
+} from './index.js'
 
 const data = plantedClusters({ users: 300, items: 200, clusters: 5, perUser: 25, noise: 0.15, seed: 2 })
 const base = { factors: 64, regularization: 0.05, alpha: 1, iterations: 15 }
@@ -67,10 +76,33 @@ describe('adaptiveSpace', () => {
       plantedClusters({ users: 3000, items: 1200, clusters: 6, perUser: 40, noise: 0.1, seed: 1 }),
     )
     expect(large.factors).toEqual([8, 16, 32, 64, 128])
-    expect(large.regularization).toMatchObject({ max: 1 })
+    // 29 distinct items per user (40 draws): λ reaches about half of that (the data term grows with the history).
+    expect(large.regularization).toMatchObject({ min: 0.01, max: 15, log: true })
+    const light = adaptiveSpace(
+      plantedClusters({ users: 3000, items: 1200, clusters: 6, perUser: 2, noise: 0.1, seed: 1 }),
+    )
+    expect(light.regularization).toMatchObject({ max: 10 })
+    expect(large.alpha).toEqual({ min: 0.25, max: 40, log: true })
     const binary = csrFromTriples(2, 40, [0, 1], [0, 1], [1, 1])
     expect(adaptiveSpace(binary).transform).toBeUndefined()
     expect(adaptiveSpace(data, { transforms: false }).transform).toBeUndefined()
+  })
+})
+
+describe('halvingBudgets', () => {
+  it('should give distinct ascending budgets ending at the full iterations, about 3 candidates in the last rung', () => {
+    expect(halvingBudgets(27, 15)).toEqual([2, 5, 15])
+    expect(halvingBudgets(9, 9)).toEqual([3, 9])
+    expect(halvingBudgets(81, 15)).toEqual([2, 5, 15])
+    expect(halvingBudgets(27, 3)).toEqual([2, 3])
+    expect(halvingBudgets(3, 15)).toEqual([15])
+    expect(halvingBudgets(1, 15)).toEqual([15])
+  })
+
+  it('should default to successive halving over 27 candidates (10 for random search)', () => {
+    expect(DEFAULT_TUNING_STRATEGY).toBe('halving')
+    expect(defaultTrials('halving')).toBe(27)
+    expect(defaultTrials('random')).toBe(10)
   })
 })
 
@@ -129,12 +161,15 @@ describe('tune', () => {
       trials: 9,
       als: { iterations: 9, threads: 1 },
     })
+    // Budgets [3, 9]: all 9 candidates at 3 iterations, the best third (plus the base) at 9.
     const rungs = [...new Set(report.trials.map((t) => t.rung))]
-    expect(rungs).toEqual([0, 1, 2])
+    expect(rungs).toEqual([0, 1])
     expect(report.trials.filter((t) => t.rung === 0)).toHaveLength(9)
-    expect(report.trials.filter((t) => t.rung === 0).every((t) => t.params.iterations === 2)).toBe(true)
-    const finals = report.trials.filter((t) => t.rung === 2)
-    expect(finals.length).toBeLessThan(9)
+    expect(report.trials.filter((t) => t.rung === 0).every((t) => t.params.iterations === 3)).toBe(true)
+    const finals = report.trials.filter((t) => t.rung === 1)
+    expect(finals.length).toBeGreaterThanOrEqual(3)
+    expect(finals.length).toBeLessThanOrEqual(4)
+    expect(finals.every((t) => t.params.iterations === 9)).toBe(true)
     expect(finals[0]!.params).toEqual({ factors: 64, regularization: 0.05, alpha: 1, iterations: 9 })
     expect(report.bestMetrics.ndcg).toBe(Math.max(...finals.map((t) => t.metrics.ndcg)))
   })

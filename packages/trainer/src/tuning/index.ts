@@ -55,6 +55,18 @@ export type TuningSpace = {
 /** How candidates are chosen and run. */
 export type TuningStrategy = 'grid' | 'random' | 'halving'
 
+/** The default strategy of `tune` and `--tune`: successive halving. */
+export const DEFAULT_TUNING_STRATEGY: TuningStrategy = 'halving'
+
+/**
+ * Default number of candidates (the base included) for a strategy: 27 for `halving` (27 at 2
+ * iterations, 9 at 5, 3 + the base at 15: about the ALS work of 10 full trials, with 2.7× the
+ * candidates), 10 for `random` (and for `grid`, which ignores it).
+ */
+export function defaultTrials(strategy: TuningStrategy): number {
+  return strategy === 'halving' ? 27 : 10
+}
+
 /** A metric to maximise. */
 export type TuningMetric = 'ndcg' | 'map' | 'precision' | 'recall' | 'auc'
 
@@ -67,7 +79,7 @@ export interface TuningOptions {
    * again with more, …, the survivors at full iterations; the base always survives).
    */
   strategy: TuningStrategy
-  /** Trials including the base configuration (random, halving; default 10); grid tries every combination plus the base. */
+  /** Candidates including the base configuration (halving, random; default {@link defaultTrials}); grid tries every combination plus the base. */
   trials?: number
   metric: TuningMetric
   k: number
@@ -141,19 +153,26 @@ function unique(base: TunedParameters, candidates: TunedParameters[]): TunedPara
 
 /**
  * A search space sized to the data: factors up to about a quarter of the catalog (8 … 128; few
- * items → few factors), regularization up to 10 on small or sparse catalogs (more shrinkage where
- * each item has few interactions), α from 0.5 to 40, and the value transforms `none` / `log1p` /
+ * items → few factors); regularization λ log-uniform from 0.01 up to 10 on small or sparse
+ * catalogs (more shrinkage where each item has few interactions), else 1, and at least half the
+ * mean interactions per user (λ competes with the data term Σ c·y·yᵀ of a user's normal
+ * equations, which grows with the user's interactions: on ml-latest-small, 165 per user, the
+ * best λ are 5 … 20); α log-uniform from 0.25 to 40; and the value transforms `none` / `log1p` /
  * `binary` when the values are not all 1 and were loaded untransformed.
  */
 export function adaptiveSpace(data: CsrMatrix, options: { transforms?: boolean } = {}): TuningSpace {
   const items = data.cols
   const perItem = items > 0 ? nnz(data) / items : 0
   const factors = [8, 16, 32, 64, 128].filter((f) => f <= Math.max(8, items / 4))
-  const maxRegularization = items < 1000 || perItem < 10 ? 10 : 1
+  const perUser = data.rows > 0 ? nnz(data) / data.rows : 0
+  const maxRegularization = Math.max(
+    items < 1000 || perItem < 10 ? 10 : 1,
+    Number((perUser / 2).toPrecision(2)),
+  )
   const space: TuningSpace = {
     factors,
     regularization: { min: 0.01, max: maxRegularization, log: true },
-    alpha: { min: 0.5, max: 40, log: true },
+    alpha: { min: 0.25, max: 40, log: true },
   }
   let varied = false
   for (let j = 0; j < data.values.length && !varied; j++) varied = data.values[j] !== 1
@@ -229,6 +248,24 @@ export function randomCandidates(
 }
 
 /**
+ * Iteration budgets of the successive-halving rungs for `candidates` candidates and a full budget
+ * of `iterations` (η = 3): `iterations · 3^(r − R)` for r = 0 … R, with R = ⌈log₃ candidates⌉ − 1
+ * (so the last rung holds about 3 candidates), each at least 2 iterations, and a rung whose
+ * budget equals the one below it dropped (it would rank the same models again). Ascending; the
+ * last is always `iterations`.
+ */
+export function halvingBudgets(candidates: number, iterations: number): number[] {
+  const rungs = Math.max(0, Math.ceil(Math.log(Math.max(1, candidates)) / Math.log(3) - 1e-9) - 1)
+  const out: number[] = []
+  for (let r = 0; r <= rungs; r++) {
+    const budget = Math.min(iterations, Math.max(2, Math.round(iterations * 3 ** (r - rungs))))
+    if (out.length === 0 || budget > out[out.length - 1]!) out.push(budget)
+  }
+  if (out[out.length - 1] !== iterations) out.push(iterations)
+  return out
+}
+
+/**
  * Searches ALS hyperparameters on a validation split of `train`.
  *
  * @param train - the training interactions only; the validation part is carved out of them
@@ -259,7 +296,7 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
     alpha: resolved.alpha,
     iterations: resolved.iterations,
   }
-  const trials = options.trials ?? 10
+  const trials = options.trials ?? defaultTrials(options.strategy)
   if (!Number.isInteger(trials) || trials < 1)
     throw invalid(`trials must be a positive integer, got ${trials}.`)
   const drawn =
@@ -341,12 +378,13 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
   let finals: TuningTrial[]
   const history: TuningTrial[] = []
   if (options.strategy === 'halving' && candidates.length > 2) {
-    // Successive halving (η = 3): rung r trains with iterations · 3^(r − R) (at least 2); the best
-    // third moves up; the base always moves up, so it is always measured at full iterations.
-    const rungs = Math.max(1, Math.ceil(Math.log(candidates.length) / Math.log(3) - 1e-9))
+    // Successive halving (η = 3): rung r trains with the r-th of the distinct iteration budgets
+    // (see halvingBudgets), the best third moves up; the base always moves up, so it is always
+    // measured at full iterations.
+    const budgets = halvingBudgets(candidates.length, resolved.iterations)
     let alive = candidates
-    for (let r = 0; r < rungs; r++) {
-      const scale = 3 ** (r - rungs)
+    for (let r = 0; r < budgets.length - 1; r++) {
+      const scale = budgets[r]! / resolved.iterations
       const batch = alive.map((c) => ({ ...c, iterations: Math.max(2, Math.round(c.iterations * scale)) }))
       const results = await runBatch(batch, r)
       history.push(...results)
@@ -355,11 +393,10 @@ export async function tune(train: CsrMatrix, options: TuningOptions): Promise<Tu
         .sort((x, y) => y.t.metrics[metric] - x.t.metrics[metric] || x.i - y.i)
       const keep = Math.max(1, Math.ceil(alive.length / 3))
       const chosen = new Set(order.slice(0, keep).map((o) => o.i))
-      chosen.add(0)
+      chosen.add(0) // the base (index 0) always survives and stays first
       alive = alive.filter((_, i) => chosen.has(i))
-      // Keep the base first.
     }
-    finals = await runBatch(alive, rungs)
+    finals = await runBatch(alive, budgets.length - 1)
     history.push(...finals)
   } else {
     finals = await runBatch(candidates)

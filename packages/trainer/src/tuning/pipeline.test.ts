@@ -33,9 +33,10 @@ const flags = ['--input', 'events.ndjson', '--iterations', '6', '--threads', '1'
 describe('tuning in the pipelines', () => {
   it('should tune in evaluate --tune and report base and tuned test metrics, never worse on validation', async () => {
     const run = io()
-    expect(await runCli(['evaluate', ...flags, '--json'], run)).toBe(0)
+    expect(await runCli(['evaluate', ...flags, '--tune-strategy', 'random', '--json'], run)).toBe(0)
     const report = JSON.parse(run.out()) as { als: { ndcg: number }; tuning: TuningReport }
     const { tuning } = report
+    expect(tuning.strategy).toBe('random')
     expect(tuning.trials).toHaveLength(5)
     expect(tuning.trials[0]!.params).toEqual(tuning.base)
     expect(tuning.base).toMatchObject({ factors: 64, regularization: 0.05, alpha: 1, iterations: 6 })
@@ -48,6 +49,8 @@ describe('tuning in the pipelines', () => {
 
     const table = io()
     expect(await runCli(['evaluate', ...flags], table)).toBe(0)
+    // Without --tune-strategy the search is successive halving.
+    expect(table.err()).toMatch(/Tuning \(halving, 5 trials including the base/)
     expect(table.out()).toMatch(/base\s+factors 64, λ 0\.05, α 1, 6 it\s+[\d.]+\s+[\d.]+/)
     expect(table.out()).toMatch(/tuned\s+factors \d+/)
   }, 120_000)

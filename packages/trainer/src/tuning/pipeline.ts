@@ -12,7 +12,7 @@ import type { TuningConfig } from '../config/config.js'
 import type { CsrMatrix } from '../data/matrix.js'
 import { type SplitKind, splitBy } from '../evaluation/split.js'
 import { transformMatrix, type ValueTransform } from '../weighting/transform.js'
-import { adaptiveSpace, type TuningReport, tune } from './index.js'
+import { adaptiveSpace, DEFAULT_TUNING_STRATEGY, defaultTrials, type TuningReport, tune } from './index.js'
 
 /** The search's outcome as the pipeline uses it. */
 export interface PipelineTuning {
@@ -45,11 +45,11 @@ export async function tuneInPipeline(
   logger: Log,
 ): Promise<PipelineTuning> {
   const { train: trainPart } = splitBy(data, evaluation.split, evaluation.testFraction, als.seed)
-  const trials = config.trials ?? 10
+  const strategy = config.strategy ?? DEFAULT_TUNING_STRATEGY
+  const trials = config.trials ?? defaultTrials(strategy)
   const parallel = config.parallel ?? Math.max(1, Math.min(resolveThreads(als.threads), trials))
   const space = config.space ?? adaptiveSpace(trainPart, { transforms: loadedTransform === 'none' })
   const metric = config.metric ?? 'ndcg'
-  const strategy = config.strategy ?? 'random'
   logger.info(
     `Tuning (${strategy}, ${trials} trials including the base, ${parallel} at a time) on a validation split carved from the train split; space ${JSON.stringify(space)}…`,
   )

@@ -29,6 +29,10 @@
  * one `wrangler dev` per `SCORING_KERNEL` (`auto` = Wasm SIMD, `js`), each measuring the trivial
  * route (health) and the model route interleaved, then autocannon at full speed on both.
  *
+ * `npm run bench -w @edgerec/edge-worker -- --openapi [--baseline <git ref>]` (issue 19) compares this
+ * worker with the one of the baseline ref (default: before the OpenAPI layer): p50/p99 of GET
+ * recommendations and POST /v1/events, interleaved, and the bundle sizes (see `openApiComparison`).
+ *
  * `npm run bench -w @edgerec/edge-worker -- --experiment` (issue 15) runs only the experiment-path
  * comparison: three `wrangler dev` at once on copies of the same state — `RECORD_LISTS=off` and no
  * experiment (the baseline), served lists recorded and no experiment, served lists recorded and a
@@ -517,6 +521,10 @@ async function main(): Promise<void> {
     }
     if (args.includes('--experiment')) {
       await experimentComparison(persist, scratch, port, inspectorPort)
+      return
+    }
+    if (args.includes('--openapi')) {
+      await openApiComparison(persist, scratch, port, inspectorPort)
       return
     }
 
@@ -1039,6 +1047,157 @@ experiment path under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SE
     for (const row of rows) console.log(row)
   } finally {
     for (const server of servers) await stopWranglerDev(server)
+  }
+}
+
+/**
+ * The worker source before the OpenAPI layer (issue 19): `--baseline <git ref>`, or by default the
+ * parent of the commit that added `src/openapi/operations.ts`.
+ */
+async function baselineRef(): Promise<string> {
+  const i = args.indexOf('--baseline')
+  if (i >= 0 && args[i + 1]) return args[i + 1]!
+  const { stdout } = await run(
+    'git',
+    ['log', '--diff-filter=A', '--format=%H', '--', 'src/openapi/operations.ts'],
+    { cwd: packageDir },
+  )
+  const added = stdout.trim().split('\n').filter(Boolean).at(-1)
+  if (!added) throw new Error('src/openapi/operations.ts is not committed yet: pass --baseline <git ref>.')
+  return `${added}^`
+}
+
+/** `wrangler deploy --dry-run` of a config: the upload size line wrangler prints. */
+async function bundleSize(config: string, outdir: string): Promise<string> {
+  const { stdout } = await run(wranglerBin, ['deploy', '--dry-run', '--config', config, '--outdir', outdir], {
+    cwd: packageDir,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1' },
+    maxBuffer: 1 << 24,
+  })
+  return /Total Upload: ([^\n]+)/.exec(stdout)?.[1]?.trim() ?? 'unknown'
+}
+
+/**
+ * `--openapi [--baseline <ref>]` (issue 19): the worker with the OpenAPI layer (this checkout)
+ * against the same worker before it (the `src/` of the baseline ref, extracted with `git archive`
+ * next to this one so it resolves the same node_modules), two `wrangler dev` at once on copies of the
+ * same state. Sequential GET recommendations and POST events (10 events, fresh ids) interleaved over
+ * both servers, then autocannon at full speed on recommendations, one server at a time; and the
+ * bundle size of both (`wrangler deploy --dry-run`).
+ */
+async function openApiComparison(
+  persist: string,
+  scratch: string,
+  port: number,
+  inspectorPort: number,
+): Promise<void> {
+  const { cp, mkdir } = await import('node:fs/promises')
+  const ref = await baselineRef()
+  const baselineDir = join(packageDir, `.bench-baseline-${process.pid}`)
+  const baselineConfig = join(packageDir, `wrangler.bench.${process.pid}.baseline.jsonc`)
+  const servers: DevServer[] = []
+  try {
+    await mkdir(baselineDir, { recursive: true })
+    const archive = join(scratch, 'baseline.tar')
+    await run('git', ['archive', '--format=tar', '-o', archive, ref, 'src'], { cwd: packageDir })
+    await run('tar', ['-xf', archive, '-C', baselineDir])
+    const config = readFileSync(BENCH_CONFIG, 'utf8').replace(
+      /"main":\s*"src\/index\.ts"/,
+      `"main": ".bench-baseline-${process.pid}/src/index.ts"`,
+    )
+    if (!config.includes('.bench-baseline-')) throw new Error('wrangler.jsonc has no "main": "src/index.ts"')
+    writeFileSync(baselineConfig, config)
+    const [sizeBefore, sizeAfter] = [
+      await bundleSize(baselineConfig, join(scratch, 'bundle-baseline')),
+      await bundleSize(BENCH_CONFIG, join(scratch, 'bundle-openapi')),
+    ]
+
+    const setups = [
+      { name: `before (${ref})`, config: baselineConfig },
+      { name: 'with the OpenAPI layer', config: BENCH_CONFIG },
+    ]
+    for (const [i, setup] of setups.entries()) {
+      const dir = i === 0 ? persist : join(scratch, `state-${i}`)
+      if (i > 0) await cp(persist, dir, { recursive: true })
+      const p = i === 0 ? port : await freePort(port + 2, 8799)
+      const ip = i === 0 ? inspectorPort : await freePort(p + 1, 8799)
+      const server = await startWranglerDev({
+        config: setup.config,
+        persist: dir,
+        port: p,
+        inspectorPort: ip,
+        vars: { PUBLISHABLE_KEY: KEY, SECRET_KEY: SECRET },
+      })
+      servers.push(server)
+      const first = await timed(`${server.base}/v1/users/user-1/recommendations?k=10`)
+      if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+    }
+    const doc = await fetch(`${servers[1]!.base}/v1/openapi.json`)
+    if (!doc.ok) throw new Error(`the OpenAPI worker does not serve /v1/openapi.json (${doc.status})`)
+    const before = await fetch(`${servers[0]!.base}/v1/openapi.json`, { headers })
+    if (before.status !== 404)
+      throw new Error(`the baseline serves /v1/openapi.json (${before.status}): wrong --baseline?`)
+
+    const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+    const post = async (base: string, s: number, i: number) => {
+      const now = Date.now()
+      const body = JSON.stringify({
+        events: Array.from({ length: 10 }, (_, j) => ({
+          id: `oa-${s}-${i}-${j}`,
+          anonymousId: `oa-visitor-${i % 500}`,
+          itemId: `item-${(i * 31 + j) % ITEMS}`,
+          type: 'view',
+          timestamp: now,
+        })),
+      })
+      const t0 = performance.now()
+      const response = await fetch(`${base}/v1/events`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body,
+      })
+      const answer = (await response.json()) as { accepted?: number }
+      if (response.status !== 200 || answer.accepted !== 10)
+        throw new Error(`POST /v1/events: ${response.status} ${JSON.stringify(answer)}`)
+      return performance.now() - t0
+    }
+    const times = setups.map(() => ({ recommendations: [] as number[], events: [] as number[] }))
+    for (let i = 0; i < SEQUENTIAL + 50; i++) {
+      for (const [s, server] of servers.entries()) {
+        const rec = await timed(server.base + model(i))
+        if (rec.status !== 200 || rec.body.source !== 'model')
+          throw new Error(`recommendations: ${rec.status} ${JSON.stringify(rec.body).slice(0, 200)}`)
+        const ms = await post(server.base, s, i)
+        if (i >= 50) {
+          times[s]!.recommendations.push(rec.ms)
+          times[s]!.events.push(ms)
+        }
+      }
+    }
+    const stats = (list: number[]) => {
+      const sorted = [...list].sort((a, b) => a - b)
+      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }
+    }
+    const rows: string[] = []
+    for (const [s, setup] of setups.entries()) {
+      const rec = stats(times[s]!.recommendations)
+      const ev = stats(times[s]!.events)
+      const c = await cannon(servers[s]!.base, model, undefined)
+      rows.push(
+        `| ${setup.name} | ${rec.p50.toFixed(2)} / ${rec.p99.toFixed(2)} | ${ev.p50.toFixed(2)} / ${ev.p99.toFixed(2)} | ${c.rps.toFixed(0)} (p50 ${c.p50}, p99 ${c.p99} ms) | ${s === 0 ? sizeBefore : sizeAfter} |`,
+      )
+    }
+    console.log(`
+OpenAPI layer under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUENTIAL} sequential rounds, both workers and both routes interleaved; POST /v1/events with 10 events; autocannon 8 connections, ${DURATION_S} s, full speed, GET recommendations, one worker at a time):`)
+    console.log(
+      '| worker | GET recommendations p50 / p99 ms | POST /v1/events p50 / p99 ms | autocannon req/s | bundle (wrangler deploy --dry-run) |',
+    )
+    console.log('|---|---:|---:|---:|---|')
+    for (const row of rows) console.log(row)
+  } finally {
+    for (const server of servers) await stopWranglerDev(server)
+    rmSync(baselineDir, { recursive: true, force: true })
+    rmSync(baselineConfig, { force: true })
   }
 }
 

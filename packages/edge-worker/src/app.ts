@@ -24,6 +24,7 @@ import { rateLimit } from './middleware/rate-limit.js'
 import { USER_TOKEN_HEADER, userToken } from './middleware/user-token.js'
 import { EventPopularity } from './model/event-popularity.js'
 import { ModelStore } from './model/model-store.js'
+import { openApiRoutes } from './openapi/document.js'
 import { adminCanaryRoutes } from './routes/admin-canary.js'
 import { adminExperimentRoutes } from './routes/admin-experiments.js'
 import { adminMetricsRoutes } from './routes/admin-metrics.js'
@@ -80,6 +81,8 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/experiments/:id/results', 'GET, HEAD'],
   ['/v1/admin/experiments/:id/:action{start|pause|stop|evaluate}', 'POST'],
   ['/v1/admin/models/:version/canary', 'POST'],
+  ['/v1/openapi.json', 'GET, HEAD'],
+  ['/v1/docs', 'GET, HEAD'],
 ]
 
 /**
@@ -190,6 +193,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   // Health is public: load balancers and uptime checks carry no key.
   app.route('/v1/health', healthRoutes(deps))
+  // The API's own description is public too (it holds no key, only how to send one).
+  app.route('/v1', openApiRoutes(app))
   const metrics = options.metrics ?? new MetricsBuffer()
   app.use('/v1/*', runtimeMetrics(metrics, now))
   app.use('/v1/*', apiKeyAuth())

@@ -56,17 +56,23 @@ export interface ValidEvent extends EdgerecEvent {
   timestamp: number
 }
 
-/** Why a field was rejected. */
-export type FieldErrorCode =
-  | 'required'
-  | 'type'
-  | 'too_long'
-  | 'pattern'
-  | 'range'
-  | 'unknown_field'
-  | 'too_many'
-  /** The caller may not write this field's value (e.g. a user id without that user's token). */
-  | 'unauthorized'
+/**
+ * Why a field was rejected. `unauthorized`: the caller may not write this field's value (e.g. a
+ * user id without that user's token).
+ */
+export const FIELD_ERROR_CODES = [
+  'required',
+  'type',
+  'too_long',
+  'pattern',
+  'range',
+  'unknown_field',
+  'too_many',
+  'unauthorized',
+] as const
+
+/** One of {@link FIELD_ERROR_CODES}. */
+export type FieldErrorCode = (typeof FIELD_ERROR_CODES)[number]
 
 /** One problem with one field of one event. */
 export interface FieldError {

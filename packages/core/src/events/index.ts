@@ -7,7 +7,7 @@ export type {
   StandardEventType,
   ValidEvent,
 } from './event.js'
-export { NEGATIVE_FEEDBACK_WEIGHTS, STANDARD_EVENT_TYPES } from './event.js'
+export { FIELD_ERROR_CODES, NEGATIVE_FEEDBACK_WEIGHTS, STANDARD_EVENT_TYPES } from './event.js'
 export { EVENT_LIMITS, EVENT_TYPE_PATTERN, ID_PATTERN } from './limits.js'
 export type {
   BatchItemResult,

@@ -12,6 +12,7 @@ import { ApiError } from '../errors.js'
 import { CANARY_DEFAULTS, type CanaryConfig } from '../experiments/canary.js'
 import type { Experiment } from '../experiments/definition.js'
 import { getExperiment, insertExperiment, setStatus } from '../experiments/store.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 import { checkedVersion } from './admin-models.js'
@@ -30,7 +31,7 @@ const BOUNDS: Record<keyof CanaryConfig, [min: number, max: number]> = {
 /** Routes added under `/v1/admin/models`. */
 export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.post('/:version/canary', async (c) => {
+  app.post('/:version/canary', OPERATIONS.canary, async (c) => {
     const version = c.req.param('version')
     const errors = new ParamErrors()
     if (!VERSION_PATTERN.test(version))

@@ -14,6 +14,7 @@ import { parseExperimentInput } from '../experiments/definition.js'
 import { readCounts, summarize } from '../experiments/results.js'
 import { getExperiment, insertExperiment, listExperiments, setStatus } from '../experiments/store.js'
 import { ModelLoadError, readManifest } from '../model/storage.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 
@@ -53,14 +54,14 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
     await next()
   })
 
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.listExperiments, async (c) => {
     const experiments = await listExperiments(c.env.DB).catch((error) => {
       throw storage(error)
     })
     return c.json({ experiments })
   })
 
-  app.post('/', async (c) => {
+  app.post('/', OPERATIONS.createExperiment, async (c) => {
     let raw: unknown
     try {
       raw = await c.req.json()
@@ -105,9 +106,9 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
     return c.json(experiment, 201)
   })
 
-  app.get('/:id', async (c) => c.json(await found(c.env.DB, c.req.param('id'))))
+  app.get('/:id', OPERATIONS.getExperiment, async (c) => c.json(await found(c.env.DB, c.req.param('id'))))
 
-  app.get('/:id/results', async (c) => {
+  app.get('/:id/results', OPERATIONS.experimentResults, async (c) => {
     const experiment = await found(c.env.DB, c.req.param('id'))
     const { attributionWindowMs } = readConfig(c.env)
     const rows = await readCounts(c.env.DB, experiment, attributionWindowMs).catch((error) => {
@@ -116,7 +117,7 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
     return c.json(summarize(experiment, rows, attributionWindowMs))
   })
 
-  app.post('/:id/evaluate', async (c) => {
+  app.post('/:id/evaluate', OPERATIONS.evaluateExperiment, async (c) => {
     const experiment = await found(c.env.DB, c.req.param('id'))
     if (experiment.kind !== 'canary' || experiment.status !== 'running')
       throw new ApiError('EXPERIMENT_CONFLICT', `Experiment ${experiment.id} is not a running canary.`)
@@ -130,7 +131,7 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
   })
 
   for (const action of ['start', 'pause', 'stop'] as const) {
-    app.post(`/:id/${action}`, async (c) => {
+    app.post(`/:id/${action}`, OPERATIONS[`${action}Experiment`], async (c) => {
       const experiment = await found(c.env.DB, c.req.param('id'))
       const { from, to } = TRANSITIONS[action]
       if (!from.includes(experiment.status)) {

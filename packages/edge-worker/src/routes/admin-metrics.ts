@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { readMetrics } from '../metrics/report.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
 
 const HOUR_MS = 3_600_000
@@ -24,7 +25,7 @@ function time(errors: ParamErrors, field: string, raw: string | undefined, fallb
 /** Routes under `/v1/admin/metrics`. */
 export function adminMetricsRoutes(options: { now: () => number; fetch?: typeof fetch }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.metrics, async (c) => {
     const errors = new ParamErrors()
     const until = time(errors, 'until', c.req.query('until'), options.now() + 1)
     const since = time(errors, 'since', c.req.query('since'), until - HOUR_MS)

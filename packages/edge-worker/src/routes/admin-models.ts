@@ -9,6 +9,7 @@ import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { type ModelBindings, ModelLoadError, readLivePointer, writeLivePointer } from '../model/storage.js'
 import { type VersionCheck, verifyVersion } from '../model/verify.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 
@@ -54,7 +55,7 @@ async function currentPointer(bindings: ModelBindings): Promise<LivePointer | nu
 export function adminModelRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
 
-  app.post('/rollback', async (c) => {
+  app.post('/rollback', OPERATIONS.rollbackModel, async (c) => {
     const pointer = await currentPointer(c.env)
     if (!pointer?.previous) {
       throw new ApiError(
@@ -74,7 +75,7 @@ export function adminModelRoutes(deps: ServingDeps): Hono<AppEnv> {
     return c.json({ ...next, shards: check.shards, bytes: check.bytes })
   })
 
-  app.post('/:version/activate', async (c) => {
+  app.post('/:version/activate', OPERATIONS.activateModel, async (c) => {
     const version = c.req.param('version')
     if (!VERSION_PATTERN.test(version)) {
       const errors = new ParamErrors()

@@ -11,17 +11,18 @@ import { Hono } from 'hono'
 import { RULES_KEY } from '../catalog/rules.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import type { ServingDeps } from '../serving/context.js'
 
 /** Routes under `/v1/admin/rules`. */
 export function adminRulesRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.getRules, async (c) => {
     c.header('Cache-Control', 'no-store')
     const text = await c.env.MODELS_KV.get(RULES_KEY, 'text')
     return c.json({ rules: text === null ? null : JSON.parse(text) })
   })
-  app.put('/', async (c) => {
+  app.put('/', OPERATIONS.putRules, async (c) => {
     let input: unknown
     try {
       input = JSON.parse(await c.req.text())

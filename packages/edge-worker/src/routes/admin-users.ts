@@ -9,6 +9,7 @@ import { deleteOnlineData } from '../attribution/rec-lists.js'
 import { deleteUserData } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
 
 /** The JSON body of the answer. */
@@ -27,7 +28,7 @@ export interface DeleteUserBody {
 /** Routes under `/v1/admin/users` (the app's auth middleware already requires the secret key). */
 export function adminUserRoutes(options: { now: () => number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.delete('/:userId', async (c) => {
+  app.delete('/:userId', OPERATIONS.deleteUser, async (c) => {
     const errors = new ParamErrors()
     const userId = checkId(errors, 'userId', c.req.param('userId'))
     errors.throwIfAny()

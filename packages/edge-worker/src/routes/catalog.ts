@@ -13,6 +13,7 @@ import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { attribute, chooseArm, LIVE_ARM, modelForArm } from '../experiments/serve.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors, parseK } from '../params.js'
 import {
   acquireCatalog,
@@ -38,7 +39,7 @@ function optionalUser(errors: ParamErrors, raw: string | undefined): string | nu
 /** Routes under `/v1/items`. */
 export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/:itemId/similar', async (c) => {
+  app.get('/:itemId/similar', OPERATIONS.similar, async (c) => {
     const errors = new ParamErrors()
     const itemId = checkId(errors, 'itemId', c.req.param('itemId'))
     const k = parseK(errors, c.req.query('k'))
@@ -138,7 +139,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
 /** `GET /v1/popular?k=&kind=popular|trending`. */
 export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.popular, async (c) => {
     const errors = new ParamErrors()
     const k = parseK(errors, c.req.query('k'))
     const predicate = compileRequestFilter(parseFilterParams(errors, (name) => c.req.query(name)))

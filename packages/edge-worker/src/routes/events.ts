@@ -11,6 +11,7 @@ import { insertEvents } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { chargeEventQuotas } from '../middleware/rate-limit.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { readBodyText } from '../params.js'
 import { enqueueEvents } from '../queue/messages.js'
 
@@ -56,7 +57,7 @@ function idOf(raw: unknown): string | undefined {
  */
 export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.post('/', async (c) => {
+  app.post('/', OPERATIONS.events, async (c) => {
     const text = await readBodyText(c)
     let input: unknown
     try {

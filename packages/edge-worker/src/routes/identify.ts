@@ -11,6 +11,7 @@ import { readConfig } from '../config.js'
 import { insertLinks } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { readBodyText } from '../params.js'
 
 /** The JSON body of a `POST /v1/identify` answer. */
@@ -39,7 +40,7 @@ export interface IdentifyRouteOptions {
  */
 export function identifyRoutes(options: IdentifyRouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.post('/', async (c) => {
+  app.post('/', OPERATIONS.identify, async (c) => {
     const text = await readBodyText(c)
     let input: unknown
     try {

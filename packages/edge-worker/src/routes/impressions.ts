@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { markShown } from '../attribution/rec-lists.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
 
 /** Most recIds per request. */
@@ -18,7 +19,7 @@ const REC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** Routes under `/v1/impressions`. */
 export function impressionRoutes(options: { now: () => number }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.post('/', async (c) => {
+  app.post('/', OPERATIONS.impressions, async (c) => {
     let body: unknown
     try {
       body = JSON.parse(await c.req.text())

@@ -13,6 +13,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { deleteItem, upsertItems } from '../catalog/db.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 
@@ -54,6 +55,7 @@ export function catalogWriteRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.put(
     '/',
+    OPERATIONS.putItems,
     bodyLimit({
       maxSize: MAX_ITEMS_BODY_BYTES,
       onError: () => {
@@ -124,7 +126,7 @@ export function catalogWriteRoutes(deps: ServingDeps): Hono<AppEnv> {
       return c.json(body)
     },
   )
-  app.delete('/:itemId', async (c) => {
+  app.delete('/:itemId', OPERATIONS.deleteItem, async (c) => {
     requireSecret(c)
     const errors = new ParamErrors()
     const itemId = checkId(errors, 'itemId', c.req.param('itemId'))

@@ -23,6 +23,7 @@ import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { attribute, chooseArm, modelForArm } from '../experiments/serve.js'
 import { mayReadHistoryOf } from '../middleware/user-token.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors, parseExclude, parseFlag, parseK } from '../params.js'
 import type { ActivityEvent } from '../realtime/fold-in.js'
 import {
@@ -37,7 +38,7 @@ import { type RecommendationsBody, recommend } from '../serving/recommend.js'
 /** Routes under `/v1/users`. */
 export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/:userId/recommendations', async (c) => {
+  app.get('/:userId/recommendations', OPERATIONS.recommendations, async (c) => {
     const errors = new ParamErrors()
     const userId = checkId(errors, 'userId', c.req.param('userId'))
     const k = parseK(errors, c.req.query('k'))

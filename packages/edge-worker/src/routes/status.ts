@@ -5,12 +5,13 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { acquireModel, type ServingDeps } from '../serving/context.js'
 
 /** `GET /v1/health`: liveness, and which version this isolate serves. */
 export function healthRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.health, async (c) => {
     const { model } = await acquireModel(c, deps)
     c.header('Cache-Control', 'no-store')
     // `degraded`: the live version failed an integrity check in this isolate and an older one serves.
@@ -23,7 +24,7 @@ export function healthRoutes(deps: ServingDeps): Hono<AppEnv> {
 /** `GET /v1/model`: what this isolate serves, and the last load failure. */
 export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.model, async (c) => {
     const { model } = await acquireModel(c, deps)
     c.header('Cache-Control', 'no-store')
     const bucketFailure = model?.lastBucketFailure

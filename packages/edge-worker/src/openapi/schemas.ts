@@ -1,0 +1,459 @@
+/**
+ * The schemas of HTTP API v1 for its OpenAPI document. Request bodies are Standard Schema objects
+ * (vendor `edgerec`) that pair the validator the route calls (core's `validateBatch`,
+ * `validateIdentity`, `validateItemBatch`) with core's JSON Schema built from the same limits, so
+ * the document is generated from what validates requests; tests check both agree on samples
+ * (`test/openapi.test.ts`). Answers and errors are plain JSON Schemas registered as components.
+ *
+ * @module
+ */
+import {
+  CATALOG_LIMITS,
+  EVENT_BATCH_SCHEMA,
+  EVENT_LIMITS,
+  FIELD_ERROR_SCHEMA,
+  type FieldError,
+  ID_PATTERN,
+  IDENTITY_LINK_SCHEMA,
+  ITEM_BATCH_SCHEMA,
+  type JsonSchema,
+  LABEL_PATTERN,
+  validateBatch,
+  validateIdentity,
+  validateItemBatch,
+} from '@edgerec/core'
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { loadVendor } from 'hono-openapi'
+import { MAX_FILTER_LABELS } from '../catalog/params.js'
+import { API_ERRORS } from '../errors.js'
+import { MAX_EXCLUDE, MAX_K } from '../params.js'
+
+/** The Standard Schema vendor name of edgerec's request schemas. */
+export const SCHEMA_VENDOR = 'edgerec'
+
+/** A request schema: core's validator behind the Standard Schema interface, and its JSON Schema. */
+export interface RequestSchema<Output> extends StandardSchemaV1<unknown, Output> {
+  /** The JSON Schema (2020-12) the document publishes. */
+  readonly jsonSchema: JsonSchema
+}
+
+/** A validator's verdict, as core's validators give it. */
+export type Verdict<Output> = { ok: true; value: Output } | { ok: false; errors: readonly FieldError[] }
+
+/** Wraps a core validator and its JSON Schema as a {@link RequestSchema}. */
+export function requestSchema<Output>(
+  jsonSchema: JsonSchema,
+  validate: (input: unknown) => Verdict<Output>,
+): RequestSchema<Output> {
+  return {
+    jsonSchema,
+    '~standard': {
+      version: 1,
+      vendor: SCHEMA_VENDOR,
+      validate: (input) => {
+        const verdict = validate(input)
+        if (verdict.ok) return { value: verdict.value }
+        return {
+          issues: verdict.errors.map((e) => ({
+            message: e.message,
+            path: e.field === '' ? [] : e.field.split('.'),
+          })),
+        }
+      },
+    },
+  }
+}
+
+/**
+ * A copy of `schema` where every titled sub-schema (core's `Event`, `Item`…) carries `$id: title`,
+ * which the OpenAPI conversion turns into a named component and a `$ref`.
+ */
+function withComponentIds(schema: JsonSchema): JsonSchema {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk)
+    if (value === null || typeof value !== 'object') return value
+    const out: Record<string, unknown> = {}
+    for (const [key, v] of Object.entries(value)) out[key] = walk(v)
+    if (typeof out.title === 'string' && out.$id === undefined) out.$id = out.title
+    return out
+  }
+  return walk(schema) as JsonSchema
+}
+
+// The converter hono-openapi calls for `resolver(requestSchema)`: the JSON Schema as it is.
+loadVendor(SCHEMA_VENDOR, {
+  toJSONSchema: (schema) => withComponentIds((schema as RequestSchema<unknown>).jsonSchema) as never,
+})
+
+/** A batch's events (or items) judged as a whole: only the shape; each element is judged alone. */
+function batchVerdict<T>(
+  result: { ok: true; results: T[] } | { ok: false; error: FieldError },
+  elements: (results: T[]) => readonly FieldError[],
+): Verdict<T[]> {
+  if (!result.ok) return { ok: false, errors: [result.error] }
+  const errors = elements(result.results)
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: result.results }
+}
+
+/**
+ * `POST /v1/events`. The document's verdict is strict (every event valid); the route itself accepts
+ * a batch whose shape is right and rejects bad events one by one (`results[].status`).
+ */
+export const eventBatchSchema = requestSchema(EVENT_BATCH_SCHEMA, (input) =>
+  batchVerdict(validateBatch(input), (results) =>
+    results.flatMap((r) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: `${r.index}.${e.field}` })))),
+  ),
+)
+
+/** `POST /v1/identify`. */
+export const identityLinkSchema = requestSchema(IDENTITY_LINK_SCHEMA, (input) => {
+  const r = validateIdentity(input)
+  return r.ok ? { ok: true, value: r.link } : { ok: false, errors: r.errors }
+})
+
+/** `PUT /v1/items`; strict like {@link eventBatchSchema}. */
+export const itemBatchSchema = requestSchema(ITEM_BATCH_SCHEMA, (input) =>
+  batchVerdict(validateItemBatch(input), (results) =>
+    results.flatMap((r) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: `${r.index}.${e.field}` })))),
+  ),
+)
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
+const id: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: EVENT_LIMITS.maxEntityIdLength,
+  pattern: ID_PATTERN.source,
+}
+const scored: JsonSchema = {
+  type: 'object',
+  properties: { itemId: { type: 'string' }, score: { type: 'number' } },
+  required: ['itemId', 'score'],
+}
+const attribution: Record<string, JsonSchema> = {
+  recId: { type: 'string', description: 'Unique per answer: send it back with impressions and events.' },
+  variant: {
+    type: 'string',
+    description: 'The experiment variant that served the list; `live` outside experiments.',
+  },
+}
+
+/** The answers' and errors' schemas, as `components.schemas` of the document. */
+export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
+  FieldError: FIELD_ERROR_SCHEMA,
+  Error: {
+    type: 'object',
+    description: 'Every failure: a stable code, a message saying what happened and how to fix it.',
+    properties: {
+      error: {
+        type: 'object',
+        properties: {
+          code: { type: 'string', enum: Object.keys(API_ERRORS) },
+          message: { type: 'string' },
+          details: { description: 'Field errors (FieldError[]) for validation failures, or other context.' },
+        },
+        required: ['code', 'message'],
+      },
+    },
+    required: ['error'],
+  },
+  ScoredItem: scored,
+  RecommendedItem: {
+    type: 'object',
+    properties: {
+      itemId: { type: 'string' },
+      score: { type: 'number' },
+      source: { type: 'string', enum: ['content'], description: 'Set for new items scored by content.' },
+      because: {
+        type: 'array',
+        description: 'With explain=1: the items of the person’s history that contributed most.',
+        items: {
+          type: 'object',
+          properties: { itemId: { type: 'string' }, contribution: { type: 'number' } },
+          required: ['itemId', 'contribution'],
+        },
+      },
+    },
+    required: ['itemId', 'score'],
+  },
+  Recommendations: {
+    type: 'object',
+    properties: {
+      userId: { type: 'string' },
+      items: { type: 'array', items: ref('RecommendedItem') },
+      source: { type: 'string', enum: ['model', 'fold-in', 'popular', 'trending'] },
+      modelVersion: { type: ['string', 'null'] },
+      ...attribution,
+    },
+    required: ['userId', 'items', 'source', 'modelVersion'],
+  },
+  Similar: {
+    type: 'object',
+    properties: {
+      itemId: { type: 'string' },
+      items: { type: 'array', items: ref('ScoredItem') },
+      source: { type: 'string' },
+      modelVersion: { type: ['string', 'null'] },
+      ...attribution,
+    },
+    required: ['itemId', 'items', 'source', 'modelVersion'],
+  },
+  Popular: {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: ref('ScoredItem') },
+      source: { type: 'string', enum: ['popular', 'trending'] },
+      modelVersion: { type: ['string', 'null'] },
+      ...attribution,
+    },
+    required: ['items', 'source', 'modelVersion'],
+  },
+  EventsResult: {
+    type: 'object',
+    properties: {
+      accepted: { type: 'integer' },
+      duplicates: { type: 'integer' },
+      rejected: { type: 'integer' },
+      results: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            index: { type: 'integer' },
+            id: { type: 'string' },
+            status: { type: 'string', enum: ['accepted', 'duplicate', 'rejected'] },
+            errors: { type: 'array', items: ref('FieldError') },
+          },
+          required: ['index', 'status'],
+        },
+      },
+    },
+    required: ['accepted', 'duplicates', 'rejected', 'results'],
+  },
+  IdentifyResult: {
+    type: 'object',
+    properties: {
+      userId: { type: 'string' },
+      anonymousId: { type: 'string' },
+      linked: {
+        type: 'boolean',
+        description: 'False when the anonymous id was already linked (to any user).',
+      },
+    },
+    required: ['userId', 'anonymousId', 'linked'],
+  },
+  ItemsResult: {
+    type: 'object',
+    properties: {
+      created: { type: 'integer' },
+      updated: { type: 'integer' },
+      rejected: { type: 'integer' },
+      results: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            index: { type: 'integer' },
+            itemId: { type: 'string' },
+            status: { type: 'string', enum: ['created', 'updated', 'rejected'] },
+            errors: { type: 'array', items: ref('FieldError') },
+          },
+          required: ['index', 'status'],
+        },
+      },
+    },
+    required: ['created', 'updated', 'rejected', 'results'],
+  },
+  ItemDeleted: {
+    type: 'object',
+    properties: { itemId: { type: 'string' }, deleted: { const: true }, existed: { type: 'boolean' } },
+    required: ['itemId', 'deleted', 'existed'],
+  },
+  Impressions: {
+    type: 'object',
+    properties: { recIds: { type: 'array', maxItems: 100, items: { type: 'string' } } },
+    required: ['recIds'],
+  },
+  ImpressionsResult: {
+    type: 'object',
+    properties: { shown: { type: 'integer', description: 'How many served lists were marked shown.' } },
+    required: ['shown'],
+  },
+  Health: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ok', 'degraded'] },
+      modelVersion: { type: ['string', 'null'] },
+    },
+    required: ['status', 'modelVersion'],
+  },
+  Model: {
+    type: 'object',
+    description: 'The live model as this isolate sees it (docs/edge-worker.md).',
+    properties: {
+      version: { type: ['string', 'null'] },
+      loadedAt: { type: ['string', 'number', 'null'] },
+      dims: { type: ['integer', 'null'] },
+      counts: { type: ['object', 'null'] },
+      metrics: { type: ['object', 'null'] },
+      memory: { type: ['object', 'null'] },
+      scoringKernel: { type: ['string', 'null'] },
+      degraded: { type: 'boolean' },
+      lastError: { type: ['string', 'null'] },
+    },
+  },
+  Rules: {
+    type: 'object',
+    description:
+      'Merchandising rules: boosts, pins and diversity defaults (docs/catalog.md, "Rules and diversity"), validated by core `compileRules`.',
+    properties: {
+      boosts: { type: 'array', items: { type: 'object' } },
+      pins: { type: 'array', items: { type: 'object' } },
+      diversity: { type: 'object' },
+    },
+  },
+  RulesDocument: {
+    type: 'object',
+    properties: { rules: { anyOf: [ref('Rules'), { type: 'null' }] } },
+    required: ['rules'],
+  },
+  ModelPointer: {
+    type: 'object',
+    description: 'The live pointer after the change, with the checked shard count and bytes.',
+    properties: { version: { type: 'string' }, shards: { type: 'integer' }, bytes: { type: 'integer' } },
+  },
+  UserDeleted: {
+    type: 'object',
+    description: "What was deleted of the person's data (docs/privacy.md).",
+    properties: { userId: { type: 'string' }, deleted: { type: 'object' } },
+    required: ['userId'],
+  },
+  ExperimentInput: {
+    type: 'object',
+    description: 'An experiment definition (docs/online.md): a surface and 2..8 weighted variants.',
+    properties: {
+      name: { type: 'string' },
+      surface: { type: 'string', enum: ['recommendations', 'similar'] },
+      variants: {
+        type: 'array',
+        minItems: 2,
+        maxItems: 8,
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
+            weight: { type: 'number', exclusiveMinimum: 0 },
+            strategy: { type: 'string', enum: ['model', 'model-no-fold-in', 'popular', 'trending'] },
+            version: { type: 'string' },
+          },
+          required: ['name', 'weight', 'strategy'],
+        },
+      },
+    },
+    required: ['name', 'surface', 'variants'],
+  },
+  Experiment: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      surface: { type: 'string', enum: ['recommendations', 'similar'] },
+      status: { type: 'string', enum: ['draft', 'running', 'paused', 'stopped'] },
+      variants: { type: 'array', items: { type: 'object' } },
+      kind: { type: 'string', enum: ['ab', 'canary'] },
+      createdAt: { type: 'number' },
+      startedAt: { type: ['number', 'null'] },
+      stoppedAt: { type: ['number', 'null'] },
+    },
+    required: ['id', 'name', 'surface', 'status', 'variants'],
+  },
+  Experiments: {
+    type: 'object',
+    properties: { experiments: { type: 'array', items: ref('Experiment') } },
+    required: ['experiments'],
+  },
+  AnyObject: { type: 'object', description: 'A JSON object; its fields are described in the linked docs.' },
+}
+
+/** An OpenAPI parameter object. */
+export interface Parameter {
+  name: string
+  in: 'path' | 'query' | 'header'
+  required?: boolean
+  description?: string
+  schema: JsonSchema
+}
+
+/** A path parameter holding a user or item id. */
+export function idParameter(name: string, description: string): Parameter {
+  return { name, in: 'path', required: true, description, schema: id }
+}
+
+const labelList: JsonSchema = {
+  type: 'string',
+  description: `Comma-separated, at most ${MAX_FILTER_LABELS} labels, each matching ${LABEL_PATTERN.source} (≤ ${CATALOG_LIMITS.maxLabelLength} chars).`,
+}
+
+/** Query parameters shared by the read routes, built from the limits the parsers enforce. */
+export const QUERY = {
+  k: {
+    name: 'k',
+    in: 'query',
+    description: 'How many items to return.',
+    schema: { type: 'integer', minimum: 1, maximum: MAX_K, default: 10 },
+  },
+  exclude: {
+    name: 'exclude',
+    in: 'query',
+    description: `Comma-separated item ids to leave out (at most ${MAX_EXCLUDE}).`,
+    schema: { type: 'string' },
+  },
+  explain: {
+    name: 'explain',
+    in: 'query',
+    description:
+      'With 1: each item says which of the person’s items it comes from. Needs a user token for :userId or the secret key.',
+    schema: { type: 'string', enum: ['0', '1', 'true', 'false'], default: '0' },
+  },
+  userId: {
+    name: 'userId',
+    in: 'query',
+    description: 'Who the list is for (attribution and experiments); optional.',
+    schema: id,
+  },
+  kind: {
+    name: 'kind',
+    in: 'query',
+    schema: { type: 'string', enum: ['popular', 'trending'], default: 'popular' },
+  },
+  filters: [
+    { name: 'category', in: 'query', description: 'Any of these categories.', schema: labelList },
+    { name: 'tag', in: 'query', description: 'Any of these tags.', schema: labelList },
+    { name: 'minPrice', in: 'query', schema: { type: 'number', minimum: 0 } },
+    { name: 'maxPrice', in: 'query', schema: { type: 'number', minimum: 0 } },
+    {
+      name: 'available',
+      in: 'query',
+      description: 'true (default): available items only; false: unavailable only; any: both.',
+      schema: { type: 'string', enum: ['true', 'false', '1', '0', 'any'] },
+    },
+    {
+      name: 'filter',
+      in: 'query',
+      description: 'A filter expression over item fields and attributes (docs/edge-worker.md, "Filters").',
+      schema: { type: 'string' },
+    },
+    {
+      name: 'maxPerCategory',
+      in: 'query',
+      description: 'Diversity: at most this many items per category.',
+      schema: { type: 'integer', minimum: 1, maximum: 100 },
+    },
+    {
+      name: 'diversity',
+      in: 'query',
+      description: 'Diversity re-ranking strength (MMR λ).',
+      schema: { type: 'number', minimum: 0, maximum: 1 },
+    },
+  ],
+} satisfies Record<string, Parameter | Parameter[]>

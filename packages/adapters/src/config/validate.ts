@@ -28,6 +28,7 @@ const envName: FieldSpec = {
 const keep: FieldSpec = { type: 'number', positiveInteger: true }
 const memoryBudgetMiB: FieldSpec = { type: 'number', positiveInteger: true }
 const userCacheMiB: FieldSpec = { type: 'number', positiveInteger: true }
+const partitionCacheMiB: FieldSpec = { type: 'number', positiveInteger: true }
 
 const STORAGE_SPECS: ProviderSpecs = {
   local: { root: { type: 'string', required: true } },
@@ -160,6 +161,7 @@ const PUBLISH_SPECS: ProviderSpecs = {
     keep,
     memoryBudgetMiB,
     userCacheMiB,
+    partitionCacheMiB,
   },
   cloudflare: {
     accountId: {
@@ -176,6 +178,7 @@ const PUBLISH_SPECS: ProviderSpecs = {
     keep,
     memoryBudgetMiB,
     userCacheMiB,
+    partitionCacheMiB,
   },
 }
 

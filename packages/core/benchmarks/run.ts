@@ -1,6 +1,7 @@
 /**
  * Benchmarks of `@edgerec/core`: int8 scoring + top-10 against a float32 baseline measured in the
- * same run, shard decode/encode, and event validation throughput.
+ * same run, partitioned (probed) vs exact top-10 in the same run, shard decode/encode, and event
+ * validation throughput.
  *
  *   npm run bench -w @edgerec/core            # all sizes (10k, 100k, 1M items × 64 dims)
  *   npm run bench -w @edgerec/core -- --quick # 10k and 100k only
@@ -27,6 +28,7 @@ import {
   WasmInt8Kernel,
 } from '../src/index.js'
 import { mulberry32 } from '../src/random.test-support.js'
+import { PARTITION_BENCHMARK_HEADER, partitionBenchmark } from './partitions.js'
 
 const DIMS = 64
 const K = 10
@@ -217,3 +219,10 @@ console.log('\n## Shard encode / decode\n')
 console.log((await shardBenchmarks()).join('\n'))
 console.log('\n## Event validation\n')
 console.log((await validationBenchmarks()).join('\n'))
+console.log(
+  `\n## Partitioned retrieval: probed (contiguous lists, one kernel call per list) vs exact scan (${DIMS} dims, clustered items, relaxed-SIMD kernel, median per query)\n`,
+)
+const partitionRows = [...PARTITION_BENCHMARK_HEADER]
+for (const items of quick ? [100_000] : [100_000, 1_000_000])
+  partitionRows.push(...(await partitionBenchmark({ items, nprobes: [8, 16, 32], samplePerList: 32 })))
+console.log(partitionRows.join('\n'))

@@ -22,6 +22,9 @@
  * `npm run bench -w @edgerec/edge-worker -- --memory [--items 1000000] [--budget 127]` (issue 16)
  * measures the isolate heap with a version loaded and during a swap to a second one.
  *
+ * `--partitions` (issue 16, with `--scoring` or `--memory`): a partitioned version whose lists the
+ * worker fetches on demand (ranged R2 reads into `PARTITION_CACHE_MIB`, `--partition-cache <MiB>`).
+ *
  * `npm run bench -w @edgerec/edge-worker -- --catalog` (issue 17): filters, diversity and PUT → first
  * appearance of a new item (see `catalogBenchmark`).
  *
@@ -48,17 +51,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
+  blockFromQuantized,
+  buildPartitions,
   CatalogTable,
   encodeCatalogColumns,
+  encodePartitionLists,
   encodeShard,
   itemShardKey,
   LIVE_POINTER_KEY,
+  layoutPartitionLists,
   MANIFEST_FORMAT_VERSION,
   type ModelManifest,
   manifestKey,
   mulberry32,
+  type PartitionIndex,
+  partitionListsKey,
   planItemShards,
+  type QuantizedMatrix,
   quantizeRows,
+  quantizeVector,
+  recallAtK,
+  recommendTopK,
+  recommendTopKProbed,
   type ShardRef,
   singleShardKey,
   userBucket,
@@ -102,6 +116,12 @@ const VERSION_1 = '20261124T120000Z-bench000'
 const VERSION_2 = '20261124T130000Z-bench001'
 const VERSION = VERSION_1
 const TRAINED_UNTIL = Date.UTC(2026, 9, 1)
+/**
+ * `--partitions` (issue 16): clustered item factors (200 centres), users near an item, and a
+ * partitioned version (⌈√items⌉ k-means lists, lists object in R2, nprobe chosen as the trainer
+ * does: the smallest power of two reaching recall@10 ≥ 0.95 on 200 sampled users).
+ */
+const PARTITIONED = args.includes('--partitions')
 
 interface Published {
   kv: { key: string; value: string; base64?: boolean }[]
@@ -114,7 +134,9 @@ interface Published {
 async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promise<Published> {
   const random = mulberry32(seed)
   const itemIds = Array.from({ length: ITEMS }, (_, i) => `sku-${String(i).padStart(6, '0')}`)
-  const factors = Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
+  const factors = PARTITIONED
+    ? clusteredFactors(mulberry32(2026))
+    : Float32Array.from({ length: ITEMS * DIMS }, () => (random() - 0.5) * 0.2)
   const q = quantizeRows(factors, ITEMS, DIMS)
   const out: Published = { kv: [], r2: [], itemIds, manifest: undefined as unknown as ModelManifest }
   const ref = (
@@ -130,7 +152,12 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     return { key, kind, bytes: e.bytes.byteLength, sha256: e.sha256, rows, rowOffset, storage }
   }
   const items: ShardRef[] = []
-  for (const [i, { start, end }] of planItemShards(itemIds, DIMS).entries()) {
+  // A partitioned version's item shards are ≤ 4 MiB, as the trainer writes them.
+  for (const [i, { start, end }] of planItemShards(
+    itemIds,
+    DIMS,
+    PARTITIONED ? 4 << 20 : undefined,
+  ).entries()) {
     const part = {
       rows: end - start,
       dims: DIMS,
@@ -156,7 +183,9 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
   const users: ShardRef[] = []
   const counts = new Float32Array(ITEMS)
   for (const [b, members] of buckets.entries()) {
-    const vectors = Float32Array.from({ length: members.length * DIMS }, () => (random() - 0.5) * 0.2)
+    const vectors = PARTITIONED
+      ? usersNear(factors, members.length, random)
+      : Float32Array.from({ length: members.length * DIMS }, () => (random() - 0.5) * 0.2)
     const offsets = new Uint32Array(members.length + 1)
     const itemsOf: number[] = []
     members.forEach((_, r) => {
@@ -252,6 +281,42 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     userBuckets: BUCKETS,
     shards: { items, users, popularity, gram: gramRef, catalog: catalogRef },
   }
+  if (PARTITIONED) {
+    const t = performance.now()
+    const { index, nprobe, recall } = partitionsOf(factors, q, mulberry32(77))
+    const encoded = await encodePartitionLists(layoutPartitionLists(index, [blockFromQuantized(q)]), DIMS)
+    manifest.shards.partitions = ref(
+      singleShardKey(VERSION, 'partitions'),
+      'partitions',
+      'r2',
+      index.lists,
+      0,
+      await encodeShard(
+        {
+          kind: 'partitions',
+          dims: DIMS,
+          centroids: index.centroids,
+          listOffsets: index.listOffsets,
+          itemIndexes: index.itemIndexes,
+          listBytes: encoded.listBytes,
+          listDigests: encoded.listDigests,
+        },
+        { maxBytes: 1 << 30 },
+      ),
+    )
+    manifest.shards.partitionLists = ref(
+      partitionListsKey(VERSION),
+      'partitionList',
+      'r2',
+      index.lists,
+      0,
+      encoded,
+    )
+    manifest.partitions = { lists: index.lists, nprobe, recall: { k: 10, value: recall, users: 200 } }
+    console.log(
+      `${VERSION}: ${index.lists} partitions, default nprobe ${nprobe}, recall@10 ${recall.toFixed(3)} vs the exact scan (200 users), lists object ${(encoded.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    )
+  }
   out.manifest = manifest
   out.kv.push({ key: manifestKey(VERSION), value: JSON.stringify(manifest) })
   if (live) {
@@ -261,6 +326,61 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     })
   }
   return out
+}
+
+/** Items around 200 random centres (what trained factors look like to k-means), fixed seed. */
+function clusteredFactors(random: () => number): Float32Array {
+  const centres = Float32Array.from({ length: 200 * DIMS }, () => (random() - 0.5) * 0.4)
+  const out = new Float32Array(ITEMS * DIMS)
+  for (let i = 0; i < ITEMS; i++) {
+    const c = Math.floor(random() * 200)
+    for (let d = 0; d < DIMS; d++) out[i * DIMS + d] = centres[c * DIMS + d]! + (random() - 0.5) * 0.12
+  }
+  return out
+}
+
+/** `n` user vectors, each near a random item (a taste). */
+function usersNear(factors: Float32Array, n: number, random: () => number): Float32Array {
+  const out = new Float32Array(n * DIMS)
+  for (let u = 0; u < n; u++) {
+    const near = Math.floor(random() * ITEMS)
+    for (let d = 0; d < DIMS; d++) out[u * DIMS + d] = factors[near * DIMS + d]! + (random() - 0.5) * 0.08
+  }
+  return out
+}
+
+let partitionsCache: { index: PartitionIndex; nprobe: number; recall: number } | undefined
+
+/**
+ * k-means partitions (⌈√items⌉ lists; a sample of 32 items per list keeps 1M items to minutes) and
+ * the default nprobe as the trainer picks it, by measured recall@10 on 200 users near an item.
+ * Both versions of `--memory` share the item factors, so they share this.
+ */
+function partitionsOf(
+  factors: Float32Array,
+  q: QuantizedMatrix,
+  random: () => number,
+): { index: PartitionIndex; nprobe: number; recall: number } {
+  if (partitionsCache) return partitionsCache
+  const lists = Math.ceil(Math.sqrt(ITEMS))
+  const index = buildPartitions(factors, ITEMS, DIMS, { lists, seed: 1, sample: 32 * lists })
+  const blocks = [blockFromQuantized(q)]
+  const lay = layoutPartitionLists(index, blocks)
+  const queries = Array.from({ length: 200 }, () => quantizeVector(usersNear(factors, 1, random)))
+  const exact = queries.map((u) => recommendTopK(u, blocks, 10).indices)
+  const recallAt = (nprobe: number) =>
+    queries.reduce(
+      (sum, u, i) => sum + recallAtK(exact[i]!, recommendTopKProbed(u, index, lay, nprobe, 10).indices),
+      0,
+    ) / queries.length
+  let nprobe = 1
+  let recall = recallAt(nprobe)
+  while (recall < 0.95 && nprobe < lists) {
+    nprobe = Math.min(lists, nprobe * 2)
+    recall = recallAt(nprobe)
+  }
+  partitionsCache = { index, nprobe, recall }
+  return partitionsCache
 }
 
 async function wrangler(argv: string[]): Promise<void> {
@@ -759,6 +879,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
   const server = await startDev(persist, port, inspectorPort, {
     MODEL_MEMORY_MIB: String(budget),
     USER_CACHE_MIB: String(userCache),
+    PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
     MODEL_REFRESH_SECONDS: '1',
   })
   const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
@@ -810,7 +931,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
       `| before the first load | ${mib(before.usedSize)} | ${mib(before.backingStorageSize ?? 0)} | – | – |`,
     )
     console.log(
-      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}) |`,
+      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}${PARTITIONED ? `, partition index ${mib(accounted.partitionIndex ?? 0)}, partition cache ${mib(accounted.partitionCache ?? 0)}` : ''}) |`,
     )
     console.log(
       `| peak while swapping to ${VERSION_2} (${requests} requests sampled) | | | ${mib(peak - total(before))} | |`,
@@ -831,9 +952,10 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
  */
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
-  for (const kernel of ['auto', 'js']) {
+  for (const kernel of PARTITIONED ? ['auto'] : ['auto', 'js']) {
     const server = await startDev(persist, port, inspectorPort, {
       SCORING_KERNEL: kernel,
+      PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
       // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
       MODEL_MEMORY_MIB: String(option('budget', 96)),
       USER_CACHE_MIB: String(option('user-cache', 16)),
@@ -847,6 +969,7 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
       const status = (await timed(`${base}/v1/model`)).body as {
         scoringKernel?: string
         memory?: { total: number }
+        partitions?: { lists: number; nprobe: number } | null
       }
       const health = (i: number) => `/v1/health?i=${i}`
       const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
@@ -859,7 +982,7 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
       const ch = await cannon(base, health, undefined)
       const cm = await cannon(base, model, undefined)
       rows.push(
-        `| ${status.scoringKernel} | ${ITEMS.toLocaleString('en-US')} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand` : ''} | ${ITEMS.toLocaleString('en-US')} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
       await stopWranglerDev(server)

@@ -15,6 +15,7 @@ describe('readConfig', () => {
       allowedOrigins: ['*'],
       scoringKernel: 'auto',
       modelMemoryBytes: 96 * 1024 * 1024,
+      partitionCacheBytes: 8 * 1024 * 1024,
       rateLimitPeriodSeconds: 60,
       ingestMode: 'direct',
       archive: true,
@@ -51,6 +52,11 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, PARTITION_NPROBE: '' }).partitionNprobe).toBeUndefined()
     expect(readConfig({ ...base, PARTITION_NPROBE: '16' }).partitionNprobe).toBe(16)
     expect(readConfig({ ...base, PARTITION_NPROBE: '0' }).partitionNprobe).toBe(1)
+  })
+
+  it('should read PARTITION_CACHE_MIB (1–96, default 8)', () => {
+    expect(readConfig({ ...base, PARTITION_CACHE_MIB: '24' }).partitionCacheBytes).toBe(24 * 1024 * 1024)
+    expect(readConfig({ ...base, PARTITION_CACHE_MIB: '500' }).partitionCacheBytes).toBe(96 * 1024 * 1024)
   })
 
   it('should parse, clamp and fall back on bad values', () => {

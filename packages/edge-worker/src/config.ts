@@ -29,6 +29,11 @@ export interface WorkerConfig {
    * each version's default from its manifest (chosen by the trainer for recall@10 ≥ 0.95).
    */
   partitionNprobe: number | undefined
+  /**
+   * `PARTITION_CACHE_MIB`: bound of a partitioned version's cache of partition lists fetched on
+   * demand (1–96 MiB, default 8); counted in the memory budget.
+   */
+  partitionCacheBytes: number
   /** Milliseconds between two reads of catalog changes (`items`) in one isolate. */
   catalogRefreshMs: number
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
@@ -76,6 +81,7 @@ export function readConfig(env: Env): WorkerConfig {
       env.PARTITION_NPROBE === undefined || env.PARTITION_NPROBE.trim() === ''
         ? undefined
         : intVar(env.PARTITION_NPROBE, 1, 1, 65_536),
+    partitionCacheBytes: intVar(env.PARTITION_CACHE_MIB, 8, 1, 96) * 1024 * 1024,
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

@@ -130,3 +130,60 @@ describe('memory budget of a 100k × 64 model', () => {
     )
   })
 })
+
+describe('memory budget of partitioned versions (lists on demand, issue 16)', () => {
+  it('should swap two partitioned 100k × 64 versions within a budget two unpartitioned ones exceed', async () => {
+    const partitions = { lists: 64, nprobe: 8 }
+    const v1 = await publishVersion(env, largeFixture('ondemand-v1'), { storage: 'r2', partitions })
+    const settings = { userCacheBytes: MiB, partitionCacheBytes: MiB }
+    const plan = planModelMemory(v1, settings)
+    expect(plan.itemRows).toBe(0)
+    expect(plan.partitionCache).toBe(MiB)
+    const budgetMiB = Math.ceil((plan.resident + plan.loadingPeak) / MiB) + 1
+    const store = new ModelStore({ backoffMs: 0 })
+    const app = createApp({ store })
+    const bindings = {
+      ...env,
+      USER_CACHE_MIB: '1',
+      PARTITION_CACHE_MIB: '1',
+      MODEL_MEMORY_MIB: String(budgetMiB),
+    }
+    for (let u = 0; u < 40; u++) {
+      const { status, body } = await json<{ source: string; modelVersion: string }>(
+        app,
+        `/v1/users/big-user-${u * 499}/recommendations?k=10`,
+        { bindings },
+      )
+      expect(status).toBe(200)
+      expect(body).toMatchObject({ source: 'model', modelVersion: 'ondemand-v1' })
+    }
+    // Served from a bounded cache: the accounting stays within the plan, the cache within its bound.
+    const memory = store.live!.memory()
+    expect(memory.partitionCache).toBeGreaterThan(0)
+    expect(memory.partitionCache).toBeLessThanOrEqual(MiB)
+    expect(memory.total).toBeLessThanOrEqual(plan.resident)
+
+    // A second partitioned version loads next to the live one within the budget.
+    await publishVersion(env, largeFixture('ondemand-v2'), { storage: 'r2', partitions })
+    store.invalidate()
+    await json(app, '/v1/model', { bindings })
+    await store.settled()
+    const swapped = await json<{ version: string; lastError: unknown }>(app, '/v1/model', { bindings })
+    expect(swapped.body).toMatchObject({ version: 'ondemand-v2', lastError: null })
+
+    // The same items unpartitioned (all rows resident) do not fit next to it: refused, v2 serves.
+    const v3 = await publishVersion(env, largeFixture('ondemand-v3'), { storage: 'r2' })
+    const resident = planModelMemory(v3, settings)
+    expect(plan.resident + resident.loadingPeak).toBeGreaterThan(budgetMiB * MiB)
+    store.invalidate()
+    await json(app, '/v1/model', { bindings })
+    await store.settled()
+    const refused = await json<{ version: string; lastError: { version: string; code: string } }>(
+      app,
+      '/v1/model',
+      { bindings },
+    )
+    expect(refused.body.version).toBe('ondemand-v2')
+    expect(refused.body.lastError).toMatchObject({ version: 'ondemand-v3', code: 'MODEL_TOO_LARGE' })
+  })
+})

@@ -1,8 +1,9 @@
-import { quantizeVector, recallAtK, recommendTopK, similarItems } from '@edgerec/core'
+import { partitionListsKey, quantizeVector, recallAtK } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
-import { loadModel } from '../src/model/loaded-model.js'
+import { type LoadedModel, loadModel } from '../src/model/loaded-model.js'
 import { ModelStore } from '../src/model/model-store.js'
+import type { ModelBindings } from '../src/model/storage.js'
 import { type ModelFixture, publishVersion, rng } from './fixtures/model.js'
 import { env, json } from './helpers.js'
 
@@ -43,60 +44,194 @@ function fixture(version: string): ModelFixture {
   }
 }
 
+/** The bindings with every R2 read recorded (key and range), to see what a load and a query read. */
+function recording(): { bindings: ModelBindings; reads: { key: string; range: R2Range | undefined }[] } {
+  const reads: { key: string; range: R2Range | undefined }[] = []
+  const r2 = env.MODELS_R2
+  const MODELS_R2 = {
+    get: (key: string, options?: R2GetOptions) => {
+      reads.push({ key, range: options?.range as R2Range | undefined })
+      return r2.get(key, options)
+    },
+  } as unknown as R2Bucket
+  return { bindings: { MODELS_KV: env.MODELS_KV, MODELS_R2 }, reads }
+}
+
+const userNear = (model: LoadedModel, random: () => number, item: number) => {
+  const y = new Float64Array(32)
+  if (!model.readItem(item, y)) throw new Error(`item ${item} not readable`)
+  return quantizeVector(Array.from(y, (v) => v + (random() - 0.5) * 0.3))
+}
+
 describe('partitioned retrieval in workerd', () => {
-  it('should probe the partitions and match the exact top-10 on most queries, with exclusions', async () => {
+  it('should load only centroids and tables, fetch probed lists with ranged reads, and match the exact scan', async () => {
     const manifest = await publishVersion(env, fixture('part-v1'), {
       storage: 'r2',
       activate: false,
       partitions: { lists: 110, nprobe: 12 },
     })
-    const model = await loadModel(env, manifest, { userCacheBytes: 1 << 20, now: Date.now })
-    expect(model.partitions?.rowCount).toBe(110)
+    const plain = await publishVersion(env, fixture('part-exact'), { storage: 'r2', activate: false })
+    const exactModel = await loadModel(env, plain, { userCacheBytes: 1 << 20, now: Date.now })
+    const { bindings, reads } = recording()
+    const model = await loadModel(bindings, manifest, { userCacheBytes: 1 << 20, now: Date.now })
+    const listsKey = partitionListsKey('part-v1')
+    // Loading reads no list: no item rows are resident.
+    expect(reads.filter((r) => r.key === listsKey)).toHaveLength(0)
+    expect(model.blocks).toHaveLength(0)
+    expect(model.partitions?.lists).toBe(110)
     expect(model.nprobe).toBe(12)
-    expect(model.memory().shards).toBeGreaterThanOrEqual(manifest.shards.partitions!.bytes)
+    const memory = model.memory()
+    expect(memory.kernel).toBeLessThan(12_000 * 32)
+    expect(memory.itemRows).toBe(0)
+    expect(memory.partitionIndex).toBe(4 * 110 * 32 + 8 * 111 + 32 * 110 + 2 * 12_000)
+    expect(memory.partitionCache).toBe(0)
+
     const random = rng(8)
+    const now = Date.now()
     let recall = 0
-    let equal = 0
-    const queries = 60
+    const queries = 40
     for (let q = 0; q < queries; q++) {
       const near = Math.floor(random() * 12_000)
-      const y = new Float64Array(32)
-      model.readItem(near, y)
-      const user = quantizeVector(Array.from(y, (v) => v + (random() - 0.5) * 0.3))
+      const user = userNear(exactModel, random, near)
       const exclude = new Set([near])
-      const exact = recommendTopK(user, model.blocks, 10, exclude, model.kernel)
-      const probed = model.topK(user, 10, exclude)
+      const before = reads.length
+      const topK = (await model.prepareTopK(bindings, user, now))!
+      const fetched = reads.slice(before)
+      // One ranged read per probed list not cached yet, never the whole object.
+      expect(fetched.length).toBeLessThanOrEqual(12)
+      for (const read of fetched) {
+        expect(read.key).toBe(listsKey)
+        expect(read.range).toMatchObject({ offset: expect.any(Number), length: expect.any(Number) })
+      }
+      const probed = topK(10, exclude)
       expect(Array.from(probed.indices)).not.toContain(near)
-      recall += recallAtK(exact.indices, probed.indices)
-      if (Array.from(probed.indices).join() === Array.from(exact.indices).join()) equal++
-      const similar = model.similar(near, 10)!
-      const exactSimilar = similarItems(model.blocks, near, 10, undefined, model.kernel)!
-      recall += recallAtK(exactSimilar.indices, similar.indices)
+      recall += recallAtK(exactModel.topK(user, 10, exclude).indices, probed.indices)
+      const similar = (await model.prepareSimilar(bindings, near, now))!(10)
+      recall += recallAtK(exactModel.similar(near, 10)!.indices, similar.indices)
     }
     expect(recall / (2 * queries)).toBeGreaterThanOrEqual(0.95)
-    expect(equal).toBeGreaterThan(queries * 0.7)
-    // PARTITION_NPROBE = every partition: the exact answer.
+    const cached = model.partitions!.fetches
+    const user = userNear(exactModel, random, 5)
+    await model.prepareTopK(bindings, user, now)
+    const again = model.partitions!.fetches
+    await model.prepareTopK(bindings, user, now)
+    expect(model.partitions!.fetches).toBe(again)
+    expect(again).toBeGreaterThanOrEqual(cached)
+    expect(model.memory().partitionCache).toBe(model.partitions!.cacheBytes)
+
+    // PARTITION_NPROBE = every partition: exactly the exact scan (indices and scores).
     const all = await loadModel(env, manifest, {
       userCacheBytes: 1 << 20,
       now: Date.now,
       partitionNprobe: 999,
+      partitionCacheBytes: 64 << 20,
     })
     expect(all.nprobe).toBe(110)
-    const user = quantizeVector(Array.from({ length: 32 }, (_, d) => Math.sin(d)))
-    expect(Array.from(all.topK(user, 20).indices)).toEqual(
-      Array.from(recommendTopK(user, all.blocks, 20, undefined, all.kernel).indices),
-    )
+    for (const u of [1, 2, 3]) {
+      const query = quantizeVector(Array.from({ length: 32 }, (_, d) => Math.sin(d * u)))
+      const exclude = new Set([0, 1, 2, 777])
+      expect((await all.prepareTopK(env, query, now))!(20, exclude)).toEqual(
+        exactModel.topK(query, 20, exclude),
+      )
+      expect((await all.prepareSimilar(env, 100 * u, now))!(15)).toEqual(exactModel.similar(100 * u, 15))
+    }
   })
 
-  it('should serve routes from a partitioned version and leave an unpartitioned one on the exact scan', async () => {
-    const plain = await publishVersion(env, fixture('part-plain'), { storage: 'r2', activate: false })
-    const plainModel = await loadModel(env, plain, { userCacheBytes: 1 << 20, now: Date.now })
-    expect(plainModel.partitions).toBeUndefined()
-    expect(plainModel.nprobe).toBe(0)
-    const user = quantizeVector(Array.from({ length: 32 }, (_, d) => Math.cos(d)))
-    const exact = recommendTopK(user, plainModel.blocks, 10, undefined, plainModel.kernel)
-    expect(plainModel.topK(user, 10)).toEqual(exact)
+  it('should keep the list cache within its byte bound, evicting the least recently used lists', async () => {
+    const manifest = await publishVersion(env, fixture('part-lru'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 4 },
+    })
+    // About 110 items × (32 + 12) bytes per list (k-means lists are uneven): 64 KiB holds a few.
+    const bound = 64 * 1024
+    const model = await loadModel(env, manifest, {
+      userCacheBytes: 1 << 20,
+      now: Date.now,
+      partitionCacheBytes: bound,
+    })
+    const p = model.partitions!
+    const now = Date.now()
+    await model.ensureItems(env, [0], now)
+    const first = p.partitionOf(0)
+    expect(p.cached(first)).toBeDefined()
+    const base = p.fetches
+    for (let list = 0; list < 110; list++) {
+      await p.get(env, [list], now)
+      expect(p.cacheBytes).toBeLessThanOrEqual(bound)
+    }
+    expect(p.cachedLists).toBeGreaterThan(1)
+    expect(p.cachedLists).toBeLessThan(110)
+    expect(p.fetches - base).toBeGreaterThanOrEqual(109)
+    // List 0 was used first, then ~109 others: evicted, so reading it again is a new ranged read.
+    expect(p.cached(0)).toBeUndefined()
+    const before = p.fetches
+    await p.get(env, [0], now)
+    expect(p.fetches).toBe(before + 1)
+    expect(p.cached(0)).toBeDefined()
+    expect(model.memory().partitionCache).toBeLessThanOrEqual(bound)
+  })
 
+  it('should skip a corrupt list, report it as degraded, and never answer 5xx', async () => {
+    const listsKey = partitionListsKey('part-bad')
+    await publishVersion(env, fixture('part-bad'), {
+      storage: 'r2',
+      partitions: { lists: 110, nprobe: 110 },
+      // One flipped byte in the first list's factors.
+      tamper: (key, bytes) => {
+        if (key !== listsKey) return bytes
+        const out = bytes.slice()
+        out[200] = out[200]! ^ 0x55
+        return out
+      },
+    })
+    const app = createApp({ store: new ModelStore() })
+    const rec = await json<{ source: string; items: { itemId: string }[] }>(
+      app,
+      '/v1/users/part-user-3/recommendations?k=10',
+    )
+    expect(rec.status).toBe(200)
+    expect(rec.body.source).toBe('model')
+    expect(rec.body.items).toHaveLength(10)
+    const status = await json<{
+      degraded: boolean
+      partitions: { lastError: { partition: number; code: string } | null }
+      lastError: { code: string; message: string } | null
+    }>(app, '/v1/model')
+    expect(status.body.partitions.lastError).toMatchObject({ partition: 0 })
+    expect(status.body.degraded).toBe(true)
+    expect(status.body.lastError?.message).toMatch(/Partition list 0/)
+    const health = await json<{ status: string }>(app, '/v1/health')
+    expect(health.body.status).toBe('degraded')
+  })
+
+  it('should serve popular items when the lists object is missing, for users and similar items', async () => {
+    const listsKey = partitionListsKey('part-gone')
+    await publishVersion(env, fixture('part-gone'), {
+      storage: 'r2',
+      partitions: { lists: 110, nprobe: 12 },
+      tamper: (key, bytes) => (key === listsKey ? null : bytes),
+    })
+    const app = createApp({ store: new ModelStore() })
+    const rec = await json<{ source: string; items: { itemId: string }[] }>(
+      app,
+      '/v1/users/part-user-4/recommendations?k=10',
+    )
+    expect(rec.status).toBe(200)
+    expect(rec.body.source).toBe('popular')
+    expect(rec.body.items.length).toBeGreaterThan(0)
+    const similar = await json<{ source: string; items: { itemId: string }[] }>(
+      app,
+      '/v1/items/p-42/similar?k=5',
+    )
+    expect(similar.status).toBe(200)
+    expect(similar.body.source).toBe('popular')
+    expect(similar.body.items.map((i) => i.itemId)).not.toContain('p-42')
+    const status = await json<{ partitions: { lastError: { code: string } | null } }>(app, '/v1/model')
+    expect(status.body.partitions.lastError?.code).toBe('SHARD_MISSING')
+  })
+
+  it('should serve routes from a partitioned version (default nprobe vs every partition)', async () => {
     await publishVersion(env, fixture('part-v2'), { storage: 'r2', partitions: { lists: 110, nprobe: 12 } })
     const answers: string[][] = []
     for (const nprobe of ['', '110']) {
@@ -119,12 +254,43 @@ describe('partitioned retrieval in workerd', () => {
       expect(similar.status).toBe(200)
       expect(similar.body.items.map((i) => i.itemId)).not.toContain('p-42')
     }
-    // Default nprobe (12 of 110) vs every partition (exact): recall@10 over the users.
     let recall = 0
     for (let u = 0; u < 10; u++) {
       const exactIds = new Set(answers[10 + u])
       recall += answers[u]!.filter((id) => exactIds.has(id)).length / 10
     }
     expect(recall / 10).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('should refuse to activate a version with a corrupt list (checked list by list with ranged reads)', async () => {
+    const listsKey = partitionListsKey('part-activate-bad')
+    await publishVersion(env, fixture('part-activate-ok'), {
+      storage: 'r2',
+      partitions: { lists: 110, nprobe: 12 },
+    })
+    await publishVersion(env, fixture('part-activate-bad'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 12 },
+      tamper: (key, bytes) => {
+        if (key !== listsKey) return bytes
+        const out = bytes.slice()
+        out[out.length - 100] = out[out.length - 100]! ^ 1
+        return out
+      },
+    })
+    const app = createApp()
+    const bad = await json<{
+      error: { code: string; details: { problems: { key: string; code: string }[] } }
+    }>(app, '/v1/admin/models/part-activate-bad/activate', { method: 'POST', as: 'secret' })
+    expect(bad.status).toBe(409)
+    expect(bad.body.error.details.problems).toEqual([
+      expect.objectContaining({ key: listsKey, code: 'SHARD_CHECKSUM_MISMATCH' }),
+    ])
+    expect((await env.MODELS_KV.get('models/live', 'json')) as { version: string }).toMatchObject({
+      version: 'part-activate-ok',
+    })
+    const ok = await json(app, '/v1/admin/models/part-activate-ok/activate', { method: 'POST', as: 'secret' })
+    expect(ok.status).toBe(200)
   })
 })

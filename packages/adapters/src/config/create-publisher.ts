@@ -49,7 +49,14 @@ export async function createPublisher(input: PublishConfig = { provider: 'local'
   let target: PublishTarget
   if (config.provider === 'local') {
     const { openLocalPublishTarget } = await import('../publish/local.js')
-    const { provider: _p, keep: _k, memoryBudgetMiB: _m, userCacheMiB: _u, ...options } = config
+    const {
+      provider: _p,
+      keep: _k,
+      memoryBudgetMiB: _m,
+      userCacheMiB: _u,
+      partitionCacheMiB: _c,
+      ...options
+    } = config
     target = await openLocalPublishTarget(options)
   } else {
     const { openCloudflarePublishTarget } = await loadProvider(
@@ -58,7 +65,14 @@ export async function createPublisher(input: PublishConfig = { provider: 'local'
       ['@aws-sdk/client-s3', '@aws-sdk/lib-storage'],
       () => import('../cloudflare/publish.js'),
     )
-    const { provider: _p, keep: _k, memoryBudgetMiB: _m, userCacheMiB: _u, ...options } = config
+    const {
+      provider: _p,
+      keep: _k,
+      memoryBudgetMiB: _m,
+      userCacheMiB: _u,
+      partitionCacheMiB: _c,
+      ...options
+    } = config
     target = await openCloudflarePublishTarget(options)
   }
   const keep = config.keep ?? DEFAULT_KEEP_VERSIONS
@@ -66,6 +80,7 @@ export async function createPublisher(input: PublishConfig = { provider: 'local'
   const memory = {
     ...(config.memoryBudgetMiB ? { budgetBytes: config.memoryBudgetMiB * MiB } : {}),
     ...(config.userCacheMiB ? { userCacheBytes: config.userCacheMiB * MiB } : {}),
+    ...(config.partitionCacheMiB ? { partitionCacheBytes: config.partitionCacheMiB * MiB } : {}),
   }
   return {
     target,

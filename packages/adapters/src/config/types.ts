@@ -246,6 +246,8 @@ export interface LocalPublishConfig {
   memoryBudgetMiB?: number
   /** The worker's `USER_CACHE_MIB`, part of the memory plan. Default 16. */
   userCacheMiB?: number
+  /** The worker's `PARTITION_CACHE_MIB`, part of the memory plan of partitioned versions. Default 8. */
+  partitionCacheMiB?: number
 }
 
 /** Publish to Cloudflare: shards to R2 (S3 API), manifests and the live pointer to KV (REST API). */
@@ -268,6 +270,8 @@ export interface CloudflarePublishConfig {
   memoryBudgetMiB?: number
   /** The worker's `USER_CACHE_MIB`, part of the memory plan. Default 16. */
   userCacheMiB?: number
+  /** The worker's `PARTITION_CACHE_MIB`, part of the memory plan of partitioned versions. Default 8. */
+  partitionCacheMiB?: number
 }
 
 /** Any publish target config. */

@@ -29,6 +29,7 @@ const envName: FieldSpec = {
 const keep: FieldSpec = { type: 'number', positiveInteger: true }
 const memoryBudgetMiB: FieldSpec = { type: 'number', positiveInteger: true }
 const userCacheMiB: FieldSpec = { type: 'number', positiveInteger: true }
+const partitionCacheMiB: FieldSpec = { type: 'number', positiveInteger: true }
 
 const STORAGE_SPECS: ProviderSpecs = {
   local: { root: { type: 'string', required: true } },
@@ -285,6 +286,7 @@ const PUBLISH_SPECS: ProviderSpecs = {
     keep,
     memoryBudgetMiB,
     userCacheMiB,
+    partitionCacheMiB,
   },
   cloudflare: {
     accountId: {
@@ -301,6 +303,7 @@ const PUBLISH_SPECS: ProviderSpecs = {
     keep,
     memoryBudgetMiB,
     userCacheMiB,
+    partitionCacheMiB,
   },
 }
 

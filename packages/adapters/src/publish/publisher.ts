@@ -65,9 +65,10 @@ export interface PublishOptions {
   /**
    * The edge worker's memory: refuse, before uploading, a version that cannot load next to the
    * live one within `budgetBytes` (the worker's `MODEL_MEMORY_MIB`, default 96 MiB) with a user
-   * cache of `userCacheBytes` (`USER_CACHE_MIB`, default 16 MiB). `false` skips the check.
+   * cache of `userCacheBytes` (`USER_CACHE_MIB`, default 16 MiB) and, for partitioned versions, a
+   * list cache of `partitionCacheBytes` (`PARTITION_CACHE_MIB`, default 8 MiB). `false` skips it.
    */
-  memory?: { budgetBytes?: number; userCacheBytes?: number } | false
+  memory?: { budgetBytes?: number; userCacheBytes?: number; partitionCacheBytes?: number } | false
 }
 
 /** What {@link publishVersion} did. */
@@ -139,9 +140,12 @@ async function readManifest(
 async function checkMemory(
   manifest: ModelManifest,
   target: PublishTarget,
-  memory: { budgetBytes?: number; userCacheBytes?: number },
+  memory: { budgetBytes?: number; userCacheBytes?: number; partitionCacheBytes?: number },
 ): Promise<void> {
-  const settings = { userCacheBytes: memory.userCacheBytes ?? DEFAULT_USER_CACHE_BYTES }
+  const settings = {
+    userCacheBytes: memory.userCacheBytes ?? DEFAULT_USER_CACHE_BYTES,
+    ...(memory.partitionCacheBytes !== undefined ? { partitionCacheBytes: memory.partitionCacheBytes } : {}),
+  }
   const current = await readLivePointer(target)
   const liveManifest =
     current && current.version !== manifest.version
@@ -157,7 +161,7 @@ async function checkMemory(
   if (!check.fits) {
     throw new AdapterError(
       'MODEL_TOO_LARGE',
-      `${check.message} Nothing was uploaded; the live pointer is unchanged. (Publish option memoryBudgetMiB / userCacheMiB must match the worker's MODEL_MEMORY_MIB / USER_CACHE_MIB.)`,
+      `${check.message} Nothing was uploaded; the live pointer is unchanged. (Publish options memoryBudgetMiB / userCacheMiB / partitionCacheMiB must match the worker's MODEL_MEMORY_MIB / USER_CACHE_MIB / PARTITION_CACHE_MIB.)`,
     )
   }
 }

@@ -3,6 +3,7 @@ export {
   LIVE_POINTER_KEY,
   manifestKey,
   newVersionId,
+  partitionListsKey,
   singleShardKey,
   userShardKey,
   versionPrefix,
@@ -31,10 +32,13 @@ export type { ModelMemoryPlan, SwapMemoryCheck } from './memory.js'
 export {
   checkSwapMemory,
   DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  DEFAULT_PARTITION_CACHE_BYTES,
   DEFAULT_USER_CACHE_BYTES,
+  partitionIndexByteLength,
   planModelMemory,
 } from './memory.js'
 export type {
+  PartitionListCheck,
   ShardCheck,
   ShardProblem,
   ShardProblemCode,
@@ -42,4 +46,4 @@ export type {
   VerifyVersionOptions,
   VersionVerification,
 } from './verify.js'
-export { checkShard, verifyVersionShards } from './verify.js'
+export { checkPartitionList, checkShard, verifyVersionShards } from './verify.js'

@@ -35,6 +35,11 @@ export function singleShardKey(
   return `${versionPrefix(version)}${name}.shard`
 }
 
+/** Key of the partition lists object of a partitioned version (one ranged read per list). */
+export function partitionListsKey(version: string): string {
+  return `${versionPrefix(version)}partition-lists.shards`
+}
+
 /**
  * A new version id that sorts by time: `YYYYMMDDTHHMMSSZ-<8 hex>`.
  */

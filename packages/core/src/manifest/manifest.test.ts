@@ -5,6 +5,7 @@ import {
   LIVE_POINTER_KEY,
   manifestKey,
   newVersionId,
+  partitionListsKey,
   singleShardKey,
   userShardKey,
   versionPrefix,
@@ -125,6 +126,7 @@ describe('validateManifest partitions', () => {
   const partitioned = (): ModelManifest => {
     const m = manifest()
     m.shards.partitions = ref('partitions', singleShardKey(VERSION, 'partitions'), 99)
+    m.shards.partitionLists = ref('partitionList', partitionListsKey(VERSION), 99)
     m.partitions = { lists: 99, nprobe: 8, recall: { k: 10, value: 0.97, users: 200 } }
     return m
   }
@@ -133,6 +135,9 @@ describe('validateManifest partitions', () => {
     const m = partitioned()
     expect(validateManifest(JSON.parse(JSON.stringify(m))).ok).toBe(true)
     expect(manifestShards(m).map((r) => r.key)).toContain('models/20261124T120000Z-0badf00d/partitions.shard')
+    expect(manifestShards(m).map((r) => r.key)).toContain(
+      'models/20261124T120000Z-0badf00d/partition-lists.shards',
+    )
   })
 
   it('should reject partitions without their shard, a bad nprobe or recall, and mismatched lists', () => {
@@ -148,5 +153,11 @@ describe('validateManifest partitions', () => {
     const badRows = partitioned()
     badRows.shards.partitions!.rows = 98
     expect(JSON.stringify(validateManifest(badRows))).toMatch(/rows must equal/)
+    const noLists = partitioned()
+    delete noLists.shards.partitionLists
+    expect(JSON.stringify(validateManifest(noLists))).toMatch(/partitionLists must be both present/)
+    const badListRows = partitioned()
+    badListRows.shards.partitionLists!.rows = 98
+    expect(JSON.stringify(validateManifest(badListRows))).toMatch(/partitionLists.rows must equal/)
   })
 })

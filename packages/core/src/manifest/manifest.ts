@@ -158,6 +158,12 @@ export interface ModelManifest {
     catalog?: ShardRef
     /** The coarse quantizer and inverted lists (kind `partitions`), for large versions. */
     partitions?: ShardRef
+    /**
+     * The inverted lists' item rows, contiguous per partition (one `partitionList` shard per
+     * partition, concatenated; `rows` = partitions), read one list at a time with ranged reads.
+     * Present exactly when `partitions` is.
+     */
+    partitionLists?: ShardRef
   }
 }
 
@@ -279,6 +285,10 @@ export function validateManifest(input: unknown): ManifestValidationResult {
     if (s.partitions !== undefined) checkRef(s.partitions, 'shards.partitions', 'partitions', errors)
     if ((s.partitions === undefined) !== (m.partitions === undefined))
       errors.push('partitions and shards.partitions must be both present or both absent.')
+    if (s.partitionLists !== undefined)
+      checkRef(s.partitionLists, 'shards.partitionLists', 'partitionList', errors)
+    if ((s.partitions === undefined) !== (s.partitionLists === undefined))
+      errors.push('shards.partitions and shards.partitionLists must be both present or both absent.')
   }
   const p = m.partitions
   if (p !== undefined) {
@@ -289,6 +299,8 @@ export function validateManifest(input: unknown): ManifestValidationResult {
         errors.push('partitions.nprobe must be an integer in 1..partitions.lists.')
       if (s?.partitions && s.partitions.rows !== p.lists)
         errors.push('shards.partitions.rows must equal partitions.lists.')
+      if (s?.partitionLists && s.partitionLists.rows !== p.lists)
+        errors.push('shards.partitionLists.rows must equal partitions.lists.')
       const r = p.recall
       if (!r || !isCount(r.k) || !isNum(r.value) || r.value < 0 || r.value > 1 || !isCount(r.users))
         errors.push('partitions.recall must hold k, value in 0..1 and users.')
@@ -310,5 +322,6 @@ export function manifestShards(m: ModelManifest): ShardRef[] {
   if (m.shards.trending) refs.push(m.shards.trending)
   if (m.shards.catalog) refs.push(m.shards.catalog)
   if (m.shards.partitions) refs.push(m.shards.partitions)
+  if (m.shards.partitionLists) refs.push(m.shards.partitionLists)
   return refs
 }

@@ -79,3 +79,70 @@ describe('checkSwapMemory', () => {
     expect(check.message).toMatch(/does not fit even alone/)
   })
 })
+
+describe('planModelMemory for a partitioned version (lists on demand)', () => {
+  /** `manifest()` with k-means partitions: 4 MiB item shards, √n lists, the lists object in R2. */
+  function partitioned(version: string, items: number, dims: number): ModelManifest {
+    const m = manifest(version, items, dims)
+    const lists = Math.ceil(Math.sqrt(items))
+    const rowsPerShard = Math.floor((4 * MiB - 4096) / (dims + 22))
+    const shards = Math.ceil(items / rowsPerShard)
+    m.shards.items = Array.from({ length: shards }, (_, s) => {
+      const rows = Math.min(rowsPerShard, items - s * rowsPerShard)
+      return {
+        ...m.shards.items[0]!,
+        key: `i${s}`,
+        bytes: rows * (dims + 22) + 4096,
+        rows,
+        rowOffset: s * rowsPerShard,
+      }
+    })
+    const ref = m.shards.gram
+    m.shards.partitions = {
+      ...ref,
+      key: 'parts',
+      kind: 'partitions',
+      bytes: 4 * lists * dims + 4 * items + 40 * lists,
+      rows: lists,
+    }
+    m.shards.partitionLists = {
+      ...ref,
+      key: 'lists',
+      kind: 'partitionList',
+      bytes: items * (dims + 12) + 80 * lists,
+      rows: lists,
+    }
+    m.partitions = { lists, nprobe: 16, recall: { k: 10, value: 0.97, users: 200 } }
+    return m
+  }
+
+  it('should count centroids, tables, the item → partition map and the cache bound, but no item rows', () => {
+    const plan = planModelMemory(partitioned('p', 1_000_000, 64), {
+      userCacheBytes: 4 * MiB,
+      partitionCacheBytes: 8 * MiB,
+    })
+    expect(plan.kernel).toBe(wasmInt8KernelByteLength(64, 0))
+    expect(plan.itemRows).toBe(0)
+    expect(plan.partitionIndex).toBe(4 * 1000 * 64 + 8 * 1001 + 32 * 1000 + 2 * 1_000_000)
+    expect(plan.partitionCache).toBe(8 * MiB)
+    expect(plan.resident).toBe(
+      plan.kernel +
+        plan.itemIdIndex +
+        plan.lists +
+        plan.userCache +
+        plan.partitionIndex +
+        plan.partitionCache,
+    )
+  })
+
+  it('should let a 1M × 64 version load next to another within the default 96 MiB budget (unpartitioned: not next to it even in 127 MiB)', () => {
+    const settings = { userCacheBytes: 4 * MiB, partitionCacheBytes: 8 * MiB }
+    const next = { version: 'next', plan: planModelMemory(partitioned('next', 1_000_000, 64), settings) }
+    const live = { version: 'live', plan: planModelMemory(partitioned('live', 1_000_000, 64), settings) }
+    const swap = checkSwapMemory(next, live, 96 * MiB)
+    expect(swap.fits).toBe(true)
+    expect(swap.needed).toBeLessThan(96 * MiB)
+    const resident = planModelMemory(manifest('resident', 1_000_000, 64), settings)
+    expect(checkSwapMemory({ version: 'r', plan: resident }, live, 127 * MiB).fits).toBe(false)
+  })
+})

@@ -22,6 +22,9 @@ export const DEFAULT_MODEL_MEMORY_BUDGET_BYTES = 96 * MiB
 /** Default bound of the worker's user-bucket cache (`USER_CACHE_MIB`). */
 export const DEFAULT_USER_CACHE_BYTES = 16 * MiB
 
+/** Default bound of the worker's partition-list cache (`PARTITION_CACHE_MIB`). */
+export const DEFAULT_PARTITION_CACHE_BYTES = 8 * MiB
+
 /** Bytes per section of a model version in memory (see {@link planModelMemory}). */
 export interface ModelMemoryPlan {
   /** The scoring kernel's Wasm memory: all item factors plus query/result/scratch space (exact). */
@@ -34,6 +37,13 @@ export interface ModelMemoryPlan {
   lists: number
   /** The user-bucket cache bound. */
   userCache: number
+  /**
+   * A partitioned version (lists loaded on demand): the centroids, the list offset / byte / digest
+   * tables and the item → partition map (exact); 0 otherwise.
+   */
+  partitionIndex: number
+  /** A partitioned version: the bound of its partition-list cache; 0 otherwise. */
+  partitionCache: number
   /** What the version holds once loaded: the sum of the above. */
   resident: number
   /** The most it holds while loading: resident + one item shard in flight. */
@@ -50,7 +60,7 @@ export interface ModelMemoryPlan {
  */
 export function planModelMemory(
   manifest: ModelManifest,
-  options: { userCacheBytes: number },
+  options: { userCacheBytes: number; partitionCacheBytes?: number },
 ): ModelMemoryPlan {
   const items = manifest.counts.items
   const { dims, shards } = manifest
@@ -60,28 +70,45 @@ export function planModelMemory(
     idBytes += Math.max(0, ref.bytes - ref.rows * (dims + 12))
     largestShard = Math.max(largestShard, ref.bytes)
   }
-  const kernel = wasmInt8KernelByteLength(dims, items)
-  const itemRows = 8 * items
+  // A partitioned version keeps no item factors: the lists are fetched on demand into a cache.
+  const onDemand = shards.partitions !== undefined && shards.partitionLists !== undefined
+  const lists = manifest.partitions?.lists ?? 0
+  const kernel = wasmInt8KernelByteLength(dims, onDemand ? 0 : items)
+  const itemRows = onDemand ? 0 : 8 * items
   const itemIdIndex = idIndexByteLength(items, idBytes)
-  const lists =
+  const retained =
     shards.popularity.bytes +
     shards.gram.bytes +
     (shards.trending?.bytes ?? 0) +
-    (shards.partitions?.bytes ?? 0)
+    (onDemand ? 0 : (shards.partitions?.bytes ?? 0))
+  const partitionIndex = onDemand ? partitionIndexByteLength(lists, dims, items) : 0
+  const partitionCache = onDemand ? (options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES) : 0
   const userCache = options.userCacheBytes
-  const resident = kernel + itemRows + itemIdIndex + lists + userCache
+  const resident = kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache
   return {
     kernel,
     itemRows,
     itemIdIndex,
-    lists,
+    lists: retained,
     userCache,
+    partitionIndex,
+    partitionCache,
     resident,
     // One item shard fetched and decoded (views, no copy) at a time; the id string table is
-    // preallocated with `itemIdBytes`, so ids are copied once.
-    loadingPeak: resident + largestShard,
+    // preallocated with `itemIdBytes`, so ids are copied once. A partitioned version also holds
+    // its partitions shard (item indexes of every list) while the item → partition map is built.
+    loadingPeak: resident + Math.max(largestShard, onDemand ? (shards.partitions?.bytes ?? 0) : 0),
     itemIdBytes: idBytes,
   }
+}
+
+/**
+ * Bytes a worker holds per partitioned version to find and verify lists (exact): float32
+ * centroids, the list offset and byte tables (u32, P + 1 each), the SHA-256 of each list, and the
+ * item → partition map (u16 when P ≤ 65,536, else u32).
+ */
+export function partitionIndexByteLength(lists: number, dims: number, items: number): number {
+  return 4 * lists * dims + 8 * (lists + 1) + 32 * lists + (lists <= 65_536 ? 2 : 4) * items
 }
 
 /** The outcome of {@link checkSwapMemory}. */
@@ -113,7 +140,11 @@ export function checkSwapMemory(
   const liveBytes = live && live.version !== next.version ? live.plan.resident : 0
   const needed = liveBytes + next.plan.loadingPeak
   if (needed <= budget) return { fits: true, needed, budget, message: '' }
-  const parts = `item factors ${mib(next.plan.kernel)}, item ids ≤ ${mib(next.plan.itemIdIndex)}, lists ${mib(next.plan.lists)}, user cache ${mib(next.plan.userCache)}`
+  const partitioned =
+    next.plan.partitionCache > 0
+      ? `, partition index ${mib(next.plan.partitionIndex)}, partition cache ${mib(next.plan.partitionCache)}`
+      : ''
+  const parts = `item factors ${mib(next.plan.kernel)}, item ids ≤ ${mib(next.plan.itemIdIndex)}, lists ${mib(next.plan.lists)}, user cache ${mib(next.plan.userCache)}${partitioned}`
   const alone = next.plan.loadingPeak <= budget
   return {
     fits: false,
@@ -124,7 +155,7 @@ export function checkSwapMemory(
       (liveBytes > 0 ? ` next to ${mib(liveBytes)} of the live version ${live!.version}` : '') +
       `: ${mib(needed)} in all, over the memory budget of ${mib(budget)}. ` +
       (alone
-        ? 'It fits alone but not during a swap: lower USER_CACHE_MIB or the number of factors, or raise the budget (MODEL_MEMORY_MIB, at most 127 of the 128 MB isolate).'
+        ? 'It fits alone but not during a swap: lower USER_CACHE_MIB (or PARTITION_CACHE_MIB) or the number of factors, or raise the budget (MODEL_MEMORY_MIB, at most 127 of the 128 MB isolate).'
         : 'It does not fit even alone: train fewer factors or fewer items, or lower USER_CACHE_MIB.'),
   }
 }

@@ -1,12 +1,24 @@
 export * from './kernel/index.js'
-export type { BuildPartitionsOptions, PartitionIndex } from './partitions.js'
+export type {
+  BuildPartitionsOptions,
+  CosineQuery,
+  PartitionCentroids,
+  PartitionIndex,
+  PartitionRows,
+} from './partitions.js'
 export {
   buildPartitions,
-  partitionCandidates,
+  cosineQueryOf,
+  dequantized,
+  layoutPartitionLists,
+  partitionOfItems,
   probePartitions,
   recallAtK,
-  recommendTopKPartitioned,
-  similarItemsPartitioned,
+  recommendTopKProbed,
+  rowInList,
+  similarItemsProbed,
+  similarOverLists,
+  topKOverLists,
 } from './partitions.js'
 export type { Int8Vector, ItemBlock } from './score.js'
 export {

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest'
+import { checkPartitionList, checkShard } from '../manifest/verify.js'
 import { quantizeRows, quantizeVector } from '../quantize/quantize.js'
 import { mulberry32 } from '../random.test-support.js'
 import { decodeShard } from '../shard/decode.js'
 import { encodeShard } from '../shard/encode.js'
+import { encodePartitionLists } from '../shard/partition-lists.js'
 import {
   buildPartitions,
-  partitionCandidates,
+  layoutPartitionLists,
+  partitionOfItems,
   probePartitions,
   recallAtK,
-  recommendTopKPartitioned,
-  similarItemsPartitioned,
+  recommendTopKProbed,
+  similarItemsProbed,
 } from './partitions.js'
 import { blockFromQuantized, type ItemBlock, recommendTopK } from './score.js'
 import { similarItems } from './similar.js'
@@ -28,6 +31,12 @@ function clustered(rows: number, dims: number, clusters: number, seed: number): 
 
 function blocksOf(factors: Float32Array, rows: number, dims: number, split: number): ItemBlock[] {
   const q = quantizeRows(factors, rows, dims)
+  // Norms as item shards store them (float32), so cosine scores compare exactly.
+  const norms = Float32Array.from({ length: rows }, (_, r) => {
+    let sum = 0
+    for (let d = 0; d < dims; d++) sum += q.values[r * dims + d]! ** 2
+    return q.scales[r]! * Math.sqrt(sum)
+  })
   const cut = (start: number, end: number): ItemBlock =>
     blockFromQuantized(
       {
@@ -37,6 +46,7 @@ function blocksOf(factors: Float32Array, rows: number, dims: number, split: numb
         scales: q.scales.subarray(start, end),
       },
       start,
+      norms.subarray(start, end),
     )
   return [cut(0, split), cut(split, rows)]
 }
@@ -75,14 +85,18 @@ describe('buildPartitions', () => {
     expect(() => buildPartitions(new Float32Array(3), rows, dims, { lists: 4 })).toThrow(/factor values/)
   })
 
-  it('should round-trip through a partitions shard', async () => {
+  it('should round-trip through a partitions shard and its lists object', async () => {
     const index = buildPartitions(factors, rows, dims, { lists: 50 })
+    const lists = layoutPartitionLists(index, blocksOf(factors, rows, dims, 1000))
+    const encoded = await encodePartitionLists(lists, dims)
     const { bytes } = await encodeShard({
       kind: 'partitions',
       dims,
       centroids: index.centroids,
       listOffsets: index.listOffsets,
       itemIndexes: index.itemIndexes,
+      listBytes: encoded.listBytes,
+      listDigests: encoded.listDigests,
     })
     const shard = await decodeShard(bytes, { expectedKind: 'partitions' })
     expect(shard.kind).toBe('partitions')
@@ -91,6 +105,8 @@ describe('buildPartitions', () => {
     expect(shard.centroids).toEqual(index.centroids)
     expect(shard.listOffsets).toEqual(index.listOffsets)
     expect(shard.itemIndexes).toEqual(index.itemIndexes)
+    expect(shard.listBytes).toEqual(encoded.listBytes)
+    expect(shard.listBytes[50]).toBe(encoded.bytes.length)
     await expect(
       encodeShard({
         kind: 'partitions',
@@ -98,17 +114,86 @@ describe('buildPartitions', () => {
         centroids: index.centroids,
         listOffsets: Uint32Array.from([0, 5, 3, ...index.listOffsets.subarray(3)]),
         itemIndexes: index.itemIndexes,
+        listBytes: encoded.listBytes,
+        listDigests: encoded.listDigests,
       }),
     ).rejects.toThrow(/decreases/)
   })
 })
 
-describe('recommendTopKPartitioned', () => {
+describe('layoutPartitionLists', () => {
+  const dims = 16
+  const rows = 3000
+  const factors = clustered(rows, dims, 40, 9)
+  const blocks = blocksOf(factors, rows, dims, 1234)
+  const index = buildPartitions(factors, rows, dims, { lists: 37 })
+  const lists = layoutPartitionLists(index, blocks)
+
+  it('should store the rows of each partition contiguously, equal to the item rows', () => {
+    expect(lists.length).toBe(37)
+    let total = 0
+    lists.forEach((list, p) => {
+      expect(Array.from(list.itemIndexes)).toEqual(
+        Array.from(index.itemIndexes.subarray(index.listOffsets[p]!, index.listOffsets[p + 1]!)),
+      )
+      expect(list.factors.length).toBe(list.rowCount * dims)
+      for (let r = 0; r < list.rowCount; r++) {
+        const item = list.itemIndexes[r]!
+        const block = item < 1234 ? blocks[0]! : blocks[1]!
+        const row = item - block.rowOffset
+        expect(list.factors.subarray(r * dims, (r + 1) * dims)).toEqual(
+          block.factors.subarray(row * dims, (row + 1) * dims),
+        )
+        expect(list.scales[r]).toBe(block.scales[row])
+      }
+      total += list.rowCount
+    })
+    expect(total).toBe(rows)
+  })
+
+  it('should encode lists one ranged read each, verified against the table', async () => {
+    const encoded = await encodePartitionLists(lists, dims)
+    const table = { ...index, listBytes: encoded.listBytes, listDigests: encoded.listDigests }
+    for (const p of [0, 17, 36]) {
+      const slice = encoded.bytes.slice(encoded.listBytes[p]!, encoded.listBytes[p + 1]!)
+      const check = await checkPartitionList('lists', slice, table, p)
+      expect(check.ok ? '' : check.problem.message).toBe('')
+      if (!check.ok) continue
+      expect(check.list.itemIndexes).toEqual(lists[p]!.itemIndexes)
+      expect(check.list.factors).toEqual(lists[p]!.factors)
+      // Another list's bytes at this position fail (digest), and so does a flipped byte.
+      const other = encoded.bytes.slice(encoded.listBytes[p + 1]!, encoded.listBytes[p + 2] ?? 0)
+      expect((await checkPartitionList('lists', other, table, p)).ok).toBe(false)
+      slice[60] = slice[60]! ^ 1
+      const bad = await checkPartitionList('lists', slice, table, p)
+      expect(bad.ok ? '' : bad.problem.code).toMatch(/SHARD_(CHECKSUM_MISMATCH|SIZE_MISMATCH|INVALID)/)
+    }
+    const missing = await checkPartitionList('lists', null, table, 3)
+    expect(missing.ok ? '' : missing.problem.code).toBe('SHARD_MISSING')
+    const ref = {
+      key: 'lists',
+      kind: 'partitionList' as const,
+      bytes: encoded.bytes.length,
+      sha256: encoded.sha256,
+      rows: 37,
+      rowOffset: 0,
+      storage: 'r2' as const,
+    }
+    expect((await checkShard(ref, encoded.bytes, dims)).ok).toBe(true)
+    const flipped = encoded.bytes.slice()
+    flipped[100] = flipped[100]! ^ 1
+    const whole = await checkShard(ref, flipped, dims)
+    expect(whole.ok ? '' : whole.problem.code).toBe('SHARD_CHECKSUM_MISMATCH')
+  })
+})
+
+describe('recommendTopKProbed', () => {
   const dims = 16
   const rows = 4000
   const factors = clustered(rows, dims, 40, 11)
   const blocks = blocksOf(factors, rows, dims, 1500)
   const index = buildPartitions(factors, rows, dims, { lists: 64 })
+  const lists = layoutPartitionLists(index, blocks)
 
   it('should reach recall@10 ≥ 0.95 against the exact scan at nprobe 8 of 64 on clustered data', () => {
     const random = mulberry32(5)
@@ -123,7 +208,7 @@ describe('recommendTopKPartitioned', () => {
       )
       const q = quantizeVector(vector)
       const exact = recommendTopK(q, blocks, 10)
-      const approx = recommendTopKPartitioned(q, blocks, index, 8, 10)
+      const approx = recommendTopKProbed(q, index, lists, 8, 10)
       recall += recallAtK(exact.indices, approx.indices)
     }
     expect(recall / users).toBeGreaterThanOrEqual(0.95)
@@ -133,7 +218,7 @@ describe('recommendTopKPartitioned', () => {
     const q = quantizeVector(Array.from({ length: dims }, (_, d) => Math.sin(d + 1)))
     const exclude = new Set([0, 1, 2, 1500, 1501])
     const exact = recommendTopK(q, blocks, 20, exclude)
-    const all = recommendTopKPartitioned(q, blocks, index, index.lists, 20, exclude)
+    const all = recommendTopKProbed(q, index, lists, index.lists, 20, exclude)
     expect(all.indices).toEqual(exact.indices)
     expect(all.scores).toEqual(exact.scores)
     for (const i of all.indices) expect(exclude.has(i)).toBe(false)
@@ -146,27 +231,30 @@ describe('recommendTopKPartitioned', () => {
       Array.from(q.values, (v) => v * q.scale),
       2,
     )
-    const allowed = new Set(partitionCandidates(index, probes))
-    const got = recommendTopKPartitioned(q, blocks, index, 2, 10)
+    const allowed = new Set(Array.from(probes).flatMap((p) => Array.from(lists[p]!.itemIndexes)))
+    const got = recommendTopKProbed(q, index, lists, 2, 10)
     for (const i of got.indices) expect(allowed.has(i)).toBe(true)
   })
 })
 
-describe('similarItemsPartitioned', () => {
+describe('similarItemsProbed', () => {
   const dims = 16
   const rows = 2000
   const factors = clustered(rows, dims, 30, 13)
   const blocks = blocksOf(factors, rows, dims, 700)
   const index = buildPartitions(factors, rows, dims, { lists: 45 })
+  const lists = layoutPartitionLists(index, blocks)
+  const partitionOf = partitionOfItems(index, rows)
 
   it('should equal exact similar items with every partition probed and never return the item', () => {
     for (const item of [0, 699, 700, 1999]) {
       const exact = similarItems(blocks, item, 10)!
-      const all = similarItemsPartitioned(blocks, index, index.lists, item, 10)!
+      const all = similarItemsProbed(index, lists, partitionOf, item, index.lists, 10)!
       expect(all.indices).toEqual(exact.indices)
+      expect(all.scores).toEqual(exact.scores)
       expect(Array.from(all.indices)).not.toContain(item)
     }
-    expect(similarItemsPartitioned(blocks, index, 4, rows + 5, 10)).toBeUndefined()
+    expect(similarItemsProbed(index, lists, partitionOf, rows + 5, 4, 10)).toBeUndefined()
   })
 })
 

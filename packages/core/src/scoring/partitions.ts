@@ -159,9 +159,12 @@ export function buildPartitions(
   return { lists, dims, centroids, listOffsets, itemIndexes }
 }
 
+/** What probing needs of a {@link PartitionIndex}: the centroids only. */
+export type PartitionCentroids = Pick<PartitionIndex, 'lists' | 'dims' | 'centroids'>
+
 /** The `nprobe` partitions with the largest q·c_p, best first (ties to the lower p). */
 export function probePartitions(
-  index: PartitionIndex,
+  index: PartitionCentroids,
   query: ArrayLike<number>,
   nprobe: number,
 ): Uint32Array {
@@ -175,85 +178,9 @@ export function probePartitions(
   return Uint32Array.from(top.result().indices)
 }
 
-/** The items of the probed partitions, ascending (so runs of adjacent rows score in one kernel call). */
-export function partitionCandidates(index: PartitionIndex, probes: ArrayLike<number>): Uint32Array {
-  let total = 0
-  for (let i = 0; i < probes.length; i++)
-    total += index.listOffsets[probes[i]! + 1]! - index.listOffsets[probes[i]!]!
-  const out = new Uint32Array(total)
-  let at = 0
-  for (let i = 0; i < probes.length; i++) {
-    const p = probes[i]!
-    out.set(index.itemIndexes.subarray(index.listOffsets[p]!, index.listOffsets[p + 1]!), at)
-    at += index.listOffsets[p + 1]! - index.listOffsets[p]!
-  }
-  return out.sort()
-}
-
-/**
- * Calls `visit(block, row, dot)` with the exact int8 dot product of `query` and every candidate
- * row, computed on `kernel` one run of adjacent rows per call.
- */
-function scanCandidates(
-  query: Int8Array,
-  blocks: readonly ItemBlock[],
-  candidates: Uint32Array,
-  kernel: Int8DotKernel,
-  visit: (block: ItemBlock, row: number, dot: number) => void,
-): void {
-  let i = 0
-  while (i < candidates.length) {
-    const found = findRow(blocks, candidates[i]!)
-    if (!found) {
-      i++
-      continue
-    }
-    const { block, row } = found
-    const end = block.rowOffset + block.rowCount
-    let run = 1
-    while (
-      i + run < candidates.length &&
-      candidates[i + run] === candidates[i]! + run &&
-      candidates[i + run]! < end &&
-      run < kernel.chunkRows
-    )
-      run++
-    const dots = kernel.dots(query, block.factors, block.dims, row, run)
-    for (let r = 0; r < run; r++) visit(block, row + r, dots[r]!)
-    i += run
-  }
-}
-
 /** Dequantized query `s · q` for probing. */
-function dequantized(v: Int8Vector): Float64Array {
+export function dequantized(v: Int8Vector): Float64Array {
   return Float64Array.from(v.values, (x) => x * v.scale)
-}
-
-/**
- * Top K for an int8 user over the probed partitions only: the user scores the centroids, the best
- * `nprobe` partitions are probed and their items re-ranked exactly (`s_u · s_i · Σ q_u q_i`, the
- * same scores as {@link recommendTopK}); exclusions apply to candidates as in the exact scan.
- */
-export function recommendTopKPartitioned(
-  user: Int8Vector,
-  blocks: readonly ItemBlock[],
-  index: PartitionIndex,
-  nprobe: number,
-  k: number,
-  exclude?: IndexFilter,
-  kernel: Int8DotKernel = jsInt8Kernel,
-): TopKResult {
-  const candidates = partitionCandidates(index, probePartitions(index, dequantized(user), nprobe))
-  const top = new TopK(k)
-  let threshold = top.threshold
-  scanCandidates(user.values, blocks, candidates, kernel, (block, row, dot) => {
-    const score = user.scale * block.scales[row]! * dot
-    if (score < threshold) return
-    const j = block.rowOffset + row
-    if (exclude === undefined || !exclude.has(j)) top.push(j, score)
-    threshold = top.threshold
-  })
-  return top.result()
 }
 
 function rowNorm(block: ItemBlock, row: number): number {
@@ -261,44 +188,6 @@ function rowNorm(block: ItemBlock, row: number): number {
   let sum = 0
   for (let d = 0; d < block.dims; d++) sum += block.factors[row * block.dims + d]! ** 2
   return block.scales[row]! * Math.sqrt(sum)
-}
-
-/**
- * Items most similar to item `index` by cosine over the probed partitions (the query item's
- * factors score the centroids), re-ranked exactly as {@link similarItems} scores them.
- *
- * @returns undefined when `index` is not in any block
- */
-export function similarItemsPartitioned(
-  blocks: readonly ItemBlock[],
-  partitions: PartitionIndex,
-  nprobe: number,
-  index: number,
-  k: number,
-  exclude?: IndexFilter,
-  kernel: Int8DotKernel = jsInt8Kernel,
-): TopKResult | undefined {
-  const found = findRow(blocks, index)
-  if (!found) return undefined
-  const { block: qb, row: qr } = found
-  const dims = qb.dims
-  // NOTE: copied, because the kernel may overwrite its scratch while scanning the query's own block.
-  const query = qb.factors.slice(qr * dims, qr * dims + dims)
-  const qScale = qb.scales[qr]!
-  const qNorm = rowNorm(qb, qr)
-  const probes = probePartitions(partitions, dequantized({ values: query, scale: qScale }), nprobe)
-  const top = new TopK(k)
-  let threshold = top.threshold
-  scanCandidates(query, blocks, partitionCandidates(partitions, probes), kernel, (block, row, dot) => {
-    const denom = qNorm * rowNorm(block, row)
-    const score = denom > 0 ? (qScale * block.scales[row]! * dot) / denom : 0
-    if (score < threshold) return
-    const j = block.rowOffset + row
-    if (j === index || exclude?.has(j)) return
-    top.push(j, score)
-    threshold = top.threshold
-  })
-  return top.result()
 }
 
 /**
@@ -312,4 +201,219 @@ export function recallAtK(exact: ArrayLike<number>, approx: ArrayLike<number>): 
   let hit = 0
   for (let i = 0; i < exact.length; i++) if (set.has(exact[i]!)) hit++
   return hit / exact.length
+}
+
+/**
+ * One inverted list with its items' int8 rows CONTIGUOUS (row r is item `itemIndexes[r]`): what
+ * the trainer stores per partition and the worker fetches with one ranged read. A decoded
+ * `partitionList` shard satisfies it.
+ */
+export interface PartitionRows {
+  rowCount: number
+  dims: number
+  factors: Int8Array
+  scales: Float32Array
+  norms: Float32Array
+  /** Global item indexes, ascending. */
+  itemIndexes: Uint32Array
+}
+
+/**
+ * Copies the item rows of each partition into one contiguous {@link PartitionRows} per partition
+ * (the inverted lists), in partition order.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` when a listed item is not in `blocks`
+ */
+export function layoutPartitionLists(index: PartitionIndex, blocks: readonly ItemBlock[]): PartitionRows[] {
+  const dims = index.dims
+  const out: PartitionRows[] = []
+  for (let p = 0; p < index.lists; p++) {
+    const itemIndexes = index.itemIndexes.slice(index.listOffsets[p]!, index.listOffsets[p + 1]!)
+    const rows = itemIndexes.length
+    const factors = new Int8Array(rows * dims)
+    const scales = new Float32Array(rows)
+    const norms = new Float32Array(rows)
+    for (let r = 0; r < rows; r++) {
+      const found = findRow(blocks, itemIndexes[r]!)
+      if (!found || found.block.dims !== dims)
+        throw new CoreError(
+          'INVALID_ARGUMENT',
+          `Item ${itemIndexes[r]} of partition ${p} is not in the item blocks.`,
+        )
+      const { block, row } = found
+      factors.set(block.factors.subarray(row * dims, (row + 1) * dims), r * dims)
+      scales[r] = block.scales[row]!
+      norms[r] = rowNorm(block, row)
+    }
+    out.push({ rowCount: rows, dims, factors, scales, norms, itemIndexes })
+  }
+  return out
+}
+
+/**
+ * Calls `visit(list, row, dot)` with the exact int8 dot product of `query` and every row of every
+ * list: the rows of a list are contiguous, so the kernel scores a whole list per call (per
+ * `chunkRows` rows).
+ */
+function scanLists(
+  query: Int8Array,
+  lists: readonly PartitionRows[],
+  kernel: Int8DotKernel,
+  visit: (list: PartitionRows, row: number, dot: number) => void,
+): void {
+  const chunk = kernel.chunkRows
+  for (const list of lists) {
+    for (let start = 0; start < list.rowCount; start += chunk) {
+      const count = Math.min(chunk, list.rowCount - start)
+      const dots = kernel.dots(query, list.factors, list.dims, start, count)
+      for (let r = 0; r < count; r++) visit(list, start + r, dots[r]!)
+    }
+  }
+}
+
+/**
+ * Top K for an int8 user over the items of `lists` (the probed partitions), scored exactly as
+ * {@link recommendTopK} scores them (`s_u · s_i · Σ q_u q_i`, ties to the lower index); exclusions
+ * are checked only for rows that can enter the top K.
+ */
+export function topKOverLists(
+  user: Int8Vector,
+  lists: readonly PartitionRows[],
+  k: number,
+  exclude?: IndexFilter,
+  kernel: Int8DotKernel = jsInt8Kernel,
+): TopKResult {
+  const top = new TopK(k)
+  let threshold = top.threshold
+  scanLists(user.values, lists, kernel, (list, row, dot) => {
+    const score = user.scale * list.scales[row]! * dot
+    if (score < threshold) return
+    const j = list.itemIndexes[row]!
+    if (exclude === undefined || !exclude.has(j)) top.push(j, score)
+    threshold = top.threshold
+  })
+  return top.result()
+}
+
+/** A query of cosine similarity: int8 values, scale and the L2 norm of the dequantized vector. */
+export interface CosineQuery extends Int8Vector {
+  norm: number
+}
+
+/**
+ * Items most similar to `query` by cosine over the items of `lists`, scored as
+ * {@link similarItems} scores them (`s_q s_j Σ q_q q_j / (‖y_q‖ ‖y_j‖)`); `exclude` should hold the
+ * query item itself.
+ */
+export function similarOverLists(
+  query: CosineQuery,
+  lists: readonly PartitionRows[],
+  k: number,
+  exclude?: IndexFilter,
+  kernel: Int8DotKernel = jsInt8Kernel,
+): TopKResult {
+  const top = new TopK(k)
+  let threshold = top.threshold
+  scanLists(query.values, lists, kernel, (list, row, dot) => {
+    const denom = query.norm * list.norms[row]!
+    const score = denom > 0 ? (query.scale * list.scales[row]! * dot) / denom : 0
+    if (score < threshold) return
+    const j = list.itemIndexes[row]!
+    if (exclude?.has(j)) return
+    top.push(j, score)
+    threshold = top.threshold
+  })
+  return top.result()
+}
+
+/**
+ * The partition of every item (`rows` items), from the lists of `index`: u16 when there are at
+ * most 65,536 partitions, else u32.
+ */
+export function partitionOfItems(
+  index: Pick<PartitionIndex, 'lists' | 'listOffsets' | 'itemIndexes'>,
+  rows: number,
+): Uint16Array | Uint32Array {
+  const out = index.lists <= 65_536 ? new Uint16Array(rows) : new Uint32Array(rows)
+  for (let p = 0; p < index.lists; p++)
+    for (let i = index.listOffsets[p]!; i < index.listOffsets[p + 1]!; i++) out[index.itemIndexes[i]!] = p
+  return out
+}
+
+/** The cosine query of row `row` of `list` (its values copied). */
+export function cosineQueryOf(list: PartitionRows, row: number): CosineQuery {
+  const dims = list.dims
+  return {
+    values: list.factors.slice(row * dims, (row + 1) * dims),
+    scale: list.scales[row]!,
+    norm: list.norms[row]!,
+  }
+}
+
+/** Row of item `item` in a list (binary search over its ascending item indexes), or -1. */
+export function rowInList(list: PartitionRows, item: number): number {
+  let lo = 0
+  let hi = list.rowCount - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const v = list.itemIndexes[mid]!
+    if (v === item) return mid
+    if (v < item) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1
+}
+
+/**
+ * Partitioned top K over in-memory contiguous lists ({@link layoutPartitionLists}): probe the
+ * `nprobe` best partitions, then one kernel call per probed list. Equals {@link recommendTopK} when
+ * every partition is probed.
+ */
+export function recommendTopKProbed(
+  user: Int8Vector,
+  index: PartitionCentroids,
+  lists: readonly PartitionRows[],
+  nprobe: number,
+  k: number,
+  exclude?: IndexFilter,
+  kernel: Int8DotKernel = jsInt8Kernel,
+): TopKResult {
+  const probes = probePartitions(index, dequantized(user), nprobe)
+  return topKOverLists(
+    user,
+    Array.from(probes, (p) => lists[p]!),
+    k,
+    exclude,
+    kernel,
+  )
+}
+
+/**
+ * Items most similar to item `item` by cosine over in-memory contiguous lists: the item's factors
+ * probe the `nprobe` best partitions, whose items are re-ranked exactly. Equals
+ * {@link similarItems} when every partition is probed. Undefined when the item is in no list.
+ */
+export function similarItemsProbed(
+  index: PartitionCentroids,
+  lists: readonly PartitionRows[],
+  partitionOf: ArrayLike<number>,
+  item: number,
+  nprobe: number,
+  k: number,
+  exclude?: IndexFilter,
+  kernel: Int8DotKernel = jsInt8Kernel,
+): TopKResult | undefined {
+  const home = lists[partitionOf[item] ?? -1]
+  const row = home ? rowInList(home, item) : -1
+  if (!home || row < 0) return undefined
+  const query = cosineQueryOf(home, row)
+  const probes = probePartitions(index, dequantized(query), nprobe)
+  const skip: IndexFilter = { has: (j) => j === item || (exclude?.has(j) ?? false) }
+  return similarOverLists(
+    query,
+    Array.from(probes, (p) => lists[p]!),
+    k,
+    skip,
+    kernel,
+  )
 }

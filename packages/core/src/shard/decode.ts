@@ -2,6 +2,8 @@ import { ShardFormatError } from '../errors.js'
 import { sha256, toHex } from './checksum.js'
 import {
   DEFAULT_MAX_SHARD_BYTES,
+  isStrictlyAscending,
+  listBytesProblem,
   listOffsetsProblem,
   REQUIRED_SECTIONS,
   SECTION_ELEMENT_BYTES,
@@ -22,6 +24,7 @@ import type {
   DecodedShard,
   GramShard,
   ItemShard,
+  PartitionListShard,
   PartitionsShard,
   PopularityShard,
   UserShard,
@@ -122,7 +125,7 @@ export async function decodeShard(
   for (let i = SHARD_RESERVED_START; i < SHARD_HEADER_BYTES; i++) {
     if (bytes[i] !== 0) fail('SHARD_MALFORMED', `Reserved header byte ${i} is not zero.`)
   }
-  if (kind !== 'items' && rowOffset !== 0)
+  if (kind !== 'items' && kind !== 'partitionList' && rowOffset !== 0)
     fail('SHARD_MALFORMED', `A ${kind} shard must have rowOffset 0, got ${rowOffset}.`)
   if (sectionCount > MAX_SECTIONS) fail('SHARD_MALFORMED', `Implausible section count ${sectionCount}.`)
   const tableEnd = SHARD_HEADER_BYTES + sectionCount * SHARD_SECTION_ENTRY_BYTES
@@ -261,7 +264,43 @@ export async function decodeShard(
       const itemIndexes = u32('itemIndexes')
       const problem = listOffsetsProblem(listOffsets, itemIndexes.length)
       if (problem) fail('SHARD_MALFORMED', `listOffsets: ${problem}`)
-      const shard: PartitionsShard = { kind, ...common, centroids, listOffsets, itemIndexes }
+      expectCount('listBytes', rowCount + 1)
+      expectCount('listDigests', 32 * rowCount)
+      const listBytes = u32('listBytes')
+      const bytesProblem = listBytesProblem(listBytes)
+      if (bytesProblem) fail('SHARD_MALFORMED', `listBytes: ${bytesProblem}`)
+      const shard: PartitionsShard = {
+        kind,
+        ...common,
+        centroids,
+        listOffsets,
+        itemIndexes,
+        listBytes,
+        listDigests: u8('listDigests'),
+      }
+      return shard
+    }
+    case 'partitionList': {
+      if (dims === 0 || dims > MAX_DIMS) fail('SHARD_MALFORMED', `Implausible dims ${dims}.`)
+      expectCount('factors', rowCount * dims)
+      expectCount('scales', rowCount)
+      expectCount('norms', rowCount)
+      expectCount('itemIndexes', rowCount)
+      const scales = f32('scales')
+      expectNonNegativeFinite(scales, 'scales')
+      const norms = f32('norms')
+      expectNonNegativeFinite(norms, 'norms')
+      const itemIndexes = u32('itemIndexes')
+      if (!isStrictlyAscending(itemIndexes))
+        fail('SHARD_MALFORMED', 'A partition list needs ascending item indexes.')
+      const shard: PartitionListShard = {
+        kind,
+        ...common,
+        factors: i8('factors'),
+        scales,
+        norms,
+        itemIndexes,
+      }
       return shard
     }
   }

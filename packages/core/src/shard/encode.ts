@@ -4,6 +4,8 @@ import { sha256, toHex } from './checksum.js'
 import {
   alignUp,
   DEFAULT_MAX_SHARD_BYTES,
+  isStrictlyAscending,
+  listBytesProblem,
   listOffsetsProblem,
   SECTION_ELEMENT_BYTES,
   type SectionName,
@@ -190,6 +192,11 @@ function collectSections(input: ShardInput): {
       checkFinite(centroids, 'centroids')
       const problem = listOffsetsProblem(listOffsets, itemIndexes.length)
       if (problem) invalid(`A partitions shard: ${problem}`)
+      const { listBytes, listDigests } = input
+      const bytesProblem = listBytes.length === lists + 1 ? listBytesProblem(listBytes) : 'wrong length'
+      if (bytesProblem) invalid(`A partitions shard needs ${lists + 1} list byte offsets: ${bytesProblem}`)
+      if (listDigests.length !== 32 * lists)
+        invalid(`A partitions shard needs ${32 * lists} digest bytes, got ${listDigests.length}.`)
       return {
         rowCount: lists,
         dims,
@@ -197,6 +204,34 @@ function collectSections(input: ShardInput): {
         sections: [
           ['matrix', centroids],
           ['listOffsets', listOffsets],
+          ['itemIndexes', itemIndexes],
+          ['listBytes', listBytes],
+          ['listDigests', listDigests],
+        ],
+      }
+    }
+    case 'partitionList': {
+      const { partition, dims, factors, scales, norms, itemIndexes } = input
+      const rows = itemIndexes.length
+      if (!Number.isInteger(dims) || dims < 1 || dims > 4096)
+        invalid(`A partition list needs dims in 1..4096, got ${dims}.`)
+      if (!Number.isInteger(partition) || partition < 0 || partition > 0xffffffff)
+        invalid(`A partition list needs a partition number in 0..2³²−1, got ${partition}.`)
+      if (factors.length !== rows * dims || scales.length !== rows || norms.length !== rows)
+        invalid(
+          `A partition list of ${rows} items needs ${rows} × ${dims} factors, ${rows} scales and norms.`,
+        )
+      if (!isStrictlyAscending(itemIndexes)) invalid('A partition list needs ascending item indexes.')
+      checkFinite(scales, 'scales')
+      checkFinite(norms, 'norms')
+      return {
+        rowCount: rows,
+        dims,
+        rowOffset: partition,
+        sections: [
+          ['factors', factors],
+          ['scales', scales],
+          ['norms', norms],
           ['itemIndexes', itemIndexes],
         ],
       }

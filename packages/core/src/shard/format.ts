@@ -36,6 +36,12 @@ export const ShardKind = {
    * offsets table and the item indexes of every partition, contiguous per partition.
    */
   partitions: 6,
+  /**
+   * One inverted list of partitioned retrieval: the int8 rows of the items of partition
+   * `rowOffset`, contiguous (factors, scales, norms) with their global item indexes. A version's
+   * lists are concatenated in one object, read one list at a time with ranged reads.
+   */
+  partitionList: 7,
 } as const
 /** A value of {@link ShardKind}. */
 export type ShardKind = (typeof ShardKind)[keyof typeof ShardKind]
@@ -57,6 +63,8 @@ export const SectionType = {
   interactionConfidences: 11,
   json: 12,
   listOffsets: 13,
+  listBytes: 14,
+  listDigests: 15,
 } as const
 /** A value of {@link SectionType}. */
 export type SectionType = (typeof SectionType)[keyof typeof SectionType]
@@ -78,6 +86,8 @@ export const SECTION_ELEMENT_BYTES: Record<SectionName, 1 | 4> = {
   interactionConfidences: 4,
   json: 1,
   listOffsets: 4,
+  listBytes: 4,
+  listDigests: 1,
 }
 
 /** The sections each kind must have. */
@@ -95,7 +105,8 @@ export const REQUIRED_SECTIONS: Record<ShardKindName, readonly SectionName[]> = 
   popularity: ['itemIndexes', 'scores'],
   gram: ['matrix'],
   catalog: ['json'],
-  partitions: ['matrix', 'listOffsets', 'itemIndexes'],
+  partitions: ['matrix', 'listOffsets', 'itemIndexes', 'listBytes', 'listDigests'],
+  partitionList: ['factors', 'scales', 'norms', 'itemIndexes'],
 }
 
 /** Rounds `n` up to the next multiple of {@link SHARD_ALIGNMENT}. */
@@ -126,4 +137,24 @@ export function listOffsetsProblem(offsets: Uint32Array, total: number): string 
   for (let p = 1; p < offsets.length; p++)
     if (offsets[p]! < offsets[p - 1]!) return `The offsets table decreases at ${p}.`
   return undefined
+}
+
+/**
+ * Why `offsets` is not a table of byte offsets of consecutive encoded lists (starts at 0, each
+ * list at least a shard's fixed overhead long and 8-aligned), or undefined when it is.
+ */
+export function listBytesProblem(offsets: Uint32Array): string | undefined {
+  if (offsets.length < 2 || offsets[0] !== 0) return 'The byte offsets must start at 0.'
+  for (let p = 1; p < offsets.length; p++) {
+    if (offsets[p]! < offsets[p - 1]! + SHARD_HEADER_BYTES + SHARD_CHECKSUM_BYTES)
+      return `List ${p - 1} is shorter than a shard header.`
+    if (offsets[p]! % SHARD_ALIGNMENT !== 0) return `List ${p} does not start 8-byte aligned.`
+  }
+  return undefined
+}
+
+/** True when every value is larger than the one before it. */
+export function isStrictlyAscending(values: Uint32Array): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i]! <= values[i - 1]!) return false
+  return true
 }

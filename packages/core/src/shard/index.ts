@@ -17,6 +17,8 @@ export {
 } from './format.js'
 export { IdIndex, IdIndexBuilder, idIndexByteLength } from './id-index.js'
 export { encodeIds, IdTable } from './id-table.js'
+export type { EncodedPartitionLists, PartitionListInput } from './partition-lists.js'
+export { encodePartitionLists } from './partition-lists.js'
 export type { RowRange } from './split.js'
 export { planItemShards } from './split.js'
 export type {
@@ -28,6 +30,8 @@ export type {
   InteractionLists,
   ItemShard,
   ItemShardInput,
+  PartitionListShard,
+  PartitionListShardInput,
   PartitionsShard,
   PartitionsShardInput,
   PopularityShard,

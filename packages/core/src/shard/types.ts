@@ -62,6 +62,27 @@ export interface PartitionsShardInput {
   centroids: Float32Array
   listOffsets: Uint32Array
   itemIndexes: Uint32Array
+  /**
+   * `lists + 1` byte offsets of the encoded lists (kind `partitionList`) in the version's lists
+   * object: list p is the ranged read `[listBytes[p], listBytes[p + 1])`.
+   */
+  listBytes: Uint32Array
+  /** `32 · lists` bytes: the SHA-256 of each encoded list (its trailer), in list order. */
+  listDigests: Uint8Array
+}
+
+/**
+ * Input of one inverted list (kind `partitionList`): the items of partition `partition`, their int8
+ * rows contiguous (row r is item `itemIndexes[r]`, ascending).
+ */
+export interface PartitionListShardInput {
+  kind: 'partitionList'
+  partition: number
+  dims: number
+  factors: Int8Array
+  scales: Float32Array
+  norms: Float32Array
+  itemIndexes: Uint32Array
 }
 
 /** Anything {@link encodeShard} writes. */
@@ -72,6 +93,7 @@ export type ShardInput =
   | GramShardInput
   | CatalogShardInput
   | PartitionsShardInput
+  | PartitionListShardInput
 
 interface DecodedBase {
   kind: ShardKindName
@@ -127,6 +149,20 @@ export interface PartitionsShard extends DecodedBase {
   centroids: Float32Array
   listOffsets: Uint32Array
   itemIndexes: Uint32Array
+  listBytes: Uint32Array
+  listDigests: Uint8Array
+}
+
+/**
+ * A decoded inverted list: partition `rowOffset`'s `rowCount` items, rows contiguous. Arrays are
+ * views on the list's bytes.
+ */
+export interface PartitionListShard extends DecodedBase {
+  kind: 'partitionList'
+  factors: Int8Array
+  scales: Float32Array
+  norms: Float32Array
+  itemIndexes: Uint32Array
 }
 
 /** Any decoded shard. */
@@ -137,3 +173,4 @@ export type DecodedShard =
   | GramShard
   | CatalogShard
   | PartitionsShard
+  | PartitionListShard

@@ -7,7 +7,10 @@
  */
 import {
   type CatalogTable,
+  cosineQueryOf,
+  DEFAULT_PARTITION_CACHE_BYTES,
   decodeCatalogColumns,
+  dequantized,
   type GramShard,
   IdIndex,
   IdIndexBuilder,
@@ -23,11 +26,13 @@ import {
   type PartitionsShard,
   type PopularityShard,
   planModelMemory,
+  quantizeVector,
   recommendTopK,
-  recommendTopKPartitioned,
+  rowInList,
   similarItems,
-  similarItemsPartitioned,
+  similarOverLists,
   type TopKResult,
+  topKOverLists,
   type UserShard,
   userBucket,
   WasmInt8Kernel,
@@ -35,6 +40,7 @@ import {
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
 import { modelKernel, type ScoringKernelSetting } from './kernel.js'
+import { type PartitionListFailure, PartitionLists } from './partition-lists.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
 /** Where a user sits in a bucket. */
@@ -58,13 +64,20 @@ export interface ModelMemory {
   userCache: number
   /** Bytes of the scoring kernel's Wasm memory (the item factors it scans in place); 0 for JS. */
   kernel: number
+  /** Partitioned versions: centroids, list tables and the item → partition map (exact); else 0. */
+  partitionIndex: number
+  /** Partitioned versions: the cached partition lists (≤ `PARTITION_CACHE_MIB`); else 0. */
+  partitionCache: number
   /** The sum. */
   total: number
 }
 
-/** How a version's loading went, for `/v1/model`. */
+/** A user bucket (or a partition list) that failed to load, for `/v1/model`. */
 export interface UserBucketFailure {
+  /** The user bucket, -1 for a partition list. */
   bucket: number
+  /** The partition whose list failed (partitioned versions). */
+  partition?: number
   code: string
   message: string
   at: string
@@ -92,12 +105,11 @@ export class LoadedModel {
   /** The catalog exported with the version (absent when it was trained without one; issue 17). */
   readonly catalog: CatalogTable | undefined
   /**
-   * The coarse quantizer and inverted lists of a partitioned version (issue 16; absent below the
-   * trainer's `minItems`, then every query scans all items). Held whole in memory.
+   * The partitions of a partitioned version (issue 16; absent below the trainer's `minItems`,
+   * then every query scans all items), their lists loaded on demand: such a version holds no item
+   * rows (`blocks` is empty); scoring probes, fetches and re-ranks (see {@link prepareTopK}).
    */
-  readonly partitions: PartitionsShard | undefined
-  /** Partitions probed per query: `PARTITION_NPROBE`, else the manifest's default (0 without partitions). */
-  readonly nprobe: number
+  readonly partitions: PartitionLists | undefined
   /** Model item index → catalog row, -1 for none (empty without a catalog). */
   readonly #catalogRows: Int32Array
   /** Reads dequantized item vectors y_i for fold-in and explanations. */
@@ -125,8 +137,7 @@ export class LoadedModel {
     trending: PopularityShard | undefined
     gram: GramShard
     catalog?: CatalogTable | undefined
-    partitions?: PartitionsShard | undefined
-    nprobe?: number
+    partitions?: PartitionLists | undefined
     userCacheBytes: number
     loadMs: number
     now: number
@@ -142,63 +153,128 @@ export class LoadedModel {
     this.gram = init.gram
     this.loadMs = init.loadMs
     this.loadedAt = new Date(init.now).toISOString()
-    this.readItem = itemReaderFromBlocks(init.blocks)
+    const partitions = init.partitions
+    this.readItem = partitions
+      ? (index, out) => partitions.readItem(index, out)
+      : itemReaderFromBlocks(init.blocks)
     this.#users = new ByteLru(init.userCacheBytes)
     this.#ids = init.ids
     this.#retainedShardBytes = init.retainedShardBytes
     this.#itemRowsBytes = init.itemRowsBytes
     this.catalog = init.catalog
     this.partitions = init.partitions
-    this.nprobe = init.partitions
-      ? Math.min(init.partitions.rowCount, init.nprobe ?? init.manifest.partitions?.nprobe ?? 1)
-      : 0
     const catalog = init.catalog
     this.#catalogRows = catalog
       ? Int32Array.from({ length: init.ids.size }, (_, i) => catalog.rowOf(init.ids.get(i)))
       : new Int32Array(0)
   }
 
-  /**
-   * Top `size` items for an int8 user: the partitioned search (probe {@link nprobe} partitions,
-   * exact int8 re-rank of their items) when the version has partitions, else the exact scan.
-   */
+  /** Partitions probed per query: `PARTITION_NPROBE`, else the manifest's default (0 without partitions). */
+  get nprobe(): number {
+    return this.partitions?.nprobe ?? 0
+  }
+
+  /** Top `size` items for an int8 user by the exact scan of every item (unpartitioned versions). */
   topK(user: Int8Vector, size: number, skip?: IndexFilter): TopKResult {
-    const p = this.partitions
-    if (!p) return recommendTopK(user, this.blocks, size, skip, this.kernel)
-    return recommendTopKPartitioned(
-      user,
-      this.blocks,
-      this.#partitionIndex(p),
-      this.nprobe,
-      size,
-      skip,
-      this.kernel,
-    )
+    return recommendTopK(user, this.blocks, size, skip, this.kernel)
   }
 
-  /** Items most similar to item `index` (cosine), partitioned like {@link topK}; undefined for an unknown index. */
+  /** Items most similar to item `index` (cosine, exact scan); undefined for an unknown index. */
   similar(index: number, size: number, skip?: IndexFilter): TopKResult | undefined {
-    const p = this.partitions
-    if (!p) return similarItems(this.blocks, index, size, skip, this.kernel)
-    return similarItemsPartitioned(
-      this.blocks,
-      this.#partitionIndex(p),
-      this.nprobe,
-      index,
-      size,
-      skip,
-      this.kernel,
-    )
+    return similarItems(this.blocks, index, size, skip, this.kernel)
   }
 
-  #partitionIndex(p: PartitionsShard) {
-    return {
-      lists: p.rowCount,
-      dims: p.dims,
-      centroids: p.centroids,
-      listOffsets: p.listOffsets,
-      itemIndexes: p.itemIndexes,
+  /**
+   * What one request ranks with: a synchronous top K (called again with larger sizes by rules and
+   * diversity). Unpartitioned: the exact scan. Partitioned: the user scores the centroids, the
+   * best {@link nprobe} lists are fetched (cache, else one ranged read each, verified) and held
+   * for the request, and their items are re-ranked exactly with the int8 kernel, one call per
+   * list. Null when no probed list could be loaded (the caller serves the fallback list).
+   */
+  async prepareTopK(
+    bindings: ModelBindings,
+    user: Int8Vector,
+    now: number,
+  ): Promise<((size: number, skip?: IndexFilter) => TopKResult) | null> {
+    const p = this.partitions
+    if (!p) return (size, skip) => this.topK(user, size, skip)
+    const lists = await p.get(bindings, p.probe(dequantized(user)), now)
+    if (lists.length === 0) return null
+    return (size, skip) => topKOverLists(user, lists, size, skip, this.kernel)
+  }
+
+  /**
+   * Like {@link prepareTopK} for the items most similar to item `index` (its own list is fetched
+   * for its factors, which then probe). Undefined for an unknown index or when its list cannot be
+   * loaded.
+   */
+  async prepareSimilar(
+    bindings: ModelBindings,
+    index: number,
+    now: number,
+  ): Promise<((size: number, skip?: IndexFilter) => TopKResult) | undefined> {
+    const p = this.partitions
+    if (!p) {
+      if (index < 0 || index >= this.itemCount) return undefined
+      return (size, skip) => this.similar(index, size, skip)!
     }
+    const [home] = await p.get(bindings, [p.partitionOf(index)], now)
+    const row = home ? rowInList(home, index) : -1
+    if (!home || row < 0) return undefined
+    const query = cosineQueryOf(home, row)
+    const lists = await p.get(bindings, p.probe(dequantized(query)), now)
+    const skipSelf = (skip?: IndexFilter): IndexFilter => ({
+      has: (j) => j === index || (skip?.has(j) ?? false),
+    })
+    return (size, skip) => similarOverLists(query, lists, size, skipSelf(skip), this.kernel)
+  }
+
+  /**
+   * Items most similar by cosine to a float vector (content vectors of new items), like
+   * {@link prepareTopK}: over the probed lists of a partitioned version; null for an unpartitioned
+   * one (scan `blocks`).
+   */
+  async prepareSimilarToVector(
+    bindings: ModelBindings,
+    vector: Float32Array,
+    now: number,
+  ): Promise<((size: number, skip?: IndexFilter) => TopKResult) | null> {
+    const p = this.partitions
+    if (!p) return null
+    const q = quantizeVector(vector)
+    let sum = 0
+    for (const v of q.values) sum += v * v
+    const query = { ...q, norm: Math.sqrt(sum) * q.scale }
+    const lists = await p.get(bindings, p.probe(vector), now)
+    return (size, skip) => similarOverLists(query, lists, size, skip, this.kernel)
+  }
+
+  /**
+   * Makes {@link readItem} see items `indexes` (fold-in, explanations, diversity): a partitioned
+   * version fetches their lists, at most `maxLists` distinct ones, in the order the items come
+   * (list the newest first). Items of lists not loaded stay unreadable (fold-in leaves them out).
+   * No-op for an unpartitioned version.
+   */
+  async ensureItems(
+    bindings: ModelBindings,
+    indexes: Iterable<number>,
+    now: number,
+    maxLists = MAX_ITEM_LISTS,
+  ): Promise<void> {
+    const p = this.partitions
+    if (!p) return
+    const wanted = new Set<number>()
+    for (const index of indexes) {
+      const list = p.partitionOf(index)
+      if (list >= 0) wanted.add(list)
+      if (wanted.size >= maxLists) break
+    }
+    await p.get(bindings, wanted, now)
+  }
+
+  /** The last partition list that failed to load, if any. */
+  get lastPartitionFailure(): PartitionListFailure | undefined {
+    return this.partitions?.lastFailure
   }
 
   /** Catalog row of the item at global `index` in {@link catalog}, or -1. */
@@ -317,19 +393,22 @@ export class LoadedModel {
       (this.trending?.byteLength ?? 0) +
       this.#retainedShardBytes +
       (this.catalog?.byteLength ?? 0) +
-      (this.partitions?.byteLength ?? 0) +
       this.#catalogRows.byteLength
     const userCache = this.#users.bytes
     const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
     const itemIdIndex = this.#ids.byteLength
     const itemRows = this.#itemRowsBytes
+    const partitionIndex = this.partitions?.indexBytes ?? 0
+    const partitionCache = this.partitions?.cacheBytes ?? 0
     return {
       shards,
       itemIdIndex,
       itemRows,
       userCache,
       kernel,
-      total: shards + itemIdIndex + itemRows + userCache + kernel,
+      partitionIndex,
+      partitionCache,
+      total: shards + itemIdIndex + itemRows + userCache + kernel + partitionIndex + partitionCache,
     }
   }
 }
@@ -343,15 +422,23 @@ interface CachedBucket {
   ids: IdIndex
 }
 
+/** Most partition lists one request fetches for item vectors ({@link LoadedModel.ensureItems}). */
+const MAX_ITEM_LISTS = 32
+
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   userCacheBytes: number
+  /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`). Default 8 MiB. */
+  partitionCacheBytes?: number
   /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
   scoringKernel?: ScoringKernelSetting
   /** Partitions probed per query (`PARTITION_NPROBE`); default the manifest's `partitions.nprobe`. */
   partitionNprobe?: number
   now: () => number
-  /** Called when a user bucket fails its integrity checks on first use (missing, size, SHA-256, shape). */
+  /**
+   * Called when a user bucket or a partition list fails its integrity checks on first use
+   * (missing, size, SHA-256, shape).
+   */
   onCorruptShard?: (failure: UserBucketFailure) => void
 }
 
@@ -360,6 +447,10 @@ export interface LoadModelOptions {
  * scoring kernel's memory, its scales, norms and ids into compact arrays, then dropped, so the peak
  * is what `planModelMemory` plans), and popularity, trending and the gram matrix alongside. Any
  * missing or corrupted object rejects the whole version.
+ *
+ * A partitioned version (`shards.partitions` + `shards.partitionLists`) loads its partitions shard
+ * first (centroids, list tables and the item → partition map are kept, the rest dropped), then
+ * reads the item shards for their ids only: no item rows are resident; lists are fetched on demand.
  *
  * @throws {@link ModelLoadError}
  */
@@ -376,14 +467,43 @@ export async function loadModel(
     shards.trending ? loadShard(bindings, shards.trending, 'popularity', dims) : Promise.resolve(undefined),
     loadShard(bindings, shards.gram, 'gram', dims),
     shards.catalog ? loadShard(bindings, shards.catalog, 'catalog', dims) : Promise.resolve(undefined),
-    shards.partitions
-      ? loadShard(bindings, shards.partitions, 'partitions', dims)
-      : Promise.resolve(undefined),
   ])
   // NOTE: without this, a list failing while items load would be an unhandled rejection.
   lists.catch(() => undefined)
-  const kernel = modelKernel(options.scoringKernel ?? 'auto', dims, count)
-  const resident = kernel instanceof WasmInt8Kernel ? kernel : undefined
+  const listsRef = shards.partitionLists
+  let partitions: PartitionLists | undefined
+  if (shards.partitions && listsRef) {
+    if (listsRef.storage !== 'r2')
+      throw new ModelLoadError(
+        'SHARD_INVALID',
+        `${listsRef.key} must be in R2 (lists are ranged reads). Republish.`,
+        { key: listsRef.key },
+      )
+    const shard = await loadShard(bindings, shards.partitions, 'partitions', dims)
+    checkPartitions(shard, count, shards.partitions.key)
+    if (shard.listBytes[shard.rowCount] !== listsRef.bytes || shard.rowCount !== listsRef.rows)
+      throw new ModelLoadError(
+        'SHARD_INVALID',
+        `${shards.partitions.key} does not describe ${listsRef.key} (${listsRef.rows} lists, ${listsRef.bytes} bytes). Republish.`,
+        { key: shards.partitions.key },
+      )
+    const onCorrupt = options.onCorruptShard
+    partitions = new PartitionLists({
+      shard,
+      items: count,
+      ref: listsRef,
+      nprobe: options.partitionNprobe ?? manifest.partitions?.nprobe ?? 1,
+      cacheBytes: options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES,
+      ...(onCorrupt
+        ? {
+            onCorrupt: (f: PartitionListFailure) =>
+              onCorrupt({ bucket: -1, partition: f.partition, code: f.code, message: f.message, at: f.at }),
+          }
+        : {}),
+    })
+  }
+  const kernel = modelKernel(options.scoringKernel ?? 'auto', dims, partitions ? 0 : count)
+  const resident = kernel instanceof WasmInt8Kernel && !partitions ? kernel : undefined
   const scales = resident ? new Float32Array(count) : undefined
   const norms = resident ? new Float32Array(count) : undefined
   // The id string table is allocated once, at its bound from the manifest (no copy while loading).
@@ -408,7 +528,9 @@ export async function loadModel(
         cause: error,
       })
     }
-    if (resident && scales && norms) {
+    if (partitions) {
+      // Ids only: the rows come from the partition lists.
+    } else if (resident && scales && norms) {
       const at = rowOffset * dims
       const length = rowCount * dims
       resident.resident.set(shard.factors.subarray(0, length), at)
@@ -437,8 +559,7 @@ export async function loadModel(
       { cause: error },
     )
   }
-  const [popularity, trending, gram, catalogShard, partitions] = await lists
-  if (partitions) checkPartitions(partitions, count, shards.partitions?.key ?? 'partitions')
+  const [popularity, trending, gram, catalogShard] = await lists
   let catalog: CatalogTable | undefined
   if (catalogShard) {
     try {
@@ -477,7 +598,6 @@ export async function loadModel(
     gram,
     catalog,
     partitions,
-    ...(options.partitionNprobe !== undefined ? { nprobe: options.partitionNprobe } : {}),
     userCacheBytes: options.userCacheBytes,
     loadMs: options.now() - started,
     now: options.now(),

@@ -53,6 +53,8 @@ export interface AcquireOptions {
   modelMemoryBytes?: number
   /** Partitions probed per query in partitioned versions (`PARTITION_NPROBE`); read when a version loads. */
   partitionNprobe?: number
+  /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`); default 8 MiB. */
+  partitionCacheBytes?: number
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
 }
@@ -184,6 +186,9 @@ export class ModelStore {
             userCacheBytes: options.userCacheBytes,
             scoringKernel: options.scoringKernel ?? 'auto',
             ...(options.partitionNprobe !== undefined ? { partitionNprobe: options.partitionNprobe } : {}),
+            ...(options.partitionCacheBytes !== undefined
+              ? { partitionCacheBytes: options.partitionCacheBytes }
+              : {}),
             now: this.#now,
             onCorruptShard: (failure) => this.#markCorrupt(version, failure),
           })
@@ -199,7 +204,12 @@ export class ModelStore {
    * version within the budget (both are in memory until the swap completes).
    */
   #checkMemory(manifest: ModelManifest, options: AcquireOptions): void {
-    const settings = { userCacheBytes: options.userCacheBytes }
+    const settings = {
+      userCacheBytes: options.userCacheBytes,
+      ...(options.partitionCacheBytes !== undefined
+        ? { partitionCacheBytes: options.partitionCacheBytes }
+        : {}),
+    }
     const live = this.#live
     const check = checkSwapMemory(
       { version: manifest.version, plan: planModelMemory(manifest, settings) },
@@ -222,7 +232,7 @@ export class ModelStore {
     this.#lastError = {
       version,
       code: failure.code,
-      message: `User bucket ${failure.bucket} of version ${version} failed its integrity check (${failure.message}); this isolate serves the previous good version instead. Republish or roll back.`,
+      message: `${failure.partition !== undefined ? `Partition list ${failure.partition}` : `User bucket ${failure.bucket}`} of version ${version} failed its integrity check (${failure.message}); this isolate serves the previous good version instead. Republish or roll back.`,
       at,
       retryAt: at,
       attempts: 1,

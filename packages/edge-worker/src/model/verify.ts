@@ -23,7 +23,8 @@ export interface VersionCheck {
 /**
  * Reads every shard of `version` and verifies size, SHA-256, kind and shape with core's
  * `verifyVersionShards`, the check every path that makes a version live shares (the publisher,
- * admin activate and rollback, the demo's flags). At most 4 shards are in memory at once.
+ * admin activate and rollback, the demo's flags). At most 4 shards (or partition lists) are in
+ * memory at once.
  *
  * @throws {@link ModelLoadError} `MANIFEST_MISSING` / `MANIFEST_INVALID` when the manifest itself is unusable
  */
@@ -31,6 +32,11 @@ export async function verifyVersion(bindings: ModelBindings, version: string): P
   const manifest = await readManifest(bindings, version)
   const result = await verifyVersionShards(manifest, (ref) => readShardObject(bindings, ref), {
     concurrency: 4,
+    // The partition lists object (tens of MiB at 1M items) is checked one list at a time.
+    readRange: async (ref, offset, length) => {
+      const object = await bindings.MODELS_R2.get(ref.key, { range: { offset, length } })
+      return object ? new Uint8Array(await object.arrayBuffer()) : null
+    },
   })
   return { manifest, ...result }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { IndexFilter, TopKResult } from '@edgerec/core'
+import { type IndexFilter, rankedList, type TopKResult } from '@edgerec/core'
 import { Hono } from 'hono'
 import { contentItem, cosineOf, newItems, similarToVector } from '../catalog/content.js'
 import { parseFilterParams, parseRankParams } from '../catalog/params.js'
@@ -64,14 +64,26 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     let seedVector: Float32Array | Float64Array | undefined
     const skip = catalog.indexFilter(predicate)
     if (index >= 0) {
-      near = (size) => model.similar(index, size, skip)!
+      // Unpartitioned: the exact scan; partitioned: the item's list and the probed ones, fetched once.
+      const prepared = await model.prepareSimilar(c.env, index, deps.now())
+      if (prepared) near = (size) => prepared(size, skip)
+      else {
+        // The item's partition list is missing or corrupt (reported in /v1/model): popular items.
+        const popular = model.fallbackList('popular').shard
+        const notSeed: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
+        near = (size) => rankedList(popular, size, notSeed)
+        source = 'popular'
+      }
       const y = new Float64Array(model.manifest.dims)
       if (model.readItem(index, y)) seedVector = y
     } else {
       const entry = deps.catalog.get(itemId)
       const content = entry ? contentItem(model, entry.item) : null
       if (content) {
-        near = (size) => similarToVector(model.blocks, content.vector, size, skip)
+        const probed = await model.prepareSimilarToVector(c.env, content.vector, deps.now())
+        near = probed
+          ? (size) => probed(size, skip)
+          : (size) => similarToVector(model.blocks, content.vector, size, skip)
         source = 'content'
         seedVector = content.vector
       }

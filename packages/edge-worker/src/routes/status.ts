@@ -43,6 +43,19 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
       degraded: deps.store.degraded,
       lastError: deps.store.lastError,
       lastUserBucketError: bucketFailure ?? null,
+      // Partitioned versions (issue 16): lists fetched on demand with ranged reads into a cache.
+      partitions: model?.partitions
+        ? {
+            lists: model.partitions.lists,
+            nprobe: model.partitions.nprobe,
+            recall: model.manifest.partitions?.recall ?? null,
+            cachedLists: model.partitions.cachedLists,
+            cacheBytes: model.partitions.cacheBytes,
+            cacheBound: model.partitions.cacheBound,
+            fetches: model.partitions.fetches,
+            lastError: model.partitions.lastFailure ?? null,
+          }
+        : null,
       catalog: { rows: model?.catalog?.size ?? null, overlay: deps.catalog.stats },
     })
   })

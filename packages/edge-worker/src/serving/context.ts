@@ -66,6 +66,7 @@ export async function acquireModel(
     userCacheBytes: config.userCacheBytes,
     scoringKernel: config.scoringKernel,
     modelMemoryBytes: config.modelMemoryBytes,
+    partitionCacheBytes: config.partitionCacheBytes,
     ...(config.partitionNprobe !== undefined ? { partitionNprobe: config.partitionNprobe } : {}),
     ...(waitUntil ? { waitUntil } : {}),
   })

@@ -155,6 +155,15 @@ export async function recommend(
   let vector: Int8Vector | null = null
   let fold: FoldInResult | null = null
   let source: RecommendationSource = 'model'
+  if (fresh.interactions.length > 0 || (request.explain && user)) {
+    // A partitioned version holds no item rows: fetch the lists of the items fold-in reads (the
+    // newest events first), so `readItem` sees them.
+    await model.ensureItems(
+      bindings,
+      [...fresh.interactions.map((i) => i.index), ...trained.map((i) => i.index)],
+      now,
+    )
+  }
   if (fresh.interactions.length > 0) {
     fold = foldIn(model, trained, fresh.interactions)
     if (fold) {
@@ -171,7 +180,9 @@ export async function recommend(
   }
 
   const { rank } = request
-  if (!vector) {
+  // Unpartitioned: the exact scan. Partitioned: the probed lists, fetched once for the request.
+  const prepared = vector ? await model.prepareTopK(bindings, vector, now) : null
+  if (!vector || !prepared) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const list: CandidateList = request.fallback
       ? await request.fallback(shard, skipped)
@@ -180,9 +191,15 @@ export async function recommend(
     return { body: { userId, items, source: 'popular', modelVersion: model.version }, stats }
   }
 
-  const scan = (size: number): TopKResult => model.topK(vector, size, skipped)
+  const scan = (size: number): TopKResult => prepared(size, skipped)
   const extras = request.content?.(vector) ?? []
   const ranked = rank({ fetch: scan, total: model.itemCount, skip: skipped, extras }, k)
+  if (request.explain && fold)
+    await model.ensureItems(
+      bindings,
+      ranked.map((r) => r.index).filter((i) => i >= 0),
+      now,
+    )
   const itemVector = new Float64Array(model.manifest.dims)
   const items: RecommendedItem[] = ranked.map((r) => {
     const item = publicItem(r)

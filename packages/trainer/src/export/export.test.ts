@@ -1,5 +1,7 @@
 import {
   type CatalogShard,
+  checkPartitionList,
+  checkShard,
   decodeCatalogColumns,
   decodeShard,
   type GramShard,
@@ -250,6 +252,25 @@ describe('exportModel partitions', () => {
     expect(Array.from(shard.itemIndexes).sort((a, b) => a - b)).toEqual(
       Array.from({ length: manifest.counts.items }, (_, i) => i),
     )
+    // The lists object: the whole-object check, and each list as one ranged read of the table.
+    const listsRef = manifest.shards.partitionLists!
+    expect(listsRef.key).toBe('models/v-part/partition-lists.shards')
+    const lists = (await storage.get(listsRef.key))!
+    expect((await checkShard(listsRef, lists, manifest.dims)).ok).toBe(true)
+    expect(shard.listBytes[shard.rowCount]).toBe(lists.byteLength)
+    let items = 0
+    for (let p = 0; p < shard.rowCount; p++) {
+      const check = await checkPartitionList(
+        listsRef.key,
+        lists.subarray(shard.listBytes[p]!, shard.listBytes[p + 1]!),
+        shard,
+        p,
+      )
+      if (!check.ok) throw new Error(check.problem.message)
+      expect(check.list.rowCount).toBe(shard.listOffsets[p + 1]! - shard.listOffsets[p]!)
+      items += check.list.rowCount
+    }
+    expect(items).toBe(manifest.counts.items)
     const plain = await exportModel(input, { storage, version: 'v-plain' })
     expect(plain.manifest.partitions).toBeUndefined()
     expect(plain.manifest.shards.partitions).toBeUndefined()

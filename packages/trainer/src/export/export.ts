@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_SHARD_BYTES,
   dequantizeRows,
   encodeCatalogColumns,
+  encodePartitionLists,
   encodeShard,
   itemShardKey,
   MANIFEST_FORMAT_VERSION,
@@ -21,6 +22,7 @@ import {
   type ModelManifest,
   manifestKey,
   newVersionId,
+  partitionListsKey,
   planItemShards,
   type QuantizedMatrix,
   quantizeRows,
@@ -37,6 +39,12 @@ import { gramMatrix } from '../als/index.js'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { type PartitionsConfig, planPartitions } from './partitions.js'
+
+/**
+ * Largest item shard of a partitioned version (4 MiB): its worker reads item shards one at a time
+ * for the ids only, so this bounds the loading peak.
+ */
+const PARTITIONED_ITEM_SHARD_BYTES = 4 * 1024 * 1024
 
 /** What gets exported. */
 export interface ExportInput {
@@ -233,9 +241,14 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
         options.onShard?.(full)
       }
 
-    // Items: int8 rows split so no shard exceeds maxBytes.
+    // Items: int8 rows split so no shard exceeds maxBytes. A partitioned version's worker reads
+    // its item shards only for the ids (the rows come from the lists), one at a time: smaller
+    // shards keep its loading peak low.
     const itemQ = quantizeRows(model.itemFactors, model.items, dims)
-    const ranges = planItemShards(data.itemIds, dims, maxBytes)
+    const userQ = quantizeRows(model.userFactors, model.users, dims)
+    const planned = planPartitions(model.itemFactors, itemQ, userQ, options.partitions)
+    const itemMaxBytes = planned ? Math.min(maxBytes, PARTITIONED_ITEM_SHARD_BYTES) : maxBytes
+    const ranges = planItemShards(data.itemIds, dims, itemMaxBytes)
     ranges.forEach(({ start, end }, index) => {
       tasks.push(
         shardTask(
@@ -248,7 +261,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
                 factors: sliceRows(itemQ, start, end),
                 ids: data.itemIds.slice(start, end),
               },
-              { maxBytes },
+              { maxBytes: itemMaxBytes },
             ),
           { kind: 'items', rows: end - start, rowOffset: start, storage: 'r2' },
           (r) => {
@@ -259,7 +272,6 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     })
 
     // Users: bucketed by hash; each row carries its train interactions with c = alpha · r.
-    const userQ = quantizeRows(model.userFactors, model.users, dims)
     const buckets =
       options.userBuckets ??
       chooseUserBuckets(
@@ -334,11 +346,28 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       )
     }
 
-    // Partitions (large versions only): k-means on the float item factors, recall on the int8 rows.
-    const planned = planPartitions(model.itemFactors, itemQ, userQ, options.partitions)
+    // Partitions (large versions only): k-means on the float item factors, recall on the int8
+    // rows; the lists object holds each partition's rows contiguously (one ranged read each).
     let partitionsRef: ShardRef | undefined
+    let partitionListsRef: ShardRef | undefined
     if (planned) {
       const { index } = planned
+      const encodedLists = await encodePartitionLists(planned.lists, dims)
+      const listsKey = partitionListsKey(version)
+      tasks.push(async () => {
+        await put(listsKey, encodedLists.bytes, 'application/octet-stream')
+        const ref: ShardRef = {
+          key: listsKey,
+          kind: 'partitionList',
+          bytes: encodedLists.bytes.byteLength,
+          sha256: encodedLists.sha256,
+          rows: index.lists,
+          rowOffset: 0,
+          storage: 'r2',
+        }
+        partitionListsRef = ref
+        options.onShard?.(ref)
+      })
       tasks.push(
         shardTask(
           singleShardKey(version, 'partitions'),
@@ -350,6 +379,8 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
                 centroids: index.centroids,
                 listOffsets: index.listOffsets,
                 itemIndexes: index.itemIndexes,
+                listBytes: encodedLists.listBytes,
+                listDigests: encodedLists.listDigests,
               },
               { maxBytes },
             ),
@@ -417,8 +448,9 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     }
     if (trendingRef) manifest.shards.trending = trendingRef
     if (catalogRef) manifest.shards.catalog = catalogRef
-    if (planned && partitionsRef) {
+    if (planned && partitionsRef && partitionListsRef) {
       manifest.shards.partitions = partitionsRef
+      manifest.shards.partitionLists = partitionListsRef
       manifest.partitions = planned.manifest
     }
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays

@@ -8,13 +8,15 @@
 import {
   blockFromQuantized,
   buildPartitions,
+  layoutPartitionLists,
   type ManifestPartitions,
   mulberry32,
   type PartitionIndex,
+  type PartitionRows,
   type QuantizedMatrix,
   recallAtK,
   recommendTopK,
-  recommendTopKPartitioned,
+  recommendTopKProbed,
 } from '@edgerec/core'
 import { TrainerError } from '../errors.js'
 
@@ -46,6 +48,8 @@ const RECALL_K = 10
 /** The quantizer and what the manifest records about it. */
 export interface PlannedPartitions {
   index: PartitionIndex
+  /** The int8 rows of each partition, contiguous (written as the partition lists object). */
+  lists: PartitionRows[]
   manifest: ManifestPartitions
 }
 
@@ -88,6 +92,7 @@ export function planPartitions(
     seed,
   })
   const blocks = [blockFromQuantized(items)]
+  const lists = layoutPartitionLists(index, blocks)
   const random = mulberry32(seed ^ 0x9e3779b9)
   const sample = Math.min(users.rows, config.sampleUsers ?? 200)
   const queries = Array.from({ length: sample }, () => {
@@ -102,7 +107,7 @@ export function planPartitions(
     if (queries.length === 0) return 1
     let sum = 0
     queries.forEach((q, i) => {
-      sum += recallAtK(exact[i]!, recommendTopKPartitioned(q, blocks, index, nprobe, RECALL_K).indices)
+      sum += recallAtK(exact[i]!, recommendTopKProbed(q, index, lists, nprobe, RECALL_K).indices)
     })
     return sum / queries.length
   }
@@ -116,6 +121,7 @@ export function planPartitions(
   }
   return {
     index,
+    lists,
     manifest: { lists: index.lists, nprobe, recall: { k: RECALL_K, value: recall, users: queries.length } },
   }
 }

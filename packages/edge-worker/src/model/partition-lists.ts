@@ -1,0 +1,217 @@
+/**
+ * The partitions of a large version, loaded on demand (issue 16): the isolate holds only the
+ * centroids, the list tables (offsets, byte offsets, SHA-256 of each list) and the item →
+ * partition map; a query probes the best `nprobe` partitions and fetches their lists with R2 ranged
+ * reads into a cache bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
+ * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
+ *
+ * @module
+ */
+import {
+  checkPartitionList,
+  type PartitionCentroids,
+  type PartitionListShard,
+  type PartitionsShard,
+  partitionOfItems,
+  probePartitions,
+  rowInList,
+  type ShardRef,
+} from '@edgerec/core'
+import { ByteLru } from './byte-lru.js'
+import type { ModelBindings } from './storage.js'
+
+/** A list that could not be used, for `/v1/model`. */
+export interface PartitionListFailure {
+  partition: number
+  code: string
+  message: string
+  at: string
+}
+
+/** How long a list that failed to load is skipped before it is fetched again. */
+const RETRY_MS = 30_000
+
+/** Called when a list is there but fails its integrity check (the version is corrupt). */
+export type CorruptListHandler = (failure: PartitionListFailure) => void
+
+/** On-demand partition lists of one loaded version. */
+export class PartitionLists {
+  /** The coarse quantizer's centroids (what probing needs). */
+  readonly centroids: PartitionCentroids
+  /** Partitions probed per query. */
+  readonly nprobe: number
+  readonly #table: Pick<PartitionsShard, 'listBytes' | 'listDigests' | 'listOffsets' | 'dims'>
+  readonly #partitionOf: Uint16Array | Uint32Array
+  readonly #ref: ShardRef
+  readonly #cache: ByteLru<number, PartitionListShard>
+  readonly #pending = new Map<number, Promise<PartitionListShard | null>>()
+  readonly #failed = new Map<number, number>()
+  readonly #onCorrupt: CorruptListHandler | undefined
+  #lastFailure: PartitionListFailure | undefined
+  #fetches = 0
+
+  /**
+   * Copies what it keeps out of `shard` (centroids and tables; the item lists become the
+   * item → partition map), so the shard's buffer can be dropped.
+   */
+  constructor(init: {
+    shard: PartitionsShard
+    items: number
+    ref: ShardRef
+    nprobe: number
+    cacheBytes: number
+    onCorrupt?: CorruptListHandler
+  }) {
+    const { shard } = init
+    this.centroids = { lists: shard.rowCount, dims: shard.dims, centroids: shard.centroids.slice() }
+    this.#table = {
+      dims: shard.dims,
+      listOffsets: shard.listOffsets.slice(),
+      listBytes: shard.listBytes.slice(),
+      listDigests: shard.listDigests.slice(),
+    }
+    this.#partitionOf = partitionOfItems(
+      { lists: shard.rowCount, listOffsets: shard.listOffsets, itemIndexes: shard.itemIndexes },
+      init.items,
+    )
+    this.nprobe = Math.max(1, Math.min(shard.rowCount, init.nprobe))
+    this.#ref = init.ref
+    this.#cache = new ByteLru(init.cacheBytes)
+    this.#onCorrupt = init.onCorrupt
+  }
+
+  /** Number of partitions. */
+  get lists(): number {
+    return this.centroids.lists
+  }
+
+  /** Bytes of the centroids, tables and item → partition map (exact). */
+  get indexBytes(): number {
+    const t = this.#table
+    return (
+      this.centroids.centroids.byteLength +
+      t.listOffsets.byteLength +
+      t.listBytes.byteLength +
+      t.listDigests.byteLength +
+      this.#partitionOf.byteLength
+    )
+  }
+
+  /** Bytes of the cached lists (≤ {@link cacheBound}). */
+  get cacheBytes(): number {
+    return this.#cache.bytes
+  }
+
+  /** The cache's bound in bytes (`PARTITION_CACHE_MIB`). */
+  get cacheBound(): number {
+    return this.#cache.maxBytes
+  }
+
+  /** Lists held in the cache. */
+  get cachedLists(): number {
+    return this.#cache.size
+  }
+
+  /** Ranged reads issued so far (tests and `/v1/model`). */
+  get fetches(): number {
+    return this.#fetches
+  }
+
+  /** The last list that failed to load, if any. */
+  get lastFailure(): PartitionListFailure | undefined {
+    return this.#lastFailure
+  }
+
+  /** The partition of item `index`, or -1. */
+  partitionOf(index: number): number {
+    return index >= 0 && index < this.#partitionOf.length ? this.#partitionOf[index]! : -1
+  }
+
+  /** The `nprobe` partitions whose centroids score best against `query` (dequantized), best first. */
+  probe(query: ArrayLike<number>): Uint32Array {
+    return probePartitions(this.centroids, query, this.nprobe)
+  }
+
+  /**
+   * The lists of `partitions` (duplicates once), fetched where not cached, in the order given.
+   * Lists that are missing, corrupt or unreadable are left out (and reported), so the result may
+   * be shorter: the caller ranks what is there.
+   */
+  async get(
+    bindings: ModelBindings,
+    partitions: Iterable<number>,
+    now: number,
+  ): Promise<PartitionListShard[]> {
+    const wanted = [...new Set(partitions)].filter((p) => p >= 0 && p < this.lists)
+    const lists = await Promise.all(wanted.map((p) => this.#list(bindings, p, now)))
+    return lists.filter((list): list is PartitionListShard => list !== null)
+  }
+
+  /** The cached list of `partition` (marking it recently used), or undefined. */
+  cached(partition: number): PartitionListShard | undefined {
+    return this.#cache.get(partition)
+  }
+
+  /**
+   * Writes y_i = s_i · q_i of item `index` into `out` when its list is cached (fetch it first with
+   * {@link get}); false otherwise.
+   */
+  readItem(index: number, out: Float64Array): boolean {
+    const list = this.cached(this.partitionOf(index))
+    if (!list) return false
+    const row = rowInList(list, index)
+    if (row < 0) return false
+    const s = list.scales[row]!
+    const dims = list.dims
+    for (let d = 0; d < dims; d++) out[d] = s * list.factors[row * dims + d]!
+    return true
+  }
+
+  #list(bindings: ModelBindings, p: number, now: number): Promise<PartitionListShard | null> {
+    const cached = this.#cache.get(p)
+    if (cached) return Promise.resolve(cached)
+    const retryAt = this.#failed.get(p)
+    if (retryAt !== undefined && now < retryAt) return Promise.resolve(null)
+    let pending = this.#pending.get(p)
+    if (!pending) {
+      pending = this.#fetch(bindings, p, now).finally(() => this.#pending.delete(p))
+      this.#pending.set(p, pending)
+    }
+    return pending
+  }
+
+  async #fetch(bindings: ModelBindings, p: number, now: number): Promise<PartitionListShard | null> {
+    const offset = this.#table.listBytes[p]!
+    const length = this.#table.listBytes[p + 1]! - offset
+    const key = this.#ref.key
+    this.#fetches++
+    let bytes: Uint8Array | null
+    try {
+      const object = await bindings.MODELS_R2.get(key, { range: { offset, length } })
+      bytes = object ? new Uint8Array(await object.arrayBuffer()) : null
+    } catch (cause) {
+      this.#fail(
+        p,
+        now,
+        'STORAGE_UNAVAILABLE',
+        `Reading list ${p} of ${key} failed: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      )
+      return null
+    }
+    const check = await checkPartitionList(key, bytes, this.#table, p)
+    if (!check.ok) {
+      const failure = this.#fail(p, now, check.problem.code, check.problem.message)
+      this.#onCorrupt?.(failure)
+      return null
+    }
+    this.#failed.delete(p)
+    this.#cache.set(p, check.list, check.list.byteLength)
+    return check.list
+  }
+
+  #fail(partition: number, now: number, code: string, message: string): PartitionListFailure {
+    this.#failed.set(partition, now + RETRY_MS)
+    this.#lastFailure = { partition, code, message, at: new Date(now).toISOString() }
+    return this.#lastFailure
+  }
+}

@@ -1,3 +1,11 @@
+import {
+  blockFromQuantized,
+  bundledInt8KernelBytes,
+  createInt8Kernel,
+  jsInt8Kernel,
+  recommendTopK,
+  WasmInt8Kernel,
+} from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { trainAls } from '../als/train.js'
 import { evaluateModel, popularityMetrics, runEvaluation } from './evaluate.js'
@@ -71,6 +79,30 @@ describe('rankJob', () => {
     for (let u = 0; u < train.rows; u++) {
       expect(a.float32(u)).toEqual(b.float32(u))
       expect(a.int8(u)).toEqual(b.int8(u))
+    }
+  }, 60_000)
+})
+
+describe('rankChunks int8 scan', () => {
+  it("should rank int8 lists with the Wasm SIMD kernel exactly as core's JS kernel does", async () => {
+    // Node runs the Wasm kernels: the evaluation's int8 scan is not the JS fallback here.
+    expect(createInt8Kernel(bundledInt8KernelBytes(), { dims: 12 })).toBeInstanceOf(WasmInt8Kernel)
+    const { train } = splitTemporal(data, 0.2)
+    const model = await trainAls(train, { ...als })
+    const selected = new Uint8Array(train.rows).fill(1)
+    const job = rankJob(model, train, selected, 20)
+    const lists = await rankAll(model, train, selected, 20, { threads: 1 })
+    const blocks = [
+      blockFromQuantized({ rows: job.items, dims: job.dims, values: job.itemQ, scales: job.itemScales }),
+    ]
+    for (let u = 0; u < train.rows; u++) {
+      const seen = new Set(train.indices.subarray(train.indptr[u]!, train.indptr[u + 1]!))
+      const vector = {
+        values: job.userQ.subarray(u * job.dims, (u + 1) * job.dims),
+        scale: job.userScales[u]!,
+      }
+      const expected = recommendTopK(vector, blocks, 20, seen, jsInt8Kernel).indices
+      expect(Array.from(lists.int8(u))).toEqual(Array.from(expected))
     }
   }, 60_000)
 })

@@ -6,7 +6,17 @@
  * @module
  */
 import { Worker } from 'node:worker_threads'
-import { blockFromQuantized, quantizeRowInto, recommendTopK, TopK } from '@edgerec/core'
+import {
+  blockFromQuantized,
+  bundledInt8KernelBytes,
+  createInt8Kernel,
+  type Int8DotKernel,
+  type ItemBlock,
+  quantizeRowInto,
+  recommendTopK,
+  TopK,
+  WasmInt8Kernel,
+} from '@edgerec/core'
 import { type Remote, releaseProxy, wrap } from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import { workerEntry } from '../als/pool.js'
@@ -99,10 +109,37 @@ export function rankJob(model: AlsModel, train: CsrMatrix, selected: Uint8Array,
   }
 }
 
+/** Per job and thread: the int8 kernel and the item block it scans (built once). */
+const int8Scans = new WeakMap<RankJob, { kernel: Int8DotKernel; blocks: ItemBlock[] }>()
+
+/**
+ * The int8 scan of a job in this thread: core's fastest exact kernel (Wasm relaxed SIMD, SIMD128,
+ * else JS; every one computes the exact sums Σ q_u q_i, so the lists do not depend on it), with the
+ * int8 item matrix copied once into the Wasm kernel's memory so the scans read it in place.
+ */
+function int8Scan(job: RankJob): { kernel: Int8DotKernel; blocks: ItemBlock[] } {
+  let scan = int8Scans.get(job)
+  if (!scan) {
+    const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: job.dims, residentRows: job.items })
+    let values = job.itemQ
+    if (kernel instanceof WasmInt8Kernel) {
+      kernel.resident.set(job.itemQ)
+      values = kernel.resident
+    }
+    scan = {
+      kernel,
+      blocks: [blockFromQuantized({ rows: job.items, dims: job.dims, values, scales: job.itemScales })],
+    }
+    int8Scans.set(job, scan)
+  }
+  return scan
+}
+
 /**
  * Ranks chunks of users until none is left or `budgetMs` has passed (each thread runs this on the
  * same job); returns whether users are left. Float32:
- * score = x_uᵀ y_i rounded to float32; int8: s_u · s_i · Σ q_u q_i (core's `recommendTopK`);
+ * score = x_uᵀ y_i rounded to float32; int8: s_u · s_i · Σ q_u q_i (core's `recommendTopK` with its
+ * Wasm SIMD int8 kernel);
  * train items excluded; ties to the lower index.
  */
 export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): boolean {
@@ -110,7 +147,7 @@ export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): b
   const { dims, items, k } = job
   const mask = new Uint8Array(items)
   const exclude = { has: (i: number): boolean => mask[i] === 1 }
-  const blocks = [blockFromQuantized({ rows: items, dims, values: job.itemQ, scales: job.itemScales })]
+  const { kernel, blocks } = int8Scan(job)
   for (;;) {
     if (performance.now() - started > budgetMs) return Atomics.load(job.counter, 0) < job.users
     const start = Atomics.add(job.counter, 0, job.chunk)
@@ -139,7 +176,7 @@ export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): b
       job.out.set(f, u * k)
       job.lengths[u] = f.length
       const vector = { values: job.userQ.subarray(u * dims, (u + 1) * dims), scale: job.userScales[u]! }
-      const q = recommendTopK(vector, blocks, k, exclude).indices
+      const q = recommendTopK(vector, blocks, k, exclude, kernel).indices
       job.out.set(q, (job.users + u) * k)
       job.lengths[job.users + u] = q.length
       for (let j = job.indptr[u]!; j < job.indptr[u + 1]!; j++) mask[job.indices[j]!] = 0

@@ -1286,7 +1286,9 @@ async function openApiComparison(
     }
     const times = setups.map(() => ({ recommendations: [] as number[], events: [] as number[] }))
     for (let i = 0; i < SEQUENTIAL + 50; i++) {
-      for (const [s, server] of servers.entries()) {
+      // Alternate which worker goes first, so neither always meets the other's after-effects.
+      for (const s of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        const server = servers[s]!
         const rec = await timed(server.base + model(i))
         if (rec.status !== 200 || rec.body.source !== 'model')
           throw new Error(`recommendations: ${rec.status} ${JSON.stringify(rec.body).slice(0, 200)}`)

@@ -82,9 +82,10 @@ function schedulerError(error: unknown, action: string): AdapterError {
       { cause: error },
     )
   }
-  return vertexAiError(error, action).code === 'UNAVAILABLE'
+  const mapped = vertexAiError(error, action)
+  return mapped.code === 'UNAVAILABLE'
     ? new AdapterError('UNAVAILABLE', `Cloud Scheduler failed to ${action}: ${message}.`, { cause: error })
-    : vertexAiError(error, action)
+    : mapped
 }
 
 /**

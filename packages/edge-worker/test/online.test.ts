@@ -4,6 +4,7 @@ import { createApp } from '../src/app.js'
 import { hashVariant } from '../src/experiments/assignment.js'
 import type { Experiment } from '../src/experiments/definition.js'
 import type { ExperimentResults } from '../src/experiments/results.js'
+import { MAX_IMPRESSIONS } from '../src/routes/impressions.js'
 import { type ModelFixture, publishVersion, trainClusteredModel } from './fixtures/model.js'
 import { env, event, KEYS } from './helpers.js'
 
@@ -121,6 +122,29 @@ describe('attribution: recId and served lists', () => {
     expect(bad.body.error.code).toBe('INVALID_PARAMETER')
     expect(bad.body.error.details?.map((d) => d.field)).toEqual(['recIds[0]', 'recIds[1]'])
     expect((await post<ErrorBody>('/v1/impressions', { recIds: [] }, 'publishable')).status).toBe(400)
+  })
+
+  it('should mark a full batch of 100 recIds shown in one request (D1 binds at most 100 parameters per statement)', async () => {
+    const recIds: string[] = []
+    for (let i = 0; i < MAX_IMPRESSIONS; i++) {
+      const { body } = await request<ListBody>(`/v1/popular?k=2&userId=batch-${i}`)
+      recIds.push(body.recId)
+    }
+    clock += 1000
+    const response = await post<{ shown: number }>('/v1/impressions', { recIds }, 'publishable')
+    expect(response).toMatchObject({ status: 200, body: { shown: MAX_IMPRESSIONS } })
+    const { results } = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM rec_lists, json_each(?1) AS ids WHERE rec_id = ids.value AND shown_at = ?2',
+    )
+      .bind(JSON.stringify(recIds), clock)
+      .all<{ n: number }>()
+    expect(results[0]?.n).toBe(MAX_IMPRESSIONS)
+    const tooMany = await post<ErrorBody>(
+      '/v1/impressions',
+      { recIds: [...recIds, crypto.randomUUID()] },
+      'publishable',
+    )
+    expect(tooMany.status).toBe(400)
   })
 })
 

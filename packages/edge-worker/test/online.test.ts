@@ -337,14 +337,21 @@ describe('GET /v1/admin/experiments/:id/results', () => {
     >()
     for (const name of ['control', 'treatment'])
       expected.set(name, { impressions: 0, clicks: 0, clicked: 0, bought: 0 })
+    // Per UTC hour of the served time and variant: [impressions, lists clicked] (for ?interval=hour).
+    const hourly = new Map<string, [number, number]>()
     for (let p = 0; p < 8; p++) {
       const person = `attr-${p}`
+      const servedHour = new Date(Math.floor(clock / 3_600_000) * 3_600_000).toISOString()
       const { body } = await request<ListBody>(`/v1/users/${person}/recommendations?k=5`)
       const tally = expected.get(body.variant)!
+      const hour = hourly.get(`${servedHour} ${body.variant}`) ?? [0, 0]
+      if (p !== 7) hourly.set(`${servedHour} ${body.variant}`, hour)
+      if (p !== 7 && p % 4 <= 1) hour[1]++
       const [first, second] = body.items.map((i) => i.itemId)
       if (p === 7) continue // served, never shown: no impression
       await post('/v1/impressions', { recIds: [body.recId] }, 'publishable')
       tally.impressions++
+      hour[0]++
       clock += 60_000
       if (p % 4 === 0) {
         // recId on the click: credited even for an item the list did not hold.
@@ -399,6 +406,28 @@ describe('GET /v1/admin/experiments/:id/results', () => {
       body.variants[1]!.ctr.rate - body.variants[0]!.ctr.rate,
       12,
     )
+    expect(body.series).toBeUndefined()
+
+    // The same counts per UTC hour of the served time (p % 4 = 3 moves the clock past an hour).
+    const byHour = await request<ExperimentResults>(
+      `/v1/admin/experiments/${experiment.id}/results?interval=hour`,
+      { as: 'secret' },
+    )
+    expect(byHour.status).toBe(200)
+    expect(byHour.body.days).toEqual(body.days)
+    const series = byHour.body.series!
+    expect(series.length).toBeGreaterThan(1)
+    expect(series.map((s) => s.at)).toEqual([...series.map((s) => s.at)].sort())
+    const got = new Map<string, [number, number]>()
+    for (const s of series)
+      for (const v of s.variants)
+        if (v.impressions > 0) got.set(`${s.at} ${v.name}`, [v.impressions, v.ctr.x])
+    expect(got).toEqual(hourly)
+    const bad = await request<ErrorBody>(`/v1/admin/experiments/${experiment.id}/results?interval=week`, {
+      as: 'secret',
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.details?.map((d) => d.field)).toEqual(['interval'])
     await post(`/v1/admin/experiments/${experiment.id}/stop`, {})
   })
 })

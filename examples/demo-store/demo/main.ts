@@ -6,7 +6,8 @@
  *
  * Flags: `--fresh` (start over), `--no-serve` (prepare and exit), `--retrain` (train on the events
  * now in D1, including those the store sent, and publish a new version; a running demo picks it up
- * without a restart), `--rollback` (make the previous version live again), `--simulate N` (once serving, run N simulated
+ * without a restart; with `--candidate` it is published but not made live, for a canary:
+ * `npm run simulate -w @edgerec/example-demo-store -- --canary VERSION`), `--rollback` (make the previous version live again), `--simulate N` (once serving, run N simulated
  * people against an experiment model vs popular: demo/simulate.ts), `--events N`, `--factors N`, `--iterations N`, `--port N`, `--store-port N`,
  * `--state DIR`.
  *
@@ -24,6 +25,7 @@ import {
   generateAndLoad,
   generatorOptions,
   listVersions,
+  publishCandidate,
   publishModel,
   readManifest,
   readPrepared,
@@ -52,7 +54,7 @@ async function step<T>(label: string, work: () => Promise<T>): Promise<T> {
 }
 
 function usage(): never {
-  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain] [--rollback] [--simulate N] [--events N] [--factors N] [--iterations N]
+  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain [--candidate]] [--rollback] [--simulate N] [--events N] [--factors N] [--iterations N]
                        [--port N] [--store-port N] [--state DIR]`)
   process.exit(0)
 }
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       'no-serve': { type: 'boolean', default: false },
       retrain: { type: 'boolean', default: false },
+      candidate: { type: 'boolean', default: false },
       rollback: { type: 'boolean', default: false },
       simulate: { type: 'string', default: '0' },
       events: { type: 'string', default: '100000' },
@@ -155,6 +158,20 @@ async function main(): Promise<void> {
       process.exit(1)
     }
     const previous = listVersions(layout).at(-1)
+    if (values.candidate) {
+      const version = await step(
+        'Training ALS with `turbo run train` (local worker threads, reading the local D1)',
+        () => trainModel(layout, train),
+      )
+      printMetrics(await readManifest(layout, version))
+      await step('Publishing as a candidate (the live version stays live)', () =>
+        publishCandidate(layout, version),
+      )
+      console.log(
+        `\n${green('✓')} ${bold(version)} is published, not live. Canary it with the simulated audience (a running demo):\n  npm run simulate -w @edgerec/example-demo-store -- --canary ${version}`,
+      )
+      return
+    }
     const version = await trainAndPublish(layout, train)
     console.log(
       `\n${green('✓')} ${bold(version)} is live (was ${previous ?? 'none'}). A running \`npm run demo\` worker switches to it within 5 s, without a restart: check GET /v1/model. (${elapsed()})`,
@@ -235,7 +252,7 @@ async function main(): Promise<void> {
     )
     servers.push(store)
     const user = prepared.sampleUser
-    const dashboard = `${store.url}/dashboard.html#endpoint=${encodeURIComponent(worker.url)}&key=${DEMO_KEYS.secret}`
+    const dashboard = `${store.url}/dashboard.html#key=${DEMO_KEYS.secret}`
     const check = await fetch(`${worker.url}/v1/users/${user}/recommendations?k=3`, {
       headers: { authorization: `Bearer ${DEMO_KEYS.publishable}` },
     })

@@ -7,9 +7,18 @@
  * results (CTR per variant, Wilson intervals, z-test against the control).
  *
  * Affinity of a person for a category is the share of their sessions the generator puts there:
- * `primaryTaste` (0.7) for the favourite, `secondaryTaste` (0.2) for the second, the rest spread
- * evenly over the other categories. P(click item) = `clickScale` · affinity(item's category),
+ * `primaryTaste` (0.7) for the favourite, `secondaryTaste` (0.2) for the second, and the rest drawn
+ * by the categories' traffic shares (as the generator draws a session's category). P(click item) = `clickScale` · affinity(item's category),
  * independently per listed item.
+ *
+ * P(the list gets ≥ 1 click) = 1 − Πᵢ (1 − clickScale · affinity(category of item i)) (see
+ * {@link listClickChance}): a list holding the person's favourite category beats a list of
+ * best sellers, which is what the experiment measures.
+ *
+ * With `canary`, the experiment is instead a canary of a published version against the live one
+ * (`POST /v1/admin/models/:version/canary`), evaluated after every round of visits
+ * (`POST /v1/admin/experiments/:id/evaluate`) until it is promoted or rolled back; the report says
+ * after how many impressions.
  *
  * Loopback only, bounded by `people × visits` requests and by `maxSeconds`.
  *
@@ -58,6 +67,8 @@ export interface SimulateOptions {
   categoryOf: ReadonlyMap<string, string>
   /** Category names in the catalog's order (the taste's indexes refer to it). */
   categories: readonly string[]
+  /** Each category's share of the shop's traffic (the generator's category popularity), same order. */
+  categoryShares: readonly number[]
   /** People (generated users firstUser..firstUser+people−1). */
   people: number
   /** First generated user. Default 0. */
@@ -76,6 +87,31 @@ export interface SimulateOptions {
   seed?: number
   /** Progress lines. */
   log?: (line: string) => void
+  /** Run a canary of this published version instead of model vs popular. */
+  canary?: CanaryOptions
+}
+
+/** The canary's thresholds (the worker's defaults where absent: docs/online.md, "Canary"). */
+export interface CanaryOptions {
+  version: string
+  share?: number
+  minImpressions?: number
+  maxImpressions?: number
+  margin?: number
+  alpha?: number
+  maxLatencyRatio?: number
+}
+
+/** The worker's canary decision (`POST /v1/admin/experiments/:id/evaluate`). */
+export interface CanaryDecision {
+  action: 'wait' | 'promote' | 'rollback'
+  reason: string
+  test: string
+  difference: number
+  z: number | null
+  pValue: number | null
+  live: { impressions: number; clicked: number }
+  canary: { impressions: number; clicked: number }
 }
 
 /** What {@link simulateAudience} did and what the worker reports. */
@@ -88,6 +124,8 @@ export interface SimulationReport {
   clicks: number
   seconds: number
   results: ExperimentResults
+  /** With `canary`: the last decision, and the impressions (both arms) it was taken at. */
+  canary?: { version: string; decision: CanaryDecision; impressions: number; rounds: number }
 }
 
 function assertLoopback(url: string): void {
@@ -104,32 +142,70 @@ export async function audienceOfDemo(
   layout: DemoLayout,
   /** The generator options, when the layout has no `prepared` marker (the tests' setup). */
   generator?: GenerateOptions,
-): Promise<Pick<SimulateOptions, 'generator' | 'categoryOf' | 'categories'>> {
+): Promise<Pick<SimulateOptions, 'generator' | 'categoryOf' | 'categories' | 'categoryShares'>> {
   const prepared = generator ? undefined : await readPrepared(layout)
   if (!generator && !prepared)
     throw new Error(`No prepared demo in ${layout.dir}. Run \`npm run demo\` first.`)
   const catalog = JSON.parse(await readFile(layout.catalog, 'utf8')) as {
-    categories: { name: string }[]
+    categories: { name: string; share: number }[]
     items: { id: string; category: string }[]
   }
   return {
     generator: generator ?? generatorOptions(prepared!.data),
     categoryOf: new Map(catalog.items.map((i) => [i.id, i.category])),
     categories: catalog.categories.map((c) => c.name),
+    categoryShares: catalog.categories.map((c) => c.share),
   }
+}
+
+/**
+ * Chance that a person with `affinity` (per category index) clicks at least one item of `itemIds`:
+ * 1 − Πᵢ (1 − clickScale · affinity(category of item i)). Items of no known category are never
+ * clicked.
+ */
+export function listClickChance(
+  itemIds: readonly string[],
+  affinity: readonly number[],
+  categoryOfItem: (itemId: string) => number | undefined,
+  clickScale: number,
+): number {
+  let none = 1
+  for (const itemId of itemIds) {
+    const c = categoryOfItem(itemId)
+    if (c !== undefined) none *= 1 - clickScale * affinity[c]!
+  }
+  return 1 - none
+}
+
+/** Draws the items a person clicks in a list: each independently with clickScale · affinity. */
+export function drawClicks(
+  itemIds: readonly string[],
+  affinity: readonly number[],
+  categoryOfItem: (itemId: string) => number | undefined,
+  clickScale: number,
+  rng: { next(): number },
+): string[] {
+  return itemIds.filter((itemId) => {
+    const c = categoryOfItem(itemId)
+    // One draw per listed item, clicked or not, so the stream of draws does not depend on the catalog.
+    const u = rng.next()
+    return c !== undefined && u < clickScale * affinity[c]!
+  })
 }
 
 /** Affinity of a person with `taste` for each category (sums to 1). */
 export function categoryAffinity(
   taste: { primary: number; secondary: number },
-  categories: number,
+  categoryShares: readonly number[],
   shares: { primary: number; secondary: number },
 ): number[] {
+  // The generator: a session goes to the favourite with `primary`, else to the second with
+  // `secondary` (when the person has one), else to a category drawn by traffic share.
   const secondary = taste.secondary >= 0 ? shares.secondary : 0
-  const others = categories - 1 - (taste.secondary >= 0 ? 1 : 0)
-  const rest = others > 0 ? (1 - shares.primary - secondary) / others : 0
-  return Array.from({ length: categories }, (_, c) =>
-    c === taste.primary ? shares.primary : c === taste.secondary ? secondary : rest,
+  const rest = 1 - shares.primary - secondary
+  return categoryShares.map(
+    (share, c) =>
+      (c === taste.primary ? shares.primary : 0) + (c === taste.secondary ? secondary : 0) + rest * share,
   )
 }
 
@@ -159,7 +235,7 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
   const log = options.log ?? (() => {})
   const base = options.workerUrl.replace(/\/$/, '')
   const call = async <T>(path: string, key: string, init: { method?: string; body?: unknown } = {}) => {
-    // A 503 (local D1 busy under load) says "Retry": up to 3 more tries with a short backoff.
+    // A 503 says "Retry" (e.g. the local D1 locked by a concurrent writer): up to 3 more tries.
     let response: Response | undefined
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt))
@@ -192,19 +268,31 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
       stopped.push(e.id)
     }
   }
-  const experiment = await call<{ id: string }>('/v1/admin/experiments', options.secretKey, {
-    method: 'POST',
-    body: {
-      name: `simulated audience ${new Date().toISOString().slice(0, 19)}Z: model vs popular`,
-      surface: 'recommendations',
-      variants: [
-        { name: 'popular', weight: 1, strategy: 'popular' },
-        { name: 'model', weight: 1, strategy: 'model' },
-      ],
-    },
-  })
-  await call(`/v1/admin/experiments/${experiment.id}/start`, options.secretKey, { method: 'POST' })
-  log(`experiment ${experiment.id} started (popular vs model)`)
+  const { canary } = options
+  let experiment: { id: string }
+  if (canary) {
+    const { version, ...thresholds } = canary
+    experiment = await call<{ id: string }>(
+      `/v1/admin/models/${encodeURIComponent(version)}/canary`,
+      options.secretKey,
+      { method: 'POST', body: thresholds },
+    )
+    log(`canary ${experiment.id} started: ${version} against the live version`)
+  } else {
+    experiment = await call<{ id: string }>('/v1/admin/experiments', options.secretKey, {
+      method: 'POST',
+      body: {
+        name: `simulated audience ${new Date().toISOString().slice(0, 19)}Z: model vs popular`,
+        surface: 'recommendations',
+        variants: [
+          { name: 'popular', weight: 1, strategy: 'popular' },
+          { name: 'model', weight: 1, strategy: 'model' },
+        ],
+      },
+    })
+    await call(`/v1/admin/experiments/${experiment.id}/start`, options.secretKey, { method: 'POST' })
+    log(`experiment ${experiment.id} started (popular vs model)`)
+  }
 
   const generatorShares = {
     primary: options.generator.primaryTaste ?? 0.7 * (options.generator.taste ?? 1),
@@ -216,14 +304,16 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
     const taste = userTaste(options.generator, u)
     return {
       id: generatedUserId(u),
-      affinity: categoryAffinity(taste, options.categories.length, generatorShares),
+      affinity: categoryAffinity(taste, options.categoryShares, generatorShares),
       rng: new Random(mixSeed(options.seed ?? 1, u + 1)),
     }
   })
 
+  const categoryOfItem = (itemId: string) => categoryIndex.get(options.categoryOf.get(itemId) ?? '')
   let lists = 0
   let shown = 0
   let clicks = 0
+  let verdict: SimulationReport['canary']
   for (let visit = 0; visit < visits && Date.now() < deadline; visit++) {
     const served: { person: (typeof people)[number]; recId: string; items: string[] }[] = []
     await pool(people, options.concurrency ?? 6, async (person) => {
@@ -247,19 +337,15 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
     }
     const events: Record<string, unknown>[] = []
     for (const s of served) {
-      for (const itemId of s.items) {
-        const category = categoryIndex.get(options.categoryOf.get(itemId) ?? '')
-        const affinity = category === undefined ? 0 : s.person.affinity[category]!
-        if (s.person.rng.next() < clickScale * affinity) {
-          events.push({
-            id: crypto.randomUUID(),
-            type: 'click',
-            userId: s.person.id,
-            itemId,
-            timestamp: Date.now(),
-            context: { recId: s.recId },
-          })
-        }
+      for (const itemId of drawClicks(s.items, s.person.affinity, categoryOfItem, clickScale, s.person.rng)) {
+        events.push({
+          id: crypto.randomUUID(),
+          type: 'click',
+          userId: s.person.id,
+          itemId,
+          timestamp: Date.now(),
+          context: { recId: s.recId },
+        })
       }
     }
     for (let i = 0; i < events.length; i += 500) {
@@ -270,6 +356,21 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
     }
     clicks += events.length
     log(`visit ${visit + 1}/${visits}: ${served.length} lists, ${events.length} clicks`)
+    if (canary) {
+      const { decision } = await call<{ decision: CanaryDecision }>(
+        `/v1/admin/experiments/${experiment.id}/evaluate`,
+        options.secretKey,
+        { method: 'POST' },
+      )
+      verdict = {
+        version: canary.version,
+        decision,
+        impressions: decision.live.impressions + decision.canary.impressions,
+        rounds: visit + 1,
+      }
+      log(`canary: ${decision.action} (${decision.reason})`)
+      if (decision.action !== 'wait') break
+    }
   }
   const results = await call<ExperimentResults>(
     `/v1/admin/experiments/${experiment.id}/results`,
@@ -283,7 +384,19 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
     clicks,
     seconds: (performance.now() - started) / 1000,
     results,
+    ...(verdict ? { canary: verdict } : {}),
   }
+}
+
+/** The canary's outcome in one line: decision, impressions it needed, test and p-value. */
+export function formatCanary(canary: NonNullable<SimulationReport['canary']>): string {
+  const d = canary.decision
+  const rate = (a: { impressions: number; clicked: number }) =>
+    a.impressions > 0 ? `${((100 * a.clicked) / a.impressions).toFixed(2)} %` : 'n/a'
+  return [
+    `  canary ${canary.version}: ${d.action.toUpperCase()} after ${canary.impressions} impressions (${canary.rounds} rounds): ${d.reason}`,
+    `  live ${rate(d.live)} of ${d.live.impressions}, canary ${rate(d.canary)} of ${d.canary.impressions}; ${d.test}: z = ${d.z?.toFixed(3) ?? 'n/a'}, p = ${d.pValue === null ? 'n/a' : d.pValue < 1e-4 ? d.pValue.toExponential(2) : d.pValue.toFixed(4)}`,
+  ].join('\n')
 }
 
 /** The results as a small table (CTR per variant with its interval, p-value against the control). */

@@ -3,10 +3,13 @@
  * experiment's CTR per variant with 95 % Wilson intervals and p-values, request volume, latency
  * p50/p99 and the source mix, drawn with Chart.js and refreshed every 5 s.
  *
- * It calls the worker's admin API with the SECRET key, read from the URL fragment
- * (`#endpoint=…&key=…`, which browsers never send to a server) or typed into the form. That is for
- * the local demo only: in production this page must sit behind your own authentication, with the
- * key kept server-side.
+ * It calls the worker's admin API through its own origin (`/dashboard-api/…`, which the demo's
+ * server forwards to the worker: admin routes answer no CORS) with the SECRET key, read from the URL
+ * fragment (`#key=…`, which browsers never send to a server) or typed into the form. That is for the
+ * local demo only: in production this page must sit behind your own authentication, with the key
+ * kept server-side (your backend adds it when forwarding). The store page never sees the key.
+ * Past model versions and their offline metrics come from the model registry
+ * (`/dashboard-api/versions`).
  */
 import { Chart, type ChartConfiguration, registerables } from 'chart.js'
 
@@ -32,6 +35,8 @@ interface Results {
   test: string
   variants: VariantResult[]
   days: { day: string; variants: { name: string; ctr: Proportion }[] }[]
+  /** Asked for with `?interval=minute`. */
+  series?: { at: string; variants: { name: string; ctr: Proportion }[] }[]
 }
 interface RouteMetrics {
   route: string
@@ -61,11 +66,17 @@ const pct = (x: number) => `${(100 * x).toFixed(2)} %`
 const formatP = (p: number | null | undefined) =>
   p === null || p === undefined ? 'n/a' : p < 1e-4 ? p.toExponential(2) : p.toFixed(4)
 
-function settings(): { endpoint: string; key: string } | undefined {
-  const hash = new URLSearchParams(location.hash.slice(1))
-  const endpoint = hash.get('endpoint')
-  const key = hash.get('key')
-  return endpoint && key ? { endpoint: endpoint.replace(/\/$/, ''), key } : undefined
+/** The worker's API as this page reaches it: on its own origin, forwarded by the demo's server. */
+const API = `${location.origin}/dashboard-api`
+
+function givenKey(): string | undefined {
+  return new URLSearchParams(location.hash.slice(1)).get('key') ?? undefined
+}
+
+interface RegistryVersion {
+  version: string
+  createdAt: string
+  evaluation: { k: number; models: Record<string, Record<string, number>> } | null
 }
 
 /** Marks a canvas with how many data points its chart holds (what the browser test checks). */
@@ -95,9 +106,6 @@ function draw(id: string, build: () => ChartConfiguration): void {
   mark(chart)
 }
 
-/** Cumulative CTR per variant at each refresh (used when the experiment spans fewer than two days). */
-const snapshots: { at: string; variants: { name: string; ctr: Proportion }[] }[] = []
-
 async function refresh(endpoint: string, key: string): Promise<void> {
   const get = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${endpoint}${path}`, { headers: { authorization: `Bearer ${key}` } })
@@ -105,37 +113,51 @@ async function refresh(endpoint: string, key: string): Promise<void> {
     return (await response.json()) as T
   }
   const now = Date.now()
-  const buckets = Array.from({ length: 12 }, (_, i) => now - (12 - i) * 300_000)
-  const [model, metrics, volume, list] = await Promise.all([
+  // The last 20 minutes, per minute (one metrics call per bucket).
+  const BUCKET_MS = 60_000
+  const buckets = Array.from({ length: 20 }, (_, i) => now - (20 - i) * BUCKET_MS)
+  const [model, metrics, volume, list, registry] = await Promise.all([
     get<ModelInfo>('/v1/model'),
     get<Metrics>(`/v1/admin/metrics?since=${now - 3_600_000}&until=${now}`),
     Promise.all(
-      buckets.map((since) => get<Metrics>(`/v1/admin/metrics?since=${since}&until=${since + 300_000}`)),
+      buckets.map((since) => get<Metrics>(`/v1/admin/metrics?since=${since}&until=${since + BUCKET_MS}`)),
     ),
     get<{ experiments: { id: string; status: string }[] }>('/v1/admin/experiments'),
+    get<{ versions: RegistryVersion[] }>('/versions'),
   ])
   const current = list.experiments.find((e) => e.status === 'running') ?? list.experiments[0]
-  const results = current ? await get<Results>(`/v1/admin/experiments/${current.id}/results`) : undefined
+  const results = current
+    ? await get<Results>(`/v1/admin/experiments/${current.id}/results?interval=minute`)
+    : undefined
 
   // Live model and its offline metrics.
   $('model-version').textContent = model.version ?? 'none'
   $('model-facts').textContent = model.counts
     ? `${model.counts.users} users × ${model.counts.items} items, ${model.counts.interactions} interactions, ${model.dims} factors, kernel ${model.scoringKernel}, trained ${model.createdAt ?? '?'}`
     : 'No model loaded.'
-  const evaluation = model.metrics
-  const metricNames = ['precision', 'recall', 'map', 'ndcg'] as const
+  // Every version of the registry (oldest first, the last 12) with its held-out evaluation.
+  const versions = registry.versions.slice(-12)
+  const k = versions.find((v) => v.evaluation)?.evaluation?.k ?? model.metrics?.k ?? 10
+  const series = [
+    ['als', 'ndcg'],
+    ['als', 'recall'],
+    ['popularity', 'ndcg'],
+    ['popularity', 'recall'],
+  ] as const
+  $('versions-facts').textContent =
+    `${registry.versions.length} version(s) in the registry; live: ${model.version ?? 'none'}`
   draw('chart-offline', () => ({
     type: 'bar',
     data: {
-      labels: metricNames.map((m) => `${m}@${evaluation?.k ?? 'K'}`),
-      datasets: Object.entries(evaluation?.models ?? {}).map(([name, m], i) => ({
-        label: name,
-        data: metricNames.map((k) => m[k] ?? null),
-        backgroundColor: COLOURS[(i + 1) % COLOURS.length],
+      labels: versions.map((v) => `${v.version === model.version ? '● ' : ''}${v.version.slice(0, 15)}`),
+      datasets: series.map(([name, metric], i) => ({
+        label: `${name} ${metric}@${k}`,
+        data: versions.map((v) => v.evaluation?.models[name]?.[metric] ?? null),
+        backgroundColor: name === 'als' ? COLOURS[1 + i] : `${COLOURS[0]}${i === 2 ? 'ff' : '99'}`,
       })),
     },
     options: {
-      plugins: { title: { display: true, text: `held-out evaluation (${evaluation?.split ?? 'none'})` } },
+      plugins: { title: { display: true, text: 'held-out evaluation per version (● live)' } },
     },
   }))
 
@@ -173,12 +195,13 @@ async function refresh(endpoint: string, key: string): Promise<void> {
       },
       options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'CTR' } } } },
     }))
-    const byDay = results.days.length >= 2
-    if (!byDay) snapshots.push({ at: new Date().toLocaleTimeString(), variants: results.variants })
+    // Per minute of the served time while the experiment is short, per day once it spans days.
+    const byDay = results.days.length >= 3
+    const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
     const points = byDay
       ? results.days.map((d) => ({ at: d.day, variants: d.variants }))
-      : snapshots.slice(-60)
-    $('ctr-axis').textContent = byDay ? '(per UTC day)' : '(cumulative, at each refresh of this page)'
+      : (results.series ?? []).slice(-60).map((s) => ({ at: time(s.at), variants: s.variants }))
+    $('ctr-axis').textContent = byDay ? '(per UTC day)' : '(per minute of the served time)'
     draw('chart-ctr-time', () => ({
       type: 'line',
       data: {
@@ -268,32 +291,29 @@ async function refresh(endpoint: string, key: string): Promise<void> {
   document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? '0') + 1)
 }
 
-function start(endpoint: string, key: string): void {
+function start(key: string): void {
   const loop = async () => {
     try {
-      await refresh(endpoint, key)
+      await refresh(API, key)
       $('problem').hidden = true
     } catch (error) {
       $('problem').hidden = false
       $('problem').textContent =
-        `Could not read the worker at ${endpoint}: ${error instanceof Error ? error.message : String(error)}`
+        `Could not read the worker through ${API}: ${error instanceof Error ? error.message : String(error)}`
     }
     setTimeout(loop, 5000)
   }
   void loop()
 }
 
-const given = settings()
-if (given) start(given.endpoint, given.key)
+const given = givenKey()
+if (given) start(given)
 else {
   const form = $<HTMLFormElement>('key-form')
   form.hidden = false
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     form.hidden = true
-    start(
-      $<HTMLInputElement>('endpoint-input').value.replace(/\/$/, ''),
-      $<HTMLInputElement>('key-input').value,
-    )
+    start($<HTMLInputElement>('key-input').value)
   })
 }

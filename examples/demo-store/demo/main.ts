@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { ModelManifest } from '@edgerec/core'
 import { generatedUserId } from '@edgerec/trainer'
-import { applyMigrations } from './d1.js'
+import { applyMigrations, pendingMigrations } from './d1.js'
 import { type DemoLayout, defaultStateDir, demoLayout } from './layout.js'
 import {
   type DemoDataOptions,
@@ -224,6 +224,13 @@ async function main(): Promise<void> {
     }
     await writePrepared(layout, prepared)
   }
+
+  // A state prepared by an older checkout lacks the worker's newer tables: apply what is missing.
+  const pending = await pendingMigrations(layout)
+  if (pending.length > 0)
+    await step(`Applying ${pending.length} new D1 migration(s) (${pending.join(', ')})`, () =>
+      applyMigrations(layout),
+    )
 
   if (values['no-serve']) {
     console.log(`\n${green('✓')} Prepared in ${elapsed()}. Start it with \`npm run demo\`.`)

@@ -26,6 +26,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { type GenerateOptions, generatedUserId, mixSeed, Random, userTaste } from '@edgerec/trainer'
+import { formatPValue } from '../src/format.js'
 import type { DemoLayout } from './layout.js'
 import { generatorOptions, readPrepared } from './prepare.js'
 
@@ -395,7 +396,7 @@ export function formatCanary(canary: NonNullable<SimulationReport['canary']>): s
     a.impressions > 0 ? `${((100 * a.clicked) / a.impressions).toFixed(2)} %` : 'n/a'
   return [
     `  canary ${canary.version}: ${d.action.toUpperCase()} after ${canary.impressions} impressions (${canary.rounds} rounds): ${d.reason}`,
-    `  live ${rate(d.live)} of ${d.live.impressions}, canary ${rate(d.canary)} of ${d.canary.impressions}; ${d.test}: z = ${d.z?.toFixed(3) ?? 'n/a'}, p = ${d.pValue === null ? 'n/a' : d.pValue < 1e-4 ? d.pValue.toExponential(2) : d.pValue.toFixed(4)}`,
+    `  live ${rate(d.live)} of ${d.live.impressions}, canary ${rate(d.canary)} of ${d.canary.impressions}; ${d.test}: z = ${d.z?.toFixed(3) ?? 'n/a'}, p = ${formatPValue(d.pValue)}`,
   ].join('\n')
 }
 
@@ -410,14 +411,7 @@ export function formatResults(results: ExperimentResults): string {
     lines.push(
       `  ${v.name.padEnd(10)}${String(v.ctr.n).padStart(12)}${String(v.ctr.x).padStart(9)}${pct(v.ctr.rate).padStart(10)}   [${pct(v.ctr.low)}, ${pct(v.ctr.high)}]`.padEnd(
         74,
-      ) +
-        (v.vsControl
-          ? p === null || p === undefined
-            ? 'n/a'
-            : p < 1e-4
-              ? p.toExponential(2)
-              : p.toFixed(4)
-          : '(control)'),
+      ) + (v.vsControl ? `${formatPValue(p)} (z = ${v.vsControl.ctr.z.toFixed(2)})` : '(control)'),
     )
   }
   lines.push(`  test: ${results.test}`)

@@ -12,6 +12,7 @@
  * (`/dashboard-api/versions`).
  */
 import { Chart, type ChartConfiguration, registerables } from 'chart.js'
+import { formatPValue } from './format.js'
 
 Chart.register(...registerables)
 
@@ -63,8 +64,6 @@ interface ModelInfo {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const COLOURS = ['#8a94a6', '#2f80ed', '#27ae60', '#eb5757', '#f2994a', '#9b51e0', '#56ccf2', '#bb6bd9']
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`
-const formatP = (p: number | null | undefined) =>
-  p === null || p === undefined ? 'n/a' : p < 1e-4 ? p.toExponential(2) : p.toFixed(4)
 
 /** The worker's API as this page reaches it: on its own origin, forwarded by the demo's server. */
 const API = `${location.origin}/dashboard-api`
@@ -167,7 +166,7 @@ async function refresh(endpoint: string, key: string): Promise<void> {
     $('experiment-facts').textContent = results.variants
       .map((v) =>
         v.vsControl
-          ? `${v.name}: ${pct(v.ctr.rate)} [${pct(v.ctr.low)}, ${pct(v.ctr.high)}], p = ${formatP(v.vsControl.ctr.pValue)} vs ${results.control}`
+          ? `${v.name}: ${pct(v.ctr.rate)} [${pct(v.ctr.low)}, ${pct(v.ctr.high)}], p = ${formatPValue(v.vsControl.ctr.pValue)} vs ${results.control}`
           : `${v.name} (control): ${pct(v.ctr.rate)} [${pct(v.ctr.low)}, ${pct(v.ctr.high)}], n = ${v.ctr.n}`,
       )
       .join(' · ')

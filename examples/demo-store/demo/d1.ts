@@ -4,11 +4,12 @@
  *
  * @module
  */
+import { existsSync, readdirSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { GeneratedEvent } from '@edgerec/trainer'
 import { bin, run } from './exec.js'
-import { D1_DATABASE, type DemoLayout, workerConfig, workerDir } from './layout.js'
+import { D1_DATABASE, type DemoLayout, d1SqlitePath, workerConfig, workerDir } from './layout.js'
 
 /**
  * Creates the worker's local D1 database with the package's drizzle migrations
@@ -32,6 +33,39 @@ export async function applyMigrations(layout: DemoLayout): Promise<void> {
     ],
     { cwd: workerDir, env: { CI: '1', WRANGLER_SEND_METRICS: 'false' } },
   )
+}
+
+/**
+ * The worker's migrations (`packages/edge-worker/drizzle/*.sql`) that the local D1 of `layout` has
+ * not applied (wrangler records applied ones in `d1_migrations`). A state prepared before a
+ * migration was added (e.g. `0003_online.sql`, the served lists) lacks its tables: the worker then
+ * fails the routes that use them. Reads the SQLite file read-only; call it while no worker runs.
+ *
+ * @param migrationsDir the migration folder (default: the worker's)
+ */
+export async function pendingMigrations(
+  layout: DemoLayout,
+  migrationsDir: string = join(workerDir, 'drizzle'),
+): Promise<string[]> {
+  const all = existsSync(migrationsDir)
+    ? readdirSync(migrationsDir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+    : []
+  const { DatabaseSync } = await import('node:sqlite')
+  const db = new DatabaseSync(d1SqlitePath(layout), { readOnly: true })
+  try {
+    const table = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'd1_migrations'")
+      .get()
+    if (!table) return all
+    const applied = new Set(
+      (db.prepare('SELECT name FROM d1_migrations').all() as { name: string }[]).map((r) => r.name),
+    )
+    return all.filter((name) => !applied.has(name))
+  } finally {
+    db.close()
+  }
 }
 
 /** Rows per INSERT (about 50 KB of SQL; D1 allows 100 KB per statement). */

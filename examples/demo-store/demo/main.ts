@@ -6,7 +6,9 @@
  *
  * Flags: `--fresh` (start over), `--no-serve` (prepare and exit), `--retrain` (train on the events
  * now in D1, including those the store sent, and publish a new version; a running demo picks it up
- * without a restart), `--rollback` (make the previous version live again), `--events N`, `--factors N`, `--iterations N`, `--port N`, `--store-port N`,
+ * without a restart; with `--candidate` it is published but not made live, for a canary:
+ * `npm run simulate -w @edgerec/example-demo-store -- --canary VERSION`), `--rollback` (make the previous version live again), `--simulate N` (once serving, run N simulated
+ * people against an experiment model vs popular: demo/simulate.ts), `--events N`, `--factors N`, `--iterations N`, `--port N`, `--store-port N`,
  * `--state DIR`.
  *
  * @module
@@ -15,7 +17,7 @@ import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { ModelManifest } from '@edgerec/core'
 import { generatedUserId } from '@edgerec/trainer'
-import { applyMigrations } from './d1.js'
+import { applyMigrations, pendingMigrations } from './d1.js'
 import { type DemoLayout, defaultStateDir, demoLayout } from './layout.js'
 import {
   type DemoDataOptions,
@@ -23,6 +25,7 @@ import {
   generateAndLoad,
   generatorOptions,
   listVersions,
+  publishCandidate,
   publishModel,
   readManifest,
   readPrepared,
@@ -32,6 +35,7 @@ import {
   writePrepared,
 } from './prepare.js'
 import { DEMO_KEYS, type RunningServer, startStore, startWorker } from './servers.js'
+import { audienceOfDemo, formatResults, simulateAudience } from './simulate.js'
 
 // NOTE: `npm run demo` (scripts/demo.mjs) builds first and passes its start time, so "Ready in" counts the build.
 const started = Number(process.env.EDGEREC_DEMO_STARTED_AT) || Date.now()
@@ -50,7 +54,7 @@ async function step<T>(label: string, work: () => Promise<T>): Promise<T> {
 }
 
 function usage(): never {
-  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain] [--rollback] [--events N] [--factors N] [--iterations N]
+  console.log(`Usage: npm run demo -- [--fresh] [--no-serve] [--retrain [--candidate]] [--rollback] [--simulate N] [--events N] [--factors N] [--iterations N]
                        [--port N] [--store-port N] [--state DIR]`)
   process.exit(0)
 }
@@ -106,7 +110,9 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       'no-serve': { type: 'boolean', default: false },
       retrain: { type: 'boolean', default: false },
+      candidate: { type: 'boolean', default: false },
       rollback: { type: 'boolean', default: false },
+      simulate: { type: 'string', default: '0' },
       events: { type: 'string', default: '100000' },
       factors: { type: 'string', default: '32' },
       iterations: { type: 'string', default: '12' },
@@ -152,6 +158,20 @@ async function main(): Promise<void> {
       process.exit(1)
     }
     const previous = listVersions(layout).at(-1)
+    if (values.candidate) {
+      const version = await step(
+        'Training ALS with `turbo run train` (local worker threads, reading the local D1)',
+        () => trainModel(layout, train),
+      )
+      printMetrics(await readManifest(layout, version))
+      await step('Publishing as a candidate (the live version stays live)', () =>
+        publishCandidate(layout, version),
+      )
+      console.log(
+        `\n${green('✓')} ${bold(version)} is published, not live. Canary it with the simulated audience (a running demo):\n  npm run simulate -w @edgerec/example-demo-store -- --canary ${version}`,
+      )
+      return
+    }
     const version = await trainAndPublish(layout, train)
     console.log(
       `\n${green('✓')} ${bold(version)} is live (was ${previous ?? 'none'}). A running \`npm run demo\` worker switches to it within 5 s, without a restart: check GET /v1/model. (${elapsed()})`,
@@ -205,6 +225,13 @@ async function main(): Promise<void> {
     await writePrepared(layout, prepared)
   }
 
+  // A state prepared by an older checkout lacks the worker's newer tables: apply what is missing.
+  const pending = await pendingMigrations(layout)
+  if (pending.length > 0)
+    await step(`Applying ${pending.length} new D1 migration(s) (${pending.join(', ')})`, () =>
+      applyMigrations(layout),
+    )
+
   if (values['no-serve']) {
     console.log(`\n${green('✓')} Prepared in ${elapsed()}. Start it with \`npm run demo\`.`)
     return
@@ -232,6 +259,7 @@ async function main(): Promise<void> {
     )
     servers.push(store)
     const user = prepared.sampleUser
+    const dashboard = `${store.url}/dashboard.html#key=${DEMO_KEYS.secret}`
     const check = await fetch(`${worker.url}/v1/users/${user}/recommendations?k=3`, {
       headers: { authorization: `Bearer ${DEMO_KEYS.publishable}` },
     })
@@ -240,6 +268,8 @@ async function main(): Promise<void> {
 ${green('✓')} Ready in ${elapsed()}${process.env.EDGEREC_DEMO_STARTED_AT ? ' (build included)' : ''}. The worker answers ${user} from ${bold(String(body.source))} (model ${body.modelVersion ?? 'none'}).
 
   Store page   ${bold(store.url)}
+  Dashboard    ${bold(dashboard)}
+               (the URL carries the demo's secret key for this local page only; in production put the dashboard behind your own auth)
   Worker       ${worker.url}   (log: ${worker.logFile})
   Health       ${worker.url}/v1/health   (no key needed: opens in a browser)
   Model        curl -H 'Authorization: Bearer ${DEMO_KEYS.publishable}' ${worker.url}/v1/model
@@ -253,7 +283,29 @@ ${green('✓')} Ready in ${elapsed()}${process.env.EDGEREC_DEMO_STARTED_AT ? ' (
   Click products in the store: "Recommended for you" follows your clicks (fold-in).
   Retrain on everything in D1, including your clicks, while this runs:  npm run demo -- --retrain
     (or: EDGEREC_CONFIG=${layout.trainerConfig} npx turbo run train --filter=@edgerec/trainer -- --publish)
+  Simulated audience (an A/B test model vs popular the dashboard shows):  npm run demo -- --simulate 300
+    (or, against this running demo: npm run simulate -w @edgerec/example-demo-store -- --worker ${worker.url} --people 300)
   Ctrl-C stops everything.`)
+    const people = int('simulate', values.simulate, 0)
+    if (people > 0) {
+      const report = await step(
+        `Simulated audience: ${people} people of the generated history, 3 visits each`,
+        async () =>
+          simulateAudience({
+            workerUrl: worker.url,
+            publishableKey: DEMO_KEYS.publishable,
+            secretKey: DEMO_KEYS.secret,
+            ...(await audienceOfDemo(layout)),
+            people,
+            log: (line) => console.log(`  ${dim(line)}`),
+          }),
+      )
+      console.log(
+        `  ${report.lists} lists, ${report.shown} shown, ${report.clicks} clicks; experiment ${report.experimentId}:`,
+      )
+      console.log(formatResults(report.results))
+      console.log(`  The dashboard shows it: ${dashboard}`)
+    }
   } catch (error) {
     console.error(error instanceof Error ? error.message : error)
     await stopAll(1)

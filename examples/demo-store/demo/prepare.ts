@@ -173,6 +173,25 @@ export async function publishModel(layout: DemoLayout, version: string): Promise
   }
 }
 
+/**
+ * Publishes a version as a candidate: shards and manifest into the local KV/R2, the live pointer
+ * back on the version that was live (a canary or an experiment can then serve it:
+ * `POST /v1/admin/models/:version/canary`). NOTE: the publisher always moves the pointer; between
+ * the two writes (milliseconds) a worker refreshing its pointer could pick the candidate up.
+ */
+export async function publishCandidate(layout: DemoLayout, version: string): Promise<PublishReport> {
+  const registry = await createStorage({ provider: 'local', root: layout.models })
+  const publisher = await createPublisher({ provider: 'local', persistTo: layout.persistTo, workerConfig })
+  try {
+    const live = await publisher.live()
+    const report = await publisher.publish(registry, version)
+    if (live) await publisher.activate(live.version)
+    return report
+  } finally {
+    await publisher.close()
+  }
+}
+
 /** Flips the live pointer of the local worker state back to the previous version (rollback). */
 export async function rollbackModel(layout: DemoLayout): Promise<LivePointer> {
   const publisher = await createPublisher({ provider: 'local', persistTo: layout.persistTo, workerConfig })

@@ -10,10 +10,11 @@ import { createWriteStream, existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
-import { signUserToken } from '@edgerec/core'
+import { type ModelManifest, signUserToken } from '@edgerec/core'
 import type { Plugin } from 'vite'
 import { bin } from './exec.js'
 import { type DemoLayout, demoStoreDir, workerConfig, workerDir } from './layout.js'
+import { listVersions, readManifest } from './prepare.js'
 
 /** A running server. */
 export interface RunningServer {
@@ -199,6 +200,16 @@ function demoFiles(layout: DemoLayout, config: StoreConfig): Plugin {
             })
           return
         }
+        if (path === `${DASHBOARD_API}/versions`) {
+          modelVersions(layout)
+            .then((versions) => {
+              res.setHeader('content-type', 'application/json')
+              res.setHeader('cache-control', 'no-store')
+              res.end(JSON.stringify({ versions }))
+            })
+            .catch(next)
+          return
+        }
         if (path === '/catalog.json') {
           readFile(layout.catalog)
             .then((body) => {
@@ -212,6 +223,40 @@ function demoFiles(layout: DemoLayout, config: StoreConfig): Plugin {
       })
     },
   }
+}
+
+/**
+ * Where the dashboard page reads the worker: the store's server forwards
+ * `/dashboard-api/v1/admin/*` and `/dashboard-api/v1/model` to the worker, so the page calls them on
+ * its own origin (admin routes answer no CORS: the secret key never goes cross-origin). The server
+ * holds no key: the page sends the one it was given. `/dashboard-api/versions` lists the model
+ * registry's versions with their offline evaluation.
+ */
+export const DASHBOARD_API = '/dashboard-api'
+
+/** A model version of the registry as the dashboard lists it. */
+export interface RegistryVersion {
+  version: string
+  createdAt: string
+  counts: ModelManifest['counts']
+  dims: number
+  evaluation: ModelManifest['evaluation'] | null
+}
+
+/** Every version in the demo's model registry, oldest first, with its offline evaluation. */
+async function modelVersions(layout: DemoLayout): Promise<RegistryVersion[]> {
+  return Promise.all(
+    listVersions(layout).map(async (version) => {
+      const m = await readManifest(layout, version)
+      return {
+        version,
+        createdAt: m.createdAt,
+        counts: m.counts,
+        dims: m.dims,
+        evaluation: m.evaluation ?? null,
+      }
+    }),
+  )
 }
 
 /** Options of {@link startStore}. */
@@ -233,7 +278,18 @@ export async function startStore(options: StoreOptions): Promise<RunningServer> 
     logLevel: 'warn',
     clearScreen: false,
     // Transform the page's modules before the first visit (a cold Vite is slow on a busy machine).
-    server: { host: '127.0.0.1', port, strictPort: true, warmup: { clientFiles: ['./src/main.ts'] } },
+    server: {
+      host: '127.0.0.1',
+      port,
+      strictPort: true,
+      warmup: { clientFiles: ['./src/main.ts'] },
+      proxy: {
+        [`^${DASHBOARD_API}/v1/(admin/.*|model)$`]: {
+          target: options.endpoint,
+          rewrite: (path) => path.slice(DASHBOARD_API.length),
+        },
+      },
+    },
     plugins: [
       demoFiles(options.layout, { endpoint: options.endpoint, publishableKey: DEMO_KEYS.publishable }),
     ],

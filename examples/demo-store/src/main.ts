@@ -2,8 +2,12 @@
  * The demo store: a product grid, "recommended for you" that follows the visitor's clicks through
  * the edge worker's fold-in, similar items on a product page, and a panel saying which model version
  * and source served each list. Everything goes through `@edgerec/sdk`.
+ *
+ * Attribution (docs/online.md): every list rendered is reported shown (`reportImpression`), and a
+ * click on a listed product is sent as a `click` carrying the list's `recId`, so experiments credit
+ * it to the list and the variant that served it.
  */
-import { createClient } from '@edgerec/sdk'
+import { createClient, reportImpression } from '@edgerec/sdk'
 import { categoryHue, isLight, monogram, type Product, parseCatalog } from './catalog.js'
 import { userTokenFetch } from './user-token-fetch.js'
 
@@ -64,7 +68,21 @@ async function main(): Promise<void> {
     )
   }
 
-  const card = (item: ListedItem | Product, small: boolean): HTMLLIElement => {
+  /**
+   * Reports a rendered list shown once it stayed on screen for a second (also past the worker's
+   * write of the list, which happens just after its answer: an earlier report would find nothing).
+   */
+  let shownReports = 0
+  const reportShown = (list: { recId?: string }) => {
+    setTimeout(async () => {
+      // Counts the reports the worker accepted, for tests (and curious people).
+      if (await reportImpression(config, list))
+        document.body.dataset.impressionsReported = String(++shownReports)
+    }, 1000)
+  }
+
+  /** A product card; `recId` is the list it belongs to (a click on it is credited to that list). */
+  const card = (item: ListedItem | Product, small: boolean, recId?: string): HTMLLIElement => {
     const id = 'itemId' in item ? item.itemId : item.id
     const p = byId.get(id)
     const li = document.createElement('li')
@@ -72,6 +90,7 @@ async function main(): Promise<void> {
     li.dataset.itemId = id
     li.dataset.category = p?.category ?? ''
     li.tabIndex = 0
+    if (recId) li.dataset.recId = recId
     const swatch = document.createElement('div')
     swatch.className = 'swatch'
     swatch.style.background = p?.color ?? '#999'
@@ -99,7 +118,7 @@ async function main(): Promise<void> {
         .join(', ')}`
       li.append(why)
     }
-    const open = () => void openProduct(id)
+    const open = () => void openProduct(id, recId)
     li.addEventListener('click', open)
     li.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') open()
@@ -168,7 +187,9 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     try {
       const recs = await client.recommend({ k: 8, explain: true })
-      $('recs').replaceChildren(...recs.items.map((i: ListedItem) => card(i, true)))
+      $('recs').replaceChildren(...recs.items.map((i: ListedItem) => card(i, true, recs.recId)))
+      $('recs').dataset.recId = recs.recId ?? ''
+      reportShown(recs)
       $('recs-badge').textContent = recs.source
       $('recs').dataset.source = recs.source
       $('recs').dataset.modelVersion = recs.modelVersion ?? ''
@@ -199,9 +220,11 @@ async function main(): Promise<void> {
     await refreshRecommendations()
   }
 
-  const openProduct = async (id: string) => {
+  const openProduct = async (id: string, recId?: string) => {
     const p = byId.get(id)
     if (!p) return
+    // A click on a recommended or similar product: credited to the list that showed it.
+    if (recId) client.track('click', { itemId: id, context: { recId } })
     current = p
     $('product').hidden = false
     $('product-swatch').style.background = p.color
@@ -216,8 +239,9 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     const similarPromise = client
       .similar(id, { k: 6 })
-      .then((s: { items: ListedItem[]; source: string; modelVersion: string | null }) => {
-        $('similar').replaceChildren(...s.items.map((i) => card(i, true)))
+      .then((s: { items: ListedItem[]; source: string; modelVersion: string | null; recId?: string }) => {
+        $('similar').replaceChildren(...s.items.map((i) => card(i, true, s.recId)))
+        reportShown(s)
         $('similar-badge').textContent = s.source
         showProvenance('Similar items', s.source, s.modelVersion, performance.now() - t0)
       })

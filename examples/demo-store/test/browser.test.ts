@@ -202,6 +202,45 @@ describe('demo store page in Chromium', () => {
     })
   }
 
+  it('should report the recommended list shown and send a click on it with its recId', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    const reported: string[][] = []
+    const clicks: { itemId: string; recId: string | undefined }[] = []
+    page.on('request', (request) => {
+      if (request.method() !== 'POST') return
+      const path = new URL(request.url()).pathname
+      if (path === '/v1/impressions') reported.push((request.postDataJSON() as { recIds: string[] }).recIds)
+      if (path === '/v1/events') {
+        const body = request.postDataJSON() as {
+          events: { type: string; itemId: string; context?: { recId?: string } }[]
+        }
+        for (const e of body.events.filter((x) => x.type === 'click'))
+          clicks.push({ itemId: e.itemId, recId: e.context?.recId })
+      }
+    })
+    await page.goto(demo.storeUrl)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 })
+    const recId = await page.getAttribute('#recs', 'data-rec-id')
+    expect(recId).toMatch(/^[0-9a-f-]{36}$/)
+    // Reported once the list stayed on screen for a second; the worker accepted the report.
+    await page.waitForSelector('body[data-impressions-reported="1"]', { timeout: 15_000 })
+    expect(reported).toEqual([[recId]])
+
+    const card = page.locator('#recs li.card').first()
+    const itemId = await card.getAttribute('data-item-id')
+    expect(await card.getAttribute('data-rec-id')).toBe(recId)
+    const n = await refreshes(page)
+    await card.click()
+    await page.waitForFunction((m) => Number(document.body.dataset.refreshes ?? '0') > m, n, {
+      timeout: 15_000,
+    })
+    expect(clicks).toEqual([{ itemId, recId }])
+    // The click went out with the view in one batch the worker accepted.
+    expect(await page.textContent('#delivery')).toMatch(/^1 events sent|^\d+ events sent/)
+    await context.close()
+  })
+
   it('should say the worker is offline instead of "not in model yet" when it cannot be reached', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()

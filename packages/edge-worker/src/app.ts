@@ -134,7 +134,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   app.onError((error, c) => {
     c.header('Cache-Control', 'no-store')
-    if (error instanceof ApiError) return c.json(error.toJSON(), error.status)
+    if (error instanceof ApiError) {
+      // The client gets the stable code; the log keeps the storage error behind a 5xx.
+      if (error.status >= 500)
+        console.error(`edgerec: ${c.req.method} ${c.req.path} → ${error.code}`, error.cause)
+      return c.json(error.toJSON(), error.status)
+    }
     if (error instanceof HTTPException && error.status < 500) {
       const status = error.status
       const code =

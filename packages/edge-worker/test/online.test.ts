@@ -4,6 +4,7 @@ import { createApp } from '../src/app.js'
 import { hashVariant } from '../src/experiments/assignment.js'
 import type { Experiment } from '../src/experiments/definition.js'
 import type { ExperimentResults } from '../src/experiments/results.js'
+import { MAX_IMPRESSIONS } from '../src/routes/impressions.js'
 import { type ModelFixture, publishVersion, trainClusteredModel } from './fixtures/model.js'
 import { env, event, KEYS } from './helpers.js'
 
@@ -121,6 +122,29 @@ describe('attribution: recId and served lists', () => {
     expect(bad.body.error.code).toBe('INVALID_PARAMETER')
     expect(bad.body.error.details?.map((d) => d.field)).toEqual(['recIds[0]', 'recIds[1]'])
     expect((await post<ErrorBody>('/v1/impressions', { recIds: [] }, 'publishable')).status).toBe(400)
+  })
+
+  it('should mark a full batch of 100 recIds shown in one request (D1 binds at most 100 parameters per statement)', async () => {
+    const recIds: string[] = []
+    for (let i = 0; i < MAX_IMPRESSIONS; i++) {
+      const { body } = await request<ListBody>(`/v1/popular?k=2&userId=batch-${i}`)
+      recIds.push(body.recId)
+    }
+    clock += 1000
+    const response = await post<{ shown: number }>('/v1/impressions', { recIds }, 'publishable')
+    expect(response).toMatchObject({ status: 200, body: { shown: MAX_IMPRESSIONS } })
+    const { results } = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM rec_lists, json_each(?1) AS ids WHERE rec_id = ids.value AND shown_at = ?2',
+    )
+      .bind(JSON.stringify(recIds), clock)
+      .all<{ n: number }>()
+    expect(results[0]?.n).toBe(MAX_IMPRESSIONS)
+    const tooMany = await post<ErrorBody>(
+      '/v1/impressions',
+      { recIds: [...recIds, crypto.randomUUID()] },
+      'publishable',
+    )
+    expect(tooMany.status).toBe(400)
   })
 })
 
@@ -313,14 +337,21 @@ describe('GET /v1/admin/experiments/:id/results', () => {
     >()
     for (const name of ['control', 'treatment'])
       expected.set(name, { impressions: 0, clicks: 0, clicked: 0, bought: 0 })
+    // Per UTC hour of the served time and variant: [impressions, lists clicked] (for ?interval=hour).
+    const hourly = new Map<string, [number, number]>()
     for (let p = 0; p < 8; p++) {
       const person = `attr-${p}`
+      const servedHour = new Date(Math.floor(clock / 3_600_000) * 3_600_000).toISOString()
       const { body } = await request<ListBody>(`/v1/users/${person}/recommendations?k=5`)
       const tally = expected.get(body.variant)!
+      const hour = hourly.get(`${servedHour} ${body.variant}`) ?? [0, 0]
+      if (p !== 7) hourly.set(`${servedHour} ${body.variant}`, hour)
+      if (p !== 7 && p % 4 <= 1) hour[1]++
       const [first, second] = body.items.map((i) => i.itemId)
       if (p === 7) continue // served, never shown: no impression
       await post('/v1/impressions', { recIds: [body.recId] }, 'publishable')
       tally.impressions++
+      hour[0]++
       clock += 60_000
       if (p % 4 === 0) {
         // recId on the click: credited even for an item the list did not hold.
@@ -375,6 +406,28 @@ describe('GET /v1/admin/experiments/:id/results', () => {
       body.variants[1]!.ctr.rate - body.variants[0]!.ctr.rate,
       12,
     )
+    expect(body.series).toBeUndefined()
+
+    // The same counts per UTC hour of the served time (p % 4 = 3 moves the clock past an hour).
+    const byHour = await request<ExperimentResults>(
+      `/v1/admin/experiments/${experiment.id}/results?interval=hour`,
+      { as: 'secret' },
+    )
+    expect(byHour.status).toBe(200)
+    expect(byHour.body.days).toEqual(body.days)
+    const series = byHour.body.series!
+    expect(series.length).toBeGreaterThan(1)
+    expect(series.map((s) => s.at)).toEqual([...series.map((s) => s.at)].sort())
+    const got = new Map<string, [number, number]>()
+    for (const s of series)
+      for (const v of s.variants)
+        if (v.impressions > 0) got.set(`${s.at} ${v.name}`, [v.impressions, v.ctr.x])
+    expect(got).toEqual(hourly)
+    const bad = await request<ErrorBody>(`/v1/admin/experiments/${experiment.id}/results?interval=week`, {
+      as: 'secret',
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.details?.map((d) => d.field)).toEqual(['interval'])
     await post(`/v1/admin/experiments/${experiment.id}/stop`, {})
   })
 })

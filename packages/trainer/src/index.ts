@@ -108,6 +108,8 @@ export {
   generateCatalog,
   generatedUserId,
   generateEvents,
+  mixSeed,
+  Random,
   resolveGenerateOptions,
   userTaste,
   writeGeneratedData,

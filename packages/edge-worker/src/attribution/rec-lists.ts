@@ -53,13 +53,19 @@ export async function recordList(db: D1Database, list: ServedList): Promise<void
     .run()
 }
 
-/** Marks lists shown (first report wins); returns how many lists were newly marked. */
+/**
+ * Marks lists shown (first report wins); returns how many lists were newly marked.
+ *
+ * The ids travel as ONE JSON array parameter (`json_each`): D1 binds at most 100 parameters per
+ * statement, so one placeholder per id failed a full `POST /v1/impressions` batch (100 ids + `now`).
+ */
 export async function markShown(db: D1Database, recIds: readonly string[], now: number): Promise<number> {
   if (recIds.length === 0) return 0
-  const placeholders = recIds.map((_, i) => `?${i + 2}`).join(', ')
   const result = await db
-    .prepare(`UPDATE ${R} SET shown_at = ?1 WHERE shown_at IS NULL AND rec_id IN (${placeholders})`)
-    .bind(now, ...recIds)
+    .prepare(
+      `UPDATE ${R} SET shown_at = ?1 WHERE shown_at IS NULL AND rec_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(now, JSON.stringify(recIds))
     .run()
   return result.meta.changes
 }

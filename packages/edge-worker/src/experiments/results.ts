@@ -23,7 +23,10 @@ const E = TABLES.events
 const L = TABLES.identityLinks
 const DAY_MS = 86_400_000
 
-/** One statement: per variant and day, shown lists and lists with each outcome. */
+/**
+ * One statement: per variant and interval (?4 ms, a day by default), shown lists and lists with each
+ * outcome. NOTE: D1 binds JS numbers as REAL; the CAST keeps the division an integer one.
+ */
 const RESULTS_SQL = `
 WITH l AS (
   SELECT r.rec_id, r.variant, r.served_at, r.items,
@@ -43,7 +46,7 @@ hits AS (
 per AS (
   SELECT rec_id, SUM(type = 'click') AS clicks, SUM(type = 'add_to_cart') AS carts, SUM(type = 'purchase') AS buys
   FROM hits GROUP BY rec_id)
-SELECT l.variant AS variant, l.served_at / ${DAY_MS} AS day, COUNT(*) AS impressions,
+SELECT l.variant AS variant, l.served_at / CAST(?4 AS INTEGER) AS day, COUNT(*) AS impressions,
   COALESCE(SUM(per.clicks), 0) AS clicks, COALESCE(SUM(per.clicks > 0), 0) AS clicked,
   COALESCE(SUM(per.carts > 0), 0) AS carted, COALESCE(SUM(per.buys > 0), 0) AS bought
 FROM l LEFT JOIN per ON per.rec_id = l.rec_id
@@ -78,22 +81,36 @@ export interface ExperimentResults {
     vsControl: { ctr: ProportionTest; addToCart: ProportionTest; purchase: ProportionTest } | null
   })[]
   days: { day: string; variants: VariantRates[] }[]
+  /**
+   * Only with `?interval=minute|hour|day`: per interval of the served time (UTC), `at` its start
+   * (ISO-8601). What a dashboard plots over time when an experiment spans less than two days.
+   */
+  series?: { at: string; variants: VariantRates[] }[]
 }
+
+/** The intervals `?interval=` accepts, in ms. */
+export const RESULT_INTERVALS = { minute: 60_000, hour: 3_600_000, day: DAY_MS } as const
+export type ResultInterval = keyof typeof RESULT_INTERVALS
 
 /** Raw rows of {@link RESULTS_SQL}. */
 export interface CountsRow extends VariantCounts {
   variant: string
+  /** The interval of the served time: ⌊served_at ÷ bucketMs⌋ (UTC days by default). */
   day: number
 }
 
-/** Reads the per-variant, per-day counts of an experiment. */
+/** Reads the per-variant counts of an experiment per UTC day (or per `bucketMs` interval). */
 export async function readCounts(
   db: D1Database,
   experiment: Experiment,
   windowMs: number,
+  bucketMs: number = DAY_MS,
 ): Promise<CountsRow[]> {
   const since = (experiment.startedAt ?? experiment.createdAt) - 1
-  const { results } = await db.prepare(RESULTS_SQL).bind(experiment.id, since, windowMs).all<CountsRow>()
+  const { results } = await db
+    .prepare(RESULTS_SQL)
+    .bind(experiment.id, since, windowMs, bucketMs)
+    .all<CountsRow>()
   return results.map((r) => ({
     variant: r.variant,
     day: Number(r.day),
@@ -171,4 +188,26 @@ export function summarize(
         variants: names.map((name) => rates(name, byDay.get(day)!.get(name) ?? ZERO)),
       })),
   }
+}
+
+/** Rates per variant and interval (`rows` read with that interval's `bucketMs`), oldest first. */
+export function seriesOf(
+  experiment: Experiment,
+  rows: readonly CountsRow[],
+  bucketMs: number,
+): NonNullable<ExperimentResults['series']> {
+  const names = experiment.variants.map((v) => v.name)
+  const byBucket = new Map<number, Map<string, VariantCounts>>()
+  for (const row of rows) {
+    if (!names.includes(row.variant)) continue
+    const bucket = byBucket.get(row.day) ?? new Map<string, VariantCounts>()
+    byBucket.set(row.day, bucket)
+    bucket.set(row.variant, add(bucket.get(row.variant) ?? ZERO, row))
+  }
+  return [...byBucket.keys()]
+    .sort((a, b) => a - b)
+    .map((bucket) => ({
+      at: new Date(bucket * bucketMs).toISOString(),
+      variants: names.map((name) => rates(name, byBucket.get(bucket)!.get(name) ?? ZERO)),
+    }))
 }

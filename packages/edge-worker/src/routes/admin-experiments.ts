@@ -11,7 +11,13 @@ import { ApiError } from '../errors.js'
 import { evaluateCanary } from '../experiments/canary-run.js'
 import type { Experiment, ExperimentStatus } from '../experiments/definition.js'
 import { parseExperimentInput } from '../experiments/definition.js'
-import { readCounts, summarize } from '../experiments/results.js'
+import {
+  RESULT_INTERVALS,
+  type ResultInterval,
+  readCounts,
+  seriesOf,
+  summarize,
+} from '../experiments/results.js'
 import { getExperiment, insertExperiment, listExperiments, setStatus } from '../experiments/store.js'
 import { ModelLoadError, readManifest } from '../model/storage.js'
 import { OPERATIONS } from '../openapi/operations.js'
@@ -111,10 +117,22 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
   app.get('/:id/results', OPERATIONS.experimentResults, async (c) => {
     const experiment = await found(c.env.DB, c.req.param('id'))
     const { attributionWindowMs } = readConfig(c.env)
-    const rows = await readCounts(c.env.DB, experiment, attributionWindowMs).catch((error) => {
+    const interval = c.req.query('interval')
+    if (interval !== undefined && !Object.hasOwn(RESULT_INTERVALS, interval)) {
+      const errors = new ParamErrors()
+      errors.add('interval', 'pattern', 'interval must be minute, hour or day (or absent).')
+      errors.throwIfAny()
+    }
+    const bucketMs = interval ? RESULT_INTERVALS[interval as ResultInterval] : undefined
+    const [rows, bucketRows] = await Promise.all([
+      readCounts(c.env.DB, experiment, attributionWindowMs),
+      bucketMs ? readCounts(c.env.DB, experiment, attributionWindowMs, bucketMs) : undefined,
+    ]).catch((error) => {
       throw storage(error)
     })
-    return c.json(summarize(experiment, rows, attributionWindowMs))
+    const results = summarize(experiment, rows, attributionWindowMs)
+    if (bucketRows && bucketMs) results.series = seriesOf(experiment, bucketRows, bucketMs)
+    return c.json(results)
   })
 
   app.post('/:id/evaluate', OPERATIONS.evaluateExperiment, async (c) => {

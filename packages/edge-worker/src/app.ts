@@ -9,6 +9,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
+import { OnlineWrites } from './attribution/online-writes.js'
 import { FreshPopularity } from './catalog/fresh-popularity.js'
 import { CatalogOverlay } from './catalog/overlay.js'
 import { RulesStore } from './catalog/rules.js'
@@ -16,6 +17,8 @@ import { readConfig } from './config.js'
 import { loadUserActivity } from './db/activity.js'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
+import { AssignmentCache } from './experiments/assignment.js'
+import type { OnlineState } from './experiments/serve.js'
 import { ExperimentCache } from './experiments/store.js'
 import { VersionCache } from './experiments/versions.js'
 import { MetricsBuffer, runtimeMetrics } from './metrics/runtime.js'
@@ -57,6 +60,8 @@ export interface AppOptions {
   fetch?: typeof fetch
   /** The isolate's buffer of runtime figures bound for D1 (tests pass one to flush it). */
   metrics?: MetricsBuffer
+  /** The isolate's experiment caches and pending online writes (tests pass one to inspect it). */
+  online?: OnlineState
 }
 
 /** Each route and the methods it answers, for 405 answers with an `Allow` header. */
@@ -128,7 +133,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     freshPopularity: new FreshPopularity(),
     loadActivity: options.loadActivity ?? loadUserActivity,
     now,
-    online: { experiments: new ExperimentCache(), versions: new VersionCache() },
+    online: options.online ?? {
+      experiments: new ExperimentCache(),
+      versions: new VersionCache(),
+      assignments: new AssignmentCache(),
+      writes: new OnlineWrites(),
+    },
   }
   const app = new Hono<AppEnv>()
 

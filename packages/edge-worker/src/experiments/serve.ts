@@ -1,20 +1,21 @@
 /**
  * The experiment step of a serving request: which arm serves this person (cached config, one
  * indexed D1 read only while an experiment runs), which model that arm scores with, and the
- * `recId` + served-list record of the answer (written after the response).
+ * `recId` + served-list record of the answer (written after the response, batched per isolate).
  *
  * With no experiment running this adds no D1 round trip to the request: the running experiments
- * are cached per isolate and the list is written with `ctx.waitUntil`.
+ * are cached per isolate and the list joins the isolate's next batched write (`ctx.waitUntil`).
  *
  * @module
  */
 import type { Context } from 'hono'
-import { newRecId, recordList, type ServedList } from '../attribution/rec-lists.js'
+import type { OnlineWrites } from '../attribution/online-writes.js'
+import { newRecId, type ServedList } from '../attribution/rec-lists.js'
 import type { WorkerConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import { waitUntilOf } from '../serving/context.js'
-import { assignVariant } from './assignment.js'
+import { type AssignmentCache, assignVariant } from './assignment.js'
 import type { Strategy, Surface } from './definition.js'
 import type { ExperimentCache } from './store.js'
 import type { VersionCache } from './versions.js'
@@ -26,6 +27,10 @@ export const LIVE_VARIANT = 'live'
 export interface OnlineState {
   experiments: ExperimentCache
   versions: VersionCache
+  /** Recent assignments, so repeat visitors need no D1 lookup. */
+  assignments: AssignmentCache
+  /** Served lists, assignments and shadow overlaps waiting to be written (batched). */
+  writes: OnlineWrites
 }
 
 /** What serves one request. */
@@ -60,7 +65,14 @@ export async function chooseArm(
   const experiment = await online.experiments.running(c.env.DB, surface, now, config.refreshMs, defer)
   if (!experiment || userKey === null) return LIVE_ARM
   try {
-    const variant = await assignVariant(c.env.DB, experiment, userKey, now, defer)
+    const variant = await assignVariant(c.env.DB, experiment, userKey, now, {
+      cache: online.assignments,
+      store: (row) => {
+        online.writes.assignment(row)
+        online.writes.schedule(c.env.DB, defer, config.recordFlushMs)
+      },
+      ttlMs: config.refreshMs,
+    })
     return {
       experimentId: experiment.id,
       variant: variant.name,
@@ -101,24 +113,22 @@ export async function modelForArm(
 }
 
 /**
- * Gives the answer its `recId` and `variant`, and stores the served list after the response
- * (unless `RECORD_LISTS` is `off`).
+ * Gives the answer its `recId` and `variant`, and queues the served list for the isolate's next
+ * batched write (unless `RECORD_LISTS` is `off`): the response never waits for D1.
  *
  * @returns the fields to spread into the JSON body
  */
 export function attribute(
   c: Context<AppEnv>,
+  online: OnlineState,
+  config: WorkerConfig,
   arm: Arm,
   list: Omit<ServedList, 'recId' | 'experimentId' | 'variant'>,
 ): { recId: string; variant: string } {
   const recId = newRecId()
   c.set('served', { source: list.source, variant: arm.variant })
-  if (c.env.RECORD_LISTS?.trim() === 'off') return { recId, variant: arm.variant }
-  const served: ServedList = { ...list, recId, experimentId: arm.experimentId, variant: arm.variant }
-  deferOf(c)(
-    recordList(c.env.DB, served).catch((error) =>
-      console.error('edgerec: storing a served list failed', error),
-    ),
-  )
+  if (!config.recordLists) return { recId, variant: arm.variant }
+  online.writes.list({ ...list, recId, experimentId: arm.experimentId, variant: arm.variant })
+  online.writes.schedule(c.env.DB, deferOf(c), config.recordFlushMs)
   return { recId, variant: arm.variant }
 }

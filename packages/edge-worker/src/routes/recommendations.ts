@@ -91,7 +91,11 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         items,
         source: 'popular',
         modelVersion: null,
-        ...attribute(c, arm, { ...served, source: 'popular', itemIds: items.map((i) => i.itemId) }),
+        ...attribute(c, deps.online, config, arm, {
+          ...served,
+          source: 'popular',
+          itemIds: items.map((i) => i.itemId),
+        }),
       }
       return c.json(body)
     }
@@ -150,7 +154,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
     Object.assign(
       body,
-      attribute(c, arm, {
+      attribute(c, deps.online, config, arm, {
         surface: 'recommendations',
         userKey: userId,
         modelVersion: body.modelVersion,

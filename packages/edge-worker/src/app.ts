@@ -33,6 +33,7 @@ import { adminExperimentRoutes } from './routes/admin-experiments.js'
 import { adminMetricsRoutes } from './routes/admin-metrics.js'
 import { adminModelRoutes } from './routes/admin-models.js'
 import { adminRulesRoutes } from './routes/admin-rules.js'
+import { adminModelShadowRoutes, adminShadowRoutes } from './routes/admin-shadows.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { itemRoutes, popularRoutes } from './routes/catalog.js'
 import { eventsRoutes } from './routes/events.js'
@@ -88,6 +89,10 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/models/:version/canary', 'POST'],
   ['/v1/openapi.json', 'GET, HEAD'],
   ['/v1/docs', 'GET, HEAD'],
+  ['/v1/admin/models/:version/shadow', 'POST'],
+  ['/v1/admin/shadows', 'GET, HEAD, POST'],
+  ['/v1/admin/shadows/:id', 'GET, HEAD'],
+  ['/v1/admin/shadows/:id/stop', 'POST'],
 ]
 
 /**
@@ -224,6 +229,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/admin/users', adminUserRoutes({ now }))
   app.route('/v1/admin/rules', adminRulesRoutes(deps))
   app.route('/v1/admin/models', adminCanaryRoutes(deps))
+  app.route('/v1/admin/models', adminModelShadowRoutes(deps))
+  app.route('/v1/admin/shadows', adminShadowRoutes(deps))
   app.route('/v1/impressions', impressionRoutes({ now }))
   app.route('/v1/admin/experiments', adminExperimentRoutes(deps))
   app.route(

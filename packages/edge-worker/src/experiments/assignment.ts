@@ -96,10 +96,42 @@ export interface AssignmentStores {
 }
 
 /**
- * The person's variant: remembered by the isolate, else the stored one when the person (or an
- * identity linked to them) was assigned before (one indexed D1 read), else the hash variant,
- * queued for storage so the response does not wait for the write.
+ * The person's variant, in two steps so the D1 lookup can ride in another read's batch:
+ * `remembered` (the isolate's memory, no I/O) or else `lookup` (one indexed statement) whose first
+ * row goes to `settle`: the stored variant when the person (or an identity linked to them) was
+ * assigned before, else the hash variant, queued for storage so the response does not wait.
  */
+export interface AssignmentPlan {
+  remembered?: Variant
+  lookup?: D1PreparedStatement
+  settle: (row: { variant?: unknown } | null) => Variant
+}
+
+/** Plans the assignment of `userKey` (see {@link AssignmentPlan}). */
+export function planAssignment(
+  db: D1Database,
+  experiment: Experiment,
+  userKey: string,
+  now: number,
+  stores: AssignmentStores,
+): AssignmentPlan {
+  const remembered = stores.cache.get(experiment.id, userKey, now, stores.ttlMs)
+  const known = remembered ? experiment.variants.find((v) => v.name === remembered) : undefined
+  if (known) return { remembered: known, settle: () => known }
+  return {
+    lookup: db.prepare(LOOKUP_SQL).bind(experiment.id, userKey),
+    settle: (row) => {
+      const stored = row ? experiment.variants.find((v) => v.name === row.variant) : undefined
+      const variant = stored ?? hashVariant(experiment, userKey)
+      if (!stored)
+        stores.store({ experimentId: experiment.id, userKey, variant: variant.name, assignedAt: now })
+      stores.cache.set(experiment.id, userKey, variant.name, now)
+      return variant
+    },
+  }
+}
+
+/** {@link planAssignment} with its lookup run on its own. */
 export async function assignVariant(
   db: D1Database,
   experiment: Experiment,
@@ -107,13 +139,7 @@ export async function assignVariant(
   now: number,
   stores: AssignmentStores,
 ): Promise<Variant> {
-  const remembered = stores.cache.get(experiment.id, userKey, now, stores.ttlMs)
-  const known = remembered ? experiment.variants.find((v) => v.name === remembered) : undefined
-  if (known) return known
-  const row = await db.prepare(LOOKUP_SQL).bind(experiment.id, userKey).first<{ variant: string }>()
-  const stored = row ? experiment.variants.find((v) => v.name === row.variant) : undefined
-  const variant = stored ?? hashVariant(experiment, userKey)
-  if (!stored) stores.store({ experimentId: experiment.id, userKey, variant: variant.name, assignedAt: now })
-  stores.cache.set(experiment.id, userKey, variant.name, now)
-  return variant
+  const plan = planAssignment(db, experiment, userKey, now, stores)
+  if (plan.remembered) return plan.remembered
+  return plan.settle((await plan.lookup?.first<{ variant: string }>()) ?? null)
 }

@@ -28,6 +28,9 @@ export default defineConfig({
                 MODEL_REFRESH_SECONDS: '0',
                 // Every request re-reads catalog changes, so tests see other isolates' writes at once.
                 CATALOG_REFRESH_SECONDS: '0',
+                // Served lists are written in the request's own waitUntil (tests await it); the
+                // batching itself is tested with a longer delay in test/online-writes.test.ts.
+                RECORD_FLUSH_MS: '0',
               },
               // Real limiters with a tiny limit for src/middleware/rate-limit.test.ts (one per test, so
               // each starts with a fresh budget); the production ones come from wrangler.jsonc.

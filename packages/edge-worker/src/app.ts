@@ -9,6 +9,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
+import { OnlineWrites } from './attribution/online-writes.js'
 import { FreshPopularity } from './catalog/fresh-popularity.js'
 import { CatalogOverlay } from './catalog/overlay.js'
 import { RulesStore } from './catalog/rules.js'
@@ -16,6 +17,8 @@ import { readConfig } from './config.js'
 import { loadUserActivity } from './db/activity.js'
 import type { AppEnv } from './env.js'
 import { ApiError } from './errors.js'
+import { AssignmentCache } from './experiments/assignment.js'
+import type { OnlineState } from './experiments/serve.js'
 import { ExperimentCache } from './experiments/store.js'
 import { VersionCache } from './experiments/versions.js'
 import { MetricsBuffer, runtimeMetrics } from './metrics/runtime.js'
@@ -30,6 +33,7 @@ import { adminExperimentRoutes } from './routes/admin-experiments.js'
 import { adminMetricsRoutes } from './routes/admin-metrics.js'
 import { adminModelRoutes } from './routes/admin-models.js'
 import { adminRulesRoutes } from './routes/admin-rules.js'
+import { adminModelShadowRoutes, adminShadowRoutes } from './routes/admin-shadows.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { itemRoutes, popularRoutes } from './routes/catalog.js'
 import { eventsRoutes } from './routes/events.js'
@@ -57,6 +61,8 @@ export interface AppOptions {
   fetch?: typeof fetch
   /** The isolate's buffer of runtime figures bound for D1 (tests pass one to flush it). */
   metrics?: MetricsBuffer
+  /** The isolate's experiment caches and pending online writes (tests pass one to inspect it). */
+  online?: OnlineState
 }
 
 /** Each route and the methods it answers, for 405 answers with an `Allow` header. */
@@ -83,6 +89,10 @@ const ROUTE_METHODS: readonly [path: string, allow: string][] = [
   ['/v1/admin/models/:version/canary', 'POST'],
   ['/v1/openapi.json', 'GET, HEAD'],
   ['/v1/docs', 'GET, HEAD'],
+  ['/v1/admin/models/:version/shadow', 'POST'],
+  ['/v1/admin/shadows', 'GET, HEAD, POST'],
+  ['/v1/admin/shadows/:id', 'GET, HEAD'],
+  ['/v1/admin/shadows/:id/stop', 'POST'],
 ]
 
 /**
@@ -128,7 +138,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     freshPopularity: new FreshPopularity(),
     loadActivity: options.loadActivity ?? loadUserActivity,
     now,
-    online: { experiments: new ExperimentCache(), versions: new VersionCache() },
+    online: options.online ?? {
+      experiments: new ExperimentCache(),
+      versions: new VersionCache(),
+      assignments: new AssignmentCache(),
+      writes: new OnlineWrites(),
+    },
   }
   const app = new Hono<AppEnv>()
 
@@ -219,6 +234,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/admin/users', adminUserRoutes({ now }))
   app.route('/v1/admin/rules', adminRulesRoutes(deps))
   app.route('/v1/admin/models', adminCanaryRoutes(deps))
+  app.route('/v1/admin/models', adminModelShadowRoutes(deps))
+  app.route('/v1/admin/shadows', adminShadowRoutes(deps))
   app.route('/v1/impressions', impressionRoutes({ now }))
   app.route('/v1/admin/experiments', adminExperimentRoutes(deps))
   app.route(

@@ -23,6 +23,8 @@ describe('readConfig', () => {
       popularMinPeople: 3,
       userTokens: 'optional',
       attributionWindowMs: 3_600_000,
+      recordLists: true,
+      recordFlushMs: 1000,
     })
   })
 

@@ -50,6 +50,13 @@ export interface WorkerConfig {
   userTokens: 'optional' | 'required'
   /** How long after a list was served an event on one of its items is credited to it without a recId. */
   attributionWindowMs: number
+  /** `RECORD_LISTS` is not `off`: served lists are stored. */
+  recordLists: boolean
+  /**
+   * `RECORD_FLUSH_MS`: how long served lists, assignments and shadow overlaps wait in the isolate
+   * for more rows before one batched D1 write (0–10 000, default 1000; a batch of 64 goes at once).
+   */
+  recordFlushMs: number
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -90,5 +97,7 @@ export function readConfig(env: Env): WorkerConfig {
     popularMinPeople: intVar(env.POPULAR_MIN_PEOPLE, 3, 1, 1000),
     userTokens: env.USER_TOKENS?.trim() === 'required' ? 'required' : 'optional',
     attributionWindowMs: intVar(env.ATTRIBUTION_WINDOW_MINUTES, 60, 1, 43_200) * 60_000,
+    recordLists: env.RECORD_LISTS?.trim() !== 'off',
+    recordFlushMs: intVar(env.RECORD_FLUSH_MS, 1000, 0, 10_000),
   }
 }

@@ -40,6 +40,8 @@ export interface Env
   METRICS_API_TOKEN?: string
   /** `off`: served lists are not stored (answers still carry `recId`). Default on. */
   RECORD_LISTS?: string
+  /** Milliseconds served lists, assignments and shadow overlaps wait for a batched D1 write (default 1000). */
+  RECORD_FLUSH_MS?: string
 }
 
 /** Hono environment type of the app. */

@@ -4,12 +4,13 @@
  *
  * - `fetch`: HTTP API v1.
  * - `queue`: the queued ingestion tier's consumer (events → R2 archive + D1), when `INGEST_MODE` is `queue`.
- * - `scheduled`: the hourly cron (`triggers.crons`): running canaries are evaluated, then D1 retention
- *   (`EVENT_RETENTION_DAYS`).
+ * - `scheduled`: the hourly cron (`triggers.crons`): running canaries are evaluated, impressions
+ *   whose list never arrived are dropped, then D1 retention (`EVENT_RETENTION_DAYS`).
  *
  * @module
  */
 import { createApp } from './app.js'
+import { deleteStaleMarks } from './attribution/rec-lists.js'
 import { readConfig } from './config.js'
 import type { Env } from './env.js'
 import { evaluateRunningCanaries } from './experiments/canary-run.js'
@@ -39,6 +40,9 @@ export default {
     for (const e of decided)
       if (e.decision.action !== 'wait')
         console.log(`edgerec: canary ${e.version} ${e.decision.action}: ${e.decision.reason}`)
+    await deleteStaleMarks(env.DB, controller.scheduledTime).catch((error: unknown) =>
+      console.error('edgerec: deleting stale impressions failed', error),
+    )
     const { retentionDays } = readConfig(env)
     if (retentionDays <= 0) return
     const { deleted, more } = await deleteExpiredEvents(

@@ -360,6 +360,7 @@ describe('DELETE /v1/admin/users/:userId', () => {
         anonymousIds: [anonymousId],
         impressions: expect.any(Number),
         assignments: 0,
+        shadowOverlaps: 0,
       },
     })
     expect(await eventsOf(userId, { limit: 10 })).toEqual([])

@@ -280,6 +280,7 @@ describe('deletion follows who an event belongs to (issue 13, finding 5)', () =>
       anonymousIds: [anon],
       impressions: 0,
       assignments: 0,
+      shadowOverlaps: 0,
     })
     expect(await remaining(all.map((e) => e.id as string))).toEqual([bWithAnon.id, ownB.id].sort())
   })
@@ -310,6 +311,7 @@ describe('deletion follows who an event belongs to (issue 13, finding 5)', () =>
       anonymousIds: [],
       impressions: 0,
       assignments: 0,
+      shadowOverlaps: 0,
     })
     expect(await remaining([mine.id, theirs.id] as string[])).toEqual([theirs.id])
   })

@@ -35,6 +35,7 @@ export function parseRetryAfter(
 ): number | undefined {
   if (!value) return undefined
   const seconds = Number(value)
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now
+  // NOTE: `< Infinity` sends NaN and Infinity to the date form (undefined); -Infinity waits 0 like a past date.
+  const ms = seconds < Infinity ? seconds * 1000 : Date.parse(value) - now
   return ms > 0 ? ms : ms <= 0 ? 0 : undefined
 }

@@ -744,6 +744,73 @@ describe('EdgerecClient reads', () => {
   })
 })
 
+describe('EdgerecClient impressions and attribution (issue 15)', () => {
+  const list = (recId: string) => ({
+    items: [{ itemId: 'a', score: 1 }],
+    source: 'popular',
+    modelVersion: 'v1',
+    recId,
+  })
+  const R1 = '11111111-1111-4111-8111-111111111111'
+  const R2 = '22222222-2222-4222-8222-222222222222'
+
+  it('should report a shown list with impression() and credit a click to it with track({ recId })', async () => {
+    const recs = client()
+    await recs.ready
+    server.replies.push(json(list(R1)), json({ shown: 1 }))
+    const answer = await recs.popular({ k: 1 })
+    await expect(recs.impression(answer)).resolves.toEqual({ shown: 1 })
+    const impression = server.requests.at(-1)!
+    expect([
+      impression.method,
+      impression.url,
+      impression.headers.authorization,
+      JSON.parse(impression.body!),
+    ]).toEqual(['POST', `${ENDPOINT}/v1/impressions`, 'Bearer pk_test', { recIds: [R1] }])
+    recs.track('click', { itemId: 'a', recId: answer.recId })
+    recs.track('view', { itemId: 'a', recId: answer.recId, context: { page: 'home' } })
+    recs.track('view', { itemId: 'b', context: { page: 'pdp' } })
+    await recs.flush()
+    expect([...server.stored.values()].map((e) => e.context)).toEqual([
+      { recId: R1 },
+      { page: 'home', recId: R1 },
+      { page: 'pdp' },
+    ])
+    expect(errors).toEqual([])
+  })
+
+  it('should never reject from impression(): a failure goes to onError', async () => {
+    const recs = client()
+    server.replies.push(apiError(400, 'INVALID_PARAMETER'), new Error('offline'))
+    await expect(recs.impression({})).resolves.toBeUndefined()
+    await expect(recs.impression(undefined as unknown as { recId: string })).resolves.toBeUndefined()
+    expect(errors.map((e) => e.code)).toEqual(['INVALID_PARAMETER', 'NETWORK_ERROR'])
+  })
+
+  it('should report every fetched list once with autoImpressions, not each cache hit, and nothing without it', async () => {
+    const recs = client({ autoImpressions: true })
+    await recs.ready
+    server.replies.push(json(list(R1)), json({ shown: 1 }), json(list(R2)), json({ shown: 1 }))
+    await recs.popular()
+    await recs.popular()
+    await recs.similar('x')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(
+      server.requests.map((r) => [r.method, r.url.slice(ENDPOINT.length), r.body && JSON.parse(r.body)]),
+    ).toEqual([
+      ['GET', '/v1/popular', undefined],
+      ['POST', '/v1/impressions', { recIds: [R1] }],
+      ['GET', '/v1/items/x/similar', undefined],
+      ['POST', '/v1/impressions', { recIds: [R2] }],
+    ])
+    const manual = client()
+    server.replies.push(json(list(R1)))
+    await manual.popular()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(server.requests).toHaveLength(5)
+  })
+})
+
 describe('createClient', () => {
   it('should give the platform-free client where there is no document (Node, React Native, Workers)', () => {
     const recs = createClient({ endpoint: ENDPOINT, publishableKey: 'pk', fetch: server.fetch })

@@ -60,19 +60,21 @@ export type ResolvedOptions = ClientOptions & typeof DEFAULTS
 
 /**
  * What the core client shares with its platform layer. Internal: it may change in any release.
+ * NOTE: one-letter names: a minifier keeps property names, and they ship in every page.
  *
  * @internal
  */
 export interface ClientInternals {
-  readonly options: ResolvedOptions
+  /** The options, defaults filled in. */
+  readonly o: ResolvedOptions
   /** The queue, oldest first: one array for the client's life, persisted after every change. */
-  readonly queue: EdgerecEvent[]
+  readonly q: EdgerecEvent[]
   /** The store in use; set once the layer has been created. */
-  storage: KeyValueStorage
-  /** The stored identity and queue have been read. */
-  loaded: boolean
-  /** Events per request: `maxBatchSize`, halved when the server answers 413. */
-  batchSize: number
+  s: KeyValueStorage
+  /** Loaded: the stored identity and queue have been read. */
+  l: boolean
+  /** Batch size, events per request: `maxBatchSize`, halved when the server answers 413. */
+  b: number
   /**
    * Sends one batch and settles the server's verdicts (see the client's delivery rules).
    *
@@ -88,12 +90,12 @@ export interface ClientInternals {
  * @internal
  */
 export interface PlatformLayer {
-  /** The store used when `options.storage` is not given (memory when absent or `undefined`). */
-  storage?: () => KeyValueStorage | undefined
-  /** What the persisted queue holds; the client's queue when absent. */
-  stored?: () => EdgerecEvent[]
-  /** Called by `close()`. */
-  close?: () => void
+  /** Storage: the store used when `options.storage` is not given (memory when absent or `undefined`). */
+  s?: () => KeyValueStorage | undefined
+  /** Queue: what the persisted queue holds; the client's queue when absent. */
+  q?: () => EdgerecEvent[]
+  /** Close: called by `close()`. */
+  c?: () => void
 }
 
 /**
@@ -120,11 +122,12 @@ function storageError(cause: unknown): SdkError {
 }
 
 interface CacheEntry {
-  /** When the answer was asked for. */
-  at: number
-  value: Promise<unknown>
-  /** A revalidation is under way. */
-  refreshing?: boolean
+  /** Time: when the answer was asked for. */
+  t: number
+  /** Value: the answer. */
+  v: Promise<unknown>
+  /** Refreshing: a revalidation is under way. */
+  r?: boolean
 }
 
 /**
@@ -186,6 +189,24 @@ export class EdgerecClient {
    */
   declare readonly flush: () => Promise<FlushResult>
 
+  /**
+   * Reports a list as shown (`POST /v1/impressions`): call it once the answer is on screen, so
+   * clicks and purchases on it count in experiment results. Never throws: a failure (an answer
+   * without `recId` included) goes to `onError`. With `autoImpressions` every list is reported when
+   * it is fetched.
+   *
+   * @returns settles (never rejects) with the worker's answer (`shown`: lists newly marked), or
+   * `undefined` when the report failed
+   * @example
+   * ```ts
+   * const list = await recs.recommend({ k: 8 })
+   * render(list.items)
+   * void recs.impression(list)
+   * recs.track('click', { itemId, recId: list.recId }) // credited to the list
+   * ```
+   */
+  declare readonly impression: (answer: { recId?: string }) => Promise<{ shown: number } | undefined>
+
   /** Stops the timers (and the page listeners of the web layer). Queued events stay persisted. */
   declare readonly close: () => void
 
@@ -245,16 +266,16 @@ export class EdgerecClient {
     let savePending = false
 
     const internals: ClientInternals = {
-      options: o,
-      queue,
-      storage: undefined as unknown as KeyValueStorage,
-      loaded: false,
-      batchSize: Math.min(Math.max(1, o.maxBatchSize), SERVER_MAX_BATCH),
+      o,
+      q: queue,
+      s: undefined as unknown as KeyValueStorage,
+      l: false,
+      b: Math.min(Math.max(1, o.maxBatchSize), SERVER_MAX_BATCH),
       send,
     }
     const layer = platform?.(internals) ?? {}
-    const storage = (options.storage === undefined ? layer.storage?.() : options.storage) ?? memoryStorage()
-    internals.storage = storage
+    const storage = (options.storage === undefined ? layer.s?.() : options.storage) ?? memoryStorage()
+    internals.s = storage
 
     /** Reports a failure through `onError` (and the debug log). Never throws. */
     function fail(error: unknown): void {
@@ -294,17 +315,17 @@ export class EdgerecClient {
     function save(): void {
       // NOTE: the queue is serialized when the write runs, so a burst of track() calls costs one
       // JSON.stringify and one write, not one per event (O(n²) for a long queue).
-      if (internals.loaded && !savePending) {
+      if (internals.l && !savePending) {
         savePending = true
         write('queue', () => {
           savePending = false
-          return JSON.stringify(layer.stored?.() ?? queue)
+          return JSON.stringify(layer.q?.() ?? queue)
         })
       }
     }
 
     function schedule(delayMs = o.flushIntervalMs): void {
-      if (!timer && internals.loaded && queue.length) {
+      if (!timer && internals.l && queue.length) {
         timer = setTimeout(
           () => {
             timer = undefined
@@ -317,13 +338,15 @@ export class EdgerecClient {
       }
     }
 
-    /** One HTTP exchange with timeout; errors become {@link EdgerecClientError} or {@link EdgerecNetworkError}. */
+    /**
+     * One HTTP exchange with timeout: a POST of `body`, or a GET without one. Errors become
+     * {@link EdgerecClientError} or {@link EdgerecNetworkError}.
+     */
     async function request<T>(
-      method: string,
       path: string,
       body?: string,
-      keepalive?: boolean,
       user?: UserToken,
+      keepalive?: boolean,
     ): Promise<T> {
       const { endpoint, publishableKey, timeoutMs } = o
       user = typeof user === 'function' ? await user() : user
@@ -335,7 +358,7 @@ export class EdgerecClient {
         response = await (o.fetch ?? fetch)(
           endpoint + path + (keepalive ? `?key=${encodeURIComponent(publishableKey)}` : ''),
           {
-            method,
+            method: body ? 'POST' : 'GET',
             body,
             keepalive,
             signal: controller.signal,
@@ -345,10 +368,8 @@ export class EdgerecClient {
               : { authorization: `Bearer ${publishableKey}`, ...(user && { 'x-edgerec-user-token': user }) },
           },
         )
-        const text = await response.text()
-        try {
-          json = JSON.parse(text)
-        } catch {}
+        // NOTE: a body that is not JSON (or is cut) leaves `json` unset: an HTTP_ERROR below.
+        json = await response.json().catch(() => {})
       } catch (cause) {
         const timedOut = controller.signal.aborted
         throw new EdgerecNetworkError(
@@ -361,13 +382,16 @@ export class EdgerecClient {
       } finally {
         clearTimeout(abort)
       }
-      if (response.ok && json) return json as T
-      const { status } = response
+      if (response.ok && json) {
+        // Every list fetched (not each cache hit) is reported once with `autoImpressions`.
+        if (o.autoImpressions && !body) void impression(json as { recId?: string })
+        return json as T
+      }
       const error = json?.error ?? {}
       throw new EdgerecClientError(
         error.code ?? 'HTTP_ERROR',
-        error.message ?? `Status ${status} without an edgerec error body. Check the endpoint.`,
-        status,
+        error.message ?? `Status ${response.status} without an edgerec answer. Check the endpoint.`,
+        response.status,
         { details: error.details, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) },
       )
     }
@@ -378,13 +402,17 @@ export class EdgerecClient {
      */
     async function send(batch: EdgerecEvent[], keepalive?: boolean): Promise<IngestResponse> {
       const answer = await request<IngestResponse>(
-        'POST',
         '/v1/events',
         JSON.stringify({ events: batch }),
+        undefined,
         keepalive,
       )
       if (!Array.isArray(answer.results))
-        throw new EdgerecClientError('HTTP_ERROR', 'No results in the answer. Check the endpoint.', 200)
+        throw new EdgerecClientError(
+          'HTTP_ERROR',
+          'Status 200 without an edgerec answer. Check the endpoint.',
+          200,
+        )
       for (const { index, status, errors = [] } of answer.results) {
         const event = batch[index]
         if (status === 'rejected' && event) {
@@ -411,39 +439,45 @@ export class EdgerecClient {
       save()
     }
 
+    /** Reports an answer shown (see `impression`); a recId is a UUID, so it needs no escaping. */
+    function impression(answer: { recId?: string }): Promise<{ shown: number } | undefined> {
+      return request<{ shown: number } | undefined>(
+        '/v1/impressions',
+        `{"recIds":["${answer?.recId}"]}`,
+      ).catch(fail as (error: unknown) => undefined)
+    }
+
     /** A cached GET: fresh for `cacheTtlMs`, then served stale for `staleWhileRevalidateMs` while refetched. */
     function get<T>(path: string, params: Record<string, unknown>, user?: UserToken): Promise<T> {
-      let separator = '?'
       for (const name in params) {
-        const value = params[name]
-        if (value !== undefined && value !== '') {
-          // NOTE: arrays (filter labels) encode as comma lists.
-          path += `${separator}${name}=${encodeURIComponent(value as string)}`
-          separator = '&'
-        }
+        // NOTE: arrays (exclude, filter labels) become comma lists; undefined, '' and [] are left out.
+        const value = `${params[name] ?? ''}`
+        if (value) path += `&${name}=${encodeURIComponent(value)}`
       }
+      // NOTE: the path's own ids are percent-encoded, so its first `&` starts the query.
+      path = path.replace('&', '?')
       const ttl = o.cacheTtlMs
       const now = Date.now()
       const hit = cache.get(path)
-      const age = hit ? now - hit.at : Infinity
+      const age = hit ? now - hit.t : Infinity
       // NOTE: entries exist only when ttl > 0.
       if (hit && age < ttl + o.staleWhileRevalidateMs) {
-        if (age >= ttl && !hit.refreshing) {
-          hit.refreshing = true
-          const fresh = request<T>('GET', path, undefined, undefined, user)
+        if (age >= ttl && !hit.r) {
+          hit.r = true
+          const fresh = request<T>(path, undefined, user)
           fresh.then(
-            () => cache.set(path, { at: now, value: fresh }),
+            () => cache.set(path, { t: now, v: fresh }),
             (error) => {
-              hit.refreshing = false
+              hit.r = false
               fail(error)
             },
           )
         }
-        return hit.value as Promise<T>
+        return hit.v as Promise<T>
       }
-      const fresh = request<T>('GET', path, undefined, undefined, user)
+      const fresh = request<T>(path, undefined, user)
       if (ttl > 0) {
-        const entry = { at: now, value: fresh }
+        const entry = { t: now, v: fresh }
         cache.delete(path)
         cache.set(path, entry)
         // NOTE: Map iterates in insertion order, so the first key is the least recently fetched.
@@ -480,7 +514,7 @@ export class EdgerecClient {
       }
       // NOTE: events tracked before the anonymous id was read get it now (they may carry a userId already).
       for (const event of queue) event.anonymousId ??= anonymousId
-      internals.loaded = true
+      internals.l = true
       save()
       schedule()
     }
@@ -491,7 +525,7 @@ export class EdgerecClient {
       timer = undefined
       const result: FlushResult = { ok: true, sent: 0, rejected: 0, remaining: 0 }
       while (queue.length) {
-        const batch = queue.slice(0, internals.batchSize)
+        const batch = queue.slice(0, internals.b)
         try {
           const answer = await send(batch)
           attempt = retryAt = 0
@@ -501,7 +535,7 @@ export class EdgerecClient {
           const error = thrown as EdgerecClientError
           const { status } = error
           if (status === 413 && batch[1]) {
-            internals.batchSize = Math.ceil(batch.length / 2)
+            internals.b = Math.ceil(batch.length / 2)
           } else if ([400, 413, 422].includes(status)) {
             // NOTE: the same bytes would be refused again; keeping them would block the queue forever.
             fail(
@@ -553,11 +587,14 @@ export class EdgerecClient {
     Object.assign(this, {
       ready,
       flush,
+      impression,
 
       track(type: EdgerecEvent['type'], properties: TrackProperties): string | undefined {
         try {
-          const { itemId, value, context } = properties ?? {}
-          if (!type || typeof type !== 'string' || !itemId || typeof itemId !== 'string') {
+          const { itemId, value, context, recId } = properties ?? {}
+          // NOTE: only presence is checked here; the server validates each event's fields and a
+          // rejected one reaches onError as EVENT_REJECTED (bytes: the budget, docs/sdk.md).
+          if (!type || !itemId) {
             throw new SdkError('INVALID_ARGUMENT', 'track() needs a type and an itemId string.')
           }
           const event: EdgerecEvent = {
@@ -565,7 +602,7 @@ export class EdgerecClient {
             type,
             itemId,
             value,
-            context,
+            context: recId ? { ...context, recId } : context,
             timestamp: Date.now(),
             anonymousId,
             userId: userId ?? undefined,
@@ -594,7 +631,7 @@ export class EdgerecClient {
       },
 
       identify(id: string, options?: { token?: UserToken }): Promise<unknown> {
-        if (!id || typeof id !== 'string') {
+        if (!id) {
           fail(new SdkError('INVALID_ARGUMENT', 'identify() needs a user id string.'))
           return linking
         }
@@ -603,9 +640,7 @@ export class EdgerecClient {
         write('uid', id)
         const t = token
         linking = ready
-          .then(() =>
-            request('POST', '/v1/identify', JSON.stringify({ userId: id, anonymousId }), undefined, t),
-          )
+          .then(() => request('/v1/identify', JSON.stringify({ userId: id, anonymousId }), t))
           .then(() => cache.clear(), fail)
         return linking
       },
@@ -621,7 +656,7 @@ export class EdgerecClient {
       close(): void {
         clearTimeout(timer)
         timer = undefined
-        layer.close?.()
+        layer.c?.()
       },
 
       async recommend(options: RecommendOptions = {}): Promise<RecommendationsResponse> {
@@ -631,7 +666,7 @@ export class EdgerecClient {
           `/v1/users/${encodeURIComponent(user)}/recommendations`,
           {
             k: options.k,
-            exclude: options.exclude?.join(','),
+            exclude: options.exclude,
             explain: options.explain ? 1 : undefined,
             ...options.filter,
           },

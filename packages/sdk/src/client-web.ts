@@ -24,8 +24,8 @@ const OWNED_MEMORY = 10_000
 
 /** The page layer of one client. */
 const webPlatform: Platform = (client) => {
-  // NOTE: `loaded`, `batchSize` and `storage` change later: read them from `client` when used.
-  const { options, queue, send } = client
+  // NOTE: `l` (loaded), `b` (batch size) and `s` (storage) change later: read them from `client` when used.
+  const { o: options, q: queue, send } = client
   /** Ids handed to a keepalive request in this page's life: not sent again on the next hide. */
   const handedOff = new Set<string>()
   /**
@@ -45,12 +45,12 @@ const webPlatform: Platform = (client) => {
    * The rest, and whatever the browser refuses, stays persisted for the next page load.
    */
   function onHide(event: Event): void {
-    if ((event.type === 'pagehide' || document.visibilityState === 'hidden') && client.loaded) {
+    if ((event.type === 'pagehide' || document.visibilityState === 'hidden') && client.l) {
       // NOTE: sizes are counted in UTF-16 units: exact for ASCII. A body that is larger in bytes
       // fails the browser's own check and stays queued.
       const batch = takeWithin(
         queue.filter((event) => !handedOff.has(event.id)),
-        client.batchSize,
+        client.b,
         MAX_HIDE_BODY - '{"events":[]}'.length,
         (event) => JSON.stringify(event).length,
       )
@@ -66,19 +66,19 @@ const webPlatform: Platform = (client) => {
 
   listen('addEventListener')
   return {
-    storage: webStorage,
-    close: () => listen('removeEventListener'),
+    s: webStorage,
+    c: () => listen('removeEventListener'),
     /**
      * Tabs of one origin share one stored queue. Each write keeps the events other tabs stored, so
      * a tab that closes or crashes before delivering leaves its events for the next page load
      * instead of losing them to another tab's write. The next load may send an event its tab also
      * sent: the server stores each id once.
      */
-    stored(): EdgerecEvent[] {
+    q(): EdgerecEvent[] {
       let stored: EdgerecEvent[] = []
       try {
         // NOTE: only a synchronous store (localStorage) can be merged without racing; async ones throw here.
-        stored = JSON.parse(client.storage.getItem(`${options.storagePrefix}queue`) as string) ?? []
+        stored = JSON.parse(client.s.getItem(`${options.storagePrefix}queue`) as string) ?? []
       } catch {}
       // NOTE: forgetting (rarely) only lets an already sent copy back in: a server duplicate, never a loss.
       if (owned.size > OWNED_MEMORY) owned.clear()

@@ -95,5 +95,5 @@ export class EdgerecNetworkError extends SdkError {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof EdgerecNetworkError) return true
   const status = (error as EdgerecClientError | undefined)?.status
-  return status === 408 || status === 429 || (status ?? 0) >= 500 || (status ?? 300) < 300
+  return status === 408 || status === 429 || status! >= 500 || (status ?? 300) < 300
 }

@@ -55,6 +55,11 @@ export interface TrackProperties {
   itemId: string
   value?: number
   context?: EventContext
+  /**
+   * The `recId` of the list the interaction came from (a `recommend()`, `similar()` or `popular()`
+   * answer): sent as `context.recId`, so the worker credits the event to that list.
+   */
+  recId?: string
 }
 
 /** The answer to `POST /v1/events`. */
@@ -92,7 +97,7 @@ export interface RecommendationsResponse {
   items: RecommendedItem[]
   source: 'model' | 'fold-in' | 'popular'
   modelVersion: string | null
-  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  /** Unique id of this answer: report it with `recs.impression(answer)` once shown and pass it as `recId` to `track()` for the events that follow from the list. */
   recId?: string
   /** The experiment variant that served the answer (`live` outside experiments). */
   variant?: string
@@ -107,7 +112,7 @@ export interface SimilarResponse {
    */
   source: 'model' | 'content' | 'popular' | 'trending'
   modelVersion: string | null
-  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  /** Unique id of this answer: report it with `recs.impression(answer)` once shown and pass it as `recId` to `track()` for the events that follow from the list. */
   recId?: string
   /** The experiment variant that served the answer (`live` outside experiments). */
   variant?: string
@@ -117,7 +122,7 @@ export interface PopularResponse {
   items: ScoredItem[]
   source: 'popular' | 'trending'
   modelVersion: string | null
-  /** Unique id of this answer: report it with `reportImpression()` and send it as `context.recId` with the events that follow from the list. */
+  /** Unique id of this answer: report it with `recs.impression(answer)` once shown and pass it as `recId` to `track()` for the events that follow from the list. */
   recId?: string
   /** The experiment variant that served the answer (`live` outside experiments). */
   variant?: string
@@ -221,6 +226,12 @@ export interface ClientOptions {
    * it can refresh an expired token.
    */
   userToken?: UserToken
+  /**
+   * Report every list `recommend()`, `similar()` and `popular()` return as shown
+   * (`POST /v1/impressions`) without calling `impression()`: for apps that render what they fetch.
+   * Default false (a prefetched list that never reaches the screen should not count).
+   */
+  autoImpressions?: boolean
 }
 
 /** A user token, or a function returning one (called per request, so it may refresh it). */

@@ -16,6 +16,7 @@ import { type RunningWorker, startWorker } from './worker-harness.js'
 declare global {
   interface Window {
     recs: EdgerecClient
+    createClient: typeof import('../src/index.js').createClient
   }
 }
 
@@ -35,6 +36,7 @@ beforeAll(async () => {
   const page = `<!doctype html><meta charset="utf-8"><title>edgerec sdk → worker</title>
 <script type="module">
 import { createClient } from '/sdk/index.js'
+window.createClient = createClient
 window.recs = createClient({ endpoint: ${JSON.stringify(endpoint)}, publishableKey: ${JSON.stringify(KEY)}, flushAt: 10000, flushIntervalMs: 3600000 })
 </script>`
   server = createServer((request, response) => {
@@ -113,5 +115,75 @@ describe('SDK in Chromium against the edge worker', () => {
     expect(ids.sort()).toEqual([...all].sort())
     const anon = await worker.db.prepare('SELECT DISTINCT anonymous_id AS a FROM events').all<{ a: string }>()
     expect(anon.results.map((row) => row.a)).toEqual([anonymousId])
+  })
+
+  it('should report a shown list and credit a click to it by recId, by hand and with autoImpressions (issue 15)', async () => {
+    // Three people viewed p1 and p2, so the worker (no model yet) serves a popular list from D1.
+    const events = ['x1', 'x2', 'x3'].flatMap((userId) =>
+      ['p1', 'p2'].map((itemId) => ({
+        id: crypto.randomUUID(),
+        type: 'view',
+        userId,
+        itemId,
+        timestamp: Date.now(),
+      })),
+    )
+    const sent = await fetch(new URL('/v1/events', worker.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    })
+    expect(sent.status).toBe(200)
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(origin)
+    await ready(page)
+    const result = await page.evaluate(
+      async ({ endpoint, key }) => {
+        const list = await window.recs.popular({ k: 2 })
+        const shown = await window.recs.impression(list)
+        const clickId = window.recs.track('click', { itemId: list.items[0]!.itemId, recId: list.recId })
+        await window.recs.flush()
+        // A second client that reports every list it fetches by itself.
+        const auto = window.createClient({
+          endpoint,
+          publishableKey: key,
+          storagePrefix: 'auto:',
+          autoImpressions: true,
+        })
+        const autoList = await auto.popular({ k: 1 })
+        return { recId: list.recId, shown, clickId, autoRecId: autoList.recId }
+      },
+      { endpoint: worker.url.origin, key: KEY },
+    )
+    expect(result.recId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(result.shown).toEqual({ shown: 1 })
+    const click = await worker.db
+      .prepare('SELECT context FROM events WHERE id = ?1')
+      .bind(result.clickId)
+      .first<{ context: string }>()
+    expect(JSON.parse(click!.context)).toEqual({ recId: result.recId })
+    // The list's own row arrives in the worker's next batched write (RECORD_FLUSH_MS) and keeps the mark.
+    const deadline = Date.now() + 15_000
+    let row: { surface: string; shown_at: number | null } | null = null
+    while (Date.now() < deadline && row?.surface !== 'popular') {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      row = await worker.db
+        .prepare('SELECT surface, shown_at FROM rec_lists WHERE rec_id = ?1')
+        .bind(result.recId)
+        .first()
+    }
+    expect(row).toMatchObject({ surface: 'popular', shown_at: expect.any(Number) })
+    // autoImpressions: the fetched list is marked shown without an impression() call.
+    let autoRow: { shown_at: number | null } | null = null
+    while (Date.now() < deadline && !autoRow?.shown_at) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      autoRow = await worker.db
+        .prepare('SELECT shown_at FROM rec_lists WHERE rec_id = ?1')
+        .bind(result.autoRecId)
+        .first()
+    }
+    expect(autoRow?.shown_at).toEqual(expect.any(Number))
+    await context.close()
   })
 })

@@ -1,7 +1,7 @@
 /**
  * Served lists and impressions: every recommendations, similar-items and popular answer gets a
  * `recId` and is stored as ONE `rec_lists` row (item ids in rank order), written after the response
- * with `ctx.waitUntil`. `POST /v1/impressions` marks lists shown; clicks, add-to-carts and
+ * in a per-isolate batch (`online-writes.ts`). `POST /v1/impressions` marks lists shown; clicks, add-to-carts and
  * purchases are credited to shown lists in `experiments/results.ts`.
  *
  * @module
@@ -33,57 +33,62 @@ export function newRecId(): string {
   return crypto.randomUUID()
 }
 
-/** Stores one served list. Callers pass it to `waitUntil`: the response never waits for it. */
-export async function recordList(db: D1Database, list: ServedList): Promise<void> {
-  await db
-    .prepare(
-      `INSERT OR IGNORE INTO ${R} (rec_id, surface, user_key, experiment_id, variant, model_version, source, items, served_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-    )
-    .bind(
-      list.recId,
-      list.surface,
-      list.userKey,
-      list.experimentId,
-      list.variant,
-      list.modelVersion,
-      list.source,
-      list.itemIds.join(ITEM_SEPARATOR),
-      list.servedAt,
-    )
-    .run()
-}
-
 /**
- * Marks lists shown (first report wins); returns how many lists were newly marked.
- *
- * The ids travel as ONE JSON array parameter (`json_each`): D1 binds at most 100 parameters per
- * statement, so one placeholder per id failed a full `POST /v1/impressions` batch (100 ids + `now`).
+ * Marks lists shown (first report wins); returns how many lists were newly marked. A `recId` not
+ * stored yet (its list is still in a worker's write batch, `online-writes.ts`) gets a pending row
+ * (empty `surface`) that the list's write fills in later keeping `shown_at`, so an impression that
+ * races its list still counts. Pending rows no list ever filled are deleted by
+ * {@link deleteStaleMarks} (hourly cron).
  */
 export async function markShown(db: D1Database, recIds: readonly string[], now: number): Promise<number> {
   if (recIds.length === 0) return 0
   const result = await db
     .prepare(
-      `UPDATE ${R} SET shown_at = ?1 WHERE shown_at IS NULL AND rec_id IN (SELECT value FROM json_each(?2))`,
+      `INSERT INTO ${R} (rec_id, surface, variant, source, items, served_at, shown_at)
+       SELECT value, '', '', '', '', ?1, ?1 FROM json_each(?2) WHERE true
+       ON CONFLICT(rec_id) DO UPDATE SET shown_at = excluded.shown_at WHERE ${R}.shown_at IS NULL`,
     )
     .bind(now, JSON.stringify(recIds))
     .run()
   return result.meta.changes
 }
 
+/** How long a pending impression (no list yet) is kept before {@link deleteStaleMarks} drops it. */
+export const PENDING_MARK_MS = 86_400_000
+
 /**
- * Deletes the served lists and experiment assignments of `userKey` and of every anonymous id linked
+ * Deletes impressions whose list never arrived (reported more than {@link PENDING_MARK_MS} before
+ * `now`: a made-up `recId`, or a list whose write failed).
+ *
+ * @returns rows deleted
+ */
+export async function deleteStaleMarks(db: D1Database, now: number): Promise<number> {
+  const result = await db
+    .prepare(`DELETE FROM ${R} WHERE surface = '' AND shown_at < ?1`)
+    .bind(now - PENDING_MARK_MS)
+    .run()
+  return result.meta.changes
+}
+
+/**
+ * Deletes the served lists, experiment assignments and shadow overlaps of `userKey` and of every anonymous id linked
  * to it, in one transaction. Runs BEFORE the events and links are deleted (it reads the links).
  */
 export async function deleteOnlineData(
   db: D1Database,
   userKey: string,
-): Promise<{ impressions: number; assignments: number }> {
+): Promise<{ impressions: number; assignments: number; shadowOverlaps: number }> {
   const keys = `SELECT ?1 UNION SELECT anonymous_id FROM ${L} WHERE user_id = ?1`
-  const [lists, assignments] = await db.batch([
+  const [lists, assignments, overlaps] = await db.batch([
     db.prepare(`DELETE FROM ${R} WHERE user_key IN (${keys})`).bind(userKey),
     db
       .prepare(`DELETE FROM ${ONLINE_TABLES.experimentAssignments} WHERE user_key IN (${keys})`)
       .bind(userKey),
+    db.prepare(`DELETE FROM ${ONLINE_TABLES.shadowOverlaps} WHERE user_key IN (${keys})`).bind(userKey),
   ])
-  return { impressions: lists?.meta.changes ?? 0, assignments: assignments?.meta.changes ?? 0 }
+  return {
+    impressions: lists?.meta.changes ?? 0,
+    assignments: assignments?.meta.changes ?? 0,
+    shadowOverlaps: overlaps?.meta.changes ?? 0,
+  }
 }

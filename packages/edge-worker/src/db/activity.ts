@@ -67,6 +67,11 @@ export interface ActivityOptions {
    * without a token for the key: the reader is treated as an anonymous visitor).
    */
   anonymousOnly?: boolean
+  /**
+   * Another read of the same request, sent in the same D1 batch (one round trip instead of two;
+   * the experiment assignment lookup uses it). Its first row comes back as {@link UserActivity.alongside}.
+   */
+  alongside?: D1PreparedStatement
 }
 
 /** A user's newest events and whether the id is on the deletion list. */
@@ -75,6 +80,8 @@ export interface UserActivity {
   events: ActivityEvent[]
   /** When the key (or the user it resolved to) was erased, epoch ms; null when never. */
   deletedAt: number | null
+  /** The first row of `options.alongside` (null when it had none); absent without it. */
+  alongside?: Record<string, unknown> | null
 }
 
 /**
@@ -100,10 +107,18 @@ export async function loadUserActivity(
   const since = options.since ?? -1
   const viewer = options.viewer ?? { kind: 'secret' }
   const reader = viewer.kind === 'secret' ? '*' : viewer.kind === 'user' ? viewer.userId : ''
-  const { results } = await db
+  const statement = db
     .prepare(ACTIVITY_SQL)
     .bind(userKey, limit, since, reader, options.anonymousOnly ? 1 : 0)
-    .all<ActivityEvent & { deletedAt: number | null }>()
+  let alongside: Record<string, unknown> | null | undefined
+  let results: (ActivityEvent & { deletedAt: number | null })[]
+  if (options.alongside) {
+    const [activity, other] = await db.batch<Record<string, unknown>>([statement, options.alongside])
+    results = (activity?.results ?? []) as unknown as typeof results
+    alongside = other?.results[0] ?? null
+  } else {
+    results = (await statement.all<ActivityEvent & { deletedAt: number | null }>()).results
+  }
   const events: ActivityEvent[] = []
   let deletedAt: number | null = null
   for (const r of results) {
@@ -119,7 +134,7 @@ export async function loadUserActivity(
       receivedAt: Number(r.receivedAt),
     })
   }
-  return { events, deletedAt }
+  return alongside === undefined ? { events, deletedAt } : { events, deletedAt, alongside }
 }
 
 /** What {@link deleteUserData} removed. */

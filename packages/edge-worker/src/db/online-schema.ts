@@ -94,6 +94,8 @@ export const ONLINE_TABLES = {
   experiments: 'experiments',
   experimentAssignments: 'experiment_assignments',
   requestMetrics: 'request_metrics',
+  shadows: 'shadows',
+  shadowOverlaps: 'shadow_overlaps',
 } as const
 
 /**
@@ -117,4 +119,58 @@ export const requestMetrics = sqliteTable(
     variant: text('variant').notNull(),
   },
   (t) => [index('request_metrics_at_idx').on(t.at, t.route)],
+)
+
+/**
+ * Shadow candidates: a strategy (and version) scored next to what is served on a share of the
+ * requests of a surface, never served. One runs per surface.
+ */
+export const shadows = sqliteTable(
+  'shadows',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** `recommendations` or `similar`. */
+    surface: text('surface').notNull(),
+    /** `running` or `stopped`. */
+    status: text('status').notNull(),
+    /** A variant strategy: `model`, `model-no-fold-in`, `popular`, `trending`. */
+    strategy: text('strategy').notNull(),
+    /** The model version the candidate scores with (null: the live one). */
+    version: text('version'),
+    /** Share of the surface's requests also scored by the candidate, (0, 1]. */
+    sample: real('sample').notNull(),
+    createdAt: integer('created_at').notNull(),
+    stoppedAt: integer('stopped_at'),
+  },
+  (t) => [index('shadows_surface_status_idx').on(t.surface, t.status)],
+)
+
+/**
+ * One row per shadowed list: how much the candidate's list overlapped the served one. Per person
+ * (`user_key`), so deleting a user deletes their rows.
+ */
+export const shadowOverlaps = sqliteTable(
+  'shadow_overlaps',
+  {
+    shadowId: text('shadow_id').notNull(),
+    /** The served list's `recId`. */
+    recId: text('rec_id').notNull(),
+    userKey: text('user_key'),
+    /** When the list was served, epoch ms. */
+    at: integer('at').notNull(),
+    /** Length of the served list (the k of overlap@k). */
+    k: integer('k').notNull(),
+    /** Items in both the served list and the candidate's first k. */
+    common: integer('common').notNull(),
+    /** |S ∩ C| / |S ∪ C|. */
+    jaccard: real('jaccard').notNull(),
+    /** Average overlap: (1/k) Σ_{d=1..k} |S₁..d ∩ C₁..d| / d (rank-aware). */
+    averageOverlap: real('average_overlap').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.shadowId, t.recId] }),
+    index('shadow_overlaps_shadow_at_idx').on(t.shadowId, t.at),
+    index('shadow_overlaps_user_idx').on(t.userKey),
+  ],
 )

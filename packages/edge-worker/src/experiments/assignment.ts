@@ -1,10 +1,12 @@
 /**
- * Assigning a person to a variant: a stable hash of the experiment and the person, and the D1
- * lookup that keeps a person's first variant across sign-in (identity_links).
+ * Assigning a person to a variant: a stable hash of the experiment and the person, the D1
+ * lookup that keeps a person's first variant across sign-in (identity_links), and the isolate's
+ * memory of recent assignments that spares a repeat visitor that lookup.
  *
  * @module
  */
 import { stableHash32 } from '@edgerec/core'
+import type { AssignmentRow } from '../attribution/online-writes.js'
 import { ONLINE_TABLES } from '../db/online-schema.js'
 import { TABLES } from '../db/schema.js'
 import type { Experiment, Variant } from './definition.js'
@@ -52,30 +54,92 @@ keys(k) AS (SELECT ?2 UNION SELECT uid FROM me UNION SELECT anonymous_id FROM ${
 SELECT variant FROM ${A} WHERE experiment_id = ?1 AND user_key IN (SELECT k FROM keys)
 ORDER BY assigned_at, user_key LIMIT 1`
 
+/** Most assignments an isolate remembers (≈ 100 B each). */
+const MAX_CACHED = 10_000
+
 /**
- * The person's variant: the stored one when the person (or an identity linked to them) was
- * assigned before, else the hash variant, stored with `defer` (`ctx.waitUntil`) so the response
- * does not wait for the write.
+ * The per-isolate memory of assignments (`experiment id` + person → variant name), so a repeat
+ * visitor needs no D1 lookup. An entry is trusted for `ttlMs` (`MODEL_REFRESH_SECONDS`, the same
+ * staleness an isolate's view of experiments and of the live version has); the oldest entries go
+ * first when it is full.
  */
+export class AssignmentCache {
+  #entries = new Map<string, { variant: string; at: number }>()
+
+  get(experimentId: string, userKey: string, now: number, ttlMs: number): string | undefined {
+    const key = `${experimentId}\n${userKey}`
+    const hit = this.#entries.get(key)
+    if (!hit) return undefined
+    if (now - hit.at < ttlMs) return hit.variant
+    this.#entries.delete(key)
+    return undefined
+  }
+
+  set(experimentId: string, userKey: string, variant: string, now: number): void {
+    const key = `${experimentId}\n${userKey}`
+    this.#entries.delete(key)
+    this.#entries.set(key, { variant, at: now })
+    if (this.#entries.size > MAX_CACHED) {
+      const oldest = this.#entries.keys().next().value
+      if (oldest !== undefined) this.#entries.delete(oldest)
+    }
+  }
+}
+
+/** Where {@link assignVariant} remembers and queues assignments. */
+export interface AssignmentStores {
+  cache: AssignmentCache
+  /** Queues the first assignment's row (written after the response, batched). */
+  store: (row: AssignmentRow) => void
+  /** How long a remembered assignment is trusted, ms. */
+  ttlMs: number
+}
+
+/**
+ * The person's variant, in two steps so the D1 lookup can ride in another read's batch:
+ * `remembered` (the isolate's memory, no I/O) or else `lookup` (one indexed statement) whose first
+ * row goes to `settle`: the stored variant when the person (or an identity linked to them) was
+ * assigned before, else the hash variant, queued for storage so the response does not wait.
+ */
+export interface AssignmentPlan {
+  remembered?: Variant
+  lookup?: D1PreparedStatement
+  settle: (row: { variant?: unknown } | null) => Variant
+}
+
+/** Plans the assignment of `userKey` (see {@link AssignmentPlan}). */
+export function planAssignment(
+  db: D1Database,
+  experiment: Experiment,
+  userKey: string,
+  now: number,
+  stores: AssignmentStores,
+): AssignmentPlan {
+  const remembered = stores.cache.get(experiment.id, userKey, now, stores.ttlMs)
+  const known = remembered ? experiment.variants.find((v) => v.name === remembered) : undefined
+  if (known) return { remembered: known, settle: () => known }
+  return {
+    lookup: db.prepare(LOOKUP_SQL).bind(experiment.id, userKey),
+    settle: (row) => {
+      const stored = row ? experiment.variants.find((v) => v.name === row.variant) : undefined
+      const variant = stored ?? hashVariant(experiment, userKey)
+      if (!stored)
+        stores.store({ experimentId: experiment.id, userKey, variant: variant.name, assignedAt: now })
+      stores.cache.set(experiment.id, userKey, variant.name, now)
+      return variant
+    },
+  }
+}
+
+/** {@link planAssignment} with its lookup run on its own. */
 export async function assignVariant(
   db: D1Database,
   experiment: Experiment,
   userKey: string,
   now: number,
-  defer: (promise: Promise<unknown>) => void,
+  stores: AssignmentStores,
 ): Promise<Variant> {
-  const row = await db.prepare(LOOKUP_SQL).bind(experiment.id, userKey).first<{ variant: string }>()
-  const stored = row ? experiment.variants.find((v) => v.name === row.variant) : undefined
-  if (stored) return stored
-  const variant = hashVariant(experiment, userKey)
-  defer(
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO ${A} (experiment_id, user_key, variant, assigned_at) VALUES (?1, ?2, ?3, ?4)`,
-      )
-      .bind(experiment.id, userKey, variant.name, now)
-      .run()
-      .catch((error) => console.error('edgerec: storing an experiment assignment failed', error)),
-  )
-  return variant
+  const plan = planAssignment(db, experiment, userKey, now, stores)
+  if (plan.remembered) return plan.remembered
+  return plan.settle((await plan.lookup?.first<{ variant: string }>()) ?? null)
 }

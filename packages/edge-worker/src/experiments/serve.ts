@@ -1,21 +1,23 @@
 /**
  * The experiment step of a serving request: which arm serves this person (cached config, one
  * indexed D1 read only while an experiment runs), which model that arm scores with, and the
- * `recId` + served-list record of the answer (written after the response).
+ * `recId` + served-list record of the answer (written after the response, batched per isolate).
  *
  * With no experiment running this adds no D1 round trip to the request: the running experiments
- * are cached per isolate and the list is written with `ctx.waitUntil`.
+ * are cached per isolate and the list joins the isolate's next batched write (`ctx.waitUntil`).
  *
  * @module
  */
 import type { Context } from 'hono'
-import { newRecId, recordList, type ServedList } from '../attribution/rec-lists.js'
+import type { OnlineWrites } from '../attribution/online-writes.js'
+import { newRecId, type ServedList } from '../attribution/rec-lists.js'
 import type { WorkerConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import type { LoadedModel } from '../model/loaded-model.js'
-import { waitUntilOf } from '../serving/context.js'
-import { assignVariant } from './assignment.js'
+import { type ServingDeps, waitUntilOf } from '../serving/context.js'
+import { type AssignmentCache, planAssignment } from './assignment.js'
 import type { Strategy, Surface } from './definition.js'
+import { listOverlap } from './shadow.js'
 import type { ExperimentCache } from './store.js'
 import type { VersionCache } from './versions.js'
 
@@ -26,6 +28,10 @@ export const LIVE_VARIANT = 'live'
 export interface OnlineState {
   experiments: ExperimentCache
   versions: VersionCache
+  /** Recent assignments, so repeat visitors need no D1 lookup. */
+  assignments: AssignmentCache
+  /** Served lists, assignments and shadow overlaps waiting to be written (batched). */
+  writes: OnlineWrites
 }
 
 /** What serves one request. */
@@ -45,9 +51,59 @@ export function deferOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void
 }
 
 /**
- * The arm of `userKey` on `surface`: the live arm when no experiment runs or no person is known;
- * otherwise the person's variant. A D1 failure serves the live arm (outside the experiment).
+ * The arm of a request, planned: `arm` when it is known without I/O (no experiment runs, no person,
+ * or the isolate remembers the person's variant), else a `lookup` statement whose first row
+ * `settle` turns into the arm (the recommendations route sends it in the activity read's batch).
  */
+export interface ArmPlan {
+  arm?: Arm
+  lookup?: D1PreparedStatement
+  settle: (row: { variant?: unknown } | null | undefined) => Arm
+}
+
+const liveNow: ArmPlan = { arm: LIVE_ARM, settle: () => LIVE_ARM }
+
+/**
+ * Plans the arm of `userKey` on `surface`: the live arm when no experiment runs or no person is
+ * known; otherwise the person's variant (see {@link ArmPlan}). A failed read settles on the live arm.
+ */
+export async function planArm(
+  c: Context<AppEnv>,
+  online: OnlineState,
+  config: WorkerConfig,
+  surface: Surface,
+  userKey: string | null,
+  now: number,
+): Promise<ArmPlan> {
+  const defer = deferOf(c)
+  const experiment = await online.experiments.running(c.env.DB, surface, now, config.refreshMs, defer)
+  if (!experiment || userKey === null) return liveNow
+  const plan = planAssignment(c.env.DB, experiment, userKey, now, {
+    cache: online.assignments,
+    store: (row) => {
+      online.writes.assignment(row)
+      online.writes.schedule(c.env.DB, defer, config.recordFlushMs)
+    },
+    ttlMs: config.refreshMs,
+  })
+  const armOf = (variant: { name: string; strategy: Strategy; version?: string }): Arm => ({
+    experimentId: experiment.id,
+    variant: variant.name,
+    strategy: variant.strategy,
+    ...(variant.version ? { version: variant.version } : {}),
+  })
+  if (plan.remembered) {
+    const arm = armOf(plan.remembered)
+    return { arm, settle: () => arm }
+  }
+  return {
+    ...(plan.lookup ? { lookup: plan.lookup } : {}),
+    // undefined: the read failed (D1 down): serve the live arm, outside the experiment.
+    settle: (row) => (row === undefined ? LIVE_ARM : armOf(plan.settle(row))),
+  }
+}
+
+/** {@link planArm} with its lookup run on its own. A D1 failure serves the live arm. */
 export async function chooseArm(
   c: Context<AppEnv>,
   online: OnlineState,
@@ -56,17 +112,10 @@ export async function chooseArm(
   userKey: string | null,
   now: number,
 ): Promise<Arm> {
-  const defer = deferOf(c)
-  const experiment = await online.experiments.running(c.env.DB, surface, now, config.refreshMs, defer)
-  if (!experiment || userKey === null) return LIVE_ARM
+  const plan = await planArm(c, online, config, surface, userKey, now)
+  if (plan.arm) return plan.arm
   try {
-    const variant = await assignVariant(c.env.DB, experiment, userKey, now, defer)
-    return {
-      experimentId: experiment.id,
-      variant: variant.name,
-      strategy: variant.strategy,
-      ...(variant.version ? { version: variant.version } : {}),
-    }
+    return plan.settle((await plan.lookup?.first<{ variant: string }>()) ?? null)
   } catch (error) {
     console.error('edgerec: experiment assignment failed; serving the live model', error)
     return LIVE_ARM
@@ -101,24 +150,76 @@ export async function modelForArm(
 }
 
 /**
- * Gives the answer its `recId` and `variant`, and stores the served list after the response
- * (unless `RECORD_LISTS` is `off`).
+ * Gives the answer its `recId` and `variant`, and queues the served list for the isolate's next
+ * batched write (unless `RECORD_LISTS` is `off`): the response never waits for D1.
  *
  * @returns the fields to spread into the JSON body
  */
 export function attribute(
   c: Context<AppEnv>,
+  online: OnlineState,
+  config: WorkerConfig,
   arm: Arm,
   list: Omit<ServedList, 'recId' | 'experimentId' | 'variant'>,
 ): { recId: string; variant: string } {
   const recId = newRecId()
   c.set('served', { source: list.source, variant: arm.variant })
-  if (c.env.RECORD_LISTS?.trim() === 'off') return { recId, variant: arm.variant }
-  const served: ServedList = { ...list, recId, experimentId: arm.experimentId, variant: arm.variant }
-  deferOf(c)(
-    recordList(c.env.DB, served).catch((error) =>
-      console.error('edgerec: storing a served list failed', error),
-    ),
-  )
+  if (!config.recordLists) return { recId, variant: arm.variant }
+  online.writes.list({ ...list, recId, experimentId: arm.experimentId, variant: arm.variant })
+  online.writes.schedule(c.env.DB, deferOf(c), config.recordFlushMs)
   return { recId, variant: arm.variant }
+}
+
+/** What {@link shadowAfter} compares. */
+export interface ShadowRequest {
+  recId: string
+  userKey: string | null
+  servedAt: number
+  /** The served list. */
+  itemIds: readonly string[]
+  /** Scores the same request with another model and strategy; returns the item ids in rank order. */
+  score: (model: LoadedModel, strategy: Strategy) => Promise<string[]>
+}
+
+/**
+ * When a shadow runs on recommendations (and this request falls in its `sample`), scores the
+ * candidate after the response (`waitUntil`) and queues the overlap of its list with the served one
+ * (`shadow_overlaps`, batched). Nothing here can change or delay the answer: it runs once the
+ * answer is built, and any failure (the candidate's version does not load, scoring throws) is
+ * logged and dropped.
+ */
+export function shadowAfter(
+  c: Context<AppEnv>,
+  deps: Pick<ServingDeps, 'online' | 'now'>,
+  config: WorkerConfig,
+  live: LoadedModel | null,
+  request: ShadowRequest,
+): void {
+  const shadow = deps.online.experiments.shadow('recommendations')
+  if (!shadow || !live || request.itemIds.length === 0) return
+  if (shadow.sample < 1 && Math.random() >= shadow.sample) return
+  const defer = deferOf(c)
+  const task = (async () => {
+    // Yield first, so the answer leaves before any of the candidate's work starts.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const model =
+      shadow.version && shadow.version !== live.version
+        ? await deps.online.versions.get(c.env, shadow.version, {
+            userCacheBytes: config.userCacheBytes,
+            now: deps.now,
+          })
+        : live
+    const candidate = await request.score(model, shadow.strategy)
+    const overlap = listOverlap(request.itemIds, candidate)
+    if (!overlap) return
+    deps.online.writes.overlap({
+      shadowId: shadow.id,
+      recId: request.recId,
+      userKey: request.userKey,
+      at: request.servedAt,
+      ...overlap,
+    })
+    deps.online.writes.schedule(c.env.DB, defer, config.recordFlushMs)
+  })().catch((error) => console.error(`edgerec: shadow ${shadow.id} failed on a request; skipped`, error))
+  defer(task)
 }

@@ -7,6 +7,7 @@
  */
 import { ONLINE_TABLES } from '../db/online-schema.js'
 import type { Experiment, ExperimentStatus, Surface, Variant } from './definition.js'
+import { RUNNING_SHADOWS_SQL, type Shadow, type ShadowRow, shadowFromRow } from './shadow.js'
 
 const X = ONLINE_TABLES.experiments
 
@@ -118,9 +119,10 @@ export async function setStatus(
   return true
 }
 
-/** The per-isolate cache of the running experiments. */
+/** The per-isolate cache of the running experiments and shadows. */
 export class ExperimentCache {
   #running = new Map<Surface, Experiment>()
+  #shadows = new Map<Surface, Shadow>()
   #loaded = false
   #checkedAt = Number.NEGATIVE_INFINITY
   #refreshing: Promise<void> | undefined
@@ -154,6 +156,14 @@ export class ExperimentCache {
     return this.#running.get(surface) ?? null
   }
 
+  /**
+   * The shadow running on `surface` as of the last read, or null. Never waits: call it after
+   * {@link running}, which loads a cold isolate.
+   */
+  shadow(surface: Surface): Shadow | null {
+    return this.#shadows.get(surface) ?? null
+  }
+
   #start(db: D1Database): Promise<void> {
     const refresh = this.#refresh(db).finally(() => {
       this.#refreshing = undefined
@@ -165,10 +175,18 @@ export class ExperimentCache {
   async #refresh(db: D1Database): Promise<void> {
     const generation = this.#generation
     try {
-      const { results } = await db.prepare(`SELECT * FROM ${X} WHERE status = 'running'`).all<ExperimentRow>()
+      const [experiments, shadows] = await db.batch<ExperimentRow | ShadowRow>([
+        db.prepare(`SELECT * FROM ${X} WHERE status = 'running'`),
+        db.prepare(RUNNING_SHADOWS_SQL),
+      ])
       const running = new Map<Surface, Experiment>()
-      for (const row of results) running.set(row.surface as Surface, fromRow(row))
+      for (const row of (experiments?.results ?? []) as ExperimentRow[])
+        running.set(row.surface as Surface, fromRow(row))
+      const shadowing = new Map<Surface, Shadow>()
+      for (const row of (shadows?.results ?? []) as ShadowRow[])
+        shadowing.set(row.surface as Surface, shadowFromRow(row))
       this.#running = running
+      this.#shadows = shadowing
     } catch (error) {
       console.error('edgerec: reading experiments failed; keeping the last known state', error)
     }

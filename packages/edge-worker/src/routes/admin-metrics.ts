@@ -1,11 +1,13 @@
 /**
- * `GET /v1/admin/metrics?since=&until=` (secret key): runtime figures per route (docs/online.md).
+ * `GET /v1/admin/metrics?since=&until=` (secret key): runtime figures per route, and the overlap of
+ * the shadows that ran in the window (docs/online.md).
  *
  * @module
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { listShadows, reportShadow } from '../experiments/shadow.js'
 import { readMetrics } from '../metrics/report.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
@@ -33,7 +35,18 @@ export function adminMetricsRoutes(options: { now: () => number; fetch?: typeof 
     errors.throwIfAny()
     c.header('Cache-Control', 'no-store')
     try {
-      return c.json(await readMetrics(c.env, since, until, options.fetch))
+      const [report, shadows] = await Promise.all([
+        readMetrics(c.env, since, until, options.fetch),
+        // Shadows that ran in the window, with the overlap of the lists they compared in it.
+        listShadows(c.env.DB).then((all) =>
+          Promise.all(
+            all
+              .filter((s) => s.createdAt < until && (s.stoppedAt === null || s.stoppedAt >= since))
+              .map((s) => reportShadow(c.env.DB, s, since, until)),
+          ),
+        ),
+      ])
+      return c.json({ ...report, shadows: shadows.map(({ days: _days, ...rest }) => rest) })
     } catch (error) {
       throw new ApiError('STORAGE_UNAVAILABLE', 'The metrics store could not be read. Retry in a moment.', {
         cause: error,

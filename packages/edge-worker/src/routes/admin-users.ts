@@ -22,6 +22,8 @@ export interface DeleteUserBody {
     /** Served lists (impressions) and experiment assignments of the user and their anonymous ids. */
     impressions: number
     assignments: number
+    /** Shadow comparisons of their lists (`shadow_overlaps`). */
+    shadowOverlaps: number
   }
 }
 

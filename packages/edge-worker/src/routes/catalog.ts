@@ -135,7 +135,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     }
     // An answer for a person (or inside an experiment) carries a person's recId: no shared cache.
     c.header('Cache-Control', userKey === null ? MODEL_CACHE_CONTROL : PERSONAL_CACHE_CONTROL)
-    const attribution = attribute(c, arm, {
+    const attribution = attribute(c, deps.online, config, arm, {
       surface: 'similar',
       userKey,
       modelVersion: model.version,
@@ -172,7 +172,7 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
         .catch(() => [])
       if (list.length === 0) throw noModel()
       const items = list.filter((i) => catalog.passes(predicate, i.itemId)).slice(0, k)
-      const attribution = attribute(c, LIVE_ARM, {
+      const attribution = attribute(c, deps.online, config, LIVE_ARM, {
         ...served,
         modelVersion: null,
         source: 'popular',
@@ -198,7 +198,7 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
       admits: (id) => catalog.known(id) && catalog.passes(predicate, id),
     })
     const items: ScoredItem[] = rank(list, k).map(publicItem)
-    const attribution = attribute(c, LIVE_ARM, {
+    const attribution = attribute(c, deps.online, config, LIVE_ARM, {
       ...served,
       modelVersion: model.version,
       source,

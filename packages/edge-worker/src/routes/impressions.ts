@@ -1,7 +1,8 @@
 /**
  * `POST /v1/impressions` body `{ "recIds": string[] }` (publishable key): the client reports lists
- * it showed. Marks each served list shown once; unknown ids are ignored (a list is written after its
- * response, so a report racing that write may find nothing: the SDK sends impressions with a delay).
+ * it showed. Marks each served list shown once. Lists are written after their response in batches,
+ * so a report may arrive first: it is then kept as a pending mark that the list's write completes
+ * (`markShown`); marks no list ever completes are dropped after a day.
  *
  * @module
  */

@@ -18,14 +18,15 @@ import { popularCandidates } from '../catalog/popular-list.js'
 import type { ExtraItem } from '../catalog/rank.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import { readConfig } from '../config.js'
-import type { ActivityOptions, ActivityViewer } from '../db/activity.js'
+import type { ActivityOptions, ActivityViewer, UserActivity } from '../db/activity.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
-import { attribute, chooseArm, modelForArm } from '../experiments/serve.js'
+import type { Strategy } from '../experiments/definition.js'
+import { attribute, modelForArm, planArm, shadowAfter } from '../experiments/serve.js'
 import { mayReadHistoryOf } from '../middleware/user-token.js'
+import type { LoadedModel } from '../model/loaded-model.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors, parseExclude, parseFlag, parseK } from '../params.js'
-import type { ActivityEvent } from '../realtime/fold-in.js'
 import {
   acquireCatalog,
   acquireModel,
@@ -64,11 +65,28 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const startConfig = readConfig(c.env)
     const anonymousOnly = startConfig.userTokens === 'required' && !ownHistory
 
-    // The model, the user's events and the experiment arm are independent reads: overlap them.
-    const [{ model: live, config }, activity, assigned] = await Promise.all([
+    // The model and the user's events are independent reads: overlap them. An experiment's
+    // assignment lookup (when the isolate does not remember the person) rides in the events' batch.
+    const [{ model: live, config }, [activity, assigned]] = await Promise.all([
       acquireModel(c, deps),
-      readActivity(c.env.DB, deps, userId, { limit: startConfig.foldInMaxEvents, viewer, anonymousOnly }),
-      chooseArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()),
+      planArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()).then(async (plan) => {
+        const read = await readActivity(c.env.DB, deps, userId, {
+          limit: startConfig.foldInMaxEvents,
+          viewer,
+          anonymousOnly,
+          ...(plan.lookup ? { alongside: plan.lookup } : {}),
+        })
+        if (plan.arm) return [read, plan.arm] as const
+        if (read.degraded) return [read, plan.settle(undefined)] as const
+        // A loader that does not run `alongside` (a test double): the lookup on its own.
+        const row =
+          read.alongside !== undefined
+            ? read.alongside
+            : plan.lookup
+              ? await plan.lookup.first<{ variant: string }>().catch(() => undefined)
+              : null
+        return [read, plan.settle(row)] as const
+      }),
     ])
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
     if (activity.degraded) c.header('x-edgerec-degraded', 'activity-unavailable')
@@ -91,74 +109,90 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         items,
         source: 'popular',
         modelVersion: null,
-        ...attribute(c, arm, { ...served, source: 'popular', itemIds: items.map((i) => i.itemId) }),
+        ...attribute(c, deps.online, config, arm, {
+          ...served,
+          source: 'popular',
+          itemIds: items.map((i) => i.itemId),
+        }),
       }
       return c.json(body)
     }
-    // A deleted person's trained row stays in every model created before the deletion.
-    const deletedFromModel =
-      activity.deletedAt !== null && activity.deletedAt >= Date.parse(model.manifest.createdAt)
-    const skip = catalog.indexFilter(predicate)
-    const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-    const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
-    const fresh = newItems(model, deps.catalog, (id) => catalog.passes(predicate, id), seen)
-    // New items are candidates of the same ranking as the model's items (before rules).
-    const content =
-      fresh.length === 0
-        ? undefined
-        : (vector: Int8Vector): ExtraItem[] => {
-            const x = dequantizeUser(vector)
-            return fresh.map((item) => ({
-              itemId: item.itemId,
-              score: contentScore(x, item),
-              source: 'content',
-              vector: item.vector,
-            }))
-          }
-    // Unknown users get the popular endpoint's list: events since training blended in.
-    const fallback = async (shard: PopularityShard, skip: IndexFilter) =>
-      popularCandidates(
-        model,
-        shard,
-        await deps.freshPopularity.counts(
-          c.env.DB,
-          model.manifest.trainedUntil,
-          deps.now(),
-          config.popularMinPeople,
-        ),
-        {
-          skip,
-          admits: (id) => !seen.has(id) && catalog.known(id) && catalog.passes(predicate, id),
-        },
-      )
-    const { body, stats } = await recommend(model, c.env, {
-      userId,
-      ignoreTrained: anonymousOnly || deletedFromModel,
-      k,
-      exclude,
-      explain,
-      activity: activity.events,
-      fallbackList: config.fallbackList,
-      now: deps.now(),
-      ...(skip ? { skip } : {}),
-      rank,
-      fallback,
-      ...(content ? { content } : {}),
-      foldIn: arm.strategy !== 'model-no-fold-in',
-      ...(arm.strategy === 'popular' || arm.strategy === 'trending' ? { list: arm.strategy } : {}),
-    })
+    const score = async (scorer: LoadedModel, strategy: Strategy) => {
+      const view = scorer === model ? catalog : await acquireCatalog(c, deps, scorer)
+      // A deleted person's trained row stays in every model created before the deletion.
+      const deletedFromModel =
+        activity.deletedAt !== null && activity.deletedAt >= Date.parse(scorer.manifest.createdAt)
+      const skip = view.indexFilter(predicate)
+      const rank = await acquireRanker(c, deps, scorer, view, rankParams)
+      const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
+      const fresh = newItems(scorer, deps.catalog, (id) => view.passes(predicate, id), seen)
+      // New items are candidates of the same ranking as the model's items (before rules).
+      const content =
+        fresh.length === 0
+          ? undefined
+          : (vector: Int8Vector): ExtraItem[] => {
+              const x = dequantizeUser(vector)
+              return fresh.map((item) => ({
+                itemId: item.itemId,
+                score: contentScore(x, item),
+                source: 'content',
+                vector: item.vector,
+              }))
+            }
+      // Unknown users get the popular endpoint's list: events since training blended in.
+      const fallback = async (shard: PopularityShard, skip: IndexFilter) =>
+        popularCandidates(
+          scorer,
+          shard,
+          await deps.freshPopularity.counts(
+            c.env.DB,
+            scorer.manifest.trainedUntil,
+            deps.now(),
+            config.popularMinPeople,
+          ),
+          {
+            skip,
+            admits: (id) => !seen.has(id) && view.known(id) && view.passes(predicate, id),
+          },
+        )
+      return recommend(scorer, c.env, {
+        userId,
+        ignoreTrained: anonymousOnly || deletedFromModel,
+        k,
+        exclude,
+        explain,
+        activity: activity.events,
+        fallbackList: config.fallbackList,
+        now: deps.now(),
+        ...(skip ? { skip } : {}),
+        rank,
+        fallback,
+        ...(content ? { content } : {}),
+        foldIn: strategy !== 'model-no-fold-in',
+        ...(strategy === 'popular' || strategy === 'trending' ? { list: strategy } : {}),
+      })
+    }
+    const { body, stats } = await score(model, arm.strategy)
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
-    Object.assign(
-      body,
-      attribute(c, arm, {
-        surface: 'recommendations',
-        userKey: userId,
-        modelVersion: body.modelVersion,
-        source: body.source,
-        itemIds: body.items.map((i) => i.itemId),
-        servedAt,
-      }),
-    )
+    const itemIds = body.items.map((i) => i.itemId)
+    const attribution = attribute(c, deps.online, config, arm, {
+      surface: 'recommendations',
+      userKey: userId,
+      modelVersion: body.modelVersion,
+      source: body.source,
+      itemIds,
+      servedAt,
+    })
+    Object.assign(body, attribution)
+    // Shadow mode: the candidate scores the same request after the response; only the overlap is kept.
+    shadowAfter(c, deps, config, live, {
+      recId: attribution.recId,
+      userKey: userId,
+      servedAt,
+      itemIds,
+      score: async (candidate, strategy) =>
+        (await score(candidate, strategy)).body.items.map((i) => i.itemId),
+    })
     return c.json(body)
   })
   return app
@@ -173,7 +207,7 @@ async function readActivity(
   deps: ServingDeps,
   userId: string,
   options: ActivityOptions,
-): Promise<{ events: ActivityEvent[]; deletedAt: number | null; degraded: boolean }> {
+): Promise<UserActivity & { degraded: boolean }> {
   try {
     return { ...(await deps.loadActivity(db, userId, options)), degraded: false }
   } catch (error) {

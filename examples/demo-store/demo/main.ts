@@ -284,7 +284,7 @@ ${green('✓')} Ready in ${elapsed()}${process.env.EDGEREC_DEMO_STARTED_AT ? ' (
   Retrain on everything in D1, including your clicks, while this runs:  npm run demo -- --retrain
     (or: EDGEREC_CONFIG=${layout.trainerConfig} npx turbo run train --filter=@edgerec/trainer -- --publish)
   Simulated audience (an A/B test model vs popular the dashboard shows):  npm run demo -- --simulate 300
-    (or, against this running demo: npm run simulate -w @edgerec/example-demo-store -- --worker ${worker.url} --people 300)
+    (or, against this running demo: npm run simulate -w @edgerec/example-demo-store -- --worker ${worker.url}${layout.dir === defaultStateDir ? '' : ` --state ${layout.dir}`} --people 300)
   Ctrl-C stops everything.`)
     const people = int('simulate', values.simulate, 0)
     if (people > 0) {

@@ -299,12 +299,26 @@ export const OPERATIONS = {
     responses: answer('The experiment.', 'Experiment', ['BadRequest', 'Unauthorized', 'Forbidden'], 201),
   }),
   getExperiment: experiment('getExperiment', 'Read an experiment', 'The experiment.', 'Experiment'),
-  experimentResults: experiment(
-    'getExperimentResults',
-    'Per-variant and per-day results',
-    'Impressions, clicks, CTR, add-to-cart and purchase rates with 95 % intervals, z-tests against control.',
-    'AnyObject',
-  ),
+  experimentResults: op({
+    operationId: 'getExperimentResults',
+    tags: ['experiments'],
+    summary: 'Per-variant and per-day results',
+    security: ADMIN,
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      {
+        name: 'interval',
+        in: 'query',
+        description: 'Adds `series`: the same rates per minute, hour or day of the served time.',
+        schema: { type: 'string', enum: ['minute', 'hour', 'day'] },
+      },
+    ],
+    responses: answer(
+      'Impressions, clicks, CTR, add-to-cart and purchase rates with 95 % intervals, z-tests against control.',
+      'AnyObject',
+      ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound'],
+    ),
+  }),
   evaluateExperiment: experiment(
     'evaluateExperiment',
     'Evaluate a canary now',

@@ -28,8 +28,9 @@ export const ERROR_RESPONSES = {
     '401: no key, a wrong key, the secret key in a URL (UNAUTHORIZED), or a bad user token (USER_TOKEN_INVALID).',
   Forbidden: '403: the key may not do this (FORBIDDEN), or a user token is needed (USER_TOKEN_REQUIRED).',
   NotFound:
-    '404: no such route or resource (NOT_FOUND, ITEM_NOT_FOUND, MODEL_NOT_FOUND, EXPERIMENT_NOT_FOUND).',
-  Conflict: '409: the change conflicts with the current state (MODEL_INVALID, EXPERIMENT_CONFLICT).',
+    '404: no such route or resource (NOT_FOUND, ITEM_NOT_FOUND, MODEL_NOT_FOUND, EXPERIMENT_NOT_FOUND, SHADOW_NOT_FOUND).',
+  Conflict:
+    '409: the change conflicts with the current state (MODEL_INVALID, EXPERIMENT_CONFLICT, SHADOW_CONFLICT).',
   PayloadTooLarge: '413: the body is too large (PAYLOAD_TOO_LARGE).',
   RateLimited: '429: too many requests from this client (RATE_LIMITED); see Retry-After.',
   Unavailable: '503: nothing to serve yet (NO_MODEL) or storage failed (STORAGE_UNAVAILABLE); retry.',
@@ -346,6 +347,54 @@ export const OPERATIONS = {
     'Experiment',
     true,
   ),
+  createShadow: op({
+    operationId: 'createShadow',
+    tags: ['experiments'],
+    summary: 'Score a candidate in shadow next to what is served on recommendations',
+    description:
+      'Body { version?, strategy?, sample?, name? } or { experimentId, variant, sample? }. The candidate scores a share of the requests after the answer; only the overlap with the served list is recorded (docs/online.md, "Shadow mode").',
+    security: ADMIN,
+    requestBody: { required: true, content: json(ref('AnyObject')) },
+    responses: answer(
+      'The running shadow.',
+      'AnyObject',
+      ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict'],
+      201,
+    ),
+  }),
+  shadowModel: op({
+    operationId: 'shadowModel',
+    tags: ['admin'],
+    summary: 'Score a model version in shadow next to what is served',
+    description: 'Body (optional) { sample?, strategy?, name? }; see createShadow.',
+    security: ADMIN,
+    parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: false, content: json(ref('AnyObject')) },
+    responses: answer(
+      'The running shadow.',
+      'AnyObject',
+      ['BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict'],
+      201,
+    ),
+  }),
+  listShadows: op({
+    operationId: 'listShadows',
+    tags: ['experiments'],
+    summary: 'List shadows with their overlap',
+    security: ADMIN,
+    responses: answer(
+      'Every shadow, newest first, with overlap@k, Jaccard and average overlap.',
+      'AnyObject',
+      ['Unauthorized', 'Forbidden'],
+    ),
+  }),
+  getShadow: experiment(
+    'getShadow',
+    'Read a shadow and its overlap',
+    'The shadow with its mean overlap@k, Jaccard and average overlap, overall and per day.',
+    'AnyObject',
+  ),
+  stopShadow: experiment('stopShadow', 'Stop a shadow', 'The stopped shadow with its overlap.', 'AnyObject'),
   openapi: op({
     operationId: 'getOpenApiDocument',
     tags: ['status'],

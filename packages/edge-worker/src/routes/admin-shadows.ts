@@ -19,6 +19,7 @@ import {
   stopShadow,
 } from '../experiments/shadow.js'
 import { getExperiment } from '../experiments/store.js'
+import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 import { checkedVersion } from './admin-models.js'
@@ -108,14 +109,14 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
     c.header('Cache-Control', 'no-store')
     await next()
   })
-  app.post('/', async (c) => {
+  app.post('/', OPERATIONS.createShadow, async (c) => {
     const errors = new ParamErrors()
     const input = parseShadowInput(errors, await readBody(c))
     errors.throwIfAny()
     if (!input) throw new ApiError('INVALID_REQUEST', 'The shadow definition is invalid.')
     return c.json(await create(c, deps, input), 201)
   })
-  app.get('/', async (c) => {
+  app.get('/', OPERATIONS.listShadows, async (c) => {
     const shadows = await listShadows(c.env.DB).catch((error) => {
       throw storage(error)
     })
@@ -124,7 +125,7 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
     })
     return c.json({ shadows: reports })
   })
-  app.get('/:id', async (c) => {
+  app.get('/:id', OPERATIONS.getShadow, async (c) => {
     const shadow = await found(c.env.DB, c.req.param('id'))
     return c.json(
       await reportShadow(c.env.DB, shadow).catch((error) => {
@@ -132,7 +133,7 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
       }),
     )
   })
-  app.post('/:id/stop', async (c) => {
+  app.post('/:id/stop', OPERATIONS.stopShadow, async (c) => {
     const shadow = await found(c.env.DB, c.req.param('id'))
     await stopShadow(c.env.DB, shadow.id, deps.now()).catch((error) => {
       throw storage(error)
@@ -151,7 +152,7 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
 /** `POST /v1/admin/models/:version/shadow` body `{ sample?, strategy?, name? }`: a version as shadow. */
 export function adminModelShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  app.post('/:version/shadow', async (c) => {
+  app.post('/:version/shadow', OPERATIONS.shadowModel, async (c) => {
     const body = await readBody(c)
     const errors = new ParamErrors()
     if (typeof body !== 'object' || body === null || Array.isArray(body))

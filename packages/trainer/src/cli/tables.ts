@@ -107,5 +107,5 @@ export function tuningTable(report: TuningReport): string {
     ['base', describe(report.base), f4(report.baseMetrics[m]), report.test ? f4(report.test.base[m]) : ''],
     ['tuned', describe(report.best), f4(report.bestMetrics[m]), report.test ? f4(report.test.tuned[m]) : ''],
   ]
-  return `\n${table(['config', 'hyperparameters', `validation ${m}@${k}`, `test ${m}@${k}`], rows)}\n(${report.trials.length} trials, ${report.strategy}; popularity on validation ${f4(report.popularity[m])})\n`
+  return `\n${table(['config', 'hyperparameters', `validation ${m}@${k}`, `test ${m}@${k}`], rows)}\n(${report.trials.length} trainings, ${report.strategy}; popularity on validation ${f4(report.popularity[m])})\n`
 }

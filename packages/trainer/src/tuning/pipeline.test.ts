@@ -50,7 +50,7 @@ describe('tuning in the pipelines', () => {
     const table = io()
     expect(await runCli(['evaluate', ...flags], table)).toBe(0)
     // Without --tune-strategy the search is successive halving.
-    expect(table.err()).toMatch(/Tuning \(halving, 5 trials including the base/)
+    expect(table.err()).toMatch(/Tuning \(halving, 5 candidates including the base/)
     expect(table.out()).toMatch(/base\s+factors 64, λ 0\.05, α 1, 6 it\s+[\d.]+\s+[\d.]+/)
     expect(table.out()).toMatch(/tuned\s+factors \d+/)
   }, 120_000)

@@ -51,7 +51,7 @@ export async function tuneInPipeline(
   const space = config.space ?? adaptiveSpace(trainPart, { transforms: loadedTransform === 'none' })
   const metric = config.metric ?? 'ndcg'
   logger.info(
-    `Tuning (${strategy}, ${trials} trials including the base, ${parallel} at a time) on a validation split carved from the train split; space ${JSON.stringify(space)}…`,
+    `Tuning (${strategy}, ${trials} candidates including the base, ${parallel} at a time) on a validation split carved from the train split; space ${JSON.stringify(space)}…`,
   )
   const started = performance.now()
   const report = await tune(trainPart, {

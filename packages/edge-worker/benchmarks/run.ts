@@ -5,7 +5,7 @@
  * 2. Publishes it into a fresh local persistence directory with wrangler's own commands
  *    (`wrangler kv bulk put --local`, `wrangler r2 object put --local`) and applies the D1
  *    migrations (`wrangler d1 migrations apply --local`).
- * 3. Starts `wrangler dev --ip 127.0.0.1 --port <free port in 8700-8749> --persist-to <dir>` as a
+ * 3. Starts `wrangler dev --ip 127.0.0.1 --port <any free port> --persist-to <dir>` as a
  *    child process and measures from this (separate) process:
  *    - cold start: first recommendation request of a fresh `wrangler dev` (model not loaded), 3 runs;
  *    - ingestion: `POST /v1/events` with 500-event batches, and the same batches retried;
@@ -632,8 +632,10 @@ async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'edgerec-bench-'))
   const persist = join(scratch, 'state')
   writeBenchConfig()
-  const port = await freePort(8700, 8749)
-  const inspectorPort = await freePort(port + 1, 8749)
+  // NOTE: any free port (not the first of a fixed range): benchmarks of other checkouts running at
+  // the same time would otherwise race for the same port, and a request could reach their server.
+  const port = await freePort()
+  const inspectorPort = await freePort()
   console.log(
     `node ${process.version}, ${(await import('node:os')).cpus().length} cores; wrangler dev on 127.0.0.1:${port}; persistence ${persist}`,
   )

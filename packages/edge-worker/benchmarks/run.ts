@@ -623,6 +623,14 @@ async function cannon(
   }
 }
 
+/** Two distinct free ports (any free port: a fixed range can reach another checkout's `wrangler dev`). */
+async function twoFreePorts(): Promise<[number, number]> {
+  const first = await freePort()
+  let second = await freePort()
+  while (second === first) second = await freePort()
+  return [first, second]
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(packageDir, 'drizzle'))) {
     throw new Error(
@@ -634,8 +642,7 @@ async function main(): Promise<void> {
   writeBenchConfig()
   // NOTE: any free port (not the first of a fixed range): benchmarks of other checkouts running at
   // the same time would otherwise race for the same port, and a request could reach their server.
-  const port = await freePort()
-  const inspectorPort = await freePort()
+  const [port, inspectorPort] = await twoFreePorts()
   console.log(
     `node ${process.version}, ${(await import('node:os')).cpus().length} cores; wrangler dev on 127.0.0.1:${port}; persistence ${persist}`,
   )
@@ -1145,15 +1152,10 @@ async function experimentComparison(
   ]
   const servers: DevServer[] = []
   try {
-    let nextPort = port
-    let nextInspector = inspectorPort
     for (const [i, setup] of setups.entries()) {
       const dir = i === 0 ? persist : join(scratch, `state-${i}`)
       if (i > 0) await cp(persist, dir, { recursive: true })
-      const p = i === 0 ? port : await freePort(nextPort + 1, 8799)
-      const ip = i === 0 ? inspectorPort : await freePort(Math.max(p, nextInspector) + 1, 8799)
-      nextPort = p
-      nextInspector = ip
+      const [p, ip] = i === 0 ? [port, inspectorPort] : await twoFreePorts()
       const server = await startDev(dir, p, ip, setup.vars)
       servers.push(server)
       if (setup.experiment) {
@@ -1285,8 +1287,7 @@ async function openApiComparison(
     for (const [i, setup] of setups.entries()) {
       const dir = i === 0 ? persist : join(scratch, `state-${i}`)
       if (i > 0) await cp(persist, dir, { recursive: true })
-      const p = i === 0 ? port : await freePort(port + 2, 8799)
-      const ip = i === 0 ? inspectorPort : await freePort(p + 1, 8799)
+      const [p, ip] = i === 0 ? [port, inspectorPort] : await twoFreePorts()
       const server = await startWranglerDev({
         config: setup.config,
         persist: dir,

@@ -3,8 +3,9 @@
  * the main thread (how evaluation ran before) and on worker threads (now), in the same run, on
  * generated data of each size in `--events`. Both rank top-50 float32 and int8 lists (what
  * `evaluate` ranks: K up to 50) and must produce identical lists. A third run ranks on the worker
- * threads with the float32 half on core's JS float32 kernel (the scalar loop evaluation used before
- * the Wasm SIMD float32 kernel): its time, ndcg@10 and top-K overlap against the Wasm lists.
+ * threads with the float32 half on core's JS float32 kernel (the scalar float64-sum loop, with
+ * core's threshold check before the top-K push): its time, ndcg@10 and top-K overlap against the
+ * Wasm lists.
  *
  * Ranking costs test users × items × factors multiply-adds per list, so at 5M events (≈160k test
  * users × 100k items) a full single-threaded pass takes tens of minutes; `--sample-users N` ranks
@@ -45,9 +46,9 @@ console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load average at start ${load()}`,
 )
 console.log(
-  '\n| events | users × items | test users (ranked) | main thread (before) | ' +
-    `${threads} worker threads (now) | speed-up | all test users, main → threads (scaled) | identical lists | ` +
-    `${threads} threads, float32 JS loop (before the float32 kernel) | float32 kernel speed-up | float32 ndcg@10 JS → Wasm | float32 top-${K} overlap | load average |`,
+  '\n| events | users × items | test users (ranked) | main thread | ' +
+    `${threads} worker threads | speed-up | all test users, main → threads (scaled) | identical lists | ` +
+    `${threads} threads, float32 JS kernel | float32 kernel speed-up | float32 ndcg@10 JS → Wasm | float32 top-${K} overlap | load average |`,
 )
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 

@@ -5,6 +5,7 @@
  *
  *   npm run bench -w @edgerec/core            # all sizes (10k, 100k, 1M items × 64 dims)
  *   npm run bench -w @edgerec/core -- --quick # 10k and 100k only
+ *   npm run bench -w @edgerec/core -- --float32 # only the float32 kernel section (100k × 64)
  *
  * Prints a Markdown report to stdout. Synthetic data, fixed seeds.
  *
@@ -12,19 +13,24 @@
  */
 import {
   blockFromQuantized,
+  bundledFloat32KernelBytes,
   bundledInt8KernelBytes,
+  createFloat32Kernel,
   createInt8Kernel,
   decodeShard,
   encodeShard,
   type Int8DotKernel,
   type ItemBlock,
+  jsFloat32Kernel,
   planItemShards,
   quantizeRows,
   quantizeVector,
   recommendTopK,
   recommendTopKFloat32,
+  topKFloat32,
   validateBatch,
   validateEvent,
+  WasmFloat32Kernel,
   WasmInt8Kernel,
 } from '../src/index.js'
 import { mulberry32 } from '../src/random.test-support.js'
@@ -34,6 +40,7 @@ const DIMS = 64
 const K = 10
 const argv: readonly string[] = (globalThis as { process?: { argv: string[] } }).process?.argv ?? []
 const quick = argv.includes('--quick')
+const float32Only = argv.includes('--float32')
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -143,6 +150,54 @@ async function scoringBenchmarks(): Promise<string[]> {
   return lines
 }
 
+/**
+ * Float32 top-K over resident items (what the trainer's evaluation ranks): the Wasm SIMD128 float32
+ * kernel vs the JS float32 kernel (the scalar loop evaluation ran before), both through
+ * `topKFloat32`, interleaved in the same run; agreement = share of the JS top-10 the Wasm top-10 holds.
+ */
+async function float32KernelBenchmarks(): Promise<string[]> {
+  const lines = [
+    '| items × dims | float32 Wasm SIMD ms/query | float32 JS ms/query | JS / Wasm time | Wasm items/s | top-10 overlap Wasm vs JS | load average (1 min) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ]
+  const os = (await import('node:os').catch(() => undefined)) as { loadavg(): number[] } | undefined
+  const load = () => (os ? os.loadavg()[0]!.toFixed(1) : 'n/a')
+  const rows = 100_000
+  const loadBefore = load()
+  const factors = itemFactors(rows, rows)
+  const wasm = createFloat32Kernel(bundledFloat32KernelBytes(), { dims: DIMS, residentRows: rows })
+  if (!(wasm instanceof WasmFloat32Kernel))
+    throw new Error('This runtime does not run the float32 Wasm kernel.')
+  wasm.resident.set(factors)
+  const js = jsFloat32Kernel()
+  const random = mulberry32(9)
+  const queries = Array.from({ length: 8 }, () => Float32Array.from({ length: DIMS }, () => random() - 0.5))
+  const exclude = new Set(Array.from({ length: 50 }, (_, i) => i * 7))
+  const fns = [
+    (i: number) => topKFloat32(wasm, queries[i % 8]!, wasm.resident, rows, DIMS, K, exclude),
+    (i: number) => topKFloat32(js, queries[i % 8]!, factors, rows, DIMS, K, exclude),
+  ]
+  const times: number[][] = [[], []]
+  for (let warm = 0; warm < 3; warm++) for (const fn of fns) fn(warm)
+  for (let run = 0; run < 31; run++) {
+    fns.forEach((fn, v) => {
+      const start = performance.now()
+      fn(run)
+      times[v]!.push(performance.now() - start)
+    })
+  }
+  let agree = 0
+  for (let i = 0; i < queries.length; i++) {
+    const b = new Set(fns[1]!(i).indices)
+    for (const x of fns[0]!(i).indices) if (b.has(x)) agree++
+  }
+  const [w, j] = times.map(median) as [number, number]
+  lines.push(
+    `| ${rows.toLocaleString('en-US')} × ${DIMS} | ${fmt(w, 3)} | ${fmt(j, 3)} | ${fmt(j / w)}× | ${fmtRate((rows / w) * 1000)} | ${fmt((100 * agree) / (queries.length * K), 1)} % | ${loadBefore} → ${load()} |`,
+  )
+  return lines
+}
+
 async function shardBenchmarks(): Promise<string[]> {
   const rows = 100_000
   const factors = quantizeRows(itemFactors(rows, 3), rows, DIMS)
@@ -211,10 +266,18 @@ async function validationBenchmarks(): Promise<string[]> {
 
 const nodeVersion = (globalThis as { process?: { version: string } }).process?.version ?? 'unknown'
 console.log(`# @edgerec/core benchmarks\n\nnode ${nodeVersion}, ${new Date().toISOString()}\n`)
+const FLOAT32_HEADER = `## Float32 top-${K} over resident items (${DIMS} dims, 50 excluded items; topKFloat32 with the Wasm SIMD128 float32 kernel vs the JS float32 kernel, interleaved, median per query)\n`
+if (float32Only) {
+  console.log(FLOAT32_HEADER)
+  console.log((await float32KernelBenchmarks()).join('\n'))
+  ;(globalThis as { process?: { exit(code: number): never } }).process?.exit(0)
+}
 console.log(
   `## Scoring + top-${K} (${DIMS} dims, 50 excluded items; recommendTopK with the Wasm kernels and the JS kernel vs float32 recommendTopKFloat32, interleaved, median per query)\n`,
 )
 console.log((await scoringBenchmarks()).join('\n'))
+console.log(`\n${FLOAT32_HEADER}`)
+console.log((await float32KernelBenchmarks()).join('\n'))
 console.log('\n## Shard encode / decode\n')
 console.log((await shardBenchmarks()).join('\n'))
 console.log('\n## Event validation\n')

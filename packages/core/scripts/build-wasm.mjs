@@ -1,5 +1,5 @@
 /**
- * Builds the int8 scoring kernels from their WebAssembly text (`wasm/*.wat`) with wabt:
+ * Builds the int8 and float32 scoring kernels from their WebAssembly text (`wasm/*.wat`) with wabt:
  * `wasm/*.wasm` (imported by bundlers, e.g. the edge worker, as compiled modules) and
  * `src/scoring/kernel/modules.generated.ts` (the same bytes as base64, for runtimes that may compile
  * from bytes, e.g. Node).
@@ -18,6 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const KERNELS = [
   { name: 'int8-dot-relaxed', constant: 'INT8_DOT_RELAXED_WASM' },
   { name: 'int8-dot-simd', constant: 'INT8_DOT_SIMD_WASM' },
+  { name: 'f32-dot-simd', constant: 'F32_DOT_SIMD_WASM' },
 ]
 const GENERATED = join(root, 'src/scoring/kernel/modules.generated.ts')
 const check = process.argv.includes('--check')

@@ -2,7 +2,10 @@
  * Evaluation ranking time (issue 18, "Measured outcomes"): the same model's test users ranked on
  * the main thread (how evaluation ran before) and on worker threads (now), in the same run, on
  * generated data of each size in `--events`. Both rank top-50 float32 and int8 lists (what
- * `evaluate` ranks: K up to 50) and must produce identical lists.
+ * `evaluate` ranks: K up to 50) and must produce identical lists. A third run ranks on the worker
+ * threads with the float32 half on core's JS float32 kernel (the scalar float64-sum loop, with
+ * core's threshold check before the top-K push): its time, ndcg@10 and top-K overlap against the
+ * Wasm lists.
  *
  * Ranking costs test users × items × factors multiply-adds per list, so at 5M events (≈160k test
  * users × 100k items) a full single-threaded pass takes tens of minutes; `--sample-users N` ranks
@@ -43,10 +46,11 @@ console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load average at start ${load()}`,
 )
 console.log(
-  '\n| events | users × items | test users (ranked) | main thread (before) | ' +
-    `${threads} worker threads (now) | speed-up | all test users, main → threads (scaled) | identical lists | load average |`,
+  '\n| events | users × items | test users (ranked) | main thread | ' +
+    `${threads} worker threads | speed-up | all test users, main → threads (scaled) | identical lists | ` +
+    `${threads} threads, float32 JS kernel | float32 kernel speed-up | float32 ndcg@10 JS → Wasm | float32 top-${K} overlap | load average |`,
 )
-console.log('|---|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 
 const dir = await mkdtemp(join(tmpdir(), 'edgerec-eval-bench-'))
 try {
@@ -64,13 +68,14 @@ try {
     // Evenly spaced test users, the same ones both ways.
     for (let s = 0; s < ranked; s++) selected[testUsers[Math.floor((s * testUsers.length) / ranked)]!] = 1
     const loadBefore = load()
-    const timed = async (n: number) => {
+    const timed = async (n: number, float32Kernel: 'wasm' | 'js' = 'wasm') => {
       const started = performance.now()
-      const lists = await rankAll(model, train, selected, K, { threads: n })
+      const lists = await rankAll(model, train, selected, K, { threads: n, float32Kernel })
       return { seconds: (performance.now() - started) / 1000, lists }
     }
     const inline = await timed(1)
     const pooled = await timed(threads)
+    const scalar = await timed(threads, 'js')
     let identical = true
     for (let u = 0; u < test.rows && identical; u++) {
       if (selected[u] !== 1) continue
@@ -85,11 +90,24 @@ try {
     identical &&=
       rankingMetrics(test, 10, only(inline.lists.float32)).ndcg ===
       rankingMetrics(test, 10, only(pooled.lists.float32)).ndcg
+    // The float32 kernel vs the scalar loop: same metric to 4 decimals, overlap of the top-K lists.
+    const ndcgJs = rankingMetrics(test, 10, only(scalar.lists.float32)).ndcg
+    const ndcgWasm = rankingMetrics(test, 10, only(pooled.lists.float32)).ndcg
+    let shared = 0
+    let total = 0
+    for (let u = 0; u < test.rows; u++) {
+      if (selected[u] !== 1) continue
+      const b = new Set(scalar.lists.float32(u))
+      for (const i of pooled.lists.float32(u)) if (b.has(i)) shared++
+      total += b.size
+    }
     const scale = testUsers.length / ranked
     console.log(
       `| ${fmt(events)} | ${fmt(data.rows)} × ${fmt(data.cols)} | ${fmt(testUsers.length)} (${fmt(ranked)}) | ` +
         `${inline.seconds.toFixed(1)} s | ${pooled.seconds.toFixed(1)} s | ${(inline.seconds / pooled.seconds).toFixed(2)}× | ` +
-        `${(inline.seconds * scale).toFixed(0)} s → ${(pooled.seconds * scale).toFixed(0)} s | ${identical} | ${loadBefore} → ${load()} |`,
+        `${(inline.seconds * scale).toFixed(0)} s → ${(pooled.seconds * scale).toFixed(0)} s | ${identical} | ` +
+        `${scalar.seconds.toFixed(1)} s | ${(scalar.seconds / pooled.seconds).toFixed(2)}× | ${ndcgJs.toFixed(4)} → ${ndcgWasm.toFixed(4)} | ` +
+        `${total > 0 ? (shared / total).toFixed(4) : 'n/a'} | ${loadBefore} → ${load()} |`,
     )
   }
 } finally {

@@ -8,13 +8,17 @@
 import { Worker } from 'node:worker_threads'
 import {
   blockFromQuantized,
+  bundledFloat32KernelBytes,
   bundledInt8KernelBytes,
+  createFloat32Kernel,
   createInt8Kernel,
+  type Float32DotKernel,
   type Int8DotKernel,
   type ItemBlock,
   quantizeRowInto,
   recommendTopK,
-  TopK,
+  topKFloat32,
+  WasmFloat32Kernel,
   WasmInt8Kernel,
 } from '@edgerec/core'
 import { type Remote, releaseProxy, wrap } from 'comlink'
@@ -49,6 +53,8 @@ export interface RankJob {
   /** [0]: next user to hand out; [1]: users done. */
   counter: Int32Array
   chunk: number
+  /** Float32 scan: core's Wasm SIMD kernel (default; JS where Wasm SIMD does not validate) or its JS kernel. */
+  float32Kernel: 'wasm' | 'js'
 }
 
 function shared<T extends Float32Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(
@@ -84,7 +90,13 @@ function sharedQuantized(factors: Float32Array, rows: number, dims: number) {
  * Builds a job for `model` on `train`, ranking the users `selected` flags. Factors already on a
  * SharedArrayBuffer are shared, not copied; the int8 matrices are quantized in place.
  */
-export function rankJob(model: AlsModel, train: CsrMatrix, selected: Uint8Array, k: number): RankJob {
+export function rankJob(
+  model: AlsModel,
+  train: CsrMatrix,
+  selected: Uint8Array,
+  k: number,
+  float32Kernel: 'wasm' | 'js' = 'wasm',
+): RankJob {
   const { users, items, factors: dims } = model
   const uq = sharedQuantized(model.userFactors, users, dims)
   const iq = sharedQuantized(model.itemFactors, items, dims)
@@ -106,6 +118,7 @@ export function rankJob(model: AlsModel, train: CsrMatrix, selected: Uint8Array,
     lengths: shared((b) => new Uint16Array(b, 0, 2 * users), 4 * users),
     counter: shared((b) => new Int32Array(b, 0, 2), 8),
     chunk: 64,
+    float32Kernel,
   }
 }
 
@@ -135,11 +148,39 @@ function int8Scan(job: RankJob): { kernel: Int8DotKernel; blocks: ItemBlock[] } 
   return scan
 }
 
+/** Per job and thread: the float32 kernel and the item matrix it scans (built once). */
+const float32Scans = new WeakMap<RankJob, { kernel: Float32DotKernel; items: Float32Array }>()
+
+/**
+ * The float32 scan of a job in this thread: core's Wasm SIMD128 float32 kernel (else its JS
+ * kernel), with the float32 item matrix copied once into the kernel's memory. NOTE: the Wasm kernel
+ * accumulates in float32 lanes, so scores can differ from the JS loop in the last bits and exact
+ * ties or near-ties may swap (docs/trainer.md); metrics agree to 4 decimals.
+ */
+function float32Scan(job: RankJob): { kernel: Float32DotKernel; items: Float32Array } {
+  let scan = float32Scans.get(job)
+  if (!scan) {
+    const kernel = createFloat32Kernel(bundledFloat32KernelBytes(), {
+      dims: job.dims,
+      residentRows: job.float32Kernel === 'js' ? 0 : job.items,
+      forceJs: job.float32Kernel === 'js',
+    })
+    let items = job.itemFactors
+    if (kernel instanceof WasmFloat32Kernel) {
+      kernel.resident.set(job.itemFactors)
+      items = kernel.resident
+    }
+    scan = { kernel, items }
+    float32Scans.set(job, scan)
+  }
+  return scan
+}
+
 /**
  * Ranks chunks of users until none is left or `budgetMs` has passed (each thread runs this on the
  * same job); returns whether users are left. Float32:
- * score = x_uᵀ y_i rounded to float32; int8: s_u · s_i · Σ q_u q_i (core's `recommendTopK` with its
- * Wasm SIMD int8 kernel);
+ * score = x_uᵀ y_i in float32 (core's `topKFloat32` with its Wasm SIMD float32 kernel); int8:
+ * s_u · s_i · Σ q_u q_i (core's `recommendTopK` with its Wasm SIMD int8 kernel);
  * train items excluded; ties to the lower index.
  */
 export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): boolean {
@@ -148,6 +189,7 @@ export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): b
   const mask = new Uint8Array(items)
   const exclude = { has: (i: number): boolean => mask[i] === 1 }
   const { kernel, blocks } = int8Scan(job)
+  const f32 = float32Scan(job)
   for (;;) {
     if (performance.now() - started > budgetMs) return Atomics.load(job.counter, 0) < job.users
     const start = Atomics.add(job.counter, 0, job.chunk)
@@ -157,22 +199,7 @@ export function rankChunks(job: RankJob, budgetMs = Number.POSITIVE_INFINITY): b
       if (job.selected[u] !== 1) continue
       for (let j = job.indptr[u]!; j < job.indptr[u + 1]!; j++) mask[job.indices[j]!] = 1
       const x = job.userFactors.subarray(u * dims, (u + 1) * dims)
-      const y = job.itemFactors
-      const top = new TopK(k)
-      for (let i = 0; i < items; i++) {
-        if (mask[i] === 1) continue
-        const base = i * dims
-        let s0 = 0
-        let s1 = 0
-        let d = 0
-        for (; d + 2 <= dims; d += 2) {
-          s0 += x[d]! * y[base + d]!
-          s1 += x[d + 1]! * y[base + d + 1]!
-        }
-        if (d < dims) s0 += x[d]! * y[base + d]!
-        top.push(i, Math.fround(s0 + s1))
-      }
-      const f = top.result().indices
+      const f = topKFloat32(f32.kernel, x, f32.items, items, dims, k, exclude).indices
       job.out.set(f, u * k)
       job.lengths[u] = f.length
       const vector = { values: job.userQ.subarray(u * dims, (u + 1) * dims), scale: job.userScales[u]! }
@@ -198,6 +225,8 @@ export interface RankOptions {
   /** Called about every `intervalMs` with users handed out so far. */
   onProgress?: (done: number, total: number) => void
   intervalMs?: number
+  /** Float32 scan kernel (default `'wasm'`; `'js'` is the scalar loop, for benchmarks). */
+  float32Kernel?: 'wasm' | 'js'
 }
 
 /**
@@ -211,7 +240,7 @@ export async function rankAll(
   k: number,
   options: RankOptions,
 ): Promise<RankedLists> {
-  const job = rankJob(model, train, selected, k)
+  const job = rankJob(model, train, selected, k, options.float32Kernel)
   const total = job.users
   const report = (): void => options.onProgress?.(Math.min(total, Atomics.load(job.counter, 1)), total)
   if (options.threads <= 1) {

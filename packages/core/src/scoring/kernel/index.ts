@@ -1,3 +1,12 @@
+export type { Float32DotKernel, Float32KernelIsa, Float32KernelOptions } from './f32-kernel.js'
+export {
+  bundledFloat32KernelBytes,
+  createFloat32Kernel,
+  jsFloat32Kernel,
+  topKFloat32,
+  WasmFloat32Kernel,
+  wasmFloat32KernelByteLength,
+} from './f32-kernel.js'
 export type {
   CompiledWasmModule,
   Int8DotKernel,

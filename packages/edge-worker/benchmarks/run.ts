@@ -42,6 +42,12 @@
  * running two-variant experiment (both variants score with the live model, so the only difference is
  * assignment + recId + list logging) — measured interleaved, then autocannon at full speed on each.
  *
+ * `npm run bench -w @edgerec/edge-worker -- --shadow` (issue 15) runs only the shadow-mode cost: two
+ * `wrangler dev` at once on copies of the same state, without a shadow (the baseline) and with a
+ * shadow at sample 1.0 on recommendations and one on similar (the live model as its own candidate, so
+ * every request is scored twice: once served, once after the answer), GET recommendations and GET
+ * similar measured interleaved over both (p50/p99, paired median), then autocannon on each.
+ *
  * @module
  */
 import { execFile } from 'node:child_process'
@@ -688,6 +694,10 @@ async function main(): Promise<void> {
       await experimentComparison(persist, scratch, port, inspectorPort)
       return
     }
+    if (args.includes('--shadow')) {
+      await shadowComparison(persist, scratch, port, inspectorPort)
+      return
+    }
     if (args.includes('--openapi')) {
       await openApiComparison(persist, scratch, port, inspectorPort)
       return
@@ -1210,6 +1220,93 @@ async function experimentComparison(
 experiment path under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUENTIAL} sequential requests per setup, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed, one setup at a time):`)
     console.log(
       '| setup | sequential p50 / p99 ms | added vs baseline p50 / p99 ms | median paired difference ms | autocannon req/s | errors |',
+    )
+    console.log('|---|---:|---:|---:|---:|---:|')
+    for (const row of rows) console.log(row)
+  } finally {
+    for (const server of servers) await stopWranglerDev(server)
+  }
+}
+
+/**
+ * Issue 15: what a shadow at sample 1.0 costs GET recommendations and GET similar (its scoring runs
+ * after the answer, in the same isolate), against the same worker without a shadow, in one run.
+ */
+async function shadowComparison(
+  persist: string,
+  scratch: string,
+  port: number,
+  inspectorPort: number,
+): Promise<void> {
+  const { cp } = await import('node:fs/promises')
+  const admin = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' }
+  const recs = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+  const similar = (i: number) => `/v1/items/sku-${String((i * 7919) % ITEMS).padStart(6, '0')}/similar?k=10`
+  const servers: DevServer[] = []
+  const shadowIds: string[] = []
+  try {
+    const copy = join(scratch, 'state-shadow')
+    await cp(persist, copy, { recursive: true })
+    const [p, ip] = await twoFreePorts()
+    servers.push(await startDev(persist, port, inspectorPort))
+    servers.push(await startDev(copy, p, ip))
+    const shadowed = servers[1]!
+    for (const surface of ['recommendations', 'similar']) {
+      const created = await fetch(`${shadowed.base}/v1/admin/shadows`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ strategy: 'model', surface, sample: 1, name: `bench ${surface}` }),
+      })
+      if (created.status !== 201)
+        throw new Error(`starting the ${surface} shadow failed: ${await created.text()}`)
+      shadowIds.push(((await created.json()) as { id: string }).id)
+    }
+    for (const server of servers)
+      for (const path of [recs(1), similar(1)]) {
+        const first = await timed(server.base + path)
+        if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+      }
+    const names = {
+      recs: ['recommendations, no shadow', 'recommendations, shadow at sample 1.0'],
+      similar: ['similar, no shadow', 'similar, shadow at sample 1.0'],
+    }
+    const seq = await sequential([
+      { name: names.recs[0]!, url: (n) => servers[0]!.base + recs(n), expectSource: 'model' },
+      { name: names.recs[1]!, url: (n) => servers[1]!.base + recs(n), expectSource: 'model' },
+      { name: names.similar[0]!, url: (n) => servers[0]!.base + similar(n) },
+      { name: names.similar[1]!, url: (n) => servers[1]!.base + similar(n) },
+    ])
+    const rows: string[] = []
+    for (const [route, path] of [
+      ['recs', recs],
+      ['similar', similar],
+    ] as const) {
+      const base = seq[names[route][0]!]!
+      for (const [i, name] of names[route].entries()) {
+        const s = seq[name]!
+        // Paired: round n with the shadow minus round n without, measured back to back.
+        const paired = s.raw.map((ms, n) => ms - base.raw[n]!).sort((a, b) => a - b)
+        const c = await cannon(servers[i]!.base, path, undefined)
+        rows.push(
+          `| ${name} | ${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} | ${(s.p50 - base.p50).toFixed(2)} / ${(s.p99 - base.p99).toFixed(2)} | ${percentile(paired, 50).toFixed(2)} | ${c.rps.toFixed(0)} (p50 ${c.p50}, p99 ${c.p99} ms) | ${c.errors + c.non2xx} |`,
+        )
+      }
+    }
+    // The shadows did score: their comparisons (written through the batched buffer).
+    const counts: string[] = []
+    for (const id of shadowIds) {
+      const report = (await (
+        await fetch(`${shadowed.base}/v1/admin/shadows/${id}`, { headers: admin })
+      ).json()) as { surface: string; overlap: { comparisons: number; averageOverlap: number | null } }
+      if (report.overlap.comparisons === 0) throw new Error(`the ${report.surface} shadow compared nothing`)
+      counts.push(
+        `${report.surface} ${report.overlap.comparisons} (AO ${report.overlap.averageOverlap?.toFixed(3)})`,
+      )
+    }
+    console.log(`
+shadow mode under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUENTIAL} sequential requests per setup, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed, one setup at a time; comparisons recorded: ${counts.join(', ')}):`)
+    console.log(
+      '| setup | sequential p50 / p99 ms | added vs no shadow p50 / p99 ms | median paired difference ms | autocannon req/s | errors |',
     )
     console.log('|---|---:|---:|---:|---:|---:|')
     for (const row of rows) console.log(row)

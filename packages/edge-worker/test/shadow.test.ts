@@ -2,7 +2,7 @@
  * Shadow mode (issue 15) in workerd on real D1/KV/R2: the admin API validates; a shadow never
  * changes what is served; the overlap of each compared list matches `listOverlap` of the served
  * list and the candidate's own list; the aggregates are the means of those; deleting a user deletes
- * their overlap rows.
+ * their overlap rows. The same on the `similar` surface, with one running shadow per surface.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -64,7 +64,7 @@ beforeAll(async () => {
 describe('POST /v1/admin/shadows', () => {
   it('should validate the definition, the version and the key, and allow one shadow at a time', async () => {
     const bad = await post<ErrorBody>('/v1/admin/shadows', {
-      surface: 'similar',
+      surface: 'search',
       strategy: 'best',
       sample: 0,
       extra: 1,
@@ -237,6 +237,130 @@ describe('shadow mode on the request path', () => {
       jaccard: 1,
       averageOverlap: 1,
       identical: 4,
+    })
+    await post(`/v1/admin/shadows/${shadow.id}/stop`, {})
+  })
+})
+
+describe('shadow mode on similar', () => {
+  const similar = (item: string, user?: string) =>
+    request<ListBody>(`/v1/items/${item}/similar?k=6${user ? `&userId=${user}` : ''}`)
+
+  it('should validate the surface and its strategies, and allow one shadow per surface', async () => {
+    const noFold = await post<ErrorBody>('/v1/admin/shadows', {
+      surface: 'similar',
+      strategy: 'model-no-fold-in',
+    })
+    expect(noFold.status).toBe(400)
+    expect(noFold.body.error.details?.map((d) => d.field)).toEqual(['strategy'])
+    // A recommendations variant that similar cannot serve (no user to fold in).
+    const experiment = await post<Experiment>('/v1/admin/experiments', {
+      name: 'no fold-in',
+      surface: 'recommendations',
+      variants: [
+        { name: 'a', weight: 1, strategy: 'model' },
+        { name: 'nofold', weight: 1, strategy: 'model-no-fold-in' },
+      ],
+    })
+    const fromVariant = await post<ErrorBody>('/v1/admin/shadows', {
+      experimentId: experiment.body.id,
+      variant: 'nofold',
+      surface: 'similar',
+    })
+    expect(fromVariant.status).toBe(400)
+    expect(fromVariant.body.error.details?.map((d) => d.field)).toEqual(['variant'])
+
+    const onRecs = await post<ShadowReport>('/v1/admin/shadows', { strategy: 'popular' })
+    const onSimilar = await post<ShadowReport>('/v1/admin/models/shadow-v2/shadow', { surface: 'similar' })
+    expect(onRecs).toMatchObject({ status: 201, body: { surface: 'recommendations' } })
+    expect(onSimilar).toMatchObject({ status: 201, body: { surface: 'similar', version: 'shadow-v2' } })
+    const second = await post<{ error: { code: string; message: string } }>('/v1/admin/shadows', {
+      surface: 'similar',
+      strategy: 'popular',
+    })
+    expect(second).toMatchObject({ status: 409, body: { error: { code: 'SHADOW_CONFLICT' } } })
+    expect(second.body.error.message).toContain('similar')
+
+    // Each shadow compares only the lists of its own surface.
+    await request(`/v1/users/${users[0]}/recommendations?k=4`)
+    await similar(fixture.itemIds[0]!)
+    expect(await overlapRows(onRecs.body.id)).toHaveLength(1)
+    const rows = await overlapRows(onSimilar.body.id)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.user_key).toBeNull()
+    await post(`/v1/admin/shadows/${onRecs.body.id}/stop`, {})
+    await post(`/v1/admin/shadows/${onSimilar.body.id}/stop`, {})
+  })
+
+  it('should record the overlap with the candidate similar list and never change what is served', async () => {
+    const seeds = fixture.itemIds.slice(0, 8)
+    const viewer = users[3]!
+    const live = new Map<string, ListBody>()
+    for (const item of seeds) live.set(item, (await similar(item)).body)
+    // The candidate's own similar lists (shadow-v2), served through an experiment on similar.
+    const experiment = await post<Experiment>('/v1/admin/experiments', {
+      name: 'candidate similar lists',
+      surface: 'similar',
+      variants: [
+        { name: 'a', weight: 1, strategy: 'model', version: 'shadow-v2' },
+        { name: 'b', weight: 1, strategy: 'model', version: 'shadow-v2' },
+      ],
+    })
+    await post(`/v1/admin/experiments/${experiment.body.id}/start`, {})
+    const candidate = new Map<string, string[]>()
+    for (const item of seeds) {
+      const { body } = await similar(item, viewer)
+      expect(body.modelVersion).toBe('shadow-v2')
+      candidate.set(item, ids(body))
+    }
+    await post(`/v1/admin/experiments/${experiment.body.id}/stop`, {})
+
+    const shadow = (
+      await post<ShadowReport>('/v1/admin/shadows', { version: 'shadow-v2', surface: 'similar' })
+    ).body
+    const served = new Map<string, ListBody>()
+    for (const [n, item] of seeds.entries()) {
+      // Half the requests name a viewer, half do not.
+      const { status, body } = await similar(item, n % 2 ? viewer : undefined)
+      expect(status).toBe(200)
+      expect(body).toMatchObject({
+        modelVersion: 'shadow-v1',
+        variant: 'live',
+        source: live.get(item)!.source,
+      })
+      expect(ids(body)).toEqual(ids(live.get(item)!))
+      served.set(item, body)
+    }
+    expect(seeds.some((i) => ids(served.get(i)!).join() !== candidate.get(i)!.join())).toBe(true)
+
+    const rows = await overlapRows(shadow.id)
+    expect(rows).toHaveLength(seeds.length)
+    for (const [n, item] of seeds.entries()) {
+      const body = served.get(item)!
+      const o = listOverlap(ids(body), candidate.get(item)!)!
+      const row = rows.find((r) => r.rec_id === body.recId)!
+      expect(row).toMatchObject({ user_key: n % 2 ? viewer : null, k: o.k, common: o.common })
+      expect(row.jaccard).toBeCloseTo(o.jaccard, 10)
+      expect(row.average_overlap).toBeCloseTo(o.averageOverlap, 10)
+    }
+    const report = (await request<ShadowReport>(`/v1/admin/shadows/${shadow.id}`, { as: 'secret' })).body
+    expect(report).toMatchObject({ surface: 'similar', overlap: { comparisons: seeds.length } })
+    await post(`/v1/admin/shadows/${shadow.id}/stop`, {})
+    await similar(seeds[0]!)
+    expect(await overlapRows(shadow.id)).toHaveLength(seeds.length)
+  })
+
+  it('should find identical similar lists when the candidate is the live model itself', async () => {
+    const shadow = (await post<ShadowReport>('/v1/admin/shadows', { surface: 'similar', strategy: 'model' }))
+      .body
+    for (const item of fixture.itemIds.slice(10, 13)) await similar(item)
+    const report = (await request<ShadowReport>(`/v1/admin/shadows/${shadow.id}`, { as: 'secret' })).body
+    expect(report.overlap).toEqual({
+      comparisons: 3,
+      overlapAtK: 1,
+      jaccard: 1,
+      averageOverlap: 1,
+      identical: 3,
     })
     await post(`/v1/admin/shadows/${shadow.id}/stop`, {})
   })

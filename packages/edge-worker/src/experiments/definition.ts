@@ -22,7 +22,7 @@ export const STRATEGIES = ['model', 'model-no-fold-in', 'popular', 'trending'] a
 export type Strategy = (typeof STRATEGIES)[number]
 
 /** The strategies each surface can serve (`similar` has no user to fold in). */
-const SURFACE_STRATEGIES: Record<Surface, readonly Strategy[]> = {
+export const SURFACE_STRATEGIES: Record<Surface, readonly Strategy[]> = {
   recommendations: STRATEGIES,
   similar: ['model', 'popular', 'trending'],
 }

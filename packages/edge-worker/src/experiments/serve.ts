@@ -172,6 +172,8 @@ export function attribute(
 
 /** What {@link shadowAfter} compares. */
 export interface ShadowRequest {
+  /** The surface that served the list (the shadow running on it, if any, is compared). */
+  surface: Surface
   recId: string
   userKey: string | null
   servedAt: number
@@ -182,7 +184,7 @@ export interface ShadowRequest {
 }
 
 /**
- * When a shadow runs on recommendations (and this request falls in its `sample`), scores the
+ * When a shadow runs on the request's surface (and this request falls in its `sample`), scores the
  * candidate after the response (`waitUntil`) and queues the overlap of its list with the served one
  * (`shadow_overlaps`, batched). Nothing here can change or delay the answer: it runs once the
  * answer is built, and any failure (the candidate's version does not load, scoring throws) is
@@ -195,7 +197,7 @@ export function shadowAfter(
   live: LoadedModel | null,
   request: ShadowRequest,
 ): void {
-  const shadow = deps.online.experiments.shadow('recommendations')
+  const shadow = deps.online.experiments.shadow(request.surface)
   if (!shadow || !live || request.itemIds.length === 0) return
   if (shadow.sample < 1 && Math.random() >= shadow.sample) return
   const defer = deferOf(c)

@@ -15,7 +15,7 @@
  */
 import { ONLINE_TABLES } from '../db/online-schema.js'
 import type { ParamErrors } from '../params.js'
-import { STRATEGIES, type Strategy, type Surface } from './definition.js'
+import { STRATEGIES, type Strategy, SURFACE_STRATEGIES, SURFACES, type Surface } from './definition.js'
 
 /** A stored shadow. */
 export interface Shadow {
@@ -71,6 +71,8 @@ export function listOverlap(served: readonly string[], candidate: readonly strin
 /** The body of `POST /v1/admin/shadows`, after validation. */
 export interface ShadowInput {
   name: string
+  /** The surface whose requests it scores; null: the experiment's surface, else `recommendations`. */
+  surface: Surface | null
   strategy: Strategy
   version: string | null
   sample: number
@@ -81,8 +83,8 @@ export interface ShadowInput {
 const FIELDS = ['name', 'surface', 'strategy', 'version', 'sample', 'experimentId', 'variant']
 
 /**
- * Checks a shadow definition: `{ name?, surface?: 'recommendations', strategy?, version?, sample?,
- * experimentId?, variant? }`; `experimentId` + `variant` take the strategy and version of that
+ * Checks a shadow definition: `{ name?, surface? ('recommendations' | 'similar'), strategy?, version?,
+ * sample?, experimentId?, variant? }`; `experimentId` + `variant` take the strategy and version of that
  * experiment's variant (the route resolves them). Every problem is added to `errors`.
  */
 export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput | null {
@@ -94,8 +96,8 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
   for (const key of Object.keys(body))
     if (!FIELDS.includes(key))
       errors.add(key.slice(0, 32), 'unknown_field', `Unknown field; allowed: ${FIELDS.join(', ')}.`)
-  if (body.surface !== undefined && body.surface !== 'recommendations')
-    errors.add('surface', 'pattern', 'Shadow mode runs on surface "recommendations" only.')
+  if (body.surface !== undefined && !SURFACES.includes(body.surface as Surface))
+    errors.add('surface', 'pattern', `surface must be one of ${SURFACES.join(', ')}.`)
   if (
     body.name !== undefined &&
     (typeof body.name !== 'string' || !body.name.trim() || body.name.length > 128)
@@ -103,6 +105,16 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
     errors.add('name', 'range', 'name must be a non-empty string of at most 128 characters.')
   if (body.strategy !== undefined && !STRATEGIES.includes(body.strategy as Strategy))
     errors.add('strategy', 'pattern', `strategy must be one of ${STRATEGIES.join(', ')}.`)
+  else if (
+    body.strategy !== undefined &&
+    SURFACES.includes(body.surface as Surface) &&
+    !SURFACE_STRATEGIES[body.surface as Surface].includes(body.strategy as Strategy)
+  )
+    errors.add(
+      'strategy',
+      'pattern',
+      `strategy must be one of ${SURFACE_STRATEGIES[body.surface as Surface].join(', ')} on surface ${String(body.surface)}.`,
+    )
   if (body.version !== undefined && (typeof body.version !== 'string' || !VERSION.test(body.version)))
     errors.add('version', 'pattern', 'version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
   if (
@@ -122,6 +134,7 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
   const strategy = (body.strategy as Strategy | undefined) ?? 'model'
   const version = (body.version as string | undefined) ?? null
   return {
+    surface: (body.surface as Surface | undefined) ?? null,
     name:
       typeof body.name === 'string'
         ? body.name.trim()

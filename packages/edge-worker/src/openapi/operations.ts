@@ -350,9 +350,9 @@ export const OPERATIONS = {
   createShadow: op({
     operationId: 'createShadow',
     tags: ['experiments'],
-    summary: 'Score a candidate in shadow next to what is served on recommendations',
+    summary: 'Score a candidate in shadow next to what is served on recommendations or similar',
     description:
-      'Body { version?, strategy?, sample?, name? } or { experimentId, variant, sample? }. The candidate scores a share of the requests after the answer; only the overlap with the served list is recorded (docs/online.md, "Shadow mode").',
+      'Body { version?, strategy?, sample?, name?, surface? } or { experimentId, variant, sample?, surface? }; surface is recommendations (default; an experiment variant: its experiment\'s surface) or similar, one running shadow per surface (409 SHADOW_CONFLICT). The candidate scores a share of the requests after the answer; only the overlap with the served list is recorded (docs/online.md, "Shadow mode").',
     security: ADMIN,
     requestBody: { required: true, content: json(ref('AnyObject')) },
     responses: answer(
@@ -366,7 +366,7 @@ export const OPERATIONS = {
     operationId: 'shadowModel',
     tags: ['admin'],
     summary: 'Score a model version in shadow next to what is served',
-    description: 'Body (optional) { sample?, strategy?, name? }; see createShadow.',
+    description: 'Body (optional) { sample?, strategy?, name?, surface? }; see createShadow.',
     security: ADMIN,
     parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
     requestBody: { required: false, content: json(ref('AnyObject')) },

@@ -1,13 +1,14 @@
 /**
  * Shadow mode (secret key, docs/online.md "Shadow mode"): `POST /v1/admin/shadows` (or
  * `POST /v1/admin/models/:version/shadow`) starts scoring a candidate next to what is served on
- * recommendations; `GET /v1/admin/shadows[/:id]` reports the overlap; `POST /:id/stop` stops it.
+ * recommendations or similar (one shadow per surface); `GET /v1/admin/shadows[/:id]` reports the overlap; `POST /:id/stop` stops it.
  *
  * @module
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { SURFACE_STRATEGIES, type Surface } from '../experiments/definition.js'
 import {
   getShadow,
   listShadows,
@@ -38,7 +39,7 @@ async function readBody(c: { req: { text(): Promise<string> } }): Promise<unknow
   } catch {
     throw new ApiError(
       'INVALID_REQUEST',
-      'The body is not JSON. Send { version?, strategy?, sample?, name? } or { experimentId, variant, sample? }.',
+      'The body is not JSON. Send { version?, strategy?, sample?, name?, surface? } or { experimentId, variant, sample?, surface? }.',
     )
   }
 }
@@ -53,6 +54,7 @@ async function create(
   input: ShadowInput,
 ): Promise<Shadow> {
   let { strategy, version } = input
+  let surface: Surface = input.surface ?? 'recommendations'
   if (input.from) {
     const experiment = await getExperiment(c.env.DB, input.from.experimentId).catch((error) => {
       throw storage(error)
@@ -65,12 +67,22 @@ async function create(
       )
     strategy = variant.strategy
     version = variant.version ?? null
+    surface = input.surface ?? experiment.surface
+  }
+  if (!SURFACE_STRATEGIES[surface].includes(strategy)) {
+    const errors = new ParamErrors()
+    errors.add(
+      'variant',
+      'pattern',
+      `Strategy ${strategy} cannot serve surface ${surface}; one of ${SURFACE_STRATEGIES[surface].join(', ')}.`,
+    )
+    errors.throwIfAny()
   }
   if (version) await checkedVersion(c.env, version)
   const shadow: Shadow = {
     id: crypto.randomUUID(),
     name: input.name,
-    surface: 'recommendations',
+    surface,
     status: 'running',
     strategy,
     version,
@@ -84,7 +96,7 @@ async function create(
   if (!started)
     throw new ApiError(
       'SHADOW_CONFLICT',
-      'A shadow already runs on recommendations; stop it first (POST /v1/admin/shadows/:id/stop).',
+      `A shadow already runs on ${surface}; stop it first (POST /v1/admin/shadows/:id/stop).`,
     )
   deps.online.experiments.invalidate()
   return shadow
@@ -149,19 +161,19 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
   return app
 }
 
-/** `POST /v1/admin/models/:version/shadow` body `{ sample?, strategy?, name? }`: a version as shadow. */
+/** `POST /v1/admin/models/:version/shadow` body `{ sample?, strategy?, name?, surface? }`: a version as shadow. */
 export function adminModelShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.post('/:version/shadow', OPERATIONS.shadowModel, async (c) => {
     const body = await readBody(c)
     const errors = new ParamErrors()
     if (typeof body !== 'object' || body === null || Array.isArray(body))
-      errors.add('body', 'type', 'The body must be a JSON object { sample?, strategy?, name? }.')
+      errors.add('body', 'type', 'The body must be a JSON object { sample?, strategy?, name?, surface? }.')
     else if ('version' in body || 'experimentId' in body || 'variant' in body)
       errors.add(
         'version',
         'unknown_field',
-        'The version is in the path; send { sample?, strategy?, name? }.',
+        'The version is in the path; send { sample?, strategy?, name?, surface? }.',
       )
     errors.throwIfAny()
     const input = parseShadowInput(errors, { ...(body as object), version: c.req.param('version') })

@@ -12,7 +12,9 @@ import type { ExtraItem, RankedItem } from '../catalog/rank.js'
 import { compileRequestFilter } from '../catalog/serving.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
-import { attribute, chooseArm, LIVE_ARM, modelForArm } from '../experiments/serve.js'
+import type { Strategy } from '../experiments/definition.js'
+import { attribute, chooseArm, LIVE_ARM, modelForArm, shadowAfter } from '../experiments/serve.js'
+import type { LoadedModel } from '../model/loaded-model.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors, parseK } from '../params.js'
 import {
@@ -30,6 +32,9 @@ export interface ScoredItem {
   itemId: string
   score: number
 }
+
+/** Where a similar list came from. */
+type SimilarSource = 'model' | 'content' | 'popular' | 'trending'
 
 /** `userId=` (optional): whom a similar or popular list is shown to, for attribution and experiments. */
 function optionalUser(errors: ParamErrors, raw: string | undefined): string | null {
@@ -50,6 +55,91 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     const { model: live, config } = await acquireModel(c, deps)
     const assigned = await chooseArm(c, deps.online, config, 'similar', userKey, deps.now())
     const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
+    /** The similar list of `model` with `strategy` (also the shadow's candidate list). */
+    const similarOf = async (
+      model: LoadedModel,
+      strategy: Strategy,
+      given?: Awaited<ReturnType<typeof acquireCatalog>>,
+    ): Promise<{ items: (ScoredItem & { source?: 'content' | 'events' })[]; source: SimilarSource }> => {
+      const catalog = given ?? (await acquireCatalog(c, deps, model))
+      const index = model.itemIndexOf(itemId)
+      let source: SimilarSource = 'model'
+      // The seed's neighbours: its factors, or for a new item (catalog only) its content vector.
+      let near: ((size: number) => TopKResult) | undefined
+      let seedVector: Float32Array | Float64Array | undefined
+      const skip = catalog.indexFilter(predicate)
+      if (index >= 0) {
+        // Unpartitioned: the exact scan; partitioned: the item's list and the probed ones, fetched once.
+        const prepared = await model.prepareSimilar(c.env, index, deps.now())
+        if (prepared) near = (size) => prepared(size, skip)
+        else {
+          // The item's partition list is missing or corrupt (reported in /v1/model): popular items.
+          const popular = model.fallbackList('popular').shard
+          const notSeed: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
+          near = (size) => rankedList(popular, size, notSeed)
+          source = 'popular'
+        }
+        const y = new Float64Array(model.manifest.dims)
+        if (model.readItem(index, y)) seedVector = y
+      } else {
+        const entry = deps.catalog.get(itemId)
+        const content = entry ? contentItem(model, entry.item) : null
+        if (content) {
+          const probed = await model.prepareSimilarToVector(c.env, content.vector, deps.now())
+          near = probed
+            ? (size) => probed(size, skip)
+            : (size) => similarToVector(model.blocks, content.vector, size, skip)
+          source = 'content'
+          seedVector = content.vector
+        }
+      }
+      if (!near) {
+        throw new ApiError(
+          'ITEM_NOT_FOUND',
+          `Item "${itemId}" is not in model version ${model.version}. Items enter the model at the next training run after their first events.`,
+        )
+      }
+      // New items are candidates of the same ranking (cosine to the seed), before rules.
+      const extras: ExtraItem[] = []
+      if (seedVector) {
+        let norm = 0
+        for (const v of seedVector) norm += v * v
+        norm = Math.sqrt(norm)
+        const vector = seedVector
+        const fresh = newItems(
+          model,
+          deps.catalog,
+          (id) => id !== itemId && catalog.passes(predicate, id),
+          new Set(),
+        )
+        for (const item of fresh)
+          extras.push({
+            itemId: item.itemId,
+            score: cosineOf(vector, norm, item),
+            source: 'content',
+            vector: item.vector,
+          })
+      }
+      const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
+      const rank = await acquireRanker(c, deps, model, catalog, rankParams)
+      let items: (ScoredItem & { source?: 'content' | 'events' })[] = rank(
+        { fetch: near, total: model.itemCount - (index >= 0 ? 1 : 0), skip: seedless, extras },
+        k,
+      ).map(publicItem)
+      if (strategy === 'popular' || strategy === 'trending') {
+        // Experiment strategy: the version's list in place of neighbours, without the item itself.
+        const list = model.fallbackList(strategy)
+        source = list.source
+        items = []
+        for (let i = 0; i < list.shard.rowCount && items.length < k; i++) {
+          const other = list.shard.itemIndexes[i]!
+          const id = model.itemId(other)
+          if (other !== index && catalog.passes(predicate, id))
+            items.push({ itemId: id, score: list.shard.scores[i]! })
+        }
+      }
+      return { items, source }
+    }
     const catalog = await acquireCatalog(c, deps, model)
     if (!model) {
       throw new ApiError(
@@ -57,91 +147,26 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
         'No model version is live yet, so item similarity is unknown. Train and publish a model first.',
       )
     }
-    const index = model.itemIndexOf(itemId)
-    let source: 'model' | 'content' | 'popular' | 'trending' = 'model'
-    // The seed's neighbours: its factors, or for a new item (catalog only) its content vector.
-    let near: ((size: number) => TopKResult) | undefined
-    let seedVector: Float32Array | Float64Array | undefined
-    const skip = catalog.indexFilter(predicate)
-    if (index >= 0) {
-      // Unpartitioned: the exact scan; partitioned: the item's list and the probed ones, fetched once.
-      const prepared = await model.prepareSimilar(c.env, index, deps.now())
-      if (prepared) near = (size) => prepared(size, skip)
-      else {
-        // The item's partition list is missing or corrupt (reported in /v1/model): popular items.
-        const popular = model.fallbackList('popular').shard
-        const notSeed: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
-        near = (size) => rankedList(popular, size, notSeed)
-        source = 'popular'
-      }
-      const y = new Float64Array(model.manifest.dims)
-      if (model.readItem(index, y)) seedVector = y
-    } else {
-      const entry = deps.catalog.get(itemId)
-      const content = entry ? contentItem(model, entry.item) : null
-      if (content) {
-        const probed = await model.prepareSimilarToVector(c.env, content.vector, deps.now())
-        near = probed
-          ? (size) => probed(size, skip)
-          : (size) => similarToVector(model.blocks, content.vector, size, skip)
-        source = 'content'
-        seedVector = content.vector
-      }
-    }
-    if (!near) {
-      throw new ApiError(
-        'ITEM_NOT_FOUND',
-        `Item "${itemId}" is not in model version ${model.version}. Items enter the model at the next training run after their first events.`,
-      )
-    }
-    // New items are candidates of the same ranking (cosine to the seed), before rules.
-    const extras: ExtraItem[] = []
-    if (seedVector) {
-      let norm = 0
-      for (const v of seedVector) norm += v * v
-      norm = Math.sqrt(norm)
-      const vector = seedVector
-      const fresh = newItems(
-        model,
-        deps.catalog,
-        (id) => id !== itemId && catalog.passes(predicate, id),
-        new Set(),
-      )
-      for (const item of fresh)
-        extras.push({
-          itemId: item.itemId,
-          score: cosineOf(vector, norm, item),
-          source: 'content',
-          vector: item.vector,
-        })
-    }
-    const seedless: IndexFilter = { has: (i) => i === index || (skip?.has(i) ?? false) }
-    const rank = await acquireRanker(c, deps, model, catalog, rankParams)
-    let items: (ScoredItem & { source?: 'content' | 'events' })[] = rank(
-      { fetch: near, total: model.itemCount - (index >= 0 ? 1 : 0), skip: seedless, extras },
-      k,
-    ).map(publicItem)
-    if (arm.strategy === 'popular' || arm.strategy === 'trending') {
-      // Experiment strategy: the version's list in place of neighbours, without the item itself.
-      const list = model.fallbackList(arm.strategy)
-      source = list.source
-      items = []
-      for (let i = 0; i < list.shard.rowCount && items.length < k; i++) {
-        const other = list.shard.itemIndexes[i]!
-        const id = model.itemId(other)
-        if (other !== index && catalog.passes(predicate, id))
-          items.push({ itemId: id, score: list.shard.scores[i]! })
-      }
-    }
+    const { items, source } = await similarOf(model, arm.strategy, catalog)
     // An answer for a person (or inside an experiment) carries a person's recId: no shared cache.
     c.header('Cache-Control', userKey === null ? MODEL_CACHE_CONTROL : PERSONAL_CACHE_CONTROL)
-    const attribution = attribute(c, deps.online, config, arm, {
-      surface: 'similar',
+    const list = {
+      surface: 'similar' as const,
       userKey,
       modelVersion: model.version,
       source,
       itemIds: items.map((i) => i.itemId),
       servedAt: deps.now(),
+    }
+    const attribution = attribute(c, deps.online, config, arm, list)
+    // Shadow mode: the candidate scores the same request after the response; only the overlap is kept.
+    shadowAfter(c, deps, config, live, {
+      surface: 'similar',
+      recId: attribution.recId,
+      userKey,
+      servedAt: list.servedAt,
+      itemIds: list.itemIds,
+      score: async (candidate, strategy) => (await similarOf(candidate, strategy)).items.map((i) => i.itemId),
     })
     return c.json({ itemId, items, source, modelVersion: model.version, ...attribution })
   })

@@ -186,6 +186,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     Object.assign(body, attribution)
     // Shadow mode: the candidate scores the same request after the response; only the overlap is kept.
     shadowAfter(c, deps, config, live, {
+      surface: 'recommendations',
       recId: attribution.recId,
       userKey: userId,
       servedAt,

@@ -206,46 +206,6 @@ describe('partitioned retrieval in workerd', () => {
     expect(p.cacheBytes).toBe(held)
   })
 
-  it('should prefetch the lists a model user probes, so scoring reads none again', async () => {
-    const manifest = await publishVersion(env, fixture('part-pre'), {
-      storage: 'r2',
-      activate: false,
-      partitions: { lists: 110, nprobe: 12 },
-    })
-    const model = await loadModel(env, manifest, { userCacheBytes: 1 << 20, now: Date.now })
-    const p = model.partitions!
-    const now = Date.now()
-    await model.prefetchUser(env, 'part-user-4', now)
-    expect(p.fetches).toBeGreaterThan(0)
-    expect(p.cachedLists).toBe(12)
-    const fetched = p.fetches
-    const user = (await model.findUser(env, 'part-user-4', now))!
-    const prepared = await model.prepareTopK(env, model.userVector(user), now)
-    expect(prepared!(10).indices).toHaveLength(10)
-    expect(p.fetches).toBe(fetched)
-    // An unknown user prefetches nothing.
-    await model.prefetchUser(env, 'nobody', now)
-    expect(p.fetches).toBe(fetched)
-  })
-
-  it('should share in-flight reads between a prefetch and the request that scores', async () => {
-    const manifest = await publishVersion(env, fixture('part-share'), {
-      storage: 'r2',
-      activate: false,
-      partitions: { lists: 110, nprobe: 12 },
-    })
-    const model = await loadModel(env, manifest, { userCacheBytes: 1 << 20, now: Date.now })
-    const p = model.partitions!
-    const now = Date.now()
-    const user = (await model.findUser(env, 'part-user-5', now))!
-    const prefetch = model.prefetchUser(env, 'part-user-5', now)
-    const prepared = await model.prepareTopK(env, model.userVector(user), now)
-    await prefetch
-    expect(prepared!(10).indices).toHaveLength(10)
-    expect(p.cachedLists).toBe(12)
-    expect(p.fetches).toBeLessThanOrEqual(12)
-  })
-
   it('should skip a corrupt list, report it as degraded, and never answer 5xx', async () => {
     const listsKey = partitionListsKey('part-bad')
     await publishVersion(env, fixture('part-bad'), {

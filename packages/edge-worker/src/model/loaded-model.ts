@@ -204,23 +204,6 @@ export class LoadedModel {
   }
 
   /**
-   * Starts fetching the lists a model user's trained vector probes (partitioned versions), so the
-   * ranged reads overlap the route's read of the user's events; {@link prepareTopK} then finds them
-   * cached or in flight (each still verified). Wasted when new events change the vector (fold-in).
-   * Never throws; a no-op for an unpartitioned version or an unknown user.
-   */
-  async prefetchUser(bindings: ModelBindings, userId: string, now: number): Promise<void> {
-    const p = this.partitions
-    if (!p) return
-    try {
-      const user = await this.findUser(bindings, userId, now)
-      if (user) await p.get(bindings, p.probe(dequantized(this.userVector(user))), now)
-    } catch {
-      // Best effort: the request's own read reports any failure.
-    }
-  }
-
-  /**
    * Like {@link prepareTopK} for the items most similar to item `index` (its own list is fetched
    * for its factors, which then probe). Undefined for an unknown index or when its list cannot be
    * loaded.

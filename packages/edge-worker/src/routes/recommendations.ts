@@ -33,7 +33,6 @@ import {
   acquireRanker,
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
-  waitUntilOf,
 } from '../serving/context.js'
 import { type RecommendationsBody, recommend } from '../serving/recommend.js'
 
@@ -68,16 +67,8 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
 
     // The model and the user's events are independent reads: overlap them. An experiment's
     // assignment lookup (when the isolate does not remember the person) rides in the events' batch.
-    // A partitioned version also starts fetching the lists the person's trained vector probes, so
-    // those ranged reads overlap the events' read (used unless new events change the vector).
     const [{ model: live, config }, [activity, assigned]] = await Promise.all([
-      acquireModel(c, deps).then((acquired) => {
-        if (acquired.model?.partitions && !anonymousOnly) {
-          const prefetch = acquired.model.prefetchUser(c.env, userId, deps.now())
-          waitUntilOf(c)?.(prefetch)
-        }
-        return acquired
-      }),
+      acquireModel(c, deps),
       planArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()).then(async (plan) => {
         const read = await readActivity(c.env.DB, deps, userId, {
           limit: startConfig.foldInMaxEvents,

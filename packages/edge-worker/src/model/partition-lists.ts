@@ -2,7 +2,8 @@
  * The partitions of a large version, loaded on demand (issue 16): the isolate holds only the
  * centroids, the list tables (offsets, byte offsets, SHA-256 of each list) and the item →
  * partition map; a query probes the best `nprobe` partitions and fetches their lists with R2 ranged
- * reads into a cache bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
+ * reads (issued at once, one per run of adjacent lists) into a cache bounded in bytes
+ * (`PARTITION_CACHE_MIB`). Every list is verified (core's
  * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
  *
  * @module

@@ -172,6 +172,40 @@ describe('partitioned retrieval in workerd', () => {
     expect(model.memory().partitionCache).toBeLessThanOrEqual(bound)
   })
 
+  it('should read adjacent lists with one ranged read and still verify each on its own', async () => {
+    const listsKey = partitionListsKey('part-run')
+    const manifest = await publishVersion(env, fixture('part-run'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 4 },
+      // One flipped byte in the first list's factors.
+      tamper: (key, bytes) => {
+        if (key !== listsKey) return bytes
+        const out = bytes.slice()
+        out[200] = out[200]! ^ 0x55
+        return out
+      },
+    })
+    const { bindings, reads } = recording()
+    const model = await loadModel(bindings, manifest, { userCacheBytes: 1 << 20, now: Date.now })
+    const p = model.partitions!
+    const lists = await p.get(bindings, [5, 0, 1, 2], Date.now())
+    // Runs 0..2 and 5: two ranged reads, each list checked alone (list 0 is corrupt, left out).
+    const listReads = reads.filter((r) => r.key === listsKey)
+    expect(listReads).toHaveLength(2)
+    expect(p.fetches).toBe(2)
+    expect(lists.map((l) => l.rowOffset).sort((a, b) => a - b)).toEqual([1, 2, 5])
+    expect(p.lastFailure).toMatchObject({ partition: 0, code: 'SHARD_CHECKSUM_MISMATCH' })
+    expect(p.cached(0)).toBeUndefined()
+    // A list read in a run keeps only its own bytes, so the cache's byte count is what it holds.
+    let held = 0
+    for (const list of lists) {
+      expect(list.factors.buffer.byteLength).toBe(list.byteLength)
+      held += list.byteLength
+    }
+    expect(p.cacheBytes).toBe(held)
+  })
+
   it('should skip a corrupt list, report it as degraded, and never answer 5xx', async () => {
     const listsKey = partitionListsKey('part-bad')
     await publishVersion(env, fixture('part-bad'), {

@@ -187,9 +187,9 @@ export class LoadedModel {
   /**
    * What one request ranks with: a synchronous top K (called again with larger sizes by rules and
    * diversity). Unpartitioned: the exact scan. Partitioned: the user scores the centroids, the
-   * best {@link nprobe} lists are fetched (cache, else one ranged read each, verified) and held
-   * for the request, and their items are re-ranked exactly with the int8 kernel, one call per
-   * list. Null when no probed list could be loaded (the caller serves the fallback list).
+   * best {@link nprobe} lists are fetched (cache, else ranged reads issued at once, one per run
+   * of adjacent lists, each list verified) and held for the request, and their items are
+   * re-ranked exactly with the int8 kernel, one call per list. Null when no probed list could be loaded (the caller serves the fallback list).
    */
   async prepareTopK(
     bindings: ModelBindings,

@@ -2,7 +2,8 @@
  * The partitions of a large version, loaded on demand (issue 16): the isolate holds only the
  * centroids, the list tables (offsets, byte offsets, SHA-256 of each list) and the item →
  * partition map; a query probes the best `nprobe` partitions and fetches their lists with R2 ranged
- * reads into a cache bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
+ * reads (issued at once, one per run of adjacent lists) into a cache bounded in bytes
+ * (`PARTITION_CACHE_MIB`). Every list is verified (core's
  * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
  *
  * @module
@@ -143,7 +144,28 @@ export class PartitionLists {
     now: number,
   ): Promise<PartitionListShard[]> {
     const wanted = [...new Set(partitions)].filter((p) => p >= 0 && p < this.lists)
-    const lists = await Promise.all(wanted.map((p) => this.#list(bindings, p, now)))
+    const found = new Map<number, Promise<PartitionListShard | null>>()
+    const missing: number[] = []
+    for (const p of wanted) {
+      const cached = this.#cache.get(p)
+      const retryAt = this.#failed.get(p)
+      const pending = this.#pending.get(p)
+      if (cached) found.set(p, Promise.resolve(cached))
+      else if (retryAt !== undefined && now < retryAt) found.set(p, Promise.resolve(null))
+      else if (pending) found.set(p, pending)
+      else missing.push(p)
+    }
+    // Lists of adjacent partitions are adjacent in the object: one ranged read per run, all runs
+    // at once.
+    for (const [first, last] of runsOf(missing)) {
+      const read = this.#fetchRun(bindings, first, last, now)
+      for (let p = first; p <= last; p++) {
+        const one = read.then((lists) => lists[p - first]!).finally(() => this.#pending.delete(p))
+        this.#pending.set(p, one)
+        found.set(p, one)
+      }
+    }
+    const lists = await Promise.all(wanted.map((p) => found.get(p)!))
     return lists.filter((list): list is PartitionListShard => list !== null)
   }
 
@@ -167,22 +189,19 @@ export class PartitionLists {
     return true
   }
 
-  #list(bindings: ModelBindings, p: number, now: number): Promise<PartitionListShard | null> {
-    const cached = this.#cache.get(p)
-    if (cached) return Promise.resolve(cached)
-    const retryAt = this.#failed.get(p)
-    if (retryAt !== undefined && now < retryAt) return Promise.resolve(null)
-    let pending = this.#pending.get(p)
-    if (!pending) {
-      pending = this.#fetch(bindings, p, now).finally(() => this.#pending.delete(p))
-      this.#pending.set(p, pending)
-    }
-    return pending
-  }
-
-  async #fetch(bindings: ModelBindings, p: number, now: number): Promise<PartitionListShard | null> {
-    const offset = this.#table.listBytes[p]!
-    const length = this.#table.listBytes[p + 1]! - offset
+  /**
+   * Lists `first..last` (adjacent in the object) with one ranged read, each verified on its own.
+   * A run of several lists is copied list by list, so a cached list never keeps its neighbours'
+   * bytes alive (the cache's byte bound stays exact).
+   */
+  async #fetchRun(
+    bindings: ModelBindings,
+    first: number,
+    last: number,
+    now: number,
+  ): Promise<(PartitionListShard | null)[]> {
+    const offset = this.#table.listBytes[first]!
+    const length = this.#table.listBytes[last + 1]! - offset
     const key = this.#ref.key
     this.#fetches++
     let bytes: Uint8Array | null
@@ -190,23 +209,37 @@ export class PartitionLists {
       const object = await bindings.MODELS_R2.get(key, { range: { offset, length } })
       bytes = object ? new Uint8Array(await object.arrayBuffer()) : null
     } catch (cause) {
-      this.#fail(
-        p,
-        now,
-        'STORAGE_UNAVAILABLE',
-        `Reading list ${p} of ${key} failed: ${cause instanceof Error ? cause.message : String(cause)}.`,
-      )
-      return null
+      const message = cause instanceof Error ? cause.message : String(cause)
+      const out: null[] = []
+      for (let p = first; p <= last; p++) {
+        this.#fail(p, now, 'STORAGE_UNAVAILABLE', `Reading list ${p} of ${key} failed: ${message}.`)
+        out.push(null)
+      }
+      return out
     }
-    const check = await checkPartitionList(key, bytes, this.#table, p)
-    if (!check.ok) {
-      const failure = this.#fail(p, now, check.problem.code, check.problem.message)
-      this.#onCorrupt?.(failure)
-      return null
+    const checks = []
+    for (let p = first; p <= last; p++) {
+      const start = this.#table.listBytes[p]! - offset
+      const end = this.#table.listBytes[p + 1]! - offset
+      const own = bytes && (first === last ? bytes : bytes.slice(start, end))
+      checks.push(checkPartitionList(key, own, this.#table, p))
     }
-    this.#failed.delete(p)
-    this.#cache.set(p, check.list, check.list.byteLength)
-    return check.list
+    const out: (PartitionListShard | null)[] = []
+    let p = first
+    for (const check of await Promise.all(checks)) {
+      if (check.ok) {
+        this.#failed.delete(p)
+        this.#cache.set(p, check.list, check.list.byteLength)
+        out.push(check.list)
+      } else {
+        // Not inside `?.(…)`: its arguments are not evaluated when there is no handler.
+        const failure = this.#fail(p, now, check.problem.code, check.problem.message)
+        this.#onCorrupt?.(failure)
+        out.push(null)
+      }
+      p++
+    }
+    return out
   }
 
   #fail(partition: number, now: number, code: string, message: string): PartitionListFailure {
@@ -214,4 +247,16 @@ export class PartitionLists {
     this.#lastFailure = { partition, code, message, at: new Date(now).toISOString() }
     return this.#lastFailure
   }
+}
+
+/** Runs of consecutive numbers in `partitions`, as [first, last] pairs, ascending. */
+function runsOf(partitions: readonly number[]): [number, number][] {
+  const sorted = [...partitions].sort((a, b) => a - b)
+  const runs: [number, number][] = []
+  for (const p of sorted) {
+    const run = runs.at(-1)
+    if (run && p === run[1] + 1) run[1] = p
+    else runs.push([p, p])
+  }
+  return runs
 }

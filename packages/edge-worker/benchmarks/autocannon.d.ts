@@ -9,7 +9,10 @@ declare module 'autocannon' {
     latency: Histogram
     requests: Histogram
     errors: number
+    timeouts: number
     non2xx: number
+    /** Answers per status code, e.g. `{ "200": { count: 990 }, "503": { count: 10 } }`. */
+    statusCodeStats: Record<string, { count: number }>
   }
   interface Options {
     url: string

@@ -620,6 +620,12 @@ async function cannon(
       },
     ],
   })
+  if (result.errors > 0 || result.non2xx > 0) {
+    // What the failures were: connection errors and timeouts, or answers by status code.
+    console.log(
+      `  autocannon on ${base}: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx, status codes ${JSON.stringify(result.statusCodeStats)}`,
+    )
+  }
   return {
     p50: result.latency.p50,
     p99: result.latency.p99,

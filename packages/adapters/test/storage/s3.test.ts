@@ -45,6 +45,7 @@ describeStorageConformance('S3Storage on s3rver', () => s3(), {
   conditionalPut: 'not-enforced-by-server',
   largeObjectBytes: 16 * MiB,
   atomicOverwrites: false,
+  settleMs: 5000,
 })
 
 // R2Storage is built as a user builds it (no injected client): credentials come from the AWS
@@ -70,7 +71,12 @@ describeStorageConformance(
       prefix: `t${n++}`,
       endpoint: server.endpoint,
     }),
-  { conditionalPut: 'not-enforced-by-server', largeObjectBytes: 6 * MiB, atomicOverwrites: false },
+  {
+    conditionalPut: 'not-enforced-by-server',
+    largeObjectBytes: 6 * MiB,
+    atomicOverwrites: false,
+    settleMs: 5000,
+  },
 )
 
 describe('S3Storage specifics', () => {

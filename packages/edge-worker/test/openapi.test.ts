@@ -9,9 +9,17 @@ import { EVENT_LIMITS } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import committed from '../../../docs/api/openapi.json'
 import { createApp } from '../src/app.js'
+import { MAX_IMPRESSIONS } from '../src/attribution/impressions.js'
+import {
+  MAX_EXPERIMENT_NAME_LENGTH,
+  MAX_VARIANT_WEIGHT,
+  MAX_VARIANTS,
+} from '../src/experiments/definition.js'
 import {
   eventBatchSchema,
+  experimentInputSchema,
   identityLinkSchema,
+  impressionsSchema,
   itemBatchSchema,
   type RequestSchema,
 } from '../src/openapi/schemas.js'
@@ -252,5 +260,83 @@ describe('request schemas', () => {
         items({ ...item, colour: 'red' }),
       ],
     )
+  })
+
+  it('should agree with parseImpressions on impressions', () => {
+    const recId = '0f8b7c2e-1a2b-4c3d-8e9f-0123456789ab'
+    expectAgreement(
+      impressionsSchema,
+      [
+        { recIds: [recId] },
+        { recIds: [recId, recId] },
+        { recIds: Array.from({ length: MAX_IMPRESSIONS }, () => recId) },
+      ],
+      [
+        null,
+        [],
+        {},
+        { recIds: [] },
+        { recIds: recId },
+        { recIds: Array.from({ length: MAX_IMPRESSIONS + 1 }, () => recId) },
+        { recIds: ['not-a-uuid'] },
+        { recIds: [recId.toUpperCase()] },
+        { recIds: [7] },
+      ],
+    )
+  })
+
+  it('should agree with parseExperimentInput on experiment definitions', () => {
+    const control = { name: 'control', weight: 1, strategy: 'model' }
+    const treatment = { name: 'popular', weight: 1, strategy: 'popular' }
+    const input = { name: 'Home test', surface: 'recommendations', variants: [control, treatment] }
+    expectAgreement(
+      experimentInputSchema,
+      [
+        input,
+        { ...input, surface: 'similar' },
+        { ...input, variants: [control, { ...treatment, strategy: 'model-no-fold-in', weight: 0.5 }] },
+        { ...input, variants: [{ ...control, version: '2026-01-02.v1' }, treatment] },
+        { ...input, variants: [control, { ...treatment, weight: MAX_VARIANT_WEIGHT }] },
+        { ...input, name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH) },
+        {
+          ...input,
+          variants: Array.from({ length: MAX_VARIANTS }, (_, i) => ({ ...control, name: `v${i}` })),
+        },
+      ],
+      [
+        null,
+        [],
+        {},
+        { ...input, name: undefined },
+        { ...input, name: '' },
+        { ...input, name: '   ' },
+        { ...input, name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH + 1) },
+        { ...input, surface: 'popular' },
+        { ...input, extra: 1 },
+        { ...input, variants: [control] },
+        { ...input, variants: 'control' },
+        {
+          ...input,
+          variants: Array.from({ length: MAX_VARIANTS + 1 }, (_, i) => ({ ...control, name: `v${i}` })),
+        },
+        { ...input, variants: [control, 'popular'] },
+        { ...input, variants: [control, { ...treatment, name: 'Popular' }] },
+        { ...input, variants: [control, { ...treatment, name: 'x'.repeat(33) }] },
+        { ...input, variants: [control, { ...treatment, weight: 0 }] },
+        { ...input, variants: [control, { ...treatment, weight: -1 }] },
+        { ...input, variants: [control, { ...treatment, weight: '1' }] },
+        { ...input, variants: [control, { ...treatment, weight: MAX_VARIANT_WEIGHT * 2 }] },
+        { ...input, variants: [control, { ...treatment, strategy: 'random' }] },
+        { ...input, variants: [control, { ...treatment, version: '../x' }] },
+        { ...input, variants: [control, { ...treatment, extra: true }] },
+        { ...input, surface: 'similar', variants: [control, { ...treatment, strategy: 'model-no-fold-in' }] },
+      ],
+    )
+    // Not in the agreement set: repeated variant names are rejected by the validator only (the
+    // schema says so in its description), as are versions that are not published (the route, 404).
+    expect(verdicts(experimentInputSchema, { ...input, variants: [control, control] })).toEqual({
+      validator: false,
+      jsonSchema: true,
+    })
   })
 })

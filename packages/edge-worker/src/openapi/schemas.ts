@@ -18,15 +18,28 @@ import {
   ITEM_BATCH_SCHEMA,
   type JsonSchema,
   LABEL_PATTERN,
+  VERSION_PATTERN,
   validateBatch,
   validateIdentity,
   validateItemBatch,
 } from '@edgerec/core'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { loadVendor } from 'hono-openapi'
+import { MAX_IMPRESSIONS, parseImpressions, REC_ID_PATTERN } from '../attribution/impressions.js'
 import { MAX_FILTER_LABELS } from '../catalog/params.js'
 import { API_ERRORS } from '../errors.js'
-import { MAX_EXCLUDE, MAX_K } from '../params.js'
+import {
+  type ExperimentInput,
+  MAX_EXPERIMENT_NAME_LENGTH,
+  MAX_VARIANT_WEIGHT,
+  MAX_VARIANTS,
+  parseExperimentInput,
+  STRATEGIES,
+  SURFACE_STRATEGIES,
+  SURFACES,
+  VARIANT_NAME_PATTERN,
+} from '../experiments/definition.js'
+import { MAX_EXCLUDE, MAX_K, ParamErrors } from '../params.js'
 
 /** The Standard Schema vendor name of edgerec's request schemas. */
 export const SCHEMA_VENDOR = 'edgerec'
@@ -116,6 +129,82 @@ export const itemBatchSchema = requestSchema(ITEM_BATCH_SCHEMA, (input) =>
   batchVerdict(validateItemBatch(input), (results) =>
     results.flatMap((r) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: `${r.index}.${e.field}` })))),
   ),
+)
+
+/** A {@link RequestSchema} over a validator that adds its problems to {@link ParamErrors}. */
+function paramsSchema<Output>(
+  jsonSchema: JsonSchema,
+  parse: (errors: ParamErrors, input: unknown) => Output | null,
+): RequestSchema<Output> {
+  return requestSchema(jsonSchema, (input) => {
+    const errors = new ParamErrors()
+    const value = parse(errors, input)
+    return value === null || errors.errors.length > 0
+      ? { ok: false, errors: errors.errors }
+      : { ok: true, value }
+  })
+}
+
+/** `POST /v1/impressions`, validated by `parseImpressions` (src/attribution/impressions.ts). */
+export const impressionsSchema = paramsSchema<string[]>(
+  {
+    type: 'object',
+    description: 'The recIds of the lists the client showed.',
+    properties: {
+      recIds: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_IMPRESSIONS,
+        items: { type: 'string', pattern: REC_ID_PATTERN.source, description: 'A recId an answer carried.' },
+      },
+    },
+    required: ['recIds'],
+  },
+  parseImpressions,
+)
+
+/** `POST /v1/admin/experiments`, validated by `parseExperimentInput` (src/experiments/definition.ts). */
+export const experimentInputSchema = paramsSchema<ExperimentInput>(
+  {
+    type: 'object',
+    description:
+      'An experiment definition (docs/online.md): a surface and 2..8 weighted variants; the first variant is the control. Two checks JSON Schema cannot express are made by the route: variant names are unique, and each `version` named is a published model version (else 404).',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
+      surface: { type: 'string', enum: [...SURFACES] },
+      variants: {
+        type: 'array',
+        minItems: 2,
+        maxItems: MAX_VARIANTS,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: VARIANT_NAME_PATTERN.source },
+            weight: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: MAX_VARIANT_WEIGHT,
+              description: 'Relative traffic weight: shares are weight / Σ weights.',
+            },
+            strategy: { type: 'string', enum: [...STRATEGIES] },
+            version: { type: 'string', pattern: VERSION_PATTERN.source },
+          },
+          required: ['name', 'weight', 'strategy'],
+        },
+      },
+    },
+    required: ['name', 'surface', 'variants'],
+    // The strategies a surface can serve (`similar` has no user to fold in).
+    anyOf: SURFACES.map((surface) => ({
+      properties: {
+        surface: { const: surface },
+        variants: { items: { properties: { strategy: { enum: [...SURFACE_STRATEGIES[surface]] } } } },
+      },
+    })),
+  },
+  parseExperimentInput,
 )
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
@@ -269,11 +358,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { itemId: { type: 'string' }, deleted: { const: true }, existed: { type: 'boolean' } },
     required: ['itemId', 'deleted', 'existed'],
   },
-  Impressions: {
-    type: 'object',
-    properties: { recIds: { type: 'array', maxItems: 100, items: { type: 'string' } } },
-    required: ['recIds'],
-  },
+  Impressions: impressionsSchema.jsonSchema,
   ImpressionsResult: {
     type: 'object',
     properties: { shown: { type: 'integer', description: 'How many served lists were marked shown.' } },
@@ -328,30 +413,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { userId: { type: 'string' }, deleted: { type: 'object' } },
     required: ['userId'],
   },
-  ExperimentInput: {
-    type: 'object',
-    description: 'An experiment definition (docs/online.md): a surface and 2..8 weighted variants.',
-    properties: {
-      name: { type: 'string' },
-      surface: { type: 'string', enum: ['recommendations', 'similar'] },
-      variants: {
-        type: 'array',
-        minItems: 2,
-        maxItems: 8,
-        items: {
-          type: 'object',
-          properties: {
-            name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
-            weight: { type: 'number', exclusiveMinimum: 0 },
-            strategy: { type: 'string', enum: ['model', 'model-no-fold-in', 'popular', 'trending'] },
-            version: { type: 'string' },
-          },
-          required: ['name', 'weight', 'strategy'],
-        },
-      },
-    },
-    required: ['name', 'surface', 'variants'],
-  },
+  ExperimentInput: experimentInputSchema.jsonSchema,
   Experiment: {
     type: 'object',
     properties: {

@@ -5,7 +5,7 @@
  * 2020-12 validator, @cfworker/json-schema, on valid and invalid samples).
  */
 import { Validator } from '@cfworker/json-schema'
-import { EVENT_LIMITS } from '@edgerec/core'
+import { EVENT_LIMITS, RULE_LIMITS } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import committed from '../../../docs/api/openapi.json'
 import { createApp } from '../src/app.js'
@@ -22,6 +22,7 @@ import {
   impressionsSchema,
   itemBatchSchema,
   type RequestSchema,
+  rulesSchema,
 } from '../src/openapi/schemas.js'
 import { call, env, KEYS } from './helpers.js'
 
@@ -338,5 +339,60 @@ describe('request schemas', () => {
       validator: false,
       jsonSchema: true,
     })
+  })
+
+  it('should agree with core compileRules on merchandising rules', () => {
+    const boost = { filter: 'category:shoes', factor: 2 }
+    const pin = { itemId: 'sku-1', position: 1 }
+    const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i))
+    expectAgreement(
+      rulesSchema,
+      [
+        {},
+        { boosts: [boost], pins: [pin], maxPerCategory: 2, diversity: 0.3 },
+        { boosts: [{ factor: 0.5, newerThanDays: 7, until: '2030-01-01T00:00:00Z' }] },
+        { boosts: [{ factor: RULE_LIMITS.maxFactor, until: 1_900_000_000_000 }] },
+        { pins: [{ ...pin, position: RULE_LIMITS.maxPosition, until: 1_900_000_000_000 }] },
+        { pins: [{ ...pin, itemId: 'x'.repeat(RULE_LIMITS.maxItemIdLength) }] },
+        {
+          boosts: many(RULE_LIMITS.maxBoosts, () => boost),
+          pins: many(RULE_LIMITS.maxPins, (i) => ({ ...pin, position: i + 1 })),
+        },
+        { diversity: 0 },
+        { diversity: 1 },
+      ],
+      [
+        null,
+        [],
+        'rules',
+        { extra: 1 },
+        { boosts: 'all' },
+        { boosts: many(RULE_LIMITS.maxBoosts + 1, () => boost) },
+        { boosts: [null] },
+        { boosts: [{ filter: boost.filter }] },
+        { boosts: [{ factor: 0 }] },
+        { boosts: [{ factor: RULE_LIMITS.maxFactor + 1 }] },
+        { boosts: [{ factor: '2' }] },
+        { boosts: [{ factor: 2, filter: 7 }] },
+        { boosts: [{ factor: 2, newerThanDays: 0 }] },
+        { boosts: [{ factor: 2, until: true }] },
+        { pins: [{ position: 1 }] },
+        { pins: [{ ...pin, itemId: '' }] },
+        { pins: [{ ...pin, itemId: 'x'.repeat(RULE_LIMITS.maxItemIdLength + 1) }] },
+        { pins: [{ ...pin, position: 0 }] },
+        { pins: [{ ...pin, position: 1.5 }] },
+        { pins: [{ ...pin, position: RULE_LIMITS.maxPosition + 1 }] },
+        { pins: many(RULE_LIMITS.maxPins + 1, (i) => ({ ...pin, position: i + 1 })) },
+        { pins: [null] },
+        { maxPerCategory: 0 },
+        { maxPerCategory: 1.5 },
+        { diversity: 1.5 },
+        { diversity: -0.1 },
+      ],
+    )
+    // Not in the agreement set (the schema's description says so): a filter that does not parse and
+    // an `until` string that is not a date are rejected by compileRules only.
+    for (const sample of [{ boosts: [{ factor: 2, filter: '(x' }] }, { pins: [{ ...pin, until: 'soon' }] }])
+      expect(verdicts(rulesSchema, sample)).toEqual({ validator: false, jsonSchema: true })
   })
 })

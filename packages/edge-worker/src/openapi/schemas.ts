@@ -9,6 +9,8 @@
  */
 import {
   CATALOG_LIMITS,
+  type CompiledRules,
+  compileRules,
   EVENT_BATCH_SCHEMA,
   EVENT_LIMITS,
   FIELD_ERROR_SCHEMA,
@@ -18,6 +20,7 @@ import {
   ITEM_BATCH_SCHEMA,
   type JsonSchema,
   LABEL_PATTERN,
+  RULE_LIMITS,
   VERSION_PATTERN,
   validateBatch,
   validateIdentity,
@@ -207,6 +210,68 @@ export const experimentInputSchema = paramsSchema<ExperimentInput>(
   parseExperimentInput,
 )
 
+const until: JsonSchema = {
+  type: ['number', 'string'],
+  description: 'The rule stops applying after this time: epoch ms, or an ISO-8601 string (it must parse).',
+}
+
+/** `PUT /v1/admin/rules`, validated by core `compileRules`. */
+export const rulesSchema = requestSchema<CompiledRules>(
+  {
+    type: 'object',
+    description:
+      'Merchandising rules: boosts, pins and diversity defaults (docs/catalog.md, "Rules and diversity"), validated by core `compileRules`. What JSON Schema cannot express is checked by the validator only: a boost `filter` must parse as a filter expression, an `until` string must parse as a date.',
+    additionalProperties: false,
+    properties: {
+      boosts: {
+        type: 'array',
+        maxItems: RULE_LIMITS.maxBoosts,
+        items: {
+          type: 'object',
+          properties: {
+            filter: {
+              type: 'string',
+              description: 'A filter expression (docs/catalog.md); omitted: every item.',
+            },
+            newerThanDays: { type: 'number', exclusiveMinimum: 0 },
+            factor: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: RULE_LIMITS.maxFactor,
+              description: 'Multiplier: > 1 promotes, < 1 demotes.',
+            },
+            until,
+          },
+          required: ['factor'],
+        },
+      },
+      pins: {
+        type: 'array',
+        maxItems: RULE_LIMITS.maxPins,
+        items: {
+          type: 'object',
+          properties: {
+            itemId: { type: 'string', minLength: 1, maxLength: RULE_LIMITS.maxItemIdLength },
+            position: { type: 'integer', minimum: 1, maximum: RULE_LIMITS.maxPosition },
+            until,
+          },
+          required: ['itemId', 'position'],
+        },
+      },
+      maxPerCategory: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Default: at most this many items per category.',
+      },
+      diversity: { type: 'number', minimum: 0, maximum: 1, description: 'Default MMR knob (0: off).' },
+    },
+  },
+  (input) => {
+    const r = compileRules(input)
+    return r.ok ? { ok: true, value: r.rules } : { ok: false, errors: r.errors }
+  },
+)
+
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
 const id: JsonSchema = {
   type: 'string',
@@ -387,16 +452,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       lastError: { type: ['string', 'null'] },
     },
   },
-  Rules: {
-    type: 'object',
-    description:
-      'Merchandising rules: boosts, pins and diversity defaults (docs/catalog.md, "Rules and diversity"), validated by core `compileRules`.',
-    properties: {
-      boosts: { type: 'array', items: { type: 'object' } },
-      pins: { type: 'array', items: { type: 'object' } },
-      diversity: { type: 'object' },
-    },
-  },
+  Rules: rulesSchema.jsonSchema,
   RulesDocument: {
     type: 'object',
     properties: { rules: { anyOf: [ref('Rules'), { type: 'null' }] } },

@@ -23,6 +23,7 @@ import {
   itemBatchSchema,
   type RequestSchema,
   rulesSchema,
+  shadowInputSchema,
 } from '../src/openapi/schemas.js'
 import { call, env, KEYS } from './helpers.js'
 
@@ -394,5 +395,42 @@ describe('request schemas', () => {
     // an `until` string that is not a date are rejected by compileRules only.
     for (const sample of [{ boosts: [{ factor: 2, filter: '(x' }] }, { pins: [{ ...pin, until: 'soon' }] }])
       expect(verdicts(rulesSchema, sample)).toEqual({ validator: false, jsonSchema: true })
+  })
+
+  it('should agree with parseShadowInput on shadow definitions', () => {
+    const from = { experimentId: 'exp-1', variant: 'treatment' }
+    expectAgreement(
+      shadowInputSchema,
+      [
+        { version: '2026-01-02.v1' },
+        { strategy: 'popular' },
+        { version: 'v2', strategy: 'model-no-fold-in', sample: 0.25, name: 'candidate v2' },
+        { strategy: 'trending', surface: 'similar', sample: 1 },
+        { ...from },
+        { ...from, sample: 0.5, surface: 'recommendations', name: 'shadow treatment' },
+      ],
+      [
+        null,
+        [],
+        {},
+        { sample: 0.5 },
+        { version: '../v2' },
+        { strategy: 'random' },
+        { strategy: 'model-no-fold-in', surface: 'similar' },
+        { strategy: 'popular', surface: 'home' },
+        { strategy: 'popular', sample: 0 },
+        { strategy: 'popular', sample: 1.5 },
+        { strategy: 'popular', sample: '0.5' },
+        { strategy: 'popular', name: '' },
+        { strategy: 'popular', name: ' ' },
+        { strategy: 'popular', name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH + 1) },
+        { strategy: 'popular', extra: true },
+        { experimentId: 'exp-1' },
+        { variant: 'treatment' },
+        { ...from, experimentId: 7 },
+        { ...from, version: 'v2' },
+        { ...from, strategy: 'popular' },
+      ],
+    )
   })
 })

@@ -42,6 +42,7 @@ import {
   SURFACES,
   VARIANT_NAME_PATTERN,
 } from '../experiments/definition.js'
+import { parseShadowInput, SHADOW_FIELDS, type ShadowInput } from '../experiments/shadow.js'
 import { MAX_EXCLUDE, MAX_K, ParamErrors } from '../params.js'
 
 /** The Standard Schema vendor name of edgerec's request schemas. */
@@ -272,6 +273,54 @@ export const rulesSchema = requestSchema<CompiledRules>(
   },
 )
 
+const requires = (...keys: string[]): JsonSchema => ({ anyOf: keys.map((key) => ({ required: [key] })) })
+
+/** `POST /v1/admin/shadows`, validated by `parseShadowInput` (src/experiments/shadow.ts). */
+export const shadowInputSchema = paramsSchema<ShadowInput>(
+  {
+    type: 'object',
+    description:
+      'A shadow candidate (docs/online.md, "Shadow mode"): a `version` and/or `strategy`, or `experimentId` + `variant` (that variant\'s strategy and version), never both. That the version is published and the experiment and variant exist is checked by the route (404).',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
+      surface: {
+        type: 'string',
+        enum: [...SURFACES],
+        description: "Default: the experiment's surface, else recommendations.",
+      },
+      strategy: { type: 'string', enum: [...STRATEGIES] },
+      version: { type: 'string', pattern: VERSION_PATTERN.source },
+      sample: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        maximum: 1,
+        description: 'The share of requests shadowed (default 1).',
+      },
+      experimentId: { type: 'string' },
+      variant: { type: 'string' },
+    },
+    propertyNames: { enum: [...SHADOW_FIELDS] },
+    allOf: [
+      {
+        anyOf: [
+          { required: ['experimentId', 'variant'], not: requires('strategy', 'version') },
+          { allOf: [requires('strategy', 'version'), { not: requires('experimentId', 'variant') }] },
+        ],
+      },
+      {
+        anyOf: [
+          { not: { required: ['surface'] } },
+          ...SURFACES.map((surface) => ({
+            properties: { surface: { const: surface }, strategy: { enum: [...SURFACE_STRATEGIES[surface]] } },
+          })),
+        ],
+      },
+    ],
+  },
+  parseShadowInput,
+)
+
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
 const id: JsonSchema = {
   type: 'string',
@@ -490,6 +539,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { experiments: { type: 'array', items: ref('Experiment') } },
     required: ['experiments'],
   },
+  ShadowInput: shadowInputSchema.jsonSchema,
   AnyObject: { type: 'object', description: 'A JSON object; its fields are described in the linked docs.' },
 }
 

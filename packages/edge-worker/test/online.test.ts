@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
+import { MAX_IMPRESSIONS } from '../src/attribution/impressions.js'
 import { hashVariant } from '../src/experiments/assignment.js'
 import type { Experiment } from '../src/experiments/definition.js'
 import type { ExperimentResults } from '../src/experiments/results.js'
-import { MAX_IMPRESSIONS } from '../src/routes/impressions.js'
 import { type ModelFixture, publishVersion, trainClusteredModel } from './fixtures/model.js'
 import { env, event, KEYS } from './helpers.js'
 

@@ -5,15 +5,25 @@
  * 2020-12 validator, @cfworker/json-schema, on valid and invalid samples).
  */
 import { Validator } from '@cfworker/json-schema'
-import { EVENT_LIMITS } from '@edgerec/core'
+import { EVENT_LIMITS, RULE_LIMITS } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import committed from '../../../docs/api/openapi.json'
 import { createApp } from '../src/app.js'
+import { MAX_IMPRESSIONS } from '../src/attribution/impressions.js'
+import {
+  MAX_EXPERIMENT_NAME_LENGTH,
+  MAX_VARIANT_WEIGHT,
+  MAX_VARIANTS,
+} from '../src/experiments/definition.js'
 import {
   eventBatchSchema,
+  experimentInputSchema,
   identityLinkSchema,
+  impressionsSchema,
   itemBatchSchema,
   type RequestSchema,
+  rulesSchema,
+  shadowInputSchema,
 } from '../src/openapi/schemas.js'
 import { call, env, KEYS } from './helpers.js'
 
@@ -250,6 +260,176 @@ describe('request schemas', () => {
         items({ ...item, attributes: { '9lives': 1 } }),
         items({ ...item, attributes: { brand: { name: 'acme' } } }),
         items({ ...item, colour: 'red' }),
+      ],
+    )
+  })
+
+  it('should agree with parseImpressions on impressions', () => {
+    const recId = '0f8b7c2e-1a2b-4c3d-8e9f-0123456789ab'
+    expectAgreement(
+      impressionsSchema,
+      [
+        { recIds: [recId] },
+        { recIds: [recId, recId] },
+        { recIds: Array.from({ length: MAX_IMPRESSIONS }, () => recId) },
+      ],
+      [
+        null,
+        [],
+        {},
+        { recIds: [] },
+        { recIds: recId },
+        { recIds: Array.from({ length: MAX_IMPRESSIONS + 1 }, () => recId) },
+        { recIds: ['not-a-uuid'] },
+        { recIds: [recId.toUpperCase()] },
+        { recIds: [7] },
+      ],
+    )
+  })
+
+  it('should agree with parseExperimentInput on experiment definitions', () => {
+    const control = { name: 'control', weight: 1, strategy: 'model' }
+    const treatment = { name: 'popular', weight: 1, strategy: 'popular' }
+    const input = { name: 'Home test', surface: 'recommendations', variants: [control, treatment] }
+    expectAgreement(
+      experimentInputSchema,
+      [
+        input,
+        { ...input, surface: 'similar' },
+        { ...input, variants: [control, { ...treatment, strategy: 'model-no-fold-in', weight: 0.5 }] },
+        { ...input, variants: [{ ...control, version: '2026-01-02.v1' }, treatment] },
+        { ...input, variants: [control, { ...treatment, weight: MAX_VARIANT_WEIGHT }] },
+        { ...input, name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH) },
+        {
+          ...input,
+          variants: Array.from({ length: MAX_VARIANTS }, (_, i) => ({ ...control, name: `v${i}` })),
+        },
+      ],
+      [
+        null,
+        [],
+        {},
+        { ...input, name: undefined },
+        { ...input, name: '' },
+        { ...input, name: '   ' },
+        { ...input, name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH + 1) },
+        { ...input, surface: 'popular' },
+        { ...input, extra: 1 },
+        { ...input, variants: [control] },
+        { ...input, variants: 'control' },
+        {
+          ...input,
+          variants: Array.from({ length: MAX_VARIANTS + 1 }, (_, i) => ({ ...control, name: `v${i}` })),
+        },
+        { ...input, variants: [control, 'popular'] },
+        { ...input, variants: [control, { ...treatment, name: 'Popular' }] },
+        { ...input, variants: [control, { ...treatment, name: 'x'.repeat(33) }] },
+        { ...input, variants: [control, { ...treatment, weight: 0 }] },
+        { ...input, variants: [control, { ...treatment, weight: -1 }] },
+        { ...input, variants: [control, { ...treatment, weight: '1' }] },
+        { ...input, variants: [control, { ...treatment, weight: MAX_VARIANT_WEIGHT * 2 }] },
+        { ...input, variants: [control, { ...treatment, strategy: 'random' }] },
+        { ...input, variants: [control, { ...treatment, version: '../x' }] },
+        { ...input, variants: [control, { ...treatment, extra: true }] },
+        { ...input, surface: 'similar', variants: [control, { ...treatment, strategy: 'model-no-fold-in' }] },
+      ],
+    )
+    // Not in the agreement set: repeated variant names are rejected by the validator only (the
+    // schema says so in its description), as are versions that are not published (the route, 404).
+    expect(verdicts(experimentInputSchema, { ...input, variants: [control, control] })).toEqual({
+      validator: false,
+      jsonSchema: true,
+    })
+  })
+
+  it('should agree with core compileRules on merchandising rules', () => {
+    const boost = { filter: 'category:shoes', factor: 2 }
+    const pin = { itemId: 'sku-1', position: 1 }
+    const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i))
+    expectAgreement(
+      rulesSchema,
+      [
+        {},
+        { boosts: [boost], pins: [pin], maxPerCategory: 2, diversity: 0.3 },
+        { boosts: [{ factor: 0.5, newerThanDays: 7, until: '2030-01-01T00:00:00Z' }] },
+        { boosts: [{ factor: RULE_LIMITS.maxFactor, until: 1_900_000_000_000 }] },
+        { pins: [{ ...pin, position: RULE_LIMITS.maxPosition, until: 1_900_000_000_000 }] },
+        { pins: [{ ...pin, itemId: 'x'.repeat(RULE_LIMITS.maxItemIdLength) }] },
+        {
+          boosts: many(RULE_LIMITS.maxBoosts, () => boost),
+          pins: many(RULE_LIMITS.maxPins, (i) => ({ ...pin, position: i + 1 })),
+        },
+        { diversity: 0 },
+        { diversity: 1 },
+      ],
+      [
+        null,
+        [],
+        'rules',
+        { extra: 1 },
+        { boosts: 'all' },
+        { boosts: many(RULE_LIMITS.maxBoosts + 1, () => boost) },
+        { boosts: [null] },
+        { boosts: [{ filter: boost.filter }] },
+        { boosts: [{ factor: 0 }] },
+        { boosts: [{ factor: RULE_LIMITS.maxFactor + 1 }] },
+        { boosts: [{ factor: '2' }] },
+        { boosts: [{ factor: 2, filter: 7 }] },
+        { boosts: [{ factor: 2, newerThanDays: 0 }] },
+        { boosts: [{ factor: 2, until: true }] },
+        { pins: [{ position: 1 }] },
+        { pins: [{ ...pin, itemId: '' }] },
+        { pins: [{ ...pin, itemId: 'x'.repeat(RULE_LIMITS.maxItemIdLength + 1) }] },
+        { pins: [{ ...pin, position: 0 }] },
+        { pins: [{ ...pin, position: 1.5 }] },
+        { pins: [{ ...pin, position: RULE_LIMITS.maxPosition + 1 }] },
+        { pins: many(RULE_LIMITS.maxPins + 1, (i) => ({ ...pin, position: i + 1 })) },
+        { pins: [null] },
+        { maxPerCategory: 0 },
+        { maxPerCategory: 1.5 },
+        { diversity: 1.5 },
+        { diversity: -0.1 },
+      ],
+    )
+    // Not in the agreement set (the schema's description says so): a filter that does not parse and
+    // an `until` string that is not a date are rejected by compileRules only.
+    for (const sample of [{ boosts: [{ factor: 2, filter: '(x' }] }, { pins: [{ ...pin, until: 'soon' }] }])
+      expect(verdicts(rulesSchema, sample)).toEqual({ validator: false, jsonSchema: true })
+  })
+
+  it('should agree with parseShadowInput on shadow definitions', () => {
+    const from = { experimentId: 'exp-1', variant: 'treatment' }
+    expectAgreement(
+      shadowInputSchema,
+      [
+        { version: '2026-01-02.v1' },
+        { strategy: 'popular' },
+        { version: 'v2', strategy: 'model-no-fold-in', sample: 0.25, name: 'candidate v2' },
+        { strategy: 'trending', surface: 'similar', sample: 1 },
+        { ...from },
+        { ...from, sample: 0.5, surface: 'recommendations', name: 'shadow treatment' },
+      ],
+      [
+        null,
+        [],
+        {},
+        { sample: 0.5 },
+        { version: '../v2' },
+        { strategy: 'random' },
+        { strategy: 'model-no-fold-in', surface: 'similar' },
+        { strategy: 'popular', surface: 'home' },
+        { strategy: 'popular', sample: 0 },
+        { strategy: 'popular', sample: 1.5 },
+        { strategy: 'popular', sample: '0.5' },
+        { strategy: 'popular', name: '' },
+        { strategy: 'popular', name: ' ' },
+        { strategy: 'popular', name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH + 1) },
+        { strategy: 'popular', extra: true },
+        { experimentId: 'exp-1' },
+        { variant: 'treatment' },
+        { ...from, experimentId: 7 },
+        { ...from, version: 'v2' },
+        { ...from, strategy: 'popular' },
       ],
     )
   })

@@ -56,7 +56,13 @@ export interface CompiledRules {
 }
 
 /** Limits of a rules document. */
-export const RULE_LIMITS = { maxBoosts: 32, maxPins: 20, maxPosition: 100, maxFactor: 10 } as const
+export const RULE_LIMITS = {
+  maxBoosts: 32,
+  maxPins: 20,
+  maxPosition: 100,
+  maxFactor: 10,
+  maxItemIdLength: 256,
+} as const
 
 function untilOf(value: unknown, field: string, errors: FieldError[]): number {
   if (value === undefined) return Number.POSITIVE_INFINITY
@@ -142,7 +148,11 @@ export function compileRules(
     rawPins.forEach((p: unknown, i) => {
       const pin = (p ?? {}) as Record<string, unknown>
       const field = `pins.${i}`
-      if (typeof pin.itemId !== 'string' || pin.itemId.length === 0 || pin.itemId.length > 256)
+      if (
+        typeof pin.itemId !== 'string' ||
+        pin.itemId.length === 0 ||
+        pin.itemId.length > RULE_LIMITS.maxItemIdLength
+      )
         errors.push({ field: `${field}.itemId`, code: 'required', message: 'itemId is required.' })
       const position = pin.position
       if (

@@ -66,7 +66,12 @@ export interface ExperimentInput {
   variants: Variant[]
 }
 
-const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+/** A variant's name. */
+export const VARIANT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+/** Longest experiment name. */
+export const MAX_EXPERIMENT_NAME_LENGTH = 128
+/** Largest variant weight. */
+export const MAX_VARIANT_WEIGHT = 1e6
 /** Most variants of one experiment. */
 export const MAX_VARIANTS = 8
 
@@ -88,8 +93,12 @@ export function parseExperimentInput(errors: ParamErrors, raw: unknown): Experim
         `Unknown field "${key.slice(0, 32)}"; allowed: name, surface, variants.`,
       )
   const name = body.name
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 128)
-    errors.add('name', 'required', 'name must be a non-empty string of at most 128 characters.')
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > MAX_EXPERIMENT_NAME_LENGTH)
+    errors.add(
+      'name',
+      'required',
+      `name must be a non-empty string of at most ${MAX_EXPERIMENT_NAME_LENGTH} characters.`,
+    )
   const surface = body.surface
   if (!SURFACES.includes(surface as Surface))
     errors.add('surface', 'pattern', `surface must be one of ${SURFACES.join(', ')}.`)
@@ -113,16 +122,21 @@ export function parseExperimentInput(errors: ParamErrors, raw: unknown): Experim
           'unknown_field',
           'Allowed: name, weight, strategy, version.',
         )
-    if (typeof v.name !== 'string' || !NAME_PATTERN.test(v.name))
+    if (typeof v.name !== 'string' || !VARIANT_NAME_PATTERN.test(v.name))
       errors.add(`${field}.name`, 'pattern', 'name must match [a-z0-9][a-z0-9_-]{0,31}.')
     else if (names.has(v.name))
       errors.add(`${field}.name`, 'pattern', `Variant name "${v.name}" is repeated.`)
     else names.add(v.name)
-    if (typeof v.weight !== 'number' || !Number.isFinite(v.weight) || v.weight <= 0 || v.weight > 1e6)
+    if (
+      typeof v.weight !== 'number' ||
+      !Number.isFinite(v.weight) ||
+      v.weight <= 0 ||
+      v.weight > MAX_VARIANT_WEIGHT
+    )
       errors.add(
         `${field}.weight`,
         'range',
-        'weight must be a number > 0 and ≤ 1e6 (shares are weight / sum).',
+        `weight must be a number > 0 and ≤ ${MAX_VARIANT_WEIGHT} (shares are weight / sum).`,
       )
     const allowed = SURFACE_STRATEGIES[surface as Surface] ?? STRATEGIES
     if (!allowed.includes(v.strategy as Strategy))

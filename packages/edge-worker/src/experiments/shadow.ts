@@ -13,9 +13,17 @@
  *
  * @module
  */
+import { VERSION_PATTERN } from '@edgerec/core'
 import { ONLINE_TABLES } from '../db/online-schema.js'
 import type { ParamErrors } from '../params.js'
-import { STRATEGIES, type Strategy, SURFACE_STRATEGIES, SURFACES, type Surface } from './definition.js'
+import {
+  MAX_EXPERIMENT_NAME_LENGTH,
+  STRATEGIES,
+  type Strategy,
+  SURFACE_STRATEGIES,
+  SURFACES,
+  type Surface,
+} from './definition.js'
 
 /** A stored shadow. */
 export interface Shadow {
@@ -80,7 +88,8 @@ export interface ShadowInput {
   from?: { experimentId: string; variant: string }
 }
 
-const FIELDS = ['name', 'surface', 'strategy', 'version', 'sample', 'experimentId', 'variant']
+/** The fields of a shadow definition. */
+export const SHADOW_FIELDS = ['name', 'surface', 'strategy', 'version', 'sample', 'experimentId', 'variant']
 
 /**
  * Checks a shadow definition: `{ name?, surface? ('recommendations' | 'similar'), strategy?, version?,
@@ -94,15 +103,19 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
   }
   const body = raw as Record<string, unknown>
   for (const key of Object.keys(body))
-    if (!FIELDS.includes(key))
-      errors.add(key.slice(0, 32), 'unknown_field', `Unknown field; allowed: ${FIELDS.join(', ')}.`)
+    if (!SHADOW_FIELDS.includes(key))
+      errors.add(key.slice(0, 32), 'unknown_field', `Unknown field; allowed: ${SHADOW_FIELDS.join(', ')}.`)
   if (body.surface !== undefined && !SURFACES.includes(body.surface as Surface))
     errors.add('surface', 'pattern', `surface must be one of ${SURFACES.join(', ')}.`)
   if (
     body.name !== undefined &&
-    (typeof body.name !== 'string' || !body.name.trim() || body.name.length > 128)
+    (typeof body.name !== 'string' || !body.name.trim() || body.name.length > MAX_EXPERIMENT_NAME_LENGTH)
   )
-    errors.add('name', 'range', 'name must be a non-empty string of at most 128 characters.')
+    errors.add(
+      'name',
+      'range',
+      `name must be a non-empty string of at most ${MAX_EXPERIMENT_NAME_LENGTH} characters.`,
+    )
   if (body.strategy !== undefined && !STRATEGIES.includes(body.strategy as Strategy))
     errors.add('strategy', 'pattern', `strategy must be one of ${STRATEGIES.join(', ')}.`)
   else if (
@@ -115,7 +128,7 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
       'pattern',
       `strategy must be one of ${SURFACE_STRATEGIES[body.surface as Surface].join(', ')} on surface ${String(body.surface)}.`,
     )
-  if (body.version !== undefined && (typeof body.version !== 'string' || !VERSION.test(body.version)))
+  if (body.version !== undefined && (typeof body.version !== 'string' || !VERSION_PATTERN.test(body.version)))
     errors.add('version', 'pattern', 'version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
   if (
     body.sample !== undefined &&
@@ -150,7 +163,6 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
   }
 }
 
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const S = ONLINE_TABLES.shadows
 const O = ONLINE_TABLES.shadowOverlaps
 const DAY_MS = 86_400_000

@@ -354,7 +354,7 @@ export const OPERATIONS = {
     description:
       'Body { version?, strategy?, sample?, name?, surface? } or { experimentId, variant, sample?, surface? }; surface is recommendations (default; an experiment variant: its experiment\'s surface) or similar, one running shadow per surface (409 SHADOW_CONFLICT). The candidate scores a share of the requests after the answer; only the overlap with the served list is recorded (docs/online.md, "Shadow mode").',
     security: ADMIN,
-    requestBody: { required: true, content: json(ref('AnyObject')) },
+    requestBody: { required: true, content: json(ref('ShadowInput')) },
     responses: answer(
       'The running shadow.',
       'AnyObject',

@@ -9,6 +9,8 @@
  */
 import {
   CATALOG_LIMITS,
+  type CompiledRules,
+  compileRules,
   EVENT_BATCH_SCHEMA,
   EVENT_LIMITS,
   FIELD_ERROR_SCHEMA,
@@ -18,15 +20,30 @@ import {
   ITEM_BATCH_SCHEMA,
   type JsonSchema,
   LABEL_PATTERN,
+  RULE_LIMITS,
+  VERSION_PATTERN,
   validateBatch,
   validateIdentity,
   validateItemBatch,
 } from '@edgerec/core'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { loadVendor } from 'hono-openapi'
+import { MAX_IMPRESSIONS, parseImpressions, REC_ID_PATTERN } from '../attribution/impressions.js'
 import { MAX_FILTER_LABELS } from '../catalog/params.js'
 import { API_ERRORS } from '../errors.js'
-import { MAX_EXCLUDE, MAX_K } from '../params.js'
+import {
+  type ExperimentInput,
+  MAX_EXPERIMENT_NAME_LENGTH,
+  MAX_VARIANT_WEIGHT,
+  MAX_VARIANTS,
+  parseExperimentInput,
+  STRATEGIES,
+  SURFACE_STRATEGIES,
+  SURFACES,
+  VARIANT_NAME_PATTERN,
+} from '../experiments/definition.js'
+import { parseShadowInput, SHADOW_FIELDS, type ShadowInput } from '../experiments/shadow.js'
+import { MAX_EXCLUDE, MAX_K, ParamErrors } from '../params.js'
 
 /** The Standard Schema vendor name of edgerec's request schemas. */
 export const SCHEMA_VENDOR = 'edgerec'
@@ -116,6 +133,192 @@ export const itemBatchSchema = requestSchema(ITEM_BATCH_SCHEMA, (input) =>
   batchVerdict(validateItemBatch(input), (results) =>
     results.flatMap((r) => (r.ok ? [] : r.errors.map((e) => ({ ...e, field: `${r.index}.${e.field}` })))),
   ),
+)
+
+/** A {@link RequestSchema} over a validator that adds its problems to {@link ParamErrors}. */
+function paramsSchema<Output>(
+  jsonSchema: JsonSchema,
+  parse: (errors: ParamErrors, input: unknown) => Output | null,
+): RequestSchema<Output> {
+  return requestSchema(jsonSchema, (input) => {
+    const errors = new ParamErrors()
+    const value = parse(errors, input)
+    return value === null || errors.errors.length > 0
+      ? { ok: false, errors: errors.errors }
+      : { ok: true, value }
+  })
+}
+
+/** `POST /v1/impressions`, validated by `parseImpressions` (src/attribution/impressions.ts). */
+export const impressionsSchema = paramsSchema<string[]>(
+  {
+    type: 'object',
+    description: 'The recIds of the lists the client showed.',
+    properties: {
+      recIds: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_IMPRESSIONS,
+        items: { type: 'string', pattern: REC_ID_PATTERN.source, description: 'A recId an answer carried.' },
+      },
+    },
+    required: ['recIds'],
+  },
+  parseImpressions,
+)
+
+/** `POST /v1/admin/experiments`, validated by `parseExperimentInput` (src/experiments/definition.ts). */
+export const experimentInputSchema = paramsSchema<ExperimentInput>(
+  {
+    type: 'object',
+    description:
+      'An experiment definition (docs/online.md): a surface and 2..8 weighted variants; the first variant is the control. Two checks JSON Schema cannot express are made by the route: variant names are unique, and each `version` named is a published model version (else 404).',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
+      surface: { type: 'string', enum: [...SURFACES] },
+      variants: {
+        type: 'array',
+        minItems: 2,
+        maxItems: MAX_VARIANTS,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: VARIANT_NAME_PATTERN.source },
+            weight: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: MAX_VARIANT_WEIGHT,
+              description: 'Relative traffic weight: shares are weight / Σ weights.',
+            },
+            strategy: { type: 'string', enum: [...STRATEGIES] },
+            version: { type: 'string', pattern: VERSION_PATTERN.source },
+          },
+          required: ['name', 'weight', 'strategy'],
+        },
+      },
+    },
+    required: ['name', 'surface', 'variants'],
+    // The strategies a surface can serve (`similar` has no user to fold in).
+    anyOf: SURFACES.map((surface) => ({
+      properties: {
+        surface: { const: surface },
+        variants: { items: { properties: { strategy: { enum: [...SURFACE_STRATEGIES[surface]] } } } },
+      },
+    })),
+  },
+  parseExperimentInput,
+)
+
+const until: JsonSchema = {
+  type: ['number', 'string'],
+  description: 'The rule stops applying after this time: epoch ms, or an ISO-8601 string (it must parse).',
+}
+
+/** `PUT /v1/admin/rules`, validated by core `compileRules`. */
+export const rulesSchema = requestSchema<CompiledRules>(
+  {
+    type: 'object',
+    description:
+      'Merchandising rules: boosts, pins and diversity defaults (docs/catalog.md, "Rules and diversity"), validated by core `compileRules`. What JSON Schema cannot express is checked by the validator only: a boost `filter` must parse as a filter expression, an `until` string must parse as a date.',
+    additionalProperties: false,
+    properties: {
+      boosts: {
+        type: 'array',
+        maxItems: RULE_LIMITS.maxBoosts,
+        items: {
+          type: 'object',
+          properties: {
+            filter: {
+              type: 'string',
+              description: 'A filter expression (docs/catalog.md); omitted: every item.',
+            },
+            newerThanDays: { type: 'number', exclusiveMinimum: 0 },
+            factor: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: RULE_LIMITS.maxFactor,
+              description: 'Multiplier: > 1 promotes, < 1 demotes.',
+            },
+            until,
+          },
+          required: ['factor'],
+        },
+      },
+      pins: {
+        type: 'array',
+        maxItems: RULE_LIMITS.maxPins,
+        items: {
+          type: 'object',
+          properties: {
+            itemId: { type: 'string', minLength: 1, maxLength: RULE_LIMITS.maxItemIdLength },
+            position: { type: 'integer', minimum: 1, maximum: RULE_LIMITS.maxPosition },
+            until,
+          },
+          required: ['itemId', 'position'],
+        },
+      },
+      maxPerCategory: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Default: at most this many items per category.',
+      },
+      diversity: { type: 'number', minimum: 0, maximum: 1, description: 'Default MMR knob (0: off).' },
+    },
+  },
+  (input) => {
+    const r = compileRules(input)
+    return r.ok ? { ok: true, value: r.rules } : { ok: false, errors: r.errors }
+  },
+)
+
+const requires = (...keys: string[]): JsonSchema => ({ anyOf: keys.map((key) => ({ required: [key] })) })
+
+/** `POST /v1/admin/shadows`, validated by `parseShadowInput` (src/experiments/shadow.ts). */
+export const shadowInputSchema = paramsSchema<ShadowInput>(
+  {
+    type: 'object',
+    description:
+      'A shadow candidate (docs/online.md, "Shadow mode"): a `version` and/or `strategy`, or `experimentId` + `variant` (that variant\'s strategy and version), never both. That the version is published and the experiment and variant exist is checked by the route (404).',
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
+      surface: {
+        type: 'string',
+        enum: [...SURFACES],
+        description: "Default: the experiment's surface, else recommendations.",
+      },
+      strategy: { type: 'string', enum: [...STRATEGIES] },
+      version: { type: 'string', pattern: VERSION_PATTERN.source },
+      sample: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        maximum: 1,
+        description: 'The share of requests shadowed (default 1).',
+      },
+      experimentId: { type: 'string' },
+      variant: { type: 'string' },
+    },
+    propertyNames: { enum: [...SHADOW_FIELDS] },
+    allOf: [
+      {
+        anyOf: [
+          { required: ['experimentId', 'variant'], not: requires('strategy', 'version') },
+          { allOf: [requires('strategy', 'version'), { not: requires('experimentId', 'variant') }] },
+        ],
+      },
+      {
+        anyOf: [
+          { not: { required: ['surface'] } },
+          ...SURFACES.map((surface) => ({
+            properties: { surface: { const: surface }, strategy: { enum: [...SURFACE_STRATEGIES[surface]] } },
+          })),
+        ],
+      },
+    ],
+  },
+  parseShadowInput,
 )
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
@@ -269,11 +472,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { itemId: { type: 'string' }, deleted: { const: true }, existed: { type: 'boolean' } },
     required: ['itemId', 'deleted', 'existed'],
   },
-  Impressions: {
-    type: 'object',
-    properties: { recIds: { type: 'array', maxItems: 100, items: { type: 'string' } } },
-    required: ['recIds'],
-  },
+  Impressions: impressionsSchema.jsonSchema,
   ImpressionsResult: {
     type: 'object',
     properties: { shown: { type: 'integer', description: 'How many served lists were marked shown.' } },
@@ -302,16 +501,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       lastError: { type: ['string', 'null'] },
     },
   },
-  Rules: {
-    type: 'object',
-    description:
-      'Merchandising rules: boosts, pins and diversity defaults (docs/catalog.md, "Rules and diversity"), validated by core `compileRules`.',
-    properties: {
-      boosts: { type: 'array', items: { type: 'object' } },
-      pins: { type: 'array', items: { type: 'object' } },
-      diversity: { type: 'object' },
-    },
-  },
+  Rules: rulesSchema.jsonSchema,
   RulesDocument: {
     type: 'object',
     properties: { rules: { anyOf: [ref('Rules'), { type: 'null' }] } },
@@ -328,30 +518,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { userId: { type: 'string' }, deleted: { type: 'object' } },
     required: ['userId'],
   },
-  ExperimentInput: {
-    type: 'object',
-    description: 'An experiment definition (docs/online.md): a surface and 2..8 weighted variants.',
-    properties: {
-      name: { type: 'string' },
-      surface: { type: 'string', enum: ['recommendations', 'similar'] },
-      variants: {
-        type: 'array',
-        minItems: 2,
-        maxItems: 8,
-        items: {
-          type: 'object',
-          properties: {
-            name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' },
-            weight: { type: 'number', exclusiveMinimum: 0 },
-            strategy: { type: 'string', enum: ['model', 'model-no-fold-in', 'popular', 'trending'] },
-            version: { type: 'string' },
-          },
-          required: ['name', 'weight', 'strategy'],
-        },
-      },
-    },
-    required: ['name', 'surface', 'variants'],
-  },
+  ExperimentInput: experimentInputSchema.jsonSchema,
   Experiment: {
     type: 'object',
     properties: {
@@ -372,6 +539,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: { experiments: { type: 'array', items: ref('Experiment') } },
     required: ['experiments'],
   },
+  ShadowInput: shadowInputSchema.jsonSchema,
   AnyObject: { type: 'object', description: 'A JSON object; its fields are described in the linked docs.' },
 }
 

@@ -7,15 +7,12 @@
  * @module
  */
 import { Hono } from 'hono'
+import { parseImpressions } from '../attribution/impressions.js'
 import { markShown } from '../attribution/rec-lists.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
-
-/** Most recIds per request. */
-export const MAX_IMPRESSIONS = 100
-const REC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** Routes under `/v1/impressions`. */
 export function impressionRoutes(options: { now: () => number }): Hono<AppEnv> {
@@ -27,20 +24,12 @@ export function impressionRoutes(options: { now: () => number }): Hono<AppEnv> {
     } catch {
       throw new ApiError('INVALID_REQUEST', 'The body is not JSON. Send { "recIds": ["<recId>", …] }.')
     }
-    const recIds = (body as { recIds?: unknown } | null)?.recIds
     const errors = new ParamErrors()
-    if (!Array.isArray(recIds) || recIds.length === 0 || recIds.length > MAX_IMPRESSIONS) {
-      errors.add('recIds', 'range', `recIds must be an array of 1 to ${MAX_IMPRESSIONS} recIds.`)
-    } else {
-      recIds.forEach((id, i) => {
-        if (typeof id !== 'string' || !REC_ID.test(id))
-          errors.add(`recIds[${i}]`, 'pattern', 'A recId is the UUID a recommendations answer carried.')
-      })
-    }
+    const recIds = parseImpressions(errors, body)
     errors.throwIfAny()
     let shown: number
     try {
-      shown = await markShown(c.env.DB, [...new Set(recIds as string[])], options.now())
+      shown = await markShown(c.env.DB, [...new Set(recIds ?? [])], options.now())
     } catch (error) {
       throw new ApiError('STORAGE_UNAVAILABLE', 'D1 failed; the impressions were not stored. Retry.', {
         cause: error,

@@ -265,8 +265,13 @@ describe('SDK in headless Chromium', () => {
     // Tab B's write kept tab A's events.
     expect((await storedQueue(tabB)).sort()).toEqual([...fromA, ...fromB].sort())
     // Both tabs go away while the server refuses events: nothing was delivered.
-    await tabA.close({ runBeforeUnload: true })
-    await tabB.close({ runBeforeUnload: true })
+    // close({ runBeforeUnload }) does not wait for the page to go: wait for it, or a tab still alive
+    // when the server recovers below gets its page-hide events accepted and rewrites the queue.
+    for (const tab of [tabA, tabB]) {
+      const closed = tab.waitForEvent('close')
+      await tab.close({ runBeforeUnload: true })
+      await closed
+    }
     expect(stored.size).toBe(0)
 
     failEvents = false

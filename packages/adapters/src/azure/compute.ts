@@ -41,6 +41,24 @@ const identitySdk = () =>
     () => import('@azure/identity'),
   )
 
+/**
+ * The Azure ML workspace client of a compute config (`credential` or `DefaultAzureCredential`),
+ * loading the optional SDKs on first use. Shared by {@link AzureMlCompute} and the schedules.
+ */
+export async function workspaceClient(options: {
+  subscriptionId: string
+  endpoint?: string
+  credential?: TokenCredential
+}): Promise<AzureMachineLearningWorkspaces> {
+  const { AzureMachineLearningWorkspaces } = await armSdk()
+  const credential = options.credential ?? new (await identitySdk()).DefaultAzureCredential()
+  return new AzureMachineLearningWorkspaces(
+    credential,
+    options.subscriptionId,
+    options.endpoint ? { endpoint: options.endpoint } : {},
+  )
+}
+
 const shellQuote = (arg: string): string =>
   /^[A-Za-z0-9_./:=@-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`
 
@@ -169,15 +187,7 @@ export class AzureMlCompute implements Compute {
   }
 
   async #arm(): Promise<AzureMachineLearningWorkspaces> {
-    if (!this.#client) {
-      const { AzureMachineLearningWorkspaces } = await armSdk()
-      const credential = this.#options.credential ?? new (await identitySdk()).DefaultAzureCredential()
-      this.#client = new AzureMachineLearningWorkspaces(
-        credential,
-        this.#options.subscriptionId,
-        this.#options.endpoint ? { endpoint: this.#options.endpoint } : {},
-      )
-    }
+    this.#client ??= await workspaceClient(this.#options)
     return this.#client
   }
 

@@ -4,7 +4,7 @@ import { loadProvider } from '../config/load-provider.js'
 import type { AzureMlComputeConfig } from '../config/types.js'
 import { AdapterError } from '../errors.js'
 import { cronFields, type ScheduleInfo, type Scheduler, type ScheduleSpec } from '../schedule/schedule.js'
-import { AzureMlCompute, azureMlError } from './compute.js'
+import { AzureMlCompute, azureMlError, workspaceClient } from './compute.js'
 
 /** Options of {@link AzureMlScheduler}: the `azure-ml` compute config plus optional client/credential. */
 export type AzureMlSchedulerOptions = Omit<AzureMlComputeConfig, 'provider'> & {
@@ -14,20 +14,6 @@ export type AzureMlSchedulerOptions = Omit<AzureMlComputeConfig, 'provider'> & {
   client?: AzureMachineLearningWorkspaces
 }
 
-const armSdk = () =>
-  loadProvider(
-    'compute',
-    'azure-ml',
-    ['@azure/arm-machinelearning', '@azure/identity'],
-    () => import('@azure/arm-machinelearning'),
-  )
-const identitySdk = () =>
-  loadProvider(
-    'compute',
-    'azure-ml',
-    ['@azure/arm-machinelearning', '@azure/identity'],
-    () => import('@azure/identity'),
-  )
 const timeZoneSdk = () => loadProvider('compute', 'azure-ml', ['windows-iana'], () => import('windows-iana'))
 
 /**
@@ -76,15 +62,7 @@ export class AzureMlScheduler implements Scheduler {
   }
 
   async #arm(): Promise<AzureMachineLearningWorkspaces> {
-    if (!this.#client) {
-      const { AzureMachineLearningWorkspaces } = await armSdk()
-      const credential = this.#options.credential ?? new (await identitySdk()).DefaultAzureCredential()
-      this.#client = new AzureMachineLearningWorkspaces(
-        credential,
-        this.#options.subscriptionId,
-        this.#options.endpoint ? { endpoint: this.#options.endpoint } : {},
-      )
-    }
+    this.#client ??= await workspaceClient(this.#options)
     return this.#client
   }
 

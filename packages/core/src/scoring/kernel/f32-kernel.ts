@@ -15,8 +15,8 @@
  */
 import { CoreError } from '../../errors.js'
 import { type IndexFilter, TopK, type TopKResult } from '../top-k.js'
-import type { CompiledWasmModule } from './int8-kernel.js'
 import { F32_DOT_SIMD_WASM } from './modules.generated.js'
+import { align, type CompiledWasmModule, PAGE, wasmApi } from './wasm-runtime.js'
 
 /** Which instruction set a float32 kernel runs. */
 export type Float32KernelIsa = 'simd' | 'js'
@@ -93,30 +93,10 @@ export interface Float32KernelOptions {
   forceJs?: boolean
 }
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory
-  Module: new (bytes: Uint8Array) => CompiledWasmModule
-  Instance: new (
-    module: CompiledWasmModule,
-    imports: { env: { memory: WasmMemory } },
-  ) => { exports: Record<string, unknown> }
-  validate(bytes: Uint8Array): boolean
-}
-
 type DotsExport = (q: number, x: number, stride: number, quads: number, rows: number, out: number) => void
 
-const PAGE = 65_536
 const MAX_PAGES = 65_536
 const DEFAULT_CHUNK_ROWS = 4096
-
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
-}
-
-const align = (n: number, to: number) => Math.ceil(n / to) * to
 
 /** Byte offsets of a float32 kernel memory: query, results, scratch, resident rows, and the total. */
 function kernelLayout(dims: number, residentRows: number, chunkRows: number) {

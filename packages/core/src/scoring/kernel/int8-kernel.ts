@@ -14,6 +14,7 @@
 import { CoreError } from '../../errors.js'
 import { dotsInt8 } from '../dots.js'
 import { INT8_DOT_RELAXED_WASM, INT8_DOT_SIMD_WASM } from './modules.generated.js'
+import { align, type CompiledWasmModule, PAGE, wasmApi } from './wasm-runtime.js'
 
 /** Which instruction set a kernel runs. */
 export type Int8KernelIsa = 'relaxed-simd' | 'simd' | 'js'
@@ -49,8 +50,7 @@ export const jsInt8Kernel: Int8DotKernel = (() => {
   }
 })()
 
-/** A compiled WebAssembly module (opaque). */
-export type CompiledWasmModule = object
+export type { CompiledWasmModule } from './wasm-runtime.js'
 
 /** A kernel module: compiled (bundled), or its bytes where the runtime may compile them. */
 export type Int8KernelSource = CompiledWasmModule | Uint8Array
@@ -77,29 +77,9 @@ export interface Int8KernelOptions {
   forceJs?: boolean
 }
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory
-  Module: new (bytes: Uint8Array) => CompiledWasmModule
-  Instance: new (
-    module: CompiledWasmModule,
-    imports: { env: { memory: WasmMemory } },
-  ) => { exports: Record<string, unknown> }
-  validate(bytes: Uint8Array): boolean
-}
-
 type DotsExport = (q: number, x: number, stride: number, chunks: number, rows: number, out: number) => void
 
-const PAGE = 65_536
 const DEFAULT_CHUNK_ROWS = 4096
-
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
-}
-
-const align = (n: number, to: number) => Math.ceil(n / to) * to
 
 /** Byte offsets of a kernel memory: query, results, scratch, resident rows, and the total. */
 function kernelLayout(dims: number, residentRows: number, chunkRows: number) {

@@ -2,19 +2,22 @@
 
 edgerec-train (``compute: { provider: 'spark', ... }``) writes, under one staging prefix:
 
-* ``input/interactions.parquet`` -- ``user: int, item: int, rating: float``: every weighted
-  interaction r_ui (event weights, time decay and value transform already applied, the same values
-  the local trainer uses);
-* ``input/train.parquet`` -- the train part of the evaluation split, same schema (when evaluation
-  is on);
+* ``input/interactions/`` -- a directory of Parquet part files (``part-00000.parquet``, ...) of
+  ``user: int, item: int, rating: float``: every weighted interaction r_ui (event weights, time
+  decay and value transform already applied, the same values the local trainer uses), at most
+  1,000,000 rows per part so that edgerec-train stages them with bounded memory;
+* ``input/train/`` -- the train part of the evaluation split, same layout (when evaluation is on);
 * ``input/users.json``, ``input/items.json`` -- id maps (index = the int id used here).
 
 This job trains ``pyspark.ml.recommendation.ALS`` with ``implicitPrefs=True`` (Hu, Koren & Volinsky
 2008: preference p_ui = 1 if r_ui > 0, confidence c_ui = 1 + alpha * r_ui, the same as the local
 trainer) on each table and saves each model with ``ALSModel.save``:
 
-* ``<output>/all`` from ``interactions.parquet`` (the exported model),
-* ``<output>/evaluate`` from ``train.parquet`` (evaluated and gated by edgerec-train).
+* ``<output>/all`` from ``input/interactions/`` (the exported model),
+* ``<output>/evaluate`` from ``input/train/`` (evaluated and gated by edgerec-train).
+
+``spark.read.parquet`` reads a directory (every part file in it) as one table, so ``--interactions``
+and ``--train`` name directories; a single ``.parquet`` file is read the same way.
 
 Each save holds ``metadata/`` (JSON with ``rank``) and ``userFactors/`` / ``itemFactors/``
 Parquet with ``id: int, features: array<float>``, which edgerec-train reads back.
@@ -31,8 +34,8 @@ import sys
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="edgerec implicit ALS on Spark MLlib")
-    parser.add_argument("--interactions", required=True, help="URI of interactions.parquet")
-    parser.add_argument("--train", help="URI of train.parquet (evaluation split)")
+    parser.add_argument("--interactions", required=True, help="URI of the interactions directory (Parquet part files)")
+    parser.add_argument("--train", help="URI of the evaluation split's train directory")
     parser.add_argument("--output", required=True, help="URI prefix for the ALSModel saves")
     parser.add_argument("--rank", type=int, required=True, help="factors (k)")
     parser.add_argument("--reg-param", type=float, required=True, help="regularization (lambda)")

@@ -12,7 +12,7 @@ import { runCli } from '../cli/run.js'
 import { csrFromTriples } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { importSparkFactors } from './import.js'
-import { writeSparkInputs } from './inputs.js'
+import { interactionsParquet, writeSparkInputs } from './inputs.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from './spark-schema.js'
 
 const rank = 4
@@ -100,6 +100,20 @@ describe('import-factors', () => {
     expect(data.userIds).toEqual(['u0', 'u1', 'u2'])
     expect(data.matrix.indices.length).toBe(5)
     expect(params.als.alpha).toBe(2)
+  })
+
+  it('should read the single interactions.parquet of inputs written before the part files', async () => {
+    const inputs = join(dir, 'inputs')
+    const matrix = csrFromTriples(3, 5, [0, 1, 2], [4, 3, 2], [5, 6, 7])
+    await rm(join(inputs, 'interactions'), { recursive: true })
+    await writeFile(join(inputs, 'interactions.parquet'), interactionsParquet(matrix))
+    const local = async (sub: string) => createStorage({ provider: 'local', root: join(dir, sub) })
+    const { data } = await importSparkFactors({
+      factors: { storage: await local('model'), key: '' },
+      idMaps: { storage: await local('inputs'), key: '' },
+    })
+    expect(Array.from(data.matrix.indices)).toEqual([4, 3, 2])
+    expect(Array.from(data.matrix.values)).toEqual([5, 6, 7])
   })
 
   it('should turn a Spark ALSModel save into an int8 model version through the CLI', async () => {

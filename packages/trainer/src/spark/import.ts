@@ -36,7 +36,10 @@ export interface StorageLocation {
 export interface ImportOptions {
   /** `ALSModel.save(path)`: `metadata/`, `userFactors/`, `itemFactors/` under this prefix. */
   factors: StorageLocation
-  /** `users.json`, `items.json`, `params.json` (and by default `interactions.parquet`) under this prefix. */
+  /**
+   * `users.json`, `items.json`, `params.json` (and by default the interactions: the `interactions/`
+   * part files, or `interactions.parquet` of older inputs) under this prefix.
+   */
   idMaps: StorageLocation
   /** The interactions Parquet (`user: int, item: int, rating: float`): one key or a prefix of part files. */
   interactions?: StorageLocation
@@ -256,6 +259,18 @@ export async function readSparkModel(
 }
 
 /**
+ * The interactions next to the id maps: the `interactions/` directory of part files that
+ * {@link writeSparkInputs} writes, else the single `interactions.parquet` of inputs written before
+ * the interactions were split into parts.
+ */
+async function defaultInteractions(maps: StorageLocation): Promise<StorageLocation> {
+  const directory = under(maps.key, 'interactions/')
+  const page = await maps.storage.list(directory, { limit: 10 })
+  if (page.objects.some((o) => o.key.endsWith('.parquet'))) return { storage: maps.storage, key: directory }
+  return { storage: maps.storage, key: under(maps.key, 'interactions.parquet') }
+}
+
+/**
  * Reads a Spark ALS model save plus its id maps and interactions.
  *
  * @example
@@ -279,10 +294,7 @@ export async function importSparkFactors(options: ImportOptions): Promise<Import
     throw invalid(
       `params.json says ${params.als.factors} factors but the Spark model has rank ${model.factors}; use the inputs of the same run.`,
     )
-  const interactions = options.interactions ?? {
-    storage: maps.storage,
-    key: under(maps.key, 'interactions.parquet'),
-  }
+  const interactions = options.interactions ?? (await defaultInteractions(maps))
   const t = await readInteractions(interactions.storage, interactions.key, userIds.length, itemIds.length)
   const matrix = csrFromTriples(userIds.length, itemIds.length, t.u, t.i, t.r)
   return { model, data: { matrix, userIds, itemIds, trainedUntil: params.trainedUntil }, params }

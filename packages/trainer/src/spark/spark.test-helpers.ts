@@ -1,13 +1,13 @@
 /**
  * A stand-in for the Spark cluster in the Spark job tests: given the arguments the trainer passed to
- * `edgerec_als.py`, it reads the interactions Parquet from the staging storage (s3rver), trains
+ * `edgerec_als.py`, it reads the interactions' Parquet part files from the staging storage (s3rver), trains
  * implicit ALS with the local trainer on exactly the rows Spark would see (as Spark does, only ids
  * that occur get factors), and saves each model in `ALSModel.save()`'s layout and schema (metadata
  * JSON; `userFactors` / `itemFactors` Parquet `id: int, features: array<float>`, two part files
  * each) under `--output`. Everything after that (read-back, evaluation, gate, publish) is the
  * trainer's real code.
  */
-import { createStorage, type StorageConfig, storageUri } from '@edgerec/adapters'
+import { createStorage, listAll, type StorageConfig, storageUri } from '@edgerec/adapters'
 import { parquetReadObjects } from 'hyparquet'
 import { trainAls } from '../als/index.js'
 import { csrFromTriples } from '../data/matrix.js'
@@ -47,9 +47,14 @@ export async function runSparkJobHere(staging: StorageConfig, args: readonly str
   if (a.has('train')) jobs.push([a.get('train')!, `${a.get('output')}/evaluate`])
   jobs.push([a.get('interactions')!, `${a.get('output')}/all`])
   for (const [input, output] of jobs) {
-    const bytes = await storage.get(key(input))
-    if (!bytes) throw new Error(`no input at ${input}`)
-    const rows = await parquetReadObjects({ file: bytes.slice().buffer as ArrayBuffer })
+    // As spark.read.parquet(dir): every part file of the directory is one table.
+    const files = (await listAll(storage, `${key(input)}/`)).filter((o) => o.key.endsWith('.parquet'))
+    if (files.length === 0) throw new Error(`no Parquet part file under ${input}`)
+    const rows: Record<string, unknown>[] = []
+    for (const file of files) {
+      const bytes = (await storage.get(file.key))!
+      rows.push(...(await parquetReadObjects({ file: bytes.slice().buffer as ArrayBuffer })))
+    }
     const u = Int32Array.from(rows, (r) => Number(r.user))
     const i = Int32Array.from(rows, (r) => Number(r.item))
     const v = Float32Array.from(rows, (r) => Number(r.rating))

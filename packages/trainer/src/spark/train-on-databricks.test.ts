@@ -83,9 +83,9 @@ describe('edgerec-train train on Spark (Databricks)', () => {
             python_file: `${prefix}edgerec_als.py`,
             parameters: [
               '--interactions',
-              `${prefix}input/interactions.parquet`,
+              `${prefix}input/interactions`,
               '--train',
-              `${prefix}input/train.parquet`,
+              `${prefix}input/train`,
               '--output',
               `${prefix}output`,
               '--rank',

@@ -114,9 +114,9 @@ describe('edgerec-train train on Spark (EMR Serverless)', () => {
           entryPoint: `${prefix}edgerec_als.py`,
           entryPointArguments: [
             '--interactions',
-            `${prefix}input/interactions.parquet`,
+            `${prefix}input/interactions`,
             '--train',
-            `${prefix}input/train.parquet`,
+            `${prefix}input/train`,
             '--output',
             `${prefix}output`,
             '--rank',
@@ -146,7 +146,7 @@ describe('edgerec-train train on Spark (EMR Serverless)', () => {
       await readFile(SPARK_JOB_FILE, 'utf8'),
     )
     const interactions = await parquetReadObjects({
-      file: (await staging.get(key('input/interactions.parquet')))!.slice().buffer as ArrayBuffer,
+      file: (await staging.get(key('input/interactions/part-00000.parquet')))!.slice().buffer as ArrayBuffer,
     })
     expect(Object.keys(interactions[0]!).sort()).toEqual(['item', 'rating', 'user'])
     const users = JSON.parse(new TextDecoder().decode(await staging.get(key('input/users.json')))) as string[]

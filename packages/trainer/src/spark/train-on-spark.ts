@@ -1,7 +1,7 @@
 /**
  * `edgerec-train train` with `compute: { provider: 'spark', platform }`: this machine reads and
  * weights the events, writes the weighted interactions (all of them, and the train part of the
- * evaluation split) as Parquet with the id maps to the staging bucket, submits the PySpark job
+ * evaluation split) as directories of bounded Parquet part files with the id maps to the staging bucket, submits the PySpark job
  * shipped in this package (`spark/edgerec_als.py`, Spark MLlib ALS with implicit preferences and
  * the run's hyperparameters), follows it, reads the `userFactors` / `itemFactors` Parquet it saved,
  * and hands both models back to the pipeline: evaluation, int8 export, quality gate and publish are
@@ -25,7 +25,7 @@ import type { AlsModel, AlsOptions } from '../als/index.js'
 import { consoleUrl } from '../cloud/console-url.js'
 import { followJob } from '../cloud/follow.js'
 import type { EdgerecConfig } from '../config/config.js'
-import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
+import { type CsrMatrix, type InteractionMatrix, nnz } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { type AlsFitter, hyperparameters, type TrainLogger, weightingFor } from '../train.js'
 import { readSparkModel, under } from './import.js'
@@ -112,9 +112,13 @@ export class SparkFitter implements AlsFitter {
     const storage = await createStorage(this.#staging)
     const uri = (key: string) => storageUri(this.#staging, under(prefix, key))
     logger.info(
-      `Writing ${parts.all.indices.length.toLocaleString('en-US')} weighted interactions${parts.evaluate ? ' and the evaluation train split' : ''} as Parquet with id maps to ${uri('input/')}…`,
+      `Writing ${nnz(parts.all).toLocaleString('en-US')} weighted interactions${parts.evaluate ? ' and the evaluation train split' : ''} as Parquet part files with id maps to ${uri('input/')}…`,
     )
     const weighting = weightingFor(this.#config)
+    let uploaded = 0
+    let uploadedTrain = 0
+    let files = 0
+    let bytes = 0
     const keys = await writeSparkInputs(
       storage,
       under(prefix, 'input/'),
@@ -126,7 +130,25 @@ export class SparkFitter implements AlsFitter {
         trainedUntil: data.trainedUntil,
       },
       parts.evaluate,
+      {
+        onPart: (part) => {
+          const train = part.key.startsWith(under(prefix, 'input/train/'))
+          if (train) uploadedTrain += part.rows
+          else uploaded += part.rows
+          files += 1
+          bytes += part.bytes
+          logger.progress?.(
+            train ? 'Uploading the train split' : 'Uploading interactions',
+            train ? uploadedTrain : uploaded,
+            nnz(train ? parts.evaluate! : parts.all),
+            'rows',
+          )
+        },
+      },
     )
+    logger.info(`Uploaded ${files} Parquet part files (${(bytes / 1048576).toFixed(1)} MiB).`)
+    // Spark reads each directory of part files as one table.
+    const directory = (key: string) => storageUri(this.#staging, key).replace(/\/+$/, '')
     let script = compute.entryPointUri
     if (script === undefined) {
       await storage.put(under(prefix, 'edgerec_als.py'), await readFile(SPARK_JOB_FILE), {
@@ -136,8 +158,8 @@ export class SparkFitter implements AlsFitter {
     }
     const args = [
       '--interactions',
-      storageUri(this.#staging, keys.interactions),
-      ...(keys.train ? ['--train', storageUri(this.#staging, keys.train)] : []),
+      directory(keys.interactions),
+      ...(keys.train ? ['--train', directory(keys.train)] : []),
       '--output',
       uri('output'),
       '--rank',

@@ -1,5 +1,5 @@
 import { AdapterError } from '../errors.js'
-import type { ComputeConfig, PublishConfig, StorageConfig } from './types.js'
+import type { ComputeConfig, PublishConfig, SparkComputeConfig, StorageConfig } from './types.js'
 
 interface FieldSpec {
   /** `record`: an object of string values; `storage`: a nested storage config. */
@@ -228,8 +228,11 @@ const SPARK_SPECS: ProviderSpecs = {
   },
 }
 
-/** Staging storage each Spark platform's job can read and write. */
-const SPARK_STAGING: Record<string, readonly string[]> = {
+/**
+ * Storage providers each Spark platform's job can read and write its staging files on: `s3` for
+ * EMR Serverless, `gcs` for Dataproc, any of `s3`, `gcs`, `azure-blob` for Databricks.
+ */
+export const SPARK_STAGING: Readonly<Record<SparkComputeConfig['platform'], readonly string[]>> = {
   'emr-serverless': ['s3'],
   dataproc: ['gcs'],
   databricks: ['s3', 'gcs', 'azure-blob'],
@@ -256,7 +259,7 @@ function sparkProblems(config: Record<string, unknown>): {
   const problems: string[] = []
   const staging = config.staging as { provider?: unknown } | undefined
   if (staging && typeof staging === 'object' && typeof staging.provider === 'string') {
-    const allowed = SPARK_STAGING[platform]!
+    const allowed = SPARK_STAGING[platform as SparkComputeConfig['platform']]
     if (!allowed.includes(staging.provider))
       problems.push(
         `compute.staging.provider must be ${allowed.map((p) => `'${p}'`).join(' or ')} for Spark on ${platform} (the job reads its inputs there); got '${staging.provider}'.`,

@@ -17,6 +17,7 @@ import {
   type JobHandle,
   jobFailureError,
   jobName,
+  SPARK_STAGING,
   type SparkComputeConfig,
   type StorageConfig,
   storageUri,
@@ -65,10 +66,12 @@ export interface SparkJobReport {
 export function sparkStaging(config: EdgerecConfig & { compute: SparkComputeConfig }): StorageConfig {
   const staging = config.compute.staging ?? config.storage
   const platform = config.compute.platform
-  if (staging === undefined || !['s3', 'gcs', 'azure-blob'].includes(staging.provider)) {
+  // The platform's own buckets only: a Dataproc batch cannot read the s3 registry it defaults to.
+  const allowed = SPARK_STAGING[platform]
+  if (staging === undefined || !allowed.includes(staging.provider)) {
     throw new TrainerError(
       'CONFIG_INVALID',
-      `compute 'spark' (${platform}) trains in a Spark job that reads its inputs from a bucket, but ${config.compute.staging ? 'compute.staging' : 'the model registry (storage)'} is ${staging ? `'${staging.provider}'` : 'the local default (.edgerec/models)'}. ` +
+      `compute 'spark' (${platform}) trains in a Spark job that reads its inputs from a bucket it can reach (${allowed.join(' or ')}), but ${config.compute.staging ? 'compute.staging' : 'the model registry (storage)'} is ${staging ? `'${staging.provider}'` : 'the local default (.edgerec/models)'}. ` +
         'Set compute.staging (or storage) to a bucket the job can read and write (s3 for EMR Serverless, gcs for Dataproc, s3/gcs/azure-blob for Databricks), or train here with --local.',
     )
   }

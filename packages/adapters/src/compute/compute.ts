@@ -88,6 +88,11 @@ export interface JobHandle {
   submittedAt: string
   /** The run's output storage, for {@link Compute.result}. */
   output?: StorageConfig
+  /**
+   * The job's page as the provider's API reports it, when it reports one (Databricks `runs/get`
+   * `run_page_url`); otherwise links are built from the id.
+   */
+  url?: string
 }
 
 /** Status of a job at one moment. */

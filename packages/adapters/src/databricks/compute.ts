@@ -44,6 +44,7 @@ export interface RunsSubmitRequest {
 /** The parts of `GET /api/2.1/jobs/runs/get` this adapter reads. */
 interface RunLike {
   run_id?: number
+  run_page_url?: string
   state?: { life_cycle_state?: string; result_state?: string; state_message?: string }
 }
 
@@ -226,6 +227,19 @@ export class DatabricksCompute implements Compute {
     }
     const handle: JobHandle = { provider: this.provider, id: String(response.run_id), submittedAt }
     if (run.output) handle.output = run.output
+    // The run's page is what runs/get reports as run_page_url ("The URL to the detail page of the
+    // run", Jobs API 2.1 reference); the workspace UI's URL scheme is not documented otherwise.
+    try {
+      const info = (await this.#call(
+        'GET',
+        `/api/2.1/jobs/runs/get?run_id=${encodeURIComponent(handle.id)}`,
+        `get run ${handle.id}`,
+      )) as RunLike
+      if (typeof info.run_page_url === 'string' && /^https:\/\//.test(info.run_page_url))
+        handle.url = info.run_page_url
+    } catch {
+      // NOTE: the link is a convenience; the run exists and the status polls report any problem.
+    }
     return handle
   }
 

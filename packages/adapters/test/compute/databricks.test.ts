@@ -48,10 +48,23 @@ describe('DatabricksCompute', () => {
         requests.push({ authorization: request.headers.get('authorization'), body: await request.json() })
         return HttpResponse.json({ run_id: 7001 })
       }),
+      http.get(`${host}/api/2.1/jobs/runs/get`, ({ request }) => {
+        expect(new URL(request.url).searchParams.get('run_id')).toBe('7001')
+        return HttpResponse.json({
+          run_id: 7001,
+          job_id: 55,
+          run_page_url: `${host}/?o=1234567890#job/55/run/7001`,
+          state: { life_cycle_state: 'PENDING' },
+        })
+      }),
     )
     const compute = new DatabricksCompute(options)
     const job = await compute.submit({ name: 'nightly', pyspark, maxRuntimeSeconds: 3600 })
-    expect(job).toMatchObject({ provider: 'databricks', id: '7001' })
+    expect(job).toMatchObject({
+      provider: 'databricks',
+      id: '7001',
+      url: `${host}/?o=1234567890#job/55/run/7001`,
+    })
     expect(requests).toHaveLength(1)
     expect(requests[0]!.authorization).toBe('Bearer dapi-test-token')
     const body = requests[0]!.body as { run_name: string }

@@ -142,7 +142,9 @@ describe('edgerec-train train on Azure ML', () => {
 
     const result = JSON.parse(run.out) as { job: { id: string }; url: string; version: string }
     expect(result.job.id).toBe(name)
-    expect(result.url).toBe(`https://ml.azure.com/runs/${name}?wsid=${encodeURIComponent(workspaceId)}`)
+    expect(result.url).toBe(
+      `https://ml.azure.com/runs/${name}?wsid=/subscriptions/${compute.subscriptionId}/resourcegroups/${compute.resourceGroup}/workspaces/${compute.workspace}`,
+    )
     expect(await (await createStorage(world.registry)).get(manifestKey(result.version))).not.toBeNull()
     for (const line of [
       'pending (Queued)',

@@ -140,7 +140,7 @@ describe('edgerec-train train on Vertex AI', () => {
     expect(result.version).toBe('20261203T000000Z-abcdef01')
     expect(result.job.id).toBe(jobName)
     expect(result.url).toBe(
-      'https://console.cloud.google.com/vertex-ai/locations/europe-west4/training/4242/cpu?project=acme-recs',
+      'https://console.cloud.google.com/ai/platform/locations/europe-west4/training/4242?project=acme-recs',
     )
     expect(await (await createStorage(world.registry)).get(manifestKey(result.version))).not.toBeNull()
     for (const line of [

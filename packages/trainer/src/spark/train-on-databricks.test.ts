@@ -38,7 +38,8 @@ describe('edgerec-train train on Spark (Databricks)', () => {
 
   it('should submit the PySpark task with the staged inputs, follow runs/get and export the factors', async () => {
     const submitted: Array<{ authorization: string | null; body: Record<string, unknown> }> = []
-    const states = ['PENDING', 'RUNNING', 'TERMINATED']
+    // The first runs/get is the adapter reading run_page_url right after runs/submit.
+    const states = ['PENDING', 'PENDING', 'RUNNING', 'TERMINATED']
     server.use(
       http.post(`${host}/api/2.1/jobs/runs/submit`, async ({ request }) => {
         const body = (await request.json()) as {
@@ -52,6 +53,8 @@ describe('edgerec-train train on Spark (Databricks)', () => {
         const life = states.length > 1 ? states.shift()! : states[0]!
         return HttpResponse.json({
           run_id: 9001,
+          job_id: 77,
+          run_page_url: `${host}/?o=1234567890#job/77/run/9001`,
           state: { life_cycle_state: life, ...(life === 'TERMINATED' ? { result_state: 'SUCCESS' } : {}) },
         })
       }),
@@ -109,7 +112,7 @@ describe('edgerec-train train on Spark (Databricks)', () => {
         },
       ],
     })
-    expect(run.err).toContain(`Job 9001 submitted. Console: ${host}/jobs/runs/9001`)
+    expect(run.err).toContain(`Job 9001 submitted. Console: ${host}/?o=1234567890#job/77/run/9001`)
     expect(run.err).toMatch(/pending \(PENDING\)\n/)
     expect(run.err).toMatch(/running \(RUNNING\)\n/)
     expect(run.err).toMatch(/succeeded \(TERMINATED\/SUCCESS\)\n/)

@@ -186,7 +186,7 @@ describe('edgerec-train train on Spark (Dataproc Serverless)', () => {
     })
     expect(result.spark.staging).toBe(prefix)
     expect(result.spark.url).toBe(
-      `https://console.cloud.google.com/dataproc/batches/${region}/${batchId}/monitoring?project=${project}`,
+      `https://console.cloud.google.com/dataproc/batches/${region}/${batchId}?project=${project}`,
     )
     expect(run.err).toContain(`Console: ${result.spark.url}`)
     expect(run.err).toMatch(/ndcg@5: ALS \d\.\d{4}, ALS int8 \d\.\d{4}, popularity \d\.\d{4}/)

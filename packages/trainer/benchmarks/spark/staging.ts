@@ -10,7 +10,8 @@
  *
  * Each child loads the events as the trainer does, then resets the kernel's peak-RSS mark
  * (`/proc/self/clear_refs`, Linux) after a GC, stages, and reports the peak RSS during staging
- * (`VmHWM`) minus the RSS before it: the memory staging itself adds on top of the matrix.
+ * (`VmHWM`) minus the RSS before it: the memory staging itself adds on top of the matrix (the
+ * Parquet encoder is loaded and warmed up on a tiny matrix first, outside the measurement).
  *
  * Usage: npm run bench:spark-staging -w @edgerec/trainer -- [--events 5000000] [--part-rows 1000000]
  *        [--repeat 1] [--data-dir DIR]
@@ -25,7 +26,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { createEventSource, createStorage } from '@edgerec/adapters'
-import { nnz } from '../../src/data/matrix.js'
+import { csrFromTriples, nnz } from '../../src/data/matrix.js'
 import { writeGeneratedData } from '../../src/generate/index.js'
 import { loadInteractions } from '../../src/input/load.js'
 import { interactionsParquet, writeInteractionParts } from '../../src/spark/inputs.js'
@@ -63,6 +64,9 @@ async function child(mode: string, input: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'edgerec-staging-bench-'))
   try {
     const storage = await createStorage({ provider: 'local', root: dir })
+    // Warm-up outside the measurement: load and compile the Parquet encoder on a tiny matrix, so
+    // both modes measure memory that grows with the data, not the module's one-time cost.
+    interactionsParquet(csrFromTriples(2, 2, [0, 1], [1, 0], [1, 1]))
     const gc = (globalThis as { gc?: () => void }).gc
     gc?.()
     const before = process.memoryUsage.rss()

@@ -237,6 +237,36 @@ describe('edgerec-train train on Spark (Dataproc Serverless)', () => {
     expect((await listAll(registry, 'models/')).length).toBe(before)
   })
 
+  it('should say the credentials were refused when Dataproc answers 401, and poll nothing', async () => {
+    const polled: string[] = []
+    server.use(
+      http.post(`${base}/batches`, () =>
+        HttpResponse.json(
+          {
+            error: {
+              code: 401,
+              message: 'Request had invalid authentication credentials. Expected OAuth 2 access token.',
+              status: 'UNAUTHENTICATED',
+            },
+          },
+          { status: 401 },
+        ),
+      ),
+      states(polled, { state: 'RUNNING' }),
+    )
+    const run = await world.cli([
+      'train',
+      '--config',
+      await world.writeConfig({ compute: { ...compute, staging } }),
+    ])
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(
+      /error AUTH: Google did not accept the credentials to create batch edgerec-spark-.*expired, revoked or malformed/,
+    )
+    expect(polled).toEqual([])
+    expect(run.out).toBe('')
+  })
+
   it('should refuse a staging bucket Dataproc cannot read (s3) before calling Dataproc', async () => {
     const calls: string[] = []
     server.use(

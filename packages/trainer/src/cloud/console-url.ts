@@ -33,8 +33,8 @@ export function consoleUrl(
       return `https://${region}.console.aws.amazon.com/sagemaker/home?region=${region}#/jobs/${id}`
     }
     case 'vertex-ai': {
-      // handle.id is the resource name projects/<p>/locations/<l>/customJobs/<job id>. The link
-      // Google's Vertex AI SDK logs as "View Custom Job:" (google-cloud-aiplatform,
+      // handle.id is the resource name projects/<p>/locations/<l>/customJobs/<job id>. The
+      // dashboard URI Google's Vertex AI SDK builds for a custom job (google-cloud-aiplatform,
       // https://github.com/googleapis/python-aiplatform, `google/cloud/aiplatform/jobs.py`,
       // `_Job._dashboard_uri` with `CustomJob._job_type = "training"`).
       const jobId = handle.id.split('/').at(-1) ?? handle.id

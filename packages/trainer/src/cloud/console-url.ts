@@ -54,8 +54,8 @@ export function consoleUrl(
         case 'dataproc': {
           // handle.id is the resource name projects/<p>/locations/<region>/batches/<batch id>. The
           // link Dataproc itself writes into a failed batch's stateMessage ("Additional details
-          // can be found at: https://console.cloud.google.com/dataproc/batches/<region>/<batch>?project=<p>")
-          // and that gcloud prints for a batch.
+          // can be found at: https://console.cloud.google.com/dataproc/batches/<region>/<batch>?project=<p>",
+          // as `gcloud dataproc batches describe` shows it).
           const batchId = handle.id.split('/').at(-1) ?? handle.id
           return `https://console.cloud.google.com/dataproc/batches/${compute.region}/${encodeURIComponent(batchId)}?project=${encodeURIComponent(compute.projectId)}`
         }

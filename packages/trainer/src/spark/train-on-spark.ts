@@ -1,11 +1,11 @@
 /**
  * `edgerec-train train` with `compute: { provider: 'spark', platform }`: this machine reads and
  * weights the events, writes the weighted interactions (all of them, and the train part of the
- * evaluation split) as directories of bounded Parquet part files with the id maps to the staging bucket, submits the PySpark job
- * shipped in this package (`spark/edgerec_als.py`, Spark MLlib ALS with implicit preferences and
- * the run's hyperparameters), follows it, reads the `userFactors` / `itemFactors` Parquet it saved,
- * and hands both models back to the pipeline: evaluation, int8 export, quality gate and publish are
- * those of a local run.
+ * evaluation split) as directories of bounded Parquet part files with the id maps to the staging
+ * bucket, submits the PySpark job shipped in this package (`spark/edgerec_als.py`, Spark MLlib ALS
+ * with implicit preferences and the run's hyperparameters), follows it, reads the `userFactors` /
+ * `itemFactors` Parquet it saved, and hands both models back to the pipeline: evaluation, int8
+ * export, quality gate and publish are those of a local run.
  *
  * @module
  */

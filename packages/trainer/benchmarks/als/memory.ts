@@ -10,6 +10,9 @@
  *
  * Usage: npm run build -w @edgerec/trainer && npm run bench:als-memory -w @edgerec/trainer -- [--threads 2] [--scale 1]
  *
+ * `-- --reference [--threads 1,2] [--iterations 3] [--rounds 1]` instead measures edgerec and the
+ * reference library `implicit` (built from source) in the same run: benchmarks/reference/compare.ts.
+ *
  * @module
  */
 import { existsSync } from 'node:fs'
@@ -20,6 +23,12 @@ import type { AlsModel } from '../../src/als/train.js'
 import type { CsrMatrix } from '../../src/data/matrix.js'
 import { generatePowerLaw } from '../generate.js'
 
+if (process.argv.includes('--reference')) {
+  // Same-run comparison with the reference library built from source (benchmarks/reference/).
+  const { compareWithImplicit } = await import('../reference/compare.js')
+  await compareWithImplicit(process.argv.slice(2))
+  process.exit(0)
+}
 const { values } = parseArgs({
   options: { threads: { type: 'string', default: '2' }, scale: { type: 'string', default: '1' } },
 })

@@ -4,7 +4,8 @@ Reads the benchmark's data from EDGEREC_BENCH_DIR (users.i32, items.i32, values.
 stored pair), trains the `implicit` library's CPU conjugate-gradient ALS with the same settings
 (64 factors, lambda 0.05, alpha 1, CG 3 steps) at each thread count of EDGEREC_BENCH_THREADS and
 prints one JSON line per thread count: {"threads": n, "secondsPerIteration": median}.
-Needs: pip install implicit (0.7.x) numpy scipy.
+Needs implicit 0.7.x with numpy and scipy: `pip install implicit`, or built from source without PyPI
+(benchmarks/reference/build-implicit.sh, then PYTHONPATH=~/.cache/edgerec/implicit-0.7.2 /usr/bin/python3 ...).
 """
 import json
 import os
@@ -31,11 +32,11 @@ for threads in [int(t) for t in os.environ.get("EDGEREC_BENCH_THREADS", "1").spl
         alpha=1.0,
         iterations=iterations,
         use_cg=True,
-        cg_steps=3,
         calculate_training_loss=False,
         num_threads=threads,
         random_state=1,
     )
+    model.cg_steps = 3  # an attribute in 0.7.2 (its default), not a constructor argument
     start = time.perf_counter()
     model.fit(matrix, show_progress=False, callback=lambda *_: stamps.append(time.perf_counter()))
     times = [b - a for a, b in zip([start] + stamps[:-1], stamps)]

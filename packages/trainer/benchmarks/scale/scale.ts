@@ -18,15 +18,14 @@
  * @module
  */
 import { execFile } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream, existsSync } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { existsSync } from 'node:fs'
+import { rename } from 'node:fs/promises'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { writeGeneratedData } from '../../src/generate/index.js'
-import { generatePowerLaw } from '../generate.js'
+import { DEFAULT_DATA_DIR, ensureReferenceRatingsCsv } from '../ratings-csv.js'
 
 const exec = promisify(execFile)
 const { values } = parseArgs({
@@ -36,7 +35,7 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '3' },
     factors: { type: 'string', default: '64' },
     'eval-users': { type: 'string', default: '20000' },
-    'data-dir': { type: 'string', default: join(tmpdir(), 'edgerec-scale-bench') },
+    'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
     python: { type: 'string' },
     'no-pandas': { type: 'boolean' },
     ratings: { type: 'boolean' },
@@ -72,33 +71,6 @@ async function ensureData(events: number): Promise<string> {
   await writeGeneratedData({ events, seed: 42 }, { path: `${path}.tmp.csv` })
   await rename(`${path}.tmp.csv`, path)
   console.log(`  ${((performance.now() - started) / 1000).toFixed(0)} s`)
-  return path
-}
-
-/** Draws of the reference speed test (as in benchmarks/als/speed.ts): 4,771,749 distinct pairs with seed 7. */
-const REFERENCE_DRAWS = 5_000_000
-
-/** The reference speed-test matrix (5M draws → 4,771,749 pairs) as a `userId,itemId,value` CSV. */
-async function ensureRatings(): Promise<string> {
-  const path = join(values['data-dir'], 'ratings-4771749.csv')
-  if (existsSync(path)) return path
-  console.log(`writing the reference's 4.77M-pair matrix as ${path} (cached for later runs)…`)
-  const m = generatePowerLaw(REFERENCE_DRAWS, 200_000, 50_000, 7)
-  await mkdir(values['data-dir'], { recursive: true })
-  const out = createWriteStream(`${path}.tmp`)
-  let buffer = 'userId,itemId,value\n'
-  for (let u = 0; u < m.rows; u++) {
-    for (let k = m.indptr[u]!; k < m.indptr[u + 1]!; k++) {
-      buffer += `${u},${m.indices[k]},${m.values[k]}\n`
-      if (buffer.length > 1 << 20) {
-        if (!out.write(buffer)) await once(out, 'drain')
-        buffer = ''
-      }
-    }
-  }
-  out.end(buffer)
-  await once(out, 'finish')
-  await rename(`${path}.tmp`, path)
   return path
 }
 
@@ -139,7 +111,11 @@ const jobs: { label: string; path: () => Promise<string> }[] = sizes.map((events
   label: `${events.toLocaleString('en-US')} events`,
   path: () => ensureData(events),
 }))
-if (values.ratings) jobs.push({ label: 'reference ratings CSV (4,771,749 rows)', path: ensureRatings })
+if (values.ratings)
+  jobs.push({
+    label: 'reference ratings CSV (4,771,749 rows)',
+    path: () => ensureReferenceRatingsCsv(values['data-dir']),
+  })
 async function runOne(path: string, extra: string[]): Promise<EdgerecRun> {
   const { stdout } = await exec(
     process.execPath,

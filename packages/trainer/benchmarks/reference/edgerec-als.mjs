@@ -1,0 +1,89 @@
+/**
+ * The edgerec side of the same-run comparison (benchmarks/reference/compare.ts): one process that
+ * loads a ratings CSV the way `edgerec-train --input` does (`createEventSource` + `loadInteractions`)
+ * and trains ALS on it with the settings of shared/REFERENCE.md's speed test (64 factors, λ 0.05,
+ * alpha 1, CG 3 steps). Plain JavaScript on the built trainer (`dist/`), so the process is what
+ * `edgerec-train` runs: no TypeScript loader in its memory.
+ *
+ * Usage: node benchmarks/reference/edgerec-als.mjs RATINGS_CSV --threads 1 [--iterations 3]
+ *
+ * Prints one JSON line, the same fields as implicit_als.py: resident memory from Linux's
+ * /proc/self/status (VmHWM after the load, then reset through /proc/self/clear_refs and read again
+ * after the fit).
+ *
+ * @module
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpuUsage } from 'node:process'
+import { parseArgs } from 'node:util'
+
+const statusMiB = (field) => {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`))
+  if (!line) throw new Error(`${field} not in /proc/self/status`)
+  return Number(line.split(/\s+/)[1]) / 1024
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const cpuSeconds = () => {
+  const u = cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    threads: { type: 'string', default: '1' },
+    iterations: { type: 'string', default: '3' },
+    factors: { type: 'string', default: '64' },
+  },
+})
+const [input] = positionals
+if (!input) throw new Error('usage: edgerec-als.mjs RATINGS_CSV --threads N')
+
+const { createEventSource } = await import('@edgerec/adapters')
+const { loadInteractions } = await import('../../dist/input/load.js')
+const { trainAls } = await import('../../dist/als/index.js')
+const modulesMiB = statusMiB('VmRSS')
+
+const started = performance.now()
+const loaded = await loadInteractions(await createEventSource({ kind: 'file', path: input }))
+const loadSeconds = (performance.now() - started) / 1000
+const loadPeakMiB = statusMiB('VmHWM')
+const matrix = loaded.data.matrix
+
+writeFileSync('/proc/self/clear_refs', '5')
+const fitStartMiB = statusMiB('VmRSS')
+const seconds = []
+const cpuAt = [cpuSeconds()]
+await trainAls(matrix, {
+  factors: Number(values.factors),
+  regularization: 0.05,
+  alpha: 1,
+  cgSteps: 3,
+  iterations: Number(values.iterations),
+  threads: Number(values.threads),
+  seed: 1,
+  onIteration: (p) => {
+    seconds.push(p.seconds)
+    cpuAt.push(cpuSeconds())
+  },
+})
+const fitPeakMiB = statusMiB('VmHWM')
+console.log(
+  JSON.stringify({
+    library: `edgerec (Node ${process.version}, WebAssembly SIMD kernels)`,
+    threads: Number(values.threads),
+    pairs: matrix.indices.length,
+    modulesMiB,
+    loadSeconds,
+    loadPeakMiB,
+    secondsPerIteration: median(seconds),
+    // CPU seconds of the whole process (every thread) per iteration, as implicit_als.py reports.
+    cpuSecondsPerIteration: median(cpuAt.slice(1).map((c, i) => c - cpuAt[i])),
+    iterations: seconds.length,
+    fitStartMiB,
+    fitPeakMiB,
+    peakMiB: Math.max(loadPeakMiB, fitPeakMiB),
+  }),
+)

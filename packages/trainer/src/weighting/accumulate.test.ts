@@ -169,7 +169,7 @@ describe('InteractionAccumulator', () => {
 
 describe('InteractionAccumulator at chunk scale', () => {
   it('should aggregate more events than one column chunk exactly like a plain map (sums, newest time, order)', () => {
-    // Chunks of 2^16 events (the default is 2^21) so that 150,000 events fill three.
+    // Chunks of 2^16 events (the default is 2^22) so that 150,000 events fill three.
     const acc = new InteractionAccumulator({}, 16)
     const expected = new Map<string, { value: number; time: number }>()
     const types = ['view', 'click', 'purchase', 'remove_from_cart']
@@ -210,6 +210,73 @@ describe('InteractionAccumulator at chunk scale', () => {
     }
     expect(checked).toBe(kept.length)
     expect([...userIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(userIds)
+  })
+})
+
+/**
+ * Feeds `n` pseudo-random events through chunks of 2^16 and checks the matrix against a plain map:
+ * sums, newest time per pair, order, and that every array of the result is intact (the build
+ * releases its scratch memory, never the result's).
+ */
+function checkAgainstMap(n: number, time: (k: number) => number, options: WeightingOptions = {}): void {
+  const acc = new InteractionAccumulator(options, 16)
+  const expected = new Map<string, { value: number; time: number; user: string; item: string }>()
+  let seed = 777
+  const next = (m: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed % m
+  }
+  for (let k = 0; k < n; k++) {
+    const user = `u${next(991)}`
+    const item = `i${next(499)}`
+    const value = 1 + next(3)
+    const t = time(k)
+    acc.event(user, item, undefined, value, t)
+    const key = `${user}\u0000${item}`
+    const e = expected.get(key) ?? { value: 0, time: Number.NEGATIVE_INFINITY, user, item }
+    e.value += value
+    e.time = Math.max(e.time, t)
+    expected.set(key, e)
+  }
+  const { data, stats } = acc.build()
+  const min = options.minUserInteractions ?? 1
+  const perUser = new Map<string, number>()
+  for (const e of expected.values()) perUser.set(e.user, (perUser.get(e.user) ?? 0) + 1)
+  const kept = [...expected.values()].filter((e) => perUser.get(e.user)! >= min)
+  expect(stats.interactions).toBe(kept.length)
+  const { matrix, userIds, itemIds } = data
+  expect(matrix.indices.length).toBe(kept.length)
+  expect(matrix.values.length).toBe(kept.length)
+  expect(matrix.timestamps.length).toBe(kept.length)
+  expect(matrix.indptr.length).toBe(matrix.rows + 1)
+  const wrong: string[] = []
+  for (let u = 0; u < matrix.rows; u++) {
+    for (let k = matrix.indptr[u]!; k < matrix.indptr[u + 1]!; k++) {
+      const key = `${userIds[u]}\u0000${itemIds[matrix.indices[k]!]}`
+      const e = expected.get(key)
+      if (e === undefined || e.value !== matrix.values[k] || e.time !== matrix.timestamps[k]) wrong.push(key)
+    }
+  }
+  expect(wrong).toEqual([])
+  if (options.minUserInteractions !== undefined) expect(kept.length).toBeLessThan(expected.size)
+}
+
+describe('InteractionAccumulator time column', () => {
+  it('should give every pair the one time of an input whose events all share it (a file without times)', () => {
+    checkAgainstMap(70_000, () => 0)
+    checkAgainstMap(70_000, () => 1_700_000_000_000)
+  })
+
+  it('should keep every time once they differ, also when the first difference comes after a full chunk', () => {
+    // The first 66,000 events (more than one chunk of 2^16) share a time, then times vary.
+    checkAgainstMap(140_000, (k) => (k < 66_000 ? 1_600_000_000_000 : 1_600_000_000_000 + (k % 977) * 1000))
+    // Times differ from the second event on.
+    checkAgainstMap(70_000, (k) => 1_600_000_000_000 + k)
+  })
+
+  it('should build the same matrix when filters remove pairs, with and without times', () => {
+    checkAgainstMap(70_000, () => 5, { minUserInteractions: 66 })
+    checkAgainstMap(70_000, (k) => k * 3, { minUserInteractions: 66 })
   })
 })
 

@@ -7,6 +7,7 @@
  */
 import type { SourceEvent } from '@edgerec/adapters'
 import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
+import { releaseMemory } from '../data/release.js'
 import { TrainerError } from '../errors.js'
 import { compareIds } from './ids.js'
 import { parseValueTransform, transformFunction, type ValueTransform } from './transform.js'
@@ -71,18 +72,20 @@ export interface WeightingStats {
 const UNTYPED = '(none)'
 
 /**
- * Events per chunk of the growing columns: the four columns of a chunk share one 40 MiB buffer.
+ * Events per chunk of the growing columns: user, item and weight of a chunk share one 48 MiB
+ * buffer; the time column, when the input has more than one timestamp, has its own 32 MiB one.
  *
- * NOTE: above glibc's largest mmap threshold (32 MiB), so each chunk is its own mapping: its
- * untouched tail costs no RSS and it goes back to the system when it is collected. Chunks of a few
+ * NOTE: at or above glibc's largest mmap threshold (32 MiB), so each chunk is its own mapping: its
+ * untouched tail costs no RSS and it goes back to the system when it is released. Chunks of a few
  * MiB landed in malloc's heap once read buffers had raised the dynamic threshold, and stayed in the
  * process's RSS after they were freed (≈ 130 MiB after loading 5M events), under the ALS memory.
  */
-const CHUNK_BITS = 21
+const CHUNK_BITS = 22
 
 /**
  * Accumulates events one by one ({@link event}, an `EventSink`) or batch by batch ({@link add}).
- * Memory: 20 bytes per event (user, item, weight, time) in fixed-size chunks (no doubling, no
+ * Memory: 12 bytes per event (user, item, weight), plus 8 for its time once two events have
+ * different times (a file without a time column has none), in fixed-size chunks (no doubling, no
  * copies, not even when building) plus the id maps.
  *
  * @example
@@ -101,7 +104,9 @@ export class InteractionAccumulator {
   readonly #u: Uint32Array[] = []
   readonly #i: Uint32Array[] = []
   readonly #w: Float32Array[] = []
+  /** Time chunks: empty while every event so far had the time {@link #firstTime}. */
   readonly #t: Float64Array[] = []
+  #firstTime = 0
   // The chunk being written.
   #cu = new Uint32Array(0)
   #ci = new Uint32Array(0)
@@ -173,15 +178,17 @@ export class InteractionAccumulator {
     const size = 1 << this.#chunkBits
     const slot = k & (size - 1)
     if (slot === 0) {
-      const buffer = new ArrayBuffer(size * 20)
-      this.#ct = new Float64Array(buffer, 0, size)
-      this.#cu = new Uint32Array(buffer, size * 8, size)
-      this.#ci = new Uint32Array(buffer, size * 12, size)
-      this.#cw = new Float32Array(buffer, size * 16, size)
+      const buffer = new ArrayBuffer(size * 12)
+      this.#cu = new Uint32Array(buffer, 0, size)
+      this.#ci = new Uint32Array(buffer, size * 4, size)
+      this.#cw = new Float32Array(buffer, size * 8, size)
       this.#u.push(this.#cu)
       this.#i.push(this.#ci)
       this.#w.push(this.#cw)
-      this.#t.push(this.#ct)
+      if (this.#t.length > 0) {
+        this.#ct = new Float64Array(size)
+        this.#t.push(this.#ct)
+      }
     }
     let ui: number
     if (userId === this.#lastUser) ui = this.#lastUi
@@ -218,12 +225,31 @@ export class InteractionAccumulator {
     this.#cu[slot] = ui
     this.#ci[slot] = ii
     this.#cw[slot] = this.#lastTypeWeight * (value ?? 1)
-    this.#ct[slot] = timestamp
+    if (this.#t.length > 0) this.#ct[slot] = timestamp
+    else if (k === 0) this.#firstTime = timestamp
+    else if (timestamp !== this.#firstTime) {
+      this.#startTimeColumn(k)
+      this.#ct[slot] = timestamp
+    }
     if (timestamp > this.#newest) this.#newest = timestamp
     if (receivedAt !== undefined) {
       if (receivedAt > this.#newestReceived) this.#newestReceived = receivedAt
     } else if (timestamp > this.#newestUnreceived) this.#newestUnreceived = timestamp
     this.#count = k + 1
+  }
+
+  /**
+   * The first time that differs from the ones before: from now on every event's time is kept.
+   * The `k` events so far all had {@link #firstTime}.
+   */
+  #startTimeColumn(k: number): void {
+    const size = 1 << this.#chunkBits
+    for (let c = 0; c < this.#u.length; c++) {
+      this.#ct = new Float64Array(size)
+      // Only the slots written so far are touched: the tail of the last chunk stays unmapped.
+      this.#ct.fill(this.#firstTime, 0, Math.min(size, k - c * size))
+      this.#t.push(this.#ct)
+    }
   }
 
   /** Adds a batch of events. */
@@ -250,7 +276,14 @@ export class InteractionAccumulator {
     userRank: Uint32Array,
     itemRank: Uint32Array,
     newest: number,
-  ): { pairs: number; userPairStart: Uint32Array; pi: Uint32Array; pv: Float64Array; pt: Float64Array } {
+  ): {
+    pairs: number
+    userPairStart: Uint32Array
+    pi: Uint32Array
+    pv: Float64Array
+    /** Newest time of each pair; undefined when every event had the same time (`#firstTime`). */
+    pt: Float64Array | undefined
+  } {
     const n = this.#count
     const nUsers = userRank.length
     const CHUNK_BITS = this.#chunkBits
@@ -272,13 +305,11 @@ export class InteractionAccumulator {
     }
 
     // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
-    const order = countingSort(
-      n,
-      nUsers,
-      uc,
-      countingSort(n, itemRank.length, ic, undefined, CHUNK_BITS),
-      CHUNK_BITS,
-    )
+    const byItem = countingSort(n, itemRank.length, ic, undefined, CHUNK_BITS)
+    const order = countingSort(n, nUsers, uc, byItem, CHUNK_BITS)
+    releaseMemory(byItem)
+    const timed = tc.length > 0
+    const firstTime = this.#firstTime
 
     const halfLifeMs =
       this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
@@ -297,7 +328,7 @@ export class InteractionAccumulator {
     const userPairStart = new Uint32Array(nUsers + 1)
     const pi = new Uint32Array(pairs)
     const pv = new Float64Array(pairs)
-    const pt = new Float64Array(pairs)
+    const pt = timed ? new Float64Array(pairs) : undefined
     let p = -1
     let lastU = -1
     let lastI = -1
@@ -307,22 +338,27 @@ export class InteractionAccumulator {
       const j = k & CHUNK_MASK
       const ur = uc[c]![j]!
       const ir = ic[c]![j]!
-      const time = tc[c]![j]!
+      const time = timed ? tc[c]![j]! : firstTime
       const weight = wc[c]![j]! * decayFactor(newest, time, halfLifeMs)
       if (ur === lastU && ir === lastI) {
         pv[p]! += weight
-        if (time > pt[p]!) pt[p] = time
+        if (pt && time > pt[p]!) pt[p] = time
       } else {
         p++
         userPairStart[ur + 1]!++
         pi[p] = ir
         pv[p] = weight
-        pt[p] = time
+        if (pt) pt[p] = time
         lastU = ur
         lastI = ir
       }
     }
-    // The event columns are no longer needed.
+    // The event columns and the sort order are no longer needed: their memory goes back now, not
+    // at the next garbage collection, so the matrix is built in what they held. (User, item and
+    // weight of a chunk share one buffer.)
+    releaseMemory(order)
+    for (const chunk of uc) releaseMemory(chunk)
+    for (const chunk of tc) releaseMemory(chunk)
     uc.length = 0
     ic.length = 0
     wc.length = 0
@@ -337,7 +373,8 @@ export class InteractionAccumulator {
 
   /**
    * Aggregates into the interaction matrix. Add nothing after it: the event columns are released on the way
-   * (peak memory ≈ 20 bytes per event + 8 for the sort + 20 per pair, then 24 per pair).
+   * (peak memory ≈ 12 bytes per event (20 with times) + 8 for the sort + 12 per pair (20 with
+   * times), then 16 per pair (plus 8 for the times)).
    *
    * Indexes: user (item) index = rank of the raw id among the kept distinct ids, in numeric order
    * when every id is a number, otherwise in UTF-16 code unit order (shared/REFERENCE.md).
@@ -436,7 +473,7 @@ export class InteractionAccumulator {
     const values = new Float32Array(kept)
     let allOne = true
     let indices: Uint32Array
-    let timestamps: Float64Array
+    let timestamps: Float64Array | undefined
     if (kept === pairs && userIds.length === nUsers && itemIds.length === nItems) {
       // Nothing removed: the pair arrays are the CSR arrays (ranks are the final indexes).
       indices = pi
@@ -448,7 +485,7 @@ export class InteractionAccumulator {
       }
     } else {
       indices = new Uint32Array(kept)
-      timestamps = new Float64Array(kept)
+      timestamps = pt && new Float64Array(kept)
       let q = 0
       for (let r = 0; r < nUsers; r++) {
         for (let x = userPairStart[r]!; x < userPairStart[r + 1]!; x++) {
@@ -457,12 +494,18 @@ export class InteractionAccumulator {
           indices[q] = itemNew[pi[x]!]!
           values[q] = f(pv[x]!)
           if (values[q] !== 1) allOne = false
-          timestamps[q] = pt[x]!
+          if (timestamps) timestamps[q] = pt![x]!
           q++
         }
       }
       for (let r = 0; r < userIds.length; r++) indptr[r + 1] = indptr[r + 1]! + indptr[r]!
+      releaseMemory(pi)
+      if (pt) releaseMemory(pt)
     }
+    releaseMemory(pv)
+    releaseMemory(keep)
+    // Every event had the same time: the column is made now, in the memory the sums held.
+    timestamps ??= new Float64Array(kept).fill(this.#firstTime)
 
     const matrix: CsrMatrix = {
       rows: userIds.length,

@@ -203,7 +203,9 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
         )
       : (share as readonly string[])
   const sink: BatchSink =
-    formatOf(options.out, options.format) === 'parquet' ? parquetSink(options.out) : ndjsonSink(options.out)
+    formatOf(options.out, options.format) === 'parquet'
+      ? await parquetSink(options.out)
+      : ndjsonSink(options.out)
   let modelUsers = 0
   let done = 0
   try {
@@ -291,7 +293,7 @@ export async function batchRecommendThreads(
   )
   // The parts are NDJSON; Parquet is written once from them, in order.
   if (formatOf(options.out, options.format) === 'parquet') {
-    const sink = parquetSink(options.out)
+    const sink = await parquetSink(options.out)
     try {
       for (let part = 0; part < parts; part++) {
         const path = `${options.out}.part${part}`

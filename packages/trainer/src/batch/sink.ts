@@ -16,7 +16,6 @@
  * @module
  */
 import { createWriteStream } from 'node:fs'
-import { fileWriter, ParquetWriter } from 'hyparquet-writer'
 
 /** One user's recommendations (one NDJSON line). */
 export interface BatchLine {
@@ -62,8 +61,12 @@ export const RECOMMENDATION_PARQUET_SCHEMA = [
   { name: 'modelVersion', ...utf8, repetition_type: 'REQUIRED' },
 ] as const
 
-/** Parquet, one row per recommended item, written in row groups of {@link PARQUET_ROW_GROUP}. */
-export function parquetSink(path: string): BatchSink {
+/**
+ * Parquet, one row per recommended item, written in row groups of {@link PARQUET_ROW_GROUP}.
+ * hyparquet-writer is loaded here, not when the trainer starts (the training path never needs it).
+ */
+export async function parquetSink(path: string): Promise<BatchSink> {
+  const { fileWriter, ParquetWriter } = await import('hyparquet-writer')
   const writer = new ParquetWriter({
     writer: fileWriter(path),
     schema: RECOMMENDATION_PARQUET_SCHEMA.map((e) => ({ ...e })),

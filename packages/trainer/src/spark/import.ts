@@ -10,7 +10,6 @@
  * @module
  */
 import { listAll, type Storage } from '@edgerec/adapters'
-import { parquetReadObjects } from 'hyparquet'
 import type { AlsModel } from '../als/index.js'
 import { csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
@@ -161,7 +160,7 @@ export async function readFactorTable(
   for (const key of await parquetKeys(storage, prefix, `${what} factors`)) {
     let rows: Record<string, unknown>[]
     try {
-      rows = await parquetReadObjects({
+      rows = await (await import('hyparquet')).parquetReadObjects({
         file: buffer(await read(storage, key, '')),
         columns: ['id', 'features'],
       })
@@ -207,7 +206,10 @@ async function readInteractions(
     let rows: Record<string, unknown>[]
     const bytes = await read(storage, part, 'Pass the interactions written with the Spark inputs.')
     try {
-      rows = await parquetReadObjects({ file: buffer(bytes), columns: ['user', 'item', 'rating'] })
+      rows = await (await import('hyparquet')).parquetReadObjects({
+        file: buffer(bytes),
+        columns: ['user', 'item', 'rating'],
+      })
     } catch (cause) {
       throw invalid(
         `Cannot read the interactions ${describe(storage, part)} (Parquet user: int, item: int, rating: float written with the Spark inputs).`,

@@ -30,7 +30,6 @@ import { type CsrMatrix, type InteractionMatrix, nnz } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { type AlsFitter, hyperparameters, type TrainLogger, weightingFor } from '../train.js'
 import { readSparkModel, under } from './import.js'
-import { writeSparkInputs } from './inputs.js'
 
 /** The PySpark job shipped in the package (`packages/trainer/spark/edgerec_als.py`). */
 export const SPARK_JOB_FILE = new URL('../../spark/edgerec_als.py', import.meta.url)
@@ -122,6 +121,8 @@ export class SparkFitter implements AlsFitter {
     let uploadedTrain = 0
     let files = 0
     let bytes = 0
+    // NOTE: loaded here, not when the CLI starts: it brings hyparquet-writer, which a local run never needs.
+    const { writeSparkInputs } = await import('./inputs.js')
     const keys = await writeSparkInputs(
       storage,
       under(prefix, 'input/'),

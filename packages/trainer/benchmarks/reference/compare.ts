@@ -63,7 +63,11 @@ export function builtReference(dir: string): { python: string; version: string }
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const gib = (mib: number): string => `${(mib / 1024).toFixed(2)} GiB`
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
 
 /** Runs the comparison with command-line `args` (those after `--reference`). */
 export async function compareWithImplicit(args: string[]): Promise<void> {

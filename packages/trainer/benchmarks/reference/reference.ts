@@ -4,14 +4,19 @@
  * confidence at alpha 1 and 40, printed next to the `implicit` library's figures; then the
  * offline fold-in check of issue 7 (rating, alpha 1).
  *
- * Usage: npm run reference -w @edgerec/trainer -- <ml-latest-small dir | ratings.csv> [--seeds 5] [--threads 0]
+ * Usage: npm run reference -w @edgerec/trainer -- <ml-latest-small dir | ratings.csv> [--seeds 5] [--threads 0] [--implicit]
  * (relative paths are resolved from the directory npm was started in).
+ *
+ * `--implicit` then runs the same protocol on the reference library itself, built from source
+ * (build-implicit.sh; quality_implicit.py, seeds 0…n−1), in the same run, and prints its rows.
  *
  * @module
  */
+import { execFile } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
 import type { MetricSet } from '@edgerec/core'
 import { createRng } from '../../src/als/random.js'
 import { trainAls } from '../../src/als/train.js'
@@ -107,7 +112,11 @@ const REFERENCE: ReferenceRow[] = [
 ]
 
 const { values, positionals } = parseArgs({
-  options: { seeds: { type: 'string', default: '5' }, threads: { type: 'string', default: '0' } },
+  options: {
+    seeds: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '0' },
+    implicit: { type: 'boolean' },
+  },
   allowPositionals: true,
 })
 const given = positionals[0]
@@ -301,4 +310,47 @@ for (const [name, rows] of [
   out(
     `| ${name} | ${mean(rows.map((r) => r.users)).toFixed(1)} | ${m((r) => r.f.ndcg)} | ${m((r) => r.t.ndcg)} | ${m((r) => r.p.ndcg)} | ${m((r) => r.f.map)} | ${m((r) => r.t.map)} | ${m((r) => r.p.map)} | ${name.startsWith('A') ? m((r) => r.cos) : '–'} |`,
   )
+}
+
+if (values.implicit) {
+  // The reference library on the same file, same protocol, same run (benchmarks/reference/README.md).
+  const { builtReference, implicitPath } = await import('./compare.js')
+  const dir = implicitPath()
+  const reference = builtReference(dir)
+  out()
+  if (!reference) {
+    out(
+      `reference not built: run packages/trainer/benchmarks/reference/build-implicit.sh <implicit git dir or source tree> v0.7.2 ${dir} (see packages/trainer/benchmarks/reference/README.md); no implicit rows in this run.`,
+    )
+  } else {
+    out(
+      `## implicit ${reference.version} (built from source in ${dir}), same protocol, same run, seeds 0–${seedCount - 1}`,
+    )
+    out()
+    out('| confidence | alpha | model | seed 0: precision | map | ndcg | auc | recall | ndcg over seeds |')
+    out('|---|---|---|---|---|---|---|---|---|')
+    const script = fileURLToPath(new URL('./quality_implicit.py', import.meta.url))
+    const { stdout } = await promisify(execFile)(
+      reference.python,
+      [script, path, '--seeds', String(seedCount)],
+      {
+        env: { ...process.env, PYTHONPATH: dir, OPENBLAS_NUM_THREADS: '1' },
+        maxBuffer: 1 << 22,
+      },
+    )
+    for (const line of stdout.split('\n')) {
+      if (!line.startsWith('{')) continue
+      const r = JSON.parse(line) as {
+        confidence: string
+        alpha: number
+        model: string
+        seed0: Record<(typeof KEYS)[number], number>
+        ndcgMean: number
+        ndcgSd: number
+      }
+      out(
+        `| ${r.confidence} | ${r.alpha} | ${r.model} | ${KEYS.map((k) => f4(r.seed0[k])).join(' | ')} | ${f4(r.ndcgMean)} ± ${f4(r.ndcgSd)} |`,
+      )
+    }
+  }
 }

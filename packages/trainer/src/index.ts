@@ -14,6 +14,7 @@
  */
 export type { AlsBackend, AlsModel, AlsOptions, AlsProgress, Rng } from './als/index.js'
 export {
+  allocateAlsMatrix,
   createRng,
   DEFAULT_ALS_OPTIONS,
   gramMatrix,

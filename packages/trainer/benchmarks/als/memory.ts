@@ -1,26 +1,37 @@
 /**
  * Where the memory of one ALS training goes, on the reference's speed-test matrix (200k users ×
  * 50k items, 4,771,749 pairs, seed 7; shared/REFERENCE.md): resident memory (RSS) and its peak
- * after each stage, from the built trainer (`dist/`, what `edgerec-train` runs: its worker threads
- * start without tsx). One process, 64 factors, 2 threads, 1 iteration.
+ * after each stage, from the built trainer (`dist/`, what `edgerec-train` runs). 64 factors,
+ * 1 iteration.
  *
- * Stages: Node + modules; the input CSR (`Uint32` indices, `Float32` values); during the first
- * iteration (the shared `WebAssembly.Memory` with both CSR orientations and both factor matrices,
- * plus the worker threads); after the factors are copied out (workers stopped).
+ * This process (tsx) generates the matrix once and writes it to a temporary file; every
+ * measurement runs in its own plain `node` process (`memory-child.mjs`, no tsx loader: the tsx
+ * hooks thread alone costs about 33 MiB, which `edgerec-train` never loads) that reads the file
+ * and trains, alternating the variants `--runs` times per thread count:
+ * - `copy`: the matrix in the caller's own typed arrays, copied into the ALS memory by `trainAls`;
+ * - `als-memory`: the matrix read straight into the ALS memory (`allocateAlsMatrix`), no copy;
+ * - `baseline` (with `--baseline-dist`): `copy` with another build of the trainer, e.g. main's,
+ *   for a same-run A/B.
  *
- * Usage: npm run build -w @edgerec/trainer && npm run bench:als-memory -w @edgerec/trainer -- [--threads 2] [--scale 1]
+ * Stages: Node + trainer modules; the input CSR (`Uint32` indices, `Float32` values); during the
+ * first iteration (the shared `WebAssembly.Memory` with both CSR orientations and both factor
+ * matrices, plus the worker threads); after training (workers stopped; the factors are views
+ * onto the ALS memory, not a copy out of it).
+ *
+ * Usage: npm run build -w @edgerec/trainer && npm run bench:als-memory -w @edgerec/trainer -- [--threads 1,2]
+ *        [--runs 2] [--scale 1] [--baseline-dist /tmp/main/packages/trainer/dist]
  *
  * `-- --reference [--threads 1,2] [--iterations 3] [--rounds 1]` instead measures edgerec and the
  * reference library `implicit` (built from source) in the same run: benchmarks/reference/compare.ts.
  *
  * @module
  */
-import { existsSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { AlsOptions } from '../../src/als/options.js'
-import type { AlsModel } from '../../src/als/train.js'
-import type { CsrMatrix } from '../../src/data/matrix.js'
 import { generatePowerLaw } from '../generate.js'
 
 if (process.argv.includes('--reference')) {
@@ -30,24 +41,38 @@ if (process.argv.includes('--reference')) {
   process.exit(0)
 }
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, scale: { type: 'string', default: '1' } },
+  options: {
+    threads: { type: 'string', default: '1,2' },
+    scale: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '2' },
+    'baseline-dist': { type: 'string' },
+  },
 })
-const dist = new URL('../../dist/als/index.js', import.meta.url)
-if (!existsSync(dist)) throw new Error('Build the trainer first: npm run build -w @edgerec/trainer')
-const { trainAls } = (await import(dist.href)) as {
-  trainAls: (data: CsrMatrix, options: Partial<AlsOptions>) => Promise<AlsModel>
+const dist = fileURLToPath(new URL('../../dist', import.meta.url))
+if (!existsSync(join(dist, 'als/index.js')))
+  throw new Error('Build the trainer first: npm run build -w @edgerec/trainer')
+const baselineDist = values['baseline-dist']
+  ? resolve(process.env.INIT_CWD ?? '.', values['baseline-dist'])
+  : undefined
+if (baselineDist && !existsSync(join(baselineDist, 'als/index.js')))
+  throw new Error(`--baseline-dist ${baselineDist} holds no built trainer (als/index.js).`)
+const child = fileURLToPath(new URL('./memory-child.mjs', import.meta.url))
+
+interface Stage {
+  name: string
+  rssMiB: number
+  peakMiB: number
 }
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`
-const stage = (name: string): void => {
-  const m = process.memoryUsage()
-  console.log(
-    `${name.padEnd(44)} RSS ${mib(m.rss).padStart(8)}, peak ${mib(process.resourceUsage().maxRSS * 1024).padStart(8)}, array buffers ${mib(m.arrayBuffers).padStart(8)}`,
-  )
+interface Measured {
+  input: string
+  threads: number
+  pairs: number
+  factorsMiB: number
+  secondsPerIteration: number
+  stages: Stage[]
 }
 
 const scale = Number(values.scale)
-console.log(`load average at start ${loadavg()[0]!.toFixed(2)}`)
-stage('node + modules')
 const data = generatePowerLaw(
   Math.round(5_000_000 * scale),
   Math.round(200_000 * scale),
@@ -55,18 +80,52 @@ const data = generatePowerLaw(
   7,
 )
 const pairs = data.indptr[data.rows]!
-stage(`input CSR (${pairs.toLocaleString('en-US')} pairs)`)
-const model = await trainAls(data, {
-  factors: 64,
-  regularization: 0.05,
-  alpha: 1,
-  cgSteps: 3,
-  iterations: 1,
-  threads: Number(values.threads),
-  seed: 1,
-  onIteration: () => stage(`first iteration (${values.threads} threads)`),
-})
-stage('factors copied out, workers stopped')
-console.log(
-  `factors ${mib(model.userFactors.byteLength + model.itemFactors.byteLength)}; load average at end ${loadavg()[0]!.toFixed(2)}`,
+const dir = mkdtempSync(join(tmpdir(), 'edgerec-als-memory-'))
+const file = join(dir, 'matrix.bin')
+const bytes = (a: Uint32Array | Float32Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+writeFileSync(
+  file,
+  Buffer.concat([
+    bytes(Uint32Array.of(data.rows, data.cols, pairs)),
+    bytes(data.indptr),
+    bytes(data.indices.subarray(0, pairs)),
+    bytes(data.values.subarray(0, pairs)),
+  ]),
 )
+
+const variants: { label: string; dist: string; input: string }[] = [
+  ...(baselineDist ? [{ label: 'baseline (copy)', dist: baselineDist, input: 'copy' }] : []),
+  { label: 'copy', dist, input: 'copy' },
+  { label: 'als-memory', dist, input: 'als-memory' },
+]
+const env = { ...process.env }
+delete env.NODE_OPTIONS
+console.log(
+  `${pairs.toLocaleString('en-US')} pairs, ${data.rows.toLocaleString('en-US')} users × ${data.cols.toLocaleString('en-US')} items, 64 factors, 1 iteration; load average at start ${loadavg()[0]!.toFixed(2)}`,
+)
+console.log(
+  'MiB RSS after: node + trainer | input CSR | first iteration | after training || peak RSS | s/iteration',
+)
+try {
+  for (let run = 1; run <= Number(values.runs); run++) {
+    for (const threads of values.threads.split(',').map(Number)) {
+      for (const v of variants) {
+        const result = spawnSync(
+          process.execPath,
+          [child, '--file', file, '--dist', v.dist, '--threads', String(threads), '--input', v.input],
+          { env, encoding: 'utf8' },
+        )
+        if (result.status !== 0) throw new Error(`${v.label} failed:\n${result.stderr}`)
+        const m = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Measured
+        const rss = m.stages.map((s) => String(s.rssMiB).padStart(5)).join(' |')
+        console.log(
+          `run ${run}, ${threads} thread${threads === 1 ? ' ' : 's'}, ${v.label.padEnd(16)} ${rss} || ${String(m.stages.at(-1)!.peakMiB).padStart(5)} | ${m.secondsPerIteration.toFixed(2)}`,
+        )
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
+console.log(`load average at end ${loadavg()[0]!.toFixed(2)}`)

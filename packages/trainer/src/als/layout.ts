@@ -43,6 +43,13 @@ export interface AlsLayout {
   scratchBytes: number
   userIndptr: number
   userIndices: number
+  /**
+   * The input's values r_ui in user order. The same region as {@link AlsLayout.userConf} unless
+   * planned with `separateValues` (a matrix allocated in the ALS memory by its caller, trained
+   * with alpha ≠ 1: its values stay as the caller wrote them).
+   */
+  userValues: number
+  /** c_ui = alpha · r_ui in user order (what the kernels read). */
   userConf: number
   itemIndptr: number
   itemIndices: number
@@ -121,7 +128,8 @@ export function paddedStride(factors: number): number {
 
 /**
  * Plans the regions for a problem; throws a RangeError when it cannot fit the 4 GiB of a 32-bit
- * WebAssembly memory.
+ * WebAssembly memory. `separateValues` gives the input's values their own region (see
+ * {@link AlsLayout.userValues}).
  */
 export function planLayout(
   users: number,
@@ -129,6 +137,7 @@ export function planLayout(
   nnz: number,
   factors: number,
   workers: number,
+  separateValues = false,
 ): AlsLayout {
   const stride = paddedStride(factors)
   const rowBytes = stride * 4
@@ -151,6 +160,7 @@ export function planLayout(
   const userIndptr = take((users + 1) * 4)
   const userIndices = take(nnz * 4)
   const userConf = take(nnz * 4)
+  const userValues = separateValues ? take(nnz * 4) : userConf
   const itemIndptr = take((items + 1) * 4)
   const itemIndices = take(nnz * 4)
   const itemConf = take(nnz * 4)
@@ -181,6 +191,7 @@ export function planLayout(
     scratchBytes,
     userIndptr,
     userIndices,
+    userValues,
     userConf,
     itemIndptr,
     itemIndices,

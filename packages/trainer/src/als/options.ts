@@ -48,9 +48,11 @@ export interface AlsOptions {
    */
   offMainThread?: boolean
   /**
-   * Return the factors on SharedArrayBuffers (default `true`): evaluation's ranking threads then
-   * share them instead of copying them. `false` gives plain ArrayBuffers (transferable), at the
-   * cost of that copy when the model is evaluated.
+   * Return the factors on shared memory (default `true`): views onto the training's own
+   * WebAssembly memory, no copy (they keep that memory, CSR included, alive while referenced);
+   * evaluation's ranking threads share them instead of copying them. `false` copies them onto
+   * plain ArrayBuffers (transferable; the training's memory can then be collected), at the cost
+   * of that copy now and of another when the model is evaluated.
    */
   sharedFactors?: boolean
 }

@@ -5,7 +5,7 @@ import { type CsrMatrix, csrFromTriples } from '../data/matrix.js'
 import { plantedClusters } from '../evaluation/planted.js'
 import { DEFAULT_ALS_OPTIONS } from './options.js'
 import { createRng } from './random.js'
-import { type AlsModel, gramMatrix, recalculateUser, trainAls } from './train.js'
+import { type AlsModel, allocateAlsMatrix, gramMatrix, recalculateUser, trainAls } from './train.js'
 
 /** Random sparse data: `perUser` draws per user over a skewed item distribution, values 1/2/4/8. */
 function randomData(users: number, items: number, perUser: number, seed: number): CsrMatrix {
@@ -204,6 +204,83 @@ describe('trainAls', () => {
     expect(shared.userFactors.length).toBe(small.rows * 8)
     expect(bitwiseEqual(shared.userFactors, plain.userFactors)).toBe(true)
     expect(bitwiseEqual(shared.itemFactors, plain.itemFactors)).toBe(true)
+  })
+
+  it.each([1, 2])(
+    'should return factors that stay valid views onto their own memory after later trainings (%i threads)',
+    async (threads) => {
+      for (const factors of [10, 16]) {
+        const run = { factors, iterations: 2, threads, seed: 3 }
+        const first = await trainAls(small, run)
+        // No copy out of the ALS memory: the factors are views at an offset into its shared buffer.
+        expect(first.userFactors.buffer).toBe(first.itemFactors.buffer)
+        expect(first.userFactors.byteOffset).toBeGreaterThan(0)
+        expect(first.userFactors.length).toBe(small.rows * factors)
+        expect(first.itemFactors.length).toBe(small.cols * factors)
+        const snapshot = { users: first.userFactors.slice(), items: first.itemFactors.slice() }
+        // A second training (other seed, other thread count) in the same process gets its own memory.
+        const second = await trainAls(small, { ...run, seed: 4, threads: 3 - threads })
+        expect(second.userFactors.buffer).not.toBe(first.userFactors.buffer)
+        expect(bitwiseEqual(first.userFactors, snapshot.users)).toBe(true)
+        expect(bitwiseEqual(first.itemFactors, snapshot.items)).toBe(true)
+        // The views hold exactly the (compacted) rows a copy out of the memory gives.
+        const plain = await trainAls(small, { ...run, sharedFactors: false })
+        expect(bitwiseEqual(first.userFactors, plain.userFactors)).toBe(true)
+        expect(bitwiseEqual(first.itemFactors, plain.itemFactors)).toBe(true)
+        expect(bitwiseEqual(first.userFactors, second.userFactors)).toBe(false)
+      }
+    },
+  )
+
+  it.each([
+    [1, 1],
+    [2, 1],
+    [1, 40],
+    [2, 40],
+  ])(
+    'should train a matrix allocated in the ALS memory in place, as a copied one, and leave it intact (%i threads, alpha %i)',
+    async (threads, alpha) => {
+      const run = { factors: 10, iterations: 2, threads, alpha, seed: 5 }
+      const placed = allocateAlsMatrix(small.rows, small.cols, small.indices.length, run)
+      placed.indptr.set(small.indptr)
+      placed.indices.set(small.indices)
+      placed.values.set(small.values)
+      const copied = await trainAls(small, run)
+      const inPlace = await trainAls(placed, run)
+      // In place: the matrix, the factors and the transposed matrix share one memory.
+      expect(inPlace.userFactors.buffer).toBe(placed.indices.buffer)
+      expect(bitwiseEqual(inPlace.userFactors, copied.userFactors)).toBe(true)
+      expect(bitwiseEqual(inPlace.itemFactors, copied.itemFactors)).toBe(true)
+      // The caller's matrix is unchanged (values are r, not alpha · r) and trains again, into a new memory.
+      expect([...placed.indptr]).toEqual([...small.indptr])
+      expect([...placed.indices]).toEqual([...small.indices])
+      expect(bitwiseEqual(placed.values, small.values)).toBe(true)
+      const snapshot = inPlace.itemFactors.slice()
+      const again = await trainAls(placed, { ...run, seed: 6 })
+      expect(again.userFactors.buffer).not.toBe(placed.indices.buffer)
+      expect(bitwiseEqual(inPlace.itemFactors, snapshot)).toBe(true)
+      const copiedAgain = await trainAls(small, { ...run, seed: 6 })
+      expect(bitwiseEqual(again.itemFactors, copiedAgain.itemFactors)).toBe(true)
+    },
+  )
+
+  it('should copy an allocated matrix it cannot train in place (other factors, alpha, or more threads)', async () => {
+    const fill = (m: CsrMatrix): CsrMatrix => {
+      m.indptr.set(small.indptr)
+      m.indices.set(small.indices)
+      m.values.set(small.values)
+      return m
+    }
+    const base = { factors: 10, iterations: 1, threads: 1, alpha: 1, seed: 5 }
+    for (const changed of [{ factors: 12 }, { alpha: 40 }, { threads: 2 }]) {
+      const placed = fill(allocateAlsMatrix(small.rows, small.cols, small.indices.length, base))
+      const model = await trainAls(placed, { ...base, ...changed })
+      expect(model.userFactors.buffer).not.toBe(placed.indices.buffer)
+      expect(bitwiseEqual(placed.values, small.values)).toBe(true)
+      const reference = await trainAls(small, { ...base, ...changed })
+      expect(bitwiseEqual(model.itemFactors, reference.itemFactors)).toBe(true)
+    }
+    expect(() => allocateAlsMatrix(-1, 4, 0)).toThrow(CoreError)
   })
 
   it('should initialise factors uniformly in [0, 0.01) when no iteration runs', async () => {

@@ -25,8 +25,10 @@ import { type KernelBackend, wasmKernelsSupported } from './runner.js'
 import { type WasmMemory, wasmApi } from './wasm/runtime.js'
 
 /**
- * A trained factorization: user and item factors, row-major float32 (from {@link trainAls}: on
- * SharedArrayBuffers, shared with worker threads without a copy).
+ * A trained factorization: user and item factors, row-major float32. From {@link trainAls}: views
+ * onto the training's shared WebAssembly memory (no copy out of it; `byteOffset` is not 0 and the
+ * SharedArrayBuffer is larger than the matrix), shared with worker threads without a copy. Every
+ * training has its own memory, so a later training never changes an earlier model's factors.
  */
 export interface AlsModel {
   users: number
@@ -83,18 +85,129 @@ function validateMatrix(data: CsrMatrix): void {
   }
 }
 
-/** Copies the confidence matrix (both orientations) into the shared memory. */
-function loadInteractions(memory: WasmMemory, layout: AlsLayout, data: CsrMatrix, alpha: number): void {
+/**
+ * A matrix {@link allocateAlsMatrix} placed in an ALS memory, keyed by its `indices` array, until
+ * a training claims that memory.
+ */
+const allocatedMatrices = new WeakMap<Uint32Array, { memory: WasmMemory; layout: AlsLayout }>()
+
+/**
+ * Allocates a user × item CSR matrix with `pairs` stored pairs straight inside the memory a
+ * training of it with the same `factors` and `threads` (and alpha 1, or any alpha when `alpha`
+ * is given here ≠ 1) will use: the caller fills `indptr`, `indices` and `values` (the usual CSR
+ * contract, {@link CsrMatrix}) and {@link trainAls} then trains without copying the matrix into
+ * its memory, so the input is held once instead of twice (8 bytes per pair less at the peak).
+ * The arrays stay valid and unchanged after training, and the matrix can be trained again (later
+ * trainings copy it, as for any matrix). `timestamps` is empty: set it when a split needs it.
+ *
+ * @throws CoreError `INVALID_ARGUMENT` on a bad shape or option; RangeError when the problem does
+ *   not fit a 4 GiB WebAssembly memory
+ * @example
+ * ```ts
+ * const m = allocateAlsMatrix(users, items, pairs, { factors: 64, threads: 2 })
+ * m.indptr.set(myIndptr); m.indices.set(myIndices); m.values.set(myValues)
+ * const model = await trainAls(m, { factors: 64, threads: 2 })
+ * ```
+ */
+export function allocateAlsMatrix(
+  rows: number,
+  cols: number,
+  pairs: number,
+  options: Partial<AlsOptions> = {},
+): CsrMatrix {
+  const opts = resolveAlsOptions(options)
+  for (const [name, value] of [
+    ['rows', rows],
+    ['cols', cols],
+    ['pairs', pairs],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new CoreError(
+        'INVALID_ARGUMENT',
+        `allocateAlsMatrix: ${name} must be an integer ≥ 0, got ${value}.`,
+      )
+    }
+  }
+  const layout = planLayout(
+    rows,
+    cols,
+    pairs,
+    opts.factors,
+    resolveThreads(opts.threads),
+    Math.fround(opts.alpha) !== 1,
+  )
+  const memory = new wasmApi.Memory({ initial: layout.pages, maximum: layout.pages, shared: true })
+  const buffer = memory.buffer
+  const matrix: CsrMatrix = {
+    rows,
+    cols,
+    indptr: new Uint32Array(buffer, layout.userIndptr, rows + 1),
+    indices: new Uint32Array(buffer, layout.userIndices, pairs),
+    values: new Float32Array(buffer, layout.userValues, pairs),
+    timestamps: new Float64Array(0),
+  }
+  allocatedMatrices.set(matrix.indices, { memory, layout })
+  return matrix
+}
+
+/**
+ * The memory {@link allocateAlsMatrix} placed `data` in, when this training can use it: same
+ * shape, factors, at most as many threads, alpha 1 unless the values have their own region, and
+ * not used by an earlier training (which wrote its factors there). Claiming it is final.
+ */
+function claimAllocated(
+  data: CsrMatrix,
+  opts: AlsOptions,
+  threads: number,
+): { memory: WasmMemory; layout: AlsLayout } | undefined {
+  const entry = allocatedMatrices.get(data.indices)
+  if (!entry) return undefined
+  const { memory, layout } = entry
+  const buffer = memory.buffer
+  const inPlace = (array: Uint32Array | Float32Array, offset: number, length: number): boolean =>
+    array.buffer === buffer && array.byteOffset === offset && array.length === length
+  const usable =
+    data.rows === layout.users &&
+    data.cols === layout.items &&
+    inPlace(data.indptr, layout.userIndptr, layout.users + 1) &&
+    inPlace(data.indices, layout.userIndices, layout.nnz) &&
+    inPlace(data.values, layout.userValues, layout.nnz) &&
+    opts.factors === layout.factors &&
+    threads <= layout.workers &&
+    (layout.userValues !== layout.userConf || Math.fround(opts.alpha) === 1)
+  if (!usable) return undefined
+  allocatedMatrices.delete(data.indices)
+  return entry
+}
+
+/**
+ * Writes the confidence matrix (both orientations) into the shared memory: the user orientation
+ * copied from `data` unless `data` already lives there ({@link allocateAlsMatrix}), then its
+ * transpose.
+ */
+function loadInteractions(
+  memory: WasmMemory,
+  layout: AlsLayout,
+  data: CsrMatrix,
+  alpha: number,
+  inPlace: boolean,
+): void {
   const buffer = memory.buffer
   const total = layout.nnz
   const userIndptr = new Uint32Array(buffer, layout.userIndptr, layout.users + 1)
   const userIndices = new Uint32Array(buffer, layout.userIndices, total)
   const userConf = new Float32Array(buffer, layout.userConf, total)
-  userIndptr.set(data.indptr.subarray(0, layout.users + 1))
-  userIndices.set(data.indices.subarray(0, total))
-  // implicit scales the float32 matrix: c_ui = float32(alpha · r_ui).
-  const a = Math.fround(alpha)
-  for (let k = 0; k < total; k++) userConf[k] = a * data.values[k]!
+  if (!inPlace) {
+    userIndptr.set(data.indptr.subarray(0, layout.users + 1))
+    userIndices.set(data.indices.subarray(0, total))
+  }
+  // implicit scales the float32 matrix: c_ui = float32(alpha · r_ui). In place with alpha 1, the
+  // values already are the confidences (1 · r = r exactly).
+  if (!inPlace || layout.userValues !== layout.userConf) {
+    const a = Math.fround(alpha)
+    const values = inPlace ? new Float32Array(buffer, layout.userValues, total) : data.values
+    for (let k = 0; k < total; k++) userConf[k] = a * values[k]!
+  }
   const itemIndptr = new Uint32Array(buffer, layout.itemIndptr, layout.items + 1)
   const itemIndices = new Uint32Array(buffer, layout.itemIndices, total)
   const itemConf = new Float32Array(buffer, layout.itemConf, total)
@@ -182,11 +295,13 @@ async function computeLoss(
 }
 
 /**
- * Copies a padded factor matrix out of the ALS memory into a `rows × k` matrix, by default on its
- * own SharedArrayBuffer, so that the ranking threads of the evaluation share it instead of copying
- * it again (`evaluation/rank.ts`).
+ * One factor matrix as a `rows × k` Float32Array. By default a view onto the ALS memory itself
+ * (no copy: the rows are compacted in place when the padded stride exceeds k), so the factors stay
+ * on that memory's SharedArrayBuffer and the ranking threads of the evaluation share them
+ * (`evaluation/rank.ts`); the view keeps the whole memory (both CSR orientations included) alive
+ * for as long as it is referenced. With `shared` false: a copy on a plain ArrayBuffer.
  */
-function extractFactors(
+function factorMatrix(
   memory: WasmMemory,
   offset: number,
   rows: number,
@@ -194,12 +309,20 @@ function extractFactors(
   shared: boolean,
 ): Float32Array {
   const k = layout.factors
-  const src = new Float32Array(memory.buffer, offset, rows * layout.stride)
-  const out = shared
-    ? new Float32Array(new SharedArrayBuffer(Math.max(4, rows * k * 4)), 0, rows * k)
-    : new Float32Array(rows * k)
-  for (let r = 0; r < rows; r++) out.set(src.subarray(r * layout.stride, r * layout.stride + k), r * k)
-  return out
+  const stride = layout.stride
+  if (!shared) {
+    const src = new Float32Array(memory.buffer, offset, rows * stride)
+    const out = new Float32Array(rows * k)
+    for (let r = 0; r < rows; r++) out.set(src.subarray(r * stride, r * stride + k), r * k)
+    return out
+  }
+  const view = new Float32Array(memory.buffer, offset, rows * k)
+  if (stride !== k) {
+    // Row r moves from r·stride to r·k ≤ r·stride: front to back never overwrites a row not yet moved.
+    const all = new Float32Array(memory.buffer, offset, rows * stride)
+    for (let r = 1; r < rows; r++) all.copyWithin(r * k, r * stride, r * stride + k)
+  }
+  return view
 }
 
 function checkFinite(factors: Float32Array, dims: number, what: string): void {
@@ -230,7 +353,8 @@ function rethrow(error: unknown): never {
  * spread over worker threads; each row's arithmetic is independent of the partition, so the result
  * is bit-identical for any `threads`.
  *
- * @param data - user × item matrix; values are r_ui (negative values mean "disliked": p = 0, c = |alpha·r|)
+ * @param data - user × item matrix; values are r_ui (negative values mean "disliked": p = 0, c = |alpha·r|).
+ *   One from {@link allocateAlsMatrix} is trained where it lies, without a copy.
  * @throws CoreError `INVALID_ARGUMENT` on bad options or a malformed matrix; ModelFitError on a numeric failure
  * @example
  * ```ts
@@ -243,9 +367,11 @@ export async function trainAls(data: CsrMatrix, options: Partial<AlsOptions> = {
   validateMatrix(data)
   const backend = selectBackend(opts.backend)
   const threads = resolveThreads(opts.threads)
-  const layout = planLayout(data.rows, data.cols, nnz(data), opts.factors, threads)
-  const memory = new wasmApi.Memory({ initial: layout.pages, maximum: layout.pages, shared: true })
-  loadInteractions(memory, layout, data, opts.alpha)
+  const claimed = claimAllocated(data, opts, threads)
+  const layout = claimed?.layout ?? planLayout(data.rows, data.cols, nnz(data), opts.factors, threads)
+  const memory =
+    claimed?.memory ?? new wasmApi.Memory({ initial: layout.pages, maximum: layout.pages, shared: true })
+  loadInteractions(memory, layout, data, opts.alpha, claimed !== undefined)
   balanceSolveChunks(
     layout,
     new Uint32Array(memory.buffer, layout.userIndptr, layout.users + 1),
@@ -283,20 +409,8 @@ export async function trainAls(data: CsrMatrix, options: Partial<AlsOptions> = {
     users: layout.users,
     items: layout.items,
     factors: layout.factors,
-    userFactors: extractFactors(
-      memory,
-      layout.userFactors,
-      layout.users,
-      layout,
-      opts.sharedFactors !== false,
-    ),
-    itemFactors: extractFactors(
-      memory,
-      layout.itemFactors,
-      layout.items,
-      layout,
-      opts.sharedFactors !== false,
-    ),
+    userFactors: factorMatrix(memory, layout.userFactors, layout.users, layout, opts.sharedFactors !== false),
+    itemFactors: factorMatrix(memory, layout.itemFactors, layout.items, layout, opts.sharedFactors !== false),
   }
   checkFinite(model.userFactors, model.factors, 'user')
   checkFinite(model.itemFactors, model.factors, 'item')

@@ -65,14 +65,15 @@ function shared<T extends Float32Array | Int8Array | Uint32Array | Uint16Array |
 }
 
 /**
- * A typed array the ranking threads can read: `source` itself when it already spans a whole
- * SharedArrayBuffer (the factors {@link trainAls} returns), else a copy on a new one.
+ * A typed array the ranking threads can read: `source` itself when it already lives on a
+ * SharedArrayBuffer (the factors {@link trainAls} returns are views onto its shared WebAssembly
+ * memory, at an offset; a view posted to a thread keeps its offset), else a copy on a new one.
  */
 function sharedView<T extends Float32Array | Uint32Array | Uint8Array>(
   source: T,
   make: (buffer: SharedArrayBuffer) => T,
 ): T {
-  if (source.buffer instanceof SharedArrayBuffer && source.byteOffset === 0) return source
+  if (source.buffer instanceof SharedArrayBuffer) return source
   const target = shared(make, source.byteLength)
   ;(target as unknown as { set(a: ArrayLike<number>): void }).set(source)
   return target

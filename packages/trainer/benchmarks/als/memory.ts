@@ -2,7 +2,7 @@
  * Where the memory of one ALS training goes, on the reference's speed-test matrix (200k users ×
  * 50k items, 4,771,749 pairs, seed 7; shared/REFERENCE.md): resident memory (RSS) and its peak
  * after each stage, from the built trainer (`dist/`, what `edgerec-train` runs). 64 factors,
- * 1 iteration.
+ * `--iterations` (default 1; the memory does not grow after the first), median s/iteration.
  *
  * This process (tsx) generates the matrix once and writes it to a temporary file; every
  * measurement runs in its own plain `node` process (`memory-child.mjs`, no tsx loader: the tsx
@@ -19,7 +19,7 @@
  * onto the ALS memory, not a copy out of it).
  *
  * Usage: npm run build -w @edgerec/trainer && npm run bench:als-memory -w @edgerec/trainer -- [--threads 1,2]
- *        [--runs 2] [--scale 1] [--baseline-dist /tmp/main/packages/trainer/dist]
+ *        [--runs 2] [--iterations 1] [--scale 1] [--baseline-dist /tmp/main/packages/trainer/dist]
  *
  * `-- --reference [--threads 1,2] [--iterations 3] [--rounds 1]` instead measures edgerec and the
  * reference library `implicit` (built from source) in the same run: benchmarks/reference/compare.ts.
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     scale: { type: 'string', default: '1' },
     runs: { type: 'string', default: '2' },
+    iterations: { type: 'string', default: '1' },
     'baseline-dist': { type: 'string' },
   },
 })
@@ -102,7 +103,7 @@ const variants: { label: string; dist: string; input: string }[] = [
 const env = { ...process.env }
 delete env.NODE_OPTIONS
 console.log(
-  `${pairs.toLocaleString('en-US')} pairs, ${data.rows.toLocaleString('en-US')} users × ${data.cols.toLocaleString('en-US')} items, 64 factors, 1 iteration; load average at start ${loadavg()[0]!.toFixed(2)}`,
+  `${pairs.toLocaleString('en-US')} pairs, ${data.rows.toLocaleString('en-US')} users × ${data.cols.toLocaleString('en-US')} items, 64 factors, ${values.iterations} iteration(s); load average at start ${loadavg()[0]!.toFixed(2)}`,
 )
 console.log(
   'MiB RSS after: node + trainer | input CSR | first iteration | after training || peak RSS | s/iteration',
@@ -113,7 +114,11 @@ try {
       for (const v of variants) {
         const result = spawnSync(
           process.execPath,
-          [child, '--file', file, '--dist', v.dist, '--threads', String(threads), '--input', v.input],
+          [
+            child,
+            ...['--file', file, '--dist', v.dist, '--threads', String(threads), '--input', v.input],
+            ...['--iterations', values.iterations],
+          ],
           { env, encoding: 'utf8' },
         )
         if (result.status !== 0) throw new Error(`${v.label} failed:\n${result.stderr}`)

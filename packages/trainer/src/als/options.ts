@@ -34,7 +34,10 @@ export interface AlsOptions {
   solver: 'cg' | 'cholesky'
   /** Seed of the initial factors. */
   seed: number
-  /** Worker threads; 0 = all cores. Results are identical for any value. */
+  /**
+   * Threads: the calling thread and `threads − 1` workers (see `offMainThread`); 0 = all cores.
+   * Results are identical for any value.
+   */
   threads: number
   /** Called after each iteration. */
   onIteration?: (progress: AlsProgress) => void
@@ -43,8 +46,9 @@ export interface AlsOptions {
   /** Kernel backend (default `auto`). */
   backend?: AlsBackend
   /**
-   * Run the solves in worker threads even when `threads` is 1, leaving the calling thread free
-   * (tuning uses this to run several single-threaded trials at once).
+   * Run the solves in worker threads only, leaving the calling thread free (tuning uses this to
+   * run several single-threaded trials at once). By default the calling thread is one of the
+   * `threads` (with 1 thread the only one) and is busy while an iteration runs.
    */
   offMainThread?: boolean
   /**

@@ -170,14 +170,17 @@ describe('trainAls', () => {
   })
 
   it.each(['wasm', 'js'] as const)(
-    'should give bit-identical factors for 1 and 2 threads (%s)',
+    'should give bit-identical factors for 1, 2 and 3 threads, with and without the calling thread (%s)',
     async (backend) => {
       const data = randomData(700, 300, 12, 5)
       const options = { factors: 16, iterations: 3, backend, seed: 9 }
       const one = await trainAls(data, { ...options, threads: 1 })
-      const two = await trainAls(data, { ...options, threads: 2 })
-      expect(bitwiseEqual(one.userFactors, two.userFactors)).toBe(true)
-      expect(bitwiseEqual(one.itemFactors, two.itemFactors)).toBe(true)
+      // The calling thread and one worker; two workers; the calling thread and two workers.
+      for (const threads of [{ threads: 2 }, { threads: 2, offMainThread: true }, { threads: 3 }]) {
+        const more = await trainAls(data, { ...options, ...threads })
+        expect(bitwiseEqual(one.userFactors, more.userFactors)).toBe(true)
+        expect(bitwiseEqual(one.itemFactors, more.itemFactors)).toBe(true)
+      }
     },
   )
 

@@ -381,7 +381,7 @@ export async function trainAls(data: CsrMatrix, options: Partial<AlsOptions> = {
   const exec: TaskExecutor =
     threads === 1 && !opts.offMainThread
       ? new InlineExecutor(memory, layout, backend)
-      : await WorkerPoolExecutor.create(threads, memory, layout, backend)
+      : await WorkerPoolExecutor.create(threads, memory, layout, backend, { mainThread: !opts.offMainThread })
   const lambda = opts.regularization
   try {
     for (let iteration = 1; iteration <= opts.iterations; iteration++) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { trainAls } from '../als/train.js'
-import { csrFromTriples } from '../data/matrix.js'
+import { type AlsModel, trainAls } from '../als/train.js'
+import { type CsrMatrix, csrFromTriples } from '../data/matrix.js'
 import { evaluateModel, popularityMetrics, runEvaluation } from './evaluate.js'
 import { plantedClusters } from './planted.js'
 import { splitTemporal } from './split.js'
@@ -30,6 +30,27 @@ describe('runEvaluation', () => {
       ])
     }
     expect(JSON.parse(JSON.stringify(report))).toEqual(report)
+  })
+
+  it('should train on a train part built in the ALS memory, with the metrics of a copied one', async () => {
+    let trained: { model: AlsModel; train: CsrMatrix } | undefined
+    const report = await runEvaluation(data, {
+      split: 'temporal',
+      testFraction: 0.2,
+      k: 10,
+      seed: 42,
+      als: { ...als, threads: 2 },
+      onModel: (model, split) => {
+        trained = { model, train: split.train }
+      },
+    })
+    // One memory: the train part, then the factors trained on it in place.
+    expect(trained!.train.indices.buffer).toBe(trained!.model.itemFactors.buffer)
+    const { train, test } = splitTemporal(data, 0.2)
+    const copied = await trainAls(train, { ...als, seed: 42 })
+    expect(copied.itemFactors.buffer).not.toBe(train.indices.buffer)
+    expect([...copied.itemFactors]).toEqual([...trained!.model.itemFactors])
+    expect(evaluateModel(copied, train, test, 10).als).toEqual(report.models.als)
   })
 
   it.each(['temporal', 'random', 'leave-one-out'] as const)(

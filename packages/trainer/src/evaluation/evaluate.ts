@@ -14,7 +14,7 @@ import {
 } from '@edgerec/core'
 import type { AlsOptions } from '../als/options.js'
 import { resolveAlsOptions } from '../als/options.js'
-import { type AlsModel, resolveThreads, trainAls } from '../als/train.js'
+import { type AlsModel, allocateAlsMatrix, resolveThreads, trainAls } from '../als/train.js'
 import type { CsrMatrix } from '../data/matrix.js'
 import { itemCounts, rankItems } from '../popularity/index.js'
 import {
@@ -210,8 +210,12 @@ export async function runEvaluation(data: CsrMatrix, options: EvaluationOptions)
     throw new RangeError(`k must be a positive integer, got ${options.k}.`)
   }
   const als = resolveAlsOptions({ seed: options.seed, ...options.als })
+  // The train part is written straight into the memory its ALS training uses (no copy of it there).
   const { train, test } =
-    options.fitted?.split ?? splitBy(data, options.split, options.testFraction, options.seed)
+    options.fitted?.split ??
+    splitBy(data, options.split, options.testFraction, options.seed, {
+      allocateTrain: (rows, cols, pairs) => allocateAlsMatrix(rows, cols, pairs, als),
+    })
   const t0 = performance.now()
   const model = options.fitted?.model ?? (await trainAls(train, als))
   const t1 = performance.now()

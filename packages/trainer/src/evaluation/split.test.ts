@@ -83,3 +83,34 @@ describe('splitLeaveOneOut', () => {
     expect(pairs(splitBy(data, 'leave-one-out', 0, 1).test)).toHaveLength(data.rows)
   })
 })
+
+describe('splitBy allocateTrain', () => {
+  it.each(['temporal', 'random', 'leave-one-out'] as const)(
+    'should write the train part into the arrays the allocator gives, the same split as without it (%s)',
+    (kind) => {
+      const plain = splitBy(data, kind, 0.2, 5)
+      const calls: number[][] = []
+      const placed = splitBy(data, kind, 0.2, 5, {
+        allocateTrain: (rows, cols, count) => {
+          calls.push([rows, cols, count])
+          const buffer = new SharedArrayBuffer(8 * (rows + 1 + 2 * count))
+          return {
+            rows,
+            cols,
+            indptr: new Uint32Array(buffer, 8, rows + 1),
+            indices: new Uint32Array(buffer, 8 + 4 * (rows + 1), count),
+            values: new Float32Array(buffer, 8 + 4 * (rows + 1 + count), count),
+            timestamps: new Float64Array(0),
+          }
+        },
+      })
+      expect(calls).toEqual([[data.rows, data.cols, nnz(plain.train)]])
+      expect(placed.train.indices.buffer).toBeInstanceOf(SharedArrayBuffer)
+      expect([...placed.train.indptr]).toEqual([...plain.train.indptr])
+      expect([...placed.train.indices]).toEqual([...plain.train.indices])
+      expect([...placed.train.values]).toEqual([...plain.train.values])
+      expect([...placed.train.timestamps]).toEqual([...plain.train.timestamps])
+      expect(pairs(placed.test)).toEqual(pairs(plain.test))
+    },
+  )
+})

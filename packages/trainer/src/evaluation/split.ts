@@ -23,15 +23,26 @@ function checkFraction(fraction: number): void {
   }
 }
 
+/** Options of a split. */
+export interface SplitOptions {
+  /**
+   * Allocates the train part's CSR arrays (`rows`, `cols`, `pairs` stored pairs; timestamps are
+   * allocated here), e.g. straight in the ALS memory with the trainer's `allocateAlsMatrix`, so
+   * that training on it copies nothing. Default: ordinary typed arrays.
+   */
+  allocateTrain?: (rows: number, cols: number, pairs: number) => CsrMatrix
+}
+
 /** Splits by a per-entry mask (1 = test), keeping each row's order. */
-export function partition(data: CsrMatrix, isTest: Uint8Array): Split {
+export function partition(data: CsrMatrix, isTest: Uint8Array, options: SplitOptions = {}): Split {
   const total = data.indptr[data.rows]!
   let testCount = 0
   for (let k = 0; k < total; k++) testCount += isTest[k]!
   const make = (count: number, want: number): CsrMatrix => {
-    const indptr = new Uint32Array(data.rows + 1)
-    const indices = new Uint32Array(count)
-    const values = new Float32Array(count)
+    const allocated = want === 0 ? options.allocateTrain?.(data.rows, data.cols, count) : undefined
+    const indptr = allocated?.indptr ?? new Uint32Array(data.rows + 1)
+    const indices = allocated?.indices ?? new Uint32Array(count)
+    const values = allocated?.values ?? new Float32Array(count)
     const timestamps = new Float64Array(count)
     let n = 0
     for (let r = 0; r < data.rows; r++) {
@@ -69,7 +80,7 @@ function chronological(data: CsrMatrix, row: number): number[] {
  * const { train, test } = splitTemporal(matrix, 0.2)
  * ```
  */
-export function splitTemporal(data: CsrMatrix, testFraction: number): Split {
+export function splitTemporal(data: CsrMatrix, testFraction: number, options: SplitOptions = {}): Split {
   checkFraction(testFraction)
   const isTest = new Uint8Array(data.indptr[data.rows]!)
   for (let r = 0; r < data.rows; r++) {
@@ -80,14 +91,19 @@ export function splitTemporal(data: CsrMatrix, testFraction: number): Split {
     const order = chronological(data, r)
     for (let j = n - take; j < n; j++) isTest[order[j]!] = 1
   }
-  return partition(data, isTest)
+  return partition(data, isTest, options)
 }
 
 /**
  * Random split per interaction: exactly ⌊nnz · testFraction⌋ interactions, chosen uniformly
  * with a seeded generator, go to test.
  */
-export function splitRandom(data: CsrMatrix, testFraction: number, seed: number): Split {
+export function splitRandom(
+  data: CsrMatrix,
+  testFraction: number,
+  seed: number,
+  options: SplitOptions = {},
+): Split {
   checkFraction(testFraction)
   const total = data.indptr[data.rows]!
   const take = Math.floor(total * testFraction + 1e-9)
@@ -103,7 +119,7 @@ export function splitRandom(data: CsrMatrix, testFraction: number, seed: number)
   }
   const isTest = new Uint8Array(total)
   for (let j = 0; j < take; j++) isTest[order[j]!] = 1
-  return partition(data, isTest)
+  return partition(data, isTest, options)
 }
 
 /**
@@ -111,7 +127,7 @@ export function splitRandom(data: CsrMatrix, testFraction: number, seed: number)
  * ties to the higher item index) goes to test. When a user's interactions all share one
  * timestamp (e.g. data without times), the held-out one is picked at random with `seed`.
  */
-export function splitLeaveOneOut(data: CsrMatrix, seed = 42): Split {
+export function splitLeaveOneOut(data: CsrMatrix, seed = 42, options: SplitOptions = {}): Split {
   const isTest = new Uint8Array(data.indptr[data.rows]!)
   const rng = createRng(seed)
   for (let r = 0; r < data.rows; r++) {
@@ -126,18 +142,24 @@ export function splitLeaveOneOut(data: CsrMatrix, seed = 42): Split {
     }
     isTest[allEqual ? start + rng.int(end - start) : newest] = 1
   }
-  return partition(data, isTest)
+  return partition(data, isTest, options)
 }
 
 /** Runs the split of `kind` (`testFraction` is ignored by leave-one-out, `seed` by temporal). */
-export function splitBy(data: CsrMatrix, kind: SplitKind, testFraction: number, seed: number): Split {
+export function splitBy(
+  data: CsrMatrix,
+  kind: SplitKind,
+  testFraction: number,
+  seed: number,
+  options: SplitOptions = {},
+): Split {
   switch (kind) {
     case 'temporal':
-      return splitTemporal(data, testFraction)
+      return splitTemporal(data, testFraction, options)
     case 'random':
-      return splitRandom(data, testFraction, seed)
+      return splitRandom(data, testFraction, seed, options)
     case 'leave-one-out':
-      return splitLeaveOneOut(data, seed)
+      return splitLeaveOneOut(data, seed, options)
     default:
       throw new CoreError(
         'INVALID_ARGUMENT',

@@ -5,8 +5,8 @@
  * `--iterations` (default 1; the memory does not grow after the first), median s/iteration.
  *
  * This process (tsx) generates the matrix once and writes it to a temporary file; every
- * measurement runs in its own plain `node` process (`memory-child.mjs`, no tsx loader: the tsx
- * hooks thread alone costs about 33 MiB, which `edgerec-train` never loads) that reads the file
+ * measurement runs in its own plain `node` process (`memory-child.mjs`, no tsx loader: tsx alone
+ * costs about 17 MiB on Node 24, which `edgerec-train` never loads) that reads the file
  * and trains, alternating the variants `--runs` times per thread count:
  * - `copy`: the matrix in the caller's own typed arrays, copied into the ALS memory by `trainAls`;
  * - `als-memory`: the matrix read straight into the ALS memory (`allocateAlsMatrix`), no copy;

@@ -283,6 +283,12 @@ describe('trainAls', () => {
       const reference = await trainAls(small, { ...base, ...changed })
       expect(bitwiseEqual(model.itemFactors, reference.itemFactors)).toBe(true)
     }
+    // Fewer pairs filled in than allocated: trained as a copy of the pairs indptr names.
+    const fewer = allocateAlsMatrix(small.rows, small.cols, small.indices.length + 5, base)
+    fill(fewer)
+    const model = await trainAls(fewer, base)
+    expect(model.userFactors.buffer).not.toBe(fewer.indices.buffer)
+    expect(bitwiseEqual(model.itemFactors, (await trainAls(small, base)).itemFactors)).toBe(true)
     expect(() => allocateAlsMatrix(-1, 4, 0)).toThrow(CoreError)
   })
 

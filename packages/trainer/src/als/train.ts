@@ -124,7 +124,7 @@ export function allocateAlsMatrix(
     if (!Number.isInteger(value) || value < 0) {
       throw new CoreError(
         'INVALID_ARGUMENT',
-        `allocateAlsMatrix: ${name} must be an integer ≥ 0, got ${value}.`,
+        `allocateAlsMatrix: ${name} must be an integer ≥ 0, got ${value}. Pass the matrix's rows, columns and number of stored pairs.`,
       )
     }
   }
@@ -152,8 +152,9 @@ export function allocateAlsMatrix(
 
 /**
  * The memory {@link allocateAlsMatrix} placed `data` in, when this training can use it: same
- * shape, factors, at most as many threads, alpha 1 unless the values have their own region, and
- * not used by an earlier training (which wrote its factors there). Claiming it is final.
+ * shape and number of pairs, factors, at most as many threads, alpha 1 unless the values have
+ * their own region, and not used by an earlier training (which wrote its factors there). Claiming
+ * it is final.
  */
 function claimAllocated(
   data: CsrMatrix,
@@ -169,6 +170,7 @@ function claimAllocated(
   const usable =
     data.rows === layout.users &&
     data.cols === layout.items &&
+    data.indptr[data.rows] === layout.nnz &&
     inPlace(data.indptr, layout.userIndptr, layout.users + 1) &&
     inPlace(data.indices, layout.userIndices, layout.nnz) &&
     inPlace(data.values, layout.userValues, layout.nnz) &&

@@ -46,7 +46,7 @@ export { openBytes, openText } from './input.js'
 export type { NdjsonSourceOptions } from './ndjson.js'
 export { ndjsonEventSource } from './ndjson.js'
 export type { ParquetSourceOptions } from './parquet.js'
-export { parquetEventSource } from './parquet.js'
+export { parquetEventSource, storageAsyncBuffer } from './parquet.js'
 export type {
   BadRow,
   BadRowPolicy,

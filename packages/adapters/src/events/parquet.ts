@@ -37,8 +37,13 @@ async function loadHyparquet(): Promise<Hyparquet> {
   }
 }
 
-/** A hyparquet `AsyncBuffer` over ranged reads of a storage object. */
-async function storageBuffer(storage: Storage, key: string): Promise<AsyncBuffer> {
+/**
+ * A hyparquet `AsyncBuffer` over ranged reads of a storage object (one `head`, then `getRange`
+ * per slice hyparquet asks for), so a Parquet object is never held whole in memory.
+ *
+ * @throws EventSourceError `INPUT_NOT_FOUND` when the object does not exist (or vanishes mid-read)
+ */
+export async function storageAsyncBuffer(storage: Storage, key: string): Promise<AsyncBuffer> {
   const info = await storage.head(key)
   if (!info) {
     throw new EventSourceError(
@@ -94,7 +99,7 @@ export function parquetEventSource(location: InputLocation, options: ParquetSour
         const file =
           'path' in location
             ? await localBuffer(hyparquet, location.path)
-            : await storageBuffer(location.storage, location.key)
+            : await storageAsyncBuffer(location.storage, location.key)
         let metadata: Awaited<ReturnType<Hyparquet['parquetMetadataAsync']>>
         try {
           metadata = await hyparquet.parquetMetadataAsync(file)

@@ -10,13 +10,25 @@
  * float32 file (`fs.readFile` of `items × dims × 4` bytes: the floor of any import), and
  * `exportModel` of the same factors already in memory (the int8 export alone).
  *
- * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000] [--dir DIR]
+ * `--compare` (before/after, same run): after writing the fixture, the import alone (no export) runs
+ * in two fresh processes on the same files, `old` (the object reader it replaced: each part file
+ * read whole, `parquetReadObjects`, one JS array per row; kept in
+ * `src/spark/import-objects.test-helpers.ts`) and `new` (`importSparkFactors`: ranged reads, one
+ * row group and page at a time into the preallocated matrices); each reports its seconds and the
+ * kernel's peak RSS of the process (`process.resourceUsage().maxRSS`), and the factors and
+ * interactions of both are checked to be identical. `--repeat 2` runs the pair again in the other order.
+ *
+ * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000] [--dir DIR] [--compare [--repeat 2]]
  *
  * @module
  */
+
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createStorage } from '@edgerec/adapters'
 import { mulberry32 } from '@edgerec/core'
@@ -25,6 +37,7 @@ import { csrFromTriples } from '../../src/data/matrix.js'
 import { exportModel } from '../../src/export/index.js'
 import { itemCounts, trendingScores } from '../../src/popularity/index.js'
 import { importSparkFactors } from '../../src/spark/import.js'
+import { importSparkFactorsObjects } from '../../src/spark/import-objects.test-helpers.js'
 import { writeSparkInputs } from '../../src/spark/inputs.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from '../../src/spark/spark-schema.js'
 
@@ -35,6 +48,10 @@ const { values } = parseArgs({
     users: { type: 'string', default: '10000' },
     parts: { type: 'string', default: '8' },
     dir: { type: 'string', default: join(tmpdir(), 'edgerec-spark-import-bench') },
+    compare: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
+    /** Internal: run one import of an existing fixture in this process and print its figures. */
+    mode: { type: 'string' },
   },
 })
 const items = Number(values.items)
@@ -59,7 +76,102 @@ async function dirBytes(path: string): Promise<number> {
   return total
 }
 
+/** What one `--mode` child prints (one JSON line). */
+interface ModeResult {
+  mode: string
+  seconds: number
+  maxRssMiB: number
+  /** sha256 of the user and item factors and the CSR arrays: equal means identical imports. */
+  digest: string
+}
+
+/** `--mode old|new`: imports the fixture under `dir` once, in this fresh process. */
+async function runMode(mode: string): Promise<void> {
+  const local = async (sub: string) => createStorage({ provider: 'local', root: join(dir, sub) })
+  const factors = { storage: await local('model'), key: '' }
+  const idMaps = { storage: await local('inputs'), key: '' }
+  const t = performance.now()
+  const imported =
+    mode === 'old'
+      ? await importSparkFactorsObjects({
+          factors,
+          idMaps,
+          interactions: { ...idMaps, key: 'interactions/' },
+        })
+      : await importSparkFactors({ factors, idMaps })
+  const elapsed = seconds(t)
+  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024)
+  const hash = createHash('sha256')
+  const { model, data } = imported
+  for (const a of [
+    model.userFactors,
+    model.itemFactors,
+    data.matrix.indptr,
+    data.matrix.indices,
+    data.matrix.values,
+  ])
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+  const result: ModeResult = {
+    mode,
+    seconds: Number(elapsed.toFixed(2)),
+    maxRssMiB,
+    digest: hash.digest('hex'),
+  }
+  console.log(JSON.stringify(result))
+}
+
+function child(mode: string): Promise<ModeResult> {
+  const script = fileURLToPath(import.meta.url)
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [...process.execArgv, script, '--mode', mode, '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    proc.on('error', reject)
+    proc.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? ''
+      if (code !== 0) reject(new Error(`--mode ${mode} exited with ${code}: ${out}`))
+      else resolve(JSON.parse(line) as ModeResult)
+    })
+  })
+}
+
+async function compare(): Promise<void> {
+  const runs: ModeResult[] = []
+  for (let r = 0; r < Number(values.repeat); r++)
+    for (const mode of r % 2 === 0 ? ['old', 'new'] : ['new', 'old']) runs.push(await child(mode))
+  const digests = new Set(runs.map((x) => x.digest))
+  if (digests.size !== 1) throw new Error(`old and new imports differ: ${JSON.stringify(runs)}`)
+  const best = (mode: string, key: 'seconds' | 'maxRssMiB') =>
+    Math.min(...runs.filter((x) => x.mode === mode).map((x) => x[key]))
+  const report = {
+    machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
+    items,
+    dims,
+    users,
+    parquetParts: parts,
+    runs,
+    identical: true,
+    ratios: {
+      newVsOldSeconds: Number((best('new', 'seconds') / best('old', 'seconds')).toFixed(3)),
+      newVsOldPeakRss: Number((best('new', 'maxRssMiB') / best('old', 'maxRssMiB')).toFixed(3)),
+    },
+  }
+  console.log(JSON.stringify(report, null, 2))
+  console.log(
+    `\nSpark import of ${items.toLocaleString('en-US')} × ${dims} item factors + ${users.toLocaleString('en-US')} users, read only (no export), ` +
+      `fresh process each: old ${best('old', 'seconds')} s / peak RSS ${best('old', 'maxRssMiB')} MiB → ` +
+      `new ${best('new', 'seconds')} s / ${best('new', 'maxRssMiB')} MiB (identical factors and interactions).`,
+  )
+}
+
 async function main(): Promise<void> {
+  if (values.mode !== undefined) {
+    await runMode(values.mode)
+    clearInterval(sampler)
+    return
+  }
   await rm(dir, { recursive: true, force: true })
   const save = join(dir, 'model')
   const random = mulberry32(14)
@@ -126,6 +238,15 @@ async function main(): Promise<void> {
   await writeFile(raw, new Uint8Array(itemFactors.buffer))
   const fixtureSeconds = seconds(t0)
   const parquetBytes = await dirBytes(join(save, 'itemFactors'))
+  if (values.compare) {
+    clearInterval(sampler)
+    console.log(
+      `fixture written in ${fixtureSeconds.toFixed(1)} s (${(parquetBytes / MiB).toFixed(1)} MiB item factors Parquet)`,
+    )
+    await compare()
+    await rm(dir, { recursive: true, force: true })
+    return
+  }
 
   // --- Baseline 1: the same item factors as one raw float32 file. ---
   let t = performance.now()

@@ -9,11 +9,13 @@
  *
  * @module
  */
-import { listAll, type Storage } from '@edgerec/adapters'
+import { listAll, type Storage, storageAsyncBuffer } from '@edgerec/adapters'
+import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import type { AlsModel } from '../als/index.js'
 import { csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import type { SparkParams } from './inputs.js'
+import { loadParquetDecoders, type ParquetDecoders, readColumnPages } from './parquet-pages.js'
 
 /** A Spark ALS model read back with edgerec ids. */
 export interface ImportedFactors {
@@ -79,11 +81,6 @@ async function read(storage: Storage, key: string, hint: string): Promise<Uint8A
   return bytes
 }
 
-const buffer = (bytes: Uint8Array): ArrayBuffer =>
-  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer)
-
 /** Reads the `rank` of `<save>/metadata` (a directory with a JSON-line `part-*` file, or one JSON file). */
 export async function readSparkRank(storage: Storage, factorsPrefix: string): Promise<number> {
   const meta = under(factorsPrefix, 'metadata')
@@ -114,7 +111,8 @@ async function readJson(storage: Storage, key: string, hint: string): Promise<un
   }
 }
 
-async function readIdMap(storage: Storage, key: string): Promise<string[]> {
+/** Reads an id map (`users.json` / `items.json`: a JSON array of string ids, index = Spark id). */
+export async function readIdMap(storage: Storage, key: string): Promise<string[]> {
   const parsed = await readJson(
     storage,
     key,
@@ -143,10 +141,30 @@ export async function readSparkParams(storage: Storage, key: string): Promise<Sp
   return { eventWeights: {}, ...parsed } as SparkParams
 }
 
+/** Opens a Parquet object for ranged reads and reads its footer. */
+async function openParquet(
+  parquet: ParquetDecoders,
+  storage: Storage,
+  key: string,
+  hint: string,
+): Promise<{ file: AsyncBuffer; metadata: FileMetaData }> {
+  let file: AsyncBuffer
+  try {
+    file = await storageAsyncBuffer(storage, key)
+  } catch (cause) {
+    throw invalid(`${describe(storage, key)} does not exist or cannot be read. ${hint}`, cause)
+  }
+  return { file, metadata: await parquet.hyparquet.parquetMetadataAsync(file) }
+}
+
 /**
  * Reads every part file of a factor table (`id: int`, `features: array<float>`) into a dense
  * `count × rank` row-major matrix, row = Spark id. Ids without a row (Spark has no factors for a
  * user or item without ratings in its input) stay zero.
+ *
+ * One row group at a time, page by page: the ids of the row group (4 bytes a row) are decoded
+ * first, then each page of `features` is written straight into the matrix, so memory beyond the
+ * matrix is one column chunk's compressed bytes and one decompressed page.
  */
 export async function readFactorTable(
   storage: Storage,
@@ -157,41 +175,77 @@ export async function readFactorTable(
 ): Promise<Float32Array> {
   const out = new Float32Array(count * rank)
   const seen = new Uint8Array(count)
+  const parquet = await loadParquetDecoders()
   for (const key of await parquetKeys(storage, prefix, `${what} factors`)) {
-    let rows: Record<string, unknown>[]
+    const where = describe(storage, key)
     try {
-      rows = await (await import('hyparquet')).parquetReadObjects({
-        file: buffer(await read(storage, key, '')),
-        columns: ['id', 'features'],
-      })
+      const { file, metadata } = await openParquet(parquet, storage, key, '')
+      for (let group = 0; group < metadata.row_groups.length; group++) {
+        const rows = Number(metadata.row_groups[group]!.num_rows)
+        const ids = new Int32Array(rows)
+        let n = 0
+        await readColumnPages(parquet, file, metadata, group, 'id', ({ values }) => {
+          for (let k = 0; k < values.length && n < rows; k++) {
+            const id = Number(values[k])
+            if (!Number.isInteger(id) || id < 0 || id >= count)
+              throw invalid(
+                `${where}: ${what} id ${String(values[k])} is not in the id map (0..${count - 1}). Use the id maps of the same Spark inputs.`,
+              )
+            ids[n++] = id
+          }
+        })
+        if (n !== rows) throw invalid(`${where}: the id column has ${n} values for ${rows} rows.`)
+        // Rows of the list column: repetition level 0 starts a row; a definition level below the
+        // maximum is a null (0) or empty list (no value in the slot).
+        let row = -1
+        let have = 0
+        let isNull = false
+        const endRow = () => {
+          if (row < 0) return
+          const id = ids[row]!
+          if (isNull || have !== rank)
+            throw invalid(
+              `${where}: ${what} ${id} has ${isNull ? 'no' : have} features, the metadata says rank ${rank}.`,
+            )
+          if (seen[id]) throw invalid(`${where}: ${what} id ${id} appears twice.`)
+          seen[id] = 1
+        }
+        await readColumnPages(parquet, file, metadata, group, 'features', (page, levels) => {
+          const { values, definitionLevels: def, repetitionLevels: rep } = page
+          const slots = Math.max(def.length, rep.length, values.length)
+          let v = 0
+          for (let k = 0; k < slots; k++) {
+            if ((rep[k] ?? 0) === 0) {
+              endRow()
+              row++
+              if (row >= rows) throw invalid(`${where}: the features column has more rows than the ids.`)
+              have = 0
+              isNull = false
+            }
+            const d = def[k] ?? levels.maxDefinition
+            if (d === levels.maxDefinition) {
+              if (have < rank) out[ids[row]! * rank + have] = values[v] as number
+              v++
+              have++
+            } else if (d === 0 && levels.maxDefinition > 1) isNull = true
+          }
+        })
+        endRow()
+        if (row + 1 !== rows)
+          throw invalid(`${where}: the features column has ${row + 1} rows for ${rows} ids.`)
+      }
     } catch (cause) {
       if (cause instanceof TrainerError) throw cause
-      throw invalid(
-        `${describe(storage, key)} is not Parquet with columns id: int, features: array<float>.`,
-        cause,
-      )
-    }
-    for (const row of rows) {
-      const id = row.id as unknown
-      const features = row.features as unknown
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= count)
-        throw invalid(
-          `${describe(storage, key)}: ${what} id ${String(id)} is not in the id map (0..${count - 1}). Use the id maps of the same Spark inputs.`,
-        )
-      if (!Array.isArray(features) || features.length !== rank)
-        throw invalid(
-          `${describe(storage, key)}: ${what} ${id} has ${Array.isArray(features) ? features.length : 'no'} features, the metadata says rank ${rank}.`,
-        )
-      if (seen[id]) throw invalid(`${describe(storage, key)}: ${what} id ${id} appears twice.`)
-      seen[id] = 1
-      const base = id * rank
-      for (let f = 0; f < rank; f++) out[base + f] = features[f] as number
+      throw invalid(`${where} is not Parquet with columns id: int, features: array<float>.`, cause)
     }
   }
   return out
 }
 
-/** Reads `user: int, item: int, rating: float` Parquet (one key, or a prefix of part files). */
+/**
+ * Reads `user: int, item: int, rating: float` Parquet (one key, or a prefix of part files) into
+ * typed arrays sized from the row counts in the Parquet footers, one row group and page at a time.
+ */
 async function readInteractions(
   storage: Storage,
   key: string,
@@ -199,36 +253,71 @@ async function readInteractions(
   items: number,
 ): Promise<{ u: Int32Array; i: Int32Array; r: Float32Array }> {
   const keys = key.endsWith('.parquet') ? [key] : await parquetKeys(storage, key, 'interactions')
-  const u: number[] = []
-  const i: number[] = []
-  const r: number[] = []
-  for (const part of keys) {
-    let rows: Record<string, unknown>[]
-    const bytes = await read(storage, part, 'Pass the interactions written with the Spark inputs.')
-    try {
-      rows = await (await import('hyparquet')).parquetReadObjects({
-        file: buffer(bytes),
-        columns: ['user', 'item', 'rating'],
-      })
-    } catch (cause) {
-      throw invalid(
-        `Cannot read the interactions ${describe(storage, part)} (Parquet user: int, item: int, rating: float written with the Spark inputs).`,
-        cause,
-      )
-    }
-    for (const row of rows) {
-      const user = Number(row.user)
-      const item = Number(row.item)
-      if (!(user >= 0 && user < users && item >= 0 && item < items))
-        throw invalid(
-          `${describe(storage, part)}: interaction (${String(row.user)}, ${String(row.item)}) is outside the id maps.`,
+  const parquet = await loadParquetDecoders()
+  const hint = 'Pass the interactions written with the Spark inputs.'
+  const cannot = (part: string, cause: unknown) =>
+    cause instanceof TrainerError
+      ? cause
+      : invalid(
+          `Cannot read the interactions ${describe(storage, part)} (Parquet user: int, item: int, rating: float written with the Spark inputs).`,
+          cause,
         )
-      u.push(user)
-      i.push(item)
-      r.push(Number(row.rating))
+  const files: { part: string; file: AsyncBuffer; metadata: FileMetaData }[] = []
+  let total = 0
+  for (const part of keys) {
+    try {
+      const opened = await openParquet(parquet, storage, part, hint)
+      files.push({ part, ...opened })
+      total += Number(opened.metadata.num_rows)
+    } catch (cause) {
+      throw cannot(part, cause)
     }
   }
-  return { u: Int32Array.from(u), i: Int32Array.from(i), r: Float32Array.from(r) }
+  const u = new Int32Array(total)
+  const i = new Int32Array(total)
+  const r = new Float32Array(total)
+  let at = 0
+  for (const { part, file, metadata } of files) {
+    try {
+      for (let group = 0; group < metadata.row_groups.length; group++) {
+        const rows = Number(metadata.row_groups[group]!.num_rows)
+        for (const [name, into, limit] of [
+          ['user', u, users],
+          ['item', i, items],
+          ['rating', r, Number.POSITIVE_INFINITY],
+        ] as const) {
+          let n = 0
+          await readColumnPages(
+            parquet,
+            file,
+            metadata,
+            group,
+            name,
+            ({ values, definitionLevels }, levels) => {
+              if (definitionLevels.some((d) => d < levels.maxDefinition))
+                throw invalid(
+                  `${describe(storage, part)}: column ${name} has a null; the interactions have none.`,
+                )
+              for (let k = 0; k < values.length && n < rows; k++) {
+                const value = Number(values[k])
+                if (limit !== Number.POSITIVE_INFINITY && !(value >= 0 && value < limit))
+                  throw invalid(
+                    `${describe(storage, part)}: interaction row ${at + n + 1} has ${name} ${String(values[k])}, outside the id maps (0..${limit - 1}).`,
+                  )
+                into[at + n++] = value
+              }
+            },
+          )
+          if (n !== rows)
+            throw invalid(`${describe(storage, part)}: column ${name} has ${n} values for ${rows} rows.`)
+        }
+        at += rows
+      }
+    } catch (cause) {
+      throw cannot(part, cause)
+    }
+  }
+  return { u, i, r }
 }
 
 /**

@@ -8,11 +8,24 @@
  */
 import { parquetWriteBuffer } from 'hyparquet-writer'
 
+/** Row group and page sizes of {@link sparkFactorTableParquet} (hyparquet-writer's defaults when absent). */
+export interface FactorTableLayout {
+  /** Most rows per row group. */
+  rowGroupRows?: number
+  /** Target bytes per data page. */
+  pageBytes?: number
+}
+
 /**
  * One Parquet part file of a Spark factor table: row r is `ids[r]` with
  * `features[r·rank … (r+1)·rank)`.
  */
-export function sparkFactorTableParquet(ids: Int32Array, features: Float32Array, rank: number): Uint8Array {
+export function sparkFactorTableParquet(
+  ids: Int32Array,
+  features: Float32Array,
+  rank: number,
+  layout: FactorTableLayout = {},
+): Uint8Array {
   const lists: number[][] = new Array(ids.length)
   for (let r = 0; r < ids.length; r++) lists[r] = Array.from(features.subarray(r * rank, (r + 1) * rank))
   return new Uint8Array(
@@ -28,6 +41,8 @@ export function sparkFactorTableParquet(ids: Int32Array, features: Float32Array,
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
         { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
       ],
+      ...(layout.rowGroupRows === undefined ? {} : { rowGroupSize: layout.rowGroupRows }),
+      ...(layout.pageBytes === undefined ? {} : { pageSize: layout.pageBytes }),
     }),
   )
 }

@@ -56,9 +56,12 @@ export function csrFromTriples(
   const cursor = counts.slice(0, rows)
   for (let k = 0; k < n; k++) order[cursor[rowIdx[k]!]!++] = k
   const indptr = new Uint32Array(rows + 1)
-  const indices: number[] = []
-  const values: number[] = []
-  const stamps: number[] = []
+  // Preallocated for n pairs (duplicates only shrink it); values and stamps accumulate in float64
+  // and are rounded to float32 once at the end, as summing in plain numbers did.
+  const indices = new Uint32Array(n)
+  const values = new Float64Array(n)
+  const stamps = new Float64Array(n)
+  let m = 0
   for (let r = 0; r < rows; r++) {
     const start = counts[r]!
     const end = counts[r + 1]!
@@ -68,24 +71,25 @@ export function csrFromTriples(
       const c = colIdx[k]!
       const t = times ? times[k]! : 0
       if (c === last) {
-        values[values.length - 1]! += vals[k]!
-        if (t > stamps[stamps.length - 1]!) stamps[stamps.length - 1] = t
+        values[m - 1]! += vals[k]!
+        if (t > stamps[m - 1]!) stamps[m - 1] = t
       } else {
-        indices.push(c)
-        values.push(vals[k]!)
-        stamps.push(t)
+        indices[m] = c
+        values[m] = vals[k]!
+        stamps[m] = t
+        m++
         last = c
       }
     }
-    indptr[r + 1] = indices.length
+    indptr[r + 1] = m
   }
   return {
     rows,
     cols,
     indptr,
-    indices: Uint32Array.from(indices),
-    values: Float32Array.from(values),
-    timestamps: Float64Array.from(stamps),
+    indices: m === n ? indices : indices.slice(0, m),
+    values: Float32Array.from(values.subarray(0, m)),
+    timestamps: m === n ? stamps : stamps.slice(0, m),
   }
 }
 

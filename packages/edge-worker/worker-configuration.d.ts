@@ -20,6 +20,7 @@ interface __BaseEnv_WranglerEnv {
 	SCORING_KERNEL: string;
 	PARTITION_NPROBE: string;
 	PARTITION_CACHE_MIB: string;
+	PARTITION_READ_GAP_KIB: string;
 	RATE_LIMIT_PERIOD_SECONDS: string;
 	INGEST_MODE: string;
 	EVENT_ARCHIVE: string;
@@ -38,7 +39,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ALLOWED_ORIGINS" | "MODEL_REFRESH_SECONDS" | "CATALOG_REFRESH_SECONDS" | "FOLD_IN_MAX_EVENTS" | "FALLBACK_LIST" | "USER_CACHE_MIB" | "MODEL_MEMORY_MIB" | "SCORING_KERNEL" | "PARTITION_NPROBE" | "PARTITION_CACHE_MIB" | "RATE_LIMIT_PERIOD_SECONDS" | "INGEST_MODE" | "EVENT_ARCHIVE" | "EVENT_RETENTION_DAYS" | "USER_TOKENS" | "ATTRIBUTION_WINDOW_MINUTES" | "POPULAR_MIN_PEOPLE" | "PUBLISHABLE_KEY" | "SECRET_KEY">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ALLOWED_ORIGINS" | "MODEL_REFRESH_SECONDS" | "CATALOG_REFRESH_SECONDS" | "FOLD_IN_MAX_EVENTS" | "FALLBACK_LIST" | "USER_CACHE_MIB" | "MODEL_MEMORY_MIB" | "SCORING_KERNEL" | "PARTITION_NPROBE" | "PARTITION_CACHE_MIB" | "PARTITION_READ_GAP_KIB" | "RATE_LIMIT_PERIOD_SECONDS" | "INGEST_MODE" | "EVENT_ARCHIVE" | "EVENT_RETENTION_DAYS" | "USER_TOKENS" | "ATTRIBUTION_WINDOW_MINUTES" | "POPULAR_MIN_PEOPLE" | "PUBLISHABLE_KEY" | "SECRET_KEY">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -34,6 +34,12 @@ export interface WorkerConfig {
    * demand (1–96 MiB, default 8); counted in the memory budget.
    */
   partitionCacheBytes: number
+  /**
+   * `PARTITION_READ_GAP_KIB`: probed lists at most this far apart in the lists object are fetched
+   * with one ranged read, the bytes between them discarded (0–16 384 KiB, default 256; 0 = only
+   * adjacent lists).
+   */
+  partitionReadGapBytes: number
   /** Milliseconds between two reads of catalog changes (`items`) in one isolate. */
   catalogRefreshMs: number
   /** Window of the rate limiters, in seconds: what a limited client is told to wait. */
@@ -89,6 +95,7 @@ export function readConfig(env: Env): WorkerConfig {
         ? undefined
         : intVar(env.PARTITION_NPROBE, 1, 1, 65_536),
     partitionCacheBytes: intVar(env.PARTITION_CACHE_MIB, 8, 1, 96) * 1024 * 1024,
+    partitionReadGapBytes: intVar(env.PARTITION_READ_GAP_KIB, 256, 0, 16_384) * 1024,
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

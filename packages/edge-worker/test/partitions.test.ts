@@ -187,10 +187,14 @@ describe('partitioned retrieval in workerd', () => {
       },
     })
     const { bindings, reads } = recording()
-    const model = await loadModel(bindings, manifest, { userCacheBytes: 1 << 20, now: Date.now })
+    const model = await loadModel(bindings, manifest, {
+      userCacheBytes: 1 << 20,
+      now: Date.now,
+      partitionReadGapBytes: 0,
+    })
     const p = model.partitions!
     const lists = await p.get(bindings, [5, 0, 1, 2], Date.now())
-    // Runs 0..2 and 5: two ranged reads, each list checked alone (list 0 is corrupt, left out).
+    // Gap 0: runs 0..2 and 5, two ranged reads, each list checked alone (list 0 is corrupt, left out).
     const listReads = reads.filter((r) => r.key === listsKey)
     expect(listReads).toHaveLength(2)
     expect(p.fetches).toBe(2)
@@ -204,6 +208,53 @@ describe('partitioned retrieval in workerd', () => {
       held += list.byteLength
     }
     expect(p.cacheBytes).toBe(held)
+  })
+
+  it('should read lists close in the object with one ranged read, dropping the gap, and verify each', async () => {
+    const listsKey = partitionListsKey('part-gap')
+    const manifest = await publishVersion(env, fixture('part-gap'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 4 },
+      // One flipped byte in the first list's factors.
+      tamper: (key, bytes) => {
+        if (key !== listsKey) return bytes
+        const out = bytes.slice()
+        out[200] = out[200]! ^ 0x55
+        return out
+      },
+    })
+    const { bindings, reads } = recording()
+    const load = (gap: number) =>
+      loadModel(bindings, manifest, { userCacheBytes: 1 << 20, now: Date.now, partitionReadGapBytes: gap })
+    // A gap bound above lists 3..4 (a few KiB) but below lists 6..99: [0..2, 5] is one span.
+    const model = await load(64 * 1024)
+    const p = model.partitions!
+    const before = reads.filter((r) => r.key === listsKey).length
+    const lists = await p.get(bindings, [5, 0, 1, 2, 100], Date.now())
+    const listReads = reads.filter((r) => r.key === listsKey).slice(before)
+    expect(listReads).toHaveLength(2)
+    expect(p.fetches).toBe(2)
+    // The span read covers lists 0..5 (gap lists 3 and 4 read and dropped), the other one list 100.
+    const ranges = listReads.map((r) => r.range as { offset: number; length: number })
+    expect(ranges.map((r) => r.offset).sort((a, b) => a - b)[0]).toBe(0)
+    expect(p.fetchedBytes).toBe(ranges.reduce((sum, r) => sum + r.length, 0))
+    expect(lists.map((l) => l.rowOffset).sort((a, b) => a - b)).toEqual([1, 2, 5, 100])
+    // The corrupt list inside the span is still caught alone; the gap lists are not cached.
+    expect(p.lastFailure).toMatchObject({ partition: 0, code: 'SHARD_CHECKSUM_MISMATCH' })
+    expect(p.cached(0)).toBeUndefined()
+    expect(p.cached(3)).toBeUndefined()
+    expect(p.cached(4)).toBeUndefined()
+    let held = 0
+    for (const list of lists) {
+      expect(list.factors.buffer.byteLength).toBe(list.byteLength)
+      held += list.byteLength
+    }
+    expect(p.cacheBytes).toBe(held)
+    // A bound of 0 reads only adjacent lists together: [0..2], [5], [100].
+    const strict = (await load(0)).partitions!
+    await strict.get(bindings, [5, 0, 1, 2, 100], Date.now())
+    expect(strict.fetches).toBe(3)
   })
 
   it('should skip a corrupt list, report it as degraded, and never answer 5xx', async () => {

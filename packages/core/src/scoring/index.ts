@@ -11,6 +11,7 @@ export {
   cosineQueryOf,
   dequantized,
   layoutPartitionLists,
+  orderCentroids,
   partitionOfItems,
   probePartitions,
   recallAtK,

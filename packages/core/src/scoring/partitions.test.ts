@@ -8,6 +8,7 @@ import { encodePartitionLists } from '../shard/partition-lists.js'
 import {
   buildPartitions,
   layoutPartitionLists,
+  orderCentroids,
   partitionOfItems,
   probePartitions,
   recallAtK,
@@ -118,6 +119,82 @@ describe('buildPartitions', () => {
         listDigests: encoded.listDigests,
       }),
     ).rejects.toThrow(/decreases/)
+  })
+})
+
+describe('buildPartitions k-means', () => {
+  const dims = 16
+
+  it('should recover well-separated clusters (k-means++ seeding)', () => {
+    // 40 centres in [-1, 1]^16, noise ±0.05: every cluster should be exactly one partition.
+    const rows = 4000
+    const random = mulberry32(11)
+    const centres = Float32Array.from({ length: 40 * dims }, () => random() * 2 - 1)
+    const cluster = new Uint32Array(rows)
+    const factors = new Float32Array(rows * dims)
+    for (let r = 0; r < rows; r++) {
+      cluster[r] = Math.floor(random() * 40)
+      for (let d = 0; d < dims; d++)
+        factors[r * dims + d] = centres[cluster[r]! * dims + d]! + (random() - 0.5) * 0.1
+    }
+    const index = buildPartitions(factors, rows, dims, { lists: 40, sample: 40 * 64 })
+    let pure = 0
+    for (let p = 0; p < index.lists; p++) {
+      const members = index.itemIndexes.subarray(index.listOffsets[p]!, index.listOffsets[p + 1]!)
+      const counts = new Map<number, number>()
+      for (const i of members) counts.set(cluster[i]!, (counts.get(cluster[i]!) ?? 0) + 1)
+      pure += Math.max(0, ...counts.values())
+    }
+    expect(pure / rows).toBeGreaterThanOrEqual(0.99)
+  })
+
+  it('should assign items as the JS float32 kernel does (ties aside)', () => {
+    const rows = 3000
+    const factors = clustered(rows, dims, 40, 13)
+    const wasm = buildPartitions(factors, rows, dims, { lists: 50 })
+    const js = buildPartitions(factors, rows, dims, { lists: 50, forceJs: true })
+    const a = partitionOfItems(wasm, rows)
+    const b = partitionOfItems(js, rows)
+    let same = 0
+    for (let i = 0; i < rows; i++) if (a[i] === b[i]) same++
+    expect(same / rows).toBeGreaterThanOrEqual(0.99)
+  })
+
+  it('should number close centroids closely (ordered vs k-means order)', () => {
+    const rows = 3000
+    const factors = clustered(rows, dims, 40, 17)
+    const gap = (c: Float32Array, lists: number) => {
+      let sum = 0
+      for (let p = 0; p + 1 < lists; p++) {
+        let d2 = 0
+        for (let d = 0; d < dims; d++) d2 += (c[p * dims + d]! - c[(p + 1) * dims + d]!) ** 2
+        sum += Math.sqrt(d2)
+      }
+      return sum / (lists - 1)
+    }
+    const ordered = buildPartitions(factors, rows, dims, { lists: 64 })
+    const unordered = buildPartitions(factors, rows, dims, { lists: 64, order: false })
+    expect(gap(ordered.centroids, 64)).toBeLessThan(0.8 * gap(unordered.centroids, 64))
+    // Same partitions, renumbered: the same multiset of list sizes.
+    const sizes = (x: typeof ordered) =>
+      Array.from({ length: 64 }, (_, p) => x.listOffsets[p + 1]! - x.listOffsets[p]!).sort((u, v) => u - v)
+    expect(sizes(ordered)).toEqual(sizes(unordered))
+  })
+
+  it('should order points on a line along the line', () => {
+    const n = 33
+    const c = new Float32Array(n * 2)
+    const shuffled = Array.from({ length: n }, (_, i) => (i * 7) % n)
+    shuffled.forEach((x, p) => {
+      c[p * 2] = x
+      c[p * 2 + 1] = 0.5 * x
+    })
+    const order = orderCentroids(c, n, 2)
+    expect([...order].sort((u, v) => u - v)).toEqual(Array.from({ length: n }, (_, i) => i))
+    const xs = Array.from(order, (p) => c[p * 2]!)
+    const ascending = xs.every((x, i) => i === 0 || x > xs[i - 1]!)
+    const descending = xs.every((x, i) => i === 0 || x < xs[i - 1]!)
+    expect(ascending || descending).toBe(true)
   })
 })
 

@@ -14,6 +14,12 @@
  */
 import { CoreError } from '../errors.js'
 import { mulberry32 } from '../random.js'
+import {
+  bundledFloat32KernelBytes,
+  createFloat32Kernel,
+  type Float32DotKernel,
+  WasmFloat32Kernel,
+} from './kernel/f32-kernel.js'
 import type { Int8DotKernel } from './kernel/int8-kernel.js'
 import { jsInt8Kernel } from './kernel/int8-kernel.js'
 import { findRow, type Int8Vector, type ItemBlock } from './score.js'
@@ -41,9 +47,18 @@ export interface BuildPartitionsOptions {
   seed?: number
   /**
    * Items k-means trains on (a seeded sample; every item is assigned afterwards). Default
-   * `256 · P`: Lloyd costs `sample · P · dims` per iteration.
+   * `256 · P` (FAISS trains on 39–256 points per centroid): Lloyd costs `sample · P · dims` per
+   * iteration, the final assignment `items · P · dims`, both on the float32 Wasm SIMD kernel.
    */
   sample?: number
+  /**
+   * Number the partitions so that close centroids get close numbers (recursive bisection of the
+   * centroids along their principal direction), so the lists a query probes tend to be neighbours
+   * in the lists object and a few ranged reads cover them. Default true.
+   */
+  order?: boolean
+  /** Use the JS float32 kernel instead of the Wasm SIMD one (tests compare them). */
+  forceJs?: boolean
 }
 
 /** The first `n` entries of a seeded Fisher–Yates shuffle of 0..rows−1. */
@@ -59,47 +74,144 @@ function sampleRows(rows: number, n: number, random: () => number): Uint32Array 
 }
 
 /**
- * Nearest centroid of row `r` by ‖y − c_p‖² = ‖y‖² − 2 y·c_p + ‖c_p‖², i.e. the p maximizing
- * y·c_p − ‖c_p‖²/2 (ties to the lower p).
+ * Nearest centroid of a row by ‖y − c_p‖² = ‖y‖² − 2 y·c_p + ‖c_p‖², i.e. the p maximizing
+ * y·c_p − ‖c_p‖²/2 (ties to the lower p), with the dots y·c_p from a float32 kernel over the
+ * centroids (resident in the Wasm kernel's memory, one call per row and chunk).
  */
-function nearest(
-  factors: ArrayLike<number>,
-  r: number,
-  centroids: Float32Array,
-  halfNorms: Float64Array,
-  lists: number,
-  dims: number,
-): number {
-  let best = 0
-  let bestScore = Number.NEGATIVE_INFINITY
-  const base = r * dims
-  for (let p = 0; p < lists; p++) {
-    const c = p * dims
-    let dot = 0
-    for (let d = 0; d < dims; d++) dot += factors[base + d]! * centroids[c + d]!
-    const score = dot - halfNorms[p]!
-    if (score > bestScore) {
-      bestScore = score
-      best = p
+class NearestCentroid {
+  readonly #kernel: Float32DotKernel
+  readonly #centroids: Float32Array
+  readonly #half: Float64Array
+  readonly #lists: number
+  readonly #dims: number
+
+  constructor(lists: number, dims: number, forceJs: boolean) {
+    const chunkRows = Math.min(lists, 4096)
+    this.#kernel = createFloat32Kernel(bundledFloat32KernelBytes(), {
+      dims,
+      residentRows: lists,
+      chunkRows,
+      forceJs,
+    })
+    this.#centroids =
+      this.#kernel instanceof WasmFloat32Kernel ? this.#kernel.resident : new Float32Array(lists * dims)
+    this.#half = new Float64Array(lists)
+    this.#lists = lists
+    this.#dims = dims
+  }
+
+  /** Sets the centroids c_p (row-major `P × dims`). */
+  set(centroids: Float32Array): void {
+    this.#centroids.set(centroids)
+    const dims = this.#dims
+    for (let p = 0; p < this.#lists; p++) {
+      let s = 0
+      for (let d = 0; d < dims; d++) s += centroids[p * dims + d]! ** 2
+      this.#half[p] = s / 2
     }
   }
-  return best
-}
 
-function halfSquaredNorms(centroids: Float32Array, lists: number, dims: number): Float64Array {
-  const out = new Float64Array(lists)
-  for (let p = 0; p < lists; p++) {
-    let s = 0
-    for (let d = 0; d < dims; d++) s += centroids[p * dims + d]! ** 2
-    out[p] = s / 2
+  /** argmax_p y·c_p − ‖c_p‖²/2 for the row `y` (`dims` values). */
+  of(y: Float32Array): number {
+    const chunk = this.#kernel.chunkRows
+    let best = 0
+    let bestScore = Number.NEGATIVE_INFINITY
+    for (let start = 0; start < this.#lists; start += chunk) {
+      const count = Math.min(chunk, this.#lists - start)
+      const dots = this.#kernel.dots(y, this.#centroids, this.#dims, start, count)
+      for (let i = 0; i < count; i++) {
+        const score = dots[i]! - this.#half[start + i]!
+        if (score > bestScore) {
+          bestScore = score
+          best = start + i
+        }
+      }
+    }
+    return best
   }
-  return out
 }
 
 /**
- * Trains the coarse quantizer (k-means, Lloyd's algorithm on a seeded sample, initial centroids a
- * seeded sample of items; an emptied partition keeps its previous centroid) and assigns every item
- * to its nearest centroid. Deterministic for a given input and seed. Every item is in exactly one
+ * k-means++ seeding (Arthur & Vassilvitskii 2007) on the sample: the first centre a uniform
+ * sample row, each next one a row drawn with probability ∝ D(y)², its squared distance to the
+ * nearest centre so far; the sample stays resident in a float32 kernel, one call per new centre.
+ */
+function seedCentroids(
+  factors: ArrayLike<number>,
+  sample: Uint32Array,
+  lists: number,
+  dims: number,
+  random: () => number,
+  forceJs: boolean,
+): Float32Array {
+  const n = sample.length
+  const kernel = createFloat32Kernel(bundledFloat32KernelBytes(), {
+    dims,
+    residentRows: n,
+    chunkRows: 4096,
+    forceJs,
+  })
+  const rows = kernel instanceof WasmFloat32Kernel ? kernel.resident : new Float32Array(n * dims)
+  const row = new Float32Array(dims)
+  const norms = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const y = rowOf(factors, sample[i]!, dims, row)
+    rows.set(y, i * dims)
+    let s = 0
+    for (let d = 0; d < dims; d++) s += y[d]! ** 2
+    norms[i] = s
+  }
+  const centroids = new Float32Array(lists * dims)
+  const d2 = new Float64Array(n).fill(Number.POSITIVE_INFINITY)
+  let pick = Math.floor(random() * n)
+  for (let p = 0; p < lists; p++) {
+    const c = rows.slice(pick * dims, (pick + 1) * dims)
+    centroids.set(c, p * dims)
+    if (p === lists - 1) break
+    let cNorm = 0
+    for (let d = 0; d < dims; d++) cNorm += c[d]! ** 2
+    // D(y_i)² ← min(D(y_i)², ‖y_i‖² − 2 y_i·c + ‖c‖²), and their sum.
+    let total = 0
+    for (let start = 0; start < n; start += kernel.chunkRows) {
+      const count = Math.min(kernel.chunkRows, n - start)
+      const dots = kernel.dots(c, rows, dims, start, count)
+      for (let i = 0; i < count; i++) {
+        const j = start + i
+        const dist = Math.max(0, norms[j]! - 2 * dots[i]! + cNorm)
+        if (dist < d2[j]!) d2[j] = dist
+        total += d2[j]!
+      }
+    }
+    if (!(total > 0)) {
+      // Fewer distinct rows than partitions: the rest repeat a uniform row.
+      pick = Math.floor(random() * n)
+      continue
+    }
+    let target = random() * total
+    pick = n - 1
+    for (let j = 0; j < n; j++) {
+      target -= d2[j]!
+      if (target < 0) {
+        pick = j
+        break
+      }
+    }
+  }
+  return centroids
+}
+
+/** Row `r` of `factors` as float32 (a view when `factors` is a Float32Array, else copied to `into`). */
+function rowOf(factors: ArrayLike<number>, r: number, dims: number, into: Float32Array): Float32Array {
+  if (factors instanceof Float32Array) return factors.subarray(r * dims, (r + 1) * dims)
+  for (let d = 0; d < dims; d++) into[d] = factors[r * dims + d]!
+  return into
+}
+
+/**
+ * Trains the coarse quantizer (k-means, Lloyd's algorithm on a seeded sample, initial centroids by
+ * k-means++ on the sample; an emptied partition keeps its previous centroid), numbers the
+ * partitions by {@link orderCentroids} (unless `order: false`) and assigns every item to its
+ * nearest centroid. Deterministic for a given input, seed and kernel. Every item is in exactly one
  * list; lists are ascending.
  *
  * @param factors - `rows × dims` row-major float item factors y_i
@@ -124,30 +236,38 @@ export function buildPartitions(
   const random = mulberry32(options.seed ?? 1)
   const sampleSize = Math.min(rows, Math.max(lists, options.sample ?? 256 * lists))
   const sample = sampleRows(rows, sampleSize, random)
-  const centroids = new Float32Array(lists * dims)
-  for (let p = 0; p < lists; p++)
-    for (let d = 0; d < dims; d++) centroids[p * dims + d] = factors[sample[p]! * dims + d]!
+  let centroids = seedCentroids(factors, sample, lists, dims, random, options.forceJs ?? false)
+  const nearest = new NearestCentroid(lists, dims, options.forceJs ?? false)
+  const row = new Float32Array(dims)
   const sums = new Float64Array(lists * dims)
   const counts = new Uint32Array(lists)
   for (let it = 0; it < iterations; it++) {
-    const half = halfSquaredNorms(centroids, lists, dims)
+    nearest.set(centroids)
     sums.fill(0)
     counts.fill(0)
     for (const r of sample) {
-      const p = nearest(factors, r, centroids, half, lists, dims)
+      const y = rowOf(factors, r, dims, row)
+      const p = nearest.of(y)
       counts[p]!++
-      for (let d = 0; d < dims; d++) sums[p * dims + d]! += factors[r * dims + d]!
+      for (let d = 0; d < dims; d++) sums[p * dims + d]! += y[d]!
     }
     // c_p ← mean of the points assigned to p (an empty partition keeps c_p).
     for (let p = 0; p < lists; p++)
       if (counts[p]! > 0)
         for (let d = 0; d < dims; d++) centroids[p * dims + d] = sums[p * dims + d]! / counts[p]!
   }
-  const half = halfSquaredNorms(centroids, lists, dims)
+  if (options.order ?? true) {
+    const order = orderCentroids(centroids, lists, dims)
+    const ordered = new Float32Array(lists * dims)
+    for (let p = 0; p < lists; p++)
+      ordered.set(centroids.subarray(order[p]! * dims, (order[p]! + 1) * dims), p * dims)
+    centroids = ordered
+  }
+  nearest.set(centroids)
   const assignment = new Uint32Array(rows)
   const sizes = new Uint32Array(lists)
   for (let r = 0; r < rows; r++) {
-    const p = nearest(factors, r, centroids, half, lists, dims)
+    const p = nearest.of(rowOf(factors, r, dims, row))
     assignment[r] = p
     sizes[p]!++
   }
@@ -157,6 +277,63 @@ export function buildPartitions(
   const itemIndexes = new Uint32Array(rows)
   for (let r = 0; r < rows; r++) itemIndexes[cursor[assignment[r]!]!++] = r
   return { lists, dims, centroids, listOffsets, itemIndexes }
+}
+
+/**
+ * An order of the `P` centroids in which close centroids are close: recursive bisection — split
+ * the set at the median of its projections on its principal direction (power iteration on the
+ * centred covariance), order each half the same way, and concatenate. A query's best partitions
+ * are close to each other, so their lists end up near each other in the lists object.
+ *
+ * @returns `order[i]` = the old number of the partition numbered i
+ */
+export function orderCentroids(centroids: Float32Array, lists: number, dims: number): Uint32Array {
+  const order = Uint32Array.from({ length: lists }, (_, i) => i)
+  const mean = new Float64Array(dims)
+  const v = new Float64Array(dims)
+  const w = new Float64Array(dims)
+  const proj = new Float64Array(lists)
+  const split = (from: number, to: number, parent: Float64Array | undefined): void => {
+    const n = to - from
+    if (n <= 2) return
+    mean.fill(0)
+    for (let i = from; i < to; i++)
+      for (let d = 0; d < dims; d++) mean[d]! += centroids[order[i]! * dims + d]! / n
+    // Principal direction: a few power iterations of Σ_i (c_i − μ)(c_i − μ)ᵀ from a fixed start.
+    for (let d = 0; d < dims; d++) v[d] = 1 / Math.sqrt(dims) + (d % 2 === 0 ? 1e-3 : -1e-3)
+    for (let step = 0; step < 12; step++) {
+      w.fill(0)
+      for (let i = from; i < to; i++) {
+        const c = order[i]! * dims
+        let t = 0
+        for (let d = 0; d < dims; d++) t += (centroids[c + d]! - mean[d]!) * v[d]!
+        for (let d = 0; d < dims; d++) w[d]! += t * (centroids[c + d]! - mean[d]!)
+      }
+      let norm = 0
+      for (let d = 0; d < dims; d++) norm += w[d]! ** 2
+      norm = Math.sqrt(norm)
+      if (norm === 0) return
+      for (let d = 0; d < dims; d++) v[d] = w[d]! / norm
+    }
+    // Orient like the parent's direction, so each half runs the same way as the whole.
+    let agree = 0
+    for (let d = 0; d < dims; d++) agree += v[d]! * (parent?.[d] ?? 1)
+    if (agree < 0) for (let d = 0; d < dims; d++) v[d] = -v[d]!
+    const direction = v.slice()
+    for (let i = from; i < to; i++) {
+      const c = order[i]! * dims
+      let t = 0
+      for (let d = 0; d < dims; d++) t += (centroids[c + d]! - mean[d]!) * v[d]!
+      proj[order[i]!] = t
+    }
+    const part = order.subarray(from, to)
+    part.sort((a, b) => proj[a]! - proj[b]! || a - b)
+    const mid = from + (n >> 1)
+    split(from, mid, direction)
+    split(mid, to, direction)
+  }
+  split(0, lists, undefined)
+  return order
 }
 
 /** What probing needs of a {@link PartitionIndex}: the centroids only. */

@@ -430,6 +430,8 @@ export interface LoadModelOptions {
   userCacheBytes: number
   /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`). Default 8 MiB. */
   partitionCacheBytes?: number
+  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`). Default 256 KiB. */
+  partitionReadGapBytes?: number
   /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
   scoringKernel?: ScoringKernelSetting
   /** Partitions probed per query (`PARTITION_NPROBE`); default the manifest's `partitions.nprobe`. */
@@ -494,6 +496,7 @@ export async function loadModel(
       ref: listsRef,
       nprobe: options.partitionNprobe ?? manifest.partitions?.nprobe ?? 1,
       cacheBytes: options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES,
+      ...(options.partitionReadGapBytes !== undefined ? { readGapBytes: options.partitionReadGapBytes } : {}),
       ...(onCorrupt
         ? {
             onCorrupt: (f: PartitionListFailure) =>

@@ -55,6 +55,8 @@ export interface AcquireOptions {
   partitionNprobe?: number
   /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`); default 8 MiB. */
   partitionCacheBytes?: number
+  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`); default 256 KiB. */
+  partitionReadGapBytes?: number
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
 }
@@ -188,6 +190,9 @@ export class ModelStore {
             ...(options.partitionNprobe !== undefined ? { partitionNprobe: options.partitionNprobe } : {}),
             ...(options.partitionCacheBytes !== undefined
               ? { partitionCacheBytes: options.partitionCacheBytes }
+              : {}),
+            ...(options.partitionReadGapBytes !== undefined
+              ? { partitionReadGapBytes: options.partitionReadGapBytes }
               : {}),
             now: this.#now,
             onCorruptShard: (failure) => this.#markCorrupt(version, failure),

@@ -2,8 +2,9 @@
  * The partitions of a large version, loaded on demand (issue 16): the isolate holds only the
  * centroids, the list tables (offsets, byte offsets, SHA-256 of each list) and the item →
  * partition map; a query probes the best `nprobe` partitions and fetches their lists with R2 ranged
- * reads (issued at once, one per run of adjacent lists) into a cache bounded in bytes
- * (`PARTITION_CACHE_MIB`). Every list is verified (core's
+ * reads (issued at once, one per span of lists that are close in the object: lists at most
+ * `PARTITION_READ_GAP_KIB` apart are read together, the bytes between them discarded) into a cache
+ * bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
  * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
  *
  * @module
@@ -29,6 +30,9 @@ export interface PartitionListFailure {
   at: string
 }
 
+/** Default bytes between two lists below which one ranged read covers both (`PARTITION_READ_GAP_KIB`). */
+export const DEFAULT_PARTITION_READ_GAP_BYTES = 256 * 1024
+
 /** How long a list that failed to load is skipped before it is fetched again. */
 const RETRY_MS = 30_000
 
@@ -48,8 +52,10 @@ export class PartitionLists {
   readonly #pending = new Map<number, Promise<PartitionListShard | null>>()
   readonly #failed = new Map<number, number>()
   readonly #onCorrupt: CorruptListHandler | undefined
+  readonly #readGapBytes: number
   #lastFailure: PartitionListFailure | undefined
   #fetches = 0
+  #fetchedBytes = 0
 
   /**
    * Copies what it keeps out of `shard` (centroids and tables; the item lists become the
@@ -61,6 +67,8 @@ export class PartitionLists {
     ref: ShardRef
     nprobe: number
     cacheBytes: number
+    /** Largest gap (bytes) between two lists one ranged read covers; default 256 KiB, 0 = adjacent only. */
+    readGapBytes?: number
     onCorrupt?: CorruptListHandler
   }) {
     const { shard } = init
@@ -79,6 +87,7 @@ export class PartitionLists {
     this.#ref = init.ref
     this.#cache = new ByteLru(init.cacheBytes)
     this.#onCorrupt = init.onCorrupt
+    this.#readGapBytes = Math.max(0, init.readGapBytes ?? DEFAULT_PARTITION_READ_GAP_BYTES)
   }
 
   /** Number of partitions. */
@@ -118,6 +127,11 @@ export class PartitionLists {
     return this.#fetches
   }
 
+  /** Bytes those reads returned, gaps between lists included (tests and `/v1/model`). */
+  get fetchedBytes(): number {
+    return this.#fetchedBytes
+  }
+
   /** The last list that failed to load, if any. */
   get lastFailure(): PartitionListFailure | undefined {
     return this.#lastFailure
@@ -155,15 +169,16 @@ export class PartitionLists {
       else if (pending) found.set(p, pending)
       else missing.push(p)
     }
-    // Lists of adjacent partitions are adjacent in the object: one ranged read per run, all runs
-    // at once.
-    for (const [first, last] of runsOf(missing)) {
-      const read = this.#fetchRun(bindings, first, last, now)
-      for (let p = first; p <= last; p++) {
-        const one = read.then((lists) => lists[p - first]!).finally(() => this.#pending.delete(p))
+    // List p is bytes [listBytes[p], listBytes[p + 1]) of the object: one ranged read per span of
+    // missing lists at most `readGapBytes` apart (the bytes between them are read and dropped), all
+    // spans at once.
+    for (const span of spansOf(missing, this.#table.listBytes, this.#readGapBytes)) {
+      const read = this.#fetchSpan(bindings, span, now)
+      span.forEach((p, i) => {
+        const one = read.then((lists) => lists[i]!).finally(() => this.#pending.delete(p))
         this.#pending.set(p, one)
         found.set(p, one)
-      }
+      })
     }
     const lists = await Promise.all(wanted.map((p) => found.get(p)!))
     return lists.filter((list): list is PartitionListShard => list !== null)
@@ -190,16 +205,18 @@ export class PartitionLists {
   }
 
   /**
-   * Lists `first..last` (adjacent in the object) with one ranged read, each verified on its own.
-   * A run of several lists is copied list by list, so a cached list never keeps its neighbours'
-   * bytes alive (the cache's byte bound stays exact).
+   * The lists of `span` (ascending, close in the object) with one ranged read from the first's
+   * start to the last's end, each verified on its own. Each list is copied out of the read, so a
+   * cached list never keeps its neighbours' (or the gaps') bytes alive and the cache's byte bound
+   * stays exact.
    */
-  async #fetchRun(
+  async #fetchSpan(
     bindings: ModelBindings,
-    first: number,
-    last: number,
+    span: readonly number[],
     now: number,
   ): Promise<(PartitionListShard | null)[]> {
+    const first = span[0]!
+    const last = span.at(-1)!
     const offset = this.#table.listBytes[first]!
     const length = this.#table.listBytes[last + 1]! - offset
     const key = this.#ref.key
@@ -210,23 +227,21 @@ export class PartitionLists {
       bytes = object ? new Uint8Array(await object.arrayBuffer()) : null
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause)
-      const out: null[] = []
-      for (let p = first; p <= last; p++) {
+      return span.map((p) => {
         this.#fail(p, now, 'STORAGE_UNAVAILABLE', `Reading list ${p} of ${key} failed: ${message}.`)
-        out.push(null)
-      }
-      return out
+        return null
+      })
     }
-    const checks = []
-    for (let p = first; p <= last; p++) {
+    if (bytes) this.#fetchedBytes += bytes.byteLength
+    const checks = span.map((p) => {
       const start = this.#table.listBytes[p]! - offset
       const end = this.#table.listBytes[p + 1]! - offset
-      const own = bytes && (first === last ? bytes : bytes.slice(start, end))
-      checks.push(checkPartitionList(key, own, this.#table, p))
-    }
+      const own = bytes && (span.length === 1 ? bytes : bytes.slice(start, end))
+      return checkPartitionList(key, own, this.#table, p)
+    })
     const out: (PartitionListShard | null)[] = []
-    let p = first
-    for (const check of await Promise.all(checks)) {
+    for (const [i, check] of (await Promise.all(checks)).entries()) {
+      const p = span[i]!
       if (check.ok) {
         this.#failed.delete(p)
         this.#cache.set(p, check.list, check.list.byteLength)
@@ -237,7 +252,6 @@ export class PartitionLists {
         this.#onCorrupt?.(failure)
         out.push(null)
       }
-      p++
     }
     return out
   }
@@ -249,14 +263,21 @@ export class PartitionLists {
   }
 }
 
-/** Runs of consecutive numbers in `partitions`, as [first, last] pairs, ascending. */
-function runsOf(partitions: readonly number[]): [number, number][] {
+/**
+ * `partitions` ascending, cut into spans where the next list starts at most `gapBytes` after the
+ * previous one ends (`listBytes`: list p is bytes `[listBytes[p], listBytes[p + 1])`).
+ */
+export function spansOf(
+  partitions: readonly number[],
+  listBytes: ArrayLike<number>,
+  gapBytes: number,
+): number[][] {
   const sorted = [...partitions].sort((a, b) => a - b)
-  const runs: [number, number][] = []
+  const spans: number[][] = []
   for (const p of sorted) {
-    const run = runs.at(-1)
-    if (run && p === run[1] + 1) run[1] = p
-    else runs.push([p, p])
+    const span = spans.at(-1)
+    if (span && listBytes[p]! - listBytes[span.at(-1)! + 1]! <= gapBytes) span.push(p)
+    else spans.push([p])
   }
-  return runs
+  return spans
 }

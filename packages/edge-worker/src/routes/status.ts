@@ -53,6 +53,7 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
             cacheBytes: model.partitions.cacheBytes,
             cacheBound: model.partitions.cacheBound,
             fetches: model.partitions.fetches,
+            fetchedBytes: model.partitions.fetchedBytes,
             lastError: model.partitions.lastFailure ?? null,
           }
         : null,

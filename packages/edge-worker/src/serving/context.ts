@@ -67,6 +67,7 @@ export async function acquireModel(
     scoringKernel: config.scoringKernel,
     modelMemoryBytes: config.modelMemoryBytes,
     partitionCacheBytes: config.partitionCacheBytes,
+    partitionReadGapBytes: config.partitionReadGapBytes,
     ...(config.partitionNprobe !== undefined ? { partitionNprobe: config.partitionNprobe } : {}),
     ...(waitUntil ? { waitUntil } : {}),
   })

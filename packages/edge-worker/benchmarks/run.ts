@@ -23,7 +23,9 @@
  * measures the isolate heap with a version loaded and during a swap to a second one.
  *
  * `--partitions` (issue 16, with `--scoring` or `--memory`): a partitioned version whose lists the
- * worker fetches on demand (ranged R2 reads into `PARTITION_CACHE_MIB`, `--partition-cache <MiB>`).
+ * worker fetches on demand (ranged R2 reads into `PARTITION_CACHE_MIB`, `--partition-cache <MiB>`;
+ * lists up to `--read-gap <KiB>` apart in one read, `PARTITION_READ_GAP_KIB`), partitioned by the
+ * trainer's k-means (`--generator-partitions`: by the generating clusters instead).
  *
  * `npm run bench -w @edgerec/edge-worker -- --catalog` (issue 17): filters, diversity and PUT → first
  * appearance of a new item (see `catalogBenchmark`).
@@ -60,6 +62,7 @@ import {
   blockFromQuantized,
   bundledInt8KernelBytes,
   CatalogTable,
+  chooseNprobe,
   createInt8Kernel,
   encodeCatalogColumns,
   encodePartitionLists,
@@ -74,12 +77,10 @@ import {
   type PartitionIndex,
   partitionListsKey,
   planItemShards,
+  planPartitionIndex,
   type QuantizedMatrix,
   quantizeRows,
   quantizeVector,
-  recallAtK,
-  recommendTopK,
-  recommendTopKProbed,
   type ShardRef,
   singleShardKey,
   userBucket,
@@ -295,7 +296,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
   }
   if (PARTITIONED) {
     const t = performance.now()
-    const { index, nprobe, recall } = partitionsOf(factors, q, mulberry32(77))
+    const { index, nprobe, recall, how } = partitionsOf(factors, q, mulberry32(77))
     const encoded = await encodePartitionLists(layoutPartitionLists(index, [blockFromQuantized(q)]), DIMS)
     manifest.shards.partitions = ref(
       singleShardKey(VERSION, 'partitions'),
@@ -326,7 +327,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     )
     manifest.partitions = { lists: index.lists, nprobe, recall: { k: 10, value: recall, users: 200 } }
     console.log(
-      `${VERSION}: ${index.lists} partitions, default nprobe ${nprobe}, recall@10 ${recall.toFixed(3)} vs the exact scan (200 users), lists object ${(encoded.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `${VERSION}: ${index.lists} partitions (${how}), default nprobe ${nprobe}, recall@10 ${recall.toFixed(3)} vs the exact scan (200 users), lists object ${(encoded.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     )
   }
   out.manifest = manifest
@@ -370,21 +371,42 @@ function usersNear(factors: Float32Array, n: number, random: () => number): Floa
   return out
 }
 
-let partitionsCache: { index: PartitionIndex; nprobe: number; recall: number } | undefined
+let partitionsCache: { index: PartitionIndex; nprobe: number; recall: number; how: string } | undefined
 
 /**
- * The partitions of `--partitions`: the generating clusters with their member means as centroids
- * (what k-means converges to on this data; core's `npm run bench` measures k-means itself, which
- * takes minutes at 1M items on this machine), and the default nprobe as the trainer picks it: the
- * smallest power of two whose MEASURED recall@10 against the exact scan (200 users near an item)
- * reaches 0.95. Both versions of `--memory` share the item factors, so they share this.
+ * `--generator-partitions`: the generating clusters with their member means as centroids (what
+ * the worker benchmark used before the trainer's k-means ran at 1M in minutes), for comparison.
+ */
+const GENERATOR_PARTITIONS = args.includes('--generator-partitions')
+
+/**
+ * The partitions of `--partitions`: the trainer's own partitioning (core's `planPartitionIndex`,
+ * what `planPartitions` runs at export: k-means++ and Lloyd on a sample on the float32 Wasm kernel,
+ * partitions ordered by recursive bisection, ⌈√items⌉ lists), and the default nprobe as the
+ * trainer picks it: the smallest whose MEASURED recall@10 against the exact scan (200 users near an
+ * item) reaches 0.95. With `--generator-partitions`, the generating clusters instead (same nprobe
+ * rule). Both versions of `--memory` share the item factors, so they share this.
  */
 function partitionsOf(
   factors: Float32Array,
   q: QuantizedMatrix,
   random: () => number,
-): { index: PartitionIndex; nprobe: number; recall: number } {
+): { index: PartitionIndex; nprobe: number; recall: number; how: string } {
   if (partitionsCache) return partitionsCache
+  const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: DIMS })
+  const queries = Array.from({ length: 200 }, () => quantizeVector(usersNear(factors, 1, random)))
+  const started = performance.now()
+  if (!GENERATOR_PARTITIONS) {
+    const planned = planPartitionIndex(factors, q, queries, { kernel })
+    const seconds = (performance.now() - started) / 1000
+    partitionsCache = {
+      index: planned.index,
+      nprobe: planned.nprobe,
+      recall: planned.recall,
+      how: `trainer k-means + nprobe choice ${seconds.toFixed(1)} s`,
+    }
+    return partitionsCache
+  }
   const lists = CLUSTERS
   const sizes = new Uint32Array(lists)
   const sums = new Float64Array(lists * DIMS)
@@ -400,24 +422,11 @@ function partitionsOf(
   for (let i = 0; i < ITEMS; i++) itemIndexes[cursor[clusterOf[i]!]!++] = i
   const centroids = Float32Array.from(sums, (v, j) => v / Math.max(1, sizes[Math.floor(j / DIMS)]!))
   const index: PartitionIndex = { lists, dims: DIMS, centroids, listOffsets, itemIndexes }
-  const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: DIMS })
   const blocks = [blockFromQuantized(q)]
-  const lay = layoutPartitionLists(index, blocks)
-  const queries = Array.from({ length: 200 }, () => quantizeVector(usersNear(factors, 1, random)))
-  const exact = queries.map((u) => recommendTopK(u, blocks, 10, undefined, kernel).indices)
-  const recallAt = (nprobe: number) =>
-    queries.reduce(
-      (sum, u, i) =>
-        sum + recallAtK(exact[i]!, recommendTopKProbed(u, index, lay, nprobe, 10, undefined, kernel).indices),
-      0,
-    ) / queries.length
-  let nprobe = 1
-  let recall = recallAt(nprobe)
-  while (recall < 0.95 && nprobe < lists) {
-    nprobe = Math.min(lists, nprobe * 2)
-    recall = recallAt(nprobe)
-  }
-  partitionsCache = { index, nprobe, recall }
+  const { nprobe, recall } = chooseNprobe(index, layoutPartitionLists(index, blocks), blocks, queries, {
+    kernel,
+  })
+  partitionsCache = { index, nprobe, recall, how: 'generator clusters' }
   return partitionsCache
 }
 
@@ -941,6 +950,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
     MODEL_MEMORY_MIB: String(budget),
     USER_CACHE_MIB: String(userCache),
     PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
+    PARTITION_READ_GAP_KIB: String(option('read-gap', 256)),
     MODEL_REFRESH_SECONDS: '1',
   })
   const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
@@ -1017,6 +1027,7 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
     const server = await startDev(persist, port, inspectorPort, {
       SCORING_KERNEL: kernel,
       PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
+      PARTITION_READ_GAP_KIB: String(option('read-gap', 256)),
       // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
       MODEL_MEMORY_MIB: String(option('budget', 96)),
       USER_CACHE_MIB: String(option('user-cache', 16)),
@@ -1035,16 +1046,26 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
       console.log(`model status: ${JSON.stringify({ memory: status.memory, partitions: status.partitions })}`)
       const health = (i: number) => `/v1/health?i=${i}`
       const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+      type Reads = { partitions?: { fetches: number; fetchedBytes: number } | null }
+      const readsOf = async () => ((await timed(`${base}/v1/model`)).body as Reads).partitions
+      const readsBefore = await readsOf()
       const seq = await sequential([
         { name: 'health', url: (i) => base + health(i) },
         { name: 'model', url: (i) => base + model(i), expectSource: 'model' },
       ])
+      const readsAfter = await readsOf()
       const h = seq.health!
       const m = seq.model!
+      // Ranged reads and bytes per model request of the sequential phase (cache misses only).
+      const perRequest =
+        readsBefore && readsAfter
+          ? `${((readsAfter.fetches - readsBefore.fetches) / SEQUENTIAL).toFixed(2)} / ${((readsAfter.fetchedBytes - readsBefore.fetchedBytes) / SEQUENTIAL / 1024).toFixed(0)} KiB`
+          : '–'
+
       const ch = await cannon(base, health, undefined)
       const cm = await cannon(base, model, undefined)
       rows.push(
-        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand` : ''} | ${ITEMS.toLocaleString('en-US')} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
       await stopWranglerDev(server)
@@ -1053,9 +1074,9 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
   console.log(`
 scoring kernels under wrangler dev (${SEQUENTIAL} sequential requests per route, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed):`)
   console.log(
-    '| kernel | items | cold first request ms | health p50 / p99 ms | model p50 / p99 ms | model p50 / health p50 | health req/s | model req/s (autocannon) | errors |',
+    '| kernel | items | ranged reads / bytes per model request (sequential) | cold first request ms | health p50 / p99 ms | model p50 / p99 ms | model p50 / health p50 | health req/s | model req/s (autocannon) | errors |',
   )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
 }
 

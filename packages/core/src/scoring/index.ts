@@ -5,14 +5,18 @@ export type {
   PartitionCentroids,
   PartitionIndex,
   PartitionRows,
+  PlannedPartitionIndex,
+  PlanPartitionIndexOptions,
 } from './partitions.js'
 export {
   buildPartitions,
+  chooseNprobe,
   cosineQueryOf,
   dequantized,
   layoutPartitionLists,
   orderCentroids,
   partitionOfItems,
+  planPartitionIndex,
   probePartitions,
   recallAtK,
   recommendTopKProbed,

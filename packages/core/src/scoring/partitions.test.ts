@@ -7,9 +7,11 @@ import { encodeShard } from '../shard/encode.js'
 import { encodePartitionLists } from '../shard/partition-lists.js'
 import {
   buildPartitions,
+  chooseNprobe,
   layoutPartitionLists,
   orderCentroids,
   partitionOfItems,
+  planPartitionIndex,
   probePartitions,
   recallAtK,
   recommendTopKProbed,
@@ -195,6 +197,31 @@ describe('buildPartitions k-means', () => {
     const ascending = xs.every((x, i) => i === 0 || x > xs[i - 1]!)
     const descending = xs.every((x, i) => i === 0 || x < xs[i - 1]!)
     expect(ascending || descending).toBe(true)
+  })
+})
+
+describe('planPartitionIndex', () => {
+  it('should choose the smallest nprobe whose measured recall@10 reaches the target', () => {
+    const dims = 16
+    const rows = 4000
+    const factors = clustered(rows, dims, 60, 29)
+    const items = quantizeRows(factors, rows, dims)
+    const random = mulberry32(3)
+    const queries = Array.from({ length: 100 }, () => {
+      const near = Math.floor(random() * rows)
+      return quantizeVector(
+        Array.from({ length: dims }, (_, d) => factors[near * dims + d]! + (random() - 0.5) * 0.3),
+      )
+    })
+    const planned = planPartitionIndex(factors, items, queries, { targetRecall: 0.9 })
+    expect(planned.index.lists).toBe(Math.ceil(Math.sqrt(rows)))
+    expect(planned.recall).toBeGreaterThanOrEqual(0.9)
+    expect(planned.nprobe).toBeGreaterThan(1)
+    const blocks = [blockFromQuantized(items)]
+    const below = chooseNprobe(planned.index, planned.lists, blocks, queries, { nprobe: planned.nprobe - 1 })
+    expect(below.recall).toBeLessThan(0.9)
+    const all = chooseNprobe(planned.index, planned.lists, blocks, queries, { nprobe: planned.index.lists })
+    expect(all).toEqual({ nprobe: planned.index.lists, recall: 1 })
   })
 })
 

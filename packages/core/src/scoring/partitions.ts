@@ -13,6 +13,7 @@
  * @module
  */
 import { CoreError } from '../errors.js'
+import type { QuantizedMatrix } from '../quantize/quantize.js'
 import { mulberry32 } from '../random.js'
 import {
   bundledFloat32KernelBytes,
@@ -21,8 +22,8 @@ import {
   WasmFloat32Kernel,
 } from './kernel/f32-kernel.js'
 import type { Int8DotKernel } from './kernel/int8-kernel.js'
-import { jsInt8Kernel } from './kernel/int8-kernel.js'
-import { findRow, type Int8Vector, type ItemBlock } from './score.js'
+import { bundledInt8KernelBytes, createInt8Kernel, jsInt8Kernel } from './kernel/int8-kernel.js'
+import { blockFromQuantized, findRow, type Int8Vector, type ItemBlock, recommendTopK } from './score.js'
 import { type IndexFilter, TopK, type TopKResult } from './top-k.js'
 
 /** A coarse quantizer and its inverted lists (what a `partitions` shard holds). */
@@ -593,4 +594,113 @@ export function similarItemsProbed(
     skip,
     kernel,
   )
+}
+
+/** Options of {@link planPartitionIndex} (the trainer's `export.partitions`, validated). */
+export interface PlanPartitionIndexOptions {
+  /** Number of partitions. Default ⌈√items⌉. */
+  lists?: number
+  /** Fixed default nprobe (its recall is measured and reported); unset: chosen by recall. */
+  nprobe?: number
+  /** Recall@K the chosen nprobe must reach. Default 0.95. */
+  targetRecall?: number
+  /** Lloyd iterations. Default 8. */
+  iterations?: number
+  /** Seed of k-means. Default 1. */
+  seed?: number
+  /** k-means sample (see {@link BuildPartitionsOptions.sample}). */
+  sample?: number
+  /** K of recall@K. Default 10. */
+  k?: number
+  /** The int8 kernel of the exact and probed scans. Default: Wasm SIMD where it runs, else JS. */
+  kernel?: Int8DotKernel
+}
+
+/** A partitioned index with its lists and the default nprobe chosen by measured recall. */
+export interface PlannedPartitionIndex {
+  index: PartitionIndex
+  /** The int8 rows of each partition, contiguous (the lists object). */
+  lists: PartitionRows[]
+  nprobe: number
+  /** Mean recall@K of the probed top-K against the exact one over `queries`, at `nprobe`. */
+  recall: number
+  k: number
+}
+
+/**
+ * The trainer's partitioning (issue 16), for the trainer and the benchmarks alike: k-means on the
+ * float item factors ({@link buildPartitions}), the contiguous lists, and the default `nprobe` —
+ * when not fixed, the smallest whose MEASURED recall@K of the probed top-K against the exact int8
+ * scan over `queries` reaches the target: doubling 1, 2, 4, … then bisection below the first power
+ * of two that reaches it (capped at the number of lists).
+ *
+ * @param itemFactors - float item factors y_i, `items.rows × items.dims`
+ * @param items - the int8 item rows as served
+ * @param queries - int8 user vectors to measure recall on
+ */
+export function planPartitionIndex(
+  itemFactors: ArrayLike<number>,
+  items: QuantizedMatrix,
+  queries: readonly Int8Vector[],
+  options: PlanPartitionIndexOptions = {},
+): PlannedPartitionIndex {
+  const n = items.rows
+  const k = options.k ?? 10
+  const kernel = options.kernel ?? createInt8Kernel(bundledInt8KernelBytes(), { dims: items.dims })
+  const index = buildPartitions(itemFactors, n, items.dims, {
+    lists: options.lists ?? Math.ceil(Math.sqrt(n)),
+    iterations: options.iterations ?? 8,
+    seed: options.seed ?? 1,
+    ...(options.sample !== undefined ? { sample: options.sample } : {}),
+  })
+  const blocks = [blockFromQuantized(items)]
+  const lists = layoutPartitionLists(index, blocks)
+  const { nprobe, recall } = chooseNprobe(index, lists, blocks, queries, { ...options, k, kernel })
+  return { index, lists, nprobe, recall, k }
+}
+
+/**
+ * The default nprobe of a partitioned index by MEASURED recall@K against the exact int8 scan over
+ * `queries` (see {@link planPartitionIndex}); with `options.nprobe` set, that nprobe and its recall.
+ */
+export function chooseNprobe(
+  index: PartitionCentroids,
+  lists: readonly PartitionRows[],
+  blocks: readonly ItemBlock[],
+  queries: readonly Int8Vector[],
+  options: Pick<PlanPartitionIndexOptions, 'nprobe' | 'targetRecall' | 'k' | 'kernel'> = {},
+): { nprobe: number; recall: number } {
+  const k = options.k ?? 10
+  const target = options.targetRecall ?? 0.95
+  const kernel = options.kernel ?? jsInt8Kernel
+  const exact = queries.map((q) => recommendTopK(q, blocks, k, undefined, kernel).indices)
+  const recallAt = (nprobe: number): number => {
+    if (queries.length === 0) return 1
+    let sum = 0
+    queries.forEach((q, i) => {
+      const probed = recommendTopKProbed(q, index, lists, nprobe, k, undefined, kernel)
+      sum += recallAtK(exact[i]!, probed.indices)
+    })
+    return sum / queries.length
+  }
+  let nprobe = Math.max(1, Math.min(options.nprobe ?? 1, index.lists))
+  let recall = recallAt(nprobe)
+  if (options.nprobe === undefined) {
+    while (recall < target && nprobe < index.lists) {
+      nprobe = Math.min(nprobe * 2, index.lists)
+      recall = recallAt(nprobe)
+    }
+    // Then the smallest nprobe in (nprobe/2, nprobe] reaching the target: each probed list the
+    // worker does not hold is a ranged read, so 12 instead of 16 counts.
+    let below = nprobe >> 1
+    while (recall >= target && nprobe - below > 1) {
+      const mid = (below + nprobe) >> 1
+      const r = recallAt(mid)
+      if (r >= target) {
+        nprobe = mid
+        recall = r
+      } else below = mid
+    }
+  }
+  return { nprobe, recall }
 }

@@ -1,22 +1,18 @@
 /**
  * Partitioned retrieval for large versions (issue 16): the coarse quantizer and its inverted lists
- * (core's `buildPartitions`), and the default `nprobe` chosen by MEASURED recall@10 of the probed
- * top-10 against the exact int8 scan on a seeded sample of users, as the worker serves them.
+ * (core's `planPartitionIndex`: k-means, contiguous lists), and the default `nprobe` chosen by
+ * MEASURED recall@10 of the probed top-10 against the exact int8 scan on a seeded sample of users,
+ * as the worker serves them.
  *
  * @module
  */
 import {
-  blockFromQuantized,
-  buildPartitions,
-  layoutPartitionLists,
   type ManifestPartitions,
   mulberry32,
   type PartitionIndex,
   type PartitionRows,
+  planPartitionIndex,
   type QuantizedMatrix,
-  recallAtK,
-  recommendTopK,
-  recommendTopKProbed,
 } from '@edgerec/core'
 import { TrainerError } from '../errors.js'
 
@@ -87,13 +83,6 @@ export function planPartitions(
       `export.partitions.targetRecall must be in (0, 1], got ${target}.`,
     )
   const seed = config.seed ?? 1
-  const index = buildPartitions(itemFactors, n, items.dims, {
-    lists: config.lists ?? Math.ceil(Math.sqrt(n)),
-    iterations: config.iterations ?? 8,
-    seed,
-  })
-  const blocks = [blockFromQuantized(items)]
-  const lists = layoutPartitionLists(index, blocks)
   const random = mulberry32(seed ^ 0x9e3779b9)
   const sample = Math.min(users.rows, config.sampleUsers ?? 200)
   const queries = Array.from({ length: sample }, () => {
@@ -103,34 +92,14 @@ export function planPartitions(
       scale: users.scales[u]!,
     }
   })
-  const exact = queries.map((q) => recommendTopK(q, blocks, RECALL_K).indices)
-  const recallAt = (nprobe: number): number => {
-    if (queries.length === 0) return 1
-    let sum = 0
-    queries.forEach((q, i) => {
-      sum += recallAtK(exact[i]!, recommendTopKProbed(q, index, lists, nprobe, RECALL_K).indices)
-    })
-    return sum / queries.length
-  }
-  let nprobe = Math.min(config.nprobe ?? 1, index.lists)
-  let recall = recallAt(nprobe)
-  if (config.nprobe === undefined) {
-    while (recall < target && nprobe < index.lists) {
-      nprobe = Math.min(nprobe * 2, index.lists)
-      recall = recallAt(nprobe)
-    }
-    // Then the smallest nprobe in (nprobe/2, nprobe] that reaches the target (bisection; each
-    // probed list is a ranged read when the worker misses its cache, so 12 instead of 16 counts).
-    let below = nprobe >> 1
-    while (recall >= target && nprobe - below > 1) {
-      const mid = (below + nprobe) >> 1
-      const r = recallAt(mid)
-      if (r >= target) {
-        nprobe = mid
-        recall = r
-      } else below = mid
-    }
-  }
+  const { index, lists, nprobe, recall } = planPartitionIndex(itemFactors, items, queries, {
+    ...(config.lists !== undefined ? { lists: config.lists } : {}),
+    ...(config.nprobe !== undefined ? { nprobe: config.nprobe } : {}),
+    targetRecall: target,
+    iterations: config.iterations ?? 8,
+    seed,
+    k: RECALL_K,
+  })
   return {
     index,
     lists,

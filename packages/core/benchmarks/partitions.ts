@@ -7,8 +7,9 @@
  *
  *   npm run bench:partitions -w @edgerec/core [-- --items 1000000]
  *
- * `npm run bench -w @edgerec/core` runs the same rows at 100k and 1M items (k-means on a smaller
- * sample there, `--sample 32`, to keep the run short).
+ * `npm run bench -w @edgerec/core` runs the same rows at 100k and 1M items, and
+ * {@link kmeansSampleBenchmark} at 100k (`npm run bench:partitions -w @edgerec/core -- --kmeans
+ * [--items n]` alone): k-means on a sample of 64 or 256 items per partition vs on every item.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import {
   blockFromQuantized,
   buildPartitions,
   bundledInt8KernelBytes,
+  chooseNprobe,
   createInt8Kernel,
   layoutPartitionLists,
   quantizeRows,
@@ -30,6 +32,70 @@ import { mulberry32 } from '../src/random.test-support.js'
 const DIMS = 64
 const K = 10
 const QUERIES = 100
+
+/**
+ * `items` × 64 float factors around `count` random centres in [−spread/2, spread/2]^64, noise
+ * uniform in ±noise/2 (fixed by `random`). Default: 200 well-separated centres.
+ */
+function clusteredItems(
+  items: number,
+  random: () => number,
+  { count = 200, spread = 2, noise = 0.6 } = {},
+): Float32Array {
+  const centres = Float32Array.from({ length: count * DIMS }, () => (random() - 0.5) * spread)
+  const factors = new Float32Array(items * DIMS)
+  for (let i = 0; i < items; i++) {
+    const c = Math.floor(random() * count)
+    for (let d = 0; d < DIMS; d++) factors[i * DIMS + d] = centres[c * DIMS + d]! + (random() - 0.5) * noise
+  }
+  return factors
+}
+
+/**
+ * k-means on a sample (what the trainer runs: 256 items per partition by default) vs k-means on
+ * every item, same data, seed and iterations: seconds, recall@10 at nprobe 8 and 16, and the nprobe
+ * the trainer's rule picks for recall@10 ≥ 0.95 (100 users near an item). Markdown rows.
+ */
+export function kmeansSampleBenchmark(items: number): string[] {
+  const random = mulberry32(23)
+  // The worker benchmark's data: ⌈√items⌉ heavily overlapping clusters (noise wider than the
+  // spread of the centres), where k-means is hard and the sample matters.
+  const factors = clusteredItems(items, random, {
+    count: Math.ceil(Math.sqrt(items)),
+    spread: 0.4,
+    noise: 0.5,
+  })
+  const q = quantizeRows(factors, items, DIMS)
+  const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: DIMS })
+  const blocks = [blockFromQuantized(q, 0)]
+  const users = Array.from({ length: QUERIES }, () => {
+    const near = Math.floor(random() * items)
+    return quantizeVector(
+      Array.from({ length: DIMS }, (_, d) => factors[near * DIMS + d]! + (random() - 0.5) * 0.3),
+    )
+  })
+  const lists = Math.ceil(Math.sqrt(items))
+  const rows = [
+    '| items | partitions | k-means trained on | k-means s | recall@10 nprobe 8 | recall@10 nprobe 16 | nprobe for recall@10 ≥ 0.95 |',
+    '|---:|---:|---|---:|---:|---:|---:|',
+  ]
+  for (const [label, sample] of [
+    ['64 items per partition', 64 * lists],
+    ['256 items per partition (default)', 256 * lists],
+    ['every item (full k-means)', items],
+  ] as const) {
+    const started = performance.now()
+    const index = buildPartitions(factors, items, DIMS, { lists, seed: 1, sample })
+    const seconds = (performance.now() - started) / 1000
+    const lay = layoutPartitionLists(index, blocks)
+    const at = (nprobe: number) => chooseNprobe(index, lay, blocks, users, { nprobe, kernel }).recall
+    const chosen = chooseNprobe(index, lay, blocks, users, { kernel })
+    rows.push(
+      `| ${items.toLocaleString('en-US')} | ${lists} | ${label} (${Math.min(sample, items).toLocaleString('en-US')}) | ${seconds.toFixed(1)} | ${at(8).toFixed(3)} | ${at(16).toFixed(3)} | ${chosen.nprobe} (${chosen.recall.toFixed(3)}) |`,
+    )
+  }
+  return rows
+}
 
 /** Options of {@link partitionBenchmark}. */
 export interface PartitionBenchmarkOptions {
@@ -46,12 +112,7 @@ export interface PartitionBenchmarkOptions {
 export async function partitionBenchmark(options: PartitionBenchmarkOptions): Promise<string[]> {
   const items = options.items
   const random = mulberry32(23)
-  const centres = Float32Array.from({ length: 200 * DIMS }, () => random() * 2 - 1)
-  const factors = new Float32Array(items * DIMS)
-  for (let i = 0; i < items; i++) {
-    const c = Math.floor(random() * 200)
-    for (let d = 0; d < DIMS; d++) factors[i * DIMS + d] = centres[c * DIMS + d]! + (random() - 0.5) * 0.6
-  }
+  const factors = clusteredItems(items, random)
   const q = quantizeRows(factors, items, DIMS)
   const kernel = createInt8Kernel(
     { relaxed: bundledInt8KernelBytes().relaxed },
@@ -112,9 +173,11 @@ if (argv[1]?.endsWith('partitions.ts')) {
   console.log(
     `${QUERIES} queries, K = ${K}, ${DIMS} dims, relaxed-SIMD kernel, Node ${process.version}, ${new Date().toISOString()}\n`,
   )
-  console.log(
-    [...PARTITION_BENCHMARK_HEADER, ...(await partitionBenchmark({ items, nprobes: [4, 8, 16, 32] }))].join(
-      '\n',
-    ),
-  )
+  if (argv.includes('--kmeans')) console.log(kmeansSampleBenchmark(items).join('\n'))
+  else
+    console.log(
+      [...PARTITION_BENCHMARK_HEADER, ...(await partitionBenchmark({ items, nprobes: [4, 8, 16, 32] }))].join(
+        '\n',
+      ),
+    )
 }

@@ -34,7 +34,7 @@ import {
   WasmInt8Kernel,
 } from '../src/index.js'
 import { mulberry32 } from '../src/random.test-support.js'
-import { PARTITION_BENCHMARK_HEADER, partitionBenchmark } from './partitions.js'
+import { kmeansSampleBenchmark, PARTITION_BENCHMARK_HEADER, partitionBenchmark } from './partitions.js'
 
 const DIMS = 64
 const K = 10
@@ -287,5 +287,7 @@ console.log(
 )
 const partitionRows = [...PARTITION_BENCHMARK_HEADER]
 for (const items of quick ? [100_000] : [100_000, 1_000_000])
-  partitionRows.push(...(await partitionBenchmark({ items, nprobes: [8, 16, 32], samplePerList: 32 })))
+  partitionRows.push(...(await partitionBenchmark({ items, nprobes: [8, 16, 32] })))
 console.log(partitionRows.join('\n'))
+console.log('\n## k-means on a sample (the trainer default) vs on every item\n')
+console.log(kmeansSampleBenchmark(100_000).join('\n'))

@@ -263,20 +263,26 @@ export class PartitionLists {
   }
 }
 
+/** Longest span one ranged read covers (its buffer is transient, outside the cache's bound). */
+export const MAX_SPAN_BYTES = 4 * 1024 * 1024
+
 /**
  * `partitions` ascending, cut into spans where the next list starts at most `gapBytes` after the
- * previous one ends (`listBytes`: list p is bytes `[listBytes[p], listBytes[p + 1])`).
+ * previous one ends (`listBytes`: list p is bytes `[listBytes[p], listBytes[p + 1])`) and the span
+ * stays within `maxSpanBytes` (a single larger list is a span of its own).
  */
 export function spansOf(
   partitions: readonly number[],
   listBytes: ArrayLike<number>,
   gapBytes: number,
+  maxSpanBytes: number = MAX_SPAN_BYTES,
 ): number[][] {
   const sorted = [...partitions].sort((a, b) => a - b)
   const spans: number[][] = []
   for (const p of sorted) {
     const span = spans.at(-1)
-    if (span && listBytes[p]! - listBytes[span.at(-1)! + 1]! <= gapBytes) span.push(p)
+    const close = span && listBytes[p]! - listBytes[span.at(-1)! + 1]! <= gapBytes
+    if (span && close && listBytes[p + 1]! - listBytes[span[0]!]! <= maxSpanBytes) span.push(p)
     else spans.push([p])
   }
   return spans

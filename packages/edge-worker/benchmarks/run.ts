@@ -950,7 +950,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
     MODEL_MEMORY_MIB: String(budget),
     USER_CACHE_MIB: String(userCache),
     PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
-    PARTITION_READ_GAP_KIB: String(option('read-gap', 0)),
+    PARTITION_READ_GAP_KIB: String(option('read-gap', 256)),
     MODEL_REFRESH_SECONDS: '1',
   })
   const total = (h: HeapUsage) => h.usedSize + (h.backingStorageSize ?? 0)
@@ -1027,7 +1027,7 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
     const server = await startDev(persist, port, inspectorPort, {
       SCORING_KERNEL: kernel,
       PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
-      PARTITION_READ_GAP_KIB: String(option('read-gap', 0)),
+      PARTITION_READ_GAP_KIB: String(option('read-gap', 256)),
       // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
       MODEL_MEMORY_MIB: String(option('budget', 96)),
       USER_CACHE_MIB: String(option('user-cache', 16)),

@@ -16,7 +16,7 @@ describe('readConfig', () => {
       scoringKernel: 'auto',
       modelMemoryBytes: 96 * 1024 * 1024,
       partitionCacheBytes: 8 * 1024 * 1024,
-      partitionReadGapBytes: 0,
+      partitionReadGapBytes: 256 * 1024,
       rateLimitPeriodSeconds: 60,
       ingestMode: 'direct',
       archive: true,
@@ -62,8 +62,8 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, PARTITION_CACHE_MIB: '500' }).partitionCacheBytes).toBe(96 * 1024 * 1024)
   })
 
-  it('should read PARTITION_READ_GAP_KIB (0–16 384, default 0)', () => {
-    expect(readConfig({ ...base, PARTITION_READ_GAP_KIB: '256' }).partitionReadGapBytes).toBe(256 * 1024)
+  it('should read PARTITION_READ_GAP_KIB (0–16 384, default 256)', () => {
+    expect(readConfig({ ...base, PARTITION_READ_GAP_KIB: '0' }).partitionReadGapBytes).toBe(0)
     expect(readConfig({ ...base, PARTITION_READ_GAP_KIB: '1024' }).partitionReadGapBytes).toBe(1 << 20)
     expect(readConfig({ ...base, PARTITION_READ_GAP_KIB: '99999' }).partitionReadGapBytes).toBe(16 << 20)
   })

@@ -36,9 +36,8 @@ export interface WorkerConfig {
   partitionCacheBytes: number
   /**
    * `PARTITION_READ_GAP_KIB`: probed lists at most this far apart in the lists object are fetched
-   * with one ranged read, the bytes between them discarded (0–16 384 KiB; default 0 = only
-   * adjacent lists: a larger gap measured ~10 % fewer reads at 1M but a higher isolate peak during
-   * a swap, docs/benchmarks.md).
+   * with one ranged read, the bytes between them discarded (0–16 384 KiB, default 256; 0 = only
+   * adjacent lists).
    */
   partitionReadGapBytes: number
   /** Milliseconds between two reads of catalog changes (`items`) in one isolate. */
@@ -96,7 +95,7 @@ export function readConfig(env: Env): WorkerConfig {
         ? undefined
         : intVar(env.PARTITION_NPROBE, 1, 1, 65_536),
     partitionCacheBytes: intVar(env.PARTITION_CACHE_MIB, 8, 1, 96) * 1024 * 1024,
-    partitionReadGapBytes: intVar(env.PARTITION_READ_GAP_KIB, 0, 0, 16_384) * 1024,
+    partitionReadGapBytes: intVar(env.PARTITION_READ_GAP_KIB, 256, 0, 16_384) * 1024,
     // NOTE: the Rate Limiting binding accepts only these two periods.
     rateLimitPeriodSeconds: env.RATE_LIMIT_PERIOD_SECONDS?.trim() === '10' ? 10 : 60,
     ingestMode: env.INGEST_MODE?.trim() === 'queue' ? 'queue' : 'direct',

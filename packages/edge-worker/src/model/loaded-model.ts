@@ -430,7 +430,7 @@ export interface LoadModelOptions {
   userCacheBytes: number
   /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`). Default 8 MiB. */
   partitionCacheBytes?: number
-  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`). Default 0 (adjacent lists only). */
+  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`). Default 256 KiB. */
   partitionReadGapBytes?: number
   /** Which int8 kernel scores (default `auto`: Wasm SIMD where the runtime runs it). */
   scoringKernel?: ScoringKernelSetting

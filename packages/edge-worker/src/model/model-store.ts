@@ -55,7 +55,7 @@ export interface AcquireOptions {
   partitionNprobe?: number
   /** Bound of a partitioned version's list cache (`PARTITION_CACHE_MIB`); default 8 MiB. */
   partitionCacheBytes?: number
-  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`); default 0 (adjacent lists only). */
+  /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`); default 256 KiB. */
   partitionReadGapBytes?: number
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void

@@ -2,8 +2,8 @@
  * The partitions of a large version, loaded on demand (issue 16): the isolate holds only the
  * centroids, the list tables (offsets, byte offsets, SHA-256 of each list) and the item →
  * partition map; a query probes the best `nprobe` partitions and fetches their lists with R2 ranged
- * reads (issued at once, one per span of lists that are close in the object: adjacent lists, or
- * lists at most `PARTITION_READ_GAP_KIB` apart, are read together, the bytes between them discarded) into a cache
+ * reads (issued at once, one per span of lists that are close in the object: lists at most
+ * `PARTITION_READ_GAP_KIB` apart are read together, the bytes between them discarded) into a cache
  * bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
  * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
  *
@@ -31,7 +31,7 @@ export interface PartitionListFailure {
 }
 
 /** Default bytes between two lists below which one ranged read covers both (`PARTITION_READ_GAP_KIB`). */
-export const DEFAULT_PARTITION_READ_GAP_BYTES = 0
+export const DEFAULT_PARTITION_READ_GAP_BYTES = 256 * 1024
 
 /** How long a list that failed to load is skipped before it is fetched again. */
 const RETRY_MS = 30_000
@@ -67,7 +67,7 @@ export class PartitionLists {
     ref: ShardRef
     nprobe: number
     cacheBytes: number
-    /** Largest gap (bytes) between two lists one ranged read covers; default 0 = adjacent lists only. */
+    /** Largest gap (bytes) between two lists one ranged read covers; default 256 KiB, 0 = adjacent only. */
     readGapBytes?: number
     onCorrupt?: CorruptListHandler
   }) {

@@ -62,6 +62,7 @@ import {
   blockFromQuantized,
   bundledInt8KernelBytes,
   CatalogTable,
+  catalogShardKey,
   chooseNprobe,
   createInt8Kernel,
   encodeCatalogColumns,
@@ -83,6 +84,7 @@ import {
   quantizeVector,
   type ShardRef,
   singleShardKey,
+  splitCatalog,
   userBucket,
   userShardKey,
 } from '@edgerec/core'
@@ -256,12 +258,12 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     0,
     await encodeShard({ kind: 'gram', dims: DIMS, matrix: Float32Array.from(gram) }),
   )
-  // Catalog (issue 17): 10 categories (one is 10 % of the items), 100 tags (one is 1 %). Left out
-  // above 300k items: its JSON shard would exceed the 24 MiB shard limit (the trainer's too).
-  const withCatalog = ITEMS <= 300_000 || args.includes('--catalog')
-  const catalogRef = withCatalog ? await catalogShard() : undefined
-  async function catalogShard(): Promise<ShardRef> {
-    const catalogColumns = CatalogTable.columnsOf(
+  // Catalog (issue 17): 10 categories (one is 10 % of the items), 100 tags (one is 1 %), split as
+  // the trainer exports it (core's splitCatalog, shards of ≤ 4 MiB = the trainer's
+  // CATALOG_SHARD_BYTES), so it is kept at any size (issue 16). `--no-catalog` leaves it out.
+  const catalog = args.includes('--no-catalog') ? undefined : await catalogShards()
+  async function catalogShards(): Promise<{ refs: ShardRef[]; manifest: ModelManifest['catalog'] }> {
+    const split = splitCatalog(
       itemIds.map((itemId, i) => ({
         itemId,
         categories: [`c${i % 10}`],
@@ -271,16 +273,17 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
         createdAt: null,
         attributes: {},
       })),
-      TRAINED_UNTIL,
+      4 << 20,
+      itemIds,
     )
-    return ref(
-      singleShardKey(VERSION, 'catalog'),
-      'catalog',
-      'r2',
-      ITEMS,
-      0,
-      await encodeShard({ kind: 'catalog', rows: ITEMS, json: encodeCatalogColumns(catalogColumns) }),
-    )
+    const refs: ShardRef[] = []
+    for (const [index, { start, end }] of split.ranges.entries()) {
+      const columns = CatalogTable.columnsOf(split.items.slice(start, end), TRAINED_UNTIL)
+      const json = encodeCatalogColumns(columns)
+      const shard = await encodeShard({ kind: 'catalog', rows: end - start, rowOffset: start, json })
+      refs.push(ref(catalogShardKey(VERSION, index), 'catalog', 'r2', end - start, start, shard))
+    }
+    return { refs, manifest: split.manifest }
   }
   const manifest: ModelManifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
@@ -292,7 +295,8 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     eventWeights: { view: 1, click: 1, add_to_cart: 2, purchase: 4 },
     trainedUntil: TRAINED_UNTIL,
     userBuckets: BUCKETS,
-    shards: { items, users, popularity, gram: gramRef, ...(catalogRef ? { catalog: catalogRef } : {}) },
+    shards: { items, users, popularity, gram: gramRef, ...(catalog ? { catalog: catalog.refs } : {}) },
+    ...(catalog ? { catalog: catalog.manifest } : {}),
   }
   if (PARTITIONED) {
     const t = performance.now()
@@ -1002,7 +1006,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
       `| before the first load | ${mib(before.usedSize)} | ${mib(before.backingStorageSize ?? 0)} | – | – |`,
     )
     console.log(
-      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}${PARTITIONED ? `, partition index ${mib(accounted.partitionIndex ?? 0)}, partition cache ${mib(accounted.partitionCache ?? 0)}` : ''}) |`,
+      `| ${status1.version ?? 'nothing'} loaded, 200 users served | ${mib(loaded.usedSize)} | ${mib(loaded.backingStorageSize ?? 0)} | ${mib(total(loaded) - total(before))} | ${mib(accounted.total ?? 0)} (kernel ${mib(accounted.kernel ?? 0)}, ids ${mib(accounted.itemIdIndex ?? 0)}, rows ${mib(accounted.itemRows ?? 0)}, lists ${mib(accounted.shards ?? 0)}, users ${mib(accounted.userCache ?? 0)}, catalog ${mib(accounted.catalog ?? 0)}${PARTITIONED ? `, partition index ${mib(accounted.partitionIndex ?? 0)}, partition cache ${mib(accounted.partitionCache ?? 0)}` : ''}) |`,
     )
     console.log(
       `| peak while swapping to ${VERSION_2} (${requests} requests sampled) | | | ${mib(peak - total(before))} | |`,

@@ -53,6 +53,7 @@ describe('a corrupt user shard found on first use (issue 13, finding 4)', () => 
     expect((await json<{ status: string; modelVersion: string }>(app, '/v1/health')).body).toEqual({
       status: 'degraded',
       modelVersion: 'integrity-good',
+      reasons: ['model'],
     })
     await setLive(env, 'integrity-good')
   })

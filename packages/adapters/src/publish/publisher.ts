@@ -355,6 +355,8 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
     const published: ModelManifest = {
       ...manifest,
       shards: {
+        // Partition refs (and anything else listed) are kept as exported (their lists are R2 objects).
+        ...manifest.shards,
         items: manifest.shards.items.map((ref) => ({ ...ref, storage: target.shardStorage })),
         users: manifest.shards.users.map((ref) => ({ ...ref, storage: target.shardStorage })),
         popularity: { ...manifest.shards.popularity, storage: target.shardStorage },
@@ -363,8 +365,10 @@ export async function publishVersion(options: PublishOptions): Promise<PublishRe
     }
     if (manifest.shards.trending)
       published.shards.trending = { ...manifest.shards.trending, storage: target.shardStorage }
-    if (manifest.shards.catalog)
-      published.shards.catalog = { ...manifest.shards.catalog, storage: target.shardStorage }
+    const catalog = manifest.shards.catalog
+    if (Array.isArray(catalog))
+      published.shards.catalog = catalog.map((ref) => ({ ...ref, storage: target.shardStorage }))
+    else if (catalog) published.shards.catalog = { ...catalog, storage: target.shardStorage }
     const manifestBytes = encoder.encode(JSON.stringify(published))
     uploaded.add(manifestKey(version))
     await withRetry(

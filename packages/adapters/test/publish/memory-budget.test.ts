@@ -4,6 +4,7 @@
  * and manifests).
  */
 import {
+  catalogShardRefs,
   checkSwapMemory,
   LIVE_POINTER_KEY,
   type ModelManifest,
@@ -92,5 +93,46 @@ describe('publishVersion memory check', () => {
     }).catch((e: unknown) => e)
     expect((error as AdapterError).code).toBe('MODEL_TOO_LARGE')
     await publishVersion({ source, version: 'small', target, memory: false })
+  })
+
+  it('should refuse a version whose split catalog does not fit, saying by how much, and publish every catalog shard when it fits', async () => {
+    await writeSyntheticVersion(source, {
+      version: 'catalog',
+      items: 20_000,
+      users: 50,
+      dims: 32,
+      itemPrefix: 'cat',
+      catalogShardBytes: 64 * 1024,
+    })
+    const manifest = await manifestOf('catalog')
+    const refs = catalogShardRefs(manifest)
+    expect(refs.length).toBeGreaterThan(3)
+    const plan = planModelMemory(manifest, { userCacheBytes })
+    expect(plan.catalog).toBe(manifest.catalog!.memoryBytes)
+    expect(manifest.catalog!.codes).toBe(20_000)
+    const target = newTarget()
+    const error = await publishVersion({
+      source,
+      version: 'catalog',
+      target,
+      memory: { budgetBytes: plan.loadingPeak - Math.round(plan.catalog / 2), userCacheBytes },
+    }).catch((e: unknown) => e)
+    expect((error as AdapterError).code).toBe('MODEL_TOO_LARGE')
+    expect((error as Error).message).toMatch(/catalog \d+\.\d MiB/)
+    expect((error as Error).message).toMatch(/MiB too much/)
+    expect((error as Error).message).toMatch(/Without its catalog/)
+    expect((await listAll(target.objects, '')).length).toBe(0)
+
+    await publishVersion({
+      source,
+      version: 'catalog',
+      target,
+      memory: { budgetBytes: plan.loadingPeak, userCacheBytes },
+    })
+    const published = parseManifest(
+      JSON.parse(new TextDecoder().decode((await target.pointers.get(manifestKey('catalog')))!)),
+    )
+    expect(catalogShardRefs(published).map((r) => [r.key, r.storage])).toEqual(refs.map((r) => [r.key, 'r2']))
+    for (const ref of refs) expect((await target.objects.get(ref.key))?.byteLength).toBe(ref.bytes)
   })
 })

@@ -5,6 +5,7 @@
  */
 import {
   CatalogTable,
+  catalogShardKey,
   encodeCatalogColumns,
   encodeShard,
   itemShardKey,
@@ -14,6 +15,7 @@ import {
   quantizeRows,
   type ShardRef,
   singleShardKey,
+  splitCatalog,
   userBucket,
   userShardKey,
 } from '@edgerec/core'
@@ -32,6 +34,8 @@ export interface SyntheticModelOptions {
   seed?: number
   /** Max bytes per item shard (default: core's 24 MiB). */
   maxShardBytes?: number
+  /** Splits the catalog as the trainer does, in shards of at most this many bytes (default: one `catalog.shard`). */
+  catalogShardBytes?: number
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -119,23 +123,38 @@ export async function writeSyntheticVersion(
   for (let d = 0; d < dims; d++) gramMatrix[d * dims + d] = 1
   const gram = await encodeShard({ kind: 'gram', dims, matrix: gramMatrix })
   // A catalog (issue 17): every item in category `c<i mod 3>`.
-  const catalogColumns = CatalogTable.columnsOf(
-    itemIds.map((itemId, i) => ({
-      itemId,
-      categories: [`c${i % 3}`],
-      tags: [],
-      price: i,
-      available: true,
-      createdAt: null,
-      attributes: {},
-    })),
-    0,
-  )
+  const catalogItems = itemIds.map((itemId, i) => ({
+    itemId,
+    categories: [`c${i % 3}`],
+    tags: [],
+    price: i,
+    available: true,
+    createdAt: null,
+    attributes: {},
+  }))
+  const catalogColumns = CatalogTable.columnsOf(catalogItems, 0)
   const catalog = await encodeShard({
     kind: 'catalog',
     rows: items,
     json: encodeCatalogColumns(catalogColumns),
   })
+  let split: { refs: ShardRef[]; manifest: NonNullable<ModelManifest['catalog']> } | undefined
+  if (options.catalogShardBytes !== undefined) {
+    const plan = splitCatalog(catalogItems, options.catalogShardBytes, itemIds)
+    split = { refs: [], manifest: plan.manifest }
+    for (const [index, { start, end }] of plan.ranges.entries()) {
+      const columns = CatalogTable.columnsOf(plan.items.slice(start, end), 0)
+      const part = await encodeShard({
+        kind: 'catalog',
+        rows: end - start,
+        rowOffset: start,
+        json: encodeCatalogColumns(columns),
+      })
+      split.refs.push(
+        await put(catalogShardKey(version, index), 'catalog', part.bytes, part.sha256, end - start, start),
+      )
+    }
+  }
   const manifest: ModelManifest = {
     formatVersion: 1,
     version,
@@ -166,16 +185,12 @@ export async function writeSyntheticVersion(
         0,
       ),
       gram: await put(singleShardKey(version, 'gram'), 'gram', gram.bytes, gram.sha256, dims, 0),
-      catalog: await put(
-        singleShardKey(version, 'catalog'),
-        'catalog',
-        catalog.bytes,
-        catalog.sha256,
-        items,
-        0,
-      ),
+      catalog:
+        split?.refs ??
+        (await put(singleShardKey(version, 'catalog'), 'catalog', catalog.bytes, catalog.sha256, items, 0)),
     },
   }
+  if (split) manifest.catalog = split.manifest
   await storage.put(manifestKey(version), new TextEncoder().encode(JSON.stringify(manifest)))
   return manifest
 }

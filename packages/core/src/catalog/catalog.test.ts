@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseManifest } from '../manifest/manifest.js'
+import { catalogShardRefs, manifestShards, parseManifest } from '../manifest/manifest.js'
 import { quantizeRows } from '../quantize/quantize.js'
 import { mulberry32, randomFloats, randomInt } from '../random.test-support.js'
 import { blockFromQuantized, dotInt8, recommendTopK } from '../scoring/score.js'
@@ -9,7 +9,15 @@ import { decodeShard } from '../shard/decode.js'
 import { encodeShard } from '../shard/encode.js'
 import { compileItemFilter, indexFilterOf, parseFilterExpression } from './filter.js'
 import { type CatalogItem, validateItem, validateItemBatch } from './item.js'
-import { CatalogTable, decodeCatalogColumns, encodeCatalogColumns, viewOfItem } from './table.js'
+import {
+  alignedCatalogByteLength,
+  CatalogTable,
+  catalogColumnsByteLength,
+  decodeCatalogColumns,
+  encodeCatalogColumns,
+  splitCatalog,
+  viewOfItem,
+} from './table.js'
 
 function item(fields: Partial<CatalogItem> & { itemId: string }): CatalogItem {
   return {
@@ -251,7 +259,7 @@ describe('CatalogTable', () => {
         catalog: ref('c', 'catalog'),
       },
     }
-    expect(parseManifest(manifest).shards.catalog?.key).toBe('c')
+    expect(catalogShardRefs(parseManifest(manifest))[0]?.key).toBe('c')
     expect(() =>
       parseManifest({ ...manifest, shards: { ...manifest.shards, catalog: ref('c', 'gram') } }),
     ).toThrow(/shards.catalog.kind/)
@@ -332,5 +340,231 @@ describe('filtered top-K', () => {
       ),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('splitCatalog', () => {
+  const random = mulberry32(7)
+  const items = Array.from({ length: 3000 }, (_, i) =>
+    item({
+      itemId: `sku-${i}-${'x'.repeat(randomInt(random, 20))}`,
+      categories: [`cat-${i % 37}`, ...(i % 3 === 0 ? [`cat-${(i * 7) % 37}/sub`] : [])],
+      tags: i % 5 === 0 ? [] : [`tag-${randomInt(random, 400)}`, 'sale'],
+      price: i % 11 === 0 ? null : Math.round(random() * 100_000) / 100,
+      available: i % 13 !== 0,
+      createdAt: i % 4 === 0 ? null : 1_700_000_000_000 + i * 1000,
+      attributes: i % 2 === 0 ? { brand: `brand-${i % 17}`, size: i % 45, vegan: i % 3 === 0 } : {},
+    }),
+  )
+
+  it('should split into consecutive parts whose catalog shards all fit the limit', async () => {
+    const maxBytes = 16 * 1024
+    const { ranges, items: list } = splitCatalog(items, maxBytes)
+    expect(ranges.length).toBeGreaterThan(5)
+    expect(list).toHaveLength(items.length)
+    let next = 0
+    for (const { start, end } of ranges) {
+      expect(start).toBe(next)
+      next = end
+      const json = encodeCatalogColumns(CatalogTable.columnsOf(list.slice(start, end), 0))
+      const shard = await encodeShard({ kind: 'catalog', rows: end - start, rowOffset: start, json })
+      expect(shard.bytes.byteLength).toBeLessThanOrEqual(maxBytes)
+    }
+    expect(next).toBe(items.length)
+  })
+
+  it('should keep one part for a catalog that fits one shard, and deduplicate ids (the later wins)', () => {
+    const split = splitCatalog([...items.slice(0, 10), { ...items[3]!, price: 1 }])
+    expect(split.ranges).toEqual([{ start: 0, end: 10 }])
+    expect(split.items[3]!.price).toBe(1)
+  })
+
+  it('should put the model items first in model order and plan their aligned table', () => {
+    const modelIds = ['sku-9', items[20]!.itemId, 'absent', items[3]!.itemId]
+    const split = splitCatalog(items.slice(0, 30), 1 << 20, modelIds)
+    expect(split.items.slice(0, 2).map((i) => i.itemId)).toEqual([items[20]!.itemId, items[3]!.itemId])
+    expect(split.items).toHaveLength(30)
+    const model = [items[20]!, items[3]!]
+    const codes = model.reduce((n, i) => n + i.categories.length + i.tags.length, 0)
+    const attributes = model.reduce((n, i) => n + Object.keys(i.attributes).length, 0)
+    expect(split.manifest).toEqual({
+      rows: 30,
+      codes,
+      memoryBytes: alignedCatalogByteLength(4, codes, attributes),
+    })
+  })
+
+  it('should refuse an item that cannot fit one shard', () => {
+    expect(() => splitCatalog(items.slice(0, 1), 600)).toThrow(/catalog item/)
+  })
+})
+
+describe('CatalogTable.builder', () => {
+  const items = Array.from({ length: 500 }, (_, i) =>
+    item({
+      itemId: `i${i}`,
+      categories: [`c${i % 7}`],
+      tags: i % 2 ? [`t${i % 9}`, 'x'] : [],
+      price: i % 5 ? i : null,
+      available: i % 6 !== 0,
+      createdAt: i % 3 ? i * 10 : null,
+      attributes: i % 4 ? { brand: `b${i % 3}` } : {},
+    }),
+  )
+  const parts = [
+    [0, 120],
+    [120, 121],
+    [121, 400],
+    [400, 500],
+  ].map(([s, e]) => CatalogTable.columnsOf(items.slice(s, e), 100 + s!))
+
+  it('should rebuild the table of the whole catalog from its parts, bytes as planned', () => {
+    const builder = CatalogTable.builder(10)
+    for (const part of parts) builder.add(encodeCatalogColumns(part))
+    expect(builder.rows).toBe(500)
+    const table = builder.build()
+    const whole = CatalogTable.fromItems(items, 500)
+    expect(items.map((_, row) => table.item(row))).toEqual(items.map((_, row) => whole.item(row)))
+    expect(table.rowOf('i421')).toBe(421)
+    expect(table.view(421).hasTag('x')).toBe(true)
+    expect(table.view(421).hasCategory('c1')).toBe(true)
+    expect(table.updatedUntil).toBe(500)
+    const planned = parts.reduce((sum, p) => sum + catalogColumnsByteLength(p), 0) - 8 * (parts.length - 1)
+    expect(table.byteLength).toBe(planned)
+    expect(whole.byteLength).toBe(catalogColumnsByteLength(CatalogTable.columnsOf(items, 0)))
+  })
+
+  it('should leave out a part that is not valid columns, adding nothing of it', () => {
+    const builder = CatalogTable.builder()
+    builder.add(parts[0]!)
+    expect(() => builder.add(new TextEncoder().encode('{"format":1'))).toThrow(/JSON/)
+    expect(() => builder.add({ ...parts[1]!, categoryCodes: [99] })).toThrow(/categoryCodes/)
+    builder.add(parts[2]!)
+    const table = builder.build()
+    expect(table.size).toBe(120 + 279)
+    expect(table.rowOf('i120')).toBe(-1)
+    expect(table.item(120)).toEqual(items[121])
+  })
+})
+
+describe('CatalogTable.alignedBuilder', () => {
+  const items = Array.from({ length: 300 }, (_, i) =>
+    item({
+      itemId: `i${i}`,
+      categories: [`c${i % 7}`, ...(i % 5 === 0 ? ['five'] : [])],
+      tags: i % 2 ? [`t${i % 9}`] : [],
+      price: i % 5 ? i : null,
+      available: i % 6 !== 0,
+      createdAt: i % 3 ? i * 10 : null,
+      attributes: i % 4 ? { brand: `b${i % 3}` } : {},
+    }),
+  )
+  // The model: 250 of the catalog's items in another order, and 20 items without a catalog row.
+  const modelIds = [
+    ...Array.from({ length: 250 }, (_, i) => `i${(i * 7) % 250}`),
+    ...Array.from({ length: 20 }, (_, i) => `new${i}`),
+  ]
+  const indexOf = (id: string) => modelIds.indexOf(id)
+  const whole = CatalogTable.fromItems(items, 9)
+
+  for (const order of ['model', 'catalog'] as const) {
+    it(`should put each row at its model index, without ids, parts in ${order} order`, () => {
+      const sorted =
+        order === 'model' ? modelIds.flatMap((id) => items.filter((x) => x.itemId === id)) : items
+      const rest = items.filter((x) => !modelIds.includes(x.itemId))
+      const list = order === 'model' ? [...sorted, ...rest] : sorted
+      const builder = CatalogTable.alignedBuilder(modelIds.length, indexOf)
+      for (const [s, e] of [
+        [0, 100],
+        [100, 101],
+        [101, 300],
+      ])
+        builder.add(encodeCatalogColumns(CatalogTable.columnsOf(list.slice(s, e), 9)))
+      expect(builder.rows).toBe(250)
+      const table = builder.build()
+      expect(table.aligned).toBe(true)
+      expect(table.size).toBe(250)
+      expect(table.ids).toEqual([])
+      for (let index = 0; index < modelIds.length; index++) {
+        const row = whole.rowOf(modelIds[index]!)
+        expect(table.has(index)).toBe(row >= 0)
+        if (row < 0) continue
+        expect({ ...table.item(index), itemId: modelIds[index] }).toEqual(whole.item(row))
+        expect(table.view(index).hasCategory('five')).toBe(whole.view(row).hasCategory('five'))
+      }
+      let codes = 0
+      let attributes = 0
+      for (const id of modelIds.slice(0, 250)) {
+        const x = items.find((i) => i.itemId === id)!
+        codes += x.categories.length + x.tags.length
+        attributes += Object.keys(x.attributes).length
+      }
+      expect(table.byteLength).toBe(alignedCatalogByteLength(modelIds.length, codes, attributes))
+      expect(table.updatedUntil).toBe(9)
+    })
+  }
+})
+
+describe('manifest with a split catalog', () => {
+  const ref = (key: string, kind: string, rows = 1, rowOffset = 0) => ({
+    key,
+    kind,
+    bytes: 10,
+    sha256: 'a'.repeat(64),
+    rows,
+    rowOffset,
+    storage: 'r2',
+  })
+  const base = {
+    formatVersion: 1,
+    version: 'v1',
+    createdAt: new Date(0).toISOString(),
+    dims: 4,
+    counts: { users: 1, items: 1, interactions: 1 },
+    als: { factors: 4, regularization: 0.1, alpha: 1, iterations: 1, cgSteps: 3, solver: 'cg', seed: 1 },
+    eventWeights: { view: 1 },
+    trainedUntil: 0,
+    userBuckets: 1,
+  }
+  const shards = {
+    items: [ref('i', 'items')],
+    users: [ref('u', 'users')],
+    popularity: ref('p', 'popularity'),
+    gram: ref('g', 'gram'),
+  }
+
+  it('should accept consecutive catalog shards with their rows and planned memory', () => {
+    const m = parseManifest({
+      ...base,
+      catalog: { rows: 30, codes: 10, memoryBytes: 4000 },
+      shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 10)] },
+    })
+    expect(catalogShardRefs(m).map((r) => r.key)).toEqual(['c0', 'c1'])
+    expect(manifestShards(m).map((r) => r.key)).toContain('c1')
+  })
+
+  it('should reject gaps, wrong row totals and catalog stats without a list', () => {
+    expect(() =>
+      parseManifest({
+        ...base,
+        catalog: { rows: 30, codes: 10, memoryBytes: 4000 },
+        shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 11)] },
+      }),
+    ).toThrow(/must start at row 10/)
+    expect(() =>
+      parseManifest({
+        ...base,
+        catalog: { rows: 31, codes: 10, memoryBytes: 4000 },
+        shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 10)] },
+      }),
+    ).toThrow(/hold 30 rows/)
+    expect(() =>
+      parseManifest({
+        ...base,
+        catalog: { rows: 1, codes: 1, memoryBytes: 1 },
+        shards: { ...shards, catalog: ref('c', 'catalog') },
+      }),
+    ).toThrow(/list of catalog shards/)
+    expect(() => parseManifest({ ...base, shards: { ...shards, catalog: [] } })).toThrow(/at least one/)
   })
 })

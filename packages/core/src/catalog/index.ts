@@ -48,11 +48,14 @@ export type {
   RerankOptions,
 } from './rules.js'
 export { boostFactor, compileRules, RULE_LIMITS, rerank } from './rules.js'
-export type { CatalogColumns, ItemView } from './table.js'
+export type { CatalogColumns, CatalogTableBuilder, ItemView, PackedCatalog, SplitCatalog } from './table.js'
 export {
+  alignedCatalogByteLength,
   CatalogTable,
+  catalogColumnsByteLength,
   decodeCatalogColumns,
   encodeCatalogColumns,
+  splitCatalog,
   UNKNOWN_ITEM_VIEW,
   viewOfItem,
 } from './table.js'

@@ -6,6 +6,8 @@
  * @module
  */
 import { CoreError } from '../errors.js'
+import { DEFAULT_MAX_SHARD_BYTES } from '../shard/format.js'
+import { planRowRanges, type RowRange, SINGLE_SECTION_OVERHEAD_BYTES } from '../shard/split.js'
 import type { AttributeValue, CatalogItem } from './item.js'
 
 /** Read access to one item's attributes, whatever stores them (columns, an overlay row). */
@@ -121,53 +123,48 @@ export class CatalogTable {
   readonly #attributes: Map<string, Map<number, AttributeValue>>
   readonly #rowOf = new Map<string, number>()
   readonly #view: RowView
+  /** Aligned tables ({@link CatalogTable.alignedBuilder}): 1 where a row holds an item. */
+  readonly #present: Uint8Array | undefined
+  readonly #presentCount: number
 
   /** @throws {@link CoreError} `INVALID_ARGUMENT` when the columns are inconsistent */
-  constructor(columns: CatalogColumns) {
-    const n = Array.isArray(columns?.ids) ? columns.ids.length : invalid('ids is missing.')
-    if (columns.format !== 1) invalid(`format ${String(columns.format)} is not 1.`)
-    const arrays = [
-      'categoryLabels',
-      'tagLabels',
-      'categoryOffsets',
-      'categoryCodes',
-      'tagOffsets',
-      'tagCodes',
-      'price',
-      'available',
-      'createdAt',
-    ] as const
-    for (const key of arrays) if (!Array.isArray(columns[key])) invalid(`${key} is not an array.`)
-    if (columns.categoryOffsets.length !== n + 1 || columns.tagOffsets.length !== n + 1)
-      invalid('offsets need one entry per row plus one.')
-    if (columns.price.length !== n || columns.available.length !== n || columns.createdAt.length !== n)
-      invalid('price, available and createdAt need one entry per row.')
-    this.updatedUntil = Number.isFinite(columns.updatedUntil) ? columns.updatedUntil : 0
-    this.ids = columns.ids
-    columns.ids.forEach((id, row) => {
-      if (typeof id !== 'string') invalid(`id ${row} is not a string.`)
+  constructor(columns: CatalogColumns | PackedCatalog) {
+    const p = isPacked(columns) ? columns : packColumns(columns)
+    this.updatedUntil = p.updatedUntil
+    this.ids = p.ids
+    p.ids.forEach((id, row) => {
       this.#rowOf.set(id, row)
     })
-    this.#categoryLabels = columns.categoryLabels
-    this.#tagLabels = columns.tagLabels
-    this.#categoryCode = new Map(columns.categoryLabels.map((l, i) => [l, i]))
-    this.#tagCode = new Map(columns.tagLabels.map((l, i) => [l, i]))
-    this.#catOffsets = checkedCsr(columns.categoryOffsets, columns.categoryCodes.length, 'categoryOffsets')
-    this.#catCodes = checkedCodes(columns.categoryCodes, columns.categoryLabels.length, 'categoryCodes')
-    this.#tagOffsets = checkedCsr(columns.tagOffsets, columns.tagCodes.length, 'tagOffsets')
-    this.#tagCodes = checkedCodes(columns.tagCodes, columns.tagLabels.length, 'tagCodes')
-    this.#price = Float64Array.from(columns.price, (p) => (p === null ? Number.NaN : p))
-    this.#available = Uint8Array.from(columns.available)
-    this.#createdAt = Float64Array.from(columns.createdAt, (t) => (t === null ? Number.NaN : t))
-    this.#attributes = new Map()
-    for (const [name, { rows, values }] of Object.entries(columns.attributes ?? {})) {
-      if (!Array.isArray(rows) || !Array.isArray(values) || rows.length !== values.length)
-        invalid(`attribute ${name} needs parallel rows and values.`)
-      const byRow = new Map<number, AttributeValue>()
-      for (let i = 0; i < rows.length; i++) byRow.set(rows[i]!, values[i]!)
-      this.#attributes.set(name, byRow)
-    }
+    this.#categoryLabels = p.categoryLabels
+    this.#tagLabels = p.tagLabels
+    this.#categoryCode = new Map(p.categoryLabels.map((l, i) => [l, i]))
+    this.#tagCode = new Map(p.tagLabels.map((l, i) => [l, i]))
+    this.#catOffsets = p.catOffsets
+    this.#catCodes = p.catCodes
+    this.#tagOffsets = p.tagOffsets
+    this.#tagCodes = p.tagCodes
+    this.#price = p.price
+    this.#available = p.available
+    this.#createdAt = p.createdAt
+    this.#attributes = p.attributes
+    this.#present = p.present
+    let count = 0
+    if (p.present) for (let i = 0; i < p.present.length; i++) count += p.present[i]!
+    this.#presentCount = count
     this.#view = new RowView(this)
+  }
+
+  /**
+   * True for a table from {@link CatalogTable.alignedBuilder}: row = the model's item index, no ids
+   * held ({@link ids} is empty, {@link rowOf} answers -1; use {@link has}).
+   */
+  get aligned(): boolean {
+    return this.#present !== undefined
+  }
+
+  /** Whether row `row` holds an item (aligned tables: whether the model item has a catalog row). */
+  has(row: number): boolean {
+    return this.#present ? this.#present[row] === 1 : row >= 0 && row < this.ids.length
   }
 
   /** Builds the columns of `items` (later duplicates of an id win). */
@@ -211,9 +208,9 @@ export class CatalogTable {
     }
   }
 
-  /** Number of rows. */
+  /** Number of items (aligned tables: rows that hold one). */
   get size(): number {
-    return this.ids.length
+    return this.#present ? this.#presentCount : this.ids.length
   }
 
   /** Row of `itemId`, or -1. */
@@ -230,7 +227,7 @@ export class CatalogTable {
     return this.#view
   }
 
-  /** Row `row` as a plain item. */
+  /** Row `row` as a plain item (`itemId` is empty in an aligned table, which holds no ids). */
   item(row: number): CatalogItem {
     const attributes: Record<string, AttributeValue> = {}
     for (const [name, byRow] of this.#attributes) {
@@ -238,7 +235,7 @@ export class CatalogTable {
       if (value !== undefined) attributes[name] = value
     }
     return {
-      itemId: this.ids[row]!,
+      itemId: this.ids[row] ?? '',
       categories: [...this.categoriesOf(row)],
       tags: this.#labels(this.#tagOffsets, this.#tagCodes, this.#tagLabels, row),
       price: this.priceOf(row),
@@ -291,7 +288,10 @@ export class CatalogTable {
     return this.#attributes.get(name)?.get(row)
   }
 
-  /** Estimated bytes held (typed arrays exactly, strings and maps estimated). */
+  /**
+   * Estimated bytes held (typed arrays exactly, strings and maps estimated): what
+   * {@link catalogColumnsByteLength} predicts from the columns before they load.
+   */
   get byteLength(): number {
     let bytes = this.#catOffsets.byteLength + this.#catCodes.byteLength + this.#tagOffsets.byteLength
     bytes +=
@@ -299,9 +299,407 @@ export class CatalogTable {
       this.#price.byteLength +
       this.#available.byteLength +
       this.#createdAt.byteLength
-    for (const id of this.ids) bytes += 16 + Math.ceil(id.length / 8) * 8 + 72
-    for (const byRow of this.#attributes.values()) bytes += byRow.size * 64
-    return bytes
+    for (const id of this.ids) bytes += idByteLength(id)
+    for (const byRow of this.#attributes.values()) bytes += byRow.size * ATTRIBUTE_ENTRY_BYTES
+    return bytes + (this.#present?.byteLength ?? 0)
+  }
+
+  /**
+   * A builder of a table aligned to a model's items (the edge worker's): row i is the model's item
+   * i (`indexOf` maps an id to it, -1 for catalog rows of items the model does not have, which are
+   * left out), and no ids are kept, so a table of n items holds {@link alignedCatalogByteLength}
+   * bytes, about 26 per item plus 4 per label. Parts (catalog shards) may come in any order of
+   * ids; an id seen twice keeps its first row. Each part is validated alone, as with
+   * {@link CatalogTable.builder}. Items without a row view as unknown (no labels, no price,
+   * available).
+   */
+  static alignedBuilder(size: number, indexOf: (itemId: string) => number): CatalogTableBuilder {
+    const price = new Float64Array(size).fill(Number.NaN)
+    const available = new Uint8Array(size).fill(1)
+    const createdAt = new Float64Array(size).fill(Number.NaN)
+    const present = new Uint8Array(size)
+    const cats = new CsrAccumulator(size)
+    const tags = new CsrAccumulator(size)
+    let updatedUntil = 0
+    let rows = 0
+    const categoryLabels: string[] = []
+    const tagLabels: string[] = []
+    const categoryCode = new Map<string, number>()
+    const tagCode = new Map<string, number>()
+    const attributes = new Map<string, Map<number, AttributeValue>>()
+    return {
+      add(part) {
+        const p = packColumns(part instanceof Uint8Array ? parseColumns(part) : part)
+        const catMap = recodeLabels(p.categoryLabels, categoryCode, categoryLabels)
+        const tagMap = recodeLabels(p.tagLabels, tagCode, tagLabels)
+        const at = new Int32Array(p.ids.length).fill(-1)
+        p.ids.forEach((id, r) => {
+          const index = indexOf(id)
+          if (index < 0 || index >= size || present[index] === 1) return
+          at[r] = index
+          present[index] = 1
+          rows++
+          price[index] = p.price[r]!
+          available[index] = p.available[r]!
+          createdAt[index] = p.createdAt[r]!
+          cats.row(index)
+          for (let q = p.catOffsets[r]!; q < p.catOffsets[r + 1]!; q++) cats.push(catMap[p.catCodes[q]!]!)
+          tags.row(index)
+          for (let q = p.tagOffsets[r]!; q < p.tagOffsets[r + 1]!; q++) tags.push(tagMap[p.tagCodes[q]!]!)
+        })
+        for (const [name, byRow] of p.attributes) {
+          let merged = attributes.get(name)
+          if (!merged) {
+            merged = new Map()
+            attributes.set(name, merged)
+          }
+          for (const [row, value] of byRow) if (at[row]! >= 0) merged.set(at[row]!, value)
+        }
+        updatedUntil = Math.max(updatedUntil, p.updatedUntil)
+      },
+      get rows() {
+        return rows
+      },
+      build() {
+        const cat = cats.build()
+        const tag = tags.build()
+        return new CatalogTable({
+          packed: true,
+          updatedUntil,
+          ids: [],
+          categoryLabels,
+          tagLabels,
+          catOffsets: cat.offsets,
+          catCodes: cat.codes,
+          tagOffsets: tag.offsets,
+          tagCodes: tag.codes,
+          price,
+          available,
+          createdAt,
+          attributes,
+          present,
+        })
+      },
+    }
+  }
+
+  /**
+   * A builder that appends the parts of a split catalog (the catalog shards of a version, in
+   * order) into one table, one part at a time, so only one part's JSON is alive at once. Each part
+   * is validated alone; a part that fails is left out (its rows are absent) and the others still
+   * build.
+   *
+   * @example
+   * ```ts
+   * const builder = CatalogTable.builder(manifestRows)
+   * for (const bytes of parts) builder.add(bytes)
+   * const table = builder.build()
+   * ```
+   */
+  static builder(rowsHint = 0): CatalogTableBuilder {
+    let n = 0
+    let cap = Math.max(16, rowsHint)
+    let ids: string[] = []
+    let price = new Float64Array(cap)
+    let available = new Uint8Array(cap)
+    let createdAt = new Float64Array(cap)
+    let catOffsets = new Uint32Array(cap + 1)
+    let tagOffsets = new Uint32Array(cap + 1)
+    let catCodes = new Uint32Array(Math.max(16, rowsHint))
+    let tagCodes = new Uint32Array(Math.max(16, rowsHint))
+    let catCount = 0
+    let tagCount = 0
+    let updatedUntil = 0
+    const categoryLabels: string[] = []
+    const tagLabels: string[] = []
+    const categoryCode = new Map<string, number>()
+    const tagCode = new Map<string, number>()
+    const attributes = new Map<string, Map<number, AttributeValue>>()
+    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(a: T, need: number): T => {
+      if (a.length >= need) return a
+      const next = new (a.constructor as new (length: number) => T)(Math.max(need, a.length * 2))
+      next.set(a)
+      return next
+    }
+    return {
+      add(part) {
+        const p = packColumns(part instanceof Uint8Array ? parseColumns(part) : part)
+        const rows = p.ids.length
+        if (n + rows > cap) {
+          cap = Math.max(n + rows, cap * 2)
+          price = grow(price, cap)
+          available = grow(available, cap)
+          createdAt = grow(createdAt, cap)
+          catOffsets = grow(catOffsets, cap + 1)
+          tagOffsets = grow(tagOffsets, cap + 1)
+        }
+        const catMap = recodeLabels(p.categoryLabels, categoryCode, categoryLabels)
+        const tagMap = recodeLabels(p.tagLabels, tagCode, tagLabels)
+        catCodes = grow(catCodes, catCount + p.catCodes.length)
+        tagCodes = grow(tagCodes, tagCount + p.tagCodes.length)
+        for (let i = 0; i < p.catCodes.length; i++) catCodes[catCount + i] = catMap[p.catCodes[i]!]!
+        for (let i = 0; i < p.tagCodes.length; i++) tagCodes[tagCount + i] = tagMap[p.tagCodes[i]!]!
+        for (let r = 1; r <= rows; r++) {
+          catOffsets[n + r] = catCount + p.catOffsets[r]!
+          tagOffsets[n + r] = tagCount + p.tagOffsets[r]!
+        }
+        catCount += p.catCodes.length
+        tagCount += p.tagCodes.length
+        price.set(p.price, n)
+        available.set(p.available, n)
+        createdAt.set(p.createdAt, n)
+        for (const [name, byRow] of p.attributes) {
+          let merged = attributes.get(name)
+          if (!merged) {
+            merged = new Map()
+            attributes.set(name, merged)
+          }
+          for (const [row, value] of byRow) merged.set(n + row, value)
+        }
+        for (const id of p.ids) ids.push(id)
+        n += rows
+        updatedUntil = Math.max(updatedUntil, p.updatedUntil)
+      },
+      get rows() {
+        return n
+      },
+      build() {
+        const table = new CatalogTable({
+          packed: true,
+          updatedUntil,
+          ids,
+          categoryLabels,
+          tagLabels,
+          catOffsets: catOffsets.slice(0, n + 1),
+          catCodes: catCodes.slice(0, catCount),
+          tagOffsets: tagOffsets.slice(0, n + 1),
+          tagCodes: tagCodes.slice(0, tagCount),
+          price: price.slice(0, n),
+          available: available.slice(0, n),
+          createdAt: createdAt.slice(0, n),
+          attributes,
+        })
+        ids = []
+        return table
+      },
+    }
+  }
+}
+
+/** Appends the parts of a split catalog into one {@link CatalogTable} ({@link CatalogTable.builder}). */
+export interface CatalogTableBuilder {
+  /**
+   * Appends one part: the JSON bytes of a catalog shard body, or its parsed columns.
+   *
+   * @throws {@link CoreError} `INVALID_ARGUMENT` when the part is not valid columns (nothing of it is added)
+   */
+  add(part: Uint8Array | CatalogColumns): void
+  /** Rows appended so far. */
+  readonly rows: number
+  /** The table of every part added (the builder must not be used afterwards). */
+  build(): CatalogTable
+}
+
+/**
+ * Builds the CSR (offsets, codes) of label codes per row when rows arrive in any order: appended
+ * in place while row numbers increase (the trainer writes catalog rows in model order, so no extra
+ * memory), else switched once to (row, code) pairs sorted by row at the end.
+ */
+class CsrAccumulator {
+  readonly #size: number
+  #offsets: Uint32Array
+  #codes: Uint32Array<ArrayBuffer> = new Uint32Array(64)
+  #count = 0
+  #last = -1
+  #current = -1
+  /** Pairs mode: (row, code) interleaved, or undefined while rows increase. */
+  #pairs: Uint32Array<ArrayBuffer> | undefined
+
+  constructor(size: number) {
+    this.#size = size
+    this.#offsets = new Uint32Array(size + 1)
+  }
+
+  /** Starts row `row` (each row at most once); its codes follow with {@link push}. */
+  row(row: number): void {
+    this.#current = row
+    if (this.#pairs) return
+    if (row > this.#last) {
+      for (let r = this.#last + 1; r <= row; r++) this.#offsets[r] = this.#count
+      this.#last = row
+      return
+    }
+    // A row before the last one: keep what was appended as pairs from now on.
+    const pairs = new Uint32Array(Math.max(64, 4 * this.#count))
+    for (let r = 0; r <= this.#last; r++) {
+      const end = r === this.#last ? this.#count : this.#offsets[r + 1]!
+      for (let q = this.#offsets[r]!; q < end; q++) {
+        pairs[2 * q] = r
+        pairs[2 * q + 1] = this.#codes[q]!
+      }
+    }
+    this.#pairs = pairs
+    this.#codes = new Uint32Array(0)
+  }
+
+  push(code: number): void {
+    if (this.#pairs) {
+      if (this.#pairs.length < 2 * this.#count + 2) this.#pairs = grown(this.#pairs, 4 * this.#count + 2)
+      this.#pairs[2 * this.#count] = this.#current
+      this.#pairs[2 * this.#count + 1] = code
+    } else {
+      if (this.#codes.length <= this.#count) this.#codes = grown(this.#codes, 2 * this.#count + 1)
+      this.#codes[this.#count] = code
+    }
+    this.#count++
+  }
+
+  build(): { offsets: Uint32Array; codes: Uint32Array } {
+    const size = this.#size
+    const offsets = this.#offsets
+    const pairs = this.#pairs
+    if (!pairs) {
+      for (let r = this.#last + 1; r <= size; r++) offsets[r] = this.#count
+      return { offsets, codes: this.#codes.slice(0, this.#count) }
+    }
+    offsets.fill(0)
+    for (let i = 0; i < this.#count; i++) offsets[pairs[2 * i]! + 1]!++
+    for (let r = 0; r < size; r++) offsets[r + 1]! += offsets[r]!
+    const fill = offsets.slice(0, size)
+    const codes = new Uint32Array(this.#count)
+    for (let i = 0; i < this.#count; i++) codes[fill[pairs[2 * i]!]!++] = pairs[2 * i + 1]!
+    this.#pairs = undefined
+    return { offsets, codes }
+  }
+}
+
+function grown(a: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+  const next = new Uint32Array(length)
+  next.set(a)
+  return next
+}
+
+/** Codes of `labels` in a merged dictionary (`codeOf` / `out`), adding the new ones. */
+function recodeLabels(labels: readonly string[], codeOf: Map<string, number>, out: string[]): Uint32Array {
+  return Uint32Array.from(labels, (label) => {
+    let c = codeOf.get(label)
+    if (c === undefined) {
+      c = out.length
+      out.push(label)
+      codeOf.set(label, c)
+    }
+    return c
+  })
+}
+
+/**
+ * Bytes of an aligned table ({@link CatalogTable.alignedBuilder}) of `items` model items holding
+ * `codes` category and tag labels and `attributeValues` custom attribute values in all: offsets
+ * (8 per item), price and createdAt (16), availability and presence (2), codes (4 each), and an
+ * estimated 64 per attribute value. What the edge worker plans before it loads a catalog.
+ */
+export function alignedCatalogByteLength(items: number, codes: number, attributeValues: number): number {
+  return 8 * (items + 1) + 18 * items + 4 * codes + ATTRIBUTE_ENTRY_BYTES * attributeValues
+}
+
+/** Estimated bytes of one id in a table: the string and its entry in the id → row map. */
+function idByteLength(id: string): number {
+  return 16 + Math.ceil(id.length / 8) * 8 + 72
+}
+
+/** Estimated bytes of one sparse attribute value in a table. */
+const ATTRIBUTE_ENTRY_BYTES = 64
+
+/**
+ * The bytes a {@link CatalogTable} of `columns` holds, as {@link CatalogTable.byteLength} counts
+ * them, computed without building it. The table of several parts holds the sum of the parts' bytes
+ * minus 8 per part after the first (each part's offsets have one extra entry).
+ */
+export function catalogColumnsByteLength(columns: CatalogColumns): number {
+  const n = columns.ids.length
+  let bytes = 8 * (n + 1) + 4 * (columns.categoryCodes.length + columns.tagCodes.length) + 17 * n
+  for (const id of columns.ids) bytes += idByteLength(id)
+  for (const { rows } of Object.values(columns.attributes)) bytes += rows.length * ATTRIBUTE_ENTRY_BYTES
+  return bytes
+}
+
+/**
+ * The columns of a table, validated and in typed arrays (what {@link CatalogTable}'s constructor
+ * and builder hold).
+ *
+ * @internal
+ */
+export interface PackedCatalog {
+  packed: true
+  updatedUntil: number
+  ids: readonly string[]
+  categoryLabels: readonly string[]
+  tagLabels: readonly string[]
+  catOffsets: Uint32Array
+  catCodes: Uint32Array
+  tagOffsets: Uint32Array
+  tagCodes: Uint32Array
+  price: Float64Array
+  available: Uint8Array
+  createdAt: Float64Array
+  attributes: Map<string, Map<number, AttributeValue>>
+  /** Aligned tables: 1 where a row holds an item. */
+  present?: Uint8Array
+}
+
+function isPacked(columns: CatalogColumns | PackedCatalog): columns is PackedCatalog {
+  return (columns as Partial<PackedCatalog>)?.packed === true
+}
+
+/** Validates JSON columns and converts them to typed arrays. */
+function packColumns(columns: CatalogColumns): PackedCatalog {
+  const n = Array.isArray(columns?.ids) ? columns.ids.length : invalid('ids is missing.')
+  if (columns.format !== 1) invalid(`format ${String(columns.format)} is not 1.`)
+  const arrays = [
+    'categoryLabels',
+    'tagLabels',
+    'categoryOffsets',
+    'categoryCodes',
+    'tagOffsets',
+    'tagCodes',
+    'price',
+    'available',
+    'createdAt',
+  ] as const
+  for (const key of arrays) if (!Array.isArray(columns[key])) invalid(`${key} is not an array.`)
+  if (columns.categoryOffsets.length !== n + 1 || columns.tagOffsets.length !== n + 1)
+    invalid('offsets need one entry per row plus one.')
+  if (columns.price.length !== n || columns.available.length !== n || columns.createdAt.length !== n)
+    invalid('price, available and createdAt need one entry per row.')
+  columns.ids.forEach((id, row) => {
+    if (typeof id !== 'string') invalid(`id ${row} is not a string.`)
+  })
+  const attributes = new Map<string, Map<number, AttributeValue>>()
+  for (const [name, { rows, values }] of Object.entries(columns.attributes ?? {})) {
+    if (!Array.isArray(rows) || !Array.isArray(values) || rows.length !== values.length)
+      invalid(`attribute ${name} needs parallel rows and values.`)
+    const byRow = new Map<number, AttributeValue>()
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      if (!Number.isInteger(row) || row < 0 || row >= n) invalid(`attribute ${name} names row ${row}.`)
+      byRow.set(row, values[i]!)
+    }
+    attributes.set(name, byRow)
+  }
+  return {
+    packed: true,
+    updatedUntil: Number.isFinite(columns.updatedUntil) ? columns.updatedUntil : 0,
+    ids: columns.ids,
+    categoryLabels: columns.categoryLabels,
+    tagLabels: columns.tagLabels,
+    catOffsets: checkedCsr(columns.categoryOffsets, columns.categoryCodes.length, 'categoryOffsets'),
+    catCodes: checkedCodes(columns.categoryCodes, columns.categoryLabels.length, 'categoryCodes'),
+    tagOffsets: checkedCsr(columns.tagOffsets, columns.tagCodes.length, 'tagOffsets'),
+    tagCodes: checkedCodes(columns.tagCodes, columns.tagLabels.length, 'tagCodes'),
+    price: Float64Array.from(columns.price, (p) => (p === null ? Number.NaN : p)),
+    available: Uint8Array.from(columns.available),
+    createdAt: Float64Array.from(columns.createdAt, (t) => (t === null ? Number.NaN : t)),
+    attributes,
   }
 }
 
@@ -356,12 +754,7 @@ export function encodeCatalogColumns(columns: CatalogColumns): Uint8Array {
   return encoder.encode(JSON.stringify(columns))
 }
 
-/**
- * Parses the body of a catalog shard.
- *
- * @throws {@link CoreError} `INVALID_ARGUMENT` when it is not valid columns
- */
-export function decodeCatalogColumns(bytes: Uint8Array): CatalogTable {
+function parseColumns(bytes: Uint8Array): CatalogColumns {
   let parsed: unknown
   try {
     parsed = JSON.parse(decoder.decode(bytes))
@@ -375,5 +768,102 @@ export function decodeCatalogColumns(bytes: Uint8Array): CatalogTable {
     )
   }
   if (!parsed || typeof parsed !== 'object') invalid('not an object.')
-  return new CatalogTable(parsed as CatalogColumns)
+  return parsed as CatalogColumns
 }
+
+/**
+ * Parses the body of a catalog shard.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` when it is not valid columns
+ */
+export function decodeCatalogColumns(bytes: Uint8Array): CatalogTable {
+  return new CatalogTable(parseColumns(bytes))
+}
+
+/** A catalog split into shard-sized parts ({@link splitCatalog}). */
+export interface SplitCatalog {
+  /**
+   * The items, deduplicated (later duplicates of an id win), in row order: with `modelIds`, the
+   * model's items first in model order, then the others.
+   */
+  items: readonly CatalogItem[]
+  /** Consecutive row ranges of `items`, one per catalog shard. */
+  ranges: RowRange[]
+  /**
+   * What the manifest records (`manifest.catalog`): rows, and with `modelIds` the label codes and
+   * bytes of the worker's table aligned to those items ({@link alignedCatalogByteLength}).
+   */
+  manifest: { rows: number; codes: number; memoryBytes: number }
+}
+
+/**
+ * Plans the catalog shards of a version: consecutive rows of the deduplicated `items` such that
+ * the JSON columns of each range ({@link CatalogTable.columnsOf} of the range, then
+ * {@link encodeCatalogColumns}) fit a catalog shard of at most `maxBytes`. Each row is counted at
+ * an upper bound of what it adds to its part's JSON (its labels as if new to the part), with core's
+ * one splitting rule (`planRowRanges`, as item shards). Each part is self-contained (own label
+ * dictionaries, rows from 0), so it decodes alone.
+ *
+ * @throws {@link CoreError} `INVALID_ARGUMENT` when one item alone cannot fit
+ */
+export function splitCatalog(
+  items: readonly CatalogItem[],
+  maxBytes = DEFAULT_MAX_SHARD_BYTES,
+  modelIds?: readonly string[],
+): SplitCatalog {
+  const byId = new Map<string, CatalogItem>()
+  for (const item of items) byId.set(item.itemId, item)
+  let list = [...byId.values()]
+  let modelCodes = 0
+  let modelAttributes = 0
+  if (modelIds) {
+    // Model order first: the worker's aligned table then appends codes in place (no sorting).
+    const ordered: CatalogItem[] = []
+    for (const id of modelIds) {
+      const item = byId.get(id)
+      if (!item) continue
+      ordered.push(item)
+      byId.delete(id)
+      modelCodes += item.categories.length + item.tags.length
+      modelAttributes += Object.keys(item.attributes).length
+    }
+    list = [...ordered, ...byId.values()]
+  }
+  let codes = 0
+  const labels = new Set<string>()
+  for (const item of list) {
+    codes += item.categories.length + item.tags.length
+    for (const l of item.categories) labels.add(l)
+    for (const l of item.tags) labels.add(l)
+  }
+  // Largest number of characters a row index, an offset or a code can take, plus its comma.
+  const rowDigits = String(list.length).length + 1
+  const offsetDigits = String(codes).length + 1
+  const codeDigits = String(labels.size).length + 1
+  const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).length
+  const rowBytes = (r: number): number => {
+    const item = list[r]!
+    let bytes = bytesOf(item.itemId) + 1 + 2 * offsetDigits
+    for (const l of item.categories) bytes += codeDigits + bytesOf(l) + 1
+    for (const l of item.tags) bytes += codeDigits + bytesOf(l) + 1
+    bytes += bytesOf(item.price) + 1 + 2 + bytesOf(item.createdAt) + 1
+    for (const [name, value] of Object.entries(item.attributes))
+      bytes += rowDigits + bytesOf(value) + 1 + bytesOf(name) + JSON_ATTRIBUTE_SKELETON_BYTES
+    return bytes
+  }
+  const overhead = SINGLE_SECTION_OVERHEAD_BYTES + JSON_SKELETON_BYTES
+  return {
+    items: list,
+    ranges: planRowRanges(list.length, rowBytes, overhead, maxBytes, 'catalog item'),
+    manifest: {
+      rows: list.length,
+      codes: modelCodes,
+      memoryBytes: alignedCatalogByteLength(modelIds?.length ?? 0, modelCodes, modelAttributes),
+    },
+  }
+}
+
+/** Upper bound of the JSON of a part without rows (keys, brackets, `updatedUntil`). */
+const JSON_SKELETON_BYTES = 512
+/** Upper bound of the JSON of one attribute's column without its rows (`:{"rows":[],"values":[]},`). */
+const JSON_ATTRIBUTE_SKELETON_BYTES = 32

@@ -1,4 +1,5 @@
 export {
+  catalogShardKey,
   itemShardKey,
   LIVE_POINTER_KEY,
   manifestKey,
@@ -11,6 +12,7 @@ export {
 export type {
   AlsHyperparameters,
   LivePointer,
+  ManifestCatalog,
   ManifestPartitions,
   ManifestValidationResult,
   MetricSet,
@@ -22,6 +24,7 @@ export type {
   ShardStorage,
 } from './manifest.js'
 export {
+  catalogShardRefs,
   MANIFEST_FORMAT_VERSION,
   manifestShards,
   parseManifest,
@@ -30,6 +33,8 @@ export {
 } from './manifest.js'
 export type { ModelMemoryPlan, SwapMemoryCheck } from './memory.js'
 export {
+  CATALOG_CODES_PER_SHARD_BYTE,
+  CATALOG_LOADING_PER_SHARD_BYTE,
   checkSwapMemory,
   DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
   DEFAULT_PARTITION_CACHE_BYTES,

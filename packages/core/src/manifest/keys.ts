@@ -22,6 +22,11 @@ export function itemShardKey(version: string, index: number): string {
   return `${versionPrefix(version)}items-${String(index).padStart(3, '0')}.shard`
 }
 
+/** Key of catalog shard `index` (versions whose catalog is split; older ones have `catalog.shard`). */
+export function catalogShardKey(version: string, index: number): string {
+  return `${versionPrefix(version)}catalog-${String(index).padStart(3, '0')}.shard`
+}
+
 /** Key of user bucket `bucket`. */
 export function userShardKey(version: string, bucket: number): string {
   return `${versionPrefix(version)}users-${String(bucket).padStart(4, '0')}.shard`

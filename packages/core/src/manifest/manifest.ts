@@ -100,6 +100,22 @@ export interface ManifestPartitions {
   recall: { k: number; value: number; users: number }
 }
 
+/**
+ * The catalog exported with a version, split in `shards.catalog` (absent in versions exported
+ * before catalogs were split; the worker then estimates its memory from the shard sizes).
+ */
+export interface ManifestCatalog {
+  /** Catalog rows in all (the sum of the catalog shards' rows). */
+  rows: number
+  /** Category and tag labels of the rows of the model's items (what the worker holds). */
+  codes: number
+  /**
+   * Bytes the worker's table holds (core's `alignedCatalogByteLength` of the model's items, what
+   * `CatalogTable.byteLength` reports once loaded), planned before it loads.
+   */
+  memoryBytes: number
+}
+
 /** Hyperparameters of the ALS run that produced the model. */
 export interface AlsHyperparameters {
   factors: number
@@ -148,14 +164,21 @@ export interface ModelManifest {
   gate?: ModelGate
   /** Partitioned retrieval (present exactly when `shards.partitions` is). */
   partitions?: ManifestPartitions
+  /** The split catalog's rows and planned memory (present when `shards.catalog` is a list). */
+  catalog?: ManifestCatalog
   shards: {
     items: ShardRef[]
     users: ShardRef[]
     popularity: ShardRef
     trending?: ShardRef
     gram: ShardRef
-    /** The item catalog at training time (optional; absent in versions trained without one). */
-    catalog?: ShardRef
+    /**
+     * The item catalog at training time (optional; absent in versions trained without one): a list
+     * of catalog shards (`catalog-NNN.shard`, consecutive rows, each ≤ the shard limit), or in
+     * versions exported before catalogs were split, one shard (`catalog.shard`). Read it with
+     * {@link catalogShardRefs}.
+     */
+    catalog?: ShardRef | ShardRef[]
     /** The coarse quantizer and inverted lists (kind `partitions`), for large versions. */
     partitions?: ShardRef
     /**
@@ -281,7 +304,18 @@ export function validateManifest(input: unknown): ManifestValidationResult {
     checkRef(s.popularity, 'shards.popularity', 'popularity', errors)
     if (s.trending !== undefined) checkRef(s.trending, 'shards.trending', 'popularity', errors)
     checkRef(s.gram, 'shards.gram', 'gram', errors)
-    if (s.catalog !== undefined) checkRef(s.catalog, 'shards.catalog', 'catalog', errors)
+    if (Array.isArray(s.catalog)) {
+      if (s.catalog.length === 0) errors.push('shards.catalog must list at least one shard.')
+      let next = 0
+      s.catalog.forEach((ref, i) => {
+        checkRef(ref, `shards.catalog[${i}]`, 'catalog', errors)
+        if (ref && ref.rowOffset !== next)
+          errors.push(`shards.catalog[${i}] must start at row ${next} (consecutive rows, in order).`)
+        next = (ref?.rowOffset ?? next) + (ref?.rows ?? 0)
+      })
+      if (m.catalog !== undefined && m.catalog?.rows !== next)
+        errors.push(`shards.catalog hold ${next} rows but catalog.rows is ${String(m.catalog?.rows)}.`)
+    } else if (s.catalog !== undefined) checkRef(s.catalog, 'shards.catalog', 'catalog', errors)
     if (s.partitions !== undefined) checkRef(s.partitions, 'shards.partitions', 'partitions', errors)
     if ((s.partitions === undefined) !== (m.partitions === undefined))
       errors.push('partitions and shards.partitions must be both present or both absent.')
@@ -290,6 +324,13 @@ export function validateManifest(input: unknown): ManifestValidationResult {
     if ((s.partitions === undefined) !== (s.partitionLists === undefined))
       errors.push('shards.partitions and shards.partitionLists must be both present or both absent.')
   }
+  if (
+    m.catalog !== undefined &&
+    (!m.catalog || !isCount(m.catalog.rows) || !isCount(m.catalog.codes) || !isCount(m.catalog.memoryBytes))
+  )
+    errors.push('catalog must hold rows, codes and memoryBytes (counts).')
+  if (m.catalog !== undefined && !Array.isArray(s?.catalog))
+    errors.push('catalog is present only with a list of catalog shards (shards.catalog).')
   const p = m.partitions
   if (p !== undefined) {
     if (!p || typeof p !== 'object' || !isCount(p.lists) || p.lists === 0)
@@ -316,11 +357,20 @@ export function parseManifest(input: unknown): ModelManifest {
   return r.manifest
 }
 
+/**
+ * The catalog shards of a version in row order: the split list, or the one shard of a version
+ * exported before catalogs were split; empty without a catalog.
+ */
+export function catalogShardRefs(m: ModelManifest): ShardRef[] {
+  const c = m.shards.catalog
+  return c === undefined ? [] : Array.isArray(c) ? c : [c]
+}
+
 /** All shard refs of a manifest, in publish order. */
 export function manifestShards(m: ModelManifest): ShardRef[] {
   const refs = [...m.shards.items, ...m.shards.users, m.shards.popularity, m.shards.gram]
   if (m.shards.trending) refs.push(m.shards.trending)
-  if (m.shards.catalog) refs.push(m.shards.catalog)
+  refs.push(...catalogShardRefs(m))
   if (m.shards.partitions) refs.push(m.shards.partitions)
   if (m.shards.partitionLists) refs.push(m.shards.partitionLists)
   return refs

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { alignedCatalogByteLength } from '../catalog/table.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import type { ModelManifest, ShardRef } from './manifest.js'
 import { checkSwapMemory, planModelMemory } from './memory.js'
@@ -144,5 +145,54 @@ describe('planModelMemory for a partitioned version (lists on demand)', () => {
     expect(swap.needed).toBeLessThan(96 * MiB)
     const resident = planModelMemory(manifest('resident', 1_000_000, 64), settings)
     expect(checkSwapMemory({ version: 'r', plan: resident }, live, 127 * MiB).fits).toBe(false)
+  })
+})
+
+describe('planModelMemory with a split catalog', () => {
+  const catalogRef = (index: number, bytes: number, rows: number, rowOffset: number): ShardRef => ({
+    key: `c${index}`,
+    kind: 'catalog',
+    bytes,
+    sha256: '0'.repeat(64),
+    rows,
+    rowOffset,
+    storage: 'r2',
+  })
+
+  it('should count the planned table, the item → row map and one catalog shard in flight while loading', () => {
+    const m = manifest('v1', 100_000, 64)
+    const without = planModelMemory(m, { userCacheBytes: MiB })
+    m.shards.catalog = [catalogRef(0, 4 * MiB, 60_000, 0), catalogRef(1, 2 * MiB, 40_000, 60_000)]
+    m.catalog = { rows: 100_000, codes: 250_000, memoryBytes: 4 * MiB }
+    const plan = planModelMemory(m, { userCacheBytes: MiB })
+    expect(plan.catalog).toBe(4 * MiB)
+    expect(plan.resident).toBe(without.resident + plan.catalog)
+    expect(plan.loadingPeak).toBe(plan.resident + 4 * 4 * MiB + 8 * 250_000)
+  })
+
+  it('should estimate the table of an older version with one catalog shard from its size', () => {
+    const m = manifest('v1', 100_000, 64)
+    m.shards.catalog = catalogRef(0, 5 * MiB, 100_000, 0)
+    const plan = planModelMemory(m, { userCacheBytes: MiB })
+    // Codes ≤ half the shard bytes; 26 bytes per item of columns.
+    expect(plan.catalog).toBe(alignedCatalogByteLength(100_000, 2.5 * MiB, 0))
+  })
+
+  it('should refuse a swap the catalog does not fit in, saying by how much and that it fits without it', () => {
+    const settings = { userCacheBytes: MiB }
+    const withCatalog = (version: string) => {
+      const m = manifest(version, 100_000, 64)
+      m.shards.catalog = [catalogRef(0, MiB, 100_000, 0)]
+      m.catalog = { rows: 100_000, codes: 100_000, memoryBytes: 40 * MiB }
+      return { version, plan: planModelMemory(m, settings) }
+    }
+    const next = withCatalog('next')
+    const live = withCatalog('live')
+    const budget = next.plan.loadingPeak + live.plan.resident - 10 * MiB
+    const check = checkSwapMemory(next, live, budget)
+    expect(check.fits).toBe(false)
+    expect(check.message).toContain('10.0 MiB too much')
+    expect(check.message).toContain('catalog 40.0 MiB')
+    expect(check.message).toContain('Without its catalog')
   })
 })

@@ -9,10 +9,24 @@
  *
  * @module
  */
+
+import { alignedCatalogByteLength } from '../catalog/table.js'
 import { CoreError } from '../errors.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import { idIndexByteLength } from '../shard/id-index.js'
-import type { ModelManifest } from './manifest.js'
+import { catalogShardRefs, type ModelManifest } from './manifest.js'
+
+/**
+ * Label codes per byte of catalog shard, estimated when the manifest does not say (versions
+ * exported with one catalog shard, before `manifest.catalog`): a code takes at least 2 JSON bytes.
+ */
+export const CATALOG_CODES_PER_SHARD_BYTE = 0.5
+
+/**
+ * Bytes one catalog shard costs while it loads, per byte of shard: the shard buffer, its decoded
+ * JSON text and the parsed columns (estimated).
+ */
+export const CATALOG_LOADING_PER_SHARD_BYTE = 4
 
 const MiB = 1024 * 1024
 
@@ -37,6 +51,11 @@ export interface ModelMemoryPlan {
   lists: number
   /** The user-bucket cache bound. */
   userCache: number
+  /**
+   * The catalog table aligned to the model's items (`manifest.catalog.memoryBytes`, else estimated
+   * from the shard bytes); 0 without a catalog.
+   */
+  catalog: number
   /**
    * A partitioned version (lists loaded on demand): the centroids, the list offset / byte / digest
    * tables and the item → partition map (exact); 0 otherwise.
@@ -84,20 +103,44 @@ export function planModelMemory(
   const partitionIndex = onDemand ? partitionIndexByteLength(lists, dims, items) : 0
   const partitionCache = onDemand ? (options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES) : 0
   const userCache = options.userCacheBytes
-  const resident = kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache
+  const catalogRefs = catalogShardRefs(manifest)
+  let catalogShardBytes = 0
+  let largestCatalogShard = 0
+  for (const ref of catalogRefs) {
+    catalogShardBytes += ref.bytes
+    largestCatalogShard = Math.max(largestCatalogShard, ref.bytes)
+  }
+  const catalogCodes = manifest.catalog?.codes ?? Math.ceil(CATALOG_CODES_PER_SHARD_BYTE * catalogShardBytes)
+  const catalog =
+    catalogRefs.length === 0
+      ? 0
+      : (manifest.catalog?.memoryBytes ?? alignedCatalogByteLength(items, catalogCodes, 0))
+  const resident =
+    kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache + catalog
   return {
     kernel,
     itemRows,
     itemIdIndex,
     lists: retained,
     userCache,
+    catalog,
     partitionIndex,
     partitionCache,
     resident,
     // One item shard fetched and decoded (views, no copy) at a time; the id string table is
     // preallocated with `itemIdBytes`, so ids are copied once. A partitioned version also holds
     // its partitions shard (item indexes of every list) while the item → partition map is built.
-    loadingPeak: resident + Math.max(largestShard, onDemand ? (shards.partitions?.bytes ?? 0) : 0),
+    // Catalog shards load one at a time after the items, each parsed and appended then dropped;
+    // the label codes grow by doubling (up to twice their final 4 bytes each).
+    loadingPeak:
+      resident +
+      Math.max(
+        largestShard,
+        onDemand ? (shards.partitions?.bytes ?? 0) : 0,
+        catalogRefs.length === 0
+          ? 0
+          : CATALOG_LOADING_PER_SHARD_BYTE * largestCatalogShard + 8 * catalogCodes,
+      ),
     itemIdBytes: idBytes,
   }
 }
@@ -144,7 +187,8 @@ export function checkSwapMemory(
     next.plan.partitionCache > 0
       ? `, partition index ${mib(next.plan.partitionIndex)}, partition cache ${mib(next.plan.partitionCache)}`
       : ''
-  const parts = `item factors ${mib(next.plan.kernel)}, item ids ≤ ${mib(next.plan.itemIdIndex)}, lists ${mib(next.plan.lists)}, user cache ${mib(next.plan.userCache)}${partitioned}`
+  const catalog = next.plan.catalog > 0 ? `, catalog ${mib(next.plan.catalog)}` : ''
+  const parts = `item factors ${mib(next.plan.kernel)}, item ids ≤ ${mib(next.plan.itemIdIndex)}, lists ${mib(next.plan.lists)}, user cache ${mib(next.plan.userCache)}${partitioned}${catalog}`
   const alone = next.plan.loadingPeak <= budget
   return {
     fits: false,
@@ -154,6 +198,11 @@ export function checkSwapMemory(
       `Version ${next.version} needs ${mib(next.plan.loadingPeak)} while loading (${parts})` +
       (liveBytes > 0 ? ` next to ${mib(liveBytes)} of the live version ${live!.version}` : '') +
       `: ${mib(needed)} in all, over the memory budget of ${mib(budget)}. ` +
+      `${mib(needed - budget)} too much. ` +
+      (next.plan.catalog > 0 &&
+      needed - next.plan.catalog - (liveBytes > 0 ? (live?.plan.catalog ?? 0) : 0) <= budget
+        ? `Without its catalog (${mib(next.plan.catalog)}${liveBytes > 0 && (live?.plan.catalog ?? 0) > 0 ? `, and ${mib(live!.plan.catalog)} for the live one's` : ''}) it would fit: export fewer catalog items or attributes, or raise the budget. `
+        : '') +
       (alone
         ? 'It fits alone but not during a swap: lower USER_CACHE_MIB (or PARTITION_CACHE_MIB) or the number of factors, or raise the budget (MODEL_MEMORY_MIB, at most 127 of the 128 MB isolate).'
         : 'It does not fit even alone: train fewer factors or fewer items, or lower USER_CACHE_MIB.'),

@@ -75,7 +75,7 @@ export async function checkShard(ref: ShardRef, bytes: Uint8Array | null, dims: 
   if (
     shard.rowCount !== ref.rows ||
     shard.dims !== expectedDims ||
-    (ref.kind === 'items' && shard.rowOffset !== ref.rowOffset)
+    ((ref.kind === 'items' || ref.kind === 'catalog') && shard.rowOffset !== ref.rowOffset)
   ) {
     return problem(
       'SHARD_INVALID',

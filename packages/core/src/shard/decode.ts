@@ -125,7 +125,7 @@ export async function decodeShard(
   for (let i = SHARD_RESERVED_START; i < SHARD_HEADER_BYTES; i++) {
     if (bytes[i] !== 0) fail('SHARD_MALFORMED', `Reserved header byte ${i} is not zero.`)
   }
-  if (kind !== 'items' && kind !== 'partitionList' && rowOffset !== 0)
+  if (kind !== 'items' && kind !== 'partitionList' && kind !== 'catalog' && rowOffset !== 0)
     fail('SHARD_MALFORMED', `A ${kind} shard must have rowOffset 0, got ${rowOffset}.`)
   if (sectionCount > MAX_SECTIONS) fail('SHARD_MALFORMED', `Implausible section count ${sectionCount}.`)
   const tableEnd = SHARD_HEADER_BYTES + sectionCount * SHARD_SECTION_ENTRY_BYTES

@@ -179,7 +179,12 @@ function collectSections(input: ShardInput): {
     case 'catalog':
       if (!Number.isInteger(input.rows) || input.rows < 0 || input.rows > 0xffffffff)
         invalid(`A catalog shard needs a row count in 0..2³²−1, got ${input.rows}.`)
-      return { rowCount: input.rows, dims: 0, rowOffset: 0, sections: [['json', input.json]] }
+      return {
+        rowCount: input.rows,
+        dims: 0,
+        rowOffset: input.rowOffset ?? 0,
+        sections: [['json', input.json]],
+      }
     case 'partitions': {
       const { dims, centroids, listOffsets, itemIndexes } = input
       if (!Number.isInteger(dims) || dims < 1 || dims > 4096)

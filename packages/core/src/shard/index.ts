@@ -20,7 +20,7 @@ export { encodeIds, IdTable } from './id-table.js'
 export type { EncodedPartitionLists, PartitionListInput } from './partition-lists.js'
 export { encodePartitionLists } from './partition-lists.js'
 export type { RowRange } from './split.js'
-export { planItemShards } from './split.js'
+export { planItemShards, planRowRanges, SINGLE_SECTION_OVERHEAD_BYTES } from './split.js'
 export type {
   CatalogShard,
   CatalogShardInput,

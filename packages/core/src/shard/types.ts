@@ -49,6 +49,8 @@ export interface GramShardInput {
 export interface CatalogShardInput {
   kind: 'catalog'
   rows: number
+  /** Catalog row of the first row (a split catalog's later shards). Default 0. */
+  rowOffset?: number
   json: Uint8Array
 }
 

@@ -6,10 +6,10 @@
  * @module
  */
 import {
-  type CatalogTable,
+  CatalogTable,
+  catalogShardRefs,
   cosineQueryOf,
   DEFAULT_PARTITION_CACHE_BYTES,
-  decodeCatalogColumns,
   dequantized,
   type GramShard,
   IdIndex,
@@ -68,6 +68,11 @@ export interface ModelMemory {
   partitionIndex: number
   /** Partitioned versions: the cached partition lists (≤ `PARTITION_CACHE_MIB`); else 0. */
   partitionCache: number
+  /**
+   * The catalog table aligned to the model's items (core's `CatalogTable.byteLength`: typed arrays
+   * exactly, custom attribute values estimated); 0 without a catalog.
+   */
+  catalog: number
   /** The sum. */
   total: number
 }
@@ -81,6 +86,20 @@ export interface UserBucketFailure {
   code: string
   message: string
   at: string
+}
+
+/**
+ * A catalog shard that failed to load (missing, size, SHA-256, shape, or not valid columns): its
+ * rows are absent from the version's catalog (their items look unknown to filters unless the D1
+ * overlay holds them) and `/v1/health` says `degraded`.
+ */
+export interface CatalogShardFailure {
+  key: string
+  /** First catalog row of the shard and how many it held. */
+  rowOffset: number
+  rows: number
+  code: string
+  message: string
 }
 
 /** A loaded model version. Create with {@link loadModel}. */
@@ -102,16 +121,23 @@ export class LoadedModel {
   readonly popularity: PopularityShard
   readonly trending: PopularityShard | undefined
   readonly gram: GramShard
-  /** The catalog exported with the version (absent when it was trained without one; issue 17). */
+  /**
+   * The catalog exported with the version (absent when it was trained without one; issue 17): the
+   * rows of every catalog shard that loaded, in one table aligned to the model's items (row = item
+   * index, no ids held; core's `CatalogTable.alignedBuilder`). Catalog rows of items the model
+   * does not know are not kept (the overlay serves those).
+   */
   readonly catalog: CatalogTable | undefined
+  /** Catalog shards that failed to load (empty when the catalog is whole): the version is degraded. */
+  readonly catalogFailures: readonly CatalogShardFailure[]
   /**
    * The partitions of a partitioned version (issue 16; absent below the trainer's `minItems`,
    * then every query scans all items), their lists loaded on demand: such a version holds no item
    * rows (`blocks` is empty); scoring probes, fetches and re-ranks (see {@link prepareTopK}).
    */
   readonly partitions: PartitionLists | undefined
-  /** Model item index → catalog row, -1 for none (empty without a catalog). */
-  readonly #catalogRows: Int32Array
+  /** {@link catalog}'s byteLength, computed once. */
+  readonly #catalogBytes: number
   /** Reads dequantized item vectors y_i for fold-in and explanations. */
   readonly readItem: ItemVectorReader
   readonly #ids: IdIndex
@@ -137,6 +163,7 @@ export class LoadedModel {
     trending: PopularityShard | undefined
     gram: GramShard
     catalog?: CatalogTable | undefined
+    catalogFailures?: CatalogShardFailure[]
     partitions?: PartitionLists | undefined
     userCacheBytes: number
     loadMs: number
@@ -162,11 +189,10 @@ export class LoadedModel {
     this.#retainedShardBytes = init.retainedShardBytes
     this.#itemRowsBytes = init.itemRowsBytes
     this.catalog = init.catalog
+    this.catalogFailures = init.catalogFailures ?? []
     this.partitions = init.partitions
     const catalog = init.catalog
-    this.#catalogRows = catalog
-      ? Int32Array.from({ length: init.ids.size }, (_, i) => catalog.rowOf(init.ids.get(i)))
-      : new Int32Array(0)
+    this.#catalogBytes = catalog?.byteLength ?? 0
   }
 
   /** Partitions probed per query: `PARTITION_NPROBE`, else the manifest's default (0 without partitions). */
@@ -277,9 +303,21 @@ export class LoadedModel {
     return this.partitions?.lastFailure
   }
 
-  /** Catalog row of the item at global `index` in {@link catalog}, or -1. */
+  /**
+   * The export time the D1 catalog overlay starts from: the catalog's `updatedUntil`, or 0 when a
+   * catalog shard failed (the overlay then re-reads the D1 catalog from the start, up to its bound,
+   * so items of the missing shard get their rows back when D1 holds them).
+   */
+  get catalogSince(): number {
+    return this.catalogFailures.length > 0 ? 0 : (this.catalog?.updatedUntil ?? 0)
+  }
+
+  /**
+   * Catalog row of the item at global `index` in {@link catalog}, or -1. The worker's catalog is
+   * aligned to the model's items (row = index), so this is `index` when the item has a row.
+   */
   catalogRow(index: number): number {
-    return this.#catalogRows[index] ?? -1
+    return this.catalog?.has(index) ? index : -1
   }
 
   /** Number of items. */
@@ -391,9 +429,8 @@ export class LoadedModel {
       this.popularity.byteLength +
       this.gram.byteLength +
       (this.trending?.byteLength ?? 0) +
-      this.#retainedShardBytes +
-      (this.catalog?.byteLength ?? 0) +
-      this.#catalogRows.byteLength
+      this.#retainedShardBytes
+    const catalog = this.#catalogBytes
     const userCache = this.#users.bytes
     const kernel = this.kernel instanceof WasmInt8Kernel ? this.kernel.byteLength : 0
     const itemIdIndex = this.#ids.byteLength
@@ -408,7 +445,8 @@ export class LoadedModel {
       kernel,
       partitionIndex,
       partitionCache,
-      total: shards + itemIdIndex + itemRows + userCache + kernel + partitionIndex + partitionCache,
+      catalog,
+      total: shards + itemIdIndex + itemRows + userCache + kernel + partitionIndex + partitionCache + catalog,
     }
   }
 }
@@ -468,7 +506,6 @@ export async function loadModel(
     loadShard(bindings, shards.popularity, 'popularity', dims),
     shards.trending ? loadShard(bindings, shards.trending, 'popularity', dims) : Promise.resolve(undefined),
     loadShard(bindings, shards.gram, 'gram', dims),
-    shards.catalog ? loadShard(bindings, shards.catalog, 'catalog', dims) : Promise.resolve(undefined),
   ])
   // NOTE: without this, a list failing while items load would be an unhandled rejection.
   lists.catch(() => undefined)
@@ -562,22 +599,8 @@ export async function loadModel(
       { cause: error },
     )
   }
-  const [popularity, trending, gram, catalogShard] = await lists
-  let catalog: CatalogTable | undefined
-  if (catalogShard) {
-    try {
-      catalog = decodeCatalogColumns(catalogShard.json)
-    } catch (cause) {
-      throw new ModelLoadError(
-        'SHARD_INVALID',
-        `The catalog shard ${shards.catalog?.key} does not decode. Republish.`,
-        {
-          ...(shards.catalog ? { key: shards.catalog.key } : {}),
-          cause,
-        },
-      )
-    }
-  }
+  const [popularity, trending, gram] = await lists
+  const { catalog, catalogFailures } = await loadCatalog(bindings, manifest, idIndex)
   for (const list of [popularity, trending]) {
     if (!list) continue
     for (let i = 0; i < list.rowCount; i++) {
@@ -600,12 +623,50 @@ export async function loadModel(
     trending,
     gram,
     catalog,
+    catalogFailures,
     partitions,
     userCacheBytes: options.userCacheBytes,
     loadMs: options.now() - started,
     now: options.now(),
     ...(options.onCorruptShard ? { onCorruptShard: options.onCorruptShard } : {}),
   })
+}
+
+/**
+ * Loads the catalog shards of a version one at a time (each verified like every shard, parsed,
+ * appended, dropped: the loading peak `planModelMemory` plans), in row order. A shard that fails is
+ * left out and reported, never failing the version: filters then see its items as unknown.
+ * Versions exported before catalogs were split have one shard and load the same way.
+ */
+async function loadCatalog(
+  bindings: ModelBindings,
+  manifest: ModelManifest,
+  ids: IdIndex,
+): Promise<{ catalog: CatalogTable | undefined; catalogFailures: CatalogShardFailure[] }> {
+  const refs = catalogShardRefs(manifest)
+  const catalogFailures: CatalogShardFailure[] = []
+  if (refs.length === 0) return { catalog: undefined, catalogFailures }
+  const builder = CatalogTable.alignedBuilder(ids.size, (id) => ids.indexOf(id))
+  for (const ref of refs) {
+    try {
+      const shard = await loadShard(bindings, ref, 'catalog', manifest.dims)
+      builder.add(shard.json)
+    } catch (error) {
+      const failure: CatalogShardFailure = {
+        key: ref.key,
+        rowOffset: ref.rowOffset,
+        rows: ref.rows,
+        code: error instanceof ModelLoadError ? error.code : 'SHARD_INVALID',
+        message:
+          error instanceof ModelLoadError
+            ? error.message
+            : `The catalog shard ${ref.key} does not decode (${error instanceof Error ? error.message : String(error)}). Republish.`,
+      }
+      catalogFailures.push(failure)
+      console.error(`edgerec: catalog shard ${ref.key} of ${manifest.version} left out: ${failure.message}`)
+    }
+  }
+  return { catalog: builder.build(), catalogFailures }
 }
 
 /** Every item must be in exactly one partition list; anything else rejects the version. */

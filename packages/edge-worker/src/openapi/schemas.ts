@@ -483,6 +483,12 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     properties: {
       status: { type: 'string', enum: ['ok', 'degraded'] },
       modelVersion: { type: ['string', 'null'] },
+      reasons: {
+        type: 'array',
+        description:
+          'Why the status is degraded: `model` (the live version failed an integrity check; an older one serves), `catalog` (a catalog shard of the served version failed; its rows are left out).',
+        items: { type: 'string', enum: ['model', 'catalog'] },
+      },
     },
     required: ['status', 'modelVersion'],
   },

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { catalogShardRefs } from '@edgerec/core'
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { OPERATIONS } from '../openapi/operations.js'
@@ -14,9 +15,17 @@ export function healthRoutes(deps: ServingDeps): Hono<AppEnv> {
   app.get('/', OPERATIONS.health, async (c) => {
     const { model } = await acquireModel(c, deps)
     c.header('Cache-Control', 'no-store')
-    // `degraded`: the live version failed an integrity check in this isolate and an older one serves.
-    const status: 'ok' | 'degraded' = deps.store.degraded ? 'degraded' : 'ok'
-    return c.json({ status, modelVersion: model?.version ?? null })
+    // `degraded`: the live version failed an integrity check in this isolate and an older one
+    // serves, or a catalog shard of the served version failed and its rows are left out.
+    const reasons: string[] = []
+    if (deps.store.degraded) reasons.push('model')
+    if ((model?.catalogFailures.length ?? 0) > 0) reasons.push('catalog')
+    const status: 'ok' | 'degraded' = reasons.length > 0 ? 'degraded' : 'ok'
+    return c.json({
+      status,
+      modelVersion: model?.version ?? null,
+      ...(reasons.length > 0 ? { reasons } : {}),
+    })
   })
   return app
 }
@@ -57,7 +66,13 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
             lastError: model.partitions.lastFailure ?? null,
           }
         : null,
-      catalog: { rows: model?.catalog?.size ?? null, overlay: deps.catalog.stats },
+      catalog: {
+        rows: model?.catalog?.size ?? null,
+        // Split catalogs (issue 16): shards listed, and those left out after failing their checks.
+        shards: model ? catalogShardRefs(model.manifest).length : null,
+        failedShards: model?.catalogFailures ?? [],
+        overlay: deps.catalog.stats,
+      },
     })
   })
   return app

@@ -84,7 +84,7 @@ export async function acquireCatalog(
   model: LoadedModel | null,
 ): Promise<ServingCatalog> {
   const { catalogRefreshMs } = readConfig(c.env)
-  await deps.catalog.refresh(c.env.DB, model?.catalog?.updatedUntil ?? 0, deps.now(), catalogRefreshMs)
+  await deps.catalog.refresh(c.env.DB, model?.catalogSince ?? 0, deps.now(), catalogRefreshMs)
   return new ServingCatalog(model, deps.catalog)
 }
 

@@ -53,7 +53,10 @@ describe('edgerec-train recommend', () => {
     const manifest = JSON.parse(
       await readFile(join(cwd, '.edgerec', 'models', 'models', version, 'manifest.json'), 'utf8'),
     )
-    expect(manifest.shards.catalog).toMatchObject({ kind: 'catalog', rows: catalog.items.length })
+    expect(manifest.shards.catalog).toMatchObject([
+      { kind: 'catalog', rows: catalog.items.length, rowOffset: 0 },
+    ])
+    expect(manifest.catalog).toMatchObject({ rows: catalog.items.length })
   })
 
   it('should write k filtered recommendations per model user as NDJSON', async () => {

@@ -16,12 +16,12 @@ import { Worker } from 'node:worker_threads'
 import { createStorage, listAll, type Storage, type StorageConfig } from '@edgerec/adapters'
 import {
   activeRules,
-  type CatalogTable,
+  CatalogTable,
   type CompiledRules,
+  catalogShardRefs,
   compileItemFilter,
   compileRules,
   cosineOfCandidates,
-  decodeCatalogColumns,
   decodeShard,
   type ItemFilterSpec,
   type ItemShard,
@@ -157,9 +157,12 @@ export async function batchRecommend(options: BatchRecommendOptions): Promise<Ba
   const buckets = await Promise.all(manifest.shards.users.map((ref) => decode<UserShard>(ref, 'users')))
   const popularity = await decode<PopularityShard>(manifest.shards.popularity, 'popularity')
   let catalog: CatalogTable | undefined
-  if (manifest.shards.catalog) {
-    const shard = await decode<{ json: Uint8Array }>(manifest.shards.catalog, 'catalog')
-    catalog = decodeCatalogColumns(shard.json)
+  const catalogRefs = catalogShardRefs(manifest)
+  if (catalogRefs.length > 0) {
+    // One shard (older versions) or a split catalog: appended in row order, one shard at a time.
+    const builder = CatalogTable.builder(manifest.catalog?.rows ?? 0)
+    for (const ref of catalogRefs) builder.add((await decode<{ json: Uint8Array }>(ref, 'catalog')).json)
+    catalog = builder.build()
   }
   const itemIds: string[] = []
   for (const block of blocks)

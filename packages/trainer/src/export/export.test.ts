@@ -1,7 +1,10 @@
 import {
   type CatalogShard,
+  CatalogTable,
+  catalogShardRefs,
   checkPartitionList,
   checkShard,
+  DEFAULT_MAX_SHARD_BYTES,
   decodeCatalogColumns,
   decodeShard,
   type GramShard,
@@ -223,17 +226,70 @@ describe('exportModel with a catalog', () => {
       { ...input, catalog: { items: [...items, extra], updatedUntil: 42 } },
       { storage, version: 'cat-v1' },
     )
-    const ref = result.manifest.shards.catalog
-    expect(ref).toMatchObject({ key: 'models/cat-v1/catalog.shard', kind: 'catalog', rows: 21 })
-    const bytes = storage.objects.get(ref!.key)!
-    expect(await sha256Hex(bytes.subarray(0, bytes.length - 32))).toBe(ref!.sha256)
-    const shard = await decodeShard(bytes, { expectedKind: 'catalog', expectedSha256: ref!.sha256 })
+    const refs = catalogShardRefs(result.manifest)
+    expect(refs).toHaveLength(1)
+    const ref = refs[0]!
+    expect(ref).toMatchObject({ key: 'models/cat-v1/catalog-000.shard', kind: 'catalog', rows: 21 })
+    expect(result.manifest.catalog).toEqual({ rows: 21, codes: 30, memoryBytes: expect.any(Number) })
+    const bytes = storage.objects.get(ref.key)!
+    expect(await sha256Hex(bytes.subarray(0, bytes.length - 32))).toBe(ref.sha256)
+    const shard = await decodeShard(bytes, { expectedKind: 'catalog', expectedSha256: ref.sha256 })
     const table = decodeCatalogColumns((shard as CatalogShard).json)
     expect(table.updatedUntil).toBe(42)
     expect(table.item(table.rowOf(items[4]!.itemId))).toEqual(items[4])
     expect(table.item(table.rowOf('not-in-model')).categories).toEqual(['new'])
-    expect(result.keys).toContain(ref!.key)
+    // The model's items first, in model order; the worker's aligned table holds what was planned.
+    expect(table.ids.slice(0, 20)).toEqual(data.itemIds.slice(0, 20))
+    const aligned = CatalogTable.alignedBuilder(data.itemIds.length, (id) => data.itemIds.indexOf(id))
+    aligned.add((shard as CatalogShard).json)
+    expect(aligned.build().byteLength).toBe(result.manifest.catalog!.memoryBytes)
+    expect(result.keys).toContain(ref.key)
   })
+
+  it('should split a catalog larger than one shard can hold into checksummed shards all within the 24 MiB limit', async () => {
+    const storage = new MemoryStorage()
+    const n = 250_000
+    const colors = ['red', 'blue', 'green', 'black', 'white', 'navy', 'olive', 'beige']
+    const items = Array.from({ length: n }, (_, i) => ({
+      itemId: `sku-${String(i).padStart(8, '0')}-${colors[i % 8]}-${(i % 13) + 36}`,
+      categories: [`apparel/${['shoes', 'shirts', 'jackets', 'bags'][i % 4]}`, `brand/maker-${i % 311}`],
+      tags: [colors[i % 8]!, i % 10 === 0 ? 'sale' : 'regular', `season-${i % 4}`],
+      price: Math.round(((i * 7919) % 50_000) + 99) / 100,
+      available: i % 17 !== 0,
+      createdAt: 1_700_000_000_000 + i * 60_000,
+      attributes: { brand: `maker-${i % 311}`, size: (i % 13) + 36, vegan: i % 3 === 0 },
+    }))
+    const result = await exportModel(
+      { ...input, catalog: { items, updatedUntil: 7 } },
+      { storage, version: 'cat-big' },
+    )
+    const refs = catalogShardRefs(result.manifest)
+    expect(refs.length).toBeGreaterThan(6)
+    let total = 0
+    let next = 0
+    const builder = CatalogTable.builder(n)
+    for (const ref of refs) {
+      const bytes = storage.objects.get(ref.key)!
+      expect(bytes.byteLength).toBeLessThanOrEqual(DEFAULT_MAX_SHARD_BYTES)
+      expect(ref.rowOffset).toBe(next)
+      next += ref.rows
+      total += bytes.byteLength
+      const check = await checkShard(ref, bytes, result.manifest.dims)
+      if (!check.ok) throw new Error(check.problem.message)
+      if (check.shard.kind !== 'catalog') throw new Error('not a catalog shard')
+      builder.add(check.shard.json)
+    }
+    // One shard would have exceeded the limit: the catalog's shards hold more than 24 MiB in all.
+    expect(total).toBeGreaterThan(DEFAULT_MAX_SHARD_BYTES)
+    expect(next).toBe(n)
+    expect(validateManifest(JSON.parse(JSON.stringify(result.manifest))).ok).toBe(true)
+    const table = builder.build()
+    expect(table.size).toBe(n)
+    for (const i of [0, 1, 123_456, n - 1])
+      expect(table.item(table.rowOf(items[i]!.itemId))).toEqual(items[i])
+    // No model item is in this catalog: the worker's table is the empty columns of the model's items.
+    expect(result.manifest.catalog).toMatchObject({ rows: n, codes: 0 })
+  }, 120_000)
 })
 
 describe('exportModel partitions', () => {

@@ -10,6 +10,7 @@ import {
   type AlsHyperparameters,
   type CatalogItem,
   CatalogTable,
+  catalogShardKey,
   DEFAULT_MAX_SHARD_BYTES,
   dequantizeRows,
   encodeCatalogColumns,
@@ -28,6 +29,7 @@ import {
   quantizeRows,
   type ShardRef,
   singleShardKey,
+  splitCatalog,
   userBucket,
   userShardKey,
   type ValueTransform,
@@ -45,6 +47,13 @@ import { type PartitionsConfig, planPartitions } from './partitions.js'
  * for the ids only, so this bounds the loading peak.
  */
 const PARTITIONED_ITEM_SHARD_BYTES = 4 * 1024 * 1024
+
+/**
+ * Largest catalog shard (4 MiB): the worker parses catalog shards one at a time, each JSON text and
+ * its parsed columns costing a few times its size while it loads, so this bounds the loading peak
+ * (core's `CATALOG_LOADING_PER_SHARD_BYTE`).
+ */
+export const CATALOG_SHARD_BYTES = 4 * 1024 * 1024
 
 /** What gets exported. */
 export interface ExportInput {
@@ -326,24 +335,33 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       )
     })
 
-    let catalogRef: ShardRef | undefined
+    // Catalog: split like the items (core's splitCatalog), each shard self-contained JSON columns
+    // of consecutive rows, so no shard exceeds the limit whatever the catalog's size; the model's
+    // items come first in model order (the worker's table is aligned to them).
+    const catalogRefs: ShardRef[] = []
+    let catalogStats: ModelManifest['catalog']
     const catalogInput = input.catalog
     if (catalogInput) {
-      const columns = CatalogTable.columnsOf(catalogInput.items, catalogInput.updatedUntil)
-      tasks.push(
-        shardTask(
-          singleShardKey(version, 'catalog'),
-          () =>
-            encodeShard(
-              { kind: 'catalog', rows: columns.ids.length, json: encodeCatalogColumns(columns) },
-              { maxBytes },
-            ),
-          { kind: 'catalog', rows: columns.ids.length, rowOffset: 0, storage: 'r2' },
-          (r) => {
-            catalogRef = r
-          },
-        ),
-      )
+      const split = splitCatalog(catalogInput.items, Math.min(maxBytes, CATALOG_SHARD_BYTES), data.itemIds)
+      catalogStats = split.manifest
+      split.ranges.forEach(({ start, end }, index) => {
+        tasks.push(
+          shardTask(
+            catalogShardKey(version, index),
+            () => {
+              const columns = CatalogTable.columnsOf(split.items.slice(start, end), catalogInput.updatedUntil)
+              return encodeShard(
+                { kind: 'catalog', rows: end - start, rowOffset: start, json: encodeCatalogColumns(columns) },
+                { maxBytes },
+              )
+            },
+            { kind: 'catalog', rows: end - start, rowOffset: start, storage: 'r2' },
+            (r) => {
+              catalogRefs[index] = r
+            },
+          ),
+        )
+      })
     }
 
     // Partitions (large versions only): k-means on the float item factors, recall on the int8
@@ -447,7 +465,10 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       shards: { items: refs.items, users: refs.users, popularity: popularityRef!, gram: gramRef! },
     }
     if (trendingRef) manifest.shards.trending = trendingRef
-    if (catalogRef) manifest.shards.catalog = catalogRef
+    if (catalogStats) {
+      manifest.shards.catalog = catalogRefs
+      manifest.catalog = catalogStats
+    }
     if (planned && partitionsRef && partitionListsRef) {
       manifest.shards.partitions = partitionsRef
       manifest.shards.partitionLists = partitionListsRef

@@ -259,7 +259,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     await encodeShard({ kind: 'gram', dims: DIMS, matrix: Float32Array.from(gram) }),
   )
   // Catalog (issue 17): 10 categories (one is 10 % of the items), 100 tags (one is 1 %), split as
-  // the trainer exports it (core's splitCatalog, shards of ≤ 4 MiB = the trainer's
+  // the trainer exports it (core's splitCatalog, shards of ≤ 2 MiB = the trainer's
   // CATALOG_SHARD_BYTES), so it is kept at any size (issue 16). `--no-catalog` leaves it out.
   const catalog = args.includes('--no-catalog') ? undefined : await catalogShards()
   async function catalogShards(): Promise<{ refs: ShardRef[]; manifest: ModelManifest['catalog'] }> {
@@ -273,7 +273,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
         createdAt: null,
         attributes: {},
       })),
-      4 << 20,
+      2 << 20,
       itemIds,
     )
     const refs: ShardRef[] = []

@@ -109,7 +109,7 @@ describe('publishVersion memory check', () => {
     expect(refs.length).toBeGreaterThan(3)
     const plan = planModelMemory(manifest, { userCacheBytes })
     expect(plan.catalog).toBe(manifest.catalog!.memoryBytes)
-    expect(manifest.catalog!.codes).toBe(20_000)
+    expect(manifest.catalog).toMatchObject({ categoryCodes: 20_000, tagCodes: 0 })
     const target = newTarget()
     const error = await publishVersion({
       source,

@@ -385,12 +385,14 @@ describe('splitCatalog', () => {
     expect(split.items.slice(0, 2).map((i) => i.itemId)).toEqual([items[20]!.itemId, items[3]!.itemId])
     expect(split.items).toHaveLength(30)
     const model = [items[20]!, items[3]!]
-    const codes = model.reduce((n, i) => n + i.categories.length + i.tags.length, 0)
+    const categoryCodes = model.reduce((n, i) => n + i.categories.length, 0)
+    const tagCodes = model.reduce((n, i) => n + i.tags.length, 0)
     const attributes = model.reduce((n, i) => n + Object.keys(i.attributes).length, 0)
     expect(split.manifest).toEqual({
       rows: 30,
-      codes,
-      memoryBytes: alignedCatalogByteLength(4, codes, attributes),
+      categoryCodes,
+      tagCodes,
+      memoryBytes: alignedCatalogByteLength(4, categoryCodes + tagCodes, attributes),
     })
   })
 
@@ -473,7 +475,17 @@ describe('CatalogTable.alignedBuilder', () => {
         order === 'model' ? modelIds.flatMap((id) => items.filter((x) => x.itemId === id)) : items
       const rest = items.filter((x) => !modelIds.includes(x.itemId))
       const list = order === 'model' ? [...sorted, ...rest] : sorted
-      const builder = CatalogTable.alignedBuilder(modelIds.length, indexOf)
+      const hint = { categories: 0, tags: 0 }
+      for (const x of items)
+        if (modelIds.includes(x.itemId)) {
+          hint.categories += x.categories.length
+          hint.tags += x.tags.length
+        }
+      const builder = CatalogTable.alignedBuilder(
+        modelIds.length,
+        indexOf,
+        order === 'model' ? hint : undefined,
+      )
       for (const [s, e] of [
         [0, 100],
         [100, 101],
@@ -536,7 +548,7 @@ describe('manifest with a split catalog', () => {
   it('should accept consecutive catalog shards with their rows and planned memory', () => {
     const m = parseManifest({
       ...base,
-      catalog: { rows: 30, codes: 10, memoryBytes: 4000 },
+      catalog: { rows: 30, categoryCodes: 10, tagCodes: 0, memoryBytes: 4000 },
       shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 10)] },
     })
     expect(catalogShardRefs(m).map((r) => r.key)).toEqual(['c0', 'c1'])
@@ -547,21 +559,21 @@ describe('manifest with a split catalog', () => {
     expect(() =>
       parseManifest({
         ...base,
-        catalog: { rows: 30, codes: 10, memoryBytes: 4000 },
+        catalog: { rows: 30, categoryCodes: 10, tagCodes: 0, memoryBytes: 4000 },
         shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 11)] },
       }),
     ).toThrow(/must start at row 10/)
     expect(() =>
       parseManifest({
         ...base,
-        catalog: { rows: 31, codes: 10, memoryBytes: 4000 },
+        catalog: { rows: 31, categoryCodes: 10, tagCodes: 0, memoryBytes: 4000 },
         shards: { ...shards, catalog: [ref('c0', 'catalog', 10, 0), ref('c1', 'catalog', 20, 10)] },
       }),
     ).toThrow(/hold 30 rows/)
     expect(() =>
       parseManifest({
         ...base,
-        catalog: { rows: 1, codes: 1, memoryBytes: 1 },
+        catalog: { rows: 1, categoryCodes: 1, tagCodes: 0, memoryBytes: 1 },
         shards: { ...shards, catalog: ref('c', 'catalog') },
       }),
     ).toThrow(/list of catalog shards/)

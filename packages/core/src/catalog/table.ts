@@ -311,15 +311,20 @@ export class CatalogTable {
    * bytes, about 26 per item plus 4 per label. Parts (catalog shards) may come in any order of
    * ids; an id seen twice keeps its first row. Each part is validated alone, as with
    * {@link CatalogTable.builder}. Items without a row view as unknown (no labels, no price,
-   * available).
+   * available). `codes` (the manifest's counts) allocates the label codes once instead of growing
+   * them.
    */
-  static alignedBuilder(size: number, indexOf: (itemId: string) => number): CatalogTableBuilder {
+  static alignedBuilder(
+    size: number,
+    indexOf: (itemId: string) => number,
+    codes?: { categories: number; tags: number },
+  ): CatalogTableBuilder {
     const price = new Float64Array(size).fill(Number.NaN)
     const available = new Uint8Array(size).fill(1)
     const createdAt = new Float64Array(size).fill(Number.NaN)
     const present = new Uint8Array(size)
-    const cats = new CsrAccumulator(size)
-    const tags = new CsrAccumulator(size)
+    const cats = new CsrAccumulator(size, codes?.categories)
+    const tags = new CsrAccumulator(size, codes?.tags)
     let updatedUntil = 0
     let rows = 0
     const categoryLabels: string[] = []
@@ -508,16 +513,17 @@ export interface CatalogTableBuilder {
 class CsrAccumulator {
   readonly #size: number
   #offsets: Uint32Array
-  #codes: Uint32Array<ArrayBuffer> = new Uint32Array(64)
+  #codes: Uint32Array<ArrayBuffer>
   #count = 0
   #last = -1
   #current = -1
   /** Pairs mode: (row, code) interleaved, or undefined while rows increase. */
   #pairs: Uint32Array<ArrayBuffer> | undefined
 
-  constructor(size: number) {
+  constructor(size: number, codesHint = 0) {
     this.#size = size
     this.#offsets = new Uint32Array(size + 1)
+    this.#codes = new Uint32Array(Math.max(16, codesHint))
   }
 
   /** Starts row `row` (each row at most once); its codes follow with {@link push}. */
@@ -560,7 +566,8 @@ class CsrAccumulator {
     const pairs = this.#pairs
     if (!pairs) {
       for (let r = this.#last + 1; r <= size; r++) offsets[r] = this.#count
-      return { offsets, codes: this.#codes.slice(0, this.#count) }
+      const codes = this.#codes
+      return { offsets, codes: codes.length === this.#count ? codes : codes.slice(0, this.#count) }
     }
     offsets.fill(0)
     for (let i = 0; i < this.#count; i++) offsets[pairs[2 * i]! + 1]!++
@@ -793,7 +800,7 @@ export interface SplitCatalog {
    * What the manifest records (`manifest.catalog`): rows, and with `modelIds` the label codes and
    * bytes of the worker's table aligned to those items ({@link alignedCatalogByteLength}).
    */
-  manifest: { rows: number; codes: number; memoryBytes: number }
+  manifest: { rows: number; categoryCodes: number; tagCodes: number; memoryBytes: number }
 }
 
 /**
@@ -814,7 +821,8 @@ export function splitCatalog(
   const byId = new Map<string, CatalogItem>()
   for (const item of items) byId.set(item.itemId, item)
   let list = [...byId.values()]
-  let modelCodes = 0
+  let categoryCodes = 0
+  let tagCodes = 0
   let modelAttributes = 0
   if (modelIds) {
     // Model order first: the worker's aligned table then appends codes in place (no sorting).
@@ -824,7 +832,8 @@ export function splitCatalog(
       if (!item) continue
       ordered.push(item)
       byId.delete(id)
-      modelCodes += item.categories.length + item.tags.length
+      categoryCodes += item.categories.length
+      tagCodes += item.tags.length
       modelAttributes += Object.keys(item.attributes).length
     }
     list = [...ordered, ...byId.values()]
@@ -857,8 +866,9 @@ export function splitCatalog(
     ranges: planRowRanges(list.length, rowBytes, overhead, maxBytes, 'catalog item'),
     manifest: {
       rows: list.length,
-      codes: modelCodes,
-      memoryBytes: alignedCatalogByteLength(modelIds?.length ?? 0, modelCodes, modelAttributes),
+      categoryCodes,
+      tagCodes,
+      memoryBytes: alignedCatalogByteLength(modelIds?.length ?? 0, categoryCodes + tagCodes, modelAttributes),
     },
   }
 }

@@ -107,8 +107,10 @@ export interface ManifestPartitions {
 export interface ManifestCatalog {
   /** Catalog rows in all (the sum of the catalog shards' rows). */
   rows: number
-  /** Category and tag labels of the rows of the model's items (what the worker holds). */
-  codes: number
+  /** Category labels of the rows of the model's items (the worker allocates its codes once). */
+  categoryCodes: number
+  /** Tag labels of the rows of the model's items. */
+  tagCodes: number
   /**
    * Bytes the worker's table holds (core's `alignedCatalogByteLength` of the model's items, what
    * `CatalogTable.byteLength` reports once loaded), planned before it loads.
@@ -326,9 +328,13 @@ export function validateManifest(input: unknown): ManifestValidationResult {
   }
   if (
     m.catalog !== undefined &&
-    (!m.catalog || !isCount(m.catalog.rows) || !isCount(m.catalog.codes) || !isCount(m.catalog.memoryBytes))
+    (!m.catalog ||
+      !isCount(m.catalog.rows) ||
+      !isCount(m.catalog.categoryCodes) ||
+      !isCount(m.catalog.tagCodes) ||
+      !isCount(m.catalog.memoryBytes))
   )
-    errors.push('catalog must hold rows, codes and memoryBytes (counts).')
+    errors.push('catalog must hold rows, categoryCodes, tagCodes and memoryBytes (counts).')
   if (m.catalog !== undefined && !Array.isArray(s?.catalog))
     errors.push('catalog is present only with a list of catalog shards (shards.catalog).')
   const p = m.partitions

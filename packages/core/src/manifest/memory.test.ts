@@ -163,11 +163,11 @@ describe('planModelMemory with a split catalog', () => {
     const m = manifest('v1', 100_000, 64)
     const without = planModelMemory(m, { userCacheBytes: MiB })
     m.shards.catalog = [catalogRef(0, 4 * MiB, 60_000, 0), catalogRef(1, 2 * MiB, 40_000, 60_000)]
-    m.catalog = { rows: 100_000, codes: 250_000, memoryBytes: 4 * MiB }
+    m.catalog = { rows: 100_000, categoryCodes: 100_000, tagCodes: 150_000, memoryBytes: 4 * MiB }
     const plan = planModelMemory(m, { userCacheBytes: MiB })
     expect(plan.catalog).toBe(4 * MiB)
     expect(plan.resident).toBe(without.resident + plan.catalog)
-    expect(plan.loadingPeak).toBe(plan.resident + 4 * 4 * MiB + 8 * 250_000)
+    expect(plan.loadingPeak).toBe(plan.resident + 4 * 4 * MiB)
   })
 
   it('should estimate the table of an older version with one catalog shard from its size', () => {
@@ -183,7 +183,7 @@ describe('planModelMemory with a split catalog', () => {
     const withCatalog = (version: string) => {
       const m = manifest(version, 100_000, 64)
       m.shards.catalog = [catalogRef(0, MiB, 100_000, 0)]
-      m.catalog = { rows: 100_000, codes: 100_000, memoryBytes: 40 * MiB }
+      m.catalog = { rows: 100_000, categoryCodes: 100_000, tagCodes: 0, memoryBytes: 40 * MiB }
       return { version, plan: planModelMemory(m, settings) }
     }
     const next = withCatalog('next')

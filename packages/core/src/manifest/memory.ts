@@ -110,11 +110,13 @@ export function planModelMemory(
     catalogShardBytes += ref.bytes
     largestCatalogShard = Math.max(largestCatalogShard, ref.bytes)
   }
-  const catalogCodes = manifest.catalog?.codes ?? Math.ceil(CATALOG_CODES_PER_SHARD_BYTE * catalogShardBytes)
+  // Versions that record their codes get them allocated once; older ones grow them by doubling
+  // (up to twice their final 4 bytes each while loading).
+  const known = manifest.catalog
+  const estimatedCodes = Math.ceil(CATALOG_CODES_PER_SHARD_BYTE * catalogShardBytes)
   const catalog =
-    catalogRefs.length === 0
-      ? 0
-      : (manifest.catalog?.memoryBytes ?? alignedCatalogByteLength(items, catalogCodes, 0))
+    catalogRefs.length === 0 ? 0 : (known?.memoryBytes ?? alignedCatalogByteLength(items, estimatedCodes, 0))
+  const catalogGrowth = catalogRefs.length === 0 || known ? 0 : 8 * estimatedCodes
   const resident =
     kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache + catalog
   return {
@@ -130,16 +132,13 @@ export function planModelMemory(
     // One item shard fetched and decoded (views, no copy) at a time; the id string table is
     // preallocated with `itemIdBytes`, so ids are copied once. A partitioned version also holds
     // its partitions shard (item indexes of every list) while the item → partition map is built.
-    // Catalog shards load one at a time after the items, each parsed and appended then dropped;
-    // the label codes grow by doubling (up to twice their final 4 bytes each).
+    // Catalog shards load one at a time after the items, each parsed and appended then dropped.
     loadingPeak:
       resident +
       Math.max(
         largestShard,
         onDemand ? (shards.partitions?.bytes ?? 0) : 0,
-        catalogRefs.length === 0
-          ? 0
-          : CATALOG_LOADING_PER_SHARD_BYTE * largestCatalogShard + 8 * catalogCodes,
+        CATALOG_LOADING_PER_SHARD_BYTE * largestCatalogShard + catalogGrowth,
       ),
     itemIdBytes: idBytes,
   }

@@ -646,7 +646,12 @@ async function loadCatalog(
   const refs = catalogShardRefs(manifest)
   const catalogFailures: CatalogShardFailure[] = []
   if (refs.length === 0) return { catalog: undefined, catalogFailures }
-  const builder = CatalogTable.alignedBuilder(ids.size, (id) => ids.indexOf(id))
+  const known = manifest.catalog
+  const builder = CatalogTable.alignedBuilder(
+    ids.size,
+    (id) => ids.indexOf(id),
+    known ? { categories: known.categoryCodes, tags: known.tagCodes } : undefined,
+  )
   for (const ref of refs) {
     try {
       const shard = await loadShard(bindings, ref, 'catalog', manifest.dims)

@@ -230,7 +230,12 @@ describe('exportModel with a catalog', () => {
     expect(refs).toHaveLength(1)
     const ref = refs[0]!
     expect(ref).toMatchObject({ key: 'models/cat-v1/catalog-000.shard', kind: 'catalog', rows: 21 })
-    expect(result.manifest.catalog).toEqual({ rows: 21, codes: 30, memoryBytes: expect.any(Number) })
+    expect(result.manifest.catalog).toEqual({
+      rows: 21,
+      categoryCodes: 20,
+      tagCodes: 10,
+      memoryBytes: expect.any(Number),
+    })
     const bytes = storage.objects.get(ref.key)!
     expect(await sha256Hex(bytes.subarray(0, bytes.length - 32))).toBe(ref.sha256)
     const shard = await decodeShard(bytes, { expectedKind: 'catalog', expectedSha256: ref.sha256 })
@@ -288,7 +293,7 @@ describe('exportModel with a catalog', () => {
     for (const i of [0, 1, 123_456, n - 1])
       expect(table.item(table.rowOf(items[i]!.itemId))).toEqual(items[i])
     // No model item is in this catalog: the worker's table is the empty columns of the model's items.
-    expect(result.manifest.catalog).toMatchObject({ rows: n, codes: 0 })
+    expect(result.manifest.catalog).toMatchObject({ rows: n, categoryCodes: 0, tagCodes: 0 })
   }, 120_000)
 })
 

@@ -49,11 +49,11 @@ import { type PartitionsConfig, planPartitions } from './partitions.js'
 const PARTITIONED_ITEM_SHARD_BYTES = 4 * 1024 * 1024
 
 /**
- * Largest catalog shard (4 MiB): the worker parses catalog shards one at a time, each JSON text and
+ * Largest catalog shard (2 MiB): the worker parses catalog shards one at a time, each JSON text and
  * its parsed columns costing a few times its size while it loads, so this bounds the loading peak
  * (core's `CATALOG_LOADING_PER_SHARD_BYTE`).
  */
-export const CATALOG_SHARD_BYTES = 4 * 1024 * 1024
+export const CATALOG_SHARD_BYTES = 2 * 1024 * 1024
 
 /** What gets exported. */
 export interface ExportInput {

@@ -209,6 +209,27 @@ describe('exportModel', () => {
   })
 })
 
+describe('exportModel popularity lists', () => {
+  it('should keep the best entries that fit one shard when every item is popular', async () => {
+    const storage = new MemoryStorage()
+    const items = data.itemIds.length
+    // A limit below 8 bytes per item: the lists must be cut to fit, best first.
+    const maxShardBytes = Math.max(4096, 8 * Math.floor(items / 2) + 1024)
+    expect(8 * items + 1024).toBeGreaterThan(maxShardBytes)
+    const popularity = Float32Array.from({ length: items }, (_, i) => items - i)
+    const { manifest } = await exportModel(
+      { ...input, popularity, trending: popularity },
+      { storage, version: 'pop-cut', maxShardBytes },
+    )
+    for (const ref of [manifest.shards.popularity, manifest.shards.trending!]) {
+      expect(ref.bytes).toBeLessThanOrEqual(maxShardBytes)
+      expect(ref.rows).toBe(Math.floor((maxShardBytes - 1024) / 8))
+      const shard = (await decodeShard(storage.objects.get(ref.key)!)) as PopularityShard
+      expect(Array.from(shard.itemIndexes.subarray(0, 3))).toEqual([0, 1, 2])
+    }
+  })
+})
+
 describe('exportModel with a catalog', () => {
   it('should write a checksummed catalog shard that decodes to the items and lists it in the manifest', async () => {
     const storage = new MemoryStorage()

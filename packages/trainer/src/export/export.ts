@@ -158,10 +158,18 @@ function sliceRows(q: QuantizedMatrix, start: number, end: number): QuantizedMat
   }
 }
 
-function ranked(scores: ArrayLike<number>): { itemIndexes: Uint32Array; scores: Float32Array } {
-  const order: number[] = []
+/**
+ * Items with a positive score, best first, at most `maxEntries` (a popularity shard takes 8 bytes
+ * per entry, so one shard holds ≈ 3.1M at the 24 MiB limit: the long tail past it is left out).
+ */
+function ranked(
+  scores: ArrayLike<number>,
+  maxEntries: number,
+): { itemIndexes: Uint32Array; scores: Float32Array } {
+  let order: number[] = []
   for (let i = 0; i < scores.length; i++) if (scores[i]! > 0) order.push(i)
   order.sort((a, b) => scores[b]! - scores[a]! || a - b)
+  if (order.length > maxEntries) order = order.slice(0, maxEntries)
   return { itemIndexes: Uint32Array.from(order), scores: Float32Array.from(order, (i) => scores[i]!) }
 }
 
@@ -413,7 +421,9 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     let popularityRef: ShardRef | undefined
     let trendingRef: ShardRef | undefined
     let gramRef: ShardRef | undefined
-    const popular = ranked(input.popularity)
+    // Header, two section entries, padding and checksum take < 1 KiB; 8 bytes per entry.
+    const maxEntries = Math.floor((maxBytes - 1024) / 8)
+    const popular = ranked(input.popularity, maxEntries)
     tasks.push(
       shardTask(
         singleShardKey(version, 'popularity'),
@@ -425,7 +435,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       ),
     )
     if (input.trending) {
-      const trending = ranked(input.trending)
+      const trending = ranked(input.trending, maxEntries)
       tasks.push(
         shardTask(
           singleShardKey(version, 'trending'),

@@ -17,7 +17,8 @@
  *
  * Run: `npm run bench -w @edgerec/edge-worker` (options: `--duration <s>`, `--rate <req/s>`,
  * `--sequential <requests per route>`, `--no-rate-limits` to leave the limiter bindings out,
- * `--items <n>` for another catalog size).
+ * `--items <n>` for another catalog size, `--no-catalog` to publish versions without their catalog,
+ * which is otherwise split into catalog shards as the trainer exports it, at any size).
  *
  * `npm run bench -w @edgerec/edge-worker -- --memory [--items 1000000] [--budget 127]` (issue 16)
  * measures the isolate heap with a version loaded and during a swap to a second one.

@@ -1,7 +1,7 @@
 import { EdgerecClient } from '@edgerec/sdk'
-import { act, fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react'
+import { act, cleanup, fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react'
 import type { ReactNode } from 'react'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createShop } from '../example/Shop.js'
 import {
   EdgerecProvider,
@@ -18,6 +18,10 @@ let api: ApiServer
 beforeAll(async () => {
   api = await startApi()
 })
+// Testing Library unmounts after each test by itself only when the runner's globals are on (they
+// are not here): without this, trees of earlier tests stay mounted and React's scheduler can run
+// their work after jsdom is torn down ("window is not defined" at the end of the file).
+afterEach(() => cleanup())
 afterAll(() => api.close())
 
 function setup() {

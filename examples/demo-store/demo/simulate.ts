@@ -373,10 +373,17 @@ export async function simulateAudience(options: SimulateOptions): Promise<Simula
       if (decision.action !== 'wait') break
     }
   }
-  const results = await call<ExperimentResults>(
-    `/v1/admin/experiments/${experiment.id}/results`,
-    options.secretKey,
-  )
+  // Served lists reach D1 in per-isolate batches after their answers (`RECORD_FLUSH_MS`), so on a
+  // busy machine the last ones may still be on their way: read the results until every list
+  // reported shown is counted, for at most 15 s.
+  const readResults = () =>
+    call<ExperimentResults>(`/v1/admin/experiments/${experiment.id}/results`, options.secretKey)
+  let results = await readResults()
+  const settleBy = Date.now() + 15_000
+  while (results.variants.reduce((n, v) => n + v.ctr.n, 0) < shown && Date.now() < settleBy) {
+    await new Promise((r) => setTimeout(r, 250))
+    results = await readResults()
+  }
   return {
     experimentId: experiment.id,
     stopped,

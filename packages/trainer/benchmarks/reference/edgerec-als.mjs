@@ -10,6 +10,9 @@
  *
  * `--copy`: the matrix in ordinary arrays, copied into the ALS memory by `trainAls` (what
  * `edgerec-train` did before the loader allocated it there): the same-run baseline of that change.
+ * `--gc-before-fit` (diagnostic, needs `node --expose-gc`): a full garbage collection between the
+ * load and the fit, to tell the load's uncollected garbage from what the fit itself holds; also
+ * prints `process.memoryUsage()` before and after it on stderr. `edgerec-train` does not do this.
  *
  * Prints one JSON line, the same fields as implicit_als.py: resident memory from Linux's
  * /proc/self/status (VmHWM after the load, then reset through /proc/self/clear_refs and read again
@@ -41,6 +44,7 @@ const { values, positionals } = parseArgs({
     iterations: { type: 'string', default: '3' },
     factors: { type: 'string', default: '64' },
     copy: { type: 'boolean', default: false },
+    'gc-before-fit': { type: 'boolean', default: false },
   },
 })
 const [input] = positionals
@@ -73,6 +77,14 @@ const loadSeconds = (performance.now() - started) / 1000
 const loadPeakMiB = statusMiB('VmHWM')
 const matrix = loaded.data.matrix
 
+if (values['gc-before-fit']) {
+  if (typeof globalThis.gc !== 'function') throw new Error('--gc-before-fit needs node --expose-gc')
+  const usage = () =>
+    Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)]))
+  const before = usage()
+  globalThis.gc()
+  console.error(JSON.stringify({ beforeGcMiB: before, afterGcMiB: usage() }))
+}
 writeFileSync('/proc/self/clear_refs', '5')
 const fitStartMiB = statusMiB('VmRSS')
 const seconds = []

@@ -42,7 +42,7 @@ export {
   storageFromEnv,
   validateConfig,
 } from './config/config.js'
-export type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
+export type { CsrAllocator, CsrMatrix, InteractionMatrix } from './data/matrix.js'
 export { csrFromTriples, nnz, transpose } from './data/matrix.js'
 export type { TrainerErrorCode } from './errors.js'
 export { TRAINER_ERROR_CODES, TrainerError } from './errors.js'
@@ -133,6 +133,7 @@ export { isSparkCompute, SPARK_JOB_FILE, SparkFitter, sparkStaging } from './spa
 export type { AlsFitter, TrainLogger, TrainOptions, TrainResult } from './train.js'
 export {
   ensureDemoData,
+  loadedMatrixAllocator,
   loadFromConfig,
   logBadRows,
   readCatalogLogged,

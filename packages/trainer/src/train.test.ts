@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadFromConfig, WORKER_EVENTS_MIN_ITEM_PEOPLE, weightingFor } from './train.js'
+import { resolveAlsOptions, trainAls } from './als/index.js'
+import type { EdgerecConfig } from './config/config.js'
+import {
+  type AlsFitter,
+  loadedMatrixAllocator,
+  loadFromConfig,
+  WORKER_EVENTS_MIN_ITEM_PEOPLE,
+  weightingFor,
+} from './train.js'
 
 let dir: string
 beforeAll(async () => {
@@ -85,5 +93,60 @@ describe('item ids from too few people (issue 13)', () => {
       weightingFor({ events: { kind: 'sqlite', path: 'x' }, weighting: { minItemInteractions: 5 } })
         .minItemInteractions,
     ).toBe(5)
+  })
+})
+
+describe('loadedMatrixAllocator (issue 14)', () => {
+  /** The bits of a float array, for exact comparison. */
+  const bits = (a: Float32Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length)]
+
+  /** A CSV of 2,000 events: 120 users, 60 items, repeated pairs, values 1–4, distinct times. */
+  async function ratings(): Promise<string> {
+    const path = join(dir, 'ratings.csv')
+    const lines = ['userId,itemId,value,timestamp']
+    let x = 7
+    for (let k = 0; k < 2000; k++) {
+      x = (x * 1103515245 + 12345) % 2147483648
+      lines.push(`u${x % 120},i${(x >>> 8) % 60},${1 + ((x >>> 16) % 4)},${1_700_000_000 + k}`)
+    }
+    await writeFile(path, `${lines.join('\n')}\n`)
+    return path
+  }
+
+  it.each([1, 2])(
+    'should load the matrix into the ALS memory and train it in place to the same factors, bit for bit, as a plainly loaded one (%i threads)',
+    async (threads) => {
+      const config: EdgerecConfig = {
+        events: { kind: 'file', path: await ratings() },
+        als: { factors: 8, iterations: 3, threads, seed: 3 },
+      }
+      const allocateMatrix = loadedMatrixAllocator(config)
+      expect(allocateMatrix).toBeDefined()
+      const plain = await loadFromConfig(config)
+      const placed = await loadFromConfig(config, {}, { allocateMatrix })
+      const m = placed.data.matrix
+      expect(m.indices.buffer).toBeInstanceOf(SharedArrayBuffer)
+      expect([...m.indptr]).toEqual([...plain.data.matrix.indptr])
+      expect([...m.indices]).toEqual([...plain.data.matrix.indices])
+      expect(bits(m.values)).toEqual(bits(plain.data.matrix.values))
+      expect([...m.timestamps]).toEqual([...plain.data.matrix.timestamps])
+      expect(placed.stats).toEqual(plain.stats)
+
+      const als = resolveAlsOptions({ ...config.als })
+      const copied = await trainAls(plain.data.matrix, als)
+      const inPlace = await trainAls(m, als)
+      // Trained where the loader put it: the factors are views onto the memory that holds the matrix.
+      expect(inPlace.userFactors.buffer).toBe(m.indices.buffer)
+      expect(copied.userFactors.buffer).not.toBe(plain.data.matrix.indices.buffer)
+      expect(bits(inPlace.userFactors)).toEqual(bits(copied.userFactors))
+      expect(bits(inPlace.itemFactors)).toEqual(bits(copied.itemFactors))
+    },
+  )
+
+  it('should leave the matrix in ordinary arrays when tuning or a fitter trains before the exported model', () => {
+    const events = { kind: 'file', path: 'e.csv' } as const
+    expect(loadedMatrixAllocator({ events, tuning: { enabled: true } })).toBeUndefined()
+    const fitter: AlsFitter = { fit: async () => Promise.reject(new Error('not called')) }
+    expect(loadedMatrixAllocator({ events }, { fitter })).toBeUndefined()
   })
 })

@@ -21,17 +21,24 @@ import {
   type ModelManifest,
   versionPrefix,
 } from '@edgerec/core'
-import { type AlsModel, type AlsOptions, type AlsProgress, resolveAlsOptions, trainAls } from './als/index.js'
+import {
+  type AlsModel,
+  type AlsOptions,
+  type AlsProgress,
+  allocateAlsMatrix,
+  resolveAlsOptions,
+  trainAls,
+} from './als/index.js'
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
-import type { CsrMatrix, InteractionMatrix } from './data/matrix.js'
+import type { CsrAllocator, CsrMatrix, InteractionMatrix } from './data/matrix.js'
 import { TrainerError } from './errors.js'
 import { runEvaluation, type Split, splitBy } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
 import { compareWithLive, decideGate, type LiveModel } from './gate/index.js'
 import { writeGeneratedData } from './generate/index.js'
 import { checkTestUsers, splitFor } from './input/checks.js'
-import { describeBadRows, loadInteractions } from './input/load.js'
+import { describeBadRows, type LoadOptions, loadInteractions } from './input/load.js'
 import { itemCounts, trendingScores } from './popularity/index.js'
 import { type ReportData, renderReport, scoreDistributions } from './report/index.js'
 import type { TuningReport } from './tuning/index.js'
@@ -168,10 +175,36 @@ export async function resolveEventSource(
   return createEventSource({ kind: 'ndjson', path })
 }
 
-/** Loads the interaction matrix a config describes, logging the bad-row report. */
+/**
+ * Where {@link train} has the loaded matrix's CSR arrays allocated: in the memory of the ALS
+ * training of the exported model (`allocateAlsMatrix` with the config's `als`) when that training
+ * is the first one of the loaded matrix and runs in this process, so the matrix is held once, not
+ * copied into that memory (8 bytes per pair). `undefined` (ordinary arrays) when tuning may change
+ * the ALS settings first or a fitter (Spark) trains elsewhere.
+ *
+ * @example
+ * ```ts
+ * const loaded = await loadFromConfig(config, {}, { allocateMatrix: loadedMatrixAllocator(config) })
+ * const model = await trainAls(loaded.data.matrix, resolveAlsOptions({ ...config.als }))
+ * ```
+ */
+export function loadedMatrixAllocator(
+  config: EdgerecConfig,
+  options: Pick<TrainOptions, 'fitter'> = {},
+): CsrAllocator | undefined {
+  if (options.fitter || config.tuning?.enabled) return undefined
+  const als = resolveAlsOptions({ ...config.als })
+  return (rows, cols, pairs) => allocateAlsMatrix(rows, cols, pairs, als)
+}
+
+/**
+ * Loads the interaction matrix a config describes, logging the bad-row report. `load.allocateMatrix`
+ * allocates the matrix's CSR arrays (see {@link loadedMatrixAllocator}).
+ */
 export async function loadFromConfig(
   config: EdgerecConfig,
   options: TrainOptions = {},
+  load: Pick<LoadOptions, 'allocateMatrix'> = {},
 ): Promise<{ data: InteractionMatrix; stats: WeightingStats; report: ReadReport; description: string }> {
   const logger = options.logger ?? silent
   const source = await resolveEventSource(config, options)
@@ -180,6 +213,7 @@ export async function loadFromConfig(
   const loaded = await loadInteractions(source, {
     ...weightingFor(config),
     ...config.badRows,
+    ...load,
     // Reading is the long step at tens of millions of events: a bar on a TTY, a line every 5 s otherwise.
     ...(progress
       ? {
@@ -290,9 +324,13 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       'Tuning runs its trials on this machine, so it cannot be combined with a Spark compute. Tune on a sample with --local, put the chosen als settings in the config, then train on Spark.',
     )
   }
-  const loaded = await loadFromConfig(config, options)
-  const matrix = loaded.data.matrix
   let als = resolveAlsOptions({ ...config.als })
+  // The exported model's training is the loaded matrix's first (evaluation trains a split of it):
+  // unless tuning or a fitter comes first, the matrix is built in that training's memory.
+  const loaded = await loadFromConfig(config, options, {
+    allocateMatrix: loadedMatrixAllocator(config, options),
+  })
+  const matrix = loaded.data.matrix
 
   const evaluation = config.evaluation ?? {}
   const split = splitFor(matrix, evaluation.split ?? 'temporal', (m) => logger.warn(m))

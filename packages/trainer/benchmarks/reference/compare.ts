@@ -3,7 +3,8 @@
  * (build-implicit.sh), measured in the same run on the same file: the reference's speed-test
  * matrix (shared/REFERENCE.md: 200k users × 50k items, 4,771,749 pairs, values 1/2/4/8) as a
  * `userId,itemId,value` CSV. Each run is a fresh process that loads the CSV the way its users do
- * (edgerec: `createEventSource` + `loadInteractions`, as `edgerec-train --input`; implicit: pandas
+ * (edgerec: `loadFromConfig` with `loadedMatrixAllocator`, as `edgerec-train train --input`, so the
+ * matrix is built in the ALS memory; implicit: pandas
  * `read_csv` → scipy CSR float32) and fits 64 factors, λ 0.05, alpha 1, CG 3 steps; edgerec and
  * implicit alternate, per thread count and round. Each prints load seconds, seconds and CPU
  * seconds per iteration, and the peak resident memory of the load phase, of the fit phase (peak
@@ -13,7 +14,11 @@
  * `npm run bench -w @edgerec/trainer -- --reference` (options below after `--reference`). When the
  * built reference is not found it says how to build it and returns: benchmarks never fail for it.
  *
- * Options: [--threads 1,2] [--iterations 3] [--rounds 1] [--data-dir DIR] [--implicit DIR]
+ * Options: [--threads 1,2] [--iterations 3] [--rounds 1] [--data-dir DIR] [--implicit DIR] [--copy-baseline]
+ *
+ * `--copy-baseline` adds a third process per thread count and round, `edgerec-copy`: edgerec with
+ * the loaded matrix in ordinary arrays that `trainAls` copies into its memory (the loader before
+ * issue 14's allocator hook), as the same-run baseline of that change.
  *
  * @module
  */
@@ -80,6 +85,7 @@ export async function compareWithImplicit(args: string[]): Promise<void> {
       rounds: { type: 'string', default: '1' },
       'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
       implicit: { type: 'string' },
+      'copy-baseline': { type: 'boolean', default: false },
     },
   })
   const dir = implicitPath(values.implicit)
@@ -116,10 +122,18 @@ export async function compareWithImplicit(args: string[]): Promise<void> {
     `64 factors, λ 0.05, alpha 1, CG 3 steps, ${iterations} iterations per process, threads ${threads.join(', ')}, ${rounds} round(s), edgerec and implicit alternating`,
   )
 
-  const runEdgerec = async (t: number): Promise<ReferenceRun> => {
+  const runEdgerec = async (t: number, copy = false): Promise<ReferenceRun> => {
     const { stdout } = await exec(
       process.execPath,
-      [join(here, 'edgerec-als.mjs'), csv, '--threads', String(t), '--iterations', iterations],
+      [
+        join(here, 'edgerec-als.mjs'),
+        csv,
+        '--threads',
+        String(t),
+        '--iterations',
+        iterations,
+        ...(copy ? ['--copy'] : []),
+      ],
       { maxBuffer: 1 << 22 },
     )
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as ReferenceRun
@@ -137,20 +151,21 @@ export async function compareWithImplicit(args: string[]): Promise<void> {
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as ReferenceRun
   }
 
-  const print = (r: ReferenceRun, round: number): void =>
+  const print = (name: string, r: ReferenceRun, round: number): void =>
     console.log(
-      `  ${r.threads} thread(s), round ${round + 1}: ${r.library.split(' (')[0]!.padEnd(14)} load ${r.loadSeconds.toFixed(2)} s (peak ${gib(r.loadPeakMiB)}), ` +
+      `  ${r.threads} thread(s), round ${round + 1}: ${name.padEnd(14)} load ${r.loadSeconds.toFixed(2)} s (peak ${gib(r.loadPeakMiB)}), ` +
         `ALS ${r.secondsPerIteration.toFixed(2)} s/iteration, ${r.cpuSecondsPerIteration.toFixed(2)} CPU s/iteration, ` +
         `fit peak ${gib(r.fitPeakMiB)} (from ${gib(r.fitStartMiB)} at its start), whole-process peak ${gib(r.peakMiB)}`,
     )
+  const names = values['copy-baseline'] ? ['edgerec', 'implicit', 'edgerec-copy'] : ['edgerec', 'implicit']
   const runs = new Map<string, ReferenceRun[]>()
   const libraries: string[] = []
   for (const t of threads) {
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['edgerec', 'implicit'] : ['implicit', 'edgerec']
+      const order = round % 2 === 0 ? [...names] : [...names].reverse()
       for (const name of order) {
-        const r = name === 'edgerec' ? await runEdgerec(t) : await runImplicit(t)
-        print(r, round)
+        const r = name === 'implicit' ? await runImplicit(t) : await runEdgerec(t, name === 'edgerec-copy')
+        print(name, r, round)
         if (!libraries.includes(r.library)) libraries.push(r.library)
         const key = `${name}:${t}`
         runs.set(key, [...(runs.get(key) ?? []), r])
@@ -166,16 +181,18 @@ export async function compareWithImplicit(args: string[]): Promise<void> {
   )
   console.log('|---|---|---|---|---|---|---|---|')
   for (const t of threads) {
-    for (const name of ['edgerec', 'implicit']) {
+    for (const name of names) {
       console.log(
         `| ${t} | ${name} | ${med(name, t, 'loadSeconds').toFixed(2)} | ${gib(med(name, t, 'loadPeakMiB'))} | ${med(name, t, 'secondsPerIteration').toFixed(2)} | ${med(name, t, 'cpuSecondsPerIteration').toFixed(2)} | ${gib(med(name, t, 'fitPeakMiB'))} | ${gib(med(name, t, 'peakMiB'))} |`,
       )
     }
-    const ratio = (field: keyof ReferenceRun): string =>
-      `${(med('edgerec', t, field) / med('implicit', t, field)).toFixed(2)}×`
-    console.log(
-      `| ${t} | edgerec ÷ implicit | ${ratio('loadSeconds')} | ${ratio('loadPeakMiB')} | ${ratio('secondsPerIteration')} | ${ratio('cpuSecondsPerIteration')} | ${ratio('fitPeakMiB')} | ${ratio('peakMiB')} |`,
-    )
+    for (const base of names.slice(1)) {
+      const ratio = (field: keyof ReferenceRun): string =>
+        `${(med('edgerec', t, field) / med(base, t, field)).toFixed(2)}×`
+      console.log(
+        `| ${t} | edgerec ÷ ${base} | ${ratio('loadSeconds')} | ${ratio('loadPeakMiB')} | ${ratio('secondsPerIteration')} | ${ratio('cpuSecondsPerIteration')} | ${ratio('fitPeakMiB')} | ${ratio('peakMiB')} |`,
+      )
+    }
   }
   console.log(
     `(ratios < 1 mean edgerec is faster or leaner; load average at the end ${loadavg()

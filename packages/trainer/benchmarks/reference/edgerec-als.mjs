@@ -1,11 +1,18 @@
 /**
  * The edgerec side of the same-run comparison (benchmarks/reference/compare.ts): one process that
- * loads a ratings CSV the way `edgerec-train --input` does (`createEventSource` + `loadInteractions`)
- * and trains ALS on it with the settings of shared/REFERENCE.md's speed test (64 factors, λ 0.05,
+ * loads a ratings CSV the way `edgerec-train train --input` does (`loadFromConfig` with
+ * `loadedMatrixAllocator`: the matrix is built straight in the memory of its ALS training) and
+ * trains ALS on it with the settings of shared/REFERENCE.md's speed test (64 factors, λ 0.05,
  * alpha 1, CG 3 steps). Plain JavaScript on the built trainer (`dist/`), so the process is what
  * `edgerec-train` runs: no TypeScript loader in its memory.
  *
- * Usage: node benchmarks/reference/edgerec-als.mjs RATINGS_CSV --threads 1 [--iterations 3]
+ * Usage: node benchmarks/reference/edgerec-als.mjs RATINGS_CSV --threads 1 [--iterations 3] [--copy]
+ *
+ * `--copy`: the matrix in ordinary arrays, copied into the ALS memory by `trainAls` (what
+ * `edgerec-train` did before the loader allocated it there): the same-run baseline of that change.
+ * `--gc-before-fit` (diagnostic, needs `node --expose-gc`): a full garbage collection between the
+ * load and the fit, to tell the load's uncollected garbage from what the fit itself holds; also
+ * prints `process.memoryUsage()` before and after it on stderr. `edgerec-train` does not do this.
  *
  * Prints one JSON line, the same fields as implicit_als.py: resident memory from Linux's
  * /proc/self/status (VmHWM after the load, then reset through /proc/self/clear_refs and read again
@@ -36,34 +43,54 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string', default: '1' },
     iterations: { type: 'string', default: '3' },
     factors: { type: 'string', default: '64' },
+    copy: { type: 'boolean', default: false },
+    'gc-before-fit': { type: 'boolean', default: false },
   },
 })
 const [input] = positionals
 if (!input) throw new Error('usage: edgerec-als.mjs RATINGS_CSV --threads N')
 
-const { createEventSource } = await import('@edgerec/adapters')
-const { loadInteractions } = await import('../../dist/input/load.js')
-const { trainAls } = await import('../../dist/als/index.js')
+const { loadFromConfig, loadedMatrixAllocator } = await import('../../dist/train.js')
+const { resolveAlsOptions, trainAls } = await import('../../dist/als/index.js')
 const modulesMiB = statusMiB('VmRSS')
 
+const config = {
+  events: { kind: 'file', path: input },
+  als: {
+    factors: Number(values.factors),
+    regularization: 0.05,
+    alpha: 1,
+    cgSteps: 3,
+    iterations: Number(values.iterations),
+    threads: Number(values.threads),
+    seed: 1,
+  },
+}
 const started = performance.now()
-const loaded = await loadInteractions(await createEventSource({ kind: 'file', path: input }))
+// What train() does before its final training (no evaluation here: the fit is what is compared).
+const loaded = await loadFromConfig(
+  config,
+  {},
+  values.copy ? {} : { allocateMatrix: loadedMatrixAllocator(config) },
+)
 const loadSeconds = (performance.now() - started) / 1000
 const loadPeakMiB = statusMiB('VmHWM')
 const matrix = loaded.data.matrix
 
+if (values['gc-before-fit']) {
+  if (typeof globalThis.gc !== 'function') throw new Error('--gc-before-fit needs node --expose-gc')
+  const usage = () =>
+    Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)]))
+  const before = usage()
+  globalThis.gc()
+  console.error(JSON.stringify({ beforeGcMiB: before, afterGcMiB: usage() }))
+}
 writeFileSync('/proc/self/clear_refs', '5')
 const fitStartMiB = statusMiB('VmRSS')
 const seconds = []
 const cpuAt = [cpuSeconds()]
 await trainAls(matrix, {
-  factors: Number(values.factors),
-  regularization: 0.05,
-  alpha: 1,
-  cgSteps: 3,
-  iterations: Number(values.iterations),
-  threads: Number(values.threads),
-  seed: 1,
+  ...resolveAlsOptions(config.als),
   onIteration: (p) => {
     seconds.push(p.seconds)
     cpuAt.push(cpuSeconds())
@@ -72,7 +99,7 @@ await trainAls(matrix, {
 const fitPeakMiB = statusMiB('VmHWM')
 console.log(
   JSON.stringify({
-    library: `edgerec (Node ${process.version}, WebAssembly SIMD kernels)`,
+    library: `edgerec${values.copy ? ' (matrix copied)' : ''} (Node ${process.version}, WebAssembly SIMD kernels)`,
     threads: Number(values.threads),
     pairs: matrix.indices.length,
     modulesMiB,

@@ -21,6 +21,14 @@ export interface CsrMatrix {
   timestamps: Float64Array
 }
 
+/**
+ * Allocates the `indptr` (rows + 1), `indices` and `values` (`pairs` each) of a CSR matrix that
+ * its caller then fills, e.g. straight in the memory an ALS training will use (the trainer's
+ * `allocateAlsMatrix`), so that training copies nothing. `timestamps` of the result is ignored:
+ * the caller allocates its own.
+ */
+export type CsrAllocator = (rows: number, cols: number, pairs: number) => CsrMatrix
+
 /** Interactions with their id maps: row u is `userIds[u]`, column i is `itemIds[i]`. */
 export interface InteractionMatrix {
   /** user × item. */

@@ -6,7 +6,7 @@
  */
 import { CoreError } from '@edgerec/core'
 import { createRng } from '../als/random.js'
-import type { CsrMatrix } from '../data/matrix.js'
+import type { CsrAllocator, CsrMatrix } from '../data/matrix.js'
 
 /** How test interactions are chosen. */
 export type SplitKind = 'temporal' | 'random' | 'leave-one-out'
@@ -30,7 +30,7 @@ export interface SplitOptions {
    * allocated here), e.g. straight in the ALS memory with the trainer's `allocateAlsMatrix`, so
    * that training on it copies nothing. Default: ordinary typed arrays.
    */
-  allocateTrain?: (rows: number, cols: number, pairs: number) => CsrMatrix
+  allocateTrain?: CsrAllocator
 }
 
 /** Splits by a per-entry mask (1 = test), keeping each row's order. */

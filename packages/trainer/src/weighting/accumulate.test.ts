@@ -1,6 +1,6 @@
 import type { SourceEvent } from '@edgerec/adapters'
 import { describe, expect, it } from 'vitest'
-import type { InteractionMatrix } from '../data/matrix.js'
+import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
 import { InteractionAccumulator, type WeightingOptions } from './accumulate.js'
 
 const DAY = 86_400_000
@@ -287,5 +287,89 @@ describe('InteractionAccumulator.build', () => {
     const first = acc.build()
     expect(acc.build()).toBe(first)
     expect(Array.from(first.data.matrix.values)).toEqual([1, 8])
+  })
+})
+
+describe('InteractionAccumulator.build allocate', () => {
+  /** An allocator recording what it was asked and what it returned. */
+  function recording() {
+    const calls: { rows: number; cols: number; pairs: number; matrix: CsrMatrix }[] = []
+    const allocate = (rows: number, cols: number, pairs: number): CsrMatrix => {
+      const matrix: CsrMatrix = {
+        rows,
+        cols,
+        // Dirty memory: build must not rely on zeroed arrays.
+        indptr: new Uint32Array(rows + 1).fill(7),
+        indices: new Uint32Array(pairs),
+        values: new Float32Array(pairs),
+        timestamps: new Float64Array(0),
+      }
+      calls.push({ rows, cols, pairs, matrix })
+      return matrix
+    }
+    return { calls, allocate }
+  }
+  const events = (negative = true): SourceEvent[] => [
+    ev('u2', 'i1', 'view', 1 * DAY, 3),
+    ev('u1', 'i2', 'purchase', 2 * DAY),
+    ev('u1', 'i1', 'view', 3 * DAY),
+    ev('u1', 'i1', 'view', 4 * DAY, 0.5),
+    ev('u3', 'i3', 'view', 5 * DAY),
+    ev('u2', 'i3', 'cart', 6 * DAY),
+    ...(negative ? [ev('u3', 'i2', 'view', 7 * DAY, -2)] : []),
+  ]
+
+  it.each<[string, boolean, WeightingOptions]>([
+    ['nothing removed', false, {}],
+    ['a non-positive pair removed', true, {}],
+    ['pairs and users removed', true, { minUserInteractions: 2 }],
+    ['with decay and a transform', false, { halfLifeDays: 2, transform: 'log1p', now: 10 * DAY }],
+  ])('should fill the allocated arrays with the same matrix, bit for bit (%s)', (_, negative, options) => {
+    const plain = build(events(negative), options)
+    const { calls, allocate } = recording()
+    const acc = new InteractionAccumulator(options)
+    acc.add(events(negative))
+    const placed = acc.build({ allocate })
+    expect(calls).toHaveLength(1)
+    const m = placed.data.matrix
+    const p = plain.data.matrix
+    expect(calls[0]).toMatchObject({ rows: p.rows, cols: p.cols, pairs: p.indices.length })
+    expect(m.indptr).toBe(calls[0]!.matrix.indptr)
+    expect(m.indices).toBe(calls[0]!.matrix.indices)
+    expect(m.values).toBe(calls[0]!.matrix.values)
+    expect([...m.indptr]).toEqual([...p.indptr])
+    expect([...m.indices]).toEqual([...p.indices])
+    expect([...new Uint32Array(m.values.buffer)]).toEqual([...new Uint32Array(p.values.buffer)])
+    expect([...m.timestamps]).toEqual([...p.timestamps])
+    expect(placed.data.userIds).toEqual(plain.data.userIds)
+    expect(placed.data.itemIds).toEqual(plain.data.itemIds)
+    expect(placed.stats).toEqual(plain.stats)
+  })
+
+  it('should not call the allocator when no pair is kept', () => {
+    const { calls, allocate } = recording()
+    const acc = new InteractionAccumulator({ minUserInteractions: 5 })
+    acc.add(events())
+    expect(acc.build({ allocate }).data.matrix.indices).toHaveLength(0)
+    expect(calls).toHaveLength(0)
+  })
+
+  it('should reject an allocator that returns arrays of the wrong length, saying which', () => {
+    const acc = new InteractionAccumulator()
+    acc.add(events())
+    const short = (rows: number, cols: number, pairs: number): CsrMatrix => ({
+      rows,
+      cols,
+      indptr: new Uint32Array(rows + 1),
+      indices: new Uint32Array(pairs - 1),
+      values: new Float32Array(pairs),
+      timestamps: new Float64Array(0),
+    })
+    expect(() => acc.build({ allocate: short })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/must return 4\/5\/5/),
+      }),
+    )
   })
 })

@@ -6,7 +6,8 @@
  * @module
  */
 import type { SourceEvent } from '@edgerec/adapters'
-import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
+import { CoreError } from '@edgerec/core'
+import type { CsrAllocator, CsrMatrix, InteractionMatrix } from '../data/matrix.js'
 import { releaseMemory } from '../data/release.js'
 import { TrainerError } from '../errors.js'
 import { compareIds } from './ids.js'
@@ -37,6 +38,17 @@ export interface WeightingOptions {
    * it, so a future-dated event cannot move them. Default `Date.now()` at `build()`.
    */
   now?: number
+}
+
+/** Options of {@link InteractionAccumulator.build}. */
+export interface BuildOptions {
+  /**
+   * Allocates the matrix's `indptr`, `indices` and `values` (called once, with the final shape and
+   * number of pairs, when at least one pair is kept), e.g. straight in the memory the ALS training
+   * of the matrix will use (the trainer's `allocateAlsMatrix`), so that the training copies nothing
+   * and the matrix exists once. Default: ordinary typed arrays.
+   */
+  allocate?: CsrAllocator
 }
 
 /** What aggregation did, for logs and the manifest. */
@@ -374,21 +386,24 @@ export class InteractionAccumulator {
   /**
    * Aggregates into the interaction matrix. Add nothing after it: the event columns are released on the way
    * (peak memory ≈ 12 bytes per event (20 with times) + 8 for the sort + 12 per pair (20 with
-   * times), then 16 per pair (plus 8 for the times)).
+   * times), then 16 per pair (plus 8 for the times)). With `options.allocate`, indptr, indices
+   * and values are the allocator's arrays (the values are the same, bit for bit).
    *
    * Indexes: user (item) index = rank of the raw id among the kept distinct ids, in numeric order
    * when every id is a number, otherwise in UTF-16 code unit order (shared/REFERENCE.md).
+   *
+   * @throws CoreError `INVALID_ARGUMENT` when `options.allocate` returns arrays of other lengths
    */
-  build(): { data: InteractionMatrix; stats: WeightingStats } {
+  build(options: BuildOptions = {}): { data: InteractionMatrix; stats: WeightingStats } {
     // The event columns are consumed by the first build: later calls return its result.
     if (this.#built) return this.#built
-    this.#built = this.#buildOnce()
+    this.#built = this.#buildOnce(options.allocate)
     return this.#built
   }
 
   #built: { data: InteractionMatrix; stats: WeightingStats } | undefined
 
-  #buildOnce(): { data: InteractionMatrix; stats: WeightingStats } {
+  #buildOnce(allocate: CsrAllocator | undefined): { data: InteractionMatrix; stats: WeightingStats } {
     this.#flushTypeCount()
     const n = this.#count
     const nUsers = this.#userIds.length
@@ -469,14 +484,21 @@ export class InteractionAccumulator {
     let kept = 0
     for (let q = 0; q < pairs; q++) kept += keep[q]!
     const f = transformFunction(this.#transform)
-    const indptr = new Uint32Array(userIds.length + 1)
-    const values = new Float32Array(kept)
+    const allocated =
+      kept > 0 && allocate ? allocateChecked(allocate, userIds.length, itemIds.length, kept) : undefined
+    const indptr = allocated?.indptr ?? new Uint32Array(userIds.length + 1)
+    const values = allocated?.values ?? new Float32Array(kept)
     let allOne = true
     let indices: Uint32Array
     let timestamps: Float64Array | undefined
     if (kept === pairs && userIds.length === nUsers && itemIds.length === nItems) {
-      // Nothing removed: the pair arrays are the CSR arrays (ranks are the final indexes).
-      indices = pi
+      // Nothing removed: the pair arrays are the CSR arrays (ranks are the final indexes), or are
+      // copied into the allocated ones.
+      if (allocated) {
+        allocated.indices.set(pi)
+        releaseMemory(pi)
+        indices = allocated.indices
+      } else indices = pi
       timestamps = pt
       for (let r = 0; r < nUsers; r++) indptr[r + 1] = userPairStart[r + 1]!
       for (let q = 0; q < pairs; q++) {
@@ -484,7 +506,7 @@ export class InteractionAccumulator {
         if (values[q] !== 1) allOne = false
       }
     } else {
-      indices = new Uint32Array(kept)
+      indices = allocated?.indices ?? new Uint32Array(kept)
       timestamps = pt && new Float64Array(kept)
       let q = 0
       for (let r = 0; r < nUsers; r++) {
@@ -504,8 +526,11 @@ export class InteractionAccumulator {
     }
     releaseMemory(pv)
     releaseMemory(keep)
-    // Every event had the same time: the column is made now, in the memory the sums held.
-    timestamps ??= new Float64Array(kept).fill(this.#firstTime)
+    // Every event had the same time: the column is made now, in the memory the sums held. Time 0
+    // (an input without a time column) is the new array's zeros: its pages stay untouched, so the
+    // column holds no resident memory (8 bytes per pair less at the ALS fit).
+    timestamps ??=
+      this.#firstTime === 0 ? new Float64Array(kept) : new Float64Array(kept).fill(this.#firstTime)
 
     const matrix: CsrMatrix = {
       rows: userIds.length,
@@ -536,6 +561,19 @@ export class InteractionAccumulator {
     }
     return { data: { matrix, userIds, itemIds, trainedUntil }, stats }
   }
+}
+
+/** Calls `allocate` and checks the lengths of what it returns; `indptr` is zeroed. */
+function allocateChecked(allocate: CsrAllocator, rows: number, cols: number, pairs: number): CsrMatrix {
+  const m = allocate(rows, cols, pairs)
+  if (m.indptr.length !== rows + 1 || m.indices.length !== pairs || m.values.length !== pairs) {
+    throw new CoreError(
+      'INVALID_ARGUMENT',
+      `The matrix allocator returned indptr/indices/values of lengths ${m.indptr.length}/${m.indices.length}/${m.values.length} for ${rows} rows and ${pairs} pairs; it must return ${rows + 1}/${pairs}/${pairs}.`,
+    )
+  }
+  m.indptr.fill(0)
+  return m
 }
 
 /** rank[firstSeenIndex] = position of the id in sorted order. */

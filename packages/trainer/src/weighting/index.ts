@@ -4,7 +4,7 @@
  *
  * @module
  */
-export type { WeightingOptions, WeightingStats } from './accumulate.js'
+export type { BuildOptions, WeightingOptions, WeightingStats } from './accumulate.js'
 export { InteractionAccumulator } from './accumulate.js'
 export { compareIds, sortIds } from './ids.js'
 export type { ValueTransform } from './transform.js'

@@ -7,6 +7,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +47,8 @@ export interface DevServer {
   child: ChildProcess
   /** `http://127.0.0.1:<port>` */
   base: string
+  /** The debug log wrangler wrote (its path is printed when it exits), once known. */
+  logFile?: () => string | undefined
 }
 
 /** Options of {@link startWranglerDev}. */
@@ -92,8 +95,18 @@ export async function startWranglerDev(options: DevOptions): Promise<DevServer> 
     { cwd: packageDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: wranglerEnv },
   )
   let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
+  let started = false
+  let logFile: string | undefined
+  // Before it answers: kept for the error message. After: the worker's own log lines (`edgerec: …`
+  // with the error and stack behind a 5xx) go to this process's stderr, so a benchmark shows why a
+  // request failed, not only that it did.
+  const onData = (d: Buffer | string) => {
+    logFile = /Logs were written to "([^"]+)"/.exec(String(d))?.[1] ?? logFile
+    if (!started) output += d
+    else process.stderr.write(prefixLines(String(d)))
+  }
+  child.stdout?.on('data', onData)
+  child.stderr?.on('data', onData)
   const base = `http://127.0.0.1:${port}`
   const timeoutMs = options.timeoutMs ?? 60_000
   const ready = options.ready ?? ((response: Response) => response.status === 404)
@@ -101,7 +114,11 @@ export async function startWranglerDev(options: DevOptions): Promise<DevServer> 
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
     try {
-      if (ready(await fetch(`${base}${options.readyPath ?? '/'}`))) return { child, base }
+      if (ready(await fetch(`${base}${options.readyPath ?? '/'}`))) {
+        started = true
+        if (output.includes('edgerec:')) process.stderr.write(prefixLines(output))
+        return { child, base, logFile: () => logFile }
+      }
     } catch {
       // not listening yet
     }
@@ -111,11 +128,38 @@ export async function startWranglerDev(options: DevOptions): Promise<DevServer> 
   throw new Error(`wrangler dev did not start within ${timeoutMs / 1000} s:\n${output}`)
 }
 
+/**
+ * The errors the worker runtime reported (`✘ [ERROR] …`, e.g. a request cancelled as hung, behind a
+ * 500) from wrangler's debug log, counted by message: `--log-level warn` keeps them off the console.
+ */
+function printRuntimeErrors(logFile: string | undefined): void {
+  if (!logFile || !existsSync(logFile)) return
+  const counts = new Map<string, number>()
+  for (const line of readFileSync(logFile, 'utf8').split('\n'))
+    if (line.startsWith('✘ [ERROR]')) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1)
+  for (const [line, count] of counts) process.stderr.write(`[wrangler dev] ${count}× ${line}\n`)
+}
+
+/** `text` with every non-empty line prefixed `[wrangler dev] `. */
+function prefixLines(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => `[wrangler dev] ${line}\n`)
+    .join('')
+}
+
 /** Stops a `wrangler dev` started by {@link startWranglerDev}: its whole process group. */
 export function stopWranglerDev(server: DevServer): Promise<void> {
   return new Promise((done) => {
     if (server.child.exitCode !== null || server.child.pid === undefined) return done()
-    server.child.once('exit', () => done())
+    server.child.once('exit', () => {
+      // Give the last output (the log file's path) a moment, then print the runtime's errors.
+      setTimeout(() => {
+        printRuntimeErrors(server.logFile?.())
+        done()
+      }, 100)
+    })
     process.kill(-server.child.pid, 'SIGTERM')
     setTimeout(() => {
       if (server.child.exitCode === null && server.child.pid !== undefined)

@@ -7,6 +7,12 @@
  * bounded in bytes (`PARTITION_CACHE_MIB`). Every list is verified (core's
  * `checkPartitionList`) before use; a missing or corrupt list is skipped, never a failed request.
  *
+ * A request never waits on another request's read: workerd ties I/O to the request that started
+ * it, so when that request is cancelled (its client went away) its reads never complete, and a
+ * request waiting on them with no I/O of its own is cancelled as hung (a 500, seen at the end of
+ * every full-speed 1M benchmark run). Reads are shared only within one call; concurrent requests
+ * that miss the same list each read it, and the cache keeps one copy.
+ *
  * @module
  */
 import {
@@ -49,7 +55,6 @@ export class PartitionLists {
   readonly #partitionOf: Uint16Array | Uint32Array
   readonly #ref: ShardRef
   readonly #cache: ByteLru<number, PartitionListShard>
-  readonly #pending = new Map<number, Promise<PartitionListShard | null>>()
   readonly #failed = new Map<number, number>()
   readonly #onCorrupt: CorruptListHandler | undefined
   readonly #readGapBytes: number
@@ -163,10 +168,9 @@ export class PartitionLists {
     for (const p of wanted) {
       const cached = this.#cache.get(p)
       const retryAt = this.#failed.get(p)
-      const pending = this.#pending.get(p)
       if (cached) found.set(p, Promise.resolve(cached))
       else if (retryAt !== undefined && now < retryAt) found.set(p, Promise.resolve(null))
-      else if (pending) found.set(p, pending)
+      // Not another request's in-flight read (see the module comment): this call reads it.
       else missing.push(p)
     }
     // List p is bytes [listBytes[p], listBytes[p + 1]) of the object: one ranged read per span of
@@ -174,11 +178,11 @@ export class PartitionLists {
     // spans at once.
     for (const span of spansOf(missing, this.#table.listBytes, this.#readGapBytes)) {
       const read = this.#fetchSpan(bindings, span, now)
-      span.forEach((p, i) => {
-        const one = read.then((lists) => lists[i]!).finally(() => this.#pending.delete(p))
-        this.#pending.set(p, one)
-        found.set(p, one)
-      })
+      for (const [i, p] of span.entries())
+        found.set(
+          p,
+          read.then((lists) => lists[i]!),
+        )
     }
     const lists = await Promise.all(wanted.map((p) => found.get(p)!))
     return lists.filter((list): list is PartitionListShard => list !== null)

@@ -350,16 +350,29 @@ export class LoadedModel {
    * Finds `userId` in its bucket, fetching the bucket on first use (one fetch per bucket even under
    * concurrent requests). A bucket that fails to load makes its users unknown for 30 s (they get
    * fold-in or popularity) and is reported in `/v1/model`; it never fails the request.
+   *
+   * @param waitUntil - the request's `ctx.waitUntil`: a bucket load this request starts is handed
+   *   to it, so a client disconnect does not cancel a load other requests are waiting on
    */
-  async findUser(bindings: ModelBindings, userId: string, now: number): Promise<UserRow | null> {
+  async findUser(
+    bindings: ModelBindings,
+    userId: string,
+    now: number,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ): Promise<UserRow | null> {
     const bucket = userBucket(userId, this.manifest.userBuckets)
-    const cached = await this.#bucket(bindings, bucket, now)
+    const cached = await this.#bucket(bindings, bucket, now, waitUntil)
     if (!cached) return null
     const row = cached.ids.indexOf(userId)
     return row < 0 ? null : { shard: cached.shard, row }
   }
 
-  async #bucket(bindings: ModelBindings, bucket: number, now: number): Promise<CachedBucket | null> {
+  async #bucket(
+    bindings: ModelBindings,
+    bucket: number,
+    now: number,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ): Promise<CachedBucket | null> {
     const cached = this.#users.get(bucket)
     if (cached) return cached
     const retryAt = this.#failedBuckets.get(bucket)
@@ -373,6 +386,7 @@ export class LoadedModel {
         ids: IdIndex.over(shard.ids),
       }))
       this.#pendingBuckets.set(bucket, pending)
+      waitUntil?.(pending.catch(() => undefined))
       pending.then(
         (cached) => {
           this.#pendingBuckets.delete(bucket)

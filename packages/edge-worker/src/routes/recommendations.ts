@@ -33,6 +33,7 @@ import {
   acquireRanker,
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
+  waitUntilOf,
 } from '../serving/context.js'
 import { type RecommendationsBody, recommend } from '../serving/recommend.js'
 
@@ -117,6 +118,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       }
       return c.json(body)
     }
+    const waitUntil = waitUntilOf(c)
     const score = async (scorer: LoadedModel, strategy: Strategy) => {
       const view = scorer === model ? catalog : await acquireCatalog(c, deps, scorer)
       // A deleted person's trained row stays in every model created before the deletion.
@@ -164,6 +166,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         activity: activity.events,
         fallbackList: config.fallbackList,
         now: deps.now(),
+        ...(waitUntil ? { waitUntil } : {}),
         ...(skip ? { skip } : {}),
         rank,
         fallback,

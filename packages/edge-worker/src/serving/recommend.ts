@@ -66,6 +66,13 @@ export interface RecommendRequest {
   fallbackList: 'popular' | 'trending'
   now: number
   /**
+   * `ctx.waitUntil` of the request. A user bucket that this request starts loading is shared with
+   * concurrent requests; handing the load to `waitUntil` keeps it running if this request's client
+   * disconnects, so the requests waiting on it are not left hanging (workerd cancels a
+   * disconnected request's I/O, and a request that waits on cancelled I/O ends as a 500).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
+  /**
    * Treat the user as absent from the model (no trained vector, interactions or exclusions from the
    * bucket): a deleted person until a model created after the deletion is live, or an untokened
    * reader under `USER_TOKENS=required` (docs/privacy.md).
@@ -129,7 +136,7 @@ export async function recommend(
   request: RecommendRequest,
 ): Promise<{ body: RecommendationsBody; stats: RecommendStats }> {
   const { userId, k, activity, now } = request
-  const user = request.ignoreTrained ? null : await model.findUser(bindings, userId, now)
+  const user = request.ignoreTrained ? null : await model.findUser(bindings, userId, now, request.waitUntil)
   const excluded = new Set<number>()
   for (const id of request.exclude) {
     const index = model.itemIndexOf(id)

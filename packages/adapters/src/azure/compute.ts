@@ -12,7 +12,7 @@ import type {
 } from '../compute/compute.js'
 import { containerInvocation, jobName } from '../compute/container.js'
 import { findVersionSince } from '../compute/result.js'
-import { pollUntilDone, QUOTA_FAILURE, statusLogLines } from '../compute/wait.js'
+import { pollUntilDone, providerStatus, statusLogLines } from '../compute/wait.js'
 import { createStorage } from '../config/create-storage.js'
 import { loadProvider } from '../config/load-provider.js'
 import type { AzureMlComputeConfig } from '../config/types.js'
@@ -150,15 +150,10 @@ export function azureMlStatus(job: JobBase): JobStatus {
     default:
       state = 'pending'
   }
-  const status: JobStatus = { state, providerState }
   // NOTE: the 2022-10-01 job resource carries no error object; failure details live in the run's
   // logs. A job stuck for quota reports it through `properties.statusMessage` on newer API versions.
   const detail = (job.properties as { statusMessage?: unknown }).statusMessage
-  if (typeof detail === 'string' && detail.length > 0) {
-    status.message = detail
-    if (state === 'failed' && /quota/i.test(detail)) status.failureCode = QUOTA_FAILURE
-  }
-  return status
+  return providerStatus(state, providerState, typeof detail === 'string' ? detail : undefined, /quota/i)
 }
 
 /**

@@ -1,8 +1,33 @@
 import { AdapterError } from '../errors.js'
-import { isTerminal, type JobHandle, type JobStatus, type LogLine, type WaitOptions } from './compute.js'
+import {
+  isTerminal,
+  type JobHandle,
+  type JobState,
+  type JobStatus,
+  type LogLine,
+  type WaitOptions,
+} from './compute.js'
 
 /** `failureCode` a provider mapping sets when a job failed for lack of quota or capacity. */
 export const QUOTA_FAILURE = 'QUOTA_EXCEEDED'
+
+/**
+ * A job's status from its provider's: `message` as the detail, and {@link QUOTA_FAILURE} as the
+ * failure code when a failed job's message matches `quotaReason` (each provider words it its own way).
+ */
+export function providerStatus(
+  state: JobState,
+  providerState: string,
+  message: string | undefined,
+  quotaReason: RegExp,
+): JobStatus {
+  const status: JobStatus = { state, providerState }
+  if (message) {
+    status.message = message
+    if (state === 'failed' && quotaReason.test(message)) status.failureCode = QUOTA_FAILURE
+  }
+  return status
+}
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import type {
   WaitOptions,
 } from '../compute/compute.js'
 import { jobName } from '../compute/container.js'
-import { pollUntilDone, QUOTA_FAILURE, statusLogLines } from '../compute/wait.js'
+import { pollUntilDone, providerStatus, statusLogLines } from '../compute/wait.js'
 import type { DatabricksSparkConfig } from '../config/types.js'
 import { AdapterError } from '../errors.js'
 import { pysparkJob, sparkResult } from '../spark/job.js'
@@ -73,15 +73,12 @@ export function databricksStatus(run: RunLike): JobStatus {
     default:
       state = 'pending'
   }
-  const status: JobStatus = { state, providerState: result ? `${life}/${result}` : life }
-  if (run.state?.state_message) status.message = run.state.state_message
-  if (
-    state === 'failed' &&
-    run.state?.state_message &&
-    /quota|capacity|instance limit/i.test(run.state.state_message)
+  return providerStatus(
+    state,
+    result ? `${life}/${result}` : life,
+    run.state?.state_message,
+    /quota|capacity|instance limit/i,
   )
-    status.failureCode = QUOTA_FAILURE
-  return status
 }
 
 /**

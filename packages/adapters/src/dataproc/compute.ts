@@ -11,7 +11,7 @@ import type {
   WaitOptions,
 } from '../compute/compute.js'
 import { jobName } from '../compute/container.js'
-import { pollUntilDone, QUOTA_FAILURE, statusLogLines } from '../compute/wait.js'
+import { pollUntilDone, providerStatus, statusLogLines } from '../compute/wait.js'
 import { loadProvider } from '../config/load-provider.js'
 import type { DataprocSparkConfig } from '../config/types.js'
 import { AdapterError } from '../errors.js'
@@ -175,11 +175,7 @@ export function dataprocStatus(batch: BatchLike): JobStatus {
     default:
       state = 'pending'
   }
-  const status: JobStatus = { state, providerState }
-  if (batch.stateMessage) status.message = batch.stateMessage
-  if (state === 'failed' && batch.stateMessage && QUOTA_REASON.test(batch.stateMessage))
-    status.failureCode = QUOTA_FAILURE
-  return status
+  return providerStatus(state, providerState, batch.stateMessage ?? undefined, QUOTA_REASON)
 }
 
 /**

@@ -14,7 +14,7 @@ import type {
   WaitOptions,
 } from '../compute/compute.js'
 import { jobName } from '../compute/container.js'
-import { pollUntilDone, QUOTA_FAILURE, statusLogLines } from '../compute/wait.js'
+import { pollUntilDone, providerStatus, statusLogLines } from '../compute/wait.js'
 import { loadProvider } from '../config/load-provider.js'
 import type { EmrServerlessSparkConfig } from '../config/types.js'
 import { AdapterError } from '../errors.js'
@@ -118,11 +118,7 @@ export function emrServerlessStatus(response: Pick<GetJobRunResponse, 'jobRun'>)
     default:
       state = 'pending'
   }
-  const status: JobStatus = { state, providerState }
-  if (run?.stateDetails) status.message = run.stateDetails
-  if (state === 'failed' && run?.stateDetails && QUOTA_REASON.test(run.stateDetails))
-    status.failureCode = QUOTA_FAILURE
-  return status
+  return providerStatus(state, providerState, run?.stateDetails, QUOTA_REASON)
 }
 
 /**

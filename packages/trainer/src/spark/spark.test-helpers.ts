@@ -9,9 +9,35 @@
  */
 import { createStorage, listAll, type StorageConfig, storageUri } from '@edgerec/adapters'
 import { parquetReadObjects } from 'hyparquet'
+import { expect } from 'vitest'
 import { trainAls } from '../als/index.js'
 import { csrFromTriples } from '../data/matrix.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from './spark-schema.js'
+
+/**
+ * The arguments every Spark platform must pass to `edgerec_als.py` for a run staged under `prefix`
+ * (what the EMR Serverless, Dataproc and Databricks tests assert in their requests).
+ */
+export function sparkJobArgs(prefix: string, params: { rank: number; maxIter: number }): unknown[] {
+  return [
+    '--interactions',
+    `${prefix}input/interactions`,
+    '--train',
+    `${prefix}input/train`,
+    '--output',
+    `${prefix}output`,
+    '--rank',
+    String(params.rank),
+    '--reg-param',
+    expect.stringMatching(/^\d/),
+    '--alpha',
+    expect.stringMatching(/^\d/),
+    '--max-iter',
+    String(params.maxIter),
+    '--seed',
+    expect.stringMatching(/^\d+$/),
+  ]
+}
 
 /** Parses `--name value` pairs. */
 function parse(args: readonly string[]): Map<string, string> {

@@ -9,7 +9,7 @@ import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type JobWorld, startJobWorld } from '../cloud/harness.test-helpers.js'
-import { runSparkJobHere } from './spark.test-helpers.js'
+import { runSparkJobHere, sparkJobArgs } from './spark.test-helpers.js'
 
 const host = 'https://dbc-1234.cloud.databricks.com'
 const compute = {
@@ -84,24 +84,7 @@ describe('edgerec-train train on Spark (Databricks)', () => {
           task_key: 'edgerec_als',
           spark_python_task: {
             python_file: `${prefix}edgerec_als.py`,
-            parameters: [
-              '--interactions',
-              `${prefix}input/interactions`,
-              '--train',
-              `${prefix}input/train`,
-              '--output',
-              `${prefix}output`,
-              '--rank',
-              '4',
-              '--reg-param',
-              expect.stringMatching(/^\d/),
-              '--alpha',
-              expect.stringMatching(/^\d/),
-              '--max-iter',
-              '2',
-              '--seed',
-              expect.stringMatching(/^\d+$/),
-            ],
+            parameters: sparkJobArgs(prefix!, { rank: 4, maxIter: 2 }),
           },
           new_cluster: {
             spark_version: '15.4.x-scala2.12',

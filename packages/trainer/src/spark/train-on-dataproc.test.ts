@@ -18,7 +18,7 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type JobWorld, startJobWorld } from '../cloud/harness.test-helpers.js'
 import { expectServiceAccountJwt, writeServiceAccountKey } from '../cloud/identity.test-helpers.js'
-import { runSparkJobHere } from './spark.test-helpers.js'
+import { runSparkJobHere, sparkJobArgs } from './spark.test-helpers.js'
 
 const project = 'acme-recs'
 const region = 'europe-west1'
@@ -128,24 +128,7 @@ describe('edgerec-train train on Spark (Dataproc Serverless)', () => {
       labels: { edgerec: 'train' },
       pysparkBatch: {
         mainPythonFileUri: `${prefix}edgerec_als.py`,
-        args: [
-          '--interactions',
-          `${prefix}input/interactions`,
-          '--train',
-          `${prefix}input/train`,
-          '--output',
-          `${prefix}output`,
-          '--rank',
-          '4',
-          '--reg-param',
-          expect.stringMatching(/^\d/),
-          '--alpha',
-          expect.stringMatching(/^\d/),
-          '--max-iter',
-          '2',
-          '--seed',
-          expect.stringMatching(/^\d+$/),
-        ],
+        args: sparkJobArgs(prefix!, { rank: 4, maxIter: 2 }),
       },
       runtimeConfig: { version: '2.2', properties: { 'spark.executor.instances': '4' } },
       environmentConfig: {

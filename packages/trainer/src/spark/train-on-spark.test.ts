@@ -25,7 +25,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { parquetReadObjects } from 'hyparquet'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type JobWorld, startJobWorld } from '../cloud/harness.test-helpers.js'
-import { runSparkJobHere } from './spark.test-helpers.js'
+import { runSparkJobHere, sparkJobArgs } from './spark.test-helpers.js'
 import { SPARK_JOB_FILE } from './train-on-spark.js'
 
 const compute = {
@@ -112,24 +112,7 @@ describe('edgerec-train train on Spark (EMR Serverless)', () => {
       jobDriver: {
         sparkSubmit: {
           entryPoint: `${prefix}edgerec_als.py`,
-          entryPointArguments: [
-            '--interactions',
-            `${prefix}input/interactions`,
-            '--train',
-            `${prefix}input/train`,
-            '--output',
-            `${prefix}output`,
-            '--rank',
-            '4',
-            '--reg-param',
-            expect.stringMatching(/^\d/),
-            '--alpha',
-            expect.stringMatching(/^\d/),
-            '--max-iter',
-            '2',
-            '--seed',
-            expect.stringMatching(/^\d+$/),
-          ],
+          entryPointArguments: sparkJobArgs(prefix, { rank: 4, maxIter: 2 }),
           sparkSubmitParameters: '--conf spark.executor.memory=4g',
         },
       },

@@ -2,44 +2,21 @@ import { partitionListsKey } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { ModelStore } from '../src/model/model-store.js'
-import { type ModelFixture, publishVersion, rng } from './fixtures/model.js'
+import { type ModelFixture, publishVersion, scatteredFixture } from './fixtures/model.js'
 import { env, json } from './helpers.js'
 
 /** 6k items × 16 dims around 30 centres; users near an item. */
 function fixture(version: string): ModelFixture {
-  const items = 6_000
-  const dims = 16
-  const random = rng(47)
-  const centres = Float32Array.from({ length: 30 * dims }, () => random() * 2 - 1)
-  const itemFactors = new Float32Array(items * dims)
-  for (let i = 0; i < items; i++) {
-    const c = Math.floor(random() * 30)
-    for (let d = 0; d < dims; d++) itemFactors[i * dims + d] = centres[c * dims + d]! + (random() - 0.5) * 0.5
-  }
-  return {
-    version,
-    dims,
-    itemIds: Array.from({ length: items }, (_, i) => `c-${i}`),
-    itemFactors,
-    itemCluster: new Int32Array(items).fill(-1),
-    users: Array.from({ length: 12 }, (_, u) => {
-      const near = Math.floor(random() * items)
-      return {
-        id: `conc-user-${u}`,
-        cluster: -1,
-        vector: Float32Array.from(
-          { length: dims },
-          (_, d) => itemFactors[near * dims + d]! + (random() - 0.5) * 0.3,
-        ),
-        interactions: [{ index: near, confidence: 2 }],
-      }
-    }),
-    alpha: 2,
-    lambda: 0.05,
-    eventWeights: { view: 1 },
-    trainedUntil: Date.UTC(2026, 9, 1),
+  return scatteredFixture(version, {
+    items: 6_000,
+    dims: 16,
+    centres: 30,
+    users: 12,
+    seed: 47,
+    itemPrefix: 'c-',
+    userPrefix: 'conc-user-',
     userBuckets: 1,
-  }
+  })
 }
 
 /** What a request answers, or `'hung'` when it has not answered within `ms`. */

@@ -4,44 +4,21 @@ import { createApp } from '../src/app.js'
 import { type LoadedModel, loadModel } from '../src/model/loaded-model.js'
 import { ModelStore } from '../src/model/model-store.js'
 import type { ModelBindings } from '../src/model/storage.js'
-import { type ModelFixture, publishVersion, rng } from './fixtures/model.js'
+import { type ModelFixture, publishVersion, rng, scatteredFixture } from './fixtures/model.js'
 import { env, json } from './helpers.js'
 
 /** 12k items × 32 dims around 60 centres; users near an item (their taste). */
 function fixture(version: string): ModelFixture {
-  const items = 12_000
-  const dims = 32
-  const random = rng(31)
-  const centres = Float32Array.from({ length: 60 * dims }, () => random() * 2 - 1)
-  const itemFactors = new Float32Array(items * dims)
-  for (let i = 0; i < items; i++) {
-    const c = Math.floor(random() * 60)
-    for (let d = 0; d < dims; d++) itemFactors[i * dims + d] = centres[c * dims + d]! + (random() - 0.5) * 0.5
-  }
-  return {
-    version,
-    dims,
-    itemIds: Array.from({ length: items }, (_, i) => `p-${i}`),
-    itemFactors,
-    itemCluster: new Int32Array(items).fill(-1),
-    users: Array.from({ length: 30 }, (_, u) => {
-      const near = Math.floor(random() * items)
-      return {
-        id: `part-user-${u}`,
-        cluster: -1,
-        vector: Float32Array.from(
-          { length: dims },
-          (_, d) => itemFactors[near * dims + d]! + (random() - 0.5) * 0.3,
-        ),
-        interactions: [{ index: near, confidence: 2 }],
-      }
-    }),
-    alpha: 2,
-    lambda: 0.05,
-    eventWeights: { view: 1 },
-    trainedUntil: Date.UTC(2026, 9, 1),
+  return scatteredFixture(version, {
+    items: 12_000,
+    dims: 32,
+    centres: 60,
+    users: 30,
+    seed: 31,
+    itemPrefix: 'p-',
+    userPrefix: 'part-user-',
     userBuckets: 2,
-  }
+  })
 }
 
 /** The bindings with every R2 read recorded (key and range), to see what a load and a query read. */

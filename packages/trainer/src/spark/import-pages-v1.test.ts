@@ -31,6 +31,7 @@ import * as parquetWasm from 'parquet-wasm'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importSparkFactors, readFactorTable } from './import.js'
 import { importSparkFactorsObjects } from './import-objects.test-helpers.js'
+import { largestPageAndChunk, type Read, recordingStorage } from './parquet-reads.test-helpers.js'
 import { sparkModelMetadata } from './spark-schema.js'
 
 type Codec = 'UNCOMPRESSED' | 'SNAPPY'
@@ -260,6 +261,31 @@ describe.each(['UNCOMPRESSED', 'SNAPPY'] as const)('importSparkFactors (DATA PAG
     expect(Array.from(fresh.model.itemFactors.subarray(3 * rank, 4 * rank))).toEqual(new Array(rank).fill(0))
     expect(fresh.data.matrix).toEqual(old.data.matrix)
     expect(fresh.data.matrix.indices.length).toBeGreaterThan(users)
+  })
+
+  it('should stream v1 chunks in window-sized reads, page by page, with the same result', async () => {
+    const window = 256
+    const reads: Read[] = []
+    const streamed = await importSparkFactors({
+      factors: { storage: recordingStorage(model, reads), key: '' },
+      idMaps: { storage: recordingStorage(inputs, reads), key: '' },
+      read: { windowBytes: window },
+    })
+    expect(streamed.model.userFactors).toEqual(expected.userFactors)
+    expect(streamed.model.itemFactors).toEqual(expected.itemFactors)
+    const whole = await importSparkFactors({
+      factors: { storage: model, key: '' },
+      idMaps: { storage: inputs, key: '' },
+    })
+    expect(streamed.data.matrix).toEqual(whole.data.matrix)
+    // Chunks longer than the window, pages shorter: every read after a file's footer fits the window.
+    const sizes = written.map(largestPageAndChunk)
+    expect(Math.max(...sizes.map((s) => s.chunk))).toBeGreaterThan(window)
+    expect(Math.max(...sizes.map((s) => s.page))).toBeLessThanOrEqual(window)
+    const footers = new Set<string>()
+    const pageReads = reads.filter((r) => footers.has(r.key) || !footers.add(r.key))
+    expect(pageReads.length).toBeGreaterThan(written.length * 4)
+    expect(Math.max(...pageReads.map((r) => r.bytes))).toBeLessThanOrEqual(window)
   })
 
   it('should name the row when a v1 features list is null or holds a null element', async () => {

@@ -12,10 +12,16 @@
 import { listAll, type Storage, storageAsyncBuffer } from '@edgerec/adapters'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import type { AlsModel } from '../als/index.js'
-import { csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
+import { type CsrMatrix, csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import type { SparkParams } from './inputs.js'
-import { loadParquetDecoders, type ParquetDecoders, readColumnPages } from './parquet-pages.js'
+import {
+  type ColumnReadOptions,
+  columnLevels,
+  columnPages,
+  loadParquetDecoders,
+  type ParquetDecoders,
+} from './parquet-pages.js'
 
 /** A Spark ALS model read back with edgerec ids. */
 export interface ImportedFactors {
@@ -44,6 +50,8 @@ export interface ImportOptions {
   idMaps: StorageLocation
   /** The interactions Parquet (`user: int, item: int, rating: float`): one key or a prefix of part files. */
   interactions?: StorageLocation
+  /** How column chunks are fetched (ranged reads of 4 MiB by default). */
+  read?: ColumnReadOptions
 }
 
 function invalid(message: string, cause?: unknown): TrainerError {
@@ -162,9 +170,11 @@ async function openParquet(
  * `count × rank` row-major matrix, row = Spark id. Ids without a row (Spark has no factors for a
  * user or item without ratings in its input) stay zero.
  *
- * One row group at a time, page by page: the ids of the row group (4 bytes a row) are decoded
- * first, then each page of `features` is written straight into the matrix, so memory beyond the
- * matrix is one column chunk's compressed bytes and one decompressed page.
+ * One row group at a time, both columns streamed page by page side by side: each page of
+ * `features` takes the ids of the rows it starts from a small queue fed by the `id` pages, and is
+ * written straight into the matrix. Each column chunk is fetched in ranged reads of
+ * `options.windowBytes` (default 4 MiB), so memory beyond the matrix is two windows, one
+ * decompressed page per column and the ids of one page's rows, whatever the row group's size.
  */
 export async function readFactorTable(
   storage: Storage,
@@ -172,6 +182,7 @@ export async function readFactorTable(
   rank: number,
   count: number,
   what: string,
+  options: ColumnReadOptions = {},
 ): Promise<Float32Array> {
   const out = new Float32Array(count * rank)
   const seen = new Uint8Array(count)
@@ -182,27 +193,47 @@ export async function readFactorTable(
       const { file, metadata } = await openParquet(parquet, storage, key, '')
       for (let group = 0; group < metadata.row_groups.length; group++) {
         const rows = Number(metadata.row_groups[group]!.num_rows)
-        const ids = new Int32Array(rows)
-        let n = 0
-        await readColumnPages(parquet, file, metadata, group, 'id', ({ values }) => {
-          for (let k = 0; k < values.length && n < rows; k++) {
-            const id = Number(values[k])
-            if (!Number.isInteger(id) || id < 0 || id >= count)
-              throw invalid(
-                `${where}: ${what} id ${String(values[k])} is not in the id map (0..${count - 1}). Use the id maps of the same Spark inputs.`,
-              )
-            ids[n++] = id
+        const levels = columnLevels(parquet, metadata, group, 'features')
+        // The ids of rows the features have not reached yet: queue[head, tail), checked on arrival.
+        const idPages = columnPages(parquet, file, metadata, group, 'id', options)
+        let queue = new Int32Array(0)
+        let head = 0
+        let tail = 0
+        let ids = 0
+        /** Queues ids until `n` are waiting; false when the id column ends first. */
+        const queueIds = async (n: number): Promise<boolean> => {
+          while (tail - head < n) {
+            const next = await idPages.next()
+            if (next.done) return false
+            const { values } = next.value
+            const waiting = tail - head
+            if (waiting + values.length > queue.length) {
+              const grown = new Int32Array(Math.max(waiting + values.length, 2 * queue.length))
+              grown.set(queue.subarray(head, tail))
+              queue = grown
+            } else queue.copyWithin(0, head, tail)
+            head = 0
+            tail = waiting
+            for (let k = 0; k < values.length; k++) {
+              const id = Number(values[k])
+              if (!Number.isInteger(id) || id < 0 || id >= count)
+                throw invalid(
+                  `${where}: ${what} id ${String(values[k])} is not in the id map (0..${count - 1}). Use the id maps of the same Spark inputs.`,
+                )
+              queue[tail++] = id
+            }
+            ids += values.length
           }
-        })
-        if (n !== rows) throw invalid(`${where}: the id column has ${n} values for ${rows} rows.`)
+          return true
+        }
         // Rows of the list column: repetition level 0 starts a row; a definition level below the
         // maximum is a null (0) or empty list (no value in the slot).
         let row = -1
+        let id = -1
         let have = 0
         let isNull = false
         const endRow = () => {
           if (row < 0) return
-          const id = ids[row]!
           if (isNull || have !== rank)
             throw invalid(
               `${where}: ${what} ${id} has ${isNull ? 'no' : have} features, the metadata says rank ${rank}.`,
@@ -210,27 +241,34 @@ export async function readFactorTable(
           if (seen[id]) throw invalid(`${where}: ${what} id ${id} appears twice.`)
           seen[id] = 1
         }
-        await readColumnPages(parquet, file, metadata, group, 'features', (page, levels) => {
+        for await (const page of columnPages(parquet, file, metadata, group, 'features', options)) {
           const { values, definitionLevels: def, repetitionLevels: rep } = page
           const slots = Math.max(def.length, rep.length, values.length)
+          let starts = 0
+          for (let k = 0; k < slots; k++) if ((rep[k] ?? 0) === 0) starts++
+          if (row + 1 + starts > rows || !(await queueIds(starts)))
+            throw invalid(`${where}: the features column has more rows than the ids.`)
           let v = 0
           for (let k = 0; k < slots; k++) {
             if ((rep[k] ?? 0) === 0) {
               endRow()
               row++
-              if (row >= rows) throw invalid(`${where}: the features column has more rows than the ids.`)
+              id = queue[head++]!
               have = 0
               isNull = false
             }
             const d = def[k] ?? levels.maxDefinition
             if (d === levels.maxDefinition) {
-              if (have < rank) out[ids[row]! * rank + have] = values[v] as number
+              if (have < rank) out[id * rank + have] = values[v] as number
               v++
               have++
             } else if (d === 0 && levels.maxDefinition > 1) isNull = true
           }
-        })
+        }
         endRow()
+        // Ids the features did not reach, still in the queue or in pages not read yet.
+        await queueIds(Number.POSITIVE_INFINITY)
+        if (ids !== rows) throw invalid(`${where}: the id column has ${ids} values for ${rows} rows.`)
         if (row + 1 !== rows)
           throw invalid(`${where}: the features column has ${row + 1} rows for ${rows} ids.`)
       }
@@ -243,15 +281,97 @@ export async function readFactorTable(
 }
 
 /**
- * Reads `user: int, item: int, rating: float` Parquet (one key, or a prefix of part files) into
- * typed arrays sized from the row counts in the Parquet footers, one row group and page at a time.
+ * Builds the CSR matrix of the interactions as their columns stream in, row after row.
+ *
+ * The staged inputs are written from a CSR matrix (pairs by user, items ascending within a user,
+ * no duplicate), so in the common case `indptr` is built while the user column streams and the
+ * item and rating columns are stored straight as `indices` and `values`: 8 bytes a pair, plus a
+ * `timestamps` array that is allocated zero and never written (the kernel maps no memory for it
+ * until something writes to it). The first pair out of that order (files from another writer)
+ * rebuilds the user column from `indptr` and falls back to {@link csrFromTriples}.
+ */
+class InteractionsBuilder {
+  readonly #indptr: Uint32Array
+  readonly items: Uint32Array
+  readonly ratings: Float32Array
+  /** The user column, once the pairs turned out not to be in CSR order. */
+  #users: Int32Array | undefined
+  /** Users written, and the largest user whose row has started (CSR order). */
+  #userCount = 0
+  #lastUser = -1
+  /** Row of the next item checked for order. */
+  #row = 0
+
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    readonly total: number,
+  ) {
+    this.#indptr = new Uint32Array(rows + 1)
+    this.items = new Uint32Array(total)
+    this.ratings = new Float32Array(total)
+  }
+
+  /** The user of the next pair. */
+  addUser(user: number): void {
+    const at = this.#userCount++
+    if (this.#users === undefined && user < this.#lastUser) this.#toTriples(at)
+    if (this.#users !== undefined) {
+      this.#users[at] = user
+      return
+    }
+    // Rows lastUser+1 … user start here (the rows in between are empty).
+    while (this.#lastUser < user) this.#indptr[++this.#lastUser] = at
+  }
+
+  /**
+   * The item of pair `at` (its user already added). Out of CSR order when it is not above the
+   * previous item of the same user.
+   */
+  addItem(at: number, item: number): void {
+    this.items[at] = item
+    if (this.#users !== undefined) return
+    const indptr = this.#indptr
+    while (this.#row < this.#lastUser && indptr[this.#row + 1]! <= at) this.#row++
+    if (at > indptr[this.#row]! && item <= this.items[at - 1]!) this.#toTriples(this.#userCount)
+  }
+
+  /** Rebuilds the user column of the first `count` pairs from `indptr`. */
+  #toTriples(count: number): void {
+    const users = new Int32Array(this.total)
+    for (let u = 0; u <= this.#lastUser; u++)
+      users.fill(u, this.#indptr[u]!, u < this.#lastUser ? this.#indptr[u + 1]! : count)
+    this.#users = users
+  }
+
+  /** The matrix, once every pair is in. */
+  finish(): CsrMatrix {
+    if (this.#users !== undefined)
+      return csrFromTriples(this.rows, this.cols, this.#users, this.items, this.ratings)
+    while (this.#lastUser < this.rows) this.#indptr[++this.#lastUser] = this.total
+    return {
+      rows: this.rows,
+      cols: this.cols,
+      indptr: this.#indptr,
+      indices: this.items,
+      values: this.ratings,
+      timestamps: new Float64Array(this.total),
+    }
+  }
+}
+
+/**
+ * Reads `user: int, item: int, rating: float` Parquet (one key, or a prefix of part files) into a
+ * CSR matrix, one row group and page at a time, with arrays sized from the row counts in the
+ * Parquet footers (see {@link InteractionsBuilder} for the memory).
  */
 async function readInteractions(
   storage: Storage,
   key: string,
   users: number,
   items: number,
-): Promise<{ u: Int32Array; i: Int32Array; r: Float32Array }> {
+  options: ColumnReadOptions = {},
+): Promise<CsrMatrix> {
   const keys = key.endsWith('.parquet') ? [key] : await parquetKeys(storage, key, 'interactions')
   const parquet = await loadParquetDecoders()
   const hint = 'Pass the interactions written with the Spark inputs.'
@@ -273,41 +393,34 @@ async function readInteractions(
       throw cannot(part, cause)
     }
   }
-  const u = new Int32Array(total)
-  const i = new Int32Array(total)
-  const r = new Float32Array(total)
+  const builder = new InteractionsBuilder(users, items, total)
   let at = 0
   for (const { part, file, metadata } of files) {
     try {
       for (let group = 0; group < metadata.row_groups.length; group++) {
         const rows = Number(metadata.row_groups[group]!.num_rows)
-        for (const [name, into, limit] of [
-          ['user', u, users],
-          ['item', i, items],
-          ['rating', r, Number.POSITIVE_INFINITY],
-        ] as const) {
+        for (const name of ['user', 'item', 'rating'] as const) {
+          const limit = name === 'user' ? users : name === 'item' ? items : Number.POSITIVE_INFINITY
+          const { maxDefinition } = columnLevels(parquet, metadata, group, name)
           let n = 0
-          await readColumnPages(
-            parquet,
-            file,
-            metadata,
-            group,
-            name,
-            ({ values, definitionLevels }, levels) => {
-              if (definitionLevels.some((d) => d < levels.maxDefinition))
+          for await (const page of columnPages(parquet, file, metadata, group, name, options)) {
+            const { values, definitionLevels } = page
+            if (definitionLevels.some((d) => d < maxDefinition))
+              throw invalid(
+                `${describe(storage, part)}: column ${name} has a null; the interactions have none.`,
+              )
+            for (let k = 0; k < values.length && n < rows; k++) {
+              const value = Number(values[k])
+              if (limit !== Number.POSITIVE_INFINITY && !(value >= 0 && value < limit))
                 throw invalid(
-                  `${describe(storage, part)}: column ${name} has a null; the interactions have none.`,
+                  `${describe(storage, part)}: interaction row ${at + n + 1} has ${name} ${String(values[k])}, outside the id maps (0..${limit - 1}).`,
                 )
-              for (let k = 0; k < values.length && n < rows; k++) {
-                const value = Number(values[k])
-                if (limit !== Number.POSITIVE_INFINITY && !(value >= 0 && value < limit))
-                  throw invalid(
-                    `${describe(storage, part)}: interaction row ${at + n + 1} has ${name} ${String(values[k])}, outside the id maps (0..${limit - 1}).`,
-                  )
-                into[at + n++] = value
-              }
-            },
-          )
+              if (name === 'user') builder.addUser(value)
+              else if (name === 'item') builder.addItem(at + n, value)
+              else builder.ratings[at + n] = value
+              n++
+            }
+          }
           if (n !== rows)
             throw invalid(`${describe(storage, part)}: column ${name} has ${n} values for ${rows} rows.`)
         }
@@ -317,7 +430,7 @@ async function readInteractions(
       throw cannot(part, cause)
     }
   }
-  return { u, i, r }
+  return builder.finish()
 }
 
 /**
@@ -330,6 +443,7 @@ export async function readSparkModel(
   factorsPrefix: string,
   users: number,
   items: number,
+  options: ColumnReadOptions = {},
 ): Promise<AlsModel> {
   const factors = await readSparkRank(storage, factorsPrefix)
   const userFactors = await readFactorTable(
@@ -338,6 +452,7 @@ export async function readSparkModel(
     factors,
     users,
     'user',
+    options,
   )
   const itemFactors = await readFactorTable(
     storage,
@@ -345,6 +460,7 @@ export async function readSparkModel(
     factors,
     items,
     'item',
+    options,
   )
   return { users, items, factors, userFactors, itemFactors }
 }
@@ -380,13 +496,19 @@ export async function importSparkFactors(options: ImportOptions): Promise<Import
     options.factors.key,
     userIds.length,
     itemIds.length,
+    options.read,
   )
   if (params.als.factors !== model.factors)
     throw invalid(
       `params.json says ${params.als.factors} factors but the Spark model has rank ${model.factors}; use the inputs of the same run.`,
     )
   const interactions = options.interactions ?? (await defaultInteractions(maps))
-  const t = await readInteractions(interactions.storage, interactions.key, userIds.length, itemIds.length)
-  const matrix = csrFromTriples(userIds.length, itemIds.length, t.u, t.i, t.r)
+  const matrix = await readInteractions(
+    interactions.storage,
+    interactions.key,
+    userIds.length,
+    itemIds.length,
+    options.read,
+  )
   return { model, data: { matrix, userIds, itemIds, trainedUntil: params.trainedUntil }, params }
 }

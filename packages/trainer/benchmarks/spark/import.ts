@@ -11,14 +11,22 @@
  * `exportModel` of the same factors already in memory (the int8 export alone).
  *
  * `--compare` (before/after, same run): after writing the fixture, the import alone (no export) runs
- * in two fresh processes on the same files, `old` (the object reader it replaced: each part file
- * read whole, `parquetReadObjects`, one JS array per row; kept in
- * `src/spark/import-objects.test-helpers.ts`) and `new` (`importSparkFactors`: ranged reads, one
- * row group and page at a time into the preallocated matrices); each reports its seconds and the
- * kernel's peak RSS of the process (`process.resourceUsage().maxRSS`), and the factors and
- * interactions of both are checked to be identical. `--repeat 2` runs the pair again in the other order.
+ * in a fresh process per mode on the same files: `old` (the object reader: each part file read
+ * whole, `parquetReadObjects`, one JS array per row; `src/spark/import-objects.test-helpers.ts`),
+ * `chunk` (the page reader with each column chunk fetched whole, a row group's ids decoded before
+ * its features, interactions as triples then `csrFromTriples`;
+ * `src/spark/import-chunks.test-helpers.ts`) and `new` (`importSparkFactors`: each chunk streamed
+ * in 4 MiB ranged reads, page by page, interactions straight into CSR). Each reports its seconds
+ * and the kernel's peak RSS of the process (`process.resourceUsage().maxRSS`), and the factors
+ * and interactions of all are checked to be identical. `--repeat 2` runs the modes again in the
+ * reverse order. `--modes chunk,new` picks modes.
  *
- * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000] [--dir DIR] [--compare [--repeat 2]]
+ * Fixture shape: `--parts` item part files, row groups of `--row-group-rows` rows (Spark writes
+ * 128 MB row groups: `--parts 2 --row-group-rows 500000` gives one 128 MB row group per part at
+ * 64 dims), `--per-user` interactions per user.
+ *
+ * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000]
+ *        [--per-user 5] [--parts 8] [--row-group-rows N] [--dir DIR] [--compare [--repeat 2] [--modes old,chunk,new]]
  *
  * @module
  */
@@ -37,6 +45,7 @@ import { csrFromTriples } from '../../src/data/matrix.js'
 import { exportModel } from '../../src/export/index.js'
 import { itemCounts, trendingScores } from '../../src/popularity/index.js'
 import { importSparkFactors } from '../../src/spark/import.js'
+import { importSparkFactorsChunks } from '../../src/spark/import-chunks.test-helpers.js'
 import { importSparkFactorsObjects } from '../../src/spark/import-objects.test-helpers.js'
 import { writeSparkInputs } from '../../src/spark/inputs.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from '../../src/spark/spark-schema.js'
@@ -47,6 +56,9 @@ const { values } = parseArgs({
     dims: { type: 'string', default: '64' },
     users: { type: 'string', default: '10000' },
     parts: { type: 'string', default: '8' },
+    'row-group-rows': { type: 'string' },
+    'per-user': { type: 'string', default: '5' },
+    modes: { type: 'string', default: 'old,chunk,new' },
     dir: { type: 'string', default: join(tmpdir(), 'edgerec-spark-import-bench') },
     compare: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
@@ -58,6 +70,12 @@ const items = Number(values.items)
 const dims = Number(values.dims)
 const users = Number(values.users)
 const parts = Number(values.parts)
+const rowGroupRows = values['row-group-rows'] === undefined ? undefined : Number(values['row-group-rows'])
+const perUser = Number(values['per-user'])
+const modes = values.modes.split(',')
+for (const mode of modes)
+  if (!['old', 'chunk', 'new'].includes(mode))
+    throw new Error(`--modes: unknown mode ${mode} (old, chunk, new)`)
 const dir = values.dir
 
 const MiB = 1024 * 1024
@@ -85,20 +103,19 @@ interface ModeResult {
   digest: string
 }
 
-/** `--mode old|new`: imports the fixture under `dir` once, in this fresh process. */
+/** `--mode old|chunk|new`: imports the fixture under `dir` once, in this fresh process. */
 async function runMode(mode: string): Promise<void> {
   const local = async (sub: string) => createStorage({ provider: 'local', root: join(dir, sub) })
   const factors = { storage: await local('model'), key: '' }
   const idMaps = { storage: await local('inputs'), key: '' }
   const t = performance.now()
+  const interactions = { ...idMaps, key: 'interactions/' }
   const imported =
     mode === 'old'
-      ? await importSparkFactorsObjects({
-          factors,
-          idMaps,
-          interactions: { ...idMaps, key: 'interactions/' },
-        })
-      : await importSparkFactors({ factors, idMaps })
+      ? await importSparkFactorsObjects({ factors, idMaps, interactions })
+      : mode === 'chunk'
+        ? await importSparkFactorsChunks({ factors, idMaps, interactions })
+        : await importSparkFactors({ factors, idMaps })
   const elapsed = seconds(t)
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024)
   const hash = createHash('sha256')
@@ -137,12 +154,14 @@ function child(mode: string): Promise<ModeResult> {
   })
 }
 
+const cap = (mode: string) => mode[0]!.toUpperCase() + mode.slice(1)
+
 async function compare(): Promise<void> {
   const runs: ModeResult[] = []
   for (let r = 0; r < Number(values.repeat); r++)
-    for (const mode of r % 2 === 0 ? ['old', 'new'] : ['new', 'old']) runs.push(await child(mode))
+    for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) runs.push(await child(mode))
   const digests = new Set(runs.map((x) => x.digest))
-  if (digests.size !== 1) throw new Error(`old and new imports differ: ${JSON.stringify(runs)}`)
+  if (digests.size !== 1) throw new Error(`the imports differ: ${JSON.stringify(runs)}`)
   const best = (mode: string, key: 'seconds' | 'maxRssMiB') =>
     Math.min(...runs.filter((x) => x.mode === mode).map((x) => x[key]))
   const report = {
@@ -151,18 +170,30 @@ async function compare(): Promise<void> {
     dims,
     users,
     parquetParts: parts,
+    rowGroupRows: rowGroupRows ?? 'hyparquet-writer default (1,000 then 100,000)',
+    interactions: users * perUser,
     runs,
     identical: true,
-    ratios: {
-      newVsOldSeconds: Number((best('new', 'seconds') / best('old', 'seconds')).toFixed(3)),
-      newVsOldPeakRss: Number((best('new', 'maxRssMiB') / best('old', 'maxRssMiB')).toFixed(3)),
-    },
+    ratios: Object.fromEntries(
+      modes
+        .filter((mode) => mode !== 'new' && modes.includes('new'))
+        .flatMap((mode) => [
+          [`newVs${cap(mode)}Seconds`, Number((best('new', 'seconds') / best(mode, 'seconds')).toFixed(3))],
+          [
+            `newVs${cap(mode)}PeakRss`,
+            Number((best('new', 'maxRssMiB') / best(mode, 'maxRssMiB')).toFixed(3)),
+          ],
+        ]),
+    ),
   }
   console.log(JSON.stringify(report, null, 2))
   console.log(
-    `\nSpark import of ${items.toLocaleString('en-US')} × ${dims} item factors + ${users.toLocaleString('en-US')} users, read only (no export), ` +
-      `fresh process each: old ${best('old', 'seconds')} s / peak RSS ${best('old', 'maxRssMiB')} MiB → ` +
-      `new ${best('new', 'seconds')} s / ${best('new', 'maxRssMiB')} MiB (identical factors and interactions).`,
+    `\nSpark import of ${items.toLocaleString('en-US')} × ${dims} item factors + ${users.toLocaleString('en-US')} users + ` +
+      `${(users * perUser).toLocaleString('en-US')} interactions, read only (no export), fresh process each, best of ${values.repeat}: ` +
+      modes
+        .map((mode) => `${mode} ${best(mode, 'seconds')} s / peak RSS ${best(mode, 'maxRssMiB')} MiB`)
+        .join('; ') +
+      ' (identical factors and interactions).',
   )
 }
 
@@ -192,7 +223,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < ids.length; r++) ids[r] = start + r
     await writeFile(
       join(save, 'itemFactors', `part-${String(p).padStart(5, '0')}-bench.snappy.parquet`),
-      sparkFactorTableParquet(ids, itemFactors.subarray(start * dims, end * dims), dims),
+      sparkFactorTableParquet(
+        ids,
+        itemFactors.subarray(start * dims, end * dims),
+        dims,
+        rowGroupRows === undefined ? {} : { rowGroupRows },
+      ),
     )
   }
   const userFactors = new Float32Array(users * dims)
@@ -205,7 +241,6 @@ async function main(): Promise<void> {
       dims,
     ),
   )
-  const perUser = 5
   const u = new Int32Array(users * perUser)
   const i = new Int32Array(users * perUser)
   for (let k = 0; k < u.length; k++) {

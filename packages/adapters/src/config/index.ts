@@ -33,6 +33,7 @@ export type {
 } from './types.js'
 export {
   providerConfigProblems,
+  SPARK_PART_ROWS,
   SPARK_STAGING,
   validateComputeConfig,
   validatePublishConfig,

@@ -169,6 +169,14 @@ export interface SparkComputeBase {
   entryPointUri?: string
   /** Extra Spark properties (`spark.executor.memory`, …). */
   sparkConf?: Record<string, string>
+  /**
+   * Most rows per Parquet part file of the staged interactions (and of the evaluation's train
+   * split). Each part is encoded in memory on this machine (about 13 bytes a row) and uploaded
+   * while the next is encoded, and Spark reads a part file as one task: larger parts mean fewer
+   * files and tasks, smaller ones less staging memory. Default 1,000,000; allowed
+   * 100 to 50,000,000 (`SPARK_PART_ROWS`).
+   */
+  partRows?: number
 }
 
 /** Spark on Amazon EMR Serverless (`StartJobRun` on an existing Spark application). */

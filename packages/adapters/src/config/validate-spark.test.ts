@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AdapterError } from '../errors.js'
-import { providerConfigProblems, validateComputeConfig } from './validate.js'
+import { providerConfigProblems, SPARK_PART_ROWS, validateComputeConfig } from './validate.js'
 
 const emr = {
   provider: 'spark',
@@ -63,6 +63,22 @@ describe('spark compute config validation', () => {
     ).toEqual([
       "compute.nodeTypeId (e.g. 'i3.xlarge') or compute.existingClusterId is required for Spark on databricks.",
     ])
+  })
+
+  it('should accept compute.partRows within its bounds and name the bounds otherwise', () => {
+    for (const partRows of [SPARK_PART_ROWS.min, 250_000, SPARK_PART_ROWS.max])
+      expect(providerConfigProblems('compute', { ...emr, partRows })).toEqual([])
+    expect(providerConfigProblems('compute', { ...emr, partRows: 1 })).toEqual([
+      'compute.partRows must be between 100 and 50,000,000 rows per staged Parquet part file; got 1. Leave it out for the default 1,000,000.',
+    ])
+    expect(providerConfigProblems('compute', { ...emr, partRows: 60_000_000 })[0]).toContain('got 60000000')
+    expect(providerConfigProblems('compute', { ...emr, partRows: 2.5 })).toEqual([
+      "compute.partRows must be a positive integer for provider 'spark'; got 2.5.",
+    ])
+    expect(providerConfigProblems('compute', { ...emr, partRows: '1e6' })).toEqual([
+      'compute.partRows must be a number for provider \'spark\'; got "1e6".',
+    ])
+    expect(() => validateComputeConfig({ ...emr, partRows: 0 })).toThrow(AdapterError)
   })
 
   it('should refuse staging the platform cannot read, and check the nested storage config', () => {

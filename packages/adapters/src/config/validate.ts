@@ -103,6 +103,7 @@ const SPARK_COMMON: Record<string, FieldSpec> = {
     expected: 'a URI of a .py file (s3://, gs://, abfss://, dbfs:/ or /Workspace/…)',
   },
   sparkConf: { type: 'record' },
+  partRows: { type: 'number', positiveInteger: true },
 }
 
 const COMPUTE_SPECS: ProviderSpecs = {
@@ -239,6 +240,14 @@ export const SPARK_STAGING: Readonly<Record<SparkComputeConfig['platform'], read
 }
 
 /**
+ * Bounds of `compute.partRows` (rows per staged Parquet part file) for Spark: below 100 is most
+ * likely a unit slip (`partRows: 1` meant as "1 million") and would stage a file per handful of
+ * pairs; above 50,000,000 one part's encoding (about 13 bytes a row, in memory on the staging
+ * machine) passes 600 MiB.
+ */
+export const SPARK_PART_ROWS = { min: 100, max: 50_000_000 } as const
+
+/**
  * The problems of a Spark compute config beyond its fields: the platform, the staging storage the
  * job can reach, a Databricks cluster.
  */
@@ -269,6 +278,16 @@ function sparkProblems(config: Record<string, unknown>): {
         'compute.staging.accountUrl is required for an azure-blob staging container: the Databricks job reads it as abfss://<container>@<account>.dfs.core.windows.net.',
       )
   }
+  const partRows = config.partRows
+  if (
+    typeof partRows === 'number' &&
+    Number.isInteger(partRows) &&
+    (partRows < SPARK_PART_ROWS.min || partRows > SPARK_PART_ROWS.max)
+  )
+    problems.push(
+      `compute.partRows must be between ${SPARK_PART_ROWS.min.toLocaleString('en-US')} and ${SPARK_PART_ROWS.max.toLocaleString('en-US')} rows per staged Parquet part file; got ${partRows}. ` +
+        'Leave it out for the default 1,000,000.',
+    )
   if (platform === 'databricks' && config.existingClusterId === undefined && config.nodeTypeId === undefined)
     problems.push(
       "compute.nodeTypeId (e.g. 'i3.xlarge') or compute.existingClusterId is required for Spark on databricks.",

@@ -6,7 +6,8 @@
  *
  * - `single` (before): one `interactions.parquet` of every pair, encoded in memory, then stored;
  * - `parts` (after, what `edgerec-train train` with a Spark compute does): `writeInteractionParts`,
- *   part files of at most `--part-rows` rows uploaded as each is done.
+ *   part files of at most `--part-rows` rows uploaded as each is done (`compute.partRows` of the
+ *   config; same bounds, checked before anything runs).
  *
  * Each child loads the events as the trainer does, then resets the kernel's peak-RSS mark
  * (`/proc/self/clear_refs`, Linux) after a GC, stages, and reports the peak RSS during staging
@@ -25,7 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
-import { createEventSource, createStorage } from '@edgerec/adapters'
+import { createEventSource, createStorage, SPARK_PART_ROWS } from '@edgerec/adapters'
 import { csrFromTriples, nnz } from '../../src/data/matrix.js'
 import { writeGeneratedData } from '../../src/generate/index.js'
 import { loadInteractions } from '../../src/input/load.js'
@@ -41,6 +42,14 @@ const { values } = parseArgs({
     input: { type: 'string' },
   },
 })
+
+const partRows = Number(values['part-rows'])
+if (!Number.isInteger(partRows) || partRows < SPARK_PART_ROWS.min || partRows > SPARK_PART_ROWS.max) {
+  console.error(
+    `--part-rows must be a whole number of rows between ${SPARK_PART_ROWS.min} and ${SPARK_PART_ROWS.max} (compute.partRows); got ${values['part-rows']}.`,
+  )
+  process.exit(2)
+}
 
 const MiB = 1048576
 /** Kernel's peak RSS of this process since start or the last reset, in bytes. */
@@ -82,7 +91,7 @@ async function child(mode: string, input: string): Promise<void> {
       bytes = file.byteLength
     } else {
       await writeInteractionParts(storage, 'input/interactions/', m, {
-        partRows: Number(values['part-rows']),
+        partRows,
         onPart: (part) => {
           files++
           bytes += part.bytes

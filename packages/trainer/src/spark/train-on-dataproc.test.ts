@@ -103,7 +103,8 @@ describe('edgerec-train train on Spark (Dataproc Serverless)', () => {
       persistTo: `${world.dir}/state-dataproc`,
     }
     const config = await world.writeConfig({
-      compute: { ...compute, staging },
+      // Parts of 250 rows: the inputs span several part files (compute.partRows).
+      compute: { ...compute, staging, partRows: 250 },
       publish,
       evaluation: { split: 'random', k: 5 },
     })
@@ -148,12 +149,32 @@ describe('edgerec-train train on Spark (Dataproc Serverless)', () => {
     // The inputs (Parquet part files), the script and the factors are in the GCS staging bucket.
     const bucket = await createStorage(staging)
     const run_ = prefix!.slice('gs://acme-spark-staging/'.length)
-    const parts = (await listAll(bucket, `${run_}input/interactions/`)).map((o) => o.key)
-    expect(parts).toEqual([`${run_}input/interactions/part-00000.parquet`])
-    const rows = await parquetReadObjects({
-      file: (await bucket.get(parts[0]!))!.slice().buffer as ArrayBuffer,
-    })
-    expect(Object.keys(rows[0]!).sort()).toEqual(['item', 'rating', 'user'])
+    // Every part file read back: 250 rows each but the last, together the pairs in row order.
+    let files = 0
+    for (const directory of ['interactions', 'train']) {
+      const parts = (await listAll(bucket, `${run_}input/${directory}/`)).map((o) => o.key)
+      expect(parts.length).toBeGreaterThan(1)
+      expect(parts).toEqual(parts.map((_, p) => `${run_}input/${directory}/part-0000${p}.parquet`))
+      const rows: Record<string, unknown>[] = []
+      for (const [p, key] of parts.entries()) {
+        const part = await parquetReadObjects({
+          file: (await bucket.get(key))!.slice().buffer as ArrayBuffer,
+        })
+        expect(Object.keys(part[0]!).sort()).toEqual(['item', 'rating', 'user'])
+        if (p < parts.length - 1) expect(part).toHaveLength(250)
+        else expect(part.length).toBeGreaterThan(0)
+        expect(part.length).toBeLessThanOrEqual(250)
+        rows.push(...part)
+      }
+      const pairs = rows.map((r) => [Number(r.user), Number(r.item)] as const)
+      for (let k = 1; k < pairs.length; k++) {
+        const [u0, i0] = pairs[k - 1]!
+        const [u1, i1] = pairs[k]!
+        expect(u1 > u0 || (u1 === u0 && i1 > i0)).toBe(true)
+      }
+      files += parts.length
+    }
+    expect(run.err).toContain(`Uploaded ${files} Parquet part files`)
     expect(await bucket.head(`${run_}edgerec_als.py`)).toBeDefined()
     expect((await listAll(bucket, `${run_}output/all/itemFactors/`)).length).toBeGreaterThanOrEqual(2)
 

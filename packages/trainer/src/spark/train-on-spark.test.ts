@@ -228,6 +228,17 @@ describe('edgerec-train train on Spark (EMR Serverless)', () => {
     expect(emr.calls()).toHaveLength(0)
   })
 
+  it('should refuse a compute.partRows out of bounds before reading anything', async () => {
+    const config = await world.writeConfig({ compute: { ...compute, partRows: 1 } })
+    const run = await world.cli(['train', '--config', config])
+    expect(run.code).toBe(1)
+    expect(run.err).toContain(
+      'CONFIG_INVALID: Invalid compute config: compute.partRows must be between 100 and 50,000,000 rows per staged Parquet part file; got 1.',
+    )
+    expect(run.err).not.toContain('Writing')
+    expect(emr.calls()).toHaveLength(0)
+  })
+
   it('should refuse tuning with a Spark compute', async () => {
     const config = await world.writeConfig({ compute, tuning: { enabled: true } })
     const run = await world.cli(['train', '--config', config])

@@ -21,6 +21,7 @@ import {
   type SparkComputeConfig,
   type StorageConfig,
   storageUri,
+  validateComputeConfig,
 } from '@edgerec/adapters'
 import type { AlsModel, AlsOptions } from '../als/index.js'
 import { consoleUrl } from '../cloud/console-url.js'
@@ -99,6 +100,9 @@ export class SparkFitter implements AlsFitter {
     this.#config = config
     this.#options = options
     this.#staging = sparkStaging(config)
+    // The whole compute block (platform fields, partRows) before any event is read, not only
+    // when the job is submitted.
+    validateComputeConfig(config.compute)
   }
 
   async fit(
@@ -135,6 +139,7 @@ export class SparkFitter implements AlsFitter {
       },
       parts.evaluate,
       {
+        ...(compute.partRows !== undefined ? { partRows: compute.partRows } : {}),
         onPart: (part) => {
           const train = part.key.startsWith(under(prefix, 'input/train/'))
           if (train) uploadedTrain += part.rows

@@ -5,7 +5,8 @@ edgerec-train (``compute: { provider: 'spark', ... }``) writes, under one stagin
 * ``input/interactions/`` -- a directory of Parquet part files (``part-00000.parquet``, ...) of
   ``user: int, item: int, rating: float``: every weighted interaction r_ui (event weights, time
   decay and value transform already applied, the same values the local trainer uses), at most
-  1,000,000 rows per part so that edgerec-train stages them with bounded memory;
+  ``compute.partRows`` rows per part (default 1,000,000) so that edgerec-train stages them with
+  bounded memory;
 * ``input/train/`` -- the train part of the evaluation split, same layout (when evaluation is on);
 * ``input/users.json``, ``input/items.json`` -- id maps (index = the int id used here).
 
@@ -25,7 +26,8 @@ Parquet with ``id: int, features: array<float>``, which edgerec-train reads back
 Note: Spark scales ``regParam`` by the number of ratings of each user/item (ALS-WR), while the
 local trainer uses a plain lambda; the same number therefore regularizes more on Spark.
 
-No Spark runs on edgerec's CI: this file is only syntax-checked there (python3 -m py_compile).
+No Spark runs on edgerec's CI: this file is only syntax-checked there (python3 -m py_compile), and
+its ``parse_args`` is run with the arguments the trainer passes (pyspark is imported in ``main``).
 """
 
 import argparse

@@ -7,12 +7,16 @@
  * each) under `--output`. Everything after that (read-back, evaluation, gate, publish) is the
  * trainer's real code.
  */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { createStorage, listAll, type StorageConfig, storageUri } from '@edgerec/adapters'
 import { parquetReadObjects } from 'hyparquet'
 import { expect } from 'vitest'
 import { trainAls } from '../als/index.js'
 import { csrFromTriples } from '../data/matrix.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from './spark-schema.js'
+import { SPARK_JOB_FILE } from './train-on-spark.js'
 
 /**
  * The arguments every Spark platform must pass to `edgerec_als.py` for a run staged under `prefix`
@@ -37,6 +41,26 @@ export function sparkJobArgs(prefix: string, params: { rank: number; maxIter: nu
     '--seed',
     expect.stringMatching(/^\d+$/),
   ]
+}
+
+/**
+ * What `edgerec_als.py`'s own `parse_args` (run by python3, no Spark needed: pyspark is imported
+ * only in `main`) makes of `args`: proves the job accepts exactly the arguments a platform passes.
+ */
+export async function parseWithJobScript(args: readonly string[]): Promise<Record<string, unknown>> {
+  const program = [
+    'import importlib.util, json, sys',
+    'spec = importlib.util.spec_from_file_location("edgerec_als", sys.argv[1])',
+    'job = importlib.util.module_from_spec(spec)',
+    'spec.loader.exec_module(job)',
+    'print(json.dumps(vars(job.parse_args(sys.argv[2:]))))',
+  ].join('\n')
+  const { stdout } = await promisify(execFile)(
+    'python3',
+    ['-c', program, fileURLToPath(SPARK_JOB_FILE), ...args],
+    { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+  )
+  return JSON.parse(stdout) as Record<string, unknown>
 }
 
 /** Parses `--name value` pairs. */

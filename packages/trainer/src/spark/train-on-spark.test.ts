@@ -25,7 +25,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { parquetReadObjects } from 'hyparquet'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type JobWorld, startJobWorld } from '../cloud/harness.test-helpers.js'
-import { runSparkJobHere, sparkJobArgs } from './spark.test-helpers.js'
+import { parseWithJobScript, runSparkJobHere, sparkJobArgs } from './spark.test-helpers.js'
 import { SPARK_JOB_FILE } from './train-on-spark.js'
 
 const compute = {
@@ -118,6 +118,19 @@ describe('edgerec-train train on Spark (EMR Serverless)', () => {
       },
       executionTimeoutMinutes: 240,
       tags: { edgerec: 'train' },
+    })
+    // The job script itself (python3, its own argparse) accepts exactly these arguments.
+    const args = input.jobDriver?.sparkSubmit?.entryPointArguments ?? []
+    expect(await parseWithJobScript(args)).toEqual({
+      interactions: `${prefix}input/interactions`,
+      train: `${prefix}input/train`,
+      output: `${prefix}output`,
+      rank: 4,
+      reg_param: Number(args[args.indexOf('--reg-param') + 1]),
+      alpha: Number(args[args.indexOf('--alpha') + 1]),
+      max_iter: 2,
+      seed: Number(args[args.indexOf('--seed') + 1]),
+      checkpoint_dir: null,
     })
     for (const call of emr.commandCalls(GetJobRunCommand))
       expect(call.args[0].input).toEqual({ applicationId: compute.applicationId, jobRunId: '00fjobrun0001' })
@@ -273,6 +286,9 @@ describe('edgerec_als.py', () => {
     }
     const source = await readFile(file, 'utf8')
     expect(source).toContain('implicitPrefs=True')
+    // Each input is a directory of part files read as one table; the saves are Spark's own
+    // ALSModel layout (userFactors / itemFactors: id int, features array<float>).
+    expect(source).toContain('spark.read.parquet(uri).select("user", "item", "rating")')
     expect(source).toContain('model.write().overwrite().save(output)')
   })
 })

@@ -23,10 +23,11 @@
  *
  * Fixture shape: `--parts` item part files, row groups of `--row-group-rows` rows (Spark writes
  * 128 MB row groups: `--parts 2 --row-group-rows 500000` gives one 128 MB row group per part at
- * 64 dims), `--per-user` interactions per user.
+ * 64 dims), `--per-user` interactions per user; `--unordered` writes the interactions shuffled (as
+ * another writer may), which the import reads through its out-of-order path.
  *
  * Usage: npm run bench:import -w @edgerec/trainer -- [--items 1000000] [--dims 64] [--users 10000]
- *        [--per-user 5] [--parts 8] [--row-group-rows N] [--dir DIR] [--compare [--repeat 2] [--modes old,chunk,new]]
+ *        [--per-user 5] [--unordered] [--parts 8] [--row-group-rows N] [--dir DIR] [--compare [--repeat 2] [--modes old,chunk,new]]
  *
  * @module
  */
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     'row-group-rows': { type: 'string' },
     'per-user': { type: 'string', default: '5' },
     modes: { type: 'string', default: 'old,chunk,new' },
+    unordered: { type: 'boolean', default: false },
     dir: { type: 'string', default: join(tmpdir(), 'edgerec-spark-import-bench') },
     compare: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
@@ -172,6 +174,7 @@ async function compare(): Promise<void> {
     parquetParts: parts,
     rowGroupRows: rowGroupRows ?? 'hyparquet-writer default (1,000 then 100,000)',
     interactions: users * perUser,
+    interactionsOrder: values.unordered ? 'shuffled' : 'as staged (CSR order)',
     runs,
     identical: true,
     ratios: Object.fromEntries(
@@ -269,6 +272,41 @@ async function main(): Promise<void> {
       trainedUntil,
     },
   )
+  if (values.unordered) {
+    // Interactions as another writer may leave them: the generated pairs shuffled (duplicates kept),
+    // in part files of 1,000,000 rows; the import then takes its out-of-order path.
+    const { parquetWriteBuffer } = await import('hyparquet-writer')
+    const interactions = join(dir, 'inputs', 'interactions')
+    await rm(interactions, { recursive: true, force: true })
+    await mkdir(interactions, { recursive: true })
+    const order = Uint32Array.from({ length: u.length }, (_, k) => k)
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1))
+      const swap = order[k]!
+      order[k] = order[j]!
+      order[j] = swap
+    }
+    for (let start = 0, p = 0; start < order.length; start += 1_000_000, p++) {
+      const slice = order.subarray(start, Math.min(order.length, start + 1_000_000))
+      await writeFile(
+        join(interactions, `part-${String(p).padStart(5, '0')}-c000.snappy.parquet`),
+        new Uint8Array(
+          parquetWriteBuffer({
+            columnData: [
+              { name: 'user', data: Int32Array.from(slice, (k) => u[k]!), type: 'INT32', nullable: false },
+              { name: 'item', data: Int32Array.from(slice, (k) => i[k]!), type: 'INT32', nullable: false },
+              {
+                name: 'rating',
+                data: new Float32Array(slice.length).fill(1),
+                type: 'FLOAT',
+                nullable: false,
+              },
+            ],
+          }),
+        ),
+      )
+    }
+  }
   const raw = join(dir, 'item-factors.f32')
   await writeFile(raw, new Uint8Array(itemFactors.buffer))
   const fixtureSeconds = seconds(t0)

@@ -1,5 +1,6 @@
+import { mulberry32 } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
-import { csrFromTriples, nnz } from './matrix.js'
+import { csrFromRatings, csrFromTriples, nnz } from './matrix.js'
 
 describe('csrFromTriples', () => {
   it('should sort columns within rows, sum duplicates once in float64 and keep the newest timestamp', () => {
@@ -30,5 +31,39 @@ describe('csrFromTriples', () => {
     const empty = csrFromTriples(2, 2, [], [], [])
     expect(Array.from(empty.indptr)).toEqual([0, 0, 0])
     expect(empty.indices.length).toBe(0)
+  })
+})
+
+describe('csrFromRatings', () => {
+  it('should build exactly what csrFromTriples builds from float32 ratings, duplicates and empty rows included', () => {
+    const random = mulberry32(3)
+    for (const [rows, cols, n] of [
+      [50, 30, 2_000],
+      [400, 5, 3_000],
+      [7, 1_000, 500],
+      [3, 3, 0],
+    ] as const) {
+      const u = Int32Array.from({ length: n }, () => Math.floor(random() * rows * 0.8))
+      const i = Uint32Array.from({ length: n }, () => Math.floor(random() * cols))
+      const r = Float32Array.from({ length: n }, () => random() * 3 + 0.1)
+      const lean = csrFromRatings(rows, cols, u, i, r)
+      expect(lean).toEqual(csrFromTriples(rows, cols, u, i, r))
+      expect(lean.values).toBeInstanceOf(Float32Array)
+      expect(lean.indices).toBeInstanceOf(Uint32Array)
+    }
+  })
+
+  it('should sum duplicates once in float64, in input order', () => {
+    const m = csrFromRatings(
+      2,
+      4,
+      Int32Array.from([1, 0, 1, 1, 0]),
+      Uint32Array.from([2, 3, 2, 0, 3]),
+      Float32Array.from([0.1, 5, 0.2, 7, 6]),
+    )
+    expect(Array.from(m.indptr)).toEqual([0, 1, 3])
+    expect(Array.from(m.indices)).toEqual([3, 0, 2])
+    expect(Array.from(m.values)).toEqual([11, 7, Math.fround(Math.fround(0.1) + Math.fround(0.2))])
+    expect(Array.from(m.timestamps)).toEqual([0, 0, 0])
   })
 })

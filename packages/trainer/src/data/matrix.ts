@@ -101,6 +101,76 @@ export function csrFromTriples(
   }
 }
 
+/**
+ * The matrix {@link csrFromTriples} builds from float32 ratings without timestamps (same `indptr`,
+ * `indices` and `values`, duplicates summed once in float64 in input order, zero `timestamps`),
+ * with less memory: the pairs are scattered into their rows (counting sort) and each row is then
+ * sorted and merged in place, so the peak is the three input columns plus `indices` and `values`,
+ * 20 bytes a pair instead of 40, and the zero `timestamps` array is allocated but never written
+ * (the kernel maps no memory for it). For inputs read from files (the Spark import) whose order is
+ * unknown; the caller may drop the input columns as soon as this returns.
+ */
+export function csrFromRatings(
+  rows: number,
+  cols: number,
+  rowIdx: Int32Array | Uint32Array,
+  colIdx: Uint32Array,
+  vals: Float32Array,
+): CsrMatrix {
+  const n = rowIdx.length
+  const indptr = new Uint32Array(rows + 1)
+  for (let k = 0; k < n; k++) indptr[rowIdx[k]! + 1]!++
+  for (let r = 0; r < rows; r++) indptr[r + 1] = indptr[r + 1]! + indptr[r]!
+  let indices = new Uint32Array(n)
+  let values = new Float32Array(n)
+  const cursor = indptr.slice(0, rows)
+  for (let k = 0; k < n; k++) {
+    const at = cursor[rowIdx[k]!]!++
+    indices[at] = colIdx[k]!
+    values[at] = vals[k]!
+  }
+  // Each row in column order (stable: duplicates stay in input order), duplicates merged, compacted
+  // towards the front (the write position never passes the read position).
+  let m = 0
+  let start = 0
+  for (let r = 0; r < rows; r++) {
+    const end = indptr[r + 1]!
+    let sorted = true
+    for (let k = start + 1; k < end && sorted; k++) sorted = indices[k - 1]! < indices[k]!
+    if (!sorted) {
+      const order = Array.from({ length: end - start }, (_, j) => start + j).sort(
+        (a, b) => indices[a]! - indices[b]!,
+      )
+      const c = order.map((k) => indices[k]!)
+      const v = order.map((k) => values[k]!)
+      let last = -1
+      let sum = 0
+      for (let j = 0; j < c.length; j++) {
+        if (c[j] === last) sum += v[j]!
+        else {
+          if (last >= 0) values[m - 1] = sum
+          indices[m] = c[j]!
+          sum = v[j]!
+          last = c[j]!
+          m++
+        }
+      }
+      if (last >= 0) values[m - 1] = sum
+    } else if (m !== start) {
+      indices.copyWithin(m, start, end)
+      values.copyWithin(m, start, end)
+      m += end - start
+    } else m = end
+    indptr[r + 1] = m
+    start = end
+  }
+  if (m < n) {
+    indices = indices.slice(0, m)
+    values = values.slice(0, m)
+  }
+  return { rows, cols, indptr, indices, values, timestamps: new Float64Array(m) }
+}
+
 /** The transpose (item × user) of a CSR matrix, with values and timestamps carried along. */
 export function transpose(m: CsrMatrix): CsrMatrix {
   const total = nnz(m)

@@ -12,7 +12,7 @@
 import { listAll, type Storage, storageAsyncBuffer } from '@edgerec/adapters'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import type { AlsModel } from '../als/index.js'
-import { type CsrMatrix, csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
+import { type CsrMatrix, csrFromRatings, type InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import type { SparkParams } from './inputs.js'
 import {
@@ -288,7 +288,8 @@ export async function readFactorTable(
  * item and rating columns are stored straight as `indices` and `values`: 8 bytes a pair, plus a
  * `timestamps` array that is allocated zero and never written (the kernel maps no memory for it
  * until something writes to it). The first pair out of that order (files from another writer)
- * rebuilds the user column from `indptr` and falls back to {@link csrFromTriples}.
+ * rebuilds the user column from `indptr` and falls back to {@link csrFromRatings} (the matrix
+ * `csrFromTriples` builds, at 20 bytes a pair at the peak).
  */
 class InteractionsBuilder {
   readonly #indptr: Uint32Array
@@ -347,7 +348,7 @@ class InteractionsBuilder {
   /** The matrix, once every pair is in. */
   finish(): CsrMatrix {
     if (this.#users !== undefined)
-      return csrFromTriples(this.rows, this.cols, this.#users, this.items, this.ratings)
+      return csrFromRatings(this.rows, this.cols, this.#users, this.items, this.ratings)
     while (this.#lastUser < this.rows) this.#indptr[++this.#lastUser] = this.total
     return {
       rows: this.rows,

@@ -128,6 +128,7 @@ export type { ImportedFactors, ImportOptions, StorageLocation } from './spark/im
 export { importSparkFactors, readSparkModel } from './spark/import.js'
 export type { SparkInputKeys, SparkParams } from './spark/inputs.js'
 export { writeSparkInputs } from './spark/inputs.js'
+export type { ColumnReadOptions } from './spark/parquet-pages.js'
 export type { SparkFitOptions, SparkJobReport } from './spark/train-on-spark.js'
 export { isSparkCompute, SPARK_JOB_FILE, SparkFitter, sparkStaging } from './spark/train-on-spark.js'
 export type { AlsFitter, TrainLogger, TrainOptions, TrainResult } from './train.js'

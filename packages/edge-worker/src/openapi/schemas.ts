@@ -28,7 +28,8 @@ import {
 } from '@edgerec/core'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { loadVendor } from 'hono-openapi'
-import { MAX_IMPRESSIONS, parseImpressions, REC_ID_PATTERN } from '../attribution/impressions.js'
+import { MAX_IMPRESSIONS, parseImpressions } from '../attribution/impressions.js'
+import { REC_ID_PATTERN } from '../attribution/rec-id.js'
 import { MAX_FILTER_LABELS } from '../catalog/params.js'
 import { API_ERRORS } from '../errors.js'
 import {
@@ -159,7 +160,12 @@ export const impressionsSchema = paramsSchema<string[]>(
         type: 'array',
         minItems: 1,
         maxItems: MAX_IMPRESSIONS,
-        items: { type: 'string', pattern: REC_ID_PATTERN.source, description: 'A recId an answer carried.' },
+        items: {
+          type: 'string',
+          pattern: REC_ID_PATTERN.source,
+          description:
+            'A recId an answer carried, unchanged. A well-shaped recId this worker did not sign is rejected alone (see the answer).',
+        },
       },
     },
     required: ['recIds'],
@@ -334,7 +340,12 @@ const scored: JsonSchema = {
   required: ['itemId', 'score'],
 }
 const attribution: Record<string, JsonSchema> = {
-  recId: { type: 'string', description: 'Unique per answer: send it back with impressions and events.' },
+  recId: {
+    type: 'string',
+    pattern: REC_ID_PATTERN.source,
+    description:
+      'Unique per answer, signed by the worker (docs/online.md, "Signed recIds"); opaque: send it back unchanged with impressions and events.',
+  },
   variant: {
     type: 'string',
     description: 'The experiment variant that served the list; `live` outside experiments.',
@@ -475,8 +486,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Impressions: impressionsSchema.jsonSchema,
   ImpressionsResult: {
     type: 'object',
-    properties: { shown: { type: 'integer', description: 'How many served lists were marked shown.' } },
-    required: ['shown'],
+    properties: {
+      shown: { type: 'integer', description: 'How many served lists were newly marked shown.' },
+      rejected: {
+        type: 'integer',
+        description:
+          'Entries of `recIds` rejected alone, writing nothing: a recId this worker did not sign, or an unsigned (UUID) one with no stored list.',
+      },
+      errors: {
+        type: 'array',
+        description: 'One per rejected entry; `field` is `recIds[i]`, `code` is `unrecognized`.',
+        items: ref('FieldError'),
+      },
+    },
+    required: ['shown', 'rejected', 'errors'],
   },
   Health: {
     type: 'object',

@@ -242,7 +242,7 @@ export const OPERATIONS = {
     description: 'Promoted or rolled back by a non-inferiority test and guardrails (docs/online.md).',
     security: ADMIN,
     parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
-    requestBody: { required: false, content: json(ref('AnyObject')) },
+    requestBody: { required: false, content: json(ref('CanaryInput')) },
     responses: answer(
       'The canary experiment.',
       'Experiment',
@@ -371,10 +371,11 @@ export const OPERATIONS = {
     operationId: 'shadowModel',
     tags: ['admin'],
     summary: 'Score a model version in shadow next to what is served',
-    description: 'Body (optional) { sample?, strategy?, name?, surface? }; see createShadow.',
+    description:
+      "Body (optional) { sample?, strategy?, name?, surface? }: the path's version scores in shadow; see createShadow.",
     security: ADMIN,
     parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
-    requestBody: { required: false, content: json(ref('AnyObject')) },
+    requestBody: { required: false, content: json(ref('ModelShadowInput')) },
     responses: answer(
       'The running shadow.',
       'AnyObject',

@@ -4,8 +4,8 @@
  * or claim events for lists that were never served (docs/online.md, "Signed recIds").
  *
  * A signed recId is `<random>.<mac>`: 24 lower-case hex digits of 12 random bytes, a dot, and 24 hex
- * digits of the first 12 bytes (96 bits, the truncation NIST SP 800-107 allows) of
- * `HMAC-SHA-256(K, random)`. `K = HMAC-SHA-256(SECRET_KEY, "edgerec recId key v1")`: derived from
+ * digits of the first 12 bytes of `HMAC-SHA-256(K, random)` (96 bits: a made-up recId passes with
+ * probability 2⁻⁹⁶ per try, each try a rate-limited request; NIST SP 800-107 Rev. 1 §5.3.4). `K = HMAC-SHA-256(SECRET_KEY, "edgerec recId key v1")`: derived from
  * the worker's secret key (never the key itself, so a recId says nothing about it), hence bound to
  * the environment — a recId of another deployment (another `SECRET_KEY`) fails the check. The MAC
  * is compared in constant time (`crypto.subtle.timingSafeEqual`). What a list was (variant, user,

@@ -222,7 +222,8 @@ describe('demo store page in Chromium', () => {
     await page.goto(demo.storeUrl)
     await page.waitForSelector('body[data-ready="true"]', { timeout: 45_000 })
     const recId = await page.getAttribute('#recs', 'data-rec-id')
-    expect(recId).toMatch(/^[0-9a-f-]{36}$/)
+    // Signed by the worker (docs/online.md, "Signed recIds").
+    expect(recId).toMatch(/^[0-9a-f]{24}\.[0-9a-f]{24}$/)
     // Reported once the list stayed on screen for a second; the worker accepted the report.
     await page.waitForSelector('body[data-impressions-reported="1"]', { timeout: 15_000 })
     expect(reported).toEqual([[recId]])

@@ -39,6 +39,10 @@
  * worker with the one of the baseline ref (default: before the OpenAPI layer): p50/p99 of GET
  * recommendations and POST /v1/events, interleaved, and the bundle sizes (see `openApiComparison`).
  *
+ * `npm run bench -w @edgerec/edge-worker -- --rec-ids [--baseline <git ref>]` compares the worker
+ * before signed recIds with this one: GET recommendations, POST /v1/impressions and POST /v1/events
+ * carrying the recId, interleaved (see `recIdComparison`).
+ *
  * `npm run bench -w @edgerec/edge-worker -- --experiment` (issue 15) runs only the experiment-path
  * comparison: three `wrangler dev` at once on copies of the same state — `RECORD_LISTS=off` and no
  * experiment (the baseline), served lists recorded and no experiment, served lists recorded and a
@@ -727,6 +731,10 @@ async function main(): Promise<void> {
       await openApiComparison(persist, scratch, port, inspectorPort)
       return
     }
+    if (args.includes('--rec-ids')) {
+      await recIdComparison(persist, scratch, port, inspectorPort)
+      return
+    }
 
     const cold: number[] = []
     const afterCold: number[] = []
@@ -1359,19 +1367,18 @@ shadow mode under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUEN
 }
 
 /**
- * The worker source before the OpenAPI layer (issue 19): `--baseline <git ref>`, or by default the
- * parent of the commit that added `src/openapi/operations.ts`.
+ * The worker source to compare with: `--baseline <git ref>`, or by default the parent of the commit
+ * that added `file` (the worker before it: `src/openapi/operations.ts` for `--openapi`,
+ * `src/attribution/rec-id.ts` for `--rec-ids`).
  */
-async function baselineRef(): Promise<string> {
+async function baselineRef(file: string): Promise<string> {
   const i = args.indexOf('--baseline')
   if (i >= 0 && args[i + 1]) return args[i + 1]!
-  const { stdout } = await run(
-    'git',
-    ['log', '--diff-filter=A', '--format=%H', '--', 'src/openapi/operations.ts'],
-    { cwd: packageDir },
-  )
+  const { stdout } = await run('git', ['log', '--diff-filter=A', '--format=%H', '--', file], {
+    cwd: packageDir,
+  })
   const added = stdout.trim().split('\n').filter(Boolean).at(-1)
-  if (!added) throw new Error('src/openapi/operations.ts is not committed yet: pass --baseline <git ref>.')
+  if (!added) throw new Error(`${file} is not committed yet: pass --baseline <git ref>.`)
   return `${added}^`
 }
 
@@ -1383,6 +1390,74 @@ async function bundleSize(config: string, outdir: string): Promise<string> {
     maxBuffer: 1 << 24,
   })
   return /Total Upload: ([^\n]+)/.exec(stdout)?.[1]?.trim() ?? 'unknown'
+}
+
+/** Two workers under `wrangler dev`: a baseline ref's and this checkout's (see {@link baselineAndCurrent}). */
+interface BaselinePair {
+  ref: string
+  /** Baseline first, then this checkout. */
+  servers: DevServer[]
+  /** Bundle sizes (`wrangler deploy --dry-run`), same order. */
+  sizes: [string, string]
+  stop: () => Promise<void>
+}
+
+/**
+ * Two `wrangler dev` at once on copies of the same state: the worker of `ref` (its `src/`, extracted
+ * with `git archive` next to this one so it resolves the same node_modules) and this checkout, each
+ * answering a first recommendations request; with both bundle sizes.
+ */
+async function baselineAndCurrent(
+  persist: string,
+  scratch: string,
+  port: number,
+  inspectorPort: number,
+  ref: string,
+): Promise<BaselinePair> {
+  const { cp, mkdir } = await import('node:fs/promises')
+  const baselineDir = join(packageDir, `.bench-baseline-${process.pid}`)
+  const baselineConfig = join(packageDir, `wrangler.bench.${process.pid}.baseline.jsonc`)
+  const servers: DevServer[] = []
+  const stop = async () => {
+    for (const server of servers) await stopWranglerDev(server)
+    rmSync(baselineDir, { recursive: true, force: true })
+    rmSync(baselineConfig, { force: true })
+  }
+  try {
+    await mkdir(baselineDir, { recursive: true })
+    const archive = join(scratch, 'baseline.tar')
+    await run('git', ['archive', '--format=tar', '-o', archive, ref, 'src'], { cwd: packageDir })
+    await run('tar', ['-xf', archive, '-C', baselineDir])
+    const config = readFileSync(BENCH_CONFIG, 'utf8').replace(
+      /"main":\s*"src\/index\.ts"/,
+      `"main": ".bench-baseline-${process.pid}/src/index.ts"`,
+    )
+    if (!config.includes('.bench-baseline-')) throw new Error('wrangler.jsonc has no "main": "src/index.ts"')
+    writeFileSync(baselineConfig, config)
+    const sizes: [string, string] = [
+      await bundleSize(baselineConfig, join(scratch, 'bundle-baseline')),
+      await bundleSize(BENCH_CONFIG, join(scratch, 'bundle-current')),
+    ]
+    for (const [i, configPath] of [baselineConfig, BENCH_CONFIG].entries()) {
+      const dir = i === 0 ? persist : join(scratch, `state-${i}`)
+      if (i > 0) await cp(persist, dir, { recursive: true })
+      const [p, ip] = i === 0 ? [port, inspectorPort] : await twoFreePorts()
+      const server = await startWranglerDev({
+        config: configPath,
+        persist: dir,
+        port: p,
+        inspectorPort: ip,
+        vars: { PUBLISHABLE_KEY: KEY, SECRET_KEY: SECRET },
+      })
+      servers.push(server)
+      const first = await timed(`${server.base}/v1/users/user-1/recommendations?k=10`)
+      if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
+    }
+    return { ref, servers, sizes, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
 }
 
 /**
@@ -1399,46 +1474,12 @@ async function openApiComparison(
   port: number,
   inspectorPort: number,
 ): Promise<void> {
-  const { cp, mkdir } = await import('node:fs/promises')
-  const ref = await baselineRef()
-  const baselineDir = join(packageDir, `.bench-baseline-${process.pid}`)
-  const baselineConfig = join(packageDir, `wrangler.bench.${process.pid}.baseline.jsonc`)
-  const servers: DevServer[] = []
+  const ref = await baselineRef('src/openapi/operations.ts')
+  const pair = await baselineAndCurrent(persist, scratch, port, inspectorPort, ref)
+  const { servers } = pair
+  const [sizeBefore, sizeAfter] = pair.sizes
+  const setups = [{ name: `before (${ref})` }, { name: 'with the OpenAPI layer' }]
   try {
-    await mkdir(baselineDir, { recursive: true })
-    const archive = join(scratch, 'baseline.tar')
-    await run('git', ['archive', '--format=tar', '-o', archive, ref, 'src'], { cwd: packageDir })
-    await run('tar', ['-xf', archive, '-C', baselineDir])
-    const config = readFileSync(BENCH_CONFIG, 'utf8').replace(
-      /"main":\s*"src\/index\.ts"/,
-      `"main": ".bench-baseline-${process.pid}/src/index.ts"`,
-    )
-    if (!config.includes('.bench-baseline-')) throw new Error('wrangler.jsonc has no "main": "src/index.ts"')
-    writeFileSync(baselineConfig, config)
-    const [sizeBefore, sizeAfter] = [
-      await bundleSize(baselineConfig, join(scratch, 'bundle-baseline')),
-      await bundleSize(BENCH_CONFIG, join(scratch, 'bundle-openapi')),
-    ]
-
-    const setups = [
-      { name: `before (${ref})`, config: baselineConfig },
-      { name: 'with the OpenAPI layer', config: BENCH_CONFIG },
-    ]
-    for (const [i, setup] of setups.entries()) {
-      const dir = i === 0 ? persist : join(scratch, `state-${i}`)
-      if (i > 0) await cp(persist, dir, { recursive: true })
-      const [p, ip] = i === 0 ? [port, inspectorPort] : await twoFreePorts()
-      const server = await startWranglerDev({
-        config: setup.config,
-        persist: dir,
-        port: p,
-        inspectorPort: ip,
-        vars: { PUBLISHABLE_KEY: KEY, SECRET_KEY: SECRET },
-      })
-      servers.push(server)
-      const first = await timed(`${server.base}/v1/users/user-1/recommendations?k=10`)
-      if (first.status !== 200) throw new Error(`cold request failed: ${JSON.stringify(first.body)}`)
-    }
     const doc = await fetch(`${servers[1]!.base}/v1/openapi.json`)
     if (!doc.ok) throw new Error(`the OpenAPI worker does not serve /v1/openapi.json (${doc.status})`)
     const before = await fetch(`${servers[0]!.base}/v1/openapi.json`, { headers })
@@ -1504,9 +1545,115 @@ OpenAPI layer under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQU
     console.log('|---|---:|---:|---:|---|')
     for (const row of rows) console.log(row)
   } finally {
-    for (const server of servers) await stopWranglerDev(server)
-    rmSync(baselineDir, { recursive: true, force: true })
-    rmSync(baselineConfig, { force: true })
+    await pair.stop()
+  }
+}
+
+/**
+ * `--rec-ids [--baseline <ref>]`: what signing recIds costs (docs/online.md, "Signed recIds"). The
+ * worker before signed recIds (by default the parent of the commit that added
+ * `src/attribution/rec-id.ts`: UUID recIds) against this checkout, two `wrangler dev` at once on
+ * copies of the same state. Per round, on each worker (interleaved, the first alternating): GET
+ * recommendations (issues a recId: one HMAC now), POST /v1/impressions with that recId (checks it:
+ * one HMAC, then the D1 write), POST /v1/events with 10 clicks carrying it (checks it once). p50/p99
+ * and the paired median difference per route; then autocannon at full speed on recommendations.
+ */
+async function recIdComparison(
+  persist: string,
+  scratch: string,
+  port: number,
+  inspectorPort: number,
+): Promise<void> {
+  const ref = await baselineRef('src/attribution/rec-id.ts')
+  const pair = await baselineAndCurrent(persist, scratch, port, inspectorPort, ref)
+  const names = [`before (${ref}, UUID recIds)`, 'signed recIds']
+  const shapes = [
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    /^[0-9a-f]{24}\.[0-9a-f]{24}$/,
+  ]
+  try {
+    const json = { ...headers, 'content-type': 'application/json' }
+    const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+    const routes = ['recommendations', 'impressions', 'events'] as const
+    const times = pair.servers.map(() => ({
+      recommendations: [] as number[],
+      impressions: [] as number[],
+      events: [] as number[],
+    }))
+    const postTimed = async (
+      url: string,
+      body: string,
+    ): Promise<{ ms: number; answer: Record<string, unknown>; status: number }> => {
+      const t0 = performance.now()
+      const response = await fetch(url, { method: 'POST', headers: json, body })
+      const answer = (await response.json()) as Record<string, unknown>
+      return { ms: performance.now() - t0, answer, status: response.status }
+    }
+    for (let i = 0; i < SEQUENTIAL + 50; i++) {
+      for (const s of i % 2 === 0 ? [0, 1] : [1, 0]) {
+        const { base } = pair.servers[s]!
+        const rec = await timed(base + model(i))
+        const recId = rec.body.recId
+        if (rec.status !== 200 || typeof recId !== 'string' || !shapes[s]!.test(recId))
+          throw new Error(
+            `recommendations on ${names[s]}: ${rec.status} recId ${String(recId)} (wrong --baseline?)`,
+          )
+        // The list is written in a batch after the answer (RECORD_FLUSH_MS): the impression is
+        // measured as clients send it, right after the answer (signed: a pending mark the list fills).
+        const shown = await postTimed(`${base}/v1/impressions`, JSON.stringify({ recIds: [recId] }))
+        if (shown.status !== 200)
+          throw new Error(`impressions on ${names[s]}: ${shown.status} ${JSON.stringify(shown.answer)}`)
+        const now = Date.now()
+        const events = JSON.stringify({
+          events: Array.from({ length: 10 }, (_, j) => ({
+            id: `ri-${s}-${i}-${j}`,
+            anonymousId: `ri-visitor-${i % 500}`,
+            itemId: `item-${(i * 31 + j) % ITEMS}`,
+            type: 'click',
+            timestamp: now,
+            context: { recId },
+          })),
+        })
+        const sent = await postTimed(`${base}/v1/events`, events)
+        if (sent.status !== 200 || sent.answer.accepted !== 10)
+          throw new Error(
+            `events on ${names[s]}: ${sent.status} ${JSON.stringify(sent.answer).slice(0, 300)}`,
+          )
+        if (i >= 50) {
+          times[s]!.recommendations.push(rec.ms)
+          times[s]!.impressions.push(shown.ms)
+          times[s]!.events.push(sent.ms)
+        }
+      }
+    }
+    const stats = (list: number[]) => {
+      const sorted = [...list].sort((a, b) => a - b)
+      return `${percentile(sorted, 50).toFixed(2)} / ${percentile(sorted, 99).toFixed(2)}`
+    }
+    /** Median over rounds of (signed − before): the pairing cancels the machine's drift. */
+    const pairedMedian = (route: (typeof routes)[number]) => {
+      const d = times[1]![route].map((ms, k) => ms - times[0]![route][k]!).sort((a, b) => a - b)
+      return percentile(d, 50)
+    }
+    const rows: string[] = []
+    for (const [s, name] of names.entries()) {
+      const c = await cannon(pair.servers[s]!.base, model, undefined)
+      rows.push(
+        `| ${name} | ${routes.map((r) => stats(times[s]![r])).join(' | ')} | ${c.rps.toFixed(0)} (p50 ${c.p50}, p99 ${c.p99} ms) | ${pair.sizes[s]} |`,
+      )
+    }
+    rows.push(
+      `| paired median difference (signed − before) | ${routes.map((r) => `${pairedMedian(r) >= 0 ? '+' : ''}${pairedMedian(r).toFixed(3)}`).join(' | ')} | | |`,
+    )
+    console.log(`
+signed recIds under wrangler dev (${ITEMS.toLocaleString('en-US')} items; ${SEQUENTIAL} sequential rounds, both workers and the three routes interleaved; POST /v1/events with 10 clicks carrying the list's recId; autocannon 8 connections, ${DURATION_S} s, full speed, GET recommendations, one worker at a time):`)
+    console.log(
+      '| worker | GET recommendations p50 / p99 ms | POST /v1/impressions p50 / p99 ms | POST /v1/events p50 / p99 ms | autocannon req/s | bundle (wrangler deploy --dry-run) |',
+    )
+    console.log('|---|---:|---:|---:|---:|---|')
+    for (const row of rows) console.log(row)
+  } finally {
+    await pair.stop()
   }
 }
 

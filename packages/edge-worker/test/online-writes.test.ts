@@ -8,6 +8,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { OnlineWrites } from '../src/attribution/online-writes.js'
+import { RecIds } from '../src/attribution/rec-id.js'
 import { deleteStaleMarks, PENDING_MARK_MS } from '../src/attribution/rec-lists.js'
 import { AssignmentCache } from '../src/experiments/assignment.js'
 import type { Experiment } from '../src/experiments/definition.js'
@@ -109,7 +110,7 @@ describe('OnlineWrites', () => {
       method: 'POST',
       body: JSON.stringify({ recIds: [body.recId] }),
     })
-    expect(shown).toEqual({ status: 200, body: { shown: 1 } })
+    expect(shown).toEqual({ status: 200, body: { shown: 1, rejected: 0, errors: [] } })
     expect(await rowOf(body.recId)).toMatchObject({ surface: '', shown_at: clock })
     await online.writes.flush(env.DB)
     expect(await rowOf(body.recId)).toMatchObject({
@@ -127,7 +128,8 @@ describe('OnlineWrites', () => {
   })
 
   it('should drop impressions whose list never arrived after a day, and only those', async () => {
-    const orphan = crypto.randomUUID()
+    // A genuine recId whose list is never written (a write that failed): its mark stays pending.
+    const orphan = await RecIds.of(env).issue()
     await request('/v1/impressions', { method: 'POST', body: JSON.stringify({ recIds: [orphan] }) })
     const { body } = await request<ListBody>(`/v1/users/${fixture.users[7]!.id}/recommendations?k=3`)
     await request('/v1/impressions', { method: 'POST', body: JSON.stringify({ recIds: [body.recId] }) })

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { MAX_IMPRESSIONS } from '../src/attribution/impressions.js'
+import { SIGNED_REC_ID_PATTERN } from '../src/attribution/rec-id.js'
 import { hashVariant } from '../src/experiments/assignment.js'
 import type { Experiment } from '../src/experiments/definition.js'
 import type { ExperimentResults } from '../src/experiments/results.js'
@@ -75,7 +76,7 @@ describe('attribution: recId and served lists', () => {
     expect(new Set(recIds).size).toBe(4)
     for (const { status, body } of answers) {
       expect(status).toBe(200)
-      expect(body.recId).toMatch(/^[0-9a-f-]{36}$/)
+      expect(body.recId).toMatch(SIGNED_REC_ID_PATTERN)
       expect(body.variant).toBe('live')
     }
     const rec = await rowOf(recIds[0]!)
@@ -101,7 +102,7 @@ describe('attribution: recId and served lists', () => {
     const { body } = await request<ListBody>(`/v1/users/${fixture.users[5]!.id}/recommendations?k=3`, {
       bindings: { ...env, RECORD_LISTS: 'off' },
     })
-    expect(body.recId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(body.recId).toMatch(SIGNED_REC_ID_PATTERN)
     expect(await rowOf(body.recId)).toBeNull()
   })
 
@@ -113,7 +114,7 @@ describe('attribution: recId and served lists', () => {
       { recIds: [body.recId, body.recId] },
       'publishable',
     )
-    expect(first).toMatchObject({ status: 200, body: { shown: 1 } })
+    expect(first).toMatchObject({ status: 200, body: { shown: 1, rejected: 0, errors: [] } })
     const again = await post<{ shown: number }>('/v1/impressions', { recIds: [body.recId] }, 'publishable')
     expect(again.body.shown).toBe(0)
     expect((await rowOf(body.recId))?.shown_at).toBe(clock)

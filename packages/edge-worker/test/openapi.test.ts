@@ -10,17 +10,20 @@ import { describe, expect, it } from 'vitest'
 import committed from '../../../docs/api/openapi.json'
 import { createApp } from '../src/app.js'
 import { MAX_IMPRESSIONS } from '../src/attribution/impressions.js'
+import { CANARY_BOUNDS, CANARY_FIELDS } from '../src/experiments/canary.js'
 import {
   MAX_EXPERIMENT_NAME_LENGTH,
   MAX_VARIANT_WEIGHT,
   MAX_VARIANTS,
 } from '../src/experiments/definition.js'
 import {
+  canaryInputSchema,
   eventBatchSchema,
   experimentInputSchema,
   identityLinkSchema,
   impressionsSchema,
   itemBatchSchema,
+  modelShadowInputSchema,
   type RequestSchema,
   rulesSchema,
   shadowInputSchema,
@@ -430,6 +433,70 @@ describe('request schemas', () => {
         { ...from, experimentId: 7 },
         { ...from, version: 'v2' },
         { ...from, strategy: 'popular' },
+      ],
+    )
+  })
+
+  it('should agree with parseModelShadowInput on the body of a model version in shadow', () => {
+    expectAgreement(
+      modelShadowInputSchema,
+      [
+        {},
+        { sample: 0.25 },
+        { strategy: 'model-no-fold-in', sample: 1, name: 'candidate v2' },
+        { strategy: 'trending', surface: 'similar' },
+        { surface: 'recommendations', strategy: 'popular' },
+      ],
+      [
+        null,
+        [],
+        'v2',
+        { version: 'v2' },
+        { experimentId: 'exp-1', variant: 'treatment' },
+        { variant: 'treatment' },
+        { extra: true },
+        { strategy: 'random' },
+        { strategy: 'model-no-fold-in', surface: 'similar' },
+        { surface: 'home' },
+        { sample: 0 },
+        { sample: 1.5 },
+        { sample: '0.5' },
+        { name: '' },
+        { name: ' ' },
+        { name: 'x'.repeat(MAX_EXPERIMENT_NAME_LENGTH + 1) },
+      ],
+    )
+  })
+
+  it('should agree with parseCanaryInput on canary thresholds', () => {
+    const at = (end: 0 | 1) =>
+      Object.fromEntries(CANARY_FIELDS.map((field) => [field, CANARY_BOUNDS[field][end]]))
+    const outside = CANARY_FIELDS.flatMap((field) => [
+      { [field]: CANARY_BOUNDS[field][0] - 0.0001 },
+      { [field]: CANARY_BOUNDS[field][1] * 1.5 },
+      { [field]: String(CANARY_BOUNDS[field][1]) },
+      { [field]: null },
+    ])
+    expectAgreement(
+      canaryInputSchema,
+      [
+        {},
+        { share: 0.2 },
+        { share: 0.05, minImpressions: 500, maxImpressions: 5000, margin: 0.02, alpha: 0.01 },
+        { maxErrorRateIncrease: 0, maxLatencyRatio: 2.5 },
+        at(0),
+        at(1),
+      ],
+      [
+        null,
+        [],
+        'share=0.2',
+        0.2,
+        { magic: 1 },
+        { share: 0.2, magic: 1 },
+        { minImpressions: 100.5 },
+        { maxImpressions: 1e4 + 0.25 },
+        ...outside,
       ],
     )
   })

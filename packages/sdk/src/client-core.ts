@@ -21,6 +21,7 @@ import type {
   ClientOptions,
   EdgerecEvent,
   FlushResult,
+  ImpressionsResponse,
   IngestResponse,
   ItemFilter,
   PopularResponse,
@@ -195,8 +196,8 @@ export class EdgerecClient {
    * without `recId` included) goes to `onError`. With `autoImpressions` every list is reported when
    * it is fetched.
    *
-   * @returns settles (never rejects) with the worker's answer (`shown`: lists newly marked), or
-   * `undefined` when the report failed
+   * @returns settles (never rejects) with the worker's answer (`shown`: lists newly marked;
+   * `rejected`: recIds the worker did not issue), or `undefined` when the report failed
    * @example
    * ```ts
    * const list = await recs.recommend({ k: 8 })
@@ -205,7 +206,7 @@ export class EdgerecClient {
    * recs.track('click', { itemId, recId: list.recId }) // credited to the list
    * ```
    */
-  declare readonly impression: (answer: { recId?: string }) => Promise<{ shown: number } | undefined>
+  declare readonly impression: (answer: { recId?: string }) => Promise<ImpressionsResponse | undefined>
 
   /** Stops the timers (and the page listeners of the web layer). Queued events stay persisted. */
   declare readonly close: () => void
@@ -439,9 +440,9 @@ export class EdgerecClient {
       save()
     }
 
-    /** Reports an answer shown (see `impression`); a recId is a UUID, so it needs no escaping. */
-    function impression(answer: { recId?: string }): Promise<{ shown: number } | undefined> {
-      return request<{ shown: number } | undefined>(
+    /** Reports an answer shown (see `impression`); a recId holds only hex digits, `.` and `-`: no escaping. */
+    function impression(answer: { recId?: string }): Promise<ImpressionsResponse | undefined> {
+      return request<ImpressionsResponse | undefined>(
         '/v1/impressions',
         `{"recIds":["${answer?.recId}"]}`,
       ).catch(fail as (error: unknown) => undefined)

@@ -41,6 +41,7 @@ export type {
   EventContext,
   FieldError,
   FlushResult,
+  ImpressionsResponse,
   IngestResponse,
   ItemFilter,
   PopularResponse,

@@ -46,7 +46,16 @@ export interface EdgerecEvent {
 /** One problem with one field of one event, as the server reports it (core's `FieldError`). */
 export interface FieldError {
   field: string
-  code: 'required' | 'type' | 'too_long' | 'pattern' | 'range' | 'unknown_field' | 'too_many' | 'unauthorized'
+  code:
+    | 'required'
+    | 'type'
+    | 'too_long'
+    | 'pattern'
+    | 'range'
+    | 'unknown_field'
+    | 'too_many'
+    | 'unauthorized'
+    | 'unrecognized'
   message: string
 }
 
@@ -157,6 +166,16 @@ export interface RecommendOptions {
   exclude?: readonly string[]
   /** Ask for `because` explanations. */
   explain?: boolean
+}
+
+/** The worker's answer to an impression report (`POST /v1/impressions`). */
+export interface ImpressionsResponse {
+  /** Lists newly marked shown. */
+  shown: number
+  /** recIds the worker did not recognise as its own (rejected alone, nothing written). */
+  rejected: number
+  /** One per rejected recId (`code: "unrecognized"`). */
+  errors: FieldError[]
 }
 
 /** What `flush()` settles with; it never rejects. */

@@ -156,8 +156,9 @@ describe('SDK in Chromium against the edge worker', () => {
       },
       { endpoint: worker.url.origin, key: KEY },
     )
-    expect(result.recId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(result.shown).toEqual({ shown: 1 })
+    // Signed by the worker (docs/online.md, "Signed recIds"); opaque to the SDK.
+    expect(result.recId).toMatch(/^[0-9a-f]{24}\.[0-9a-f]{24}$/)
+    expect(result.shown).toEqual({ shown: 1, rejected: 0, errors: [] })
     const click = await worker.db
       .prepare('SELECT context FROM events WHERE id = ?1')
       .bind(result.clickId)

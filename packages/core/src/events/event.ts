@@ -58,7 +58,8 @@ export interface ValidEvent extends EdgerecEvent {
 
 /**
  * Why a field was rejected. `unauthorized`: the caller may not write this field's value (e.g. a
- * user id without that user's token).
+ * user id without that user's token). `unrecognized`: the value has the right shape but the server
+ * did not issue it (a recId whose signature does not match the worker's).
  */
 export const FIELD_ERROR_CODES = [
   'required',
@@ -69,6 +70,7 @@ export const FIELD_ERROR_CODES = [
   'unknown_field',
   'too_many',
   'unauthorized',
+  'unrecognized',
 ] as const
 
 /** One of {@link FIELD_ERROR_CODES}. */

@@ -5,13 +5,16 @@
  * @module
  */
 import type { ParamErrors } from '../params.js'
+import { REC_ID_PATTERN } from './rec-id.js'
 
 /** Most recIds per request. */
 export const MAX_IMPRESSIONS = 100
-/** A recId: the UUID (lower-case hex) a recommendations answer carried. */
-export const REC_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** Checks an impressions body; every problem is added to `errors`. Returns the recIds, or null. */
+/**
+ * Checks an impressions body's shape; every problem is added to `errors`. Returns the recIds, or
+ * null. Whether each recId was issued by this worker is checked by the route (`rec-id.ts`): a
+ * well-shaped recId that fails is rejected alone, not the request.
+ */
 export function parseImpressions(errors: ParamErrors, body: unknown): string[] | null {
   const recIds =
     typeof body === 'object' && body !== null && !Array.isArray(body)
@@ -23,7 +26,11 @@ export function parseImpressions(errors: ParamErrors, body: unknown): string[] |
   }
   recIds.forEach((id, i) => {
     if (typeof id !== 'string' || !REC_ID_PATTERN.test(id))
-      errors.add(`recIds[${i}]`, 'pattern', 'A recId is the UUID a recommendations answer carried.')
+      errors.add(
+        `recIds[${i}]`,
+        'pattern',
+        'A recId is the opaque id an answer carried ("<24 hex>.<24 hex>", or a UUID from before signing); send it unchanged.',
+      )
   })
   return errors.errors.length > 0 ? null : (recIds as string[])
 }

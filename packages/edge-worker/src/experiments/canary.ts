@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { ParamErrors } from '../params.js'
 import { normalCdf, Z_95 } from './stats.js'
 
 /** Thresholds of a canary. */
@@ -42,6 +43,59 @@ export const CANARY_DEFAULTS: CanaryConfig = {
   alpha: 0.05,
   maxErrorRateIncrease: 0.01,
   maxLatencyRatio: 1.5,
+}
+
+/** Bounds `[min, max]` (inclusive) of each threshold of a canary body. */
+export const CANARY_BOUNDS: Readonly<Record<keyof CanaryConfig, readonly [min: number, max: number]>> = {
+  share: [0.001, 0.5],
+  minImpressions: [10, 1e9],
+  maxImpressions: [10, 1e9],
+  margin: [0, 0.5],
+  alpha: [0.0001, 0.5],
+  maxErrorRateIncrease: [0, 1],
+  maxLatencyRatio: [1, 100],
+}
+
+/** The thresholds that count impressions: whole numbers. */
+export const CANARY_INTEGER_FIELDS: readonly (keyof CanaryConfig)[] = ['minImpressions', 'maxImpressions']
+
+/** The fields of a canary body, in {@link CANARY_BOUNDS} order. */
+export const CANARY_FIELDS = Object.keys(CANARY_BOUNDS) as (keyof CanaryConfig)[]
+
+/**
+ * Checks the body of `POST /v1/admin/models/:version/canary`: a JSON object of optional thresholds
+ * (`undefined`, an empty body, means all defaults), each a number within {@link CANARY_BOUNDS}
+ * (impression counts whole). Every problem is added to `errors`. Returns the thresholds with the
+ * defaults filled in, or null. One check spans two fields and is left to the route, like the
+ * experiment definition's cross-field checks: `maxImpressions ≥ minImpressions`.
+ */
+export function parseCanaryInput(errors: ParamErrors, raw: unknown): CanaryConfig | null {
+  if (raw === undefined) return { ...CANARY_DEFAULTS }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    errors.add(
+      'body',
+      'type',
+      `The body must be a JSON object of thresholds (${CANARY_FIELDS.join(', ')}) or empty.`,
+    )
+    return null
+  }
+  const before = errors.errors.length
+  const config: CanaryConfig = { ...CANARY_DEFAULTS }
+  for (const [key, value] of Object.entries(raw)) {
+    const bounds = CANARY_BOUNDS[key as keyof CanaryConfig] as readonly [number, number] | undefined
+    if (!bounds)
+      errors.add(
+        key.slice(0, 32),
+        'unknown_field',
+        `Unknown threshold; allowed: ${CANARY_FIELDS.join(', ')}.`,
+      )
+    else if (typeof value !== 'number' || !(value >= bounds[0] && value <= bounds[1]))
+      errors.add(key, 'range', `${key} must be a number from ${bounds[0]} to ${bounds[1]}.`)
+    else if (CANARY_INTEGER_FIELDS.includes(key as keyof CanaryConfig) && !Number.isInteger(value))
+      errors.add(key, 'type', `${key} counts impressions: a whole number from ${bounds[0]} to ${bounds[1]}.`)
+    else config[key as keyof CanaryConfig] = value
+  }
+  return errors.errors.length > before ? null : config
 }
 
 /** Impressions and clicked impressions of one arm. */

@@ -10,7 +10,8 @@
  */
 import type { Context } from 'hono'
 import type { OnlineWrites } from '../attribution/online-writes.js'
-import { newRecId, type ServedList } from '../attribution/rec-lists.js'
+import { RecIds } from '../attribution/rec-id.js'
+import type { ServedList } from '../attribution/rec-lists.js'
 import type { WorkerConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import type { LoadedModel } from '../model/loaded-model.js'
@@ -150,19 +151,20 @@ export async function modelForArm(
 }
 
 /**
- * Gives the answer its `recId` and `variant`, and queues the served list for the isolate's next
- * batched write (unless `RECORD_LISTS` is `off`): the response never waits for D1.
+ * Gives the answer its `recId` (signed with the worker's key, `rec-id.ts`: one HMAC, no I/O) and
+ * `variant`, and queues the served list for the isolate's next batched write (unless
+ * `RECORD_LISTS` is `off`): the response never waits for D1.
  *
  * @returns the fields to spread into the JSON body
  */
-export function attribute(
+export async function attribute(
   c: Context<AppEnv>,
   online: OnlineState,
   config: WorkerConfig,
   arm: Arm,
   list: Omit<ServedList, 'recId' | 'experimentId' | 'variant'>,
-): { recId: string; variant: string } {
-  const recId = newRecId()
+): Promise<{ recId: string; variant: string }> {
+  const recId = await RecIds.of(c.env).issue()
   c.set('served', { source: list.source, variant: arm.variant })
   if (!config.recordLists) return { recId, variant: arm.variant }
   online.writes.list({ ...list, recId, experimentId: arm.experimentId, variant: arm.variant })

@@ -163,6 +163,42 @@ export function parseShadowInput(errors: ParamErrors, raw: unknown): ShadowInput
   }
 }
 
+/** The fields of `POST /v1/admin/models/:version/shadow` (the version is the path's). */
+export const MODEL_SHADOW_FIELDS = ['name', 'surface', 'strategy', 'sample']
+
+/**
+ * Checks the body of `POST /v1/admin/models/:version/shadow`: a JSON object with only
+ * {@link MODEL_SHADOW_FIELDS} (no `version`, `experimentId` or `variant`: the candidate is the
+ * path's `version`), then the definition it makes with that version ({@link parseShadowInput}).
+ */
+export function parseModelShadowInput(
+  errors: ParamErrors,
+  raw: unknown,
+  version: string,
+): ShadowInput | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    errors.add(
+      'body',
+      'type',
+      'The body must be a JSON object { sample?, strategy?, name?, surface? } or empty.',
+    )
+    return null
+  }
+  const before = errors.errors.length
+  for (const key of Object.keys(raw)) {
+    if (MODEL_SHADOW_FIELDS.includes(key)) continue
+    errors.add(
+      key.slice(0, 32),
+      'unknown_field',
+      key === 'version' || key === 'experimentId' || key === 'variant'
+        ? 'The candidate is the version in the path; send { sample?, strategy?, name?, surface? } (POST /v1/admin/shadows takes experimentId + variant).'
+        : `Unknown field; allowed: ${MODEL_SHADOW_FIELDS.join(', ')}.`,
+    )
+  }
+  if (errors.errors.length > before) return null
+  return parseShadowInput(errors, { ...raw, version })
+}
+
 const S = ONLINE_TABLES.shadows
 const O = ONLINE_TABLES.shadowOverlaps
 const DAY_MS = 86_400_000

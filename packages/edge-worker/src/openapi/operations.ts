@@ -89,7 +89,7 @@ export const OPERATIONS = {
     tags: ['events'],
     summary: 'Send a batch of events',
     description:
-      'Each event is validated on its own: a bad one is rejected alone (200 with its errors). Any content type is read as JSON (navigator.sendBeacon). Idempotent by event id. The publishable key may also come as ?key= (page-hide keepalive).',
+      'Each event is validated on its own: a bad one is rejected alone (200 with its errors), including one whose context.recId this worker did not sign (code unrecognized). Any content type is read as JSON (navigator.sendBeacon). Idempotent by event id. The publishable key may also come as ?key= (page-hide keepalive).',
     security: [...READ_WITH_TOKEN, { publishableKeyQuery: [] }],
     requestBody: { required: true, content: { 'application/json': { schema: resolver(eventBatchSchema) } } },
     responses: answer('One result per event.', 'EventsResult', [
@@ -115,9 +115,14 @@ export const OPERATIONS = {
     operationId: 'markImpressions',
     tags: ['events'],
     summary: 'Mark served lists shown',
+    description:
+      'Each recId is checked on its own: one this worker did not sign (made up, altered, from another environment), or an unsigned UUID with no stored list, is rejected alone (200, rejected + errors, code unrecognized) and writes nothing. A body of the wrong shape is refused whole (400).',
     security: READ_WITH_TOKEN,
     requestBody: { required: true, content: json(ref('Impressions')) },
-    responses: answer('How many lists were marked.', 'ImpressionsResult', [...CLIENT_ERRORS, 'Unavailable']),
+    responses: answer('How many lists were marked, and the recIds rejected.', 'ImpressionsResult', [
+      ...CLIENT_ERRORS,
+      'Unavailable',
+    ]),
   }),
   recommendations: op({
     operationId: 'getRecommendations',
@@ -237,7 +242,7 @@ export const OPERATIONS = {
     description: 'Promoted or rolled back by a non-inferiority test and guardrails (docs/online.md).',
     security: ADMIN,
     parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
-    requestBody: { required: false, content: json(ref('AnyObject')) },
+    requestBody: { required: false, content: json(ref('CanaryInput')) },
     responses: answer(
       'The canary experiment.',
       'Experiment',
@@ -366,10 +371,11 @@ export const OPERATIONS = {
     operationId: 'shadowModel',
     tags: ['admin'],
     summary: 'Score a model version in shadow next to what is served',
-    description: 'Body (optional) { sample?, strategy?, name?, surface? }; see createShadow.',
+    description:
+      "Body (optional) { sample?, strategy?, name?, surface? }: the path's version scores in shadow; see createShadow.",
     security: ADMIN,
     parameters: [{ name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
-    requestBody: { required: false, content: json(ref('AnyObject')) },
+    requestBody: { required: false, content: json(ref('ModelShadowInput')) },
     responses: answer(
       'The running shadow.',
       'AnyObject',

@@ -28,9 +28,18 @@ import {
 } from '@edgerec/core'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { loadVendor } from 'hono-openapi'
-import { MAX_IMPRESSIONS, parseImpressions, REC_ID_PATTERN } from '../attribution/impressions.js'
+import { MAX_IMPRESSIONS, parseImpressions } from '../attribution/impressions.js'
+import { REC_ID_PATTERN } from '../attribution/rec-id.js'
 import { MAX_FILTER_LABELS } from '../catalog/params.js'
 import { API_ERRORS } from '../errors.js'
+import {
+  CANARY_BOUNDS,
+  CANARY_DEFAULTS,
+  CANARY_FIELDS,
+  CANARY_INTEGER_FIELDS,
+  type CanaryConfig,
+  parseCanaryInput,
+} from '../experiments/canary.js'
 import {
   type ExperimentInput,
   MAX_EXPERIMENT_NAME_LENGTH,
@@ -42,7 +51,13 @@ import {
   SURFACES,
   VARIANT_NAME_PATTERN,
 } from '../experiments/definition.js'
-import { parseShadowInput, SHADOW_FIELDS, type ShadowInput } from '../experiments/shadow.js'
+import {
+  MODEL_SHADOW_FIELDS,
+  parseModelShadowInput,
+  parseShadowInput,
+  SHADOW_FIELDS,
+  type ShadowInput,
+} from '../experiments/shadow.js'
 import { MAX_EXCLUDE, MAX_K, ParamErrors } from '../params.js'
 
 /** The Standard Schema vendor name of edgerec's request schemas. */
@@ -159,7 +174,12 @@ export const impressionsSchema = paramsSchema<string[]>(
         type: 'array',
         minItems: 1,
         maxItems: MAX_IMPRESSIONS,
-        items: { type: 'string', pattern: REC_ID_PATTERN.source, description: 'A recId an answer carried.' },
+        items: {
+          type: 'string',
+          pattern: REC_ID_PATTERN.source,
+          description:
+            'A recId an answer carried, unchanged. A well-shaped recId this worker did not sign is rejected alone (see the answer).',
+        },
       },
     },
     required: ['recIds'],
@@ -275,6 +295,33 @@ export const rulesSchema = requestSchema<CompiledRules>(
 
 const requires = (...keys: string[]): JsonSchema => ({ anyOf: keys.map((key) => ({ required: [key] })) })
 
+/** The fields a shadow definition shares with a model's shadow body. */
+const shadowFields: Record<string, JsonSchema> = {
+  name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
+  surface: {
+    type: 'string',
+    enum: [...SURFACES],
+    description: "Default: the experiment's surface, else recommendations.",
+  },
+  strategy: { type: 'string', enum: [...STRATEGIES] },
+  sample: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1,
+    description: 'The share of requests shadowed (default 1).',
+  },
+}
+
+/** A strategy the named surface can serve (any surface when none is named). */
+const shadowSurfaceStrategy: JsonSchema = {
+  anyOf: [
+    { not: { required: ['surface'] } },
+    ...SURFACES.map((surface) => ({
+      properties: { surface: { const: surface }, strategy: { enum: [...SURFACE_STRATEGIES[surface]] } },
+    })),
+  ],
+}
+
 /** `POST /v1/admin/shadows`, validated by `parseShadowInput` (src/experiments/shadow.ts). */
 export const shadowInputSchema = paramsSchema<ShadowInput>(
   {
@@ -283,20 +330,8 @@ export const shadowInputSchema = paramsSchema<ShadowInput>(
       'A shadow candidate (docs/online.md, "Shadow mode"): a `version` and/or `strategy`, or `experimentId` + `variant` (that variant\'s strategy and version), never both. That the version is published and the experiment and variant exist is checked by the route (404).',
     additionalProperties: false,
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: MAX_EXPERIMENT_NAME_LENGTH, pattern: '\\S' },
-      surface: {
-        type: 'string',
-        enum: [...SURFACES],
-        description: "Default: the experiment's surface, else recommendations.",
-      },
-      strategy: { type: 'string', enum: [...STRATEGIES] },
+      ...shadowFields,
       version: { type: 'string', pattern: VERSION_PATTERN.source },
-      sample: {
-        type: 'number',
-        exclusiveMinimum: 0,
-        maximum: 1,
-        description: 'The share of requests shadowed (default 1).',
-      },
       experimentId: { type: 'string' },
       variant: { type: 'string' },
     },
@@ -308,17 +343,65 @@ export const shadowInputSchema = paramsSchema<ShadowInput>(
           { allOf: [requires('strategy', 'version'), { not: requires('experimentId', 'variant') }] },
         ],
       },
-      {
-        anyOf: [
-          { not: { required: ['surface'] } },
-          ...SURFACES.map((surface) => ({
-            properties: { surface: { const: surface }, strategy: { enum: [...SURFACE_STRATEGIES[surface]] } },
-          })),
-        ],
-      },
+      shadowSurfaceStrategy,
     ],
   },
   parseShadowInput,
+)
+
+/**
+ * The body is judged with a valid path version: the version is a path parameter, checked (and
+ * looked up, 404) by the route on its own.
+ */
+const PATH_VERSION = 'v1'
+
+/** `POST /v1/admin/models/{version}/shadow`, validated by `parseModelShadowInput` (src/experiments/shadow.ts). */
+export const modelShadowInputSchema = paramsSchema<ShadowInput>(
+  {
+    type: 'object',
+    description:
+      'Optional (an empty body shadows the version with the defaults): how the path\'s version is shadowed (docs/online.md, "Shadow mode"). The candidate is the path\'s version, so `version`, `experimentId` and `variant` are refused.',
+    additionalProperties: false,
+    properties: shadowFields,
+    propertyNames: { enum: [...MODEL_SHADOW_FIELDS] },
+    ...shadowSurfaceStrategy,
+  },
+  (errors, input) => parseModelShadowInput(errors, input, PATH_VERSION),
+)
+
+/** What each canary threshold means (src/experiments/canary.ts, `CanaryConfig`). */
+const CANARY_DESCRIPTIONS: Record<keyof CanaryConfig, string> = {
+  share: 'Share of people served by the canary.',
+  minImpressions: 'Canary impressions before any CTR decision.',
+  maxImpressions:
+    'Canary impressions after which an undecided canary is rolled back; at least minImpressions (checked by the route).',
+  margin: 'Non-inferiority margin δ, absolute CTR (0.01 = one percentage point).',
+  alpha: 'One-sided significance level α.',
+  maxErrorRateIncrease: "Guardrail: the canary's 5xx rate may exceed live's by at most this (absolute).",
+  maxLatencyRatio: "Guardrail: the canary's p99 latency may be at most this multiple of live's.",
+}
+
+/** `POST /v1/admin/models/{version}/canary`, validated by `parseCanaryInput` (src/experiments/canary.ts). */
+export const canaryInputSchema = paramsSchema<CanaryConfig>(
+  {
+    type: 'object',
+    description:
+      'Canary thresholds (docs/online.md, "Canary"), each optional with its default; the body itself is optional (all defaults). One check spanning two fields is made by the route: maxImpressions ≥ minImpressions.',
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      CANARY_FIELDS.map((field) => [
+        field,
+        {
+          type: CANARY_INTEGER_FIELDS.includes(field) ? 'integer' : 'number',
+          minimum: CANARY_BOUNDS[field][0],
+          maximum: CANARY_BOUNDS[field][1],
+          default: CANARY_DEFAULTS[field],
+          description: CANARY_DESCRIPTIONS[field],
+        },
+      ]),
+    ),
+  },
+  parseCanaryInput,
 )
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` })
@@ -334,7 +417,12 @@ const scored: JsonSchema = {
   required: ['itemId', 'score'],
 }
 const attribution: Record<string, JsonSchema> = {
-  recId: { type: 'string', description: 'Unique per answer: send it back with impressions and events.' },
+  recId: {
+    type: 'string',
+    pattern: REC_ID_PATTERN.source,
+    description:
+      'Unique per answer, signed by the worker (docs/online.md, "Signed recIds"); opaque: send it back unchanged with impressions and events.',
+  },
   variant: {
     type: 'string',
     description: 'The experiment variant that served the list; `live` outside experiments.',
@@ -475,8 +563,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Impressions: impressionsSchema.jsonSchema,
   ImpressionsResult: {
     type: 'object',
-    properties: { shown: { type: 'integer', description: 'How many served lists were marked shown.' } },
-    required: ['shown'],
+    properties: {
+      shown: { type: 'integer', description: 'How many served lists were newly marked shown.' },
+      rejected: {
+        type: 'integer',
+        description:
+          'Entries of `recIds` rejected alone, writing nothing: a recId this worker did not sign, or an unsigned (UUID) one with no stored list.',
+      },
+      errors: {
+        type: 'array',
+        description: 'One per rejected entry; `field` is `recIds[i]`, `code` is `unrecognized`.',
+        items: ref('FieldError'),
+      },
+    },
+    required: ['shown', 'rejected', 'errors'],
   },
   Health: {
     type: 'object',
@@ -546,6 +646,8 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     required: ['experiments'],
   },
   ShadowInput: shadowInputSchema.jsonSchema,
+  ModelShadowInput: modelShadowInputSchema.jsonSchema,
+  CanaryInput: canaryInputSchema.jsonSchema,
   AnyObject: { type: 'object', description: 'A JSON object; its fields are described in the linked docs.' },
 }
 

@@ -9,24 +9,13 @@ import { VERSION_PATTERN } from '@edgerec/core'
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
-import { CANARY_DEFAULTS, type CanaryConfig } from '../experiments/canary.js'
+import { parseCanaryInput } from '../experiments/canary.js'
 import type { Experiment } from '../experiments/definition.js'
 import { getExperiment, insertExperiment, setStatus } from '../experiments/store.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
 import type { ServingDeps } from '../serving/context.js'
 import { checkedVersion } from './admin-models.js'
-
-/** Bounds of each threshold. */
-const BOUNDS: Record<keyof CanaryConfig, [min: number, max: number]> = {
-  share: [0.001, 0.5],
-  minImpressions: [10, 1e9],
-  maxImpressions: [10, 1e9],
-  margin: [0, 0.5],
-  alpha: [0.0001, 0.5],
-  maxErrorRateIncrease: [0, 1],
-  maxLatencyRatio: [1, 100],
-}
 
 /** Routes added under `/v1/admin/models`. */
 export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
@@ -36,11 +25,11 @@ export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
     const errors = new ParamErrors()
     if (!VERSION_PATTERN.test(version))
       errors.add('version', 'pattern', 'version must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}.')
-    let raw: Record<string, unknown> = {}
+    let raw: unknown
     const text = await c.req.text()
     if (text.trim()) {
       try {
-        raw = JSON.parse(text) as Record<string, unknown>
+        raw = JSON.parse(text)
       } catch {
         throw new ApiError(
           'INVALID_REQUEST',
@@ -48,18 +37,11 @@ export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
         )
       }
     }
-    const config: CanaryConfig = { ...CANARY_DEFAULTS }
-    for (const [key, value] of Object.entries(raw ?? {})) {
-      const bounds = BOUNDS[key as keyof CanaryConfig]
-      if (!bounds)
-        errors.add(key, 'unknown_field', `Unknown threshold; allowed: ${Object.keys(BOUNDS).join(', ')}.`)
-      else if (typeof value !== 'number' || !(value >= bounds[0] && value <= bounds[1]))
-        errors.add(key, 'range', `${key} must be a number from ${bounds[0]} to ${bounds[1]}.`)
-      else config[key as keyof CanaryConfig] = value
-    }
-    if (config.maxImpressions < config.minImpressions)
+    const config = parseCanaryInput(errors, raw)
+    if (config && config.maxImpressions < config.minImpressions)
       errors.add('maxImpressions', 'range', 'maxImpressions must be at least minImpressions.')
     errors.throwIfAny()
+    if (!config) throw new ApiError('INVALID_REQUEST', 'The canary thresholds are invalid.')
     await checkedVersion(c.env, version)
     const now = deps.now()
     const experiment: Experiment = {

@@ -12,6 +12,7 @@ import { SURFACE_STRATEGIES, type Surface } from '../experiments/definition.js'
 import {
   getShadow,
   listShadows,
+  parseModelShadowInput,
   parseShadowInput,
   reportShadow,
   type Shadow,
@@ -165,18 +166,8 @@ export function adminShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
 export function adminModelShadowRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.post('/:version/shadow', OPERATIONS.shadowModel, async (c) => {
-    const body = await readBody(c)
     const errors = new ParamErrors()
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      errors.add('body', 'type', 'The body must be a JSON object { sample?, strategy?, name?, surface? }.')
-    else if ('version' in body || 'experimentId' in body || 'variant' in body)
-      errors.add(
-        'version',
-        'unknown_field',
-        'The version is in the path; send { sample?, strategy?, name?, surface? }.',
-      )
-    errors.throwIfAny()
-    const input = parseShadowInput(errors, { ...(body as object), version: c.req.param('version') })
+    const input = parseModelShadowInput(errors, await readBody(c), c.req.param('version'))
     errors.throwIfAny()
     if (!input) throw new ApiError('INVALID_REQUEST', 'The shadow definition is invalid.')
     c.header('Cache-Control', 'no-store')

@@ -158,7 +158,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
       itemIds: items.map((i) => i.itemId),
       servedAt: deps.now(),
     }
-    const attribution = attribute(c, deps.online, config, arm, list)
+    const attribution = await attribute(c, deps.online, config, arm, list)
     // Shadow mode: the candidate scores the same request after the response; only the overlap is kept.
     shadowAfter(c, deps, config, live, {
       surface: 'similar',
@@ -197,7 +197,7 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
         .catch(() => [])
       if (list.length === 0) throw noModel()
       const items = list.filter((i) => catalog.passes(predicate, i.itemId)).slice(0, k)
-      const attribution = attribute(c, deps.online, config, LIVE_ARM, {
+      const attribution = await attribute(c, deps.online, config, LIVE_ARM, {
         ...served,
         modelVersion: null,
         source: 'popular',
@@ -223,7 +223,7 @@ export function popularRoutes(deps: ServingDeps): Hono<AppEnv> {
       admits: (id) => catalog.known(id) && catalog.passes(predicate, id),
     })
     const items: ScoredItem[] = rank(list, k).map(publicItem)
-    const attribution = attribute(c, deps.online, config, LIVE_ARM, {
+    const attribution = await attribute(c, deps.online, config, LIVE_ARM, {
       ...served,
       modelVersion: model.version,
       source,

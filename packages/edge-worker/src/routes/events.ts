@@ -6,6 +6,7 @@
  */
 import { EVENT_LIMITS, type FieldError, type ValidEvent, validateBatch } from '@edgerec/core'
 import { Hono } from 'hono'
+import { FORGED_REC_ID_MESSAGE, type RecIdCheck, RecIds } from '../attribution/rec-id.js'
 import { readConfig } from '../config.js'
 import { insertEvents } from '../db/ingest.js'
 import type { AppEnv } from '../env.js'
@@ -35,6 +36,40 @@ export interface EventsBody {
 export interface EventsRouteOptions {
   /** Clock in epoch ms (future-skew check and `received_at`). */
   now: () => number
+}
+
+/**
+ * The verdict on each distinct `context.recId` of the valid events (`rec-id.ts`, no I/O): a recId
+ * the worker did not sign is rejected with its event, so nobody claims outcomes for lists that were
+ * never served. Unsigned (UUID) recIds pass: clients may hold them from before signing, and an
+ * event writes no list row (attribution only matches a stored list).
+ */
+async function recIdErrors(
+  recIds: RecIds,
+  events: readonly { ok: boolean; event?: ValidEvent }[],
+): Promise<Map<unknown, FieldError>> {
+  const distinct = new Set<unknown>()
+  for (const r of events) {
+    const context = r.ok ? r.event?.context : undefined
+    if (context && 'recId' in context) distinct.add(context.recId)
+  }
+  const errors = new Map<unknown, FieldError>()
+  await Promise.all(
+    [...distinct].map(async (recId) => {
+      const check: RecIdCheck = await recIds.check(recId)
+      if (check === 'malformed') {
+        errors.set(recId, {
+          field: 'context.recId',
+          code: 'pattern',
+          message:
+            'context.recId must be the recId of an answer, unchanged ("<24 hex>.<24 hex>", or a UUID from before signing). Leave it out for events that do not come from a list.',
+        })
+      } else if (check === 'forged') {
+        errors.set(recId, { field: 'context.recId', code: 'unrecognized', message: FORGED_REC_ID_MESSAGE })
+      }
+    }),
+  )
+  return errors
 }
 
 function idOf(raw: unknown): string | undefined {
@@ -92,19 +127,23 @@ export function eventsRoutes(options: EventsRouteOptions): Hono<AppEnv> {
     // key), so nobody can write into, or link an anonymous id to, another person (docs/privacy.md).
     const tokenUser = c.get('role') === 'secret' ? undefined : c.get('tokenUser')
     const checkUser = readConfig(c.env).userTokens === 'required' && c.get('role') !== 'secret'
+    const badRecIds = await recIdErrors(RecIds.of(c.env), batch.results)
     for (const r of batch.results) {
+      const badRecId = r.ok && r.event.context ? badRecIds.get(r.event.context.recId) : undefined
       const errors: FieldError[] | undefined = !r.ok
         ? r.errors
-        : checkUser && r.event.userId !== undefined && r.event.userId !== tokenUser
-          ? [
-              {
-                field: 'userId',
-                code: 'unauthorized',
-                message:
-                  'This worker requires a user token for events that carry a userId (USER_TOKENS=required); send "x-edgerec-user-token" for this user.',
-              },
-            ]
-          : undefined
+        : badRecId
+          ? [badRecId]
+          : checkUser && r.event.userId !== undefined && r.event.userId !== tokenUser
+            ? [
+                {
+                  field: 'userId',
+                  code: 'unauthorized',
+                  message:
+                    'This worker requires a user token for events that carry a userId (USER_TOKENS=required); send "x-edgerec-user-token" for this user.',
+                },
+              ]
+            : undefined
       if (errors || !r.ok) {
         const id = idOf((rawList as unknown[])[r.index])
         results.push({

@@ -110,11 +110,11 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         items,
         source: 'popular',
         modelVersion: null,
-        ...attribute(c, deps.online, config, arm, {
+        ...(await attribute(c, deps.online, config, arm, {
           ...served,
           source: 'popular',
           itemIds: items.map((i) => i.itemId),
-        }),
+        })),
       }
       return c.json(body)
     }
@@ -178,7 +178,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     const { body, stats } = await score(model, arm.strategy)
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
     const itemIds = body.items.map((i) => i.itemId)
-    const attribution = attribute(c, deps.online, config, arm, {
+    const attribution = await attribute(c, deps.online, config, arm, {
       surface: 'recommendations',
       userKey: userId,
       modelVersion: body.modelVersion,

@@ -70,12 +70,23 @@ export class ModelFitError extends CoreError {
 /**
  * True for any {@link EdgerecError}, also across duplicated copies of this package
  * (checks the shape, not only `instanceof`).
+ *
+ * NOTE: a system error of the runtime (`ECONNRESET`, `ENOENT`: it carries `errno` or `syscall`)
+ * or of an HTTP client (`UND_ERR_SOCKET`; node-fetch's `FetchError` with `type: 'system'`) also
+ * has an upper-case string `code`, but is not an edgerec error: callers that pass edgerec errors
+ * through unchanged must still map it (a storage adapter retries a reset connection as
+ * `UNAVAILABLE`).
  */
 export function isEdgerecError(value: unknown): value is EdgerecError {
   if (value instanceof EdgerecError) return true
+  if (!(value instanceof Error)) return false
+  const e = value as Error & { code?: unknown; errno?: unknown; syscall?: unknown; type?: unknown }
   return (
-    value instanceof Error &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    /^[A-Z][A-Z0-9_]*$/.test((value as unknown as { code: string }).code)
+    typeof e.code === 'string' &&
+    /^[A-Z][A-Z0-9_]*$/.test(e.code) &&
+    !e.code.startsWith('UND_ERR_') &&
+    e.errno === undefined &&
+    e.syscall === undefined &&
+    e.type !== 'system'
   )
 }

@@ -143,6 +143,8 @@ export function normalizeStorageError(
   if (failure?.status !== undefined || failure?.providerCode !== undefined) {
     return storageErrorFrom(failure, context, error)
   }
+  // NOTE: before the pass-through above was narrowed (isEdgerecError), a reset connection's
+  // FetchError (code `ECONNRESET`) passed as an edgerec error and was never retried.
   if (isNetworkError(error)) {
     const message = error instanceof Error ? error.message : String(error)
     return new StorageError(

@@ -54,6 +54,8 @@ export interface GcsServerHandle {
   openSessions(): number
   /** Answers the next `count` requests with `status` (429 `rateLimitExceeded`, 503 `backendError`…). */
   failNext(count: number, status: number): void
+  /** Drops the connection of the next `count` requests without an answer (the client reads `ECONNRESET`). */
+  resetNext(count: number): void
   stop(): Promise<void>
 }
 
@@ -147,8 +149,15 @@ export async function startGcsServer(buckets: readonly string[]): Promise<GcsSer
   }
 
   let failures = { count: 0, status: 503 }
+  let resets = 0
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (resets > 0) {
+      resets--
+      await readBody(req)
+      req.socket.resetAndDestroy()
+      return
+    }
     if (failures.count > 0) {
       failures.count--
       await readBody(req)
@@ -325,6 +334,9 @@ export async function startGcsServer(buckets: readonly string[]): Promise<GcsSer
     openSessions: () => sessions.size,
     failNext: (count, status) => {
       failures = { count, status }
+    },
+    resetNext: (count) => {
+      resets = count
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

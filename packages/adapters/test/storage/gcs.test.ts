@@ -81,6 +81,26 @@ describe('GcsStorage specifics', () => {
     expect(delays).toHaveLength(3)
   })
 
+  it('should retry a put whose connection was reset, as UNAVAILABLE, and store the object once', async () => {
+    const retried: unknown[] = []
+    const storage = gcs({ retry: { baseDelayMs: 1, maxDelayMs: 2, onRetry: (e) => retried.push(e) } })
+    server.resetNext(1)
+    await storage.put('retry/reset', utf8('after a reset'))
+    expect(retried).toHaveLength(1)
+    expect(retried[0]).toBeInstanceOf(StorageError)
+    expect((retried[0] as StorageError).code).toBe('UNAVAILABLE')
+    expect(new TextDecoder().decode(await storage.get('retry/reset'))).toBe('after a reset')
+  })
+
+  it('should give up with UNAVAILABLE, not a raw socket error, once the retries are spent on resets', async () => {
+    const storage = gcs({ retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 2 } })
+    server.resetNext(2)
+    const error = await storage.put('retry/resets', utf8('never')).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StorageError)
+    expect((error as StorageError).code).toBe('UNAVAILABLE')
+    expect(server.objects('models').has('retry/resets')).toBe(false)
+  })
+
   it('should give up with THROTTLED once the retries are spent', async () => {
     const storage = gcs({ retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } })
     server.failNext(3, 429)

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SourceEvent } from '@edgerec/adapters'
+import type { IndexedEventSink, SourceEvent } from '@edgerec/adapters'
 import { CoreError } from '@edgerec/core'
 import type { CsrAllocator, CsrMatrix, InteractionMatrix } from '../data/matrix.js'
 import { releaseMemory } from '../data/release.js'
@@ -107,7 +107,7 @@ const CHUNK_BITS = 22
  * const { data, stats } = acc.build()
  * ```
  */
-export class InteractionAccumulator {
+export class InteractionAccumulator implements IndexedEventSink {
   #count = 0
   readonly #users = new Map<string, number>()
   readonly #items = new Map<string, number>()
@@ -186,6 +186,50 @@ export class InteractionAccumulator {
     timestamp: number,
     receivedAt?: number,
   ): void {
+    let ui: number
+    if (userId === this.#lastUser) ui = this.#lastUi
+    else {
+      ui = this.userIndex(userId)
+      this.#lastUser = userId
+      this.#lastUi = ui
+    }
+    this.indexedEvent(ui, this.itemIndex(itemId), type, value, timestamp, receivedAt)
+  }
+
+  /** The index of a user id, added when new (`IndexedEventSink`: a reader that interns ids asks once per id). */
+  userIndex(userId: string): number {
+    let ui = this.#users.get(userId)
+    if (ui === undefined) {
+      ui = this.#userIds.length
+      this.#users.set(userId, ui)
+      this.#userIds.push(userId)
+    }
+    return ui
+  }
+
+  /** The index of an item id, added when new. */
+  itemIndex(itemId: string): number {
+    let ii = this.#items.get(itemId)
+    if (ii === undefined) {
+      ii = this.#itemIds.length
+      this.#items.set(itemId, ii)
+      this.#itemIds.push(itemId)
+    }
+    return ii
+  }
+
+  /**
+   * Adds one event whose ids are indexes from {@link userIndex} and {@link itemIndex} (the
+   * `IndexedEventSink` of `EventSource.readInto`: no id string per event).
+   */
+  indexedEvent(
+    ui: number,
+    ii: number,
+    type: string | undefined,
+    value: number | undefined,
+    timestamp: number,
+    receivedAt?: number,
+  ): void {
     const k = this.#count
     const size = 1 << this.#chunkBits
     const slot = k & (size - 1)
@@ -201,24 +245,6 @@ export class InteractionAccumulator {
         this.#ct = new Float64Array(size)
         this.#t.push(this.#ct)
       }
-    }
-    let ui: number
-    if (userId === this.#lastUser) ui = this.#lastUi
-    else {
-      const known = this.#users.get(userId)
-      if (known === undefined) {
-        ui = this.#userIds.length
-        this.#users.set(userId, ui)
-        this.#userIds.push(userId)
-      } else ui = known
-      this.#lastUser = userId
-      this.#lastUi = ui
-    }
-    let ii = this.#items.get(itemId)
-    if (ii === undefined) {
-      ii = this.#itemIds.length
-      this.#items.set(itemId, ii)
-      this.#itemIds.push(itemId)
     }
     const typeName = type ?? UNTYPED
     if (typeName !== this.#lastType) {

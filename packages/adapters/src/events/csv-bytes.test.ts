@@ -114,6 +114,12 @@ describe('csvEventSource.readInto (byte path)', () => {
     expect(report.rows).toBe(3)
     await expectSameAsRead('no-newline-cr.csv', 'user,item\nu1,i1\nu2,i2\r')
     await expectSameAsRead('header-only.csv', 'user,item')
+    // A mark inside the data is data.
+    const inner = await expectSameAsRead('inner-bom.csv', '\uFEFF\uFEFFuser,item\n\uFEFFu1,i1\nu2,\uFEFFi2\n')
+    expect(inner.events.map((e) => [e.userId, e.itemId])).toEqual([
+      ['\uFEFFu1', 'i1'],
+      ['u2', '\uFEFFi2'],
+    ])
   })
 
   it('should keep UTF-8 ids whole across read boundaries and intern them once', async () => {
@@ -228,6 +234,7 @@ describe('csvEventSource.readInto (byte path)', () => {
     await expectSameAsRead('novalue.csv', 'user,item,rating\nu1,i1,x\nu2,i2,3\n', {
       columns: { value: false },
     })
+    await expectSameAsRead('fallback.csv', 'user§item\nu1§i1\n', { defaultDelimiter: '§' })
     await expectSameAsRead('pipe.csv', 'user|item\n"u|1"|i1\nu2|i2\n', { delimiter: '|' })
   })
 

@@ -129,7 +129,8 @@ export class CsvByteRows {
   /** Per distinct raw type (by {@link #types} value): the normalized type, or why it is bad. */
   readonly #typeNames: string[] = []
   readonly #typeReasons: (string | undefined)[] = []
-  readonly #decoder = new TextDecoder()
+  // NOTE: ignoreBOM: an id that starts with U+FEFF keeps it, as the text path reads it.
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   readonly #encoder = new TextEncoder()
   #starts = new Int32Array(64)
   #ends = new Int32Array(64)

@@ -595,7 +595,8 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
       // A byte-order mark (or two, as openText strips one after the decoder) is not data.
       for (let k = 0; k < 2 && buf[pos] === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf; k++)
         pos += 3
-      const decoder = new TextDecoder()
+      // NOTE: ignoreBOM: a field that starts with U+FEFF keeps it (the file's own mark is skipped above).
+      const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
       const text = (s: number, e: number): string => decoder.decode(buf.subarray(s, e))
       const firstLf = lfAt(pos)
       const sep = pickDelimiter(text(pos, firstLf < 0 ? len : firstLf), tracker.report.notes)
@@ -703,7 +704,8 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
     },
     async readInto(sink: EventSink, readOptions: ReadOptions = {}): Promise<ReadReport> {
       const tracker = new BadRowTracker(description, readOptions)
-      if (explicitDelimiter === undefined || isAscii(explicitDelimiter)) {
+      // Bytes are split on the delimiter's bytes: ASCII ones (the sniffed ones are).
+      if (isAscii(explicitDelimiter ?? fallback)) {
         await readBytes(tracker, readOptions, sink)
       } else {
         const counted: EventSink = {

@@ -382,9 +382,16 @@ describe('ByteIdTable', () => {
     let start = 2
     for (const key of keys) {
       const end = start + bytes(key).length
+      // Twice: the second lookup is answered by the remembered last key.
+      expect(table.get(buffer, start, end)).toBe(reference.get(key))
       expect(table.get(buffer, start, end)).toBe(reference.get(key))
       start = end + 1
     }
     expect(table.get(bytes('absent'), 0, 6)).toBe(-1)
+    // A long key of the same length as the remembered one, differing in its last byte.
+    const probe = bytes('user-4999-with-a-long-name')
+    expect(table.get(probe, 0, probe.length)).toBe(reference.get('user-4999-with-a-long-name'))
+    probe[probe.length - 1] = 0x21
+    expect(table.get(probe, 0, probe.length)).toBe(-1)
   })
 })

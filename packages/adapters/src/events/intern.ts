@@ -46,6 +46,9 @@ export class ByteIdTable {
   #last0 = 0
   #last1 = 0
   #lastValue = -1
+  // The last long key found: its arena number (-1 for none) and value.
+  #lastLong = -1
+  #lastLongValue = -1
 
   /** Keys stored. */
   get size(): number {
@@ -106,6 +109,14 @@ export class ByteIdTable {
   #getLong(buf: Uint8Array, start: number, end: number): number {
     const length = end - start
     const tag = length + 1
+    // The last long key found (a file sorted by user repeats it row after row): one comparison.
+    if (this.#lastLong >= 0 && this.#starts[this.#lastLong + 1]! - this.#starts[this.#lastLong]! === length) {
+      const s = this.#starts[this.#lastLong]!
+      const arena = this.#arena
+      let j = 0
+      while (j < length && arena[s + j] === buf[start + j]) j++
+      if (j === length) return this.#lastLongValue
+    }
     const h = longHash(buf, start, end)
     const slots = this.#slots
     const mask = this.#mask
@@ -118,7 +129,11 @@ export class ByteIdTable {
       const arena = this.#arena
       let j = 0
       while (j < length && arena[s + j] === buf[start + j]) j++
-      if (j === length) return slots[at + 3]!
+      if (j === length) {
+        this.#lastLong = slots[at + 2]!
+        this.#lastLongValue = slots[at + 3]!
+        return this.#lastLongValue
+      }
     }
   }
 

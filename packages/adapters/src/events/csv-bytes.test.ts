@@ -388,6 +388,20 @@ describe('ByteIdTable', () => {
       start = end + 1
     }
     expect(table.get(bytes('absent'), 0, 6)).toBe(-1)
+    // Plain whole numbers stored in the slots before the direct array reached them stay findable.
+    const numbers = new ByteIdTable()
+    const order = ['70000', '0', '00', '007', '7', '-7', '1e3', '999999999', '1000000000']
+    for (let n = 1; n < 12_000; n++) order.push(String(n * 3))
+    order.push('75001', '69999')
+    order.forEach((key, index) => {
+      const b = bytes(key)
+      if (numbers.get(b, 0, b.length) < 0) numbers.set(b, 0, b.length, index)
+    })
+    order.forEach((key, index) => {
+      const b = bytes(key)
+      expect(numbers.get(b, 0, b.length), key).toBe(order.indexOf(key) === index ? index : order.indexOf(key))
+    })
+    expect(numbers.size).toBe(new Set(order).size)
     // A long key of the same length as the remembered one, differing in its last byte.
     const probe = bytes('user-4999-with-a-long-name')
     expect(table.get(probe, 0, probe.length)).toBe(reference.get('user-4999-with-a-long-name'))

@@ -34,6 +34,13 @@ const SHORT = 8
  * ```
  */
 export class ByteIdTable {
+  /**
+   * Value + 1 of each plainly written whole number key below its length (0 = absent): such ids
+   * (most numeric ids) need no hashing; the array grows up to {@link DIRECT_PER_KEY} entries per key.
+   */
+  #direct = new Int32Array(0)
+  /** Keys in the slots (the others are in {@link #direct}). */
+  #inSlots = 0
   #slots = new Int32Array(4 * 1024)
   #mask = 1023
   #size = 0
@@ -66,6 +73,13 @@ export class ByteIdTable {
     for (let j = split; j < end; j++) k1 = (k1 << 8) | buf[j]!
     const tag = length + 1
     if (tag === this.#lastTag && k0 === this.#last0 && k1 === this.#last1) return this.#lastValue
+    // A small whole number written plainly (`0`, `4711`, not `007`) is its own index.
+    const n = plainNumber(buf, start, end)
+    if (n >= 0 && n < this.#direct.length) {
+      const value = this.#direct[n]! - 1
+      if (value >= 0) return value
+      // Not there: new, or stored in the slots before the array reached it.
+    }
     const slots = this.#slots
     const mask = this.#mask
     for (let slot = fmix(k0 ^ Math.imul(k1 ^ tag, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
@@ -84,7 +98,19 @@ export class ByteIdTable {
 
   /** Adds the key `buf[start, end)`, which must not be in the table, with `value`. */
   set(buf: Uint8Array, start: number, end: number, value: number): void {
-    if ((this.#size + 1) * 2 > this.#mask + 1) this.#grow()
+    const n = plainNumber(buf, start, end)
+    if (n >= 0 && n < Math.max(DIRECT_MIN, DIRECT_PER_KEY * (this.#size + 1))) {
+      if (n >= this.#direct.length) {
+        const direct = new Int32Array(Math.max(DIRECT_MIN, 2 * this.#direct.length, n + 1))
+        direct.set(this.#direct)
+        this.#direct = direct
+      }
+      this.#direct[n] = value + 1
+      this.#size++
+      return
+    }
+    if ((this.#inSlots + 1) * 2 > this.#mask + 1) this.#grow()
+    this.#inSlots++
     const length = end - start
     const tag = length + 1
     let a: number
@@ -184,6 +210,26 @@ export class ByteIdTable {
       this.#place(h, tag, a, b, old[at + 3]!)
     }
   }
+}
+
+/** The direct array ({@link ByteIdTable}) may cover this many numbers per key stored, at least {@link DIRECT_MIN}. */
+const DIRECT_PER_KEY = 8
+const DIRECT_MIN = 1 << 16
+
+/**
+ * The value of `buf[start, end)` when it is a whole number of at most 9 digits written plainly
+ * (no sign, no leading zero unless it is `0`); -1 otherwise.
+ */
+function plainNumber(buf: Uint8Array, start: number, end: number): number {
+  const length = end - start
+  if (length < 1 || length > 9 || (buf[start] === 48 && length > 1)) return -1
+  let n = 0
+  for (let j = start; j < end; j++) {
+    const d = buf[j]! - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
 }
 
 /** Hash of a long key `buf[start, end)` (FNV-1a, then mixed). */

@@ -24,7 +24,8 @@ const SHORT = 8
  * packed into two integers, for a longer one its hash and its place in a byte arena, then the
  * value. Looking up a short key (a numeric id, a short code) touches one cache line; the last
  * key found is remembered, so the runs of one user in a file sorted by user cost a comparison.
- * Memory: 16 bytes per slot (2–4 slots per key), plus the bytes of the long keys.
+ * Memory: 16 bytes per slot (2–4 slots per key), plus the bytes of the long keys. Ids written
+ * as plain whole numbers (`0`, `4711`) skip the slots: their number indexes a direct array.
  *
  * @internal
  * @example

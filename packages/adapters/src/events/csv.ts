@@ -4,16 +4,19 @@
  *
  * @module
  */
+
+import { CsvByteRows } from './csv-bytes.js'
 import { EventSourceError } from './errors.js'
 import {
   type ColumnMapping,
   describeColumns,
   type FieldOptions,
+  type ResolvedColumns,
   resolveColumns,
   rowToSink,
   timeReader,
 } from './fields.js'
-import { describeLocation, type InputLocation, lines, openText } from './input.js'
+import { describeLocation, type InputLocation, lines, openByteReader, openText } from './input.js'
 import {
   BadRowTracker,
   batchedStream,
@@ -61,6 +64,10 @@ function csvScanner(delimiter: string): {
   wanted: Uint8Array | undefined
   /** The raw text of the record being handled (valid inside the handler only). */
   raw(): string
+  /** 1-based line of the next record (settable, for a reader that hands it only some lines). */
+  line: number
+  /** Whether a partial record waits for more text. */
+  readonly pending: boolean
 } {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new EventSourceError(
@@ -223,6 +230,15 @@ function csvScanner(delimiter: string): {
       wanted = columns
     },
     raw: () => (rawEnd >= 0 ? rawData.slice(rawStart, rawEnd) : fields.join(delimiter)),
+    get line() {
+      return line
+    },
+    set line(value) {
+      line = value
+    },
+    get pending() {
+      return carry.length > 0
+    },
   }
 }
 
@@ -273,6 +289,11 @@ export interface CsvSourceOptions extends FieldOptions {
    * unmapped fields take the free positions in the order user, item, value, timestamp.
    */
   header?: boolean | 'auto'
+  /**
+   * `@internal` Bytes per read of `readInto` (the buffer grows for longer lines). Default 1 MiB;
+   * tests use a few bytes to cross read boundaries everywhere.
+   */
+  readChunkBytes?: number
 }
 
 const DELIMITER_NAMES: Record<string, string> = {
@@ -415,39 +436,43 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
   const fallback = parseDelimiter(options.defaultDelimiter ?? ',')
   const readTime = timeReader(options)
 
-  /** Reads every row into `sink`, yielding after each chunk of input. */
-  async function* rows(
+  /** The delimiter: the explicit one, or the one sniffed from the first line (noted in the report). */
+  function pickDelimiter(firstLine: string, notes: string[]): string {
+    if (explicitDelimiter !== undefined) return explicitDelimiter
+    const delimiter = sniffDelimiter(firstLine) ?? fallback
+    if (delimiter !== fallback) {
+      notes.push(
+        `delimiter: ${delimiterName(delimiter)} (detected from the first line; set --delimiter to override)`,
+      )
+    }
+    return delimiter
+  }
+
+  /**
+   * Handles records as text: the first one (header or not), then data rows into `sink`, bad rows
+   * into the tracker. `raw` gives a record's text for a bad-row report.
+   */
+  function recordHandler(
     tracker: BadRowTracker,
-    readOptions: ReadOptions,
+    sep: string,
     sink: EventSink,
-  ): AsyncGenerator<void> {
+    raw: (fields: string[]) => string,
+    onColumns: (columns: ResolvedColumns, width: number) => void,
+  ): {
+    onRecord: RecordHandler
+    /** Whether the first record has been read. */
+    readonly started: boolean
+    /** The bad-row reason of a record with `count` fields when the header has another count. */
+    widthReason(count: number): string
+  } {
     const notes = tracker.report.notes
-    const text = openText(location, readOptions.signal, readOptions.onBytes)[Symbol.asyncIterator]()
-    // Peek at the first line to pick the delimiter.
-    let head = ''
-    while (!head.includes('\n')) {
-      const next = await text.next()
-      if (next.done) break
-      head += next.value
-    }
-    let delimiter = explicitDelimiter
-    if (delimiter === undefined) {
-      const firstLine = head.slice(0, head.indexOf('\n') < 0 ? head.length : head.indexOf('\n'))
-      delimiter = sniffDelimiter(firstLine) ?? fallback
-      if (delimiter !== fallback) {
-        notes.push(
-          `delimiter: ${delimiterName(delimiter)} (detected from the first line; set --delimiter to override)`,
-        )
-      }
-    }
-    const sep = delimiter
-    const scanner = sep.length === 1 ? csvScanner(sep) : undefined
-    const raw = (recordFields: string[]): string => (scanner ? scanner.raw() : recordFields.join(sep))
     let header: string[] | undefined
     let headerLine = 0
-    let columns: ReturnType<typeof resolveColumns> | undefined
+    let columns: ResolvedColumns | undefined
     let fields: string[] = []
     const cell = (c: number): string | undefined => fields[c]
+    const widthReason = (count: number): string =>
+      `${count} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header?.length ?? 0} (is the delimiter ${delimiterName(sep)} right?)`
     const onRecord: RecordHandler = (line, recordFields, problem) => {
       if (header === undefined || columns === undefined) {
         const first = recordFields
@@ -470,12 +495,7 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
         }
         columns = resolveColumns(header, mapping, description)
         notes.push(`columns: ${describeColumns(header, columns, mapping)}`)
-        if (scanner) {
-          // Only the mapped columns are cut out of the text (an unused id column costs nothing).
-          const wanted = new Uint8Array(header.length)
-          for (const c of Object.values(columns)) if (c >= 0) wanted[c] = 1
-          scanner.wanted = wanted
-        }
+        onColumns(columns, header.length)
         if (hasHeader) return
       }
       if (problem !== undefined) {
@@ -483,24 +503,192 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
         return
       }
       if (recordFields.length !== header.length) {
-        tracker.bad(
-          line,
-          `${recordFields.length} fields, the ${headerLine > 0 ? 'header' : 'first row'} has ${header.length} (is the delimiter ${delimiterName(sep)} right?)`,
-          raw(recordFields),
-        )
+        tracker.bad(line, widthReason(recordFields.length), raw(recordFields))
         return
       }
       fields = recordFields
       const reason = rowToSink(cell, columns, readTime, sink)
       if (reason !== undefined) tracker.bad(line, reason, raw(recordFields))
     }
+    return {
+      onRecord,
+      get started() {
+        return header !== undefined
+      },
+      widthReason,
+    }
+  }
+
+  /** Reads every row into `sink` as text, yielding after each chunk of input. */
+  async function* rows(
+    tracker: BadRowTracker,
+    readOptions: ReadOptions,
+    sink: EventSink,
+  ): AsyncGenerator<void> {
+    const text = openText(location, readOptions.signal, readOptions.onBytes)[Symbol.asyncIterator]()
+    // Peek at the first line to pick the delimiter.
+    let head = ''
+    while (!head.includes('\n')) {
+      const next = await text.next()
+      if (next.done) break
+      head += next.value
+    }
+    const sep = pickDelimiter(
+      head.slice(0, head.indexOf('\n') < 0 ? head.length : head.indexOf('\n')),
+      tracker.report.notes,
+    )
+    const scanner = sep.length === 1 ? csvScanner(sep) : undefined
+    const handler = recordHandler(
+      tracker,
+      sep,
+      sink,
+      (recordFields) => (scanner ? scanner.raw() : recordFields.join(sep)),
+      (columns, width) => {
+        if (scanner) {
+          // Only the mapped columns are cut out of the text (an unused id column costs nothing).
+          const wanted = new Uint8Array(width)
+          for (const c of Object.values(columns)) if (c >= 0) wanted[c] = 1
+          scanner.wanted = wanted
+        }
+      },
+    )
     const chunks = prepend(head, text)
-    yield* scanner ? scanRecords(chunks, scanner, onRecord) : splitRecords(chunks, sep, onRecord)
-    if (header === undefined) {
+    yield* scanner
+      ? scanRecords(chunks, scanner, handler.onRecord)
+      : splitRecords(chunks, sep, handler.onRecord)
+    if (!handler.started) {
       throw new EventSourceError(
         'INPUT_INVALID',
         `${description} is empty: expected a header row and data rows.`,
       )
+    }
+  }
+
+  /**
+   * The fast path of {@link EventSource.readInto}: the raw bytes are split into lines and fields
+   * in place and quote-free data rows go to {@link CsvByteRows} (no string per row); the first
+   * record and records with a quote go through the text scanner and {@link recordHandler}, as
+   * `read()` reads them. For ASCII delimiters.
+   */
+  async function readBytes(tracker: BadRowTracker, readOptions: ReadOptions, sink: EventSink): Promise<void> {
+    const reader = await openByteReader(location, readOptions.onBytes)
+    try {
+      let buf = new Uint8Array(Math.max(4, options.readChunkBytes ?? BYTE_CHUNK))
+      let len = 0
+      let eof = false
+      /** Reads more after `len` (the buffer doubles when full). */
+      const fill = async (): Promise<void> => {
+        readOptions.signal?.throwIfAborted()
+        if (len === buf.length) {
+          const bigger = new Uint8Array(buf.length * 2)
+          bigger.set(buf)
+          buf = bigger
+        }
+        const n = await reader.read(buf.subarray(len))
+        if (n === 0) eof = true
+        len += n
+      }
+      const lfAt = (from: number): number => buf.subarray(0, len).indexOf(LF, from)
+      // The first line picks the delimiter.
+      while (!eof && lfAt(0) < 0) await fill()
+      let pos = 0
+      // A byte-order mark (or two, as openText strips one after the decoder) is not data.
+      for (let k = 0; k < 2 && buf[pos] === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf; k++)
+        pos += 3
+      // NOTE: ignoreBOM: a field that starts with U+FEFF keeps it (the file's own mark is skipped above).
+      const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      const text = (s: number, e: number): string => decoder.decode(buf.subarray(s, e))
+      const firstLf = lfAt(pos)
+      const sep = pickDelimiter(text(pos, firstLf < 0 ? len : firstLf), tracker.report.notes)
+      const quoting = sep.length === 1
+      const scanner = csvScanner(quoting ? sep : ',')
+      let byteRows: CsvByteRows | undefined
+      const forward: EventSink = { event: (...args) => byteRows!.stringSink.event(...args) }
+      let lineText = ''
+      const handler = recordHandler(
+        tracker,
+        sep,
+        forward,
+        () => (lineText !== '' ? lineText : scanner.raw()),
+        (columns, width) => {
+          byteRows = new CsvByteRows(columns, sink, tracker, {
+            timeUnit: options.timeUnit ?? 'auto',
+            timeFormat: options.timeFormat !== undefined && options.timeFormat !== '',
+            readTime,
+            delimiter: sep,
+            width,
+            widthReason: (count) => handler.widthReason(count),
+          })
+        },
+      )
+      let line = 1
+      /** Text of `buf[s, e)` (whole lines, or the end of the input) to the scanner. */
+      const feed = (s: number, e: number): void => {
+        scanner.line = line
+        scanner.push(text(s, e), handler.onRecord)
+        line = scanner.line
+      }
+      for (;;) {
+        // A record with a quote is being read by the scanner: it gets every whole line at hand
+        // (one push, so a long quoted record is not re-scanned line by line).
+        if (scanner.pending) {
+          const last = buf.subarray(0, len).lastIndexOf(LF)
+          if (last >= pos) {
+            feed(pos, last + 1)
+            pos = last + 1
+          }
+        }
+        while (!scanner.pending && pos < len) {
+          if (byteRows !== undefined && handler.started) {
+            byteRows.line = line
+            pos = byteRows.lines(buf, pos, len)
+            line = byteRows.line
+          }
+          // Here: the first record, a line with a quote, or an incomplete line.
+          const lf = lfAt(pos)
+          if (lf < 0) break
+          const end = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf
+          if (quoting && buf.subarray(pos, lf).indexOf(QUOTE) >= 0) feed(pos, lf + 1)
+          else {
+            if (end > pos) {
+              lineText = text(pos, end)
+              handler.onRecord(line, lineText.split(sep), undefined)
+              lineText = ''
+            }
+            line++
+          }
+          pos = lf + 1
+        }
+        if (eof) {
+          // A last line without a line break reads as if it had one (unless the scanner has it).
+          if (pos < len && buf[len - 1] !== LF && !scanner.pending) {
+            if (!quoting || buf.subarray(pos, len).indexOf(QUOTE) < 0) {
+              if (len === buf.length) await fill()
+              buf[len++] = LF
+              continue
+            }
+          }
+          break
+        }
+        // Keep the unread tail, read more after it.
+        if (pos > 0) {
+          buf.copyWithin(0, pos, len)
+          len -= pos
+          pos = 0
+        }
+        await fill()
+      }
+      // The end of the input: a last line without a line break, then the scanner's partial record.
+      if (pos < len) feed(pos, len)
+      scanner.end(handler.onRecord)
+      if (!handler.started) {
+        throw new EventSourceError(
+          'INPUT_INVALID',
+          `${description} is empty: expected a header row and data rows.`,
+        )
+      }
+    } finally {
+      await reader.close()
     }
   }
 
@@ -516,15 +704,26 @@ export function csvEventSource(location: InputLocation, options: CsvSourceOption
     },
     async readInto(sink: EventSink, readOptions: ReadOptions = {}): Promise<ReadReport> {
       const tracker = new BadRowTracker(description, readOptions)
-      const counted: EventSink = {
-        event: (userId, itemId, type, value, timestamp) => {
-          tracker.ok()
-          sink.event(userId, itemId, type, value, timestamp)
-        },
+      // Bytes are split on the delimiter's bytes: ASCII ones (the sniffed ones are).
+      if (isAscii(explicitDelimiter ?? fallback)) {
+        await readBytes(tracker, readOptions, sink)
+      } else {
+        const counted: EventSink = {
+          event: (userId, itemId, type, value, timestamp) => {
+            tracker.ok()
+            sink.event(userId, itemId, type, value, timestamp)
+          },
+        }
+        for await (const _ of rows(tracker, readOptions, counted)) readOptions.signal?.throwIfAborted()
       }
-      for await (const _ of rows(tracker, readOptions, counted)) readOptions.signal?.throwIfAborted()
       tracker.finish()
       return tracker.report
     },
   }
 }
+
+/** Bytes per read of {@link csvEventSource}'s byte path (the buffer grows for longer lines). */
+const BYTE_CHUNK = 1 << 20
+
+/** Whether every character of `text` is ASCII (one byte in UTF-8). */
+const isAscii = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) < 128)

@@ -54,6 +54,7 @@ export type {
   EventSink,
   EventSource,
   EventStream,
+  IndexedEventSink,
   ReadOptions,
   ReadReport,
   SourceEvent,
@@ -61,6 +62,7 @@ export type {
 export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_KEEP_BAD_ROWS,
+  isIndexedSink,
   MAX_REASON_KINDS,
   reasonKind,
   topReasons,

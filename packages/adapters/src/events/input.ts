@@ -5,7 +5,7 @@
  * @module
  */
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { Storage } from '../storage/storage.js'
 import { EventSourceError } from './errors.js'
@@ -28,6 +28,21 @@ function nameOf(location: InputLocation): string {
  */
 export type BytesProgress = (bytesRead: number, totalBytes: number | undefined) => void
 
+/** The size of a local input file; `INPUT_NOT_FOUND` when it is missing or not a file. */
+async function fileSize(path: string): Promise<number> {
+  try {
+    const info = await stat(path)
+    if (!info.isFile()) throw new Error('not a file')
+    return info.size
+  } catch (cause) {
+    throw new EventSourceError(
+      'INPUT_NOT_FOUND',
+      `Input file ${path} does not exist or is not a file. Check the path (relative paths start at ${process.cwd()}).`,
+      { cause },
+    )
+  }
+}
+
 /** Opens the raw bytes of a location as a web stream (decompressing `.gz`). */
 export async function openBytes(
   location: InputLocation,
@@ -36,17 +51,7 @@ export async function openBytes(
   let stream: ReadableStream<Uint8Array>
   let total: number | undefined
   if ('path' in location) {
-    try {
-      const info = await stat(location.path)
-      if (!info.isFile()) throw new Error('not a file')
-      total = info.size
-    } catch (cause) {
-      throw new EventSourceError(
-        'INPUT_NOT_FOUND',
-        `Input file ${location.path} does not exist or is not a file. Check the path (relative paths start at ${process.cwd()}).`,
-        { cause },
-      )
-    }
+    total = await fileSize(location.path)
     stream = Readable.toWeb(
       createReadStream(location.path, { highWaterMark: 1 << 20 }),
     ) as ReadableStream<Uint8Array>
@@ -79,6 +84,67 @@ export async function openBytes(
     )
   }
   return stream
+}
+
+/**
+ * Raw bytes of an input read into the caller's buffers (no buffer per chunk, no stream machinery).
+ *
+ * @internal
+ */
+export interface ByteReader {
+  /** Reads into `into`; resolves with the number of bytes written, 0 at the end of the input. */
+  read(into: Uint8Array): Promise<number>
+  /** Closes the input (safe to call twice). */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the raw bytes of a location (decompressing `.gz`) as a {@link ByteReader}: a local
+ * uncompressed file is read straight into the caller's buffers, anything else through
+ * {@link openBytes}.
+ *
+ * @internal
+ */
+export async function openByteReader(location: InputLocation, onBytes?: BytesProgress): Promise<ByteReader> {
+  if ('path' in location && !location.path.endsWith('.gz')) {
+    const total = await fileSize(location.path)
+    const file = await open(location.path, 'r')
+    let read = 0
+    let closed = false
+    return {
+      async read(into) {
+        const { bytesRead } = await file.read(into, 0, into.length, null)
+        read += bytesRead
+        if (bytesRead > 0) onBytes?.(read, total)
+        return bytesRead
+      },
+      async close() {
+        if (closed) return
+        closed = true
+        await file.close()
+      },
+    }
+  }
+  const reader = (await openBytes(location, onBytes)).getReader()
+  let pending: Uint8Array | undefined
+  let offset = 0
+  return {
+    async read(into) {
+      while (pending === undefined || offset >= pending.length) {
+        const next = await reader.read()
+        if (next.done) return 0
+        pending = next.value
+        offset = 0
+      }
+      const n = Math.min(into.length, pending.length - offset)
+      into.set(pending.subarray(offset, offset + n))
+      offset += n
+      return n
+    },
+    async close() {
+      await reader.cancel().catch(() => {})
+    },
+  }
 }
 
 /** Opens a location as UTF-8 text chunks (a leading byte-order mark is removed). */

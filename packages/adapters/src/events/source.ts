@@ -43,6 +43,36 @@ export interface EventSink {
   ): void
 }
 
+/**
+ * An {@link EventSink} that also takes ids as dense indexes it hands out. A reader that interns ids
+ * itself (the CSV reader hashes their bytes) asks for the index of each distinct id once and then
+ * passes indexes, so no string is made per row. Same events, same order as through `event`.
+ */
+export interface IndexedEventSink extends EventSink {
+  /** The index of a user id (the same one for the same id), adding the id when it is new. */
+  userIndex(userId: string): number
+  /** The index of an item id, adding the id when it is new. */
+  itemIndex(itemId: string): number
+  /** {@link EventSink.event} with the ids given as indexes from {@link userIndex} and {@link itemIndex}. */
+  indexedEvent(
+    user: number,
+    item: number,
+    type: string | undefined,
+    value: number | undefined,
+    timestamp: number,
+  ): void
+}
+
+/** Whether a sink takes indexed events ({@link IndexedEventSink}). */
+export function isIndexedSink(sink: EventSink): sink is IndexedEventSink {
+  const s = sink as Partial<IndexedEventSink>
+  return (
+    typeof s.userIndex === 'function' &&
+    typeof s.itemIndex === 'function' &&
+    typeof s.indexedEvent === 'function'
+  )
+}
+
 /** One rejected row. */
 export interface BadRow {
   /** 1-based line (CSV/NDJSON: physical line where the row starts), or row number (Parquet, SQL). */

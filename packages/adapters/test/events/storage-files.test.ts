@@ -144,6 +144,21 @@ describe.each(['local', 's3', 'azure-blob', 'gcs'])('file event sources on %s st
     const { events, report } = await readEvents(storages[name]!(), 'in/day.csv')
     expect(report.badRows).toBe(0)
     expect(events).toEqual(expected)
+    // The trainer's path (readInto: the bytes streamed from the storage) reads the same events.
+    const source = await createEventSource({ kind: 'file', path: 'in/day.csv', storage: storages[name]!() })
+    const into: SourceEvent[] = []
+    const intoReport = await source.readInto!({
+      event: (userId, itemId, type, value, timestamp) =>
+        into.push({ userId, itemId, type, value, timestamp }),
+    })
+    expect(into).toEqual(expected)
+    expect(intoReport).toEqual(report)
+    const missing = await createEventSource({
+      kind: 'file',
+      path: 'in/nothing.csv',
+      storage: storages[name]!(),
+    })
+    await expect(missing.readInto!({ event: () => {} })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' })
   })
 
   it('should read Parquet through ranged reads from the storage', async () => {

@@ -83,6 +83,38 @@ describe('loadInteractions', () => {
   })
 })
 
+describe('loadInteractions on the CSV fast path', () => {
+  it('should build the same matrix, stats and report from readInto (ids interned by their bytes) as from read()', async () => {
+    const path = join(dir, 'fast.csv')
+    const rows = ['userId,itemId,type,value,timestamp']
+    for (let n = 0; n < 70_000; n++) {
+      const user = n % 9 === 0 ? `"u ${n % 301}"` : `u${(n * 7) % 1003}`
+      const item = n % 13 === 0 ? `ü${n % 41}` : `${(n * 31) % 877}`
+      rows.push(
+        n % 997 === 5
+          ? `${user},,view,1,1`
+          : `${user},${item},${n % 3 ? 'view' : 'Purchase'},${(n % 4) + 0.5},${1_700_000_000 + n}`,
+      )
+    }
+    await writeFile(path, `${rows.join('\r\n')}\r\n`)
+    const source = await createEventSource({ kind: 'file', path })
+    expect(source.readInto).toBeDefined()
+    const progress: number[] = []
+    const fast = await loadInteractions(source, {
+      now: 1_800_000_000_000,
+      onProgress: (n) => progress.push(n),
+    })
+    const textOnly = { description: source.description, read: source.read.bind(source) }
+    const slow = await loadInteractions(textOnly, { now: 1_800_000_000_000 })
+    expect(fast.report).toEqual(slow.report)
+    expect(fast.stats).toEqual(slow.stats)
+    expect(fast.data).toEqual(slow.data)
+    expect(fast.report.badRows).toBeGreaterThan(0)
+    expect(progress.at(-1)).toBe(fast.stats.events)
+    expect(progress.length).toBeGreaterThan(1)
+  })
+})
+
 describe('loadInteractions on files users bring', () => {
   it('should explain a file whose every row is rejected: top reasons, an example row and the flag that fixes it', async () => {
     const path = join(dir, 'Groceries_dataset.csv')

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { type BadRowPolicy, type EventSource, type ReadReport, topReasons } from '@edgerec/adapters'
+import {
+  type BadRowPolicy,
+  type EventSource,
+  type IndexedEventSink,
+  type ReadReport,
+  topReasons,
+} from '@edgerec/adapters'
 import type { CsrAllocator, InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
 import { InteractionAccumulator, type WeightingOptions, type WeightingStats } from '../weighting/index.js'
@@ -94,10 +100,17 @@ export async function loadInteractions(
   if (source.readInto) {
     // The fast path: rows go straight into the accumulator's columns, no event objects.
     const progress = options.onProgress
-    const sink = progress
+    // Indexed events when the reader interns ids itself (CSV: no id string per row).
+    const sink: IndexedEventSink = progress
       ? {
           event(...args: Parameters<InteractionAccumulator['event']>): void {
             accumulator.event(...args)
+            if ((accumulator.size & 0xffff) === 0) progress(accumulator.size)
+          },
+          userIndex: (id) => accumulator.userIndex(id),
+          itemIndex: (id) => accumulator.itemIndex(id),
+          indexedEvent(...args: Parameters<InteractionAccumulator['indexedEvent']>): void {
+            accumulator.indexedEvent(...args)
             if ((accumulator.size & 0xffff) === 0) progress(accumulator.size)
           },
         }

@@ -167,6 +167,22 @@ describe('InteractionAccumulator', () => {
   })
 })
 
+describe('InteractionAccumulator as an IndexedEventSink', () => {
+  it('should build the same matrix from indexed events as from events with id strings', () => {
+    const byId = new InteractionAccumulator({ now: 2_000_000 }, 4)
+    const byIndex = new InteractionAccumulator({ now: 2_000_000 }, 4)
+    for (let n = 0; n < 200; n++) {
+      const user = `u${(n * 7) % 23}`
+      const item = `${(n * 5) % 31}`
+      const type = n % 5 ? 'view' : 'purchase'
+      byId.event(user, item, type, n % 3, 1_000_000 + n)
+      byIndex.indexedEvent(byIndex.userIndex(user), byIndex.itemIndex(item), type, n % 3, 1_000_000 + n)
+    }
+    expect(byIndex.userIndex('u3')).toBe(byIndex.userIndex('u3'))
+    expect(byIndex.build()).toEqual(byId.build())
+  })
+})
+
 describe('InteractionAccumulator at chunk scale', () => {
   it('should aggregate more events than one column chunk exactly like a plain map (sums, newest time, order)', () => {
     // Chunks of 2^16 events (the default is 2^22) so that 150,000 events fill three.

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SourceEvent } from '@edgerec/adapters'
+import type { IndexedEventSink, SourceEvent } from '@edgerec/adapters'
 import { CoreError } from '@edgerec/core'
 import type { CsrAllocator, CsrMatrix, InteractionMatrix } from '../data/matrix.js'
 import { releaseMemory } from '../data/release.js'
@@ -107,7 +107,7 @@ const CHUNK_BITS = 22
  * const { data, stats } = acc.build()
  * ```
  */
-export class InteractionAccumulator {
+export class InteractionAccumulator implements IndexedEventSink {
   #count = 0
   readonly #users = new Map<string, number>()
   readonly #items = new Map<string, number>()
@@ -186,6 +186,50 @@ export class InteractionAccumulator {
     timestamp: number,
     receivedAt?: number,
   ): void {
+    let ui: number
+    if (userId === this.#lastUser) ui = this.#lastUi
+    else {
+      ui = this.userIndex(userId)
+      this.#lastUser = userId
+      this.#lastUi = ui
+    }
+    this.indexedEvent(ui, this.itemIndex(itemId), type, value, timestamp, receivedAt)
+  }
+
+  /** The index of a user id, added when new (`IndexedEventSink`: a reader that interns ids asks once per id). */
+  userIndex(userId: string): number {
+    let ui = this.#users.get(userId)
+    if (ui === undefined) {
+      ui = this.#userIds.length
+      this.#users.set(userId, ui)
+      this.#userIds.push(userId)
+    }
+    return ui
+  }
+
+  /** The index of an item id, added when new. */
+  itemIndex(itemId: string): number {
+    let ii = this.#items.get(itemId)
+    if (ii === undefined) {
+      ii = this.#itemIds.length
+      this.#items.set(itemId, ii)
+      this.#itemIds.push(itemId)
+    }
+    return ii
+  }
+
+  /**
+   * Adds one event whose ids are indexes from {@link userIndex} and {@link itemIndex} (the
+   * `IndexedEventSink` of `EventSource.readInto`: no id string per event).
+   */
+  indexedEvent(
+    ui: number,
+    ii: number,
+    type: string | undefined,
+    value: number | undefined,
+    timestamp: number,
+    receivedAt?: number,
+  ): void {
     const k = this.#count
     const size = 1 << this.#chunkBits
     const slot = k & (size - 1)
@@ -201,24 +245,6 @@ export class InteractionAccumulator {
         this.#ct = new Float64Array(size)
         this.#t.push(this.#ct)
       }
-    }
-    let ui: number
-    if (userId === this.#lastUser) ui = this.#lastUi
-    else {
-      const known = this.#users.get(userId)
-      if (known === undefined) {
-        ui = this.#userIds.length
-        this.#users.set(userId, ui)
-        this.#userIds.push(userId)
-      } else ui = known
-      this.#lastUser = userId
-      this.#lastUi = ui
-    }
-    let ii = this.#items.get(itemId)
-    if (ii === undefined) {
-      ii = this.#itemIds.length
-      this.#items.set(itemId, ii)
-      this.#itemIds.push(itemId)
     }
     const typeName = type ?? UNTYPED
     if (typeName !== this.#lastType) {
@@ -316,26 +342,18 @@ export class InteractionAccumulator {
       }
     }
 
-    // LSD radix: stable counting sort by item rank, then by user rank → (user, item) order.
-    const byItem = countingSort(n, itemRank.length, ic, undefined, CHUNK_BITS)
-    const order = countingSort(n, nUsers, uc, byItem, CHUNK_BITS)
-    releaseMemory(byItem)
+    // (user rank, item rank, event) order: a stable counting sort by user rank, then each user's
+    // run sorted by item rank (ties in event order, so each pair's weights add up in event order).
+    // NOTE: one scatter pass and short in-cache sorts; sorting by item first (LSD radix) cost a
+    // second scatter that gathered every event's user at random (≈ 40 % of the build).
+    const order = countingSort(n, nUsers, uc, undefined, CHUNK_BITS)
+    // The pairs are counted on the way, so the pair arrays get their exact size.
+    const pairs = sortRunsByItem(order, nUsers, itemRank.length, uc, ic, CHUNK_BITS)
     const timed = tc.length > 0
     const firstTime = this.#firstTime
 
     const halfLifeMs =
       this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
-    // Count pairs first so the pair arrays have their exact size.
-    let pairs = n > 0 ? 1 : 0
-    for (let r = 1; r < n; r++) {
-      const k = order[r]!
-      const prev = order[r - 1]!
-      if (
-        uc[k >>> CHUNK_BITS]![k & CHUNK_MASK] !== uc[prev >>> CHUNK_BITS]![prev & CHUNK_MASK] ||
-        ic[k >>> CHUNK_BITS]![k & CHUNK_MASK] !== ic[prev >>> CHUNK_BITS]![prev & CHUNK_MASK]
-      )
-        pairs++
-    }
     // Pairs in (user rank, item rank) order; userPairStart[r] = first pair of user rank r.
     const userPairStart = new Uint32Array(nUsers + 1)
     const pi = new Uint32Array(pairs)
@@ -622,6 +640,85 @@ function countingSort(
     }
   }
   return out
+}
+
+/**
+ * Sorts each user's run of `order` (sorted by user rank, events in order within a user) by item
+ * rank, stably, and returns the number of distinct (user, item) pairs. A run's items are gathered
+ * once into scratch arrays: short runs are sorted by insertion, long ones through packed keys
+ * `item × length + position` (exact doubles below 2⁵³) and the native numeric sort.
+ */
+function sortRunsByItem(
+  order: Uint32Array,
+  nUsers: number,
+  nItems: number,
+  uc: Uint32Array[],
+  ic: Uint32Array[],
+  chunkBits: number,
+): number {
+  const mask = (1 << chunkBits) - 1
+  const n = order.length
+  const runLength = new Uint32Array(nUsers)
+  for (let c = 0; c < uc.length; c++) {
+    const chunk = uc[c]!
+    const count = Math.min(1 << chunkBits, n - c * (1 << chunkBits))
+    for (let j = 0; j < count; j++) runLength[chunk[j]!]!++
+  }
+  let items = new Uint32Array(64)
+  let events = new Uint32Array(64)
+  let keys = new Float64Array(0)
+  let pairs = 0
+  for (let r = 0, a = 0; r < nUsers; r++) {
+    const length = runLength[r]!
+    if (length === 0) continue
+    if (length > items.length) {
+      items = new Uint32Array(length)
+      events = new Uint32Array(length)
+    }
+    for (let x = 0; x < length; x++) {
+      const k = order[a + x]!
+      events[x] = k
+      items[x] = ic[k >>> chunkBits]![k & mask]!
+    }
+    if (length <= 32 || nItems * length > 2 ** 53) {
+      // Insertion sort (a long run only when packed keys would not be exact, which needs billions of items).
+      for (let x = 1; x < length; x++) {
+        const item = items[x]!
+        const k = events[x]!
+        let y = x - 1
+        for (; y >= 0 && items[y]! > item; y--) {
+          items[y + 1] = items[y]!
+          events[y + 1] = events[y]!
+        }
+        items[y + 1] = item
+        events[y + 1] = k
+      }
+      for (let x = 0; x < length; x++) {
+        order[a + x] = events[x]!
+        if (x === 0 || items[x] !== items[x - 1]) pairs++
+      }
+    } else {
+      if (keys.length < length) keys = new Float64Array(length)
+      for (let x = 0; x < length; x++) keys[x] = items[x]! * length + x
+      const sorted = keys.subarray(0, length).sort()
+      let last = -1
+      for (let x = 0; x < length; x++) {
+        const key = sorted[x]!
+        let item = Math.floor(key / length)
+        let position = key - item * length
+        // NOTE: the quotient is rounded; a key just below the next item's could round up.
+        if (position < 0) {
+          item--
+          position += length
+        }
+        order[a + x] = events[position]!
+        if (item !== last) pairs++
+        last = item
+      }
+    }
+    a += length
+  }
+  return pairs
 }
 
 /** The first `max` ids (in id order) whose item did not survive the filters. */

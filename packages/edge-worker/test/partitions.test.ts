@@ -5,7 +5,7 @@ import { type LoadedModel, loadModel } from '../src/model/loaded-model.js'
 import { ModelStore } from '../src/model/model-store.js'
 import type { ModelBindings } from '../src/model/storage.js'
 import { type ModelFixture, publishVersion, rng, scatteredFixture } from './fixtures/model.js'
-import { env, json } from './helpers.js'
+import { call, env, json } from './helpers.js'
 
 /** 12k items × 32 dims around 60 centres; users near an item (their taste). */
 function fixture(version: string): ModelFixture {
@@ -322,6 +322,46 @@ describe('partitioned retrieval in workerd', () => {
       recall += answers[u]!.filter((id) => exactIds.has(id)).length / 10
     }
     expect(recall / 10).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('should answer the phases of a recommendation in Server-Timing only with SERVER_TIMING=on', async () => {
+    await publishVersion(env, fixture('part-timing'), {
+      storage: 'r2',
+      partitions: { lists: 110, nprobe: 12 },
+    })
+    const app = createApp({ store: new ModelStore() })
+    const path = '/v1/users/part-user-3/recommendations?k=10'
+    const off = await call(app, path)
+    expect(off.status).toBe(200)
+    expect(off.headers.get('server-timing')).toBeNull()
+    const on = await call(app, path, { bindings: { ...env, SERVER_TIMING: 'on' } })
+    expect(on.status).toBe(200)
+    const phases = new Map(
+      on.headers
+        .get('server-timing')!
+        .split(', ')
+        .map((part) => {
+          const [name, dur] = part.split(';dur=')
+          return [name!, Number(dur)] as const
+        }),
+    )
+    // The model route's phases, each a finite duration: the events' read, the user's vector,
+    // probing, the list reads (within `lists`), ranking and the whole handler.
+    for (const name of [
+      'model',
+      'events',
+      'catalog',
+      'rules',
+      'user',
+      'probe',
+      'read',
+      'lists',
+      'rank',
+      'route',
+    ])
+      expect(Number.isFinite(phases.get(name)), name).toBe(true)
+    expect(phases.get('read')!).toBeLessThanOrEqual(phases.get('lists')!)
+    expect(phases.get('lists')!).toBeLessThanOrEqual(phases.get('route')!)
   })
 
   it('should refuse to activate a version with a corrupt list (checked list by list with ranged reads)', async () => {

@@ -40,7 +40,7 @@ import {
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
 import { modelKernel, type ScoringKernelSetting } from './kernel.js'
-import { type PartitionListFailure, PartitionLists } from './partition-lists.js'
+import { type PartitionListFailure, PartitionLists, type PhaseTiming } from './partition-lists.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
 /** Where a user sits in a bucket. */
@@ -221,10 +221,14 @@ export class LoadedModel {
     bindings: ModelBindings,
     user: Int8Vector,
     now: number,
+    timing?: PhaseTiming,
   ): Promise<((size: number, skip?: IndexFilter) => TopKResult) | null> {
     const p = this.partitions
     if (!p) return (size, skip) => this.topK(user, size, skip)
-    const lists = await p.get(bindings, p.probe(dequantized(user)), now)
+    const started = performance.now()
+    const probed = p.probe(dequantized(user))
+    timing?.add('probe', performance.now() - started)
+    const lists = await p.get(bindings, probed, now, timing)
     if (lists.length === 0) return null
     return (size, skip) => topKOverLists(user, lists, size, skip, this.kernel)
   }

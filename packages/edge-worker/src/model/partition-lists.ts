@@ -42,6 +42,11 @@ export const DEFAULT_PARTITION_READ_GAP_BYTES = 256 * 1024
 /** How long a list that failed to load is skipped before it is fetched again. */
 const RETRY_MS = 30_000
 
+/** Receives the durations of a request's phases (`Server-Timing`, the route's `ServerTiming`). */
+export interface PhaseTiming {
+  add(name: string, ms: number): void
+}
+
 /** Called when a list is there but fails its integrity check (the version is corrupt). */
 export type CorruptListHandler = (failure: PartitionListFailure) => void
 
@@ -161,7 +166,9 @@ export class PartitionLists {
     bindings: ModelBindings,
     partitions: Iterable<number>,
     now: number,
+    timing?: PhaseTiming,
   ): Promise<PartitionListShard[]> {
+    const started = performance.now()
     const wanted = [...new Set(partitions)].filter((p) => p >= 0 && p < this.lists)
     const found = new Map<number, Promise<PartitionListShard | null>>()
     const missing: number[] = []
@@ -176,8 +183,11 @@ export class PartitionLists {
     // List p is bytes [listBytes[p], listBytes[p + 1]) of the object: one ranged read per span of
     // missing lists at most `readGapBytes` apart (the bytes between them are read and dropped), all
     // spans at once.
+    let readMs = 0
     for (const span of spansOf(missing, this.#table.listBytes, this.#readGapBytes)) {
-      const read = this.#fetchSpan(bindings, span, now)
+      const read = this.#fetchSpan(bindings, span, now, (ms) => {
+        readMs = Math.max(readMs, ms)
+      })
       for (const [i, p] of span.entries())
         found.set(
           p,
@@ -185,6 +195,11 @@ export class PartitionLists {
         )
     }
     const lists = await Promise.all(wanted.map((p) => found.get(p)!))
+    if (timing) {
+      // `read`: until the slowest ranged read's bytes were in; `lists`: the whole call (verification too).
+      timing.add('read', readMs)
+      timing.add('lists', performance.now() - started)
+    }
     return lists.filter((list): list is PartitionListShard => list !== null)
   }
 
@@ -218,7 +233,9 @@ export class PartitionLists {
     bindings: ModelBindings,
     span: readonly number[],
     now: number,
+    onRead: (ms: number) => void,
   ): Promise<(PartitionListShard | null)[]> {
+    const started = performance.now()
     const first = span[0]!
     const last = span.at(-1)!
     const offset = this.#table.listBytes[first]!
@@ -229,6 +246,7 @@ export class PartitionLists {
     try {
       const object = await bindings.MODELS_R2.get(key, { range: { offset, length } })
       bytes = object ? new Uint8Array(await object.arrayBuffer()) : null
+      onRead(performance.now() - started)
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause)
       return span.map((p) => {

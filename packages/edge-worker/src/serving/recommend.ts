@@ -18,6 +18,7 @@ import type { CandidateList, ExtraItem, Ranker } from '../catalog/rank.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'
 import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
+import type { ServerTiming } from './timing.js'
 
 /**
  * Where a list of recommendations came from (architecture.md). `popular` covers both fallback
@@ -102,6 +103,8 @@ export interface RecommendRequest {
   foldIn?: boolean
   /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
   list?: 'popular' | 'trending'
+  /** `SERVER_TIMING=on`: the phases of this request are added to it. */
+  timing?: ServerTiming
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -135,8 +138,11 @@ export async function recommend(
   bindings: ModelBindings,
   request: RecommendRequest,
 ): Promise<{ body: RecommendationsBody; stats: RecommendStats }> {
-  const { userId, k, activity, now } = request
-  const user = request.ignoreTrained ? null : await model.findUser(bindings, userId, now, request.waitUntil)
+  const { userId, k, activity, now, timing } = request
+  const timed = <T>(name: string, work: Promise<T>): Promise<T> => (timing ? timing.time(name, work) : work)
+  const user = request.ignoreTrained
+    ? null
+    : await timed('user', model.findUser(bindings, userId, now, request.waitUntil))
   const excluded = new Set<number>()
   for (const id of request.exclude) {
     const index = model.itemIndexOf(id)
@@ -165,10 +171,13 @@ export async function recommend(
   if (fresh.interactions.length > 0 || (request.explain && user)) {
     // A partitioned version holds no item rows: fetch the lists of the items fold-in reads (the
     // newest events first), so `readItem` sees them.
-    await model.ensureItems(
-      bindings,
-      [...fresh.interactions.map((i) => i.index), ...trained.map((i) => i.index)],
-      now,
+    await timed(
+      'items',
+      model.ensureItems(
+        bindings,
+        [...fresh.interactions.map((i) => i.index), ...trained.map((i) => i.index)],
+        now,
+      ),
     )
   }
   if (fresh.interactions.length > 0) {
@@ -188,7 +197,7 @@ export async function recommend(
 
   const { rank } = request
   // Unpartitioned: the exact scan. Partitioned: the probed lists, fetched once for the request.
-  const prepared = vector ? await model.prepareTopK(bindings, vector, now) : null
+  const prepared = vector ? await model.prepareTopK(bindings, vector, now, timing) : null
   if (!vector || !prepared) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const list: CandidateList = request.fallback
@@ -200,7 +209,9 @@ export async function recommend(
 
   const scan = (size: number): TopKResult => prepared(size, skipped)
   const extras = request.content?.(vector) ?? []
+  const started = performance.now()
   const ranked = rank({ fetch: scan, total: model.itemCount, skip: skipped, extras }, k)
+  timing?.add('rank', performance.now() - started)
   if (request.explain && fold)
     await model.ensureItems(
       bindings,

@@ -1,7 +1,13 @@
-import { partitionListsKey, quantizeVector, recallAtK } from '@edgerec/core'
+import {
+  dequantized,
+  type PartitionsShard,
+  partitionListsKey,
+  quantizeVector,
+  recallAtK,
+} from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
-import { type LoadedModel, loadModel } from '../src/model/loaded-model.js'
+import { checkPartitions, type LoadedModel, loadModel } from '../src/model/loaded-model.js'
 import { ModelStore } from '../src/model/model-store.js'
 import type { ModelBindings } from '../src/model/storage.js'
 import { type ModelFixture, publishVersion, rng, scatteredFixture } from './fixtures/model.js'
@@ -147,6 +153,112 @@ describe('partitioned retrieval in workerd', () => {
     expect(p.fetches).toBe(before + 1)
     expect(p.cached(0)).toBeDefined()
     expect(model.memory().partitionCache).toBeLessThanOrEqual(bound)
+  })
+
+  it('should serve a version whose border items are spilled into two lists, each item once', async () => {
+    const manifest = await publishVersion(env, fixture('part-spill'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 110, spill: 0.2 },
+    })
+    const plain = await publishVersion(env, fixture('part-spill-exact'), { storage: 'r2', activate: false })
+    const exactModel = await loadModel(env, plain, { userCacheBytes: 1 << 20, now: Date.now })
+    const model = await loadModel(env, manifest, { userCacheBytes: 1 << 20, now: Date.now })
+    const random = rng(12)
+    const now = Date.now()
+    for (let q = 0; q < 5; q++) {
+      const user = userNear(exactModel, random, Math.floor(random() * 12_000))
+      // Every list probed: the exact top 20, no item twice although ≈ 1 in 8 is in two lists.
+      const probed = (await model.prepareTopK(env, user, now))!(20)
+      expect(Array.from(probed.indices)).toEqual(Array.from(exactModel.topK(user, 20).indices))
+    }
+    // Every item is readable from a list that holds it.
+    const y = new Float64Array(32)
+    await model.ensureItems(env, [7], now)
+    expect(model.readItem(7, y)).toBe(true)
+  })
+
+  it('should accept items listed once or twice and refuse three times, a missing item or a repeat in one list', () => {
+    // 4 items, 2 lists: offsets [0, a, total].
+    const shard = (lists: number[][]) => {
+      const listOffsets = new Uint32Array(lists.length + 1)
+      lists.forEach((l, p) => {
+        listOffsets[p + 1] = listOffsets[p]! + l.length
+      })
+      return {
+        rowCount: lists.length,
+        listOffsets,
+        itemIndexes: Uint32Array.from(lists.flat()),
+      } as PartitionsShard
+    }
+    expect(() =>
+      checkPartitions(
+        shard([
+          [0, 2],
+          [1, 3],
+        ]),
+        4,
+        'k',
+      ),
+    ).not.toThrow()
+    expect(() =>
+      checkPartitions(
+        shard([
+          [0, 1, 2],
+          [1, 3],
+        ]),
+        4,
+        'k',
+      ),
+    ).not.toThrow()
+    for (const bad of [
+      [[0, 1, 2], [1, 3], [1]],
+      [[0, 2], [2]],
+      [
+        [0, 1, 1],
+        [2, 3],
+      ],
+      [
+        [0, 5],
+        [1, 2, 3],
+      ],
+    ])
+      expect(() => checkPartitions(shard(bad), 4, 'k')).toThrow(/once \(or twice, in two lists\)/)
+  })
+
+  it('should prefetch the lists a trained user probes and score from them without reading again', async () => {
+    const manifest = await publishVersion(env, fixture('part-prefetch'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 8 },
+    })
+    // A cache too small for one list: only what the request holds avoids a second read.
+    const model = await loadModel(env, manifest, {
+      userCacheBytes: 1 << 20,
+      now: Date.now,
+      partitionCacheBytes: 1,
+    })
+    const p = model.partitions!
+    const now = Date.now()
+    const user = (await model.findUser(env, 'part-user-5', now))!
+    const vector = model.userVector(user)
+    const before = p.fetches
+    const held = await model.prefetchUser(env, 'part-user-5', now)
+    // The lists the trained vector probes, each verified and held by partition.
+    expect([...held.keys()].sort((a, b) => a - b)).toEqual(
+      [...p.probe(dequantized(vector))].sort((a, b) => a - b),
+    )
+    expect(p.fetches).toBeGreaterThan(before)
+    expect(p.cachedLists).toBe(0)
+    const afterPrefetch = p.fetches
+    const withHeld = (await model.prepareTopK(env, vector, now, undefined, held))!(10)
+    expect(p.fetches).toBe(afterPrefetch)
+    // The same answer as reading the lists again.
+    const reread = (await model.prepareTopK(env, vector, now))!(10)
+    expect(p.fetches).toBeGreaterThan(afterPrefetch)
+    expect(Array.from(withHeld.indices)).toEqual(Array.from(reread.indices))
+    // Unknown users and unpartitioned versions prefetch nothing.
+    expect((await model.prefetchUser(env, 'nobody-here', now)).size).toBe(0)
   })
 
   it('should read adjacent lists with one ranged read and still verify each on its own', async () => {

@@ -161,19 +161,35 @@ export class PartitionLists {
    * The lists of `partitions` (duplicates once), fetched where not cached, in the order given.
    * Lists that are missing, corrupt or unreadable are left out (and reported), so the result may
    * be shorter: the caller ranks what is there.
+   *
+   * @param held - lists this request already holds (a prefetch), by partition: used before the
+   *   cache, since under concurrent requests the cache may have evicted them since
    */
   async get(
     bindings: ModelBindings,
     partitions: Iterable<number>,
     now: number,
     timing?: PhaseTiming,
+    held?: ReadonlyMap<number, PartitionListShard>,
   ): Promise<PartitionListShard[]> {
+    const byPartition = await this.getByPartition(bindings, partitions, now, timing, held)
+    return [...byPartition.values()]
+  }
+
+  /** Like {@link get}, by partition (in the order given; lists that could not be loaded left out). */
+  async getByPartition(
+    bindings: ModelBindings,
+    partitions: Iterable<number>,
+    now: number,
+    timing?: PhaseTiming,
+    held?: ReadonlyMap<number, PartitionListShard>,
+  ): Promise<Map<number, PartitionListShard>> {
     const started = performance.now()
     const wanted = [...new Set(partitions)].filter((p) => p >= 0 && p < this.lists)
     const found = new Map<number, Promise<PartitionListShard | null>>()
     const missing: number[] = []
     for (const p of wanted) {
-      const cached = this.#cache.get(p)
+      const cached = held?.get(p) ?? this.#cache.get(p)
       const retryAt = this.#failed.get(p)
       if (cached) found.set(p, Promise.resolve(cached))
       else if (retryAt !== undefined && now < retryAt) found.set(p, Promise.resolve(null))
@@ -200,7 +216,9 @@ export class PartitionLists {
       timing.add('read', readMs)
       timing.add('lists', performance.now() - started)
     }
-    return lists.filter((list): list is PartitionListShard => list !== null)
+    const out = new Map<number, PartitionListShard>()
+    for (const [i, list] of lists.entries()) if (list) out.set(wanted[i]!, list)
+    return out
   }
 
   /** The cached list of `partition` (marking it recently used), or undefined. */

@@ -72,8 +72,20 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
 
     // The model and the user's events are independent reads: overlap them. An experiment's
     // assignment lookup (when the isolate does not remember the person) rides in the events' batch.
-    const [{ model: live, config }, [activity, assigned]] = await Promise.all([
-      timed('model', acquireModel(c, deps)),
+    const waitUntil = waitUntilOf(c)
+    const [{ model: live, config, prefetched }, [activity, assigned]] = await Promise.all([
+      // While the events are read: the user's bucket and, partitioned, the lists their trained
+      // vector probes (issue 16), held for the scoring below.
+      timed('model', acquireModel(c, deps)).then(async (acquired) => ({
+        ...acquired,
+        prefetched:
+          acquired.model && !anonymousOnly
+            ? await timed(
+                'prefetch',
+                acquired.model.prefetchUser(c.env, userId, deps.now(), waitUntil, timing),
+              )
+            : undefined,
+      })),
       planArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()).then(async (plan) => {
         const read = await timed(
           'events',
@@ -125,7 +137,6 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       }
       return c.json(body)
     }
-    const waitUntil = waitUntilOf(c)
     const score = async (scorer: LoadedModel, strategy: Strategy) => {
       const view = scorer === model ? catalog : await acquireCatalog(c, deps, scorer)
       // A deleted person's trained row stays in every model created before the deletion.
@@ -181,6 +192,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         foldIn: strategy !== 'model-no-fold-in',
         ...(strategy === 'popular' || strategy === 'trending' ? { list: strategy } : {}),
         ...(timing && scorer === model ? { timing } : {}),
+        ...(prefetched && scorer === live ? { prefetched } : {}),
       })
     }
     const { body, stats } = await score(model, arm.strategy)

@@ -9,6 +9,7 @@ import {
   type FoldInResult,
   type IndexFilter,
   type Int8Vector,
+  type PartitionListShard,
   type PopularityShard,
   quantizeVector,
   rankedList,
@@ -103,6 +104,11 @@ export interface RecommendRequest {
   foldIn?: boolean
   /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
   list?: 'popular' | 'trending'
+  /**
+   * Partition lists this request already fetched ({@link LoadedModel.prefetchUser}, while its
+   * events were read), by partition: scoring uses them before the shared cache.
+   */
+  prefetched?: ReadonlyMap<number, PartitionListShard>
   /** `SERVER_TIMING=on`: the phases of this request are added to it. */
   timing?: ServerTiming
 }
@@ -197,7 +203,7 @@ export async function recommend(
 
   const { rank } = request
   // Unpartitioned: the exact scan. Partitioned: the probed lists, fetched once for the request.
-  const prepared = vector ? await model.prepareTopK(bindings, vector, now, timing) : null
+  const prepared = vector ? await model.prepareTopK(bindings, vector, now, timing, request.prefetched) : null
   if (!vector || !prepared) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const list: CandidateList = request.fallback

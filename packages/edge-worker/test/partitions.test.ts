@@ -1,6 +1,7 @@
 import {
   dequantized,
   type PartitionsShard,
+  partitionIndexByteLength,
   partitionListsKey,
   quantizeVector,
   recallAtK,
@@ -66,7 +67,9 @@ describe('partitioned retrieval in workerd', () => {
     const memory = model.memory()
     expect(memory.kernel).toBeLessThan(12_000 * 32)
     expect(memory.itemRows).toBe(0)
-    expect(memory.partitionIndex).toBe(4 * 110 * 32 + 8 * 111 + 32 * 110 + 2 * 12_000)
+    // Centroids, tables, item → partition map, and the float32 probe kernel's memory (as planned).
+    expect(memory.partitionIndex).toBe(partitionIndexByteLength(110, 32, 12_000))
+    expect(memory.partitionIndex).toBe(4 * 110 * 32 + 8 * 111 + 32 * 110 + 2 * 12_000 + 65_536)
     expect(memory.partitionCache).toBe(0)
 
     const random = rng(8)

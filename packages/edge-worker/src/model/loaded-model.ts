@@ -40,7 +40,7 @@ import {
   type WeightedInteraction,
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
-import { modelKernel, type ScoringKernelSetting } from './kernel.js'
+import { modelKernel, probeKernel, type ScoringKernelSetting } from './kernel.js'
 import { type PartitionListFailure, PartitionLists, type PhaseTiming } from './partition-lists.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
@@ -579,6 +579,7 @@ export async function loadModel(
         { key: shards.partitions.key },
       )
     const onCorrupt = options.onCorruptShard
+    const probe = probeKernel(options.scoringKernel ?? 'auto', dims)
     partitions = new PartitionLists({
       shard,
       items: count,
@@ -586,6 +587,7 @@ export async function loadModel(
       nprobe: options.partitionNprobe ?? manifest.partitions?.nprobe ?? 1,
       cacheBytes: options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES,
       ...(options.partitionReadGapBytes !== undefined ? { readGapBytes: options.partitionReadGapBytes } : {}),
+      ...(probe ? { probeKernel: probe } : {}),
       ...(onCorrupt
         ? {
             onCorrupt: (f: PartitionListFailure) =>

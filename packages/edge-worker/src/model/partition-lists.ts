@@ -24,6 +24,7 @@ import {
   probePartitions,
   rowInList,
   type ShardRef,
+  type WasmFloat32Kernel,
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
 import type { ModelBindings } from './storage.js'
@@ -63,6 +64,7 @@ export class PartitionLists {
   readonly #failed = new Map<number, number>()
   readonly #onCorrupt: CorruptListHandler | undefined
   readonly #readGapBytes: number
+  readonly #probeKernel: WasmFloat32Kernel | undefined
   #lastFailure: PartitionListFailure | undefined
   #fetches = 0
   #fetchedBytes = 0
@@ -79,6 +81,8 @@ export class PartitionLists {
     cacheBytes: number
     /** Largest gap (bytes) between two lists one ranged read covers; default 256 KiB, 0 = adjacent only. */
     readGapBytes?: number
+    /** Scores queries against the centroids (the worker's float32 Wasm kernel); default the JS loop. */
+    probeKernel?: WasmFloat32Kernel
     onCorrupt?: CorruptListHandler
   }) {
     const { shard } = init
@@ -98,6 +102,7 @@ export class PartitionLists {
     this.#cache = new ByteLru(init.cacheBytes)
     this.#onCorrupt = init.onCorrupt
     this.#readGapBytes = Math.max(0, init.readGapBytes ?? DEFAULT_PARTITION_READ_GAP_BYTES)
+    this.#probeKernel = init.probeKernel
   }
 
   /** Number of partitions. */
@@ -105,10 +110,11 @@ export class PartitionLists {
     return this.centroids.lists
   }
 
-  /** Bytes of the centroids, tables and item → partition map (exact). */
+  /** Bytes of the centroids, tables, item → partition map and probe kernel (exact). */
   get indexBytes(): number {
     const t = this.#table
     return (
+      (this.#probeKernel?.byteLength ?? 0) +
       this.centroids.centroids.byteLength +
       t.listOffsets.byteLength +
       t.listBytes.byteLength +
@@ -154,7 +160,7 @@ export class PartitionLists {
 
   /** The `nprobe` partitions whose centroids score best against `query` (dequantized), best first. */
   probe(query: ArrayLike<number>): Uint32Array {
-    return probePartitions(this.centroids, query, this.nprobe)
+    return probePartitions(this.centroids, query, this.nprobe, this.#probeKernel)
   }
 
   /**

@@ -26,7 +26,9 @@
  * `--partitions` (issue 16, with `--scoring` or `--memory`): a partitioned version whose lists the
  * worker fetches on demand (ranged R2 reads into `PARTITION_CACHE_MIB`, `--partition-cache <MiB>`;
  * lists up to `--read-gap <KiB>` apart in one read, `PARTITION_READ_GAP_KIB`), partitioned by the
- * trainer's k-means (`--generator-partitions`: by the generating clusters instead).
+ * trainer's k-means (`--generator-partitions`: by the generating clusters instead). With
+ * `--scoring`, `--read-gap 256,1024` and `--partition-cache 8,32` run one `wrangler dev` per
+ * combination on the same version; `SERVER_TIMING=on` makes the model route's phases printed.
  *
  * `npm run bench -w @edgerec/edge-worker -- --catalog` (issue 17): filters, diversity and PUT → first
  * appearance of a new item (see `catalogBenchmark`).
@@ -1082,14 +1084,21 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
  */
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
-  // `--read-gap 256,1024` (partitioned): one server per gap, in turn, same version.
+  // `--read-gap 256,1024` / `--partition-cache 8,32` (partitioned): one server per combination, in
+  // turn, same version.
   const runs = PARTITIONED
-    ? options('read-gap', 256).map((gap) => ({ kernel: 'auto', gap }))
-    : ['auto', 'js'].map((kernel) => ({ kernel, gap: option('read-gap', 256) }))
-  for (const { kernel, gap } of runs) {
+    ? options('read-gap', 256).flatMap((gap) =>
+        options('partition-cache', 8).map((cache) => ({ kernel: 'auto', gap, cache })),
+      )
+    : ['auto', 'js'].map((kernel) => ({
+        kernel,
+        gap: option('read-gap', 256),
+        cache: option('partition-cache', 8),
+      }))
+  for (const { kernel, gap, cache } of runs) {
     const server = await startDev(persist, port, inspectorPort, {
       SCORING_KERNEL: kernel,
-      PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
+      PARTITION_CACHE_MIB: String(cache),
       PARTITION_READ_GAP_KIB: String(gap),
       // Where the model route's time goes (printed below the table).
       SERVER_TIMING: 'on',
@@ -1136,13 +1145,13 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
           return `${name} ${percentile(sorted, 50).toFixed(2)} / ${mean.toFixed(2)} (${values.length})`
         })
         console.log(
-          `model route phases${PARTITIONED ? ` (read gap ${gap} KiB)` : ''}, ms p50 / mean (requests): ${cells.join('; ')}`,
+          `model route phases${PARTITIONED ? ` (read gap ${gap} KiB, cache ${cache} MiB)` : ''}, ms p50 / mean (requests): ${cells.join('; ')}`,
         )
       }
       const ch = await cannon(base, health, undefined)
       const cm = await cannon(base, model, undefined)
       rows.push(
-        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand, read gap ${gap} KiB` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand, read gap ${gap} KiB, cache ${cache} MiB` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
       await stopWranglerDev(server)

@@ -8,7 +8,11 @@
  * worker issues with a cold cache for several `PARTITION_READ_GAP_KIB`, and per request with an
  * 8 MiB LRU list cache over 2,000 distinct users (gap 256 KiB). List sizes are the encoded lists'.
  *
- *   npm run bench:partition-layout -w @edgerec/core [-- --items 1000000] [--lists 250,500]
+ * `--spill 0.1,0.2` adds rows of the trainer's k-means with spilling (border items also in their
+ * second-nearest list; 0.2 is the trainer's default since issue 16's p50 work; the other rows are
+ * without it, as `buildPartitions` defaults).
+ *
+ *   npm run bench:partition-layout -w @edgerec/core [-- --items 1000000] [--lists 250,500] [--spill 0.1,0.2]
  *
  * @module
  */
@@ -34,6 +38,10 @@ const flag = (name: string): string | undefined =>
   argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined
 const ITEMS = Number(flag('items') ?? 100_000)
 const EXTRA_LISTS = (flag('lists') ?? '')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number)
+const SPILLS = (flag('spill') ?? '')
   .split(',')
   .filter((x) => x !== '')
   .map(Number)
@@ -162,4 +170,16 @@ for (const [name, lists, order] of [
   const started = performance.now()
   const index = buildPartitions(factors, ITEMS, DIMS, { lists, order })
   console.log(await row(name, index, (performance.now() - started) / 1000))
+}
+for (const spill of SPILLS) {
+  const started = performance.now()
+  const index = buildPartitions(factors, ITEMS, DIMS, { lists: CLUSTERS, spill })
+  const entries = index.listOffsets[index.lists]! / ITEMS
+  console.log(
+    await row(
+      `trainer k-means, bisection order, spill ${spill} (${entries.toFixed(2)} entries per item)`,
+      index,
+      (performance.now() - started) / 1000,
+    ),
+  )
 }

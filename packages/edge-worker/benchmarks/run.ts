@@ -26,7 +26,9 @@
  * `--partitions` (issue 16, with `--scoring` or `--memory`): a partitioned version whose lists the
  * worker fetches on demand (ranged R2 reads into `PARTITION_CACHE_MIB`, `--partition-cache <MiB>`;
  * lists up to `--read-gap <KiB>` apart in one read, `PARTITION_READ_GAP_KIB`), partitioned by the
- * trainer's k-means (`--generator-partitions`: by the generating clusters instead).
+ * trainer's k-means (`--generator-partitions`: by the generating clusters instead). With
+ * `--scoring`, `--read-gap 256,1024` and `--partition-cache 8,32` run one `wrangler dev` per
+ * combination on the same version; `SERVER_TIMING=on` makes the model route's phases printed.
  *
  * `npm run bench -w @edgerec/edge-worker -- --catalog` (issue 17): filters, diversity and PUT → first
  * appearance of a new item (see `catalogBenchmark`).
@@ -111,6 +113,15 @@ const args = process.argv.slice(2)
 const option = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 ? Number(args[i + 1]) : fallback
+}
+/** `--name 256,1024`: several values (each run in turn, same data), else `[fallback]`. */
+const options = (name: string, fallback: number): number[] => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0
+    ? String(args[i + 1])
+        .split(',')
+        .map(Number)
+    : [fallback]
 }
 const DURATION_S = option('duration', 10)
 const RATE = option('rate', 100)
@@ -564,11 +575,30 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 
 const headers = { authorization: `Bearer ${KEY}` }
 
-async function timed(url: string): Promise<{ ms: number; status: number; body: Record<string, unknown> }> {
+async function timed(
+  url: string,
+): Promise<{ ms: number; status: number; body: Record<string, unknown>; serverTiming: string | null }> {
   const t0 = performance.now()
   const response = await fetch(url, { headers })
   const body = (await response.json()) as Record<string, unknown>
-  return { ms: performance.now() - t0, status: response.status, body }
+  return {
+    ms: performance.now() - t0,
+    status: response.status,
+    body,
+    serverTiming: response.headers.get('server-timing'),
+  }
+}
+
+/** `name;dur=1.2, …` (`SERVER_TIMING=on`) into `phases[name]`. */
+function collectPhases(header: string | null, phases: Map<string, number[]>): void {
+  if (!header) return
+  for (const part of header.split(',')) {
+    const [name, dur] = part.trim().split(';dur=')
+    if (!name || dur === undefined) continue
+    const list = phases.get(name) ?? []
+    list.push(Number(dur))
+    phases.set(name, list)
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -582,6 +612,8 @@ interface Stats {
   n: number
   /** Every timing, in the order measured (round i of every route is measured back to back). */
   raw: number[]
+  /** The route's `Server-Timing` phases (`SERVER_TIMING=on`), one value per request that had them. */
+  phases: Map<string, number[]>
 }
 
 interface Route {
@@ -597,6 +629,7 @@ interface Route {
  */
 async function sequential(routes: Route[]): Promise<Record<string, Stats>> {
   const times = routes.map(() => [] as number[])
+  const phases = routes.map(() => new Map<string, number[]>())
   for (let i = 0; i < SEQUENTIAL + 50; i++) {
     for (const [r, route] of routes.entries()) {
       const answer = await timed(route.url(i))
@@ -604,7 +637,10 @@ async function sequential(routes: Route[]): Promise<Record<string, Stats>> {
         throw new Error(`${route.name}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`)
       if (route.expectSource && answer.body.source !== route.expectSource)
         throw new Error(`${route.name}: source ${String(answer.body.source)}, expected ${route.expectSource}`)
-      if (i >= 50) times[r]!.push(answer.ms)
+      if (i >= 50) {
+        times[r]!.push(answer.ms)
+        collectPhases(answer.serverTiming, phases[r]!)
+      }
     }
   }
   const out: Record<string, Stats> = {}
@@ -617,6 +653,7 @@ async function sequential(routes: Route[]): Promise<Record<string, Stats>> {
       p99: percentile(sorted, 99),
       mean: sorted.reduce((sum, t) => sum + t, 0) / sorted.length,
       n: sorted.length,
+      phases: phases[r]!,
     }
   }
   return out
@@ -1047,11 +1084,24 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
  */
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
-  for (const kernel of PARTITIONED ? ['auto'] : ['auto', 'js']) {
+  // `--read-gap 256,1024` / `--partition-cache 8,32` (partitioned): one server per combination, in
+  // turn, same version.
+  const runs = PARTITIONED
+    ? options('read-gap', 256).flatMap((gap) =>
+        options('partition-cache', 8).map((cache) => ({ kernel: 'auto', gap, cache })),
+      )
+    : ['auto', 'js'].map((kernel) => ({
+        kernel,
+        gap: option('read-gap', 256),
+        cache: option('partition-cache', 8),
+      }))
+  for (const { kernel, gap, cache } of runs) {
     const server = await startDev(persist, port, inspectorPort, {
       SCORING_KERNEL: kernel,
-      PARTITION_CACHE_MIB: String(option('partition-cache', 8)),
-      PARTITION_READ_GAP_KIB: String(option('read-gap', 256)),
+      PARTITION_CACHE_MIB: String(cache),
+      PARTITION_READ_GAP_KIB: String(gap),
+      // Where the model route's time goes (printed below the table).
+      SERVER_TIMING: 'on',
       // `--budget`/`--user-cache` let a 1M-item version load (it needs ≈ 98 MiB alone).
       MODEL_MEMORY_MIB: String(option('budget', 96)),
       USER_CACHE_MIB: String(option('user-cache', 16)),
@@ -1086,10 +1136,22 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
           ? `${((readsAfter.fetches - readsBefore.fetches) / SEQUENTIAL).toFixed(2)} / ${((readsAfter.fetchedBytes - readsBefore.fetchedBytes) / SEQUENTIAL / 1024).toFixed(0)} KiB`
           : '–'
 
+      if (m.phases.size > 0) {
+        // Per phase: median and mean over the sequential model requests (phases overlap: `model`
+        // and `events` run at once; `read` is inside `lists`).
+        const cells = [...m.phases].map(([name, values]) => {
+          const sorted = [...values].sort((a, b) => a - b)
+          const mean = values.reduce((sum, v) => sum + v, 0) / values.length
+          return `${name} ${percentile(sorted, 50).toFixed(2)} / ${mean.toFixed(2)} (${values.length})`
+        })
+        console.log(
+          `model route phases${PARTITIONED ? ` (read gap ${gap} KiB, cache ${cache} MiB)` : ''}, ms p50 / mean (requests): ${cells.join('; ')}`,
+        )
+      }
       const ch = await cannon(base, health, undefined)
       const cm = await cannon(base, model, undefined)
       rows.push(
-        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand, read gap ${gap} KiB, cache ${cache} MiB` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
       await stopWranglerDev(server)

@@ -26,7 +26,13 @@ describe('readConfig', () => {
       attributionWindowMs: 3_600_000,
       recordLists: true,
       recordFlushMs: 1000,
+      serverTiming: false,
     })
+  })
+
+  it('should read SERVER_TIMING (on only when set to on)', () => {
+    expect(readConfig({ ...base, SERVER_TIMING: 'on' }).serverTiming).toBe(true)
+    expect(readConfig({ ...base, SERVER_TIMING: 'yes' }).serverTiming).toBe(false)
   })
 
   it('should read the ingestion tier vars', () => {

@@ -63,6 +63,8 @@ export interface WorkerConfig {
    * for more rows before one batched D1 write (0–10 000, default 1000; a batch of 64 goes at once).
    */
   recordFlushMs: number
+  /** `SERVER_TIMING=on`: recommendations answer a `Server-Timing` header with their phases. */
+  serverTiming: boolean
 }
 
 function intVar(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -106,5 +108,6 @@ export function readConfig(env: Env): WorkerConfig {
     attributionWindowMs: intVar(env.ATTRIBUTION_WINDOW_MINUTES, 60, 1, 43_200) * 60_000,
     recordLists: env.RECORD_LISTS?.trim() !== 'off',
     recordFlushMs: intVar(env.RECORD_FLUSH_MS, 1000, 0, 10_000),
+    serverTiming: env.SERVER_TIMING?.trim() === 'on',
   }
 }

@@ -42,6 +42,8 @@ export interface Env
   RECORD_LISTS?: string
   /** Milliseconds served lists, assignments and shadow overlaps wait for a batched D1 write (default 1000). */
   RECORD_FLUSH_MS?: string
+  /** `on`: recommendations answer a `Server-Timing` header with their phases (default off). */
+  SERVER_TIMING?: string
 }
 
 /** Hono environment type of the app. */

@@ -1,11 +1,18 @@
-import { partitionListsKey, quantizeVector, recallAtK } from '@edgerec/core'
+import {
+  dequantized,
+  type PartitionsShard,
+  partitionIndexByteLength,
+  partitionListsKey,
+  quantizeVector,
+  recallAtK,
+} from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
-import { type LoadedModel, loadModel } from '../src/model/loaded-model.js'
+import { checkPartitions, type LoadedModel, loadModel } from '../src/model/loaded-model.js'
 import { ModelStore } from '../src/model/model-store.js'
 import type { ModelBindings } from '../src/model/storage.js'
 import { type ModelFixture, publishVersion, rng, scatteredFixture } from './fixtures/model.js'
-import { env, json } from './helpers.js'
+import { call, env, json } from './helpers.js'
 
 /** 12k items × 32 dims around 60 centres; users near an item (their taste). */
 function fixture(version: string): ModelFixture {
@@ -60,7 +67,9 @@ describe('partitioned retrieval in workerd', () => {
     const memory = model.memory()
     expect(memory.kernel).toBeLessThan(12_000 * 32)
     expect(memory.itemRows).toBe(0)
-    expect(memory.partitionIndex).toBe(4 * 110 * 32 + 8 * 111 + 32 * 110 + 2 * 12_000)
+    // Centroids, tables, item → partition map, and the float32 probe kernel's memory (as planned).
+    expect(memory.partitionIndex).toBe(partitionIndexByteLength(110, 32, 12_000))
+    expect(memory.partitionIndex).toBe(4 * 110 * 32 + 8 * 111 + 32 * 110 + 2 * 12_000 + 65_536)
     expect(memory.partitionCache).toBe(0)
 
     const random = rng(8)
@@ -147,6 +156,112 @@ describe('partitioned retrieval in workerd', () => {
     expect(p.fetches).toBe(before + 1)
     expect(p.cached(0)).toBeDefined()
     expect(model.memory().partitionCache).toBeLessThanOrEqual(bound)
+  })
+
+  it('should serve a version whose border items are spilled into two lists, each item once', async () => {
+    const manifest = await publishVersion(env, fixture('part-spill'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 110, spill: 0.2 },
+    })
+    const plain = await publishVersion(env, fixture('part-spill-exact'), { storage: 'r2', activate: false })
+    const exactModel = await loadModel(env, plain, { userCacheBytes: 1 << 20, now: Date.now })
+    const model = await loadModel(env, manifest, { userCacheBytes: 1 << 20, now: Date.now })
+    const random = rng(12)
+    const now = Date.now()
+    for (let q = 0; q < 5; q++) {
+      const user = userNear(exactModel, random, Math.floor(random() * 12_000))
+      // Every list probed: the exact top 20, no item twice although ≈ 1 in 8 is in two lists.
+      const probed = (await model.prepareTopK(env, user, now))!(20)
+      expect(Array.from(probed.indices)).toEqual(Array.from(exactModel.topK(user, 20).indices))
+    }
+    // Every item is readable from a list that holds it.
+    const y = new Float64Array(32)
+    await model.ensureItems(env, [7], now)
+    expect(model.readItem(7, y)).toBe(true)
+  })
+
+  it('should accept items listed once or twice and refuse three times, a missing item or a repeat in one list', () => {
+    // 4 items, 2 lists: offsets [0, a, total].
+    const shard = (lists: number[][]) => {
+      const listOffsets = new Uint32Array(lists.length + 1)
+      lists.forEach((l, p) => {
+        listOffsets[p + 1] = listOffsets[p]! + l.length
+      })
+      return {
+        rowCount: lists.length,
+        listOffsets,
+        itemIndexes: Uint32Array.from(lists.flat()),
+      } as PartitionsShard
+    }
+    expect(() =>
+      checkPartitions(
+        shard([
+          [0, 2],
+          [1, 3],
+        ]),
+        4,
+        'k',
+      ),
+    ).not.toThrow()
+    expect(() =>
+      checkPartitions(
+        shard([
+          [0, 1, 2],
+          [1, 3],
+        ]),
+        4,
+        'k',
+      ),
+    ).not.toThrow()
+    for (const bad of [
+      [[0, 1, 2], [1, 3], [1]],
+      [[0, 2], [2]],
+      [
+        [0, 1, 1],
+        [2, 3],
+      ],
+      [
+        [0, 5],
+        [1, 2, 3],
+      ],
+    ])
+      expect(() => checkPartitions(shard(bad), 4, 'k')).toThrow(/once \(or twice, in two lists\)/)
+  })
+
+  it('should prefetch the lists a trained user probes and score from them without reading again', async () => {
+    const manifest = await publishVersion(env, fixture('part-prefetch'), {
+      storage: 'r2',
+      activate: false,
+      partitions: { lists: 110, nprobe: 8 },
+    })
+    // A cache too small for one list: only what the request holds avoids a second read.
+    const model = await loadModel(env, manifest, {
+      userCacheBytes: 1 << 20,
+      now: Date.now,
+      partitionCacheBytes: 1,
+    })
+    const p = model.partitions!
+    const now = Date.now()
+    const user = (await model.findUser(env, 'part-user-5', now))!
+    const vector = model.userVector(user)
+    const before = p.fetches
+    const held = await model.prefetchUser(env, 'part-user-5', now)
+    // The lists the trained vector probes, each verified and held by partition.
+    expect([...held.keys()].sort((a, b) => a - b)).toEqual(
+      [...p.probe(dequantized(vector))].sort((a, b) => a - b),
+    )
+    expect(p.fetches).toBeGreaterThan(before)
+    expect(p.cachedLists).toBe(0)
+    const afterPrefetch = p.fetches
+    const withHeld = (await model.prepareTopK(env, vector, now, undefined, held))!(10)
+    expect(p.fetches).toBe(afterPrefetch)
+    // The same answer as reading the lists again.
+    const reread = (await model.prepareTopK(env, vector, now))!(10)
+    expect(p.fetches).toBeGreaterThan(afterPrefetch)
+    expect(Array.from(withHeld.indices)).toEqual(Array.from(reread.indices))
+    // Unknown users and unpartitioned versions prefetch nothing.
+    expect((await model.prefetchUser(env, 'nobody-here', now)).size).toBe(0)
   })
 
   it('should read adjacent lists with one ranged read and still verify each on its own', async () => {
@@ -322,6 +437,46 @@ describe('partitioned retrieval in workerd', () => {
       recall += answers[u]!.filter((id) => exactIds.has(id)).length / 10
     }
     expect(recall / 10).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('should answer the phases of a recommendation in Server-Timing only with SERVER_TIMING=on', async () => {
+    await publishVersion(env, fixture('part-timing'), {
+      storage: 'r2',
+      partitions: { lists: 110, nprobe: 12 },
+    })
+    const app = createApp({ store: new ModelStore() })
+    const path = '/v1/users/part-user-3/recommendations?k=10'
+    const off = await call(app, path)
+    expect(off.status).toBe(200)
+    expect(off.headers.get('server-timing')).toBeNull()
+    const on = await call(app, path, { bindings: { ...env, SERVER_TIMING: 'on' } })
+    expect(on.status).toBe(200)
+    const phases = new Map(
+      on.headers
+        .get('server-timing')!
+        .split(', ')
+        .map((part) => {
+          const [name, dur] = part.split(';dur=')
+          return [name!, Number(dur)] as const
+        }),
+    )
+    // The model route's phases, each a finite duration: the events' read, the user's vector,
+    // probing, the list reads (within `lists`), ranking and the whole handler.
+    for (const name of [
+      'model',
+      'events',
+      'catalog',
+      'rules',
+      'user',
+      'probe',
+      'read',
+      'lists',
+      'rank',
+      'route',
+    ])
+      expect(Number.isFinite(phases.get(name)), name).toBe(true)
+    expect(phases.get('read')!).toBeLessThanOrEqual(phases.get('lists')!)
+    expect(phases.get('lists')!).toBeLessThanOrEqual(phases.get('route')!)
   })
 
   it('should refuse to activate a version with a corrupt list (checked list by list with ranged reads)', async () => {

@@ -39,6 +39,7 @@ export {
   DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
   DEFAULT_PARTITION_CACHE_BYTES,
   DEFAULT_USER_CACHE_BYTES,
+  PROBE_KERNEL_CHUNK_ROWS,
   partitionIndexByteLength,
   planModelMemory,
 } from './memory.js'

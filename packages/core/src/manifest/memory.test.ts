@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { alignedCatalogByteLength } from '../catalog/table.js'
+import { wasmFloat32KernelByteLength } from '../scoring/kernel/f32-kernel.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import type { ModelManifest, ShardRef } from './manifest.js'
 import { checkSwapMemory, planModelMemory } from './memory.js'
@@ -124,7 +125,9 @@ describe('planModelMemory for a partitioned version (lists on demand)', () => {
     })
     expect(plan.kernel).toBe(wasmInt8KernelByteLength(64, 0))
     expect(plan.itemRows).toBe(0)
-    expect(plan.partitionIndex).toBe(4 * 1000 * 64 + 8 * 1001 + 32 * 1000 + 2 * 1_000_000)
+    expect(plan.partitionIndex).toBe(
+      4 * 1000 * 64 + 8 * 1001 + 32 * 1000 + 2 * 1_000_000 + wasmFloat32KernelByteLength(64, 0, 64),
+    )
     expect(plan.partitionCache).toBe(8 * MiB)
     expect(plan.resident).toBe(
       plan.kernel +

@@ -12,6 +12,7 @@
 
 import { alignedCatalogByteLength } from '../catalog/table.js'
 import { CoreError } from '../errors.js'
+import { wasmFloat32KernelByteLength } from '../scoring/kernel/f32-kernel.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import { idIndexByteLength } from '../shard/id-index.js'
 import { catalogShardRefs, type ModelManifest } from './manifest.js'
@@ -145,12 +146,25 @@ export function planModelMemory(
 }
 
 /**
- * Bytes a worker holds per partitioned version to find and verify lists (exact): float32
- * centroids, the list offset and byte tables (u32, P + 1 each), the SHA-256 of each list, and the
- * item → partition map (u16 when P ≤ 65,536, else u32).
+ * Centroids per call of the worker's float32 Wasm kernel that scores a query against the centroids
+ * (its scratch holds this many, copied in per call; issue 16: the JS loop took ≈ 1 ms at 1,000 × 64).
+ */
+export const PROBE_KERNEL_CHUNK_ROWS = 64
+
+/**
+ * Bytes a worker holds per partitioned version to find and verify lists (exact with the Wasm
+ * kernels; 1 Wasm page less with `SCORING_KERNEL=js`): float32 centroids, the list offset and
+ * byte tables (u32, P + 1 each), the SHA-256 of each list, the item → partition map (u16 when
+ * P ≤ 65,536, else u32), and the float32 probe kernel's memory.
  */
 export function partitionIndexByteLength(lists: number, dims: number, items: number): number {
-  return 4 * lists * dims + 8 * (lists + 1) + 32 * lists + (lists <= 65_536 ? 2 : 4) * items
+  return (
+    4 * lists * dims +
+    8 * (lists + 1) +
+    32 * lists +
+    (lists <= 65_536 ? 2 : 4) * items +
+    wasmFloat32KernelByteLength(dims, 0, PROBE_KERNEL_CHUNK_ROWS)
+  )
 }
 
 /** The outcome of {@link checkSwapMemory}. */

@@ -12,6 +12,7 @@ export {
   buildPartitions,
   chooseNprobe,
   cosineQueryOf,
+  DEFAULT_PARTITION_SPILL,
   dequantized,
   layoutPartitionLists,
   orderCentroids,

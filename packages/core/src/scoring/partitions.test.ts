@@ -5,6 +5,7 @@ import { mulberry32 } from '../random.test-support.js'
 import { decodeShard } from '../shard/decode.js'
 import { encodeShard } from '../shard/encode.js'
 import { encodePartitionLists } from '../shard/partition-lists.js'
+import { bundledFloat32KernelBytes, createFloat32Kernel, WasmFloat32Kernel } from './kernel/f32-kernel.js'
 import {
   buildPartitions,
   chooseNprobe,
@@ -80,6 +81,37 @@ describe('buildPartitions', () => {
       for (const item of list) seen[item]!++
     }
     expect(seen.every((n) => n === 1)).toBe(true)
+  })
+
+  it('should list a border item in its second-nearest partition too with spill, lists ascending', () => {
+    const plain = buildPartitions(factors, rows, dims, { lists: 50 })
+    const index = buildPartitions(factors, rows, dims, { lists: 50, spill: 0.2 })
+    expect(index.centroids).toEqual(plain.centroids)
+    const entries = index.listOffsets[index.lists]!
+    expect(entries).toBeGreaterThan(rows)
+    expect(entries).toBeLessThan(2 * rows)
+    const seen = new Uint8Array(rows)
+    const home = partitionOfItems(plain, rows)
+    const nearest = (r: number, p: number) => {
+      let sum = 0
+      for (let d = 0; d < dims; d++) sum += (factors[r * dims + d]! - index.centroids[p * dims + d]!) ** 2
+      return sum
+    }
+    for (let p = 0; p < index.lists; p++) {
+      const list = index.itemIndexes.subarray(index.listOffsets[p]!, index.listOffsets[p + 1]!)
+      for (let i = 1; i < list.length; i++) expect(list[i]!).toBeGreaterThan(list[i - 1]!)
+      for (const item of list) {
+        seen[item]!++
+        // The item's own partition, or one within (1 + spill) of its squared distance to it.
+        if (p !== home[item])
+          expect(nearest(item, p)).toBeLessThanOrEqual(1.2 * nearest(item, home[item]!) * 1.0001)
+      }
+    }
+    expect(seen.every((n) => n === 1 || n === 2)).toBe(true)
+    expect(buildPartitions(factors, rows, dims, { lists: 50, spill: 0 }).itemIndexes).toEqual(
+      plain.itemIndexes,
+    )
+    expect(() => buildPartitions(factors, rows, dims, { lists: 50, spill: -1 })).toThrow(/spill/)
   })
 
   it('should clamp lists to the item count and reject bad input', () => {
@@ -213,7 +245,8 @@ describe('planPartitionIndex', () => {
         Array.from({ length: dims }, (_, d) => factors[near * dims + d]! + (random() - 0.5) * 0.3),
       )
     })
-    const planned = planPartitionIndex(factors, items, queries, { targetRecall: 0.9 })
+    // Without spilling (with it, this small set reaches 0.9 at nprobe 1: see the next test).
+    const planned = planPartitionIndex(factors, items, queries, { targetRecall: 0.9, spill: 0 })
     expect(planned.index.lists).toBe(Math.ceil(Math.sqrt(rows)))
     expect(planned.recall).toBeGreaterThanOrEqual(0.9)
     expect(planned.nprobe).toBeGreaterThan(1)
@@ -222,6 +255,11 @@ describe('planPartitionIndex', () => {
     expect(below.recall).toBeLessThan(0.9)
     const all = chooseNprobe(planned.index, planned.lists, blocks, queries, { nprobe: planned.index.lists })
     expect(all).toEqual({ nprobe: planned.index.lists, recall: 1 })
+    // The default spills border items: the target needs no more probes, each list a few more items.
+    const spilled = planPartitionIndex(factors, items, queries, { targetRecall: 0.9 })
+    expect(spilled.nprobe).toBeLessThan(planned.nprobe)
+    expect(spilled.recall).toBeGreaterThanOrEqual(0.9)
+    expect(spilled.index.itemIndexes.length).toBeGreaterThan(rows)
   })
 })
 
@@ -326,6 +364,51 @@ describe('recommendTopKProbed', () => {
     expect(all.indices).toEqual(exact.indices)
     expect(all.scores).toEqual(exact.scores)
     for (const i of all.indices) expect(exclude.has(i)).toBe(false)
+  })
+
+  it('should return a spilled item once and reach a higher recall at the same nprobe', () => {
+    const spilled = buildPartitions(factors, rows, dims, { lists: 64, spill: 0.2 })
+    const spilledLists = layoutPartitionLists(spilled, blocks)
+    const q = quantizeVector(Array.from({ length: dims }, (_, d) => Math.sin(d + 1)))
+    const exclude = new Set([0, 1, 2])
+    const exact = recommendTopK(q, blocks, 20, exclude)
+    const all = recommendTopKProbed(q, spilled, spilledLists, spilled.lists, 20, exclude)
+    expect(all.indices).toEqual(exact.indices)
+    const random = mulberry32(6)
+    let plainRecall = 0
+    let spillRecall = 0
+    for (let u = 0; u < 200; u++) {
+      const near = Math.floor(random() * rows)
+      const user = quantizeVector(
+        Array.from({ length: dims }, (_, d) => factors[near * dims + d]! + (random() - 0.5) * 0.3),
+      )
+      const truth = recommendTopK(user, blocks, 10).indices
+      plainRecall += recallAtK(truth, recommendTopKProbed(user, index, lists, 3, 10).indices)
+      const probed = recommendTopKProbed(user, spilled, spilledLists, 3, 10).indices
+      expect(new Set(probed).size).toBe(probed.length)
+      spillRecall += recallAtK(truth, probed)
+    }
+    expect(spillRecall).toBeGreaterThan(plainRecall)
+  })
+
+  it('should probe the same partitions with the float32 Wasm kernel as with the JS loop', () => {
+    const wasm = createFloat32Kernel(bundledFloat32KernelBytes(), {
+      dims,
+      residentRows: index.lists,
+      chunkRows: 16,
+    })
+    expect(wasm).toBeInstanceOf(WasmFloat32Kernel)
+    ;(wasm as WasmFloat32Kernel).resident.set(index.centroids)
+    const resident = { ...index, centroids: (wasm as WasmFloat32Kernel).resident }
+    const random = mulberry32(8)
+    for (let u = 0; u < 50; u++) {
+      const q = Array.from({ length: dims }, () => random() - 0.5)
+      // Copied chunk by chunk, or read in place from the resident rows: the same probes.
+      expect(Array.from(probePartitions(index, q, 8, wasm))).toEqual(Array.from(probePartitions(index, q, 8)))
+      expect(Array.from(probePartitions(resident, q, 8, wasm))).toEqual(
+        Array.from(probePartitions(index, q, 8)),
+      )
+    }
   })
 
   it('should only return items of the probed partitions', () => {

@@ -33,7 +33,10 @@ export interface PartitionIndex {
   dims: number
   /** Row-major `P × dims` float32 centroids c_p. */
   centroids: Float32Array
-  /** Items of partition p: `itemIndexes[listOffsets[p] .. listOffsets[p + 1])`, ascending. */
+  /**
+   * Items of partition p: `itemIndexes[listOffsets[p] .. listOffsets[p + 1])`, ascending. Every
+   * item is in one list, or in two when it was spilled ({@link BuildPartitionsOptions.spill}).
+   */
   listOffsets: Uint32Array
   itemIndexes: Uint32Array
 }
@@ -58,9 +61,24 @@ export interface BuildPartitionsOptions {
    * in the lists object and a few ranged reads cover them. Default true.
    */
   order?: boolean
+  /**
+   * Spilling (redundant assignment of border items, as in SOAR / FAISS's multi-assignment): an
+   * item is also listed in its second-nearest partition when ‖y − c₂‖² ≤ (1 + spill)·‖y − c₁‖²,
+   * so a query that probes only one of the two still finds it: the same recall needs fewer
+   * probes (fewer ranged reads) for a few more bytes per list. 0 = off (every item in one list).
+   * Default 0 here; the trainer's default is {@link DEFAULT_PARTITION_SPILL}.
+   */
+  spill?: number
   /** Use the JS float32 kernel instead of the Wasm SIMD one (tests compare them). */
   forceJs?: boolean
 }
+
+/**
+ * The trainer's default {@link BuildPartitionsOptions.spill}: measured on the worker benchmark's
+ * data (docs/benchmarks.md, issue 16), 0.2 lists ≈ 13% of the items twice and cuts the nprobe
+ * reaching recall@10 0.95 by about a fifth.
+ */
+export const DEFAULT_PARTITION_SPILL = 0.2
 
 /** The first `n` entries of a seeded Fisher–Yates shuffle of 0..rows−1. */
 function sampleRows(rows: number, n: number, random: () => number): Uint32Array {
@@ -110,6 +128,37 @@ class NearestCentroid {
       for (let d = 0; d < dims; d++) s += centroids[p * dims + d]! ** 2
       this.#half[p] = s / 2
     }
+  }
+
+  /**
+   * The nearest and second-nearest centroids of `y` and their squared distances
+   * ‖y − c‖² = ‖y‖² − 2 (y·c − ‖c‖²/2) (second = −1 with a single centroid).
+   */
+  two(y: Float32Array): { first: number; second: number; d1: number; d2: number } {
+    const chunk = this.#kernel.chunkRows
+    let first = 0
+    let second = -1
+    let s1 = Number.NEGATIVE_INFINITY
+    let s2 = Number.NEGATIVE_INFINITY
+    for (let start = 0; start < this.#lists; start += chunk) {
+      const count = Math.min(chunk, this.#lists - start)
+      const dots = this.#kernel.dots(y, this.#centroids, this.#dims, start, count)
+      for (let i = 0; i < count; i++) {
+        const score = dots[i]! - this.#half[start + i]!
+        if (score > s1) {
+          s2 = s1
+          second = s1 === Number.NEGATIVE_INFINITY ? -1 : first
+          s1 = score
+          first = start + i
+        } else if (score > s2) {
+          s2 = score
+          second = start + i
+        }
+      }
+    }
+    let norm = 0
+    for (let d = 0; d < this.#dims; d++) norm += y[d]! ** 2
+    return { first, second, d1: Math.max(0, norm - 2 * s1), d2: Math.max(0, norm - 2 * s2) }
   }
 
   /** argmax_p y·c_p − ‖c_p‖²/2 for the row `y` (`dims` values). */
@@ -265,18 +314,38 @@ export function buildPartitions(
     centroids = ordered
   }
   nearest.set(centroids)
+  const spill = options.spill ?? 0
+  if (!(spill >= 0))
+    throw new CoreError('INVALID_ARGUMENT', `spill must be a number ≥ 0, got ${options.spill}.`)
   const assignment = new Uint32Array(rows)
+  // Second list of a spilled item, else -1.
+  const spilled = new Int32Array(rows).fill(-1)
   const sizes = new Uint32Array(lists)
   for (let r = 0; r < rows; r++) {
-    const p = nearest.of(rowOf(factors, r, dims, row))
-    assignment[r] = p
-    sizes[p]!++
+    const y = rowOf(factors, r, dims, row)
+    if (spill > 0 && lists > 1) {
+      const { first, second, d1, d2 } = nearest.two(y)
+      assignment[r] = first
+      sizes[first]!++
+      if (second >= 0 && d2 <= (1 + spill) * d1) {
+        spilled[r] = second
+        sizes[second]!++
+      }
+    } else {
+      const p = nearest.of(y)
+      assignment[r] = p
+      sizes[p]!++
+    }
   }
   const listOffsets = new Uint32Array(lists + 1)
   for (let p = 0; p < lists; p++) listOffsets[p + 1] = listOffsets[p]! + sizes[p]!
   const cursor = listOffsets.slice(0, lists)
-  const itemIndexes = new Uint32Array(rows)
-  for (let r = 0; r < rows; r++) itemIndexes[cursor[assignment[r]!]!++] = r
+  const itemIndexes = new Uint32Array(listOffsets[lists]!)
+  // Items in ascending order, so every list is ascending.
+  for (let r = 0; r < rows; r++) {
+    itemIndexes[cursor[assignment[r]!]!++] = r
+    if (spilled[r]! >= 0) itemIndexes[cursor[spilled[r]!]!++] = r
+  }
   return { lists, dims, centroids, listOffsets, itemIndexes }
 }
 
@@ -340,14 +409,30 @@ export function orderCentroids(centroids: Float32Array, lists: number, dims: num
 /** What probing needs of a {@link PartitionIndex}: the centroids only. */
 export type PartitionCentroids = Pick<PartitionIndex, 'lists' | 'dims' | 'centroids'>
 
-/** The `nprobe` partitions with the largest q·c_p, best first (ties to the lower p). */
+/**
+ * The `nprobe` partitions with the largest q·c_p, best first (ties to the lower p).
+ *
+ * @param kernel - a float32 kernel to compute the q·c_p with (the worker's Wasm SIMD one, the
+ *   centroids ideally its resident rows: then nothing is copied); default the float64 JS loop. The
+ *   float32 sums can order two nearly equal centroids differently from the JS loop.
+ */
 export function probePartitions(
   index: PartitionCentroids,
   query: ArrayLike<number>,
   nprobe: number,
+  kernel?: Float32DotKernel,
 ): Uint32Array {
   const { lists, dims, centroids } = index
   const top = new TopK(Math.max(1, Math.min(nprobe, lists)))
+  if (kernel) {
+    const q = Float32Array.from({ length: dims }, (_, d) => query[d]!)
+    for (let start = 0; start < lists; start += kernel.chunkRows) {
+      const count = Math.min(kernel.chunkRows, lists - start)
+      const dots = kernel.dots(q, centroids, dims, start, count)
+      for (let i = 0; i < count; i++) top.push(start + i, dots[i]!)
+    }
+    return Uint32Array.from(top.result().indices)
+  }
   for (let p = 0; p < lists; p++) {
     let s = 0
     for (let d = 0; d < dims; d++) s += query[d]! * centroids[p * dims + d]!
@@ -452,7 +537,8 @@ function scanLists(
 /**
  * Top K for an int8 user over the items of `lists` (the probed partitions), scored exactly as
  * {@link recommendTopK} scores them (`s_u · s_i · Σ q_u q_i`, ties to the lower index); exclusions
- * are checked only for rows that can enter the top K.
+ * are checked only for rows that can enter the top K. An item listed in two probed lists
+ * (spilling) enters once.
  */
 export function topKOverLists(
   user: Int8Vector,
@@ -462,11 +548,16 @@ export function topKOverLists(
   kernel: Int8DotKernel = jsInt8Kernel,
 ): TopKResult {
   const top = new TopK(k)
+  // Items offered to `top` (only those reaching its threshold: few).
+  const offered = new Set<number>()
   let threshold = top.threshold
   scanLists(user.values, lists, kernel, (list, row, dot) => {
     const score = user.scale * list.scales[row]! * dot
     if (score < threshold) return
     const j = list.itemIndexes[row]!
+    // A spilled item's second row has the same score: offered once.
+    if (offered.has(j)) return
+    offered.add(j)
     if (exclude === undefined || !exclude.has(j)) top.push(j, score)
     threshold = top.threshold
   })
@@ -491,12 +582,16 @@ export function similarOverLists(
   kernel: Int8DotKernel = jsInt8Kernel,
 ): TopKResult {
   const top = new TopK(k)
+  // Items offered to `top` (only those reaching its threshold: few).
+  const offered = new Set<number>()
   let threshold = top.threshold
   scanLists(query.values, lists, kernel, (list, row, dot) => {
     const denom = query.norm * list.norms[row]!
     const score = denom > 0 ? (query.scale * list.scales[row]! * dot) / denom : 0
     if (score < threshold) return
     const j = list.itemIndexes[row]!
+    if (offered.has(j)) return
+    offered.add(j)
     if (exclude?.has(j)) return
     top.push(j, score)
     threshold = top.threshold
@@ -610,6 +705,8 @@ export interface PlanPartitionIndexOptions {
   seed?: number
   /** k-means sample (see {@link BuildPartitionsOptions.sample}). */
   sample?: number
+  /** Spilling (see {@link BuildPartitionsOptions.spill}). Default {@link DEFAULT_PARTITION_SPILL}. */
+  spill?: number
   /** K of recall@K. Default 10. */
   k?: number
   /** The int8 kernel of the exact and probed scans. Default: Wasm SIMD where it runs, else JS. */
@@ -652,6 +749,7 @@ export function planPartitionIndex(
     iterations: options.iterations ?? 8,
     seed: options.seed ?? 1,
     ...(options.sample !== undefined ? { sample: options.sample } : {}),
+    spill: options.spill ?? DEFAULT_PARTITION_SPILL,
   })
   const blocks = [blockFromQuantized(items)]
   const lists = layoutPartitionLists(index, blocks)

@@ -23,6 +23,7 @@ import {
   isEdgerecError,
   itemReaderFromBlocks,
   type ModelManifest,
+  type PartitionListShard,
   type PartitionsShard,
   type PopularityShard,
   planModelMemory,
@@ -39,8 +40,8 @@ import {
   type WeightedInteraction,
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
-import { modelKernel, type ScoringKernelSetting } from './kernel.js'
-import { type PartitionListFailure, PartitionLists } from './partition-lists.js'
+import { modelKernel, probeKernel, type ScoringKernelSetting } from './kernel.js'
+import { type PartitionListFailure, PartitionLists, type PhaseTiming } from './partition-lists.js'
 import { loadShard, type ModelBindings, ModelLoadError } from './storage.js'
 
 /** Where a user sits in a bucket. */
@@ -221,10 +222,15 @@ export class LoadedModel {
     bindings: ModelBindings,
     user: Int8Vector,
     now: number,
+    timing?: PhaseTiming,
+    held?: ReadonlyMap<number, PartitionListShard>,
   ): Promise<((size: number, skip?: IndexFilter) => TopKResult) | null> {
     const p = this.partitions
     if (!p) return (size, skip) => this.topK(user, size, skip)
-    const lists = await p.get(bindings, p.probe(dequantized(user)), now)
+    const started = performance.now()
+    const probed = p.probe(dequantized(user))
+    timing?.add('probe', performance.now() - started)
+    const lists = await p.get(bindings, probed, now, timing, held)
     if (lists.length === 0) return null
     return (size, skip) => topKOverLists(user, lists, size, skip, this.kernel)
   }
@@ -365,6 +371,38 @@ export class LoadedModel {
     if (!cached) return null
     const row = cached.ids.indexOf(userId)
     return row < 0 ? null : { shard: cached.shard, row }
+  }
+
+  /**
+   * Fetches ahead what a request for `userId` will most likely read, while it reads the user's
+   * events (issue 16: the list reads were the largest part of a 1M-item request and waited for the
+   * events' D1 read): the user's bucket, and in a partitioned version the lists the trained vector
+   * probes, into the list cache. Never fails: errors are left to the request's own reads (which
+   * report them). A user whose events since training change their vector (fold-in) probes lists
+   * close to these, so most are then found here; the rest are read as before.
+   *
+   * @returns the lists fetched, by partition, for {@link prepareTopK}'s `held` (empty when
+   *   unpartitioned, for a user not in the model, or on failure)
+   */
+  async prefetchUser(
+    bindings: ModelBindings,
+    userId: string,
+    now: number,
+    waitUntil?: (promise: Promise<unknown>) => void,
+    timing?: PhaseTiming,
+  ): Promise<Map<number, PartitionListShard>> {
+    try {
+      const user = await this.findUser(bindings, userId, now, waitUntil)
+      const p = this.partitions
+      if (!user || !p) return new Map()
+      const started = performance.now()
+      const probed = p.probe(dequantized(this.userVector(user)))
+      timing?.add('probe', performance.now() - started)
+      return await p.getByPartition(bindings, probed, now, timing)
+    } catch {
+      // The request's own findUser / prepareTopK meet the same failure and handle it.
+      return new Map()
+    }
   }
 
   async #bucket(
@@ -541,6 +579,7 @@ export async function loadModel(
         { key: shards.partitions.key },
       )
     const onCorrupt = options.onCorruptShard
+    const probe = probeKernel(options.scoringKernel ?? 'auto', dims)
     partitions = new PartitionLists({
       shard,
       items: count,
@@ -548,6 +587,7 @@ export async function loadModel(
       nprobe: options.partitionNprobe ?? manifest.partitions?.nprobe ?? 1,
       cacheBytes: options.partitionCacheBytes ?? DEFAULT_PARTITION_CACHE_BYTES,
       ...(options.partitionReadGapBytes !== undefined ? { readGapBytes: options.partitionReadGapBytes } : {}),
+      ...(probe ? { probeKernel: probe } : {}),
       ...(onCorrupt
         ? {
             onCorrupt: (f: PartitionListFailure) =>
@@ -688,19 +728,31 @@ async function loadCatalog(
   return { catalog: builder.build(), catalogFailures }
 }
 
-/** Every item must be in exactly one partition list; anything else rejects the version. */
-function checkPartitions(shard: PartitionsShard, count: number, key: string): void {
+/**
+ * Every item must be in one partition list, or in two (spilled border items, issue 16), each list
+ * ascending (so never twice in one list); anything else rejects the version.
+ */
+export function checkPartitions(
+  shard: Pick<PartitionsShard, 'rowCount' | 'listOffsets' | 'itemIndexes'>,
+  count: number,
+  key: string,
+): void {
   const seen = new Uint8Array(count)
-  let ok = shard.itemIndexes.length === count
-  for (let i = 0; ok && i < shard.itemIndexes.length; i++) {
-    const item = shard.itemIndexes[i]!
-    if (item >= count || seen[item] === 1) ok = false
-    else seen[item] = 1
+  const { itemIndexes, listOffsets } = shard
+  let ok = itemIndexes.length >= count && itemIndexes.length <= 2 * count
+  for (let p = 0; ok && p < shard.rowCount; p++) {
+    for (let i = listOffsets[p]!; ok && i < listOffsets[p + 1]!; i++) {
+      const item = itemIndexes[i]!
+      if (item >= count || seen[item] === 2 || (i > listOffsets[p]! && item <= itemIndexes[i - 1]!))
+        ok = false
+      else seen[item]!++
+    }
   }
+  if (ok) ok = seen.every((n) => n > 0)
   if (!ok)
     throw new ModelLoadError(
       'SHARD_INVALID',
-      `${key} does not list each of the ${count} items exactly once. Republish.`,
+      `${key} does not list each of the ${count} items once (or twice, in two lists), every list ascending. Republish.`,
       { key },
     )
 }

@@ -24,6 +24,7 @@ import {
   probePartitions,
   rowInList,
   type ShardRef,
+  type WasmFloat32Kernel,
 } from '@edgerec/core'
 import { ByteLru } from './byte-lru.js'
 import type { ModelBindings } from './storage.js'
@@ -42,6 +43,11 @@ export const DEFAULT_PARTITION_READ_GAP_BYTES = 256 * 1024
 /** How long a list that failed to load is skipped before it is fetched again. */
 const RETRY_MS = 30_000
 
+/** Receives the durations of a request's phases (`Server-Timing`, the route's `ServerTiming`). */
+export interface PhaseTiming {
+  add(name: string, ms: number): void
+}
+
 /** Called when a list is there but fails its integrity check (the version is corrupt). */
 export type CorruptListHandler = (failure: PartitionListFailure) => void
 
@@ -58,6 +64,7 @@ export class PartitionLists {
   readonly #failed = new Map<number, number>()
   readonly #onCorrupt: CorruptListHandler | undefined
   readonly #readGapBytes: number
+  readonly #probeKernel: WasmFloat32Kernel | undefined
   #lastFailure: PartitionListFailure | undefined
   #fetches = 0
   #fetchedBytes = 0
@@ -74,6 +81,8 @@ export class PartitionLists {
     cacheBytes: number
     /** Largest gap (bytes) between two lists one ranged read covers; default 256 KiB, 0 = adjacent only. */
     readGapBytes?: number
+    /** Scores queries against the centroids (the worker's float32 Wasm kernel); default the JS loop. */
+    probeKernel?: WasmFloat32Kernel
     onCorrupt?: CorruptListHandler
   }) {
     const { shard } = init
@@ -93,6 +102,7 @@ export class PartitionLists {
     this.#cache = new ByteLru(init.cacheBytes)
     this.#onCorrupt = init.onCorrupt
     this.#readGapBytes = Math.max(0, init.readGapBytes ?? DEFAULT_PARTITION_READ_GAP_BYTES)
+    this.#probeKernel = init.probeKernel
   }
 
   /** Number of partitions. */
@@ -100,10 +110,11 @@ export class PartitionLists {
     return this.centroids.lists
   }
 
-  /** Bytes of the centroids, tables and item → partition map (exact). */
+  /** Bytes of the centroids, tables, item → partition map and probe kernel (exact). */
   get indexBytes(): number {
     const t = this.#table
     return (
+      (this.#probeKernel?.byteLength ?? 0) +
       this.centroids.centroids.byteLength +
       t.listOffsets.byteLength +
       t.listBytes.byteLength +
@@ -149,24 +160,42 @@ export class PartitionLists {
 
   /** The `nprobe` partitions whose centroids score best against `query` (dequantized), best first. */
   probe(query: ArrayLike<number>): Uint32Array {
-    return probePartitions(this.centroids, query, this.nprobe)
+    return probePartitions(this.centroids, query, this.nprobe, this.#probeKernel)
   }
 
   /**
    * The lists of `partitions` (duplicates once), fetched where not cached, in the order given.
    * Lists that are missing, corrupt or unreadable are left out (and reported), so the result may
    * be shorter: the caller ranks what is there.
+   *
+   * @param held - lists this request already holds (a prefetch), by partition: used before the
+   *   cache, since under concurrent requests the cache may have evicted them since
    */
   async get(
     bindings: ModelBindings,
     partitions: Iterable<number>,
     now: number,
+    timing?: PhaseTiming,
+    held?: ReadonlyMap<number, PartitionListShard>,
   ): Promise<PartitionListShard[]> {
+    const byPartition = await this.getByPartition(bindings, partitions, now, timing, held)
+    return [...byPartition.values()]
+  }
+
+  /** Like {@link get}, by partition (in the order given; lists that could not be loaded left out). */
+  async getByPartition(
+    bindings: ModelBindings,
+    partitions: Iterable<number>,
+    now: number,
+    timing?: PhaseTiming,
+    held?: ReadonlyMap<number, PartitionListShard>,
+  ): Promise<Map<number, PartitionListShard>> {
+    const started = performance.now()
     const wanted = [...new Set(partitions)].filter((p) => p >= 0 && p < this.lists)
     const found = new Map<number, Promise<PartitionListShard | null>>()
     const missing: number[] = []
     for (const p of wanted) {
-      const cached = this.#cache.get(p)
+      const cached = held?.get(p) ?? this.#cache.get(p)
       const retryAt = this.#failed.get(p)
       if (cached) found.set(p, Promise.resolve(cached))
       else if (retryAt !== undefined && now < retryAt) found.set(p, Promise.resolve(null))
@@ -176,8 +205,11 @@ export class PartitionLists {
     // List p is bytes [listBytes[p], listBytes[p + 1]) of the object: one ranged read per span of
     // missing lists at most `readGapBytes` apart (the bytes between them are read and dropped), all
     // spans at once.
+    let readMs = 0
     for (const span of spansOf(missing, this.#table.listBytes, this.#readGapBytes)) {
-      const read = this.#fetchSpan(bindings, span, now)
+      const read = this.#fetchSpan(bindings, span, now, (ms) => {
+        readMs = Math.max(readMs, ms)
+      })
       for (const [i, p] of span.entries())
         found.set(
           p,
@@ -185,7 +217,14 @@ export class PartitionLists {
         )
     }
     const lists = await Promise.all(wanted.map((p) => found.get(p)!))
-    return lists.filter((list): list is PartitionListShard => list !== null)
+    if (timing) {
+      // `read`: until the slowest ranged read's bytes were in; `lists`: the whole call (verification too).
+      timing.add('read', readMs)
+      timing.add('lists', performance.now() - started)
+    }
+    const out = new Map<number, PartitionListShard>()
+    for (const [i, list] of lists.entries()) if (list) out.set(wanted[i]!, list)
+    return out
   }
 
   /** The cached list of `partition` (marking it recently used), or undefined. */
@@ -218,7 +257,9 @@ export class PartitionLists {
     bindings: ModelBindings,
     span: readonly number[],
     now: number,
+    onRead: (ms: number) => void,
   ): Promise<(PartitionListShard | null)[]> {
+    const started = performance.now()
     const first = span[0]!
     const last = span.at(-1)!
     const offset = this.#table.listBytes[first]!
@@ -229,6 +270,7 @@ export class PartitionLists {
     try {
       const object = await bindings.MODELS_R2.get(key, { range: { offset, length } })
       bytes = object ? new Uint8Array(await object.arrayBuffer()) : null
+      onRead(performance.now() - started)
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause)
       return span.map((p) => {

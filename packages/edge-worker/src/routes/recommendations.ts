@@ -36,11 +36,13 @@ import {
   waitUntilOf,
 } from '../serving/context.js'
 import { type RecommendationsBody, recommend } from '../serving/recommend.js'
+import { ServerTiming } from '../serving/timing.js'
 
 /** Routes under `/v1/users`. */
 export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.get('/:userId/recommendations', OPERATIONS.recommendations, async (c) => {
+    const routeStarted = performance.now()
     const errors = new ParamErrors()
     const userId = checkId(errors, 'userId', c.req.param('userId'))
     const k = parseK(errors, c.req.query('k'))
@@ -64,19 +66,36 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
           ? { kind: 'user', userId: tokenUser }
           : { kind: 'anonymous' }
     const startConfig = readConfig(c.env)
+    const timing = startConfig.serverTiming ? new ServerTiming() : undefined
+    const timed = <T>(name: string, work: Promise<T>): Promise<T> => (timing ? timing.time(name, work) : work)
     const anonymousOnly = startConfig.userTokens === 'required' && !ownHistory
 
     // The model and the user's events are independent reads: overlap them. An experiment's
     // assignment lookup (when the isolate does not remember the person) rides in the events' batch.
-    const [{ model: live, config }, [activity, assigned]] = await Promise.all([
-      acquireModel(c, deps),
+    const waitUntil = waitUntilOf(c)
+    const [{ model: live, config, prefetched }, [activity, assigned]] = await Promise.all([
+      // While the events are read: the user's bucket and, partitioned, the lists their trained
+      // vector probes (issue 16), held for the scoring below.
+      timed('model', acquireModel(c, deps)).then(async (acquired) => ({
+        ...acquired,
+        prefetched:
+          acquired.model && !anonymousOnly
+            ? await timed(
+                'prefetch',
+                acquired.model.prefetchUser(c.env, userId, deps.now(), waitUntil, timing),
+              )
+            : undefined,
+      })),
       planArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()).then(async (plan) => {
-        const read = await readActivity(c.env.DB, deps, userId, {
-          limit: startConfig.foldInMaxEvents,
-          viewer,
-          anonymousOnly,
-          ...(plan.lookup ? { alongside: plan.lookup } : {}),
-        })
+        const read = await timed(
+          'events',
+          readActivity(c.env.DB, deps, userId, {
+            limit: startConfig.foldInMaxEvents,
+            viewer,
+            anonymousOnly,
+            ...(plan.lookup ? { alongside: plan.lookup } : {}),
+          }),
+        )
         if (plan.arm) return [read, plan.arm] as const
         if (read.degraded) return [read, plan.settle(undefined)] as const
         // A loader that does not run `alongside` (a test double): the lookup on its own.
@@ -92,7 +111,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
     if (activity.degraded) c.header('x-edgerec-degraded', 'activity-unavailable')
     const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
-    const catalog = await acquireCatalog(c, deps, model)
+    const catalog = await timed('catalog', acquireCatalog(c, deps, model))
     const servedAt = deps.now()
 
     if (!model) {
@@ -118,14 +137,13 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
       }
       return c.json(body)
     }
-    const waitUntil = waitUntilOf(c)
     const score = async (scorer: LoadedModel, strategy: Strategy) => {
       const view = scorer === model ? catalog : await acquireCatalog(c, deps, scorer)
       // A deleted person's trained row stays in every model created before the deletion.
       const deletedFromModel =
         activity.deletedAt !== null && activity.deletedAt >= Date.parse(scorer.manifest.createdAt)
       const skip = view.indexFilter(predicate)
-      const rank = await acquireRanker(c, deps, scorer, view, rankParams)
+      const rank = await timed('rules', acquireRanker(c, deps, scorer, view, rankParams))
       const seen = new Set([...exclude, ...activity.events.map((e) => e.itemId)])
       const fresh = newItems(scorer, deps.catalog, (id) => view.passes(predicate, id), seen)
       // New items are candidates of the same ranking as the model's items (before rules).
@@ -173,10 +191,16 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         ...(content ? { content } : {}),
         foldIn: strategy !== 'model-no-fold-in',
         ...(strategy === 'popular' || strategy === 'trending' ? { list: strategy } : {}),
+        ...(timing && scorer === model ? { timing } : {}),
+        ...(prefetched && scorer === live ? { prefetched } : {}),
       })
     }
     const { body, stats } = await score(model, arm.strategy)
     if (stats.foldInEvents > 0) c.header('x-edgerec-fold-in-events', String(stats.foldInEvents))
+    if (timing) {
+      timing.add('route', performance.now() - routeStarted)
+      c.header('Server-Timing', timing.header())
+    }
     const itemIds = body.items.map((i) => i.itemId)
     const attribution = await attribute(c, deps.online, config, arm, {
       surface: 'recommendations',

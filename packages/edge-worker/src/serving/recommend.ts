@@ -9,6 +9,7 @@ import {
   type FoldInResult,
   type IndexFilter,
   type Int8Vector,
+  type PartitionListShard,
   type PopularityShard,
   quantizeVector,
   rankedList,
@@ -18,6 +19,7 @@ import type { CandidateList, ExtraItem, Ranker } from '../catalog/rank.js'
 import type { LoadedModel } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'
 import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
+import type { ServerTiming } from './timing.js'
 
 /**
  * Where a list of recommendations came from (architecture.md). `popular` covers both fallback
@@ -102,6 +104,13 @@ export interface RecommendRequest {
   foldIn?: boolean
   /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
   list?: 'popular' | 'trending'
+  /**
+   * Partition lists this request already fetched ({@link LoadedModel.prefetchUser}, while its
+   * events were read), by partition: scoring uses them before the shared cache.
+   */
+  prefetched?: ReadonlyMap<number, PartitionListShard>
+  /** `SERVER_TIMING=on`: the phases of this request are added to it. */
+  timing?: ServerTiming
 }
 
 /** Work done, for `Server-Timing` and benchmarks. */
@@ -135,8 +144,11 @@ export async function recommend(
   bindings: ModelBindings,
   request: RecommendRequest,
 ): Promise<{ body: RecommendationsBody; stats: RecommendStats }> {
-  const { userId, k, activity, now } = request
-  const user = request.ignoreTrained ? null : await model.findUser(bindings, userId, now, request.waitUntil)
+  const { userId, k, activity, now, timing } = request
+  const timed = <T>(name: string, work: Promise<T>): Promise<T> => (timing ? timing.time(name, work) : work)
+  const user = request.ignoreTrained
+    ? null
+    : await timed('user', model.findUser(bindings, userId, now, request.waitUntil))
   const excluded = new Set<number>()
   for (const id of request.exclude) {
     const index = model.itemIndexOf(id)
@@ -165,10 +177,13 @@ export async function recommend(
   if (fresh.interactions.length > 0 || (request.explain && user)) {
     // A partitioned version holds no item rows: fetch the lists of the items fold-in reads (the
     // newest events first), so `readItem` sees them.
-    await model.ensureItems(
-      bindings,
-      [...fresh.interactions.map((i) => i.index), ...trained.map((i) => i.index)],
-      now,
+    await timed(
+      'items',
+      model.ensureItems(
+        bindings,
+        [...fresh.interactions.map((i) => i.index), ...trained.map((i) => i.index)],
+        now,
+      ),
     )
   }
   if (fresh.interactions.length > 0) {
@@ -188,7 +203,7 @@ export async function recommend(
 
   const { rank } = request
   // Unpartitioned: the exact scan. Partitioned: the probed lists, fetched once for the request.
-  const prepared = vector ? await model.prepareTopK(bindings, vector, now) : null
+  const prepared = vector ? await model.prepareTopK(bindings, vector, now, timing, request.prefetched) : null
   if (!vector || !prepared) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const list: CandidateList = request.fallback
@@ -200,7 +215,9 @@ export async function recommend(
 
   const scan = (size: number): TopKResult => prepared(size, skipped)
   const extras = request.content?.(vector) ?? []
+  const started = performance.now()
   const ranked = rank({ fetch: scan, total: model.itemCount, skip: skipped, extras }, k)
+  timing?.add('rank', performance.now() - started)
   if (request.explain && fold)
     await model.ensureItems(
       bindings,

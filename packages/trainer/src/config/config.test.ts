@@ -78,4 +78,15 @@ describe('validateConfig export.partitions', () => {
     expect(() => validateConfig({ export: { partitions: { nprobe: 0 } } })).toThrow(/nprobe/)
     expect(() => validateConfig({ export: { partitions: { targetRecall: 2 } } })).toThrow(/targetRecall/)
   })
+
+  it('should accept spill as a number in [0, 10] and reject anything else', () => {
+    for (const spill of [0, 0.2, 1.5]) {
+      const config = { export: { partitions: { spill } } }
+      expect(validateConfig(config)).toBe(config)
+    }
+    for (const spill of [-0.1, 11, '0.2'])
+      expect(() => validateConfig({ export: { partitions: { spill } } })).toThrow(
+        /spill must be a number in \[0, 10\]/,
+      )
+  })
 })

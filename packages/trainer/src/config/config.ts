@@ -238,7 +238,16 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
     if (!isObject(partitions))
       throw new TrainerError('CONFIG_INVALID', `${where}: export.partitions must be an object.`)
     for (const [key, value] of Object.entries(partitions)) {
-      const known = ['minItems', 'lists', 'nprobe', 'targetRecall', 'sampleUsers', 'iterations', 'seed']
+      const known = [
+        'minItems',
+        'lists',
+        'nprobe',
+        'targetRecall',
+        'sampleUsers',
+        'iterations',
+        'seed',
+        'spill',
+      ]
       if (!known.includes(key))
         throw new TrainerError(
           'CONFIG_INVALID',
@@ -248,11 +257,13 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
         typeof value === 'number' &&
         (key === 'targetRecall'
           ? value > 0 && value <= 1
-          : Number.isInteger(value) && (value >= 1 || key === 'seed' || key === 'minItems') && value >= 0)
+          : key === 'spill'
+            ? value >= 0 && value <= 10
+            : Number.isInteger(value) && (value >= 1 || key === 'seed' || key === 'minItems') && value >= 0)
       if (!ok)
         throw new TrainerError(
           'CONFIG_INVALID',
-          `${where}: export.partitions.${key} must be ${key === 'targetRecall' ? 'a number in (0, 1]' : 'a non-negative integer (lists, nprobe, sampleUsers, iterations ≥ 1)'}, got ${JSON.stringify(value)}.`,
+          `${where}: export.partitions.${key} must be ${key === 'targetRecall' ? 'a number in (0, 1]' : key === 'spill' ? 'a number in [0, 10] (0 = off)' : 'a non-negative integer (lists, nprobe, sampleUsers, iterations ≥ 1)'}, got ${JSON.stringify(value)}.`,
         )
     }
   }

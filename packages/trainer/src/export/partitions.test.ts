@@ -41,6 +41,15 @@ describe('planPartitions', () => {
     expect(smaller.manifest.recall.value).toBeLessThan(0.95)
   })
 
+  it('should spill border items by default, so the target needs fewer probes than without (spill 0)', () => {
+    const spilled = planPartitions(data.y, data.items, data.users, { minItems: 1000 })!
+    const plain = planPartitions(data.y, data.items, data.users, { minItems: 1000, spill: 0 })!
+    expect(plain.index.itemIndexes.length).toBe(5000)
+    expect(spilled.index.itemIndexes.length).toBeGreaterThan(5000)
+    expect(spilled.manifest.nprobe).toBeLessThanOrEqual(plain.manifest.nprobe)
+    expect(spilled.manifest.recall.value).toBeGreaterThanOrEqual(0.95)
+  })
+
   it('should keep a configured nprobe and lists and report their recall', () => {
     const planned = planPartitions(data.y, data.items, data.users, { minItems: 1, lists: 40, nprobe: 40 })!
     expect(planned.manifest).toMatchObject({ lists: 40, nprobe: 40, recall: { value: 1 } })

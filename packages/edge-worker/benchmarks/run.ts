@@ -64,10 +64,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
+  alignedCatalogByteLength,
   blockFromQuantized,
   bundledInt8KernelBytes,
   CatalogTable,
   catalogShardKey,
+  catalogShardRefs,
+  checkSwapMemory,
   chooseNprobe,
   createInt8Kernel,
   encodeCatalogColumns,
@@ -83,6 +86,7 @@ import {
   type PartitionIndex,
   partitionListsKey,
   planItemShards,
+  planModelMemory,
   planPartitionIndex,
   type QuantizedMatrix,
   quantizeRows,
@@ -281,6 +285,12 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
       2 << 20,
       itemIds,
     )
+    // `--wide-catalog`: the manifest without its layout, so the worker holds the catalog in the wide
+    // layout of versions exported before it (the same-run baseline of the compact one).
+    const { layout, ...wide } = split.manifest
+    const manifest: ModelManifest['catalog'] = args.includes('--wide-catalog')
+      ? { ...wide, memoryBytes: alignedCatalogByteLength(ITEMS, wide.categoryCodes, wide.tagCodes, 0) }
+      : { ...wide, layout }
     const refs: ShardRef[] = []
     for (const [index, { start, end }] of split.ranges.entries()) {
       const columns = CatalogTable.columnsOf(split.items.slice(start, end), TRAINED_UNTIL)
@@ -288,7 +298,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
       const shard = await encodeShard({ kind: 'catalog', rows: end - start, rowOffset: start, json })
       refs.push(ref(catalogShardKey(VERSION, index), 'catalog', 'r2', end - start, start, shard))
     }
-    return { refs, manifest: split.manifest }
+    return { refs, manifest }
   }
   const manifest: ModelManifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
@@ -536,9 +546,10 @@ async function heapUsage(inspectorPort: number, collect = false): Promise<HeapUs
   const usage = () => ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }))
   try {
     return await new Promise<HeapUsage>((done, fail) => {
+      // NOTE: 60 s: a forced GC of a 1M-item isolate on a loaded 2-core machine can take > 10 s.
       const timer = setTimeout(
-        () => fail(new Error('the inspector did not answer Runtime.getHeapUsage within 10 s')),
-        10_000,
+        () => fail(new Error('the inspector did not answer Runtime.getHeapUsage within 60 s')),
+        60_000,
       )
       ws.addEventListener('error', () =>
         fail(new Error(`cannot connect to the inspector on port ${inspectorPort}`)),
@@ -684,11 +695,13 @@ async function main(): Promise<void> {
   try {
     let t = performance.now()
     const published = await buildModel()
+    let secondManifest: ModelManifest | undefined
     if (args.includes('--memory')) {
       // A second version to swap to, published next to the first (not live).
       const second = await buildModel(VERSION_2, 2027, false)
       published.kv.push(...second.kv)
       published.r2.push(...second.r2)
+      secondManifest = second.manifest
     }
     const bytes = [
       ...published.kv.map((o) => (o.base64 ? (o.value.length * 3) / 4 : o.value.length)),
@@ -704,7 +717,7 @@ async function main(): Promise<void> {
     )
 
     if (args.includes('--memory')) {
-      await memorySwap(persist, port, inspectorPort)
+      await memorySwap(persist, port, inspectorPort, [published.manifest, secondManifest!])
       return
     }
     if (args.includes('--people')) {
@@ -961,9 +974,30 @@ async function knownUsers(
  * `--budget`, default 127). A version that cannot fit is refused (`MODEL_TOO_LARGE`): then the heap
  * stays that of the live version.
  */
-async function memorySwap(persist: string, port: number, inspectorPort: number): Promise<void> {
+async function memorySwap(
+  persist: string,
+  port: number,
+  inspectorPort: number,
+  [live, next]: [ModelManifest, ModelManifest],
+): Promise<void> {
   const budget = option('budget', 127)
   const userCache = option('user-cache', 16)
+  // The plan the worker checks (core's planModelMemory + checkSwapMemory), from the manifests.
+  const settings = {
+    userCacheBytes: userCache * 2 ** 20,
+    partitionCacheBytes: option('partition-cache', 8) * 2 ** 20,
+  }
+  const livePlan = planModelMemory(live, settings)
+  const nextPlan = planModelMemory(next, settings)
+  const check = checkSwapMemory(
+    { version: next.version, plan: nextPlan },
+    { version: live.version, plan: livePlan },
+    budget * 2 ** 20,
+  )
+  const catalogShards = catalogShardRefs(next)
+  console.log(
+    `plan: live resident ${mib(livePlan.resident)} (catalog ${mib(livePlan.catalog)}, ${(livePlan.catalog / ITEMS).toFixed(2)} B per item; ${catalogShards.length} catalog shards, ${mib(catalogShards.reduce((n, r) => n + r.bytes, 0))}${next.catalog?.layout ? ', compact layout' : ', wide layout'}), next loading peak ${mib(nextPlan.loadingPeak)} (caches ${mib(nextPlan.caches)}, empty while loading); swap needs ${mib(check.needed)} of ${budget} MiB: ${check.fits ? 'fits' : 'refused'}`,
+  )
   const server = await startDev(persist, port, inspectorPort, {
     MODEL_MEMORY_MIB: String(budget),
     USER_CACHE_MIB: String(userCache),
@@ -980,6 +1014,7 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
     const loadMs = performance.now() - t0
     const status1 = (await timed(`${base}/v1/model`)).body as {
       version: string | null
+      loadMs?: number | null
       memory: Record<string, number> | null
       lastError: { code: string; message: string } | null
     }
@@ -1017,6 +1052,8 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
     }
     for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
     const after = await heapUsage(inspectorPort)
+    const afterLive = await heapUsage(inspectorPort, true)
+    const status3 = (await timed(`${base}/v1/model`)).body as { loadMs?: number | null }
     console.log('| state | JS heap | array buffers | growth over the empty isolate | store accounting |')
     console.log('|---|---:|---:|---:|---:|')
     console.log(
@@ -1032,7 +1069,10 @@ async function memorySwap(persist: string, port: number, inspectorPort: number):
       `| live peak while swapping (the same samples after a forced GC) | | | ${mib(livePeak - total(before))} | |`,
     )
     console.log(
-      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} | |`,
+      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} (live after a forced GC: ${mib(total(afterLive) - total(before))}) | |`,
+    )
+    console.log(
+      `load time (the worker's loadMs): first version ${String(status1.loadMs ?? '–')} ms (cold first request ${loadMs.toFixed(0)} ms), ${status2.version} ${String(status3.loadMs ?? '–')} ms`,
     )
     if (status2.lastError?.version === VERSION_2)
       console.log(`swap refused: ${status2.lastError.code}: ${status2.lastError.message}`)

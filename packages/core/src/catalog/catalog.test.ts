@@ -580,6 +580,41 @@ describe('CatalogTable.alignedBuilder with a compact layout', () => {
     expect(table.byteLength).toBeLessThan(alignedCatalogByteLength(n, categoryCodes, n, 0) / 1.5)
   })
 
+  it('should never take more than the wide layout, keeping float64 where a dictionary would not be smaller', () => {
+    for (const items of [1, 10, 1000, 100_000])
+      for (const distinct of [0, 1, 255, 256, 65_535, 65_536, 1_000_000])
+        for (const [labels, max, codes] of [
+          [0, 0, 0],
+          [300, 1, items],
+          [70_000, 3, 3 * items],
+        ] as const) {
+          const layout = {
+            categoryLabels: labels,
+            maxCategories: max,
+            tagLabels: labels,
+            maxTags: max,
+            prices: distinct,
+            createdAts: distinct,
+          }
+          expect(alignedCatalogByteLength(items, codes, codes, 0, layout)).toBeLessThanOrEqual(
+            alignedCatalogByteLength(items, codes, codes, 0),
+          )
+        }
+    // 10 items with 10 prices: 10 codes + 11 dictionary values > 10 float64s, so float64.
+    const items = Array.from({ length: 10 }, (_, i) => item({ itemId: `i${i}`, price: i + 0.25 }))
+    const layout = catalogLayoutOf(items)
+    const builder = CatalogTable.alignedBuilder(10, (id) => Number(id.slice(1)), {
+      categories: 0,
+      tags: 0,
+      layout,
+    })
+    builder.add(CatalogTable.columnsOf(items, 1))
+    const table = builder.build()
+    expect(table.byteLength).toBe(alignedCatalogByteLength(10, 0, 0, 0, layout))
+    expect(table.byteLength).toBe(10 * (1 + 1 + 8 + 1 + 1) + 8)
+    expect(table.item(7).price).toBe(7.25)
+  })
+
   it('should refuse a part that does not fit the layout, adding nothing of it', () => {
     const items = Array.from({ length: 30 }, (_, i) =>
       item({ itemId: `i${i}`, tags: i === 25 ? ['a', 'b'] : ['a'], price: i < 20 ? 1 : i }),

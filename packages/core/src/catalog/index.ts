@@ -59,6 +59,7 @@ export type {
   SplitCatalog,
 } from './table.js'
 export {
+  alignedCatalogBuildBytes,
   alignedCatalogByteLength,
   CatalogTable,
   catalogColumnsByteLength,

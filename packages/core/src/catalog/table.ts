@@ -326,14 +326,19 @@ export class CatalogTable {
       add(part) {
         const p = packColumns(part instanceof Uint8Array ? parseColumns(part) : part)
         const at = new Int32Array(p.ids.length).fill(-1)
-        const taken = new Set<number>()
         p.ids.forEach((id, r) => {
           const index = indexOf(id)
-          if (index < 0 || index >= size || (flags[index]! & PRESENT) !== 0 || taken.has(index)) return
+          if (index < 0 || index >= size || (flags[index]! & (PRESENT | PENDING)) !== 0) return
           at[r] = index
-          taken.add(index)
+          flags[index] = flags[index]! | PENDING
         })
-        if (layout) checkLayout(p, at, layout, { categoryCode, tagCode, price, createdAt })
+        if (layout)
+          try {
+            checkLayout(p, at, layout, { categoryCode, tagCode, price, createdAt })
+          } catch (error) {
+            for (const index of at) if (index >= 0) flags[index] = flags[index]! & ~PENDING
+            throw error
+          }
         // Codes of the labels the added rows use (labels of left-out rows take no code).
         const catMap = new Int32Array(p.categoryLabels.length).fill(-1)
         const tagMap = new Int32Array(p.tagLabels.length).fill(-1)
@@ -624,15 +629,19 @@ class NumberColumnBuilder {
   /** `distinct`: the layout's distinct non-null values (undefined: float64). */
   constructor(size: number, distinct: number | undefined) {
     this.#capacity = distinct === undefined ? Number.POSITIVE_INFINITY : distinct + 1
-    if (distinct === undefined || distinct + 1 > 0x10000) this.#f64 = new Float64Array(size).fill(Number.NaN)
-    else this.#codes = distinct + 1 <= 0x100 ? new Uint8Array(size) : new Uint16Array(size)
+    const width = dictionaryWidth(size, distinct)
+    if (width === 0) this.#f64 = new Float64Array(size).fill(Number.NaN)
+    else this.#codes = width === 1 ? new Uint8Array(size) : new Uint16Array(size)
   }
 
-  /** Whether `values` (NaN = null) fit the dictionary next to what it holds. */
-  fits(values: Iterable<number>): boolean {
+  /** Whether `values[r]` (NaN = null) of the rows with `at[r] ≥ 0` fit next to what it holds. */
+  fits(values: Float64Array, at: Int32Array): boolean {
     if (!this.#codes) return true
     const added = new Set<number>()
-    for (const v of values) if (!Number.isNaN(v) && !this.#code.has(v)) added.add(v)
+    for (let r = 0; r < at.length; r++) {
+      const v = values[r]!
+      if (at[r]! >= 0 && !Number.isNaN(v) && !this.#code.has(v)) added.add(v)
+    }
     return this.#values.length + added.size <= this.#capacity
   }
 
@@ -852,12 +861,8 @@ function checkLayout(
     }
     if (codeOf.size + added.size > total) invalid(`its ${kind} exceed the layout's ${total} labels.`)
   }
-  const rows = (column: Float64Array) =>
-    (function* () {
-      for (let r = 0; r < at.length; r++) if (at[r]! >= 0) yield column[r]!
-    })()
-  if (!held.price.fits(rows(p.price))) invalid(`its prices exceed the layout's ${layout.prices} values.`)
-  if (!held.createdAt.fits(rows(p.createdAt)))
+  if (!held.price.fits(p.price, at)) invalid(`its prices exceed the layout's ${layout.prices} values.`)
+  if (!held.createdAt.fits(p.createdAt, at))
     invalid(`its createdAt values exceed the layout's ${layout.createdAts} values.`)
 }
 
@@ -917,10 +922,21 @@ function labelColumnByteLength(items: number, codes: number, labels?: number, ma
   return 4 * (items + 1) + codeWidth(labels) * codes
 }
 
+/**
+ * Bytes per code of a dictionary-coded number column of `items` rows with `distinct` non-null
+ * values (code 0 = null), or 0 for float64: without a layout, past 65,535 values, or when the
+ * dictionary would not be smaller.
+ */
+function dictionaryWidth(items: number, distinct?: number): 0 | 1 | 2 {
+  if (distinct === undefined || distinct + 1 > 0x10000) return 0
+  const width = distinct + 1 <= 0x100 ? 1 : 2
+  return width * items + 8 * (distinct + 1) < 8 * items ? width : 0
+}
+
 /** Bytes of one number column of `items` rows (see {@link NumberColumnBuilder}). */
 function numberColumnByteLength(items: number, distinct?: number): number {
-  if (distinct === undefined || distinct + 1 > 0x10000) return 8 * items
-  return (distinct + 1 <= 0x100 ? 1 : 2) * items + 8 * (distinct + 1)
+  const width = dictionaryWidth(items, distinct)
+  return width === 0 ? 8 * items : width * items + 8 * (distinct! + 1)
 }
 
 /**
@@ -948,6 +964,21 @@ export function alignedCatalogByteLength(
   )
 }
 
+/**
+ * Bytes an aligned table in `layout` holds only while it is built, on top of its final bytes
+ * ({@link alignedCatalogByteLength}): the value → code maps of its dictionary-coded number columns,
+ * an estimated 64 per value. What the edge worker adds to its catalog loading peak.
+ */
+export function alignedCatalogBuildBytes(items: number, layout?: CatalogLayout): number {
+  let entries = 0
+  for (const distinct of [layout?.prices, layout?.createdAts])
+    if (dictionaryWidth(items, distinct) > 0) entries += distinct! + 1
+  return DICTIONARY_ENTRY_BYTES * entries
+}
+
+/** Estimated bytes of one entry of a value → code `Map` while a dictionary column is built. */
+const DICTIONARY_ENTRY_BYTES = 64
+
 /** Estimated bytes of one id in a table: the string and its entry in the id → row map. */
 function idByteLength(id: string): number {
   return 16 + Math.ceil(id.length / 8) * 8 + 72
@@ -960,6 +991,8 @@ const ATTRIBUTE_ENTRY_BYTES = 64
 const AVAILABLE = 1
 /** Row flag (aligned tables): the row holds an item. */
 const PRESENT = 2
+/** Row flag while a part is added: the part has a row for this item (cleared when it is refused). */
+const PENDING = 4
 
 /**
  * The bytes a {@link CatalogTable} of `columns` holds, as {@link CatalogTable.byteLength} counts

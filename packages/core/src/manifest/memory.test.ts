@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { alignedCatalogByteLength } from '../catalog/table.js'
+import { alignedCatalogBuildBytes, alignedCatalogByteLength } from '../catalog/table.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import type { ModelManifest, ShardRef } from './manifest.js'
 import { checkSwapMemory, planModelMemory } from './memory.js'
@@ -189,6 +189,20 @@ describe('planModelMemory with a split catalog', () => {
     expect(plan.catalog).toBe(4 * MiB)
     expect(plan.resident).toBe(without.resident + plan.catalog)
     expect(plan.loadingPeak).toBe(plan.resident + 4 * 4 * MiB)
+    // A compact layout: its price dictionary's map while loading (createdAt: 1 value, also coded).
+    m.catalog.layout = {
+      categoryLabels: 10,
+      maxCategories: 1,
+      tagLabels: 10,
+      maxTags: 2,
+      prices: 1000,
+      createdAts: 0,
+    }
+    const compact = planModelMemory(m, { userCacheBytes: MiB })
+    expect(compact.loadingPeak).toBe(
+      compact.resident + 4 * 4 * MiB + alignedCatalogBuildBytes(100_000, m.catalog.layout),
+    )
+    expect(alignedCatalogBuildBytes(100_000, m.catalog.layout)).toBe(64 * (1001 + 1))
   })
 
   it('should estimate the table of an older version with one catalog shard from its size', () => {

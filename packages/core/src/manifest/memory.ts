@@ -10,7 +10,7 @@
  * @module
  */
 
-import { alignedCatalogByteLength } from '../catalog/table.js'
+import { alignedCatalogBuildBytes, alignedCatalogByteLength } from '../catalog/table.js'
 import { CoreError } from '../errors.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import { idIndexByteLength } from '../shard/id-index.js'
@@ -128,7 +128,9 @@ export function planModelMemory(
     catalogRefs.length === 0
       ? 0
       : (known?.memoryBytes ?? alignedCatalogByteLength(items, estimatedCodes, 0, 0))
-  const catalogGrowth = catalogRefs.length === 0 || known ? 0 : 8 * estimatedCodes
+  // Compact layouts build their number dictionaries with a value → code map while loading.
+  const catalogGrowth =
+    catalogRefs.length === 0 ? 0 : known ? alignedCatalogBuildBytes(items, known.layout) : 8 * estimatedCodes
   const resident =
     kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache + catalog
   return {
@@ -144,7 +146,8 @@ export function planModelMemory(
     // One item shard fetched and decoded (views, no copy) at a time; the id string table is
     // preallocated with `itemIdBytes`, so ids are copied once. A partitioned version also holds
     // its partitions shard (item indexes of every list) while the item → partition map is built.
-    // Catalog shards load one at a time after the items, each parsed and appended then dropped.
+    // Catalog shards load one at a time after the items, each parsed and appended then dropped
+    // (plus, in a compact layout, the dictionaries' maps until the table is built).
     loadingPeak:
       resident +
       Math.max(

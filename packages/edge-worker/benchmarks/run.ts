@@ -1067,7 +1067,7 @@ async function memorySwap(
     for (let u = 0; u < 200; u++) await timed(`${base}/v1/users/user-${u}/recommendations?k=10`)
     console.error(`memory: swap over after ${requests} requests (${missed} samples skipped)`)
     const after = await heapUsage(inspectorPort)
-    const afterLive = await heapUsage(inspectorPort, true)
+    const afterLive = await sample(true)
     const status3 = (await timed(`${base}/v1/model`)).body as { loadMs?: number | null }
     console.log('| state | JS heap | array buffers | growth over the empty isolate | store accounting |')
     console.log('|---|---:|---:|---:|---:|')
@@ -1084,7 +1084,7 @@ async function memorySwap(
       `| live peak while swapping (the same samples after a forced GC) | | | ${mib(livePeak - total(before))} | |`,
     )
     console.log(
-      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} (live after a forced GC: ${mib(total(afterLive) - total(before))}) | |`,
+      `| after the swap: serving ${status2.version} | ${mib(after.usedSize)} | ${mib(after.backingStorageSize ?? 0)} | ${mib(total(after) - total(before))} (live after a forced GC: ${afterLive > 0 ? mib(afterLive - total(before)) : 'unanswered'}) | |`,
     )
     console.log(
       `load time (the worker's loadMs): first version ${String(status1.loadMs ?? '–')} ms (cold first request ${loadMs.toFixed(0)} ms), ${status2.version} ${String(status3.loadMs ?? '–')} ms`,

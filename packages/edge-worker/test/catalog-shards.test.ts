@@ -198,6 +198,63 @@ describe('split catalog (issue 16)', () => {
     for (const { itemId } of category.body.items) expect(byId.get(itemId)!.categories).toContain('c2')
   })
 
+  it('should answer alike from the compact table and from the wide one of a version without a layout', async () => {
+    // One category and one tag per item, 5 prices: codes without offsets, a 1-byte price dictionary.
+    const simple = (f: ModelFixture): CatalogItem[] =>
+      f.itemIds.map((itemId, i) => ({
+        itemId,
+        categories: [`c${f.itemCluster[i]}`],
+        tags: [`t${i % 4}`],
+        price: 10 * (1 + (i % 5)),
+        available: i % 6 !== 0,
+        createdAt: null,
+        attributes: {},
+      }))
+    const queries = [
+      'category=c1',
+      'tag=t2',
+      'minPrice=20&maxPrice=30',
+      'available=false',
+      `filter=${encodeURIComponent('(category:c0 OR tag:t3) AND price>=40')}`,
+    ]
+    const answers: Record<string, string[][]> = {}
+    for (const form of ['compact', 'wide'] as const) {
+      // Own item ids: the D1 overlay of the PUT test above must not reach these items.
+      const f = trainClusteredModel({ version: `catshard-${form}`, itemPrefix: 'cc' })
+      const items = simple(f)
+      const app = createApp()
+      // Exported "after" every D1 change of the tests above: no overlay row reaches either version,
+      // so both answer from their own table alone.
+      const published = await publishVersion(env, f, {
+        catalog: { items, updatedUntil: Date.now() + 3_600_000 },
+        catalogShardBytes: SHARD_BYTES,
+        ...(form === 'wide' ? { catalogLayout: false as const } : {}),
+      })
+      expect(published.catalog!.layout === undefined).toBe(form === 'wide')
+      const model = await json<ModelBody>(app, '/v1/model', { as: 'secret' })
+      expect(model.body.version).toBe(`catshard-${form}`)
+      expect(model.body.memory.catalog).toBe(published.catalog!.memoryBytes)
+      // 120 items: 1 + 1 + 1 + 1 + 1 bytes and 6 + 1 dictionary values (8 B) vs 25 B + 4 per label.
+      expect(published.catalog!.memoryBytes).toBe(
+        form === 'compact' ? 120 * 5 + 8 * (6 + 1) : 8 * 121 + 17 * 120 + 4 * 240,
+      )
+      const seen = new Map(items.map((item) => [item.itemId, item]))
+      answers[form] = []
+      for (const query of queries) {
+        const { status, body } = await json<{ items: Items }>(
+          app,
+          `/v1/users/${f.users[7]!.id}/recommendations?k=20&${query}`,
+        )
+        expect(status).toBe(200)
+        expect(body.items.length).toBeGreaterThan(0)
+        if (query === 'available=false')
+          for (const { itemId } of body.items) expect(seen.get(itemId)!.available).toBe(false)
+        answers[form]!.push(body.items.map((i) => i.itemId))
+      }
+    }
+    expect(answers.compact).toEqual(answers.wide)
+  })
+
   for (const damage of ['corrupt', 'missing'] as const) {
     it(`should serve a version with a ${damage} catalog shard degraded, leaving its rows out, never failing a request`, async () => {
       const version = `catshard-${damage}`

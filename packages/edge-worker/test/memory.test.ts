@@ -1,4 +1,4 @@
-import { planModelMemory } from '@edgerec/core'
+import { checkSwapMemory, planModelMemory } from '@edgerec/core'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { ModelStore } from '../src/model/model-store.js'
@@ -139,7 +139,12 @@ describe('memory budget of partitioned versions (lists on demand, issue 16)', ()
     const plan = planModelMemory(v1, settings)
     expect(plan.itemRows).toBe(0)
     expect(plan.partitionCache).toBe(MiB)
-    const budgetMiB = Math.ceil((plan.resident + plan.loadingPeak) / MiB) + 1
+    // The swap's need counts one version's caches (the replaced one's close at the swap): a budget
+    // below both versions' full plans (resident + loading peak) fits it.
+    const needed = checkSwapMemory({ version: 'v2', plan }, { version: 'v1', plan }, 1).needed
+    expect(needed).toBe(plan.resident + plan.loadingPeak - plan.caches)
+    const budgetMiB = Math.ceil(needed / MiB)
+    expect(budgetMiB * MiB).toBeLessThan(plan.resident + plan.loadingPeak)
     const store = new ModelStore({ backoffMs: 0 })
     const app = createApp({ store })
     const bindings = {
@@ -164,17 +169,24 @@ describe('memory budget of partitioned versions (lists on demand, issue 16)', ()
     expect(memory.total).toBeLessThanOrEqual(plan.resident)
 
     // A second partitioned version loads next to the live one within the budget.
+    const first = store.live!
     await publishVersion(env, largeFixture('ondemand-v2'), { storage: 'r2', partitions })
     store.invalidate()
     await json(app, '/v1/model', { bindings })
     await store.settled()
     const swapped = await json<{ version: string; lastError: unknown }>(app, '/v1/model', { bindings })
     expect(swapped.body).toMatchObject({ version: 'ondemand-v2', lastError: null })
+    // The replaced version's caches are closed: empty, and a request still holding it keeps nothing.
+    expect(first.memory()).toMatchObject({ userCache: 0, partitionCache: 0 })
+    expect(await first.findUser(env, 'big-user-0', Date.now())).not.toBeNull()
+    expect(first.memory()).toMatchObject({ userCache: 0, partitionCache: 0 })
 
     // The same items unpartitioned (all rows resident) do not fit next to it: refused, v2 serves.
     const v3 = await publishVersion(env, largeFixture('ondemand-v3'), { storage: 'r2' })
     const resident = planModelMemory(v3, settings)
-    expect(plan.resident + resident.loadingPeak).toBeGreaterThan(budgetMiB * MiB)
+    expect(
+      checkSwapMemory({ version: 'v3', plan: resident }, { version: 'v2', plan }, budgetMiB * MiB).fits,
+    ).toBe(false)
     store.invalidate()
     await json(app, '/v1/model', { bindings })
     await store.settled()

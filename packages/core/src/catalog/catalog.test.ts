@@ -13,6 +13,7 @@ import {
   alignedCatalogByteLength,
   CatalogTable,
   catalogColumnsByteLength,
+  catalogLayoutOf,
   decodeCatalogColumns,
   encodeCatalogColumns,
   splitCatalog,
@@ -388,11 +389,21 @@ describe('splitCatalog', () => {
     const categoryCodes = model.reduce((n, i) => n + i.categories.length, 0)
     const tagCodes = model.reduce((n, i) => n + i.tags.length, 0)
     const attributes = model.reduce((n, i) => n + Object.keys(i.attributes).length, 0)
+    const layout = catalogLayoutOf(model)
+    expect(layout).toEqual({
+      categoryLabels: new Set(model.flatMap((i) => i.categories)).size,
+      maxCategories: Math.max(...model.map((i) => i.categories.length)),
+      tagLabels: new Set(model.flatMap((i) => i.tags)).size,
+      maxTags: Math.max(...model.map((i) => i.tags.length)),
+      prices: new Set(model.flatMap((i) => (i.price === null ? [] : [i.price]))).size,
+      createdAts: new Set(model.flatMap((i) => (i.createdAt === null ? [] : [i.createdAt]))).size,
+    })
     expect(split.manifest).toEqual({
       rows: 30,
       categoryCodes,
       tagCodes,
-      memoryBytes: alignedCatalogByteLength(4, categoryCodes + tagCodes, attributes),
+      memoryBytes: alignedCatalogByteLength(4, categoryCodes, tagCodes, attributes, layout),
+      layout,
     })
   })
 
@@ -469,8 +480,16 @@ describe('CatalogTable.alignedBuilder', () => {
   const indexOf = (id: string) => modelIds.indexOf(id)
   const whole = CatalogTable.fromItems(items, 9)
 
-  for (const order of ['model', 'catalog'] as const) {
-    it(`should put each row at its model index, without ids, parts in ${order} order`, () => {
+  const modelItems = modelIds.flatMap((id) => items.filter((x) => x.itemId === id))
+  const cases = [
+    ['model', 'wide'],
+    ['catalog', 'wide'],
+    ['model', 'compact'],
+    ['catalog', 'compact'],
+  ] as const
+  for (const [order, form] of cases) {
+    it(`should put each row at its model index, without ids, parts in ${order} order, ${form} layout`, () => {
+      const layout = form === 'compact' ? catalogLayoutOf(modelItems) : undefined
       const sorted =
         order === 'model' ? modelIds.flatMap((id) => items.filter((x) => x.itemId === id)) : items
       const rest = items.filter((x) => !modelIds.includes(x.itemId))
@@ -484,7 +503,7 @@ describe('CatalogTable.alignedBuilder', () => {
       const builder = CatalogTable.alignedBuilder(
         modelIds.length,
         indexOf,
-        order === 'model' ? hint : undefined,
+        order === 'model' ? { ...hint, layout } : layout ? { categories: 0, tags: 0, layout } : undefined,
       )
       for (const [s, e] of [
         [0, 100],
@@ -504,17 +523,114 @@ describe('CatalogTable.alignedBuilder', () => {
         expect({ ...table.item(index), itemId: modelIds[index] }).toEqual(whole.item(row))
         expect(table.view(index).hasCategory('five')).toBe(whole.view(row).hasCategory('five'))
       }
-      let codes = 0
+      let categoryCodes = 0
+      let tagCodes = 0
       let attributes = 0
       for (const id of modelIds.slice(0, 250)) {
         const x = items.find((i) => i.itemId === id)!
-        codes += x.categories.length + x.tags.length
+        categoryCodes += x.categories.length
+        tagCodes += x.tags.length
         attributes += Object.keys(x.attributes).length
       }
-      expect(table.byteLength).toBe(alignedCatalogByteLength(modelIds.length, codes, attributes))
+      expect(table.byteLength).toBe(
+        alignedCatalogByteLength(modelIds.length, categoryCodes, tagCodes, attributes, layout),
+      )
       expect(table.updatedUntil).toBe(9)
     })
   }
+})
+
+describe('CatalogTable.alignedBuilder with a compact layout', () => {
+  it('should code wide dictionaries in 2 bytes, keep > 65,535 distinct values as float64, and answer the same', () => {
+    const n = 70_000
+    const items = Array.from({ length: n }, (_, i) =>
+      item({
+        itemId: `i${i}`,
+        categories: i % 3 ? [`c${i % 5}`] : [],
+        tags: [`t${i % 300}`],
+        price: i % 50 ? i + 0.5 : null,
+        available: i % 4 !== 0,
+        createdAt: 1_000_000 + (i % 1000),
+      }),
+    )
+    const ids = items.map((x) => x.itemId)
+    const layout = catalogLayoutOf(items)
+    expect(layout).toMatchObject({ tagLabels: 300, maxTags: 1, createdAts: 1000 })
+    expect(layout.prices).toBeGreaterThan(0xffff)
+    const rowOf = new Map(ids.map((id, i) => [id, i]))
+    const builder = CatalogTable.alignedBuilder(n, (id) => rowOf.get(id) ?? -1, {
+      categories: 0,
+      tags: 0,
+      layout,
+    })
+    for (let s = 0; s < n; s += 20_000)
+      builder.add(CatalogTable.columnsOf(items.slice(s, Math.min(n, s + 20_000)), 5))
+    const table = builder.build()
+    const whole = CatalogTable.fromItems(items, 5)
+    for (const row of [0, 1, 2, 3, 299, 300, 11, 65_536, n - 1])
+      expect({ ...table.item(row), itemId: ids[row] }).toEqual(whole.item(row))
+    expect(table.view(301).hasTag('t1')).toBe(true)
+    expect(table.view(301).hasTag('t2')).toBe(false)
+    expect(table.view(3).hasCategory('c3')).toBe(false)
+    const categoryCodes = items.filter((x) => x.categories.length > 0).length
+    // Categories 1 byte (5 labels + none), tags 2 (300 + none), prices float64, times 2 + 1001
+    // values, 1 flag byte.
+    expect(table.byteLength).toBe(alignedCatalogByteLength(n, categoryCodes, n, 0, layout))
+    expect(table.byteLength).toBe(n * (1 + 2 + 8 + 2 + 1) + 8 * 1001)
+    expect(table.byteLength).toBeLessThan(alignedCatalogByteLength(n, categoryCodes, n, 0) / 1.5)
+  })
+
+  it('should never take more than the wide layout, keeping float64 where a dictionary would not be smaller', () => {
+    for (const items of [1, 10, 1000, 100_000])
+      for (const distinct of [0, 1, 255, 256, 65_535, 65_536, 1_000_000])
+        for (const [labels, max, codes] of [
+          [0, 0, 0],
+          [300, 1, items],
+          [70_000, 3, 3 * items],
+        ] as const) {
+          const layout = {
+            categoryLabels: labels,
+            maxCategories: max,
+            tagLabels: labels,
+            maxTags: max,
+            prices: distinct,
+            createdAts: distinct,
+          }
+          expect(alignedCatalogByteLength(items, codes, codes, 0, layout)).toBeLessThanOrEqual(
+            alignedCatalogByteLength(items, codes, codes, 0),
+          )
+        }
+    // 10 items with 10 prices: 10 codes + 11 dictionary values > 10 float64s, so float64.
+    const items = Array.from({ length: 10 }, (_, i) => item({ itemId: `i${i}`, price: i + 0.25 }))
+    const layout = catalogLayoutOf(items)
+    const builder = CatalogTable.alignedBuilder(10, (id) => Number(id.slice(1)), {
+      categories: 0,
+      tags: 0,
+      layout,
+    })
+    builder.add(CatalogTable.columnsOf(items, 1))
+    const table = builder.build()
+    expect(table.byteLength).toBe(alignedCatalogByteLength(10, 0, 0, 0, layout))
+    expect(table.byteLength).toBe(10 * (1 + 1 + 8 + 1 + 1) + 8)
+    expect(table.item(7).price).toBe(7.25)
+  })
+
+  it('should refuse a part that does not fit the layout, adding nothing of it', () => {
+    const items = Array.from({ length: 30 }, (_, i) =>
+      item({ itemId: `i${i}`, tags: i === 25 ? ['a', 'b'] : ['a'], price: i < 20 ? 1 : i }),
+    )
+    const rowOf = (id: string) => Number(id.slice(1))
+    const layout = { ...catalogLayoutOf(items.slice(0, 20)), maxTags: 1 }
+    const builder = CatalogTable.alignedBuilder(30, rowOf, { categories: 0, tags: 0, layout })
+    builder.add(CatalogTable.columnsOf(items.slice(0, 10), 1))
+    expect(() => builder.add(CatalogTable.columnsOf(items.slice(20, 30), 1))).toThrow(/layout/)
+    expect(() => builder.add(CatalogTable.columnsOf(items.slice(21, 25), 1))).toThrow(/prices exceed/)
+    builder.add(CatalogTable.columnsOf(items.slice(10, 20), 1))
+    expect(builder.rows).toBe(20)
+    const table = builder.build()
+    expect(table.has(21)).toBe(false)
+    expect(table.item(15)).toEqual({ ...items[15], itemId: '' })
+  })
 })
 
 describe('manifest with a split catalog', () => {

@@ -48,11 +48,22 @@ export type {
   RerankOptions,
 } from './rules.js'
 export { boostFactor, compileRules, RULE_LIMITS, rerank } from './rules.js'
-export type { CatalogColumns, CatalogTableBuilder, ItemView, PackedCatalog, SplitCatalog } from './table.js'
+export type {
+  CatalogColumns,
+  CatalogLayout,
+  CatalogTableBuilder,
+  ItemView,
+  LabelColumn,
+  NumberColumn,
+  PackedCatalog,
+  SplitCatalog,
+} from './table.js'
 export {
+  alignedCatalogBuildBytes,
   alignedCatalogByteLength,
   CatalogTable,
   catalogColumnsByteLength,
+  catalogLayoutOf,
   decodeCatalogColumns,
   encodeCatalogColumns,
   splitCatalog,

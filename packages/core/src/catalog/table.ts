@@ -113,23 +113,21 @@ export class CatalogTable {
   readonly #tagLabels: readonly string[]
   readonly #categoryCode: Map<string, number>
   readonly #tagCode: Map<string, number>
-  readonly #catOffsets: Uint32Array
-  readonly #catCodes: Uint32Array
-  readonly #tagOffsets: Uint32Array
-  readonly #tagCodes: Uint32Array
-  readonly #price: Float64Array
-  readonly #available: Uint8Array
-  readonly #createdAt: Float64Array
+  readonly #categories: LabelColumn
+  readonly #tags: LabelColumn
+  readonly #price: NumberColumn
+  /** Per row: {@link AVAILABLE} | {@link PRESENT} (aligned tables). */
+  readonly #flags: Uint8Array
+  readonly #createdAt: NumberColumn
   readonly #attributes: Map<string, Map<number, AttributeValue>>
   readonly #rowOf = new Map<string, number>()
   readonly #view: RowView
-  /** Aligned tables ({@link CatalogTable.alignedBuilder}): 1 where a row holds an item. */
-  readonly #present: Uint8Array | undefined
+  readonly #aligned: boolean
   readonly #presentCount: number
 
   /** @throws {@link CoreError} `INVALID_ARGUMENT` when the columns are inconsistent */
   constructor(columns: CatalogColumns | PackedCatalog) {
-    const p = isPacked(columns) ? columns : packColumns(columns)
+    const p = isPacked(columns) ? columns : wideTable(packColumns(columns))
     this.updatedUntil = p.updatedUntil
     this.ids = p.ids
     p.ids.forEach((id, row) => {
@@ -139,17 +137,15 @@ export class CatalogTable {
     this.#tagLabels = p.tagLabels
     this.#categoryCode = new Map(p.categoryLabels.map((l, i) => [l, i]))
     this.#tagCode = new Map(p.tagLabels.map((l, i) => [l, i]))
-    this.#catOffsets = p.catOffsets
-    this.#catCodes = p.catCodes
-    this.#tagOffsets = p.tagOffsets
-    this.#tagCodes = p.tagCodes
+    this.#categories = p.categories
+    this.#tags = p.tags
     this.#price = p.price
-    this.#available = p.available
+    this.#flags = p.flags
     this.#createdAt = p.createdAt
     this.#attributes = p.attributes
-    this.#present = p.present
+    this.#aligned = p.aligned
     let count = 0
-    if (p.present) for (let i = 0; i < p.present.length; i++) count += p.present[i]!
+    if (p.aligned) for (let i = 0; i < p.flags.length; i++) count += p.flags[i]! >> 1
     this.#presentCount = count
     this.#view = new RowView(this)
   }
@@ -159,12 +155,12 @@ export class CatalogTable {
    * held ({@link ids} is empty, {@link rowOf} answers -1; use {@link has}).
    */
   get aligned(): boolean {
-    return this.#present !== undefined
+    return this.#aligned
   }
 
   /** Whether row `row` holds an item (aligned tables: whether the model item has a catalog row). */
   has(row: number): boolean {
-    return this.#present ? this.#present[row] === 1 : row >= 0 && row < this.ids.length
+    return this.#aligned ? (this.#flags[row]! & PRESENT) !== 0 : row >= 0 && row < this.ids.length
   }
 
   /** Builds the columns of `items` (later duplicates of an id win). */
@@ -210,7 +206,7 @@ export class CatalogTable {
 
   /** Number of items (aligned tables: rows that hold one). */
   get size(): number {
-    return this.#present ? this.#presentCount : this.ids.length
+    return this.#aligned ? this.#presentCount : this.ids.length
   }
 
   /** Row of `itemId`, or -1. */
@@ -237,9 +233,9 @@ export class CatalogTable {
     return {
       itemId: this.ids[row] ?? '',
       categories: [...this.categoriesOf(row)],
-      tags: this.#labels(this.#tagOffsets, this.#tagCodes, this.#tagLabels, row),
+      tags: this.#labels(this.#tags, this.#tagLabels, row),
       price: this.priceOf(row),
-      available: this.#available[row] === 1,
+      available: this.availableAt(row),
       createdAt: this.createdAtOf(row),
       attributes,
     }
@@ -247,39 +243,34 @@ export class CatalogTable {
 
   /** @internal */
   categoriesOf(row: number): string[] {
-    return this.#labels(this.#catOffsets, this.#catCodes, this.#categoryLabels, row)
+    return this.#labels(this.#categories, this.#categoryLabels, row)
   }
 
-  #labels(offsets: Uint32Array, codes: Uint32Array, labels: readonly string[], row: number): string[] {
-    const out: string[] = []
-    for (let p = offsets[row]!; p < offsets[row + 1]!; p++) out.push(labels[codes[p]!]!)
-    return out
+  #labels(column: LabelColumn, labels: readonly string[], row: number): string[] {
+    return column.codes(row).map((code) => labels[code]!)
   }
 
   /** @internal */
   hasLabel(kind: 'category' | 'tag', row: number, label: string): boolean {
     const code = (kind === 'category' ? this.#categoryCode : this.#tagCode).get(label)
     if (code === undefined) return false
-    const offsets = kind === 'category' ? this.#catOffsets : this.#tagOffsets
-    const codes = kind === 'category' ? this.#catCodes : this.#tagCodes
-    for (let p = offsets[row]!; p < offsets[row + 1]!; p++) if (codes[p] === code) return true
-    return false
+    return (kind === 'category' ? this.#categories : this.#tags).has(row, code)
   }
 
   /** @internal */
   priceOf(row: number): number | null {
-    const p = this.#price[row]!
+    const p = this.#price.get(row)
     return Number.isNaN(p) ? null : p
   }
 
   /** @internal */
   availableAt(row: number): boolean {
-    return this.#available[row] === 1
+    return (this.#flags[row]! & AVAILABLE) !== 0
   }
 
   /** @internal */
   createdAtOf(row: number): number | null {
-    const t = this.#createdAt[row]!
+    const t = this.#createdAt.get(row)
     return Number.isNaN(t) ? null : t
   }
 
@@ -293,38 +284,37 @@ export class CatalogTable {
    * {@link catalogColumnsByteLength} predicts from the columns before they load.
    */
   get byteLength(): number {
-    let bytes = this.#catOffsets.byteLength + this.#catCodes.byteLength + this.#tagOffsets.byteLength
-    bytes +=
-      this.#tagCodes.byteLength +
-      this.#price.byteLength +
-      this.#available.byteLength +
-      this.#createdAt.byteLength
+    let bytes = this.#categories.byteLength + this.#tags.byteLength
+    bytes += this.#price.byteLength + this.#flags.byteLength + this.#createdAt.byteLength
     for (const id of this.ids) bytes += idByteLength(id)
     for (const byRow of this.#attributes.values()) bytes += byRow.size * ATTRIBUTE_ENTRY_BYTES
-    return bytes + (this.#present?.byteLength ?? 0)
+    return bytes
   }
 
   /**
    * A builder of a table aligned to a model's items (the edge worker's): row i is the model's item
    * i (`indexOf` maps an id to it, -1 for catalog rows of items the model does not have, which are
    * left out), and no ids are kept, so a table of n items holds {@link alignedCatalogByteLength}
-   * bytes, about 26 per item plus 4 per label. Parts (catalog shards) may come in any order of
-   * ids; an id seen twice keeps its first row. Each part is validated alone, as with
-   * {@link CatalogTable.builder}. Items without a row view as unknown (no labels, no price,
-   * available). `codes` (the manifest's counts) allocates the label codes once instead of growing
-   * them.
+   * bytes. Parts (catalog shards) may come in any order of ids; an id seen twice keeps its first
+   * row. Each part is validated alone, as with {@link CatalogTable.builder}. Items without a row
+   * view as unknown (no labels, no price, available). `options.categories` / `options.tags` (the
+   * manifest's counts) allocate the label codes once instead of growing them; `options.layout`
+   * (the manifest's {@link CatalogLayout}) stores the columns compactly: narrow label codes, one
+   * code per row where items have at most one label of a kind, dictionary-coded prices and
+   * arrival times (a few bytes per item instead of about 25). A part that does not fit the layout
+   * is refused whole (`INVALID_ARGUMENT`), like an invalid one.
    */
   static alignedBuilder(
     size: number,
     indexOf: (itemId: string) => number,
-    codes?: { categories: number; tags: number },
+    options?: { categories: number; tags: number; layout?: CatalogLayout | undefined },
   ): CatalogTableBuilder {
-    const price = new Float64Array(size).fill(Number.NaN)
-    const available = new Uint8Array(size).fill(1)
-    const createdAt = new Float64Array(size).fill(Number.NaN)
-    const present = new Uint8Array(size)
-    const cats = new CsrAccumulator(size, codes?.categories)
-    const tags = new CsrAccumulator(size, codes?.tags)
+    const layout = options?.layout
+    const flags = new Uint8Array(size).fill(AVAILABLE)
+    const price = new NumberColumnBuilder(size, layout?.prices)
+    const createdAt = new NumberColumnBuilder(size, layout?.createdAts)
+    const cats = labelColumnBuilder(size, options?.categories, layout?.categoryLabels, layout?.maxCategories)
+    const tags = labelColumnBuilder(size, options?.tags, layout?.tagLabels, layout?.maxTags)
     let updatedUntil = 0
     let rows = 0
     const categoryLabels: string[] = []
@@ -335,23 +325,37 @@ export class CatalogTable {
     return {
       add(part) {
         const p = packColumns(part instanceof Uint8Array ? parseColumns(part) : part)
-        const catMap = recodeLabels(p.categoryLabels, categoryCode, categoryLabels)
-        const tagMap = recodeLabels(p.tagLabels, tagCode, tagLabels)
         const at = new Int32Array(p.ids.length).fill(-1)
         p.ids.forEach((id, r) => {
           const index = indexOf(id)
-          if (index < 0 || index >= size || present[index] === 1) return
+          if (index < 0 || index >= size || (flags[index]! & (PRESENT | PENDING)) !== 0) return
           at[r] = index
-          present[index] = 1
-          rows++
-          price[index] = p.price[r]!
-          available[index] = p.available[r]!
-          createdAt[index] = p.createdAt[r]!
-          cats.row(index)
-          for (let q = p.catOffsets[r]!; q < p.catOffsets[r + 1]!; q++) cats.push(catMap[p.catCodes[q]!]!)
-          tags.row(index)
-          for (let q = p.tagOffsets[r]!; q < p.tagOffsets[r + 1]!; q++) tags.push(tagMap[p.tagCodes[q]!]!)
+          flags[index] = flags[index]! | PENDING
         })
+        if (layout)
+          try {
+            checkLayout(p, at, layout, { categoryCode, tagCode, price, createdAt })
+          } catch (error) {
+            for (const index of at) if (index >= 0) flags[index] = flags[index]! & ~PENDING
+            throw error
+          }
+        // Codes of the labels the added rows use (labels of left-out rows take no code).
+        const catMap = new Int32Array(p.categoryLabels.length).fill(-1)
+        const tagMap = new Int32Array(p.tagLabels.length).fill(-1)
+        for (let r = 0; r < at.length; r++) {
+          const index = at[r]!
+          if (index < 0) continue
+          flags[index] = PRESENT | (p.available[r] === 1 ? AVAILABLE : 0)
+          rows++
+          price.set(index, p.price[r]!)
+          createdAt.set(index, p.createdAt[r]!)
+          cats.row(index)
+          for (let q = p.catOffsets[r]!; q < p.catOffsets[r + 1]!; q++)
+            cats.push(recode(p.catCodes[q]!, catMap, p.categoryLabels, categoryCode, categoryLabels))
+          tags.row(index)
+          for (let q = p.tagOffsets[r]!; q < p.tagOffsets[r + 1]!; q++)
+            tags.push(recode(p.tagCodes[q]!, tagMap, p.tagLabels, tagCode, tagLabels))
+        }
         for (const [name, byRow] of p.attributes) {
           let merged = attributes.get(name)
           if (!merged) {
@@ -366,23 +370,19 @@ export class CatalogTable {
         return rows
       },
       build() {
-        const cat = cats.build()
-        const tag = tags.build()
         return new CatalogTable({
           packed: true,
           updatedUntil,
           ids: [],
           categoryLabels,
           tagLabels,
-          catOffsets: cat.offsets,
-          catCodes: cat.codes,
-          tagOffsets: tag.offsets,
-          tagCodes: tag.codes,
-          price,
-          available,
-          createdAt,
+          categories: cats.build(),
+          tags: tags.build(),
+          price: price.build(),
+          createdAt: createdAt.build(),
+          flags,
+          aligned: true,
           attributes,
-          present,
         })
       },
     }
@@ -475,13 +475,12 @@ export class CatalogTable {
           ids,
           categoryLabels,
           tagLabels,
-          catOffsets: catOffsets.slice(0, n + 1),
-          catCodes: catCodes.slice(0, catCount),
-          tagOffsets: tagOffsets.slice(0, n + 1),
-          tagCodes: tagCodes.slice(0, tagCount),
-          price: price.slice(0, n),
-          available: available.slice(0, n),
-          createdAt: createdAt.slice(0, n),
+          categories: new CsrLabels(catOffsets.slice(0, n + 1), catCodes.slice(0, catCount)),
+          tags: new CsrLabels(tagOffsets.slice(0, n + 1), tagCodes.slice(0, tagCount)),
+          price: new Float64Column(price.slice(0, n)),
+          flags: available.slice(0, n),
+          createdAt: new Float64Column(createdAt.slice(0, n)),
+          aligned: false,
           attributes,
         })
         ids = []
@@ -505,25 +504,224 @@ export interface CatalogTableBuilder {
   build(): CatalogTable
 }
 
+/** Label codes in the narrowest unsigned width their count needs. */
+type Codes = Uint8Array | Uint16Array | Uint32Array
+
+/** Bytes per code for `values` distinct codes (0 .. values − 1). */
+function codeWidth(values: number): 1 | 2 | 4 {
+  return values <= 0x100 ? 1 : values <= 0x10000 ? 2 : 4
+}
+
+function codesOf(width: 1 | 2 | 4, length: number): Codes {
+  return width === 1
+    ? new Uint8Array(length)
+    : width === 2
+      ? new Uint16Array(length)
+      : new Uint32Array(length)
+}
+
+/**
+ * One label column (categories or tags) of a table, by label code.
+ *
+ * @internal
+ */
+export interface LabelColumn {
+  /** Whether `row` holds label `code`. */
+  has(row: number, code: number): boolean
+  /** The codes of `row`, in the order given. */
+  codes(row: number): number[]
+  /** Bytes held (typed arrays, exact). */
+  readonly byteLength: number
+}
+
+/** Labels in CSR form: `offsets[row] .. offsets[row + 1]` index `codes`. */
+class CsrLabels implements LabelColumn {
+  readonly #offsets: Uint32Array
+  readonly #codes: Codes
+  constructor(offsets: Uint32Array, codes: Codes) {
+    this.#offsets = offsets
+    this.#codes = codes
+  }
+  has(row: number, code: number): boolean {
+    const codes = this.#codes
+    for (let p = this.#offsets[row]!, end = this.#offsets[row + 1]!; p < end; p++)
+      if (codes[p] === code) return true
+    return false
+  }
+  codes(row: number): number[] {
+    return Array.from(this.#codes.subarray(this.#offsets[row]!, this.#offsets[row + 1]!))
+  }
+  get byteLength(): number {
+    return this.#offsets.byteLength + this.#codes.byteLength
+  }
+}
+
+/** At most one label per row: `codes[row]` is the label's code + 1, 0 for none (no offsets). */
+class SingleLabels implements LabelColumn {
+  readonly #codes: Codes
+  constructor(codes: Codes) {
+    this.#codes = codes
+  }
+  has(row: number, code: number): boolean {
+    return this.#codes[row] === code + 1
+  }
+  codes(row: number): number[] {
+    const c = this.#codes[row]!
+    return c === 0 ? [] : [c - 1]
+  }
+  get byteLength(): number {
+    return this.#codes.byteLength
+  }
+}
+
+/**
+ * One number column (price, arrival time) of a table; NaN is null.
+ *
+ * @internal
+ */
+export interface NumberColumn {
+  get(row: number): number
+  /** Bytes held (typed arrays, exact). */
+  readonly byteLength: number
+}
+
+class Float64Column implements NumberColumn {
+  readonly #values: Float64Array
+  constructor(values: Float64Array) {
+    this.#values = values
+  }
+  get(row: number): number {
+    return this.#values[row]!
+  }
+  get byteLength(): number {
+    return this.#values.byteLength
+  }
+}
+
+/** Dictionary-coded numbers: `values[codes[row]]`, code 0 = NaN (null). Exact: values are kept as float64. */
+class DictionaryColumn implements NumberColumn {
+  readonly #codes: Uint8Array | Uint16Array
+  readonly #values: Float64Array
+  constructor(codes: Uint8Array | Uint16Array, values: Float64Array) {
+    this.#codes = codes
+    this.#values = values
+  }
+  get(row: number): number {
+    return this.#values[this.#codes[row]!]!
+  }
+  get byteLength(): number {
+    return this.#codes.byteLength + this.#values.byteLength
+  }
+}
+
+/**
+ * Fills a number column row by row: dictionary-coded when the layout says at most 65,535 distinct
+ * values (plus null), else float64.
+ */
+class NumberColumnBuilder {
+  readonly #f64: Float64Array | undefined
+  readonly #codes: Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | undefined
+  readonly #capacity: number
+  /** Value → code (dictionary mode); code 0 is NaN. */
+  readonly #code = new Map<number, number>()
+  readonly #values: number[] = [Number.NaN]
+
+  /** `distinct`: the layout's distinct non-null values (undefined: float64). */
+  constructor(size: number, distinct: number | undefined) {
+    this.#capacity = distinct === undefined ? Number.POSITIVE_INFINITY : distinct + 1
+    const width = dictionaryWidth(size, distinct)
+    if (width === 0) this.#f64 = new Float64Array(size).fill(Number.NaN)
+    else this.#codes = width === 1 ? new Uint8Array(size) : new Uint16Array(size)
+  }
+
+  /** Whether `values[r]` (NaN = null) of the rows with `at[r] ≥ 0` fit next to what it holds. */
+  fits(values: Float64Array, at: Int32Array): boolean {
+    if (!this.#codes) return true
+    const added = new Set<number>()
+    for (let r = 0; r < at.length; r++) {
+      const v = values[r]!
+      if (at[r]! >= 0 && !Number.isNaN(v) && !this.#code.has(v)) added.add(v)
+    }
+    return this.#values.length + added.size <= this.#capacity
+  }
+
+  set(row: number, value: number): void {
+    if (this.#f64) {
+      this.#f64[row] = value
+      return
+    }
+    let code = 0
+    if (!Number.isNaN(value)) {
+      code = this.#code.get(value) ?? -1
+      if (code < 0) {
+        code = this.#values.length
+        this.#values.push(value)
+        this.#code.set(value, code)
+      }
+    }
+    this.#codes![row] = code
+  }
+
+  build(): NumberColumn {
+    if (this.#f64) return new Float64Column(this.#f64)
+    this.#code.clear()
+    return new DictionaryColumn(this.#codes!, Float64Array.from(this.#values))
+  }
+}
+
+/** Fills a label column row by row (each row at most once, then its codes). */
+interface LabelColumnBuilder {
+  row(row: number): void
+  push(code: number): void
+  build(): LabelColumn
+}
+
+/**
+ * A label column builder: one code per row when the layout says no item has more than one label
+ * of the kind, else CSR; codes as narrow as the layout's label count allows (4 bytes without one).
+ */
+function labelColumnBuilder(
+  size: number,
+  codesHint: number | undefined,
+  labels: number | undefined,
+  maxPerItem: number | undefined,
+): LabelColumnBuilder {
+  if (labels === undefined || maxPerItem === undefined || maxPerItem > 1)
+    return new CsrAccumulator(size, codesHint, labels === undefined ? 4 : codeWidth(labels))
+  const codes = codesOf(codeWidth(labels + 1), size)
+  let current = 0
+  return {
+    row(row) {
+      current = row
+    },
+    push(code) {
+      codes[current] = code + 1
+    },
+    build: () => new SingleLabels(codes),
+  }
+}
+
 /**
  * Builds the CSR (offsets, codes) of label codes per row when rows arrive in any order: appended
  * in place while row numbers increase (the trainer writes catalog rows in model order, so no extra
  * memory), else switched once to (row, code) pairs sorted by row at the end.
  */
-class CsrAccumulator {
+class CsrAccumulator implements LabelColumnBuilder {
   readonly #size: number
+  readonly #width: 1 | 2 | 4
   #offsets: Uint32Array
-  #codes: Uint32Array<ArrayBuffer>
+  #codes: Codes
   #count = 0
   #last = -1
   #current = -1
   /** Pairs mode: (row, code) interleaved, or undefined while rows increase. */
   #pairs: Uint32Array<ArrayBuffer> | undefined
 
-  constructor(size: number, codesHint = 0) {
+  constructor(size: number, codesHint = 0, width: 1 | 2 | 4 = 4) {
     this.#size = size
+    this.#width = width
     this.#offsets = new Uint32Array(size + 1)
-    this.#codes = new Uint32Array(Math.max(16, codesHint))
+    this.#codes = codesOf(width, Math.max(16, codesHint))
   }
 
   /** Starts row `row` (each row at most once); its codes follow with {@link push}. */
@@ -545,7 +743,7 @@ class CsrAccumulator {
       }
     }
     this.#pairs = pairs
-    this.#codes = new Uint32Array(0)
+    this.#codes = codesOf(this.#width, 0)
   }
 
   push(code: number): void {
@@ -554,29 +752,33 @@ class CsrAccumulator {
       this.#pairs[2 * this.#count] = this.#current
       this.#pairs[2 * this.#count + 1] = code
     } else {
-      if (this.#codes.length <= this.#count) this.#codes = grown(this.#codes, 2 * this.#count + 1)
+      if (this.#codes.length <= this.#count) {
+        const next = codesOf(this.#width, 2 * this.#count + 1)
+        next.set(this.#codes)
+        this.#codes = next
+      }
       this.#codes[this.#count] = code
     }
     this.#count++
   }
 
-  build(): { offsets: Uint32Array; codes: Uint32Array } {
+  build(): LabelColumn {
     const size = this.#size
     const offsets = this.#offsets
     const pairs = this.#pairs
     if (!pairs) {
       for (let r = this.#last + 1; r <= size; r++) offsets[r] = this.#count
       const codes = this.#codes
-      return { offsets, codes: codes.length === this.#count ? codes : codes.slice(0, this.#count) }
+      return new CsrLabels(offsets, codes.length === this.#count ? codes : codes.slice(0, this.#count))
     }
     offsets.fill(0)
     for (let i = 0; i < this.#count; i++) offsets[pairs[2 * i]! + 1]!++
     for (let r = 0; r < size; r++) offsets[r + 1]! += offsets[r]!
     const fill = offsets.slice(0, size)
-    const codes = new Uint32Array(this.#count)
+    const codes = codesOf(this.#width, this.#count)
     for (let i = 0; i < this.#count; i++) codes[fill[pairs[2 * i]!]!++] = pairs[2 * i + 1]!
     this.#pairs = undefined
-    return { offsets, codes }
+    return new CsrLabels(offsets, codes)
   }
 }
 
@@ -599,15 +801,183 @@ function recodeLabels(labels: readonly string[], codeOf: Map<string, number>, ou
   })
 }
 
+/** The merged code of a part's label code `code` (`map` caches it, -1 = not yet), adding new labels. */
+function recode(
+  code: number,
+  map: Int32Array,
+  partLabels: readonly string[],
+  codeOf: Map<string, number>,
+  out: string[],
+): number {
+  let c = map[code]!
+  if (c >= 0) return c
+  const label = partLabels[code]!
+  c = codeOf.get(label) ?? -1
+  if (c < 0) {
+    c = out.length
+    out.push(label)
+    codeOf.set(label, c)
+  }
+  map[code] = c
+  return c
+}
+
+/**
+ * Refuses a part whose added rows (`at[r] ≥ 0`) do not fit `layout` next to what the builder
+ * holds: more labels on an item, more distinct labels or numbers than the layout allows.
+ */
+function checkLayout(
+  p: PartColumns,
+  at: Int32Array,
+  layout: CatalogLayout,
+  held: {
+    categoryCode: Map<string, number>
+    tagCode: Map<string, number>
+    price: NumberColumnBuilder
+    createdAt: NumberColumnBuilder
+  },
+): void {
+  const kinds = [
+    [
+      'categories',
+      p.catOffsets,
+      p.catCodes,
+      p.categoryLabels,
+      held.categoryCode,
+      layout.maxCategories,
+      layout.categoryLabels,
+    ],
+    ['tags', p.tagOffsets, p.tagCodes, p.tagLabels, held.tagCode, layout.maxTags, layout.tagLabels],
+  ] as const
+  for (const [kind, offsets, codes, labels, codeOf, max, total] of kinds) {
+    const added = new Set<string>()
+    for (let r = 0; r < at.length; r++) {
+      if (at[r]! < 0) continue
+      if (offsets[r + 1]! - offsets[r]! > max) invalid(`row ${r} has more ${kind} than the layout's ${max}.`)
+      for (let q = offsets[r]!; q < offsets[r + 1]!; q++) {
+        const label = labels[codes[q]!]!
+        if (!codeOf.has(label)) added.add(label)
+      }
+    }
+    if (codeOf.size + added.size > total) invalid(`its ${kind} exceed the layout's ${total} labels.`)
+  }
+  if (!held.price.fits(p.price, at)) invalid(`its prices exceed the layout's ${layout.prices} values.`)
+  if (!held.createdAt.fits(p.createdAt, at))
+    invalid(`its createdAt values exceed the layout's ${layout.createdAts} values.`)
+}
+
+/**
+ * How the worker's aligned table stores a version's catalog, measured by the exporter over the
+ * model's items (`manifest.catalog.layout`; {@link catalogLayoutOf}): with it, label codes take
+ * 1–2 bytes instead of 4, a kind of label that no item has twice takes one code per item and no
+ * offsets, and prices / arrival times with at most 65,535 distinct values take 1–2 bytes per item
+ * (dictionary-coded, values kept exactly as float64) instead of 8. Versions without it load in the
+ * wide layout (4-byte codes and offsets, float64 numbers).
+ */
+export interface CatalogLayout {
+  /** Distinct category labels of the model's items. */
+  categoryLabels: number
+  /** Most categories one model item has. */
+  maxCategories: number
+  /** Distinct tag labels of the model's items. */
+  tagLabels: number
+  /** Most tags one model item has. */
+  maxTags: number
+  /** Distinct non-null prices of the model's items. */
+  prices: number
+  /** Distinct non-null `createdAt` values of the model's items. */
+  createdAts: number
+}
+
+/** The {@link CatalogLayout} of the catalog rows of a model's items. */
+export function catalogLayoutOf(items: Iterable<CatalogItem>): CatalogLayout {
+  const categories = new Set<string>()
+  const tags = new Set<string>()
+  const prices = new Set<number>()
+  const createdAts = new Set<number>()
+  let maxCategories = 0
+  let maxTags = 0
+  for (const item of items) {
+    for (const c of item.categories) categories.add(c)
+    for (const t of item.tags) tags.add(t)
+    maxCategories = Math.max(maxCategories, item.categories.length)
+    maxTags = Math.max(maxTags, item.tags.length)
+    if (item.price !== null) prices.add(item.price)
+    if (item.createdAt !== null) createdAts.add(item.createdAt)
+  }
+  return {
+    categoryLabels: categories.size,
+    maxCategories,
+    tagLabels: tags.size,
+    maxTags,
+    prices: prices.size,
+    createdAts: createdAts.size,
+  }
+}
+
+/** Bytes of one label column of `items` rows holding `codes` codes (see {@link labelColumnBuilder}). */
+function labelColumnByteLength(items: number, codes: number, labels?: number, maxPerItem?: number): number {
+  if (labels === undefined || maxPerItem === undefined) return 4 * (items + 1) + 4 * codes
+  if (maxPerItem <= 1) return codeWidth(labels + 1) * items
+  return 4 * (items + 1) + codeWidth(labels) * codes
+}
+
+/**
+ * Bytes per code of a dictionary-coded number column of `items` rows with `distinct` non-null
+ * values (code 0 = null), or 0 for float64: without a layout, past 65,535 values, or when the
+ * dictionary would not be smaller.
+ */
+function dictionaryWidth(items: number, distinct?: number): 0 | 1 | 2 {
+  if (distinct === undefined || distinct + 1 > 0x10000) return 0
+  const width = distinct + 1 <= 0x100 ? 1 : 2
+  return width * items + 8 * (distinct + 1) < 8 * items ? width : 0
+}
+
+/** Bytes of one number column of `items` rows (see {@link NumberColumnBuilder}). */
+function numberColumnByteLength(items: number, distinct?: number): number {
+  const width = dictionaryWidth(items, distinct)
+  return width === 0 ? 8 * items : width * items + 8 * (distinct! + 1)
+}
+
 /**
  * Bytes of an aligned table ({@link CatalogTable.alignedBuilder}) of `items` model items holding
- * `codes` category and tag labels and `attributeValues` custom attribute values in all: offsets
- * (8 per item), price and createdAt (16), availability and presence (2), codes (4 each), and an
- * estimated 64 per attribute value. What the edge worker plans before it loads a catalog.
+ * `categoryCodes` category and `tagCodes` tag labels and `attributeValues` custom attribute values
+ * in all, stored in `layout` (the wide layout without one: 4-byte offsets and codes, float64
+ * prices and arrival times, about 25 bytes per item plus 4 per label): the typed arrays exactly,
+ * one flag byte per item (availability, presence), and an estimated 64 per attribute value. What
+ * the edge worker plans before it loads a catalog.
  */
-export function alignedCatalogByteLength(items: number, codes: number, attributeValues: number): number {
-  return 8 * (items + 1) + 18 * items + 4 * codes + ATTRIBUTE_ENTRY_BYTES * attributeValues
+export function alignedCatalogByteLength(
+  items: number,
+  categoryCodes: number,
+  tagCodes: number,
+  attributeValues: number,
+  layout?: CatalogLayout,
+): number {
+  return (
+    labelColumnByteLength(items, categoryCodes, layout?.categoryLabels, layout?.maxCategories) +
+    labelColumnByteLength(items, tagCodes, layout?.tagLabels, layout?.maxTags) +
+    numberColumnByteLength(items, layout?.prices) +
+    numberColumnByteLength(items, layout?.createdAts) +
+    items +
+    ATTRIBUTE_ENTRY_BYTES * attributeValues
+  )
 }
+
+/**
+ * Bytes an aligned table in `layout` holds only while it is built, on top of its final bytes
+ * ({@link alignedCatalogByteLength}): the value → code maps of its dictionary-coded number columns,
+ * an estimated 64 per value. What the edge worker adds to its catalog loading peak.
+ */
+export function alignedCatalogBuildBytes(items: number, layout?: CatalogLayout): number {
+  let entries = 0
+  for (const distinct of [layout?.prices, layout?.createdAts])
+    if (dictionaryWidth(items, distinct) > 0) entries += distinct! + 1
+  return DICTIONARY_ENTRY_BYTES * entries
+}
+
+/** Estimated bytes of one entry of a value → code `Map` while a dictionary column is built. */
+const DICTIONARY_ENTRY_BYTES = 64
 
 /** Estimated bytes of one id in a table: the string and its entry in the id → row map. */
 function idByteLength(id: string): number {
@@ -616,6 +986,13 @@ function idByteLength(id: string): number {
 
 /** Estimated bytes of one sparse attribute value in a table. */
 const ATTRIBUTE_ENTRY_BYTES = 64
+
+/** Row flag: the item is available. */
+const AVAILABLE = 1
+/** Row flag (aligned tables): the row holds an item. */
+const PRESENT = 2
+/** Row flag while a part is added: the part has a row for this item (cleared when it is refused). */
+const PENDING = 4
 
 /**
  * The bytes a {@link CatalogTable} of `columns` holds, as {@link CatalogTable.byteLength} counts
@@ -631,13 +1008,29 @@ export function catalogColumnsByteLength(columns: CatalogColumns): number {
 }
 
 /**
- * The columns of a table, validated and in typed arrays (what {@link CatalogTable}'s constructor
- * and builder hold).
+ * A table's columns in memory (what {@link CatalogTable}'s constructor and builders hold).
  *
  * @internal
  */
 export interface PackedCatalog {
   packed: true
+  updatedUntil: number
+  ids: readonly string[]
+  categoryLabels: readonly string[]
+  tagLabels: readonly string[]
+  categories: LabelColumn
+  tags: LabelColumn
+  price: NumberColumn
+  createdAt: NumberColumn
+  /** Per row: 1 available; aligned tables add 2 where the row holds an item. */
+  flags: Uint8Array
+  /** Row = a model's item index, no ids ({@link CatalogTable.alignedBuilder}). */
+  aligned: boolean
+  attributes: Map<string, Map<number, AttributeValue>>
+}
+
+/** One part's validated columns in typed arrays (wide), as parsed from a catalog shard. */
+interface PartColumns {
   updatedUntil: number
   ids: readonly string[]
   categoryLabels: readonly string[]
@@ -650,8 +1043,24 @@ export interface PackedCatalog {
   available: Uint8Array
   createdAt: Float64Array
   attributes: Map<string, Map<number, AttributeValue>>
-  /** Aligned tables: 1 where a row holds an item. */
-  present?: Uint8Array
+}
+
+/** A part's columns as a table in the wide layout. */
+function wideTable(p: PartColumns): PackedCatalog {
+  return {
+    packed: true,
+    updatedUntil: p.updatedUntil,
+    ids: p.ids,
+    categoryLabels: p.categoryLabels,
+    tagLabels: p.tagLabels,
+    categories: new CsrLabels(p.catOffsets, p.catCodes),
+    tags: new CsrLabels(p.tagOffsets, p.tagCodes),
+    price: new Float64Column(p.price),
+    createdAt: new Float64Column(p.createdAt),
+    flags: p.available,
+    aligned: false,
+    attributes: p.attributes,
+  }
 }
 
 function isPacked(columns: CatalogColumns | PackedCatalog): columns is PackedCatalog {
@@ -659,7 +1068,7 @@ function isPacked(columns: CatalogColumns | PackedCatalog): columns is PackedCat
 }
 
 /** Validates JSON columns and converts them to typed arrays. */
-function packColumns(columns: CatalogColumns): PackedCatalog {
+function packColumns(columns: CatalogColumns): PartColumns {
   const n = Array.isArray(columns?.ids) ? columns.ids.length : invalid('ids is missing.')
   if (columns.format !== 1) invalid(`format ${String(columns.format)} is not 1.`)
   const arrays = [
@@ -694,7 +1103,6 @@ function packColumns(columns: CatalogColumns): PackedCatalog {
     attributes.set(name, byRow)
   }
   return {
-    packed: true,
     updatedUntil: Number.isFinite(columns.updatedUntil) ? columns.updatedUntil : 0,
     ids: columns.ids,
     categoryLabels: columns.categoryLabels,
@@ -704,7 +1112,7 @@ function packColumns(columns: CatalogColumns): PackedCatalog {
     tagOffsets: checkedCsr(columns.tagOffsets, columns.tagCodes.length, 'tagOffsets'),
     tagCodes: checkedCodes(columns.tagCodes, columns.tagLabels.length, 'tagCodes'),
     price: Float64Array.from(columns.price, (p) => (p === null ? Number.NaN : p)),
-    available: Uint8Array.from(columns.available),
+    available: Uint8Array.from(columns.available, (a) => (a === 1 ? 1 : 0)),
     createdAt: Float64Array.from(columns.createdAt, (t) => (t === null ? Number.NaN : t)),
     attributes,
   }
@@ -797,10 +1205,17 @@ export interface SplitCatalog {
   /** Consecutive row ranges of `items`, one per catalog shard. */
   ranges: RowRange[]
   /**
-   * What the manifest records (`manifest.catalog`): rows, and with `modelIds` the label codes and
-   * bytes of the worker's table aligned to those items ({@link alignedCatalogByteLength}).
+   * What the manifest records (`manifest.catalog`): rows, and with `modelIds` the label codes,
+   * layout and bytes of the worker's table aligned to those items ({@link alignedCatalogByteLength}).
    */
-  manifest: { rows: number; categoryCodes: number; tagCodes: number; memoryBytes: number }
+  manifest: {
+    rows: number
+    categoryCodes: number
+    tagCodes: number
+    memoryBytes: number
+    /** How the worker stores the model items' rows ({@link CatalogLayout}). */
+    layout: CatalogLayout
+  }
 }
 
 /**
@@ -824,6 +1239,7 @@ export function splitCatalog(
   let categoryCodes = 0
   let tagCodes = 0
   let modelAttributes = 0
+  let modelItems: CatalogItem[] = []
   if (modelIds) {
     // Model order first: the worker's aligned table then appends codes in place (no sorting).
     const ordered: CatalogItem[] = []
@@ -836,8 +1252,10 @@ export function splitCatalog(
       tagCodes += item.tags.length
       modelAttributes += Object.keys(item.attributes).length
     }
+    modelItems = ordered
     list = [...ordered, ...byId.values()]
   }
+  const layout = catalogLayoutOf(modelItems)
   let codes = 0
   const labels = new Set<string>()
   for (const item of list) {
@@ -868,7 +1286,14 @@ export function splitCatalog(
       rows: list.length,
       categoryCodes,
       tagCodes,
-      memoryBytes: alignedCatalogByteLength(modelIds?.length ?? 0, categoryCodes + tagCodes, modelAttributes),
+      memoryBytes: alignedCatalogByteLength(
+        modelIds?.length ?? 0,
+        categoryCodes,
+        tagCodes,
+        modelAttributes,
+        layout,
+      ),
+      layout,
     },
   }
 }

@@ -1,3 +1,4 @@
+import type { CatalogLayout } from '../catalog/table.js'
 import { toValueTransform, type ValueTransform } from '../confidence/value-transform.js'
 import { CoreError } from '../errors.js'
 import type { ShardKindName } from '../shard/format.js'
@@ -116,7 +117,23 @@ export interface ManifestCatalog {
    * `CatalogTable.byteLength` reports once loaded), planned before it loads.
    */
   memoryBytes: number
+  /**
+   * How the worker stores the catalog rows of the model's items (core's `catalogLayoutOf`: label
+   * counts, labels per item, distinct prices and arrival times), so its table is compact and its
+   * bytes known before it loads. Absent in versions exported before it: the wide layout.
+   */
+  layout?: CatalogLayout
 }
+
+/** The counts a {@link CatalogLayout} holds (every one is checked by {@link parseManifest}). */
+const LAYOUT_COUNTS = [
+  'categoryLabels',
+  'maxCategories',
+  'tagLabels',
+  'maxTags',
+  'prices',
+  'createdAts',
+] as const satisfies readonly (keyof CatalogLayout)[]
 
 /** Hyperparameters of the ALS run that produced the model. */
 export interface AlsHyperparameters {
@@ -335,6 +352,14 @@ export function validateManifest(input: unknown): ManifestValidationResult {
       !isCount(m.catalog.memoryBytes))
   )
     errors.push('catalog must hold rows, categoryCodes, tagCodes and memoryBytes (counts).')
+  const layout = m.catalog?.layout
+  if (
+    layout !== undefined &&
+    (!layout ||
+      typeof layout !== 'object' ||
+      !LAYOUT_COUNTS.every((key) => isCount((layout as unknown as Record<string, unknown>)[key])))
+  )
+    errors.push(`catalog.layout must hold ${LAYOUT_COUNTS.join(', ')} (counts).`)
   if (m.catalog !== undefined && !Array.isArray(s?.catalog))
     errors.push('catalog is present only with a list of catalog shards (shards.catalog).')
   const p = m.partitions

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { alignedCatalogByteLength } from '../catalog/table.js'
+import { alignedCatalogBuildBytes, alignedCatalogByteLength } from '../catalog/table.js'
 import { wasmFloat32KernelByteLength } from '../scoring/kernel/f32-kernel.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
 import type { ModelManifest, ShardRef } from './manifest.js'
@@ -60,7 +60,28 @@ describe('checkSwapMemory', () => {
   it('should accept a version that fits next to the live one', () => {
     const check = checkSwapMemory(small, { ...small, version: 'live' }, 96 * MiB)
     expect(check.fits).toBe(true)
-    expect(check.needed).toBe(small.plan.resident + small.plan.loadingPeak)
+    // While it loads its caches are empty: the live version's full caches are the only ones.
+    expect(small.plan.caches).toBe(8 * MiB)
+    expect(check.needed).toBe(small.plan.resident + small.plan.loadingPeak - small.plan.caches)
+  })
+
+  it("should count one version's caches in a swap: the replaced one's close when the new one is live", () => {
+    const p = (caches: number, resident: number, loadingPeak: number) => ({
+      ...small.plan,
+      caches,
+      resident,
+      loadingPeak,
+    })
+    // Loading: 50 + (40 - 10) = 80; once live: (50 - 20) + 40 = 70.
+    expect(
+      checkSwapMemory({ version: 'n', plan: p(10, 35, 40) }, { version: 'l', plan: p(20, 50, 50) }, 100)
+        .needed,
+    ).toBe(80)
+    // Loading: 50 + (12 - 10) = 52; once live: (50 - 5) + 60 = 105: the new version's caches fill.
+    expect(
+      checkSwapMemory({ version: 'n', plan: p(10, 60, 12) }, { version: 'l', plan: p(5, 50, 50) }, 100)
+        .needed,
+    ).toBe(105)
   })
 
   it('should count the live version only when it is another version', () => {
@@ -171,14 +192,28 @@ describe('planModelMemory with a split catalog', () => {
     expect(plan.catalog).toBe(4 * MiB)
     expect(plan.resident).toBe(without.resident + plan.catalog)
     expect(plan.loadingPeak).toBe(plan.resident + 4 * 4 * MiB)
+    // A compact layout: its price dictionary's map while loading (createdAt: 1 value, also coded).
+    m.catalog.layout = {
+      categoryLabels: 10,
+      maxCategories: 1,
+      tagLabels: 10,
+      maxTags: 2,
+      prices: 1000,
+      createdAts: 0,
+    }
+    const compact = planModelMemory(m, { userCacheBytes: MiB })
+    expect(compact.loadingPeak).toBe(
+      compact.resident + 4 * 4 * MiB + alignedCatalogBuildBytes(100_000, m.catalog.layout),
+    )
+    expect(alignedCatalogBuildBytes(100_000, m.catalog.layout)).toBe(64 * (1001 + 1))
   })
 
   it('should estimate the table of an older version with one catalog shard from its size', () => {
     const m = manifest('v1', 100_000, 64)
     m.shards.catalog = catalogRef(0, 5 * MiB, 100_000, 0)
     const plan = planModelMemory(m, { userCacheBytes: MiB })
-    // Codes ≤ half the shard bytes; 26 bytes per item of columns.
-    expect(plan.catalog).toBe(alignedCatalogByteLength(100_000, 2.5 * MiB, 0))
+    // Codes ≤ half the shard bytes; the wide layout's 25 bytes per item of columns.
+    expect(plan.catalog).toBe(alignedCatalogByteLength(100_000, 2.5 * MiB, 0, 0))
   })
 
   it('should refuse a swap the catalog does not fit in, saying by how much and that it fits without it', () => {
@@ -191,7 +226,7 @@ describe('planModelMemory with a split catalog', () => {
     }
     const next = withCatalog('next')
     const live = withCatalog('live')
-    const budget = next.plan.loadingPeak + live.plan.resident - 10 * MiB
+    const budget = next.plan.loadingPeak - next.plan.caches + live.plan.resident - 10 * MiB
     const check = checkSwapMemory(next, live, budget)
     expect(check.fits).toBe(false)
     expect(check.message).toContain('10.0 MiB too much')

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { alignedCatalogByteLength } from '../catalog/table.js'
+import { alignedCatalogBuildBytes, alignedCatalogByteLength } from '../catalog/table.js'
 import { CoreError } from '../errors.js'
 import { wasmFloat32KernelByteLength } from '../scoring/kernel/f32-kernel.js'
 import { wasmInt8KernelByteLength } from '../scoring/kernel/int8-kernel.js'
@@ -66,8 +66,18 @@ export interface ModelMemoryPlan {
   partitionCache: number
   /** What the version holds once loaded: the sum of the above. */
   resident: number
-  /** The most it holds while loading: resident + one item shard in flight. */
+  /**
+   * The most it holds while loading: resident + one item shard in flight. (Its caches are still
+   * empty then, see {@link ModelMemoryPlan.caches} and {@link checkSwapMemory}; this figure counts
+   * them full, what the version may hold alone.)
+   */
   loadingPeak: number
+  /**
+   * The bounds of its caches (user buckets, partition lists): part of {@link resident}, empty
+   * while the version loads. They fill from its first request, which comes once it is live; the
+   * worker then closes the caches of the version it replaced.
+   */
+  caches: number
   /** Upper bound of the item ids' UTF-8 bytes (preallocate the id string table with it). */
   itemIdBytes: number
 }
@@ -116,8 +126,12 @@ export function planModelMemory(
   const known = manifest.catalog
   const estimatedCodes = Math.ceil(CATALOG_CODES_PER_SHARD_BYTE * catalogShardBytes)
   const catalog =
-    catalogRefs.length === 0 ? 0 : (known?.memoryBytes ?? alignedCatalogByteLength(items, estimatedCodes, 0))
-  const catalogGrowth = catalogRefs.length === 0 || known ? 0 : 8 * estimatedCodes
+    catalogRefs.length === 0
+      ? 0
+      : (known?.memoryBytes ?? alignedCatalogByteLength(items, estimatedCodes, 0, 0))
+  // Compact layouts build their number dictionaries with a value → code map while loading.
+  const catalogGrowth =
+    catalogRefs.length === 0 ? 0 : known ? alignedCatalogBuildBytes(items, known.layout) : 8 * estimatedCodes
   const resident =
     kernel + itemRows + itemIdIndex + retained + userCache + partitionIndex + partitionCache + catalog
   return {
@@ -133,7 +147,8 @@ export function planModelMemory(
     // One item shard fetched and decoded (views, no copy) at a time; the id string table is
     // preallocated with `itemIdBytes`, so ids are copied once. A partitioned version also holds
     // its partitions shard (item indexes of every list) while the item → partition map is built.
-    // Catalog shards load one at a time after the items, each parsed and appended then dropped.
+    // Catalog shards load one at a time after the items, each parsed and appended then dropped
+    // (plus, in a compact layout, the dictionaries' maps until the table is built).
     loadingPeak:
       resident +
       Math.max(
@@ -141,6 +156,7 @@ export function planModelMemory(
         onDemand ? (shards.partitions?.bytes ?? 0) : 0,
         CATALOG_LOADING_PER_SHARD_BYTE * largestCatalogShard + catalogGrowth,
       ),
+    caches: userCache + partitionCache,
     itemIdBytes: idBytes,
   }
 }
@@ -170,7 +186,12 @@ export function partitionIndexByteLength(lists: number, dims: number, items: num
 /** The outcome of {@link checkSwapMemory}. */
 export interface SwapMemoryCheck {
   fits: boolean
-  /** Bytes needed at the peak of the swap: the live version's resident bytes + the new one's loading peak. */
+  /**
+   * Bytes needed at the peak of the swap: while the new version loads, the live version's resident
+   * bytes + the new one's loading peak without its (still empty) caches; once it is live, the old
+   * version without its caches (closed at the swap; the rest stays until its last request ends) +
+   * the new one's resident bytes. The larger of the two.
+   */
   needed: number
   budget: number
   /** Why it does not fit and what to do (empty when it fits). */
@@ -193,8 +214,14 @@ export function checkSwapMemory(
 ): SwapMemoryCheck {
   if (!(budget > 0))
     throw new CoreError('INVALID_ARGUMENT', `Memory budget must be > 0 bytes, got ${budget}.`)
-  const liveBytes = live && live.version !== next.version ? live.plan.resident : 0
-  const needed = liveBytes + next.plan.loadingPeak
+  const swapping = live !== undefined && live.version !== next.version
+  const liveBytes = swapping ? live.plan.resident : 0
+  const needed = swapping
+    ? Math.max(
+        live.plan.resident + next.plan.loadingPeak - next.plan.caches,
+        live.plan.resident - live.plan.caches + next.plan.resident,
+      )
+    : next.plan.loadingPeak
   if (needed <= budget) return { fits: true, needed, budget, message: '' }
   const partitioned =
     next.plan.partitionCache > 0
@@ -209,7 +236,9 @@ export function checkSwapMemory(
     budget,
     message:
       `Version ${next.version} needs ${mib(next.plan.loadingPeak)} while loading (${parts})` +
-      (liveBytes > 0 ? ` next to ${mib(liveBytes)} of the live version ${live!.version}` : '') +
+      (liveBytes > 0
+        ? ` next to ${mib(liveBytes)} of the live version ${live!.version} (caches are counted once: ${mib(Math.max(next.plan.caches, live!.plan.caches))})`
+        : '') +
       `: ${mib(needed)} in all, over the memory budget of ${mib(budget)}. ` +
       `${mib(needed - budget)} too much. ` +
       (next.plan.catalog > 0 &&

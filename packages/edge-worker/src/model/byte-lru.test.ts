@@ -34,4 +34,15 @@ describe('ByteLru', () => {
     expect(lru.size).toBe(0)
     expect(lru.bytes).toBe(0)
   })
+
+  it('should drop everything and keep nothing once closed (a replaced version)', () => {
+    const lru = new ByteLru<string, number>(100)
+    lru.set('a', 1, 40)
+    lru.close()
+    expect(lru.bytes).toBe(0)
+    expect(lru.get('a')).toBeUndefined()
+    lru.set('b', 2, 10)
+    expect(lru.get('b')).toBeUndefined()
+    expect(lru.size).toBe(0)
+  })
 })

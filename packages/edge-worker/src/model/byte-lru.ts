@@ -11,6 +11,7 @@ export class ByteLru<K, V> {
   // NOTE: a Map iterates in insertion order, so re-inserting on access makes the first key the LRU one.
   readonly #entries = new Map<K, { value: V; bytes: number }>()
   #bytes = 0
+  #closed = false
 
   constructor(maxBytes: number) {
     this.maxBytes = maxBytes
@@ -45,7 +46,7 @@ export class ByteLru<K, V> {
       this.#bytes -= old.bytes
       this.#entries.delete(key)
     }
-    if (bytes > this.maxBytes) return
+    if (bytes > this.maxBytes || this.#closed) return
     this.#entries.set(key, { value, bytes })
     this.#bytes += bytes
     for (const [oldestKey, oldest] of this.#entries) {
@@ -59,5 +60,14 @@ export class ByteLru<K, V> {
   clear(): void {
     this.#entries.clear()
     this.#bytes = 0
+  }
+
+  /**
+   * Drops every entry and stores nothing from now on (a replaced model version's caches: requests
+   * still holding it use what they load without keeping it).
+   */
+  close(): void {
+    this.clear()
+    this.#closed = true
   }
 }

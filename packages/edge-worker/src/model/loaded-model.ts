@@ -473,6 +473,17 @@ export class LoadedModel {
   }
 
   /**
+   * Empties this version's caches (user buckets, partition lists) and keeps nothing in them from
+   * now on: the model store calls it when a new version replaces this one, so the swap holds one
+   * version's caches (core's `checkSwapMemory` counts them so). Requests still holding this version
+   * are served, loading what they need without keeping it.
+   */
+  closeCaches(): void {
+    this.#users.close()
+    this.partitions?.closeCache()
+  }
+
+  /**
    * Bytes this version holds, exact: shard buffers, the kernel memory, the id index, the item rows
    * and the cached user buckets (buffer + hash slots) are all typed arrays.
    */
@@ -704,7 +715,7 @@ async function loadCatalog(
   const builder = CatalogTable.alignedBuilder(
     ids.size,
     (id) => ids.indexOf(id),
-    known ? { categories: known.categoryCodes, tags: known.tagCodes } : undefined,
+    known ? { categories: known.categoryCodes, tags: known.tagCodes, layout: known.layout } : undefined,
   )
   for (const ref of refs) {
     try {

@@ -169,7 +169,10 @@ export class ModelStore {
       const failure = this.#failures.get(version)
       if (failure && this.#now() < failure.retryAt) return
       const model = await this.#load(bindings, version, options)
+      const replaced = this.#live
       this.#live = model
+      // The replaced version's caches go now (the swap's memory check counts one version's caches).
+      if (replaced && replaced !== model) replaced.closeCaches()
       this.#failures.delete(version)
       if (!this.#corrupt.has(pointer.version)) this.#lastError = null
     } catch (error) {

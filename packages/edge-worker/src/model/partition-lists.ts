@@ -133,6 +133,11 @@ export class PartitionLists {
     return this.#cache.maxBytes
   }
 
+  /** Empties the list cache and keeps nothing in it from now on (the version was replaced). */
+  closeCache(): void {
+    this.#cache.close()
+  }
+
   /** Lists held in the cache. */
   get cachedLists(): number {
     return this.#cache.size

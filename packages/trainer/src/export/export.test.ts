@@ -1,6 +1,7 @@
 import {
   type CatalogShard,
   CatalogTable,
+  catalogLayoutOf,
   catalogShardRefs,
   checkPartitionList,
   checkShard,
@@ -256,6 +257,7 @@ describe('exportModel with a catalog', () => {
       categoryCodes: 20,
       tagCodes: 10,
       memoryBytes: expect.any(Number),
+      layout: catalogLayoutOf(items.slice(0, 20)),
     })
     const bytes = storage.objects.get(ref.key)!
     expect(await sha256Hex(bytes.subarray(0, bytes.length - 32))).toBe(ref.sha256)
@@ -266,7 +268,12 @@ describe('exportModel with a catalog', () => {
     expect(table.item(table.rowOf('not-in-model')).categories).toEqual(['new'])
     // The model's items first, in model order; the worker's aligned table holds what was planned.
     expect(table.ids.slice(0, 20)).toEqual(data.itemIds.slice(0, 20))
-    const aligned = CatalogTable.alignedBuilder(data.itemIds.length, (id) => data.itemIds.indexOf(id))
+    const { categoryCodes, tagCodes, layout } = result.manifest.catalog!
+    const aligned = CatalogTable.alignedBuilder(data.itemIds.length, (id) => data.itemIds.indexOf(id), {
+      categories: categoryCodes,
+      tags: tagCodes,
+      layout,
+    })
     aligned.add((shard as CatalogShard).json)
     expect(aligned.build().byteLength).toBe(result.manifest.catalog!.memoryBytes)
     expect(result.keys).toContain(ref.key)

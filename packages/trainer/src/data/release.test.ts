@@ -1,5 +1,6 @@
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { releaseMemory } from './release.js'
+import { reduceHeap, releaseMemory, scratchArray } from './release.js'
 
 describe('releaseMemory', () => {
   it('should detach the buffer so every view on it reads as empty', () => {
@@ -36,5 +37,57 @@ describe('releaseMemory', () => {
     view[0] = 3
     releaseMemory(view)
     expect(new Uint8Array(memory.buffer)[0]).toBe(3)
+  })
+})
+
+describe('scratchArray', () => {
+  it('should give a zeroed array of the length asked for, small or large', () => {
+    for (const length of [0, 10, 1 << 20]) {
+      const a = scratchArray(Uint32Array, length)
+      expect(a).toBeInstanceOf(Uint32Array)
+      expect(a.length).toBe(length)
+      expect(a.every((x) => x === 0)).toBe(true)
+    }
+  })
+
+  it('should back a large array by a buffer of its own that releaseMemory frees', () => {
+    const a = scratchArray(Float64Array, 1 << 18)
+    const buffer = a.buffer as ArrayBuffer & { resizable: boolean; maxByteLength: number }
+    expect(buffer.resizable).toBe(true)
+    expect(buffer.maxByteLength).toBe(a.byteLength)
+    a.fill(2.5)
+    expect(a[a.length - 1]).toBe(2.5)
+    releaseMemory(a)
+    expect(buffer.byteLength).toBe(0)
+    expect(a.length).toBe(0)
+  })
+
+  it('should keep a small array an ordinary one', () => {
+    const buffer = scratchArray(Uint8Array, 100).buffer as ArrayBuffer & { resizable: boolean }
+    expect(buffer.resizable).toBe(false)
+  })
+})
+
+describe('reduceHeap', () => {
+  it('should give the pages of a large dead heap back and shrink the young generation', () => {
+    let garbage: string[] | undefined = []
+    for (let i = 0; i < 2_000_000; i++) garbage.push(`id-${i}`)
+    expect(garbage.length).toBe(2_000_000)
+    garbage = undefined
+    const newSpace = (): number =>
+      getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.physical_space_size
+    const before = getHeapStatistics()
+    expect(before.total_physical_size - before.used_heap_size).toBeGreaterThanOrEqual(32 * 1048576)
+    const youngBefore = newSpace()
+    const freed = reduceHeap()
+    expect(freed).toBeGreaterThan(0)
+    expect(getHeapStatistics().total_physical_size).toBeLessThan(before.total_physical_size)
+    expect(newSpace()).toBeLessThanOrEqual(youngBefore)
+  })
+
+  it('should do nothing when the heap has little to give back, and expose no gc global', () => {
+    reduceHeap()
+    expect(reduceHeap()).toBe(0)
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined()
   })
 })

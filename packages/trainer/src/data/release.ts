@@ -107,11 +107,22 @@ function exposedGc(): GcFunction | undefined {
 /** Below this much reclaimable heap, {@link reduceHeap} does nothing. */
 const REDUCE_MIN_BYTES = 32 * 1048576
 
+/** Options of {@link reduceHeap}. */
+export interface ReduceHeapOptions {
+  /**
+   * Collect even when the heap's own pages look nearly all used: dead objects may hold memory
+   * outside the heap that its statistics do not show (an earlier training's WebAssembly memory,
+   * typed arrays of a split), e.g. before the final training of a run that evaluated first.
+   */
+  force?: boolean
+}
+
 /**
  * Between two phases of a run (the load and the training): when the JavaScript heap holds at
- * least 32 MiB of pages it does not use, runs V8's memory-reducing full collection (the one it
- * runs under memory pressure), which frees the dead objects and gives their pages back to the
- * system, young generation included. Returns the bytes of heap pages given back (0 when skipped).
+ * least 32 MiB of pages it does not use (or with `force`), runs V8's memory-reducing full
+ * collection (the one it runs under memory pressure), which frees the dead objects and gives
+ * their pages back to the system, young generation included, and with them the memory outside
+ * the heap that only they held. Returns the bytes of heap pages given back (0 when skipped).
  *
  * NOTE: why. Parsing millions of rows allocates strings at a high rate, so V8 grows the young
  * generation to its maximum (two 32 MiB semi-spaces on 64-bit Node 24) and keeps it, and an
@@ -126,9 +137,9 @@ const REDUCE_MIN_BYTES = 32 * 1048576
  * reduceHeap() // the parse's garbage does not sit under the training's memory
  * ```
  */
-export function reduceHeap(): number {
+export function reduceHeap(options: ReduceHeapOptions = {}): number {
   const before = getHeapStatistics()
-  if (before.total_physical_size - before.used_heap_size < REDUCE_MIN_BYTES) return 0
+  if (!options.force && before.total_physical_size - before.used_heap_size < REDUCE_MIN_BYTES) return 0
   const gc = exposedGc()
   if (!gc) return 0
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })

@@ -1,8 +1,8 @@
 /**
  * Giving memory back to the system now rather than at the next garbage collection: a typed
  * array's buffer ({@link releaseMemory}), scratch arrays that never sit in malloc's heap
- * ({@link scratchArray}), and the JavaScript heap's free pages between two phases of a run
- * ({@link reduceHeap}).
+ * ({@link scratchArray}), and the JavaScript heap's free pages and dead arrays between two phases
+ * of a run ({@link reduceHeap}).
  *
  * @module
  */
@@ -41,41 +41,52 @@ export function releaseMemory(view: ArrayBufferView): void {
 /** Typed array constructors {@link scratchArray} makes. */
 type ScratchConstructor<T> = new (buffer: ArrayBuffer, byteOffset: number, length: number) => T
 
-/** `new ArrayBuffer(length, { maxByteLength })` (ES2024), not in the ES2023 library types. */
-const ResizableArrayBuffer = ArrayBuffer as unknown as new (
-  byteLength: number,
-  options: { maxByteLength: number },
-) => ArrayBuffer
+/** A non-shared WebAssembly memory: its `buffer` is an ordinary, fixed-length `ArrayBuffer`. */
+type ScratchMemory = new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer }
+
+// NOTE: the trainer's types (ES2023, no DOM) do not declare WebAssembly.
+const WasmMemory = (globalThis as unknown as { WebAssembly?: { Memory: ScratchMemory } }).WebAssembly?.Memory
 
 /**
  * Below this size a scratch array is an ordinary one: malloc's own mappings start at 32 MiB at
  * most, and what a few small arrays leave in its heap does not matter.
  */
 const SCRATCH_MIN_BYTES = 1 << 20
+const WASM_PAGE = 65536
+const WASM_MAX_PAGES = 65536
 
 /**
- * A zeroed typed array of `length` elements for scratch work that {@link releaseMemory} frees
- * later, backed by pages of its own rather than by malloc's heap.
+ * A zeroed typed array of `length` elements for scratch work, backed by pages of its own rather
+ * than by malloc's heap, that go back to the system once the array is collected (after a build,
+ * {@link reduceHeap} collects it at once).
  *
- * NOTE: V8 gives an ordinary `ArrayBuffer` memory from malloc. glibc serves a request below its
- * mmap threshold from its heap, and that threshold grows (up to 32 MiB) each time a larger mapped
- * block is freed, so once the CSV reader and the first big arrays are gone, later arrays of a few
- * to 32 MiB (sort orders, pair arrays: 4–8 bytes per event or pair) land in the heap, and when they
- * are freed their pages stay resident (a hole below the heap's top is not returned), under the
- * ALS memory: ≈ 40–80 MiB after loading 4.77M pairs. A resizable buffer (`maxByteLength`) is
- * reserved and committed by V8's page allocator instead, so releasing it unmaps it (checked in
- * `/proc/self/smaps` on Node 24). Its views are fixed-length, like any other typed array.
+ * NOTE: why. V8 gives an ordinary `ArrayBuffer` memory from malloc. glibc serves a request below
+ * its mmap threshold from its heap, and that threshold grows (up to 32 MiB) each time a larger
+ * mapped block is freed, so once the first big arrays are gone, later arrays of a few to 32 MiB
+ * (sort orders, pair sums: 4–8 bytes per event or pair) land in the heap, and when they are freed
+ * their pages stay resident (a hole below the heap's top is not returned), under the ALS memory:
+ * 15–45 MiB more after loading 4.77M pairs. A WebAssembly memory is mapped by V8 itself and
+ * unmapped when it is collected (checked in `/proc/self/smaps`, Node 24), and typed arrays on its
+ * buffer are as fast as on any buffer. A resizable `ArrayBuffer` (`maxByteLength`) is mapped the
+ * same way and {@link releaseMemory} could unmap it at once, but the radix sort's loops ran about
+ * twice as slow on views of one. {@link releaseMemory} cannot detach a WebAssembly memory's buffer:
+ * such an array stays until the next collection. Past 4 GiB, or without WebAssembly, an ordinary
+ * array.
  */
 export function scratchArray<T extends ArrayBufferView>(
   Ctor: ScratchConstructor<T> & { BYTES_PER_ELEMENT: number },
   length: number,
 ): T {
   const bytes = length * Ctor.BYTES_PER_ELEMENT
-  const buffer =
-    bytes >= SCRATCH_MIN_BYTES
-      ? new ResizableArrayBuffer(bytes, { maxByteLength: bytes })
-      : new ArrayBuffer(bytes)
-  return new Ctor(buffer, 0, length)
+  const pages = Math.ceil(bytes / WASM_PAGE)
+  if (bytes >= SCRATCH_MIN_BYTES && pages <= WASM_MAX_PAGES && WasmMemory) {
+    try {
+      return new Ctor(new WasmMemory({ initial: pages, maximum: pages }).buffer, 0, length)
+    } catch {
+      // Address space exhausted (e.g. a ulimit -v): an ordinary array below.
+    }
+  }
+  return new Ctor(new ArrayBuffer(bytes), 0, length)
 }
 
 /** V8's `gc()` with its options (the `--expose-gc` extension). */

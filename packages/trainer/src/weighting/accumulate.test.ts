@@ -364,7 +364,7 @@ describe('InteractionAccumulator.build allocate', () => {
 
   it('should build the same matrix as csrFromTriples when its scratch arrays are large enough for buffers of their own', () => {
     // 300k events: the sort orders (1.2 MiB) and the sums (≈ 2.3 MiB) are past scratchArray's
-    // 1 MiB, so they are resizable buffers (and the allocator path's item indexes too).
+    // 1 MiB, so they are WebAssembly memories (and the allocator path's item indexes too).
     const n = 300_000
     const users = 3_001
     const items = 997

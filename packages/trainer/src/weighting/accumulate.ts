@@ -386,9 +386,10 @@ export class InteractionAccumulator implements IndexedEventSink {
         lastI = ir
       }
     }
-    // The event columns and the sort order are no longer needed: their memory goes back now, not
-    // at the next garbage collection, so the matrix is built in what they held. (User, item and
-    // weight of a chunk share one buffer.)
+    // The event columns and the sort order are no longer needed: the columns' memory goes back
+    // now, not at the next garbage collection, so the matrix is built in what they held. (User,
+    // item and weight of a chunk share one buffer. A scratch array of a large input, like the
+    // order, is not in malloc's heap and goes at the collection after the build: scratchArray.)
     releaseMemory(order)
     for (const chunk of uc) releaseMemory(chunk)
     for (const chunk of tc) releaseMemory(chunk)

@@ -52,6 +52,12 @@ const WasmMemory = (globalThis as unknown as { WebAssembly?: { Memory: ScratchMe
  * most, and what a few small arrays leave in its heap does not matter.
  */
 const SCRATCH_MIN_BYTES = 1 << 20
+
+/**
+ * Bytes of WebAssembly-backed scratch arrays made since the last {@link reduceHeap} collection:
+ * memory outside the heap that the heap's statistics do not show.
+ */
+let scratchBytes = 0
 const WASM_PAGE = 65536
 const WASM_MAX_PAGES = 65536
 
@@ -81,7 +87,9 @@ export function scratchArray<T extends ArrayBufferView>(
   const pages = Math.ceil(bytes / WASM_PAGE)
   if (bytes >= SCRATCH_MIN_BYTES && pages <= WASM_MAX_PAGES && WasmMemory) {
     try {
-      return new Ctor(new WasmMemory({ initial: pages, maximum: pages }).buffer, 0, length)
+      const array = new Ctor(new WasmMemory({ initial: pages, maximum: pages }).buffer, 0, length)
+      scratchBytes += pages * WASM_PAGE
+      return array
     } catch {
       // Address space exhausted (e.g. a ulimit -v): an ordinary array below.
     }
@@ -115,7 +123,7 @@ function exposedGc(): GcFunction | undefined {
   return gcFunction
 }
 
-/** Below this much reclaimable heap, {@link reduceHeap} does nothing. */
+/** Below this much reclaimable heap (and scratch), {@link reduceHeap} does nothing. */
 const REDUCE_MIN_BYTES = 32 * 1048576
 
 /** Options of {@link reduceHeap}. */
@@ -130,10 +138,11 @@ export interface ReduceHeapOptions {
 
 /**
  * Between two phases of a run (the load and the training): when the JavaScript heap holds at
- * least 32 MiB of pages it does not use (or with `force`), runs V8's memory-reducing full
- * collection (the one it runs under memory pressure), which frees the dead objects and gives
- * their pages back to the system, young generation included, and with them the memory outside
- * the heap that only they held. Returns the bytes of heap pages given back (0 when skipped).
+ * least 32 MiB of pages it does not use, or at least 32 MiB of {@link scratchArray} arrays were
+ * made since the last time (or with `force`), runs V8's memory-reducing full collection (the one
+ * it runs under memory pressure), which frees the dead objects and gives their pages back to the
+ * system, young generation included, and with them the memory outside the heap that only they
+ * held (dead scratch arrays). Returns whether it collected.
  *
  * NOTE: why. Parsing millions of rows allocates strings at a high rate, so V8 grows the young
  * generation to its maximum (two 32 MiB semi-spaces on 64-bit Node 24) and keeps it, and an
@@ -148,11 +157,13 @@ export interface ReduceHeapOptions {
  * reduceHeap() // the parse's garbage does not sit under the training's memory
  * ```
  */
-export function reduceHeap(options: ReduceHeapOptions = {}): number {
-  const before = getHeapStatistics()
-  if (!options.force && before.total_physical_size - before.used_heap_size < REDUCE_MIN_BYTES) return 0
+export function reduceHeap(options: ReduceHeapOptions = {}): boolean {
+  const heap = getHeapStatistics()
+  const unused = heap.total_physical_size - heap.used_heap_size
+  if (!options.force && unused < REDUCE_MIN_BYTES && scratchBytes < REDUCE_MIN_BYTES) return false
   const gc = exposedGc()
-  if (!gc) return 0
+  if (!gc) return false
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
-  return Math.max(0, before.total_physical_size - getHeapStatistics().total_physical_size)
+  scratchBytes = 0
+  return true
 }

@@ -109,6 +109,12 @@ let gcFunction: GcFunction | undefined
  */
 function exposedGc(): GcFunction | undefined {
   if (gcFunction) return gcFunction
+  // Started with --expose-gc: use that one and leave the flag as it is.
+  const global = (globalThis as { gc?: unknown }).gc
+  if (typeof global === 'function') {
+    gcFunction = global as GcFunction
+    return gcFunction
+  }
   try {
     setFlagsFromString('--expose-gc')
     const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined')

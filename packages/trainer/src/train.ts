@@ -32,6 +32,7 @@ import {
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
 import { DEFAULT_STORAGE, type EdgerecConfig, storageFromEnv } from './config/config.js'
 import type { CsrAllocator, CsrMatrix, InteractionMatrix } from './data/matrix.js'
+import { reduceHeap } from './data/release.js'
 import { TrainerError } from './errors.js'
 import { runEvaluation, type Split, splitBy } from './evaluation/index.js'
 import { exportModel } from './export/index.js'
@@ -475,6 +476,10 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
           `Quality gate failed${gate.forced ? ' (forced through)' : ''}: ${gate.reasons.join('; ')}.`,
         )
     }
+    // NOTE: closures made in this block (onModel's) keep its scope alive after it ends, and with
+    // it the evaluation's model and split, whose ALS memory would then stay resident under the
+    // final training (≈ 120 MiB on 4.77M pairs).
+    evaluated = undefined
   }
 
   if (tuning && modelEvaluation) {
@@ -494,6 +499,10 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
   if (fitted) {
     model = fitted.all
   } else {
+    // What evaluation and tuning left (their ALS memories, splits, ranking results) is garbage now:
+    // it goes back to the system before the final training allocates its own memory, instead of
+    // whenever V8 next collects (≈ 0.6 GiB of it was still resident here on 4.77M pairs).
+    if (evaluation.enabled !== false || tuning) reduceHeap({ force: true })
     logger.info(
       `Training on all ${data.indices.length.toLocaleString('en-US')} interactions (factors ${als.factors}, ${als.iterations} iterations)…`,
     )

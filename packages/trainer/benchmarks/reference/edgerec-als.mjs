@@ -12,7 +12,9 @@
  * `edgerec-train` did before the loader allocated it there): the same-run baseline of that change.
  * `--gc-before-fit` (diagnostic, needs `node --expose-gc`): a full garbage collection between the
  * load and the fit, to tell the load's uncollected garbage from what the fit itself holds; also
- * prints `process.memoryUsage()` before and after it on stderr. `edgerec-train` does not do this.
+ * prints `process.memoryUsage()` before and after it on stderr. (`loadInteractions` itself ends
+ * with V8's memory-reducing collection, `reduceHeap`, when the heap or its scratch arrays hold
+ * enough to give back: this one is an extra, ordinary full collection.)
  *
  * Prints one JSON line, the same fields as implicit_als.py: resident memory from Linux's
  * /proc/self/status (VmHWM after the load, then reset through /proc/self/clear_refs and read again

@@ -11,6 +11,7 @@ import {
   topReasons,
 } from '@edgerec/adapters'
 import type { CsrAllocator, InteractionMatrix } from '../data/matrix.js'
+import { reduceHeap } from '../data/release.js'
 import { TrainerError } from '../errors.js'
 import { InteractionAccumulator, type WeightingOptions, type WeightingStats } from '../weighting/index.js'
 
@@ -126,6 +127,9 @@ export async function loadInteractions(
     report = stream.report
   }
   const { data, stats } = accumulator.build({ allocate: options.allocateMatrix })
+  // The parse's dead strings and the young generation it grew would otherwise stay resident under
+  // whatever comes next (the ALS memory): give those pages back now.
+  reduceHeap()
   if (data.matrix.indices.length === 0) {
     if (stats.events === 0 && report.badRows > 0) {
       const reasons = describeBadRows(report)

@@ -1,6 +1,6 @@
 import type { SourceEvent } from '@edgerec/adapters'
 import { describe, expect, it } from 'vitest'
-import type { CsrMatrix, InteractionMatrix } from '../data/matrix.js'
+import { type CsrMatrix, csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
 import { InteractionAccumulator, type WeightingOptions } from './accumulate.js'
 
 const DAY = 86_400_000
@@ -360,6 +360,42 @@ describe('InteractionAccumulator.build allocate', () => {
     expect(placed.data.userIds).toEqual(plain.data.userIds)
     expect(placed.data.itemIds).toEqual(plain.data.itemIds)
     expect(placed.stats).toEqual(plain.stats)
+  })
+
+  it('should build the same matrix as csrFromTriples when its scratch arrays are large enough for buffers of their own', () => {
+    // 300k events: the sort orders (1.2 MiB) and the sums (≈ 2.3 MiB) are past scratchArray's
+    // 1 MiB, so they are WebAssembly memories (and the allocator path's item indexes too).
+    const n = 300_000
+    const users = 3_001
+    const items = 997
+    const rows: number[] = []
+    const cols: number[] = []
+    const vals: number[] = []
+    let x = 12345
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0
+      return (x >>> 8) % m
+    }
+    const acc = new InteractionAccumulator()
+    for (let e = 0; e < n; e++) {
+      // Numeric ids, so the id rank is the number itself (users 0..3000, items 0..996).
+      const u = next(users)
+      const i = next(items)
+      const v = 1 + next(4)
+      rows.push(u)
+      cols.push(i)
+      vals.push(v)
+      acc.event(String(u), String(i), undefined, v, 0)
+    }
+    const { calls, allocate } = recording()
+    const m = acc.build({ allocate }).data.matrix
+    expect(calls).toHaveLength(1)
+    const expected = csrFromTriples(users, items, rows, cols, vals)
+    expect(m.rows).toBe(expected.rows)
+    expect(m.cols).toBe(expected.cols)
+    expect([...m.indptr]).toEqual([...expected.indptr])
+    expect([...m.indices]).toEqual([...expected.indices])
+    expect([...m.values]).toEqual([...expected.values])
   })
 
   it('should not call the allocator when no pair is kept', () => {

@@ -8,7 +8,7 @@
 import type { IndexedEventSink, SourceEvent } from '@edgerec/adapters'
 import { CoreError } from '@edgerec/core'
 import type { CsrAllocator, CsrMatrix, InteractionMatrix } from '../data/matrix.js'
-import { releaseMemory } from '../data/release.js'
+import { releaseMemory, scratchArray } from '../data/release.js'
 import { TrainerError } from '../errors.js'
 import { compareIds } from './ids.js'
 import { parseValueTransform, transformFunction, type ValueTransform } from './transform.js'
@@ -314,6 +314,7 @@ export class InteractionAccumulator implements IndexedEventSink {
     userRank: Uint32Array,
     itemRank: Uint32Array,
     newest: number,
+    scratchPairs: boolean,
   ): {
     pairs: number
     userPairStart: Uint32Array
@@ -356,8 +357,10 @@ export class InteractionAccumulator implements IndexedEventSink {
       this.#options.halfLifeDays === undefined ? undefined : this.#options.halfLifeDays * 86_400_000
     // Pairs in (user rank, item rank) order; userPairStart[r] = first pair of user rank r.
     const userPairStart = new Uint32Array(nUsers + 1)
-    const pi = new Uint32Array(pairs)
-    const pv = new Float64Array(pairs)
+    // The sums are always scratch; the item indexes are when the matrix goes to an allocator's
+    // arrays (otherwise they may become the matrix's own `indices`, an ordinary array).
+    const pi = scratchPairs ? scratchArray(Uint32Array, pairs) : new Uint32Array(pairs)
+    const pv = scratchArray(Float64Array, pairs)
     const pt = timed ? new Float64Array(pairs) : undefined
     let p = -1
     let lastU = -1
@@ -383,9 +386,10 @@ export class InteractionAccumulator implements IndexedEventSink {
         lastI = ir
       }
     }
-    // The event columns and the sort order are no longer needed: their memory goes back now, not
-    // at the next garbage collection, so the matrix is built in what they held. (User, item and
-    // weight of a chunk share one buffer.)
+    // The event columns and the sort order are no longer needed: the columns' memory goes back
+    // now, not at the next garbage collection, so the matrix is built in what they held. (User,
+    // item and weight of a chunk share one buffer. A scratch array of a large input, like the
+    // order, is not in malloc's heap and goes at the collection after the build: scratchArray.)
     releaseMemory(order)
     for (const chunk of uc) releaseMemory(chunk)
     for (const chunk of tc) releaseMemory(chunk)
@@ -438,10 +442,15 @@ export class InteractionAccumulator implements IndexedEventSink {
     // the worker compares when it decides which events are new to the model; for file inputs
     // without receive time it is the newest client time, clamped to now.
     const trainedUntil = n > 0 ? Math.max(this.#newestReceived, Math.min(this.#newestUnreceived, now)) : 0
-    const { pairs, userPairStart, pi, pv, pt } = this.#aggregate(userRank, itemRank, newest)
+    const { pairs, userPairStart, pi, pv, pt } = this.#aggregate(
+      userRank,
+      itemRank,
+      newest,
+      allocate !== undefined,
+    )
 
     // Drop non-positive totals, then filter to a fixed point.
-    const keep = new Uint8Array(pairs)
+    const keep = scratchArray(Uint8Array, pairs)
     let nonPositive = 0
     for (let q = 0; q < pairs; q++) {
       if (pv[q]! > 0) keep[q] = 1
@@ -483,6 +492,13 @@ export class InteractionAccumulator implements IndexedEventSink {
     // Compact indexes (removing ranks keeps the order).
     const sortedUsers = sortedIds(this.#userIds, userRank)
     const sortedItems = sortedIds(this.#itemIds, itemRank)
+    // The id maps (hash tables over every distinct id) are consumed too: the sorted ids are the
+    // result's, and the maps' memory can go at the next collection, before the training.
+    this.#users.clear()
+    this.#items.clear()
+    this.#userIds.length = 0
+    this.#itemIds.length = 0
+    this.#lastUser = undefined
     const userNew = new Int32Array(nUsers).fill(-1)
     const itemNew = new Int32Array(nItems).fill(-1)
     const userIds: string[] = []
@@ -626,7 +642,8 @@ function countingSort(
     for (let j = 0; j < count; j++) counts[chunk[j]! + 1]!++
   }
   for (let b = 0; b < buckets; b++) counts[b + 1] = counts[b + 1]! + counts[b]!
-  const out = new Uint32Array(n)
+  // Scratch: released by the caller (see scratchArray).
+  const out = scratchArray(Uint32Array, n)
   if (input) {
     for (let r = 0; r < n; r++) {
       const k = input[r]!

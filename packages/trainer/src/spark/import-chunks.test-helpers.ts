@@ -6,22 +6,15 @@
  * columns (12 bytes a pair) then turned into CSR by {@link csrFromTriples} (40 bytes a pair at the
  * peak). Same checks on well-formed input, same results as {@link importSparkFactors}.
  */
-import { listAll, type Storage, storageAsyncBuffer } from '@edgerec/adapters'
+import { type Storage, storageAsyncBuffer } from '@edgerec/adapters'
 import type { AlsModel } from '../als/index.js'
-import { csrFromTriples, type InteractionMatrix } from '../data/matrix.js'
+import type { InteractionMatrix } from '../data/matrix.js'
 import type { ImportOptions, StorageLocation } from './import.js'
-import { readIdMap, readSparkParams, readSparkRank, under } from './import.js'
+import { importSparkFactorsWith, parquetKeys } from './import-objects.test-helpers.js'
 import { columnLevels, columnPages, loadParquetDecoders } from './parquet-pages.js'
 
 /** One read of the whole chunk: the window is never smaller than the chunk. */
 const WHOLE_CHUNK = { windowBytes: Number.POSITIVE_INFINITY }
-
-async function parquetKeys(storage: Storage, prefix: string): Promise<string[]> {
-  return (await listAll(storage, under(prefix, '')))
-    .map((o) => o.key)
-    .filter((k) => k.endsWith('.parquet') && !k.slice(prefix.length).includes('/.'))
-    .sort()
-}
 
 /** The factor table, each row group's ids first, then its features, each chunk fetched whole. */
 export async function readFactorTableChunks(
@@ -106,23 +99,11 @@ export async function readInteractionsChunks(
 }
 
 /** {@link importSparkFactors} as it was with whole-chunk reads; `interactions` must be given. */
-export async function importSparkFactorsChunks(
+export function importSparkFactorsChunks(
   options: ImportOptions & { interactions: StorageLocation },
 ): Promise<{ model: AlsModel; data: InteractionMatrix }> {
-  const maps = options.idMaps
-  const userIds = await readIdMap(maps.storage, under(maps.key, 'users.json'))
-  const itemIds = await readIdMap(maps.storage, under(maps.key, 'items.json'))
-  const params = await readSparkParams(maps.storage, under(maps.key, 'params.json'))
-  const { storage, key } = options.factors
-  const factors = await readSparkRank(storage, key)
-  const model: AlsModel = {
-    users: userIds.length,
-    items: itemIds.length,
-    factors,
-    userFactors: await readFactorTableChunks(storage, under(key, 'userFactors'), factors, userIds.length),
-    itemFactors: await readFactorTableChunks(storage, under(key, 'itemFactors'), factors, itemIds.length),
-  }
-  const t = await readInteractionsChunks(options.interactions)
-  const matrix = csrFromTriples(userIds.length, itemIds.length, t.u, t.i, t.r)
-  return { model, data: { matrix, userIds, itemIds, trainedUntil: params.trainedUntil } }
+  return importSparkFactorsWith(options, {
+    factors: readFactorTableChunks,
+    interactions: readInteractionsChunks,
+  })
 }

@@ -16,7 +16,8 @@ async function bytesOf(storage: Storage, key: string): Promise<ArrayBuffer> {
   return bytes.slice().buffer as ArrayBuffer
 }
 
-async function parquetKeys(storage: Storage, prefix: string): Promise<string[]> {
+/** The `.parquet` files under `prefix` (hidden `.`-directories left out), in key order. */
+export async function parquetKeys(storage: Storage, prefix: string): Promise<string[]> {
   return (await listAll(storage, under(prefix, '')))
     .map((o) => o.key)
     .filter((k) => k.endsWith('.parquet') && !k.slice(prefix.length).includes('/.'))
@@ -71,9 +72,16 @@ export async function readInteractionsObjects(
   return { u: Int32Array.from(u), i: Int32Array.from(i), r: Float32Array.from(r) }
 }
 
-/** {@link importSparkFactors} through the object reader; `interactions` must be given. */
-export async function importSparkFactorsObjects(
+/** How one of the previous importers reads a factor table and the interactions. */
+export interface SparkTableReaders {
+  factors(storage: Storage, prefix: string, rank: number, count: number): Promise<Float32Array>
+  interactions(location: StorageLocation): Promise<{ u: Int32Array; i: Int32Array; r: Float32Array }>
+}
+
+/** {@link importSparkFactors} as the previous importers did it, with their table `readers`. */
+export async function importSparkFactorsWith(
   options: ImportOptions & { interactions: StorageLocation },
+  readers: SparkTableReaders,
 ): Promise<{ model: AlsModel; data: InteractionMatrix }> {
   const maps = options.idMaps
   const userIds = await readIdMap(maps.storage, under(maps.key, 'users.json'))
@@ -85,10 +93,20 @@ export async function importSparkFactorsObjects(
     users: userIds.length,
     items: itemIds.length,
     factors,
-    userFactors: await readFactorTableObjects(storage, under(key, 'userFactors'), factors, userIds.length),
-    itemFactors: await readFactorTableObjects(storage, under(key, 'itemFactors'), factors, itemIds.length),
+    userFactors: await readers.factors(storage, under(key, 'userFactors'), factors, userIds.length),
+    itemFactors: await readers.factors(storage, under(key, 'itemFactors'), factors, itemIds.length),
   }
-  const t = await readInteractionsObjects(options.interactions)
+  const t = await readers.interactions(options.interactions)
   const matrix = csrFromTriples(userIds.length, itemIds.length, t.u, t.i, t.r)
   return { model, data: { matrix, userIds, itemIds, trainedUntil: params.trainedUntil } }
+}
+
+/** {@link importSparkFactors} through the object reader; `interactions` must be given. */
+export function importSparkFactorsObjects(
+  options: ImportOptions & { interactions: StorageLocation },
+): Promise<{ model: AlsModel; data: InteractionMatrix }> {
+  return importSparkFactorsWith(options, {
+    factors: readFactorTableObjects,
+    interactions: readInteractionsObjects,
+  })
 }

@@ -41,6 +41,16 @@ function recording(): { bindings: ModelBindings; reads: { key: string; range: R2
   return { bindings: { MODELS_KV: env.MODELS_KV, MODELS_R2 }, reads }
 }
 
+/** A publish `tamper` that flips one byte in the first list's factors of the lists object `listsKey`. */
+function flipFirstListByte(listsKey: string): (key: string, bytes: Uint8Array) => Uint8Array {
+  return (key, bytes) => {
+    if (key !== listsKey) return bytes
+    const out = bytes.slice()
+    out[200] = out[200]! ^ 0x55
+    return out
+  }
+}
+
 const userNear = (model: LoadedModel, random: () => number, item: number) => {
   const y = new Float64Array(32)
   if (!model.readItem(item, y)) throw new Error(`item ${item} not readable`)
@@ -270,13 +280,7 @@ describe('partitioned retrieval in workerd', () => {
       storage: 'r2',
       activate: false,
       partitions: { lists: 110, nprobe: 4 },
-      // One flipped byte in the first list's factors.
-      tamper: (key, bytes) => {
-        if (key !== listsKey) return bytes
-        const out = bytes.slice()
-        out[200] = out[200]! ^ 0x55
-        return out
-      },
+      tamper: flipFirstListByte(listsKey),
     })
     const { bindings, reads } = recording()
     const model = await loadModel(bindings, manifest, {
@@ -308,13 +312,7 @@ describe('partitioned retrieval in workerd', () => {
       storage: 'r2',
       activate: false,
       partitions: { lists: 110, nprobe: 4 },
-      // One flipped byte in the first list's factors.
-      tamper: (key, bytes) => {
-        if (key !== listsKey) return bytes
-        const out = bytes.slice()
-        out[200] = out[200]! ^ 0x55
-        return out
-      },
+      tamper: flipFirstListByte(listsKey),
     })
     const { bindings, reads } = recording()
     const load = (gap: number) =>
@@ -354,13 +352,7 @@ describe('partitioned retrieval in workerd', () => {
     await publishVersion(env, fixture('part-bad'), {
       storage: 'r2',
       partitions: { lists: 110, nprobe: 110 },
-      // One flipped byte in the first list's factors.
-      tamper: (key, bytes) => {
-        if (key !== listsKey) return bytes
-        const out = bytes.slice()
-        out[200] = out[200]! ^ 0x55
-        return out
-      },
+      tamper: flipFirstListByte(listsKey),
     })
     const app = createApp({ store: new ModelStore() })
     const rec = await json<{ source: string; items: { itemId: string }[] }>(

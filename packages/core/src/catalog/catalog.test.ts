@@ -231,40 +231,6 @@ describe('CatalogTable', () => {
     expect(() => new CatalogTable({ ...columns, categoryCodes: [9, 9, 9] })).toThrow(/categoryCodes|offsets/)
     expect(() => decodeCatalogColumns(new Uint8Array([0x7b]))).toThrow(/JSON/)
   })
-
-  it('should be accepted as an optional manifest shard', () => {
-    const ref = (key: string, kind: string) => ({
-      key,
-      kind,
-      bytes: 10,
-      sha256: 'a'.repeat(64),
-      rows: 1,
-      rowOffset: 0,
-      storage: 'r2',
-    })
-    const manifest = {
-      formatVersion: 1,
-      version: 'v1',
-      createdAt: new Date(0).toISOString(),
-      dims: 4,
-      counts: { users: 1, items: 1, interactions: 1 },
-      als: { factors: 4, regularization: 0.1, alpha: 1, iterations: 1, cgSteps: 3, solver: 'cg', seed: 1 },
-      eventWeights: { view: 1 },
-      trainedUntil: 0,
-      userBuckets: 1,
-      shards: {
-        items: [ref('i', 'items')],
-        users: [ref('u', 'users')],
-        popularity: ref('p', 'popularity'),
-        gram: ref('g', 'gram'),
-        catalog: ref('c', 'catalog'),
-      },
-    }
-    expect(catalogShardRefs(parseManifest(manifest))[0]?.key).toBe('c')
-    expect(() =>
-      parseManifest({ ...manifest, shards: { ...manifest.shards, catalog: ref('c', 'gram') } }),
-    ).toThrow(/shards.catalog.kind/)
-  })
 })
 
 describe('filtered top-K', () => {
@@ -633,33 +599,42 @@ describe('CatalogTable.alignedBuilder with a compact layout', () => {
   })
 })
 
-describe('manifest with a split catalog', () => {
-  const ref = (key: string, kind: string, rows = 1, rowOffset = 0) => ({
-    key,
-    kind,
-    bytes: 10,
-    sha256: 'a'.repeat(64),
-    rows,
-    rowOffset,
-    storage: 'r2',
+/** A manifest's shard reference and fields, for the manifest tests below. */
+const ref = (key: string, kind: string, rows = 1, rowOffset = 0) => ({
+  key,
+  kind,
+  bytes: 10,
+  sha256: 'a'.repeat(64),
+  rows,
+  rowOffset,
+  storage: 'r2',
+})
+const base = {
+  formatVersion: 1,
+  version: 'v1',
+  createdAt: new Date(0).toISOString(),
+  dims: 4,
+  counts: { users: 1, items: 1, interactions: 1 },
+  als: { factors: 4, regularization: 0.1, alpha: 1, iterations: 1, cgSteps: 3, solver: 'cg', seed: 1 },
+  eventWeights: { view: 1 },
+  trainedUntil: 0,
+  userBuckets: 1,
+}
+const shards = {
+  items: [ref('i', 'items')],
+  users: [ref('u', 'users')],
+  popularity: ref('p', 'popularity'),
+  gram: ref('g', 'gram'),
+}
+
+describe('manifest with a catalog', () => {
+  it('should be accepted as an optional manifest shard', () => {
+    const manifest = { ...base, shards: { ...shards, catalog: ref('c', 'catalog') } }
+    expect(catalogShardRefs(parseManifest(manifest))[0]?.key).toBe('c')
+    expect(() =>
+      parseManifest({ ...manifest, shards: { ...manifest.shards, catalog: ref('c', 'gram') } }),
+    ).toThrow(/shards.catalog.kind/)
   })
-  const base = {
-    formatVersion: 1,
-    version: 'v1',
-    createdAt: new Date(0).toISOString(),
-    dims: 4,
-    counts: { users: 1, items: 1, interactions: 1 },
-    als: { factors: 4, regularization: 0.1, alpha: 1, iterations: 1, cgSteps: 3, solver: 'cg', seed: 1 },
-    eventWeights: { view: 1 },
-    trainedUntil: 0,
-    userBuckets: 1,
-  }
-  const shards = {
-    items: [ref('i', 'items')],
-    users: [ref('u', 'users')],
-    popularity: ref('p', 'popularity'),
-    gram: ref('g', 'gram'),
-  }
 
   it('should accept consecutive catalog shards with their rows and planned memory', () => {
     const m = parseManifest({

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { csrFromTriples } from '../data/matrix.js'
 import { importSparkFactors, readFactorTable } from './import.js'
 import { importSparkFactorsObjects } from './import-objects.test-helpers.js'
-import { writeSparkInputs } from './inputs.js'
+import { writeTestSparkInputs } from './inputs.test-helpers.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from './spark-schema.js'
 
 const rank = 8
@@ -64,34 +64,14 @@ describe('importSparkFactors (page reader)', () => {
         i.push(Math.floor(random() * items))
         r.push(1 + Math.floor(random() * 4) * 0.5)
       }
-    const matrix = csrFromTriples(users, items, u, i, r)
-    const trainedUntil = Date.UTC(2026, 11, 1)
     inputs = await createStorage({ provider: 'local', root: join(dir, 'inputs') })
-    await writeSparkInputs(
-      inputs,
-      '',
-      {
-        matrix,
-        userIds: Array.from({ length: users }, (_, k) => `u${k}`),
-        itemIds: Array.from({ length: items }, (_, k) => `i${k}`),
-        trainedUntil,
-      },
-      {
-        als: {
-          factors: rank,
-          regularization: 0.05,
-          alpha: 2,
-          iterations: 3,
-          cgSteps: 3,
-          solver: 'cg',
-          seed: 1,
-        },
-        eventWeights: {},
-        trainedUntil,
-      },
-      undefined,
-      { partRows: 1_000, rowGroupRows: 150 },
-    )
+    await writeTestSparkInputs(inputs, {
+      matrix: csrFromTriples(users, items, u, i, r),
+      rank,
+      regularization: 0.05,
+      trainedUntil: Date.UTC(2026, 11, 1),
+      layout: { partRows: 1_000, rowGroupRows: 150 },
+    })
     model = await createStorage({ provider: 'local', root: save })
   })
   afterEach(async () => {

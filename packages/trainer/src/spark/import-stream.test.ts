@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { csrFromTriples } from '../data/matrix.js'
 import { importSparkFactors, readFactorTable } from './import.js'
 import { importSparkFactorsChunks } from './import-chunks.test-helpers.js'
-import { writeSparkInputs } from './inputs.js'
+import { writeTestSparkInputs } from './inputs.test-helpers.js'
 import { largestPageAndChunk, type Read, recordingStorage } from './parquet-reads.test-helpers.js'
 import { sparkFactorTableParquet, sparkModelMetadata } from './spark-schema.js'
 
@@ -73,33 +73,14 @@ describe('importSparkFactors (streaming within a column chunk)', () => {
         u.push(user)
         i.push(Math.floor(random() * items))
       }
-    const trainedUntil = Date.UTC(2026, 11, 1)
     inputs = await createStorage({ provider: 'local', root: join(dir, 'inputs') })
-    await writeSparkInputs(
-      inputs,
-      '',
-      {
-        matrix: csrFromTriples(users, items, u, i, new Float32Array(u.length).fill(1.5)),
-        userIds: Array.from({ length: users }, (_, k) => `u${k}`),
-        itemIds: Array.from({ length: items }, (_, k) => `i${k}`),
-        trainedUntil,
-      },
-      {
-        als: {
-          factors: rank,
-          regularization: 0.1,
-          alpha: 2,
-          iterations: 3,
-          cgSteps: 3,
-          solver: 'cg',
-          seed: 1,
-        },
-        eventWeights: {},
-        trainedUntil,
-      },
-      undefined,
-      { partRows: 1_500, rowGroupRows: 1_500 },
-    )
+    await writeTestSparkInputs(inputs, {
+      matrix: csrFromTriples(users, items, u, i, new Float32Array(u.length).fill(1.5)),
+      rank,
+      regularization: 0.1,
+      trainedUntil: Date.UTC(2026, 11, 1),
+      layout: { partRows: 1_500, rowGroupRows: 1_500 },
+    })
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })

@@ -1,3 +1,5 @@
+export type { CandidateScan } from './candidates.js'
+export { buildCandidateLists, DEFAULT_CANDIDATES_PER_USER, topKFromCandidates } from './candidates.js'
 export * from './kernel/index.js'
 export type {
   BuildPartitionsOptions,

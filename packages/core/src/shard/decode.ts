@@ -1,10 +1,12 @@
 import { ShardFormatError } from '../errors.js'
 import { sha256, toHex } from './checksum.js'
 import {
+  candidateListsProblem,
   DEFAULT_MAX_SHARD_BYTES,
   isStrictlyAscending,
   listBytesProblem,
   listOffsetsProblem,
+  OPTIONAL_SECTIONS,
   REQUIRED_SECTIONS,
   SECTION_ELEMENT_BYTES,
   type SectionName,
@@ -150,7 +152,8 @@ export async function decodeShard(
   }
 
   const sections = new Map<SectionName, Section>()
-  const allowed = REQUIRED_SECTIONS[kind]
+  const optional = OPTIONAL_SECTIONS[kind] ?? []
+  const allowed = [...REQUIRED_SECTIONS[kind], ...optional]
   let previousEnd = tableEnd
   for (let i = 0; i < sectionCount; i++) {
     const entry = SHARD_HEADER_BYTES + i * SHARD_SECTION_ENTRY_BYTES
@@ -174,6 +177,9 @@ export async function decodeShard(
   for (const required of REQUIRED_SECTIONS[kind]) {
     if (!sections.has(required)) fail('SHARD_MALFORMED', `A ${kind} shard needs a ${required} section.`)
   }
+  const optionalHeld = optional.filter((name) => sections.has(name))
+  if (optionalHeld.length > 0 && optionalHeld.length < optional.length)
+    fail('SHARD_MALFORMED', `A ${kind} shard holds ${optionalHeld.join(', ')} without ${optional.filter((n) => !sections.has(n)).join(', ')}.`)
 
   const base = bytes.byteOffset
   const buf = bytes.buffer
@@ -227,6 +233,16 @@ export async function decodeShard(
         scales,
         ids,
         interactions: { offsets, items: u32('interactionItems'), confidences },
+      }
+      if (sections.has('candidateOffsets')) {
+        const candidates = {
+          offsets: u32('candidateOffsets'),
+          items: u32('candidateItems'),
+          scores: f32('candidateScores'),
+        }
+        const problem = candidateListsProblem(candidates, rowCount)
+        if (problem) fail('SHARD_MALFORMED', problem)
+        shard.candidates = candidates
       }
       return shard
     }

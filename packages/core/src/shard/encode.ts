@@ -3,6 +3,7 @@ import type { QuantizedMatrix } from '../quantize/quantize.js'
 import { sha256, toHex } from './checksum.js'
 import {
   alignUp,
+  candidateListsProblem,
   DEFAULT_MAX_SHARD_BYTES,
   isStrictlyAscending,
   listBytesProblem,
@@ -138,6 +139,11 @@ function collectSections(input: ShardInput): {
         if (offsets[r]! < offsets[r - 1]!) invalid(`Interaction offsets decrease at row ${r}.`)
       }
       checkFinite(confidences, 'interaction confidences')
+      const candidates = input.candidates
+      if (candidates) {
+        const problem = candidateListsProblem(candidates, factors.rows)
+        if (problem) invalid(problem)
+      }
       const idTable = encodeIds(ids)
       return {
         rowCount: factors.rows,
@@ -151,6 +157,13 @@ function collectSections(input: ShardInput): {
           ['interactionOffsets', offsets],
           ['interactionItems', items],
           ['interactionConfidences', confidences],
+          ...(candidates
+            ? [
+                ['candidateOffsets', candidates.offsets] as [SectionName, SectionData],
+                ['candidateItems', candidates.items] as [SectionName, SectionData],
+                ['candidateScores', candidates.scores] as [SectionName, SectionData],
+              ]
+            : []),
         ],
       }
     }

@@ -65,6 +65,9 @@ export const SectionType = {
   listOffsets: 13,
   listBytes: 14,
   listDigests: 15,
+  candidateOffsets: 16,
+  candidateItems: 17,
+  candidateScores: 18,
 } as const
 /** A value of {@link SectionType}. */
 export type SectionType = (typeof SectionType)[keyof typeof SectionType]
@@ -88,6 +91,9 @@ export const SECTION_ELEMENT_BYTES: Record<SectionName, 1 | 4> = {
   listOffsets: 4,
   listBytes: 4,
   listDigests: 1,
+  candidateOffsets: 4,
+  candidateItems: 4,
+  candidateScores: 4,
 }
 
 /** The sections each kind must have. */
@@ -107,6 +113,14 @@ export const REQUIRED_SECTIONS: Record<ShardKindName, readonly SectionName[]> = 
   catalog: ['json'],
   partitions: ['matrix', 'listOffsets', 'itemIndexes', 'listBytes', 'listDigests'],
   partitionList: ['factors', 'scales', 'norms', 'itemIndexes'],
+}
+
+/**
+ * Sections a kind may hold besides its required ones, all or none: a user bucket's precomputed
+ * candidates (issue 16; a reader before them refuses such a shard as malformed).
+ */
+export const OPTIONAL_SECTIONS: Partial<Record<ShardKindName, readonly SectionName[]>> = {
+  users: ['candidateOffsets', 'candidateItems', 'candidateScores'],
 }
 
 /** Rounds `n` up to the next multiple of {@link SHARD_ALIGNMENT}. */
@@ -149,6 +163,32 @@ export function listBytesProblem(offsets: Uint32Array): string | undefined {
     if (offsets[p]! < offsets[p - 1]! + SHARD_HEADER_BYTES + SHARD_CHECKSUM_BYTES)
       return `List ${p - 1} is shorter than a shard header.`
     if (offsets[p]! % SHARD_ALIGNMENT !== 0) return `List ${p} does not start 8-byte aligned.`
+  }
+  return undefined
+}
+
+/**
+ * Why `lists` is not a valid candidates table of `rows` user rows (offsets over the items, one
+ * finite score per item, scores non-increasing and items distinct within a row), or undefined.
+ */
+export function candidateListsProblem(
+  lists: { offsets: Uint32Array; items: Uint32Array; scores: Float32Array },
+  rows: number,
+): string | undefined {
+  const { offsets, items, scores } = lists
+  if (offsets.length !== rows + 1) return `Candidates need ${rows + 1} offsets, got ${offsets.length}.`
+  const problem = listOffsetsProblem(offsets, items.length)
+  if (problem) return `Candidate offsets: ${problem}`
+  if (scores.length !== items.length) return 'Candidates need one score per item.'
+  const seen = new Set<number>()
+  for (let r = 0; r < rows; r++) {
+    seen.clear()
+    for (let i = offsets[r]!; i < offsets[r + 1]!; i++) {
+      if (!Number.isFinite(scores[i]!)) return `Candidate score ${i} is not finite.`
+      if (i > offsets[r]! && scores[i]! > scores[i - 1]!) return `Candidates of row ${r} are not best first.`
+      if (seen.has(items[i]!)) return `Candidates of row ${r} list item ${items[i]} twice.`
+      seen.add(items[i]!)
+    }
   }
   return undefined
 }

@@ -22,6 +22,7 @@ export { encodePartitionLists } from './partition-lists.js'
 export type { RowRange } from './split.js'
 export { planItemShards, planRowRanges, SINGLE_SECTION_OVERHEAD_BYTES } from './split.js'
 export type {
+  CandidateLists,
   CatalogShard,
   CatalogShardInput,
   DecodedShard,

@@ -12,6 +12,19 @@ export interface InteractionLists {
   confidences: Float32Array
 }
 
+/**
+ * Precomputed candidates of the rows of a user shard (issue 16), in CSR form: row r's items at
+ * `items[offsets[r] .. offsets[r + 1])`, best first, with the score the worker's scan gives them.
+ */
+export interface CandidateLists {
+  /** `rows + 1` offsets into `items` / `scores`. */
+  offsets: Uint32Array
+  /** Global item indexes, best first within a row. */
+  items: Uint32Array
+  /** s_u · s_i · Σ q_u q_i of each candidate, as the scan's top-K returns it (float32), non-increasing within a row. */
+  scores: Float32Array
+}
+
 /** Input of an item shard. */
 export interface ItemShardInput {
   kind: 'items'
@@ -29,6 +42,8 @@ export interface UserShardInput {
   factors: QuantizedMatrix
   ids: readonly string[]
   interactions: InteractionLists
+  /** Each user's best items by the trained vector, training interactions left out (optional). */
+  candidates?: CandidateLists
 }
 
 /** Input of a popularity (or trending) shard: items in rank order. */
@@ -124,6 +139,8 @@ export interface UserShard extends DecodedBase {
   scales: Float32Array
   ids: IdTable
   interactions: InteractionLists
+  /** Present when the bucket was exported with precomputed candidates. */
+  candidates?: CandidateLists
 }
 
 /** A decoded popularity shard. */

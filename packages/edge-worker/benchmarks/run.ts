@@ -68,6 +68,7 @@ import { promisify } from 'node:util'
 import {
   alignedCatalogByteLength,
   blockFromQuantized,
+  buildCandidateLists,
   bundledInt8KernelBytes,
   CatalogTable,
   catalogShardKey,
@@ -93,6 +94,7 @@ import {
   type QuantizedMatrix,
   quantizeRows,
   quantizeVector,
+  recommendTopKProbed,
   type ShardRef,
   singleShardKey,
   splitCatalog,
@@ -136,8 +138,20 @@ const DIMS = 64
 const USERS = option('users', 20_000)
 /** Training interactions per user (kept in the user's bucket row). */
 const USER_ITEMS = option('user-items', 30)
-/** User rows ≈ 64 B factors + 4 B scale + 12 B id + 8 B offsets + 8 B per interaction. */
-const USER_ROW_BYTES = DIMS + 24 + 8 * USER_ITEMS
+/**
+ * `--partitions`: each user's best items stored in the bucket (issue 16; the trainer's
+ * `export.candidates`, default 50 for partitioned versions), probed at 4 × the default nprobe as
+ * the trainer does. `--candidates 0` (or `--no-candidates`) publishes buckets without them.
+ */
+const CANDIDATES = args.includes('--no-candidates') ? 0 : option('candidates', 50)
+/** The trainer's candidate nprobe: this many times the serving default (capped at the lists). */
+const CANDIDATE_NPROBE_FACTOR = 4
+/**
+ * User rows ≈ 64 B factors + 4 B scale + 12 B id + 8 B offsets + 8 B per interaction, and with
+ * `--partitions` 4 B offset + 8 B per candidate.
+ */
+const USER_ROW_BYTES =
+  DIMS + 24 + 8 * USER_ITEMS + (args.includes('--partitions') && CANDIDATES > 0 ? 4 + 8 * CANDIDATES : 0)
 /** Buckets of about 2 MiB, the trainer's default target (`targetUserShardBytes`), at least 8. */
 const BUCKETS = option('buckets', Math.max(8, Math.ceil((USERS * USER_ROW_BYTES) / 2 ** 21)))
 /** Large user sets go to R2 (one bulk put) instead of one KV bulk JSON. */
@@ -212,6 +226,11 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
   })
   const users: ShardRef[] = []
   const counts = new Float32Array(ITEMS)
+  // Partitioned: plan the partitions first, so each bucket's candidates can be probed from them.
+  const planned = PARTITIONED ? partitionsOf(factors, q, mulberry32(77)) : undefined
+  const plannedLists = planned ? layoutPartitionLists(planned.index, [blockFromQuantized(q)]) : undefined
+  const candidateKernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: DIMS })
+  let candidateMs = 0
   for (const [b, members] of buckets.entries()) {
     const vectors = PARTITIONED
       ? usersNear(factors, members.length, random)
@@ -233,16 +252,37 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
         USER_STORAGE,
         members.length,
         0,
-        await encodeShard({
-          kind: 'users',
-          factors: quantizeRows(vectors, members.length, DIMS),
-          ids: members.map((u) => userIds[u]!),
-          interactions: {
+        await (async () => {
+          const userFactors = quantizeRows(vectors, members.length, DIMS)
+          const interactions = {
             offsets,
             items: Uint32Array.from(itemsOf),
             confidences: new Float32Array(itemsOf.length).fill(2),
-          },
-        }),
+          }
+          const started = performance.now()
+          const candidates =
+            planned && plannedLists && CANDIDATES > 0
+              ? buildCandidateLists(userFactors, interactions, CANDIDATES, (user, n, exclude) =>
+                  recommendTopKProbed(
+                    user,
+                    planned.index,
+                    plannedLists,
+                    Math.min(planned.index.lists, CANDIDATE_NPROBE_FACTOR * planned.nprobe),
+                    n,
+                    exclude,
+                    candidateKernel,
+                  ),
+                )
+              : undefined
+          candidateMs += performance.now() - started
+          return encodeShard({
+            kind: 'users',
+            factors: userFactors,
+            ids: members.map((u) => userIds[u]!),
+            interactions,
+            ...(candidates ? { candidates } : {}),
+          })
+        })(),
       ),
     )
   }
@@ -324,10 +364,10 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     shards: { items, users, popularity, gram: gramRef, ...(catalog ? { catalog: catalog.refs } : {}) },
     ...(catalog ? { catalog: catalog.manifest } : {}),
   }
-  if (PARTITIONED) {
+  if (planned && plannedLists) {
     const t = performance.now()
-    const { index, nprobe, recall, how } = partitionsOf(factors, q, mulberry32(77))
-    const encoded = await encodePartitionLists(layoutPartitionLists(index, [blockFromQuantized(q)]), DIMS)
+    const { index, nprobe, recall, how } = planned
+    const encoded = await encodePartitionLists(plannedLists, DIMS)
     manifest.shards.partitions = ref(
       singleShardKey(VERSION, 'partitions'),
       'partitions',
@@ -358,6 +398,11 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     manifest.partitions = { lists: index.lists, nprobe, recall: { k: 10, value: recall, users: 200 } }
     console.log(
       `${VERSION}: ${index.lists} partitions (${how}), default nprobe ${nprobe}, recall@10 ${recall.toFixed(3)} vs the exact scan (200 users), lists object ${(encoded.bytes.byteLength / 2 ** 20).toFixed(1)} MiB, built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    )
+    console.log(
+      CANDIDATES > 0
+        ? `${VERSION}: ${CANDIDATES} candidates per user in the buckets (probed at nprobe ${Math.min(index.lists, CANDIDATE_NPROBE_FACTOR * nprobe)}), ${(candidateMs / 1000).toFixed(1)} s for ${USERS.toLocaleString('en-US')} users; buckets ${(users.reduce((sum, r) => sum + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${BUCKETS}`
+        : `${VERSION}: no candidates in the buckets (--no-candidates); buckets ${(users.reduce((sum, r) => sum + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${BUCKETS}`,
     )
   }
   out.manifest = manifest
@@ -1137,6 +1182,40 @@ async function memorySwap(
  * Issue 16: the model route with the Wasm SIMD kernel and with the JS kernel, each against the
  * trivial route (`/v1/health`) of the same `wrangler dev`, in one run.
  */
+/** The fold-in users of {@link scoringComparison}, once their events are sent (first server). */
+let foldInUsers: string[] | undefined
+
+/**
+ * `SEQUENTIAL + 50` trained users that `model` (the model route's users) never asks for, each
+ * given 2 view events now (after the version's trainedUntil), so they are answered by fold-in.
+ */
+async function trainedUsersWithEvents(base: string, model: (i: number) => string): Promise<string[]> {
+  if (foldInUsers) return foldInUsers
+  const taken = new Set(Array.from({ length: SEQUENTIAL + 50 }, (_, i) => model(i).split('/')[3]))
+  const users: string[] = []
+  for (let u = 0; u < USERS && users.length < SEQUENTIAL + 50; u++)
+    if (!taken.has(`user-${u}`)) users.push(`user-${u}`)
+  const events = users.flatMap((userId, n) =>
+    [0, 1].map((e) => ({
+      id: `fold-${userId}-${e}`,
+      userId,
+      itemId: `sku-${String((n * 31 + e * 7) % ITEMS).padStart(6, '0')}`,
+      type: 'view',
+      timestamp: Date.now() - e * 1000,
+    })),
+  )
+  for (let i = 0; i < events.length; i += 500) {
+    const r = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: events.slice(i, i + 500) }),
+    })
+    if (r.status !== 200) throw new Error(`POST /v1/events: ${r.status} ${await r.text()}`)
+  }
+  foldInUsers = users
+  return users
+}
+
 async function scoringComparison(persist: string, port: number, inspectorPort: number): Promise<void> {
   const rows: string[] = []
   // `--read-gap 256,1024` / `--partition-cache 8,32` (partitioned): one server per combination, in
@@ -1175,38 +1254,61 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
       console.log(`model status: ${JSON.stringify({ memory: status.memory, partitions: status.partitions })}`)
       const health = (i: number) => `/v1/health?i=${i}`
       const model = (i: number) => `/v1/users/user-${(i * 7919) % USERS}/recommendations?k=10`
+      // Partitioned: trained users with 2 events since training each (others than the model
+      // route's), answered by fold-in, which probes the lists (precomputed candidates serve only a
+      // trained vector). Their events are sent once, before the first server's measurement.
+      const foldUsers = PARTITIONED ? await trainedUsersWithEvents(base, model) : undefined
       type Reads = { partitions?: { fetches: number; fetchedBytes: number } | null }
       const readsOf = async () => ((await timed(`${base}/v1/model`)).body as Reads).partitions
       const readsBefore = await readsOf()
       const seq = await sequential([
         { name: 'health', url: (i) => base + health(i) },
         { name: 'model', url: (i) => base + model(i), expectSource: 'model' },
+        ...(foldUsers
+          ? [
+              {
+                name: 'foldIn',
+                url: (i: number) =>
+                  `${base}/v1/users/${foldUsers[i % foldUsers.length]}/recommendations?k=10`,
+                expectSource: 'fold-in',
+              },
+            ]
+          : []),
       ])
       const readsAfter = await readsOf()
       const h = seq.health!
       const m = seq.model!
+      const f = seq.foldIn
       // Ranged reads and bytes per model request of the sequential phase (cache misses only).
       const perRequest =
         readsBefore && readsAfter
           ? `${((readsAfter.fetches - readsBefore.fetches) / SEQUENTIAL).toFixed(2)} / ${((readsAfter.fetchedBytes - readsBefore.fetchedBytes) / SEQUENTIAL / 1024).toFixed(0)} KiB`
           : '–'
 
-      if (m.phases.size > 0) {
-        // Per phase: median and mean over the sequential model requests (phases overlap: `model`
-        // and `events` run at once; `read` is inside `lists`).
-        const cells = [...m.phases].map(([name, values]) => {
+      for (const [route, stats] of [
+        ['model', m],
+        ['fold-in', f],
+      ] as const) {
+        if (!stats || stats.phases.size === 0) continue
+        // Per phase: median and mean over the sequential requests (phases overlap: `model` and
+        // `events` run at once; `read` is inside `lists`).
+        const cells = [...stats.phases].map(([name, values]) => {
           const sorted = [...values].sort((a, b) => a - b)
           const mean = values.reduce((sum, v) => sum + v, 0) / values.length
           return `${name} ${percentile(sorted, 50).toFixed(2)} / ${mean.toFixed(2)} (${values.length})`
         })
         console.log(
-          `model route phases${PARTITIONED ? ` (read gap ${gap} KiB, cache ${cache} MiB)` : ''}, ms p50 / mean (requests): ${cells.join('; ')}`,
+          `${route} route phases${PARTITIONED ? ` (read gap ${gap} KiB, cache ${cache} MiB)` : ''}, ms p50 / mean (requests): ${cells.join('; ')}`,
         )
       }
+      if (f)
+        console.log(
+          `fold-in route (trained users with events since training): p50 / p99 ${f.p50.toFixed(2)} / ${f.p99.toFixed(2)} ms, p50 / health p50 ${(f.p50 / h.p50).toFixed(2)}`,
+        )
       const ch = await cannon(base, health, undefined)
       const cm = await cannon(base, model, undefined)
       rows.push(
-        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand, read gap ${gap} KiB, cache ${cache} MiB` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
+        `| ${status.scoringKernel}${status.partitions ? `, probed ${status.partitions.nprobe} of ${status.partitions.lists} lists on demand, read gap ${gap} KiB, cache ${cache} MiB` : ''} | ${ITEMS.toLocaleString('en-US')} | ${perRequest} | ${coldMs.toFixed(0)} | ${h.p50.toFixed(2)} / ${h.p99.toFixed(2)} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${(m.p50 / h.p50).toFixed(2)} | ${f ? `${f.p50.toFixed(2)} / ${f.p99.toFixed(2)} (${(f.p50 / h.p50).toFixed(2)})` : '–'} | ${ch.rps.toFixed(0)} | ${cm.rps.toFixed(0)} (p50 ${cm.p50}, p99 ${cm.p99} ms) | ${cm.errors + cm.non2xx} |`,
       )
     } finally {
       await stopWranglerDev(server)
@@ -1215,9 +1317,9 @@ async function scoringComparison(persist: string, port: number, inspectorPort: n
   console.log(`
 scoring kernels under wrangler dev (${SEQUENTIAL} sequential requests per route, interleaved; autocannon 8 connections, ${DURATION_S} s, full speed):`)
   console.log(
-    '| kernel | items | ranged reads / bytes per model request (sequential) | cold first request ms | health p50 / p99 ms | model p50 / p99 ms | model p50 / health p50 | health req/s | model req/s (autocannon) | errors |',
+    '| kernel | items | ranged list reads / bytes per round (one model + one fold-in request with --partitions, sequential) | cold first request ms | health p50 / p99 ms | model p50 / p99 ms | model p50 / health p50 | fold-in p50 / p99 ms (/ health p50) | health req/s | model req/s (autocannon) | errors |',
   )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
 }
 

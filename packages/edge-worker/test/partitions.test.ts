@@ -256,7 +256,10 @@ describe('partitioned retrieval in workerd', () => {
     const user = (await model.findUser(env, 'part-user-5', now))!
     const vector = model.userVector(user)
     const before = p.fetches
-    const held = await model.prefetchUser(env, 'part-user-5', now)
+    const prefetched = await model.prefetchUser(env, 'part-user-5', now)
+    // The user's row, for the request's scoring (no second lookup).
+    expect(prefetched.user?.row).toBe(user.row)
+    const held = prefetched.lists
     // The lists the trained vector probes, each verified and held by partition.
     expect([...held.keys()].sort((a, b) => a - b)).toEqual(
       [...p.probe(dequantized(vector))].sort((a, b) => a - b),
@@ -271,7 +274,7 @@ describe('partitioned retrieval in workerd', () => {
     expect(p.fetches).toBeGreaterThan(afterPrefetch)
     expect(Array.from(withHeld.indices)).toEqual(Array.from(reread.indices))
     // Unknown users and unpartitioned versions prefetch nothing.
-    expect((await model.prefetchUser(env, 'nobody-here', now)).size).toBe(0)
+    expect((await model.prefetchUser(env, 'nobody-here', now)).lists.size).toBe(0)
   })
 
   it('should read adjacent lists with one ranged read and still verify each on its own', async () => {

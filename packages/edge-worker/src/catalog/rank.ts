@@ -61,7 +61,13 @@ export interface RankedItem {
 }
 
 /** Ranks a candidate list into at most `k` items. */
-export type Ranker = (list: CandidateList, k: number) => RankedItem[]
+export type Ranker = ((list: CandidateList, k: number) => RankedItem[]) & {
+  /**
+   * True without rules, caps or diversity: the ranker then calls `list.fetch(k)` once and nothing
+   * else, so k precomputed candidates can answer (issue 16).
+   */
+  readonly plain: boolean
+}
 
 /**
  * The ranker of one request. Without rules, caps or diversity the merged top-K answers (exact,
@@ -74,7 +80,7 @@ export function rankerFor(model: LoadedModel, catalog: ServingCatalog, options: 
     ...(diversity !== undefined ? { diversity } : {}),
   })
   const offset = model.itemCount
-  return (list, k) => {
+  const rank = (list: CandidateList, k: number): RankedItem[] => {
     const extras = list.extras ?? []
     const fetch = mergeCandidates(list.fetch, extras, offset)
     const top = active
@@ -108,4 +114,5 @@ export function rankerFor(model: LoadedModel, catalog: ServingCatalog, options: 
       return { itemId: extra.itemId, score, index: -1, source: extra.source }
     })
   }
+  return Object.assign(rank, { plain: !active })
 }

@@ -145,7 +145,6 @@ export class LoadedModel {
   readonly #retainedShardBytes: number
   readonly #itemRowsBytes: number
   readonly #users: ByteLru<number, CachedBucket>
-  readonly #pendingBuckets = new Map<number, Promise<CachedBucket>>()
   readonly #failedBuckets = new Map<number, number>()
   #lastBucketFailure: UserBucketFailure | undefined
   readonly #onCorruptShard: ((failure: UserBucketFailure) => void) | undefined
@@ -353,21 +352,20 @@ export class LoadedModel {
   }
 
   /**
-   * Finds `userId` in its bucket, fetching the bucket on first use (one fetch per bucket even under
-   * concurrent requests). A bucket that fails to load makes its users unknown for 30 s (they get
-   * fold-in or popularity) and is reported in `/v1/model`; it never fails the request.
+   * Finds `userId` in its bucket, fetching the bucket when it is not cached. A bucket that fails to
+   * load makes its users unknown for 30 s (they get fold-in or popularity) and is reported in
+   * `/v1/model`; it never fails the request.
    *
-   * @param waitUntil - the request's `ctx.waitUntil`: a bucket load this request starts is handed
-   *   to it, so a client disconnect does not cancel a load other requests are waiting on
+   * A request never waits on another request's bucket read: in workerd a read belongs to the
+   * request that started it, and requests that awaited another one's shared read failed with
+   * "Cannot perform I/O on behalf of a different request" (500s under load whenever buckets were
+   * evicted and re-read: the 1M benchmark with a 4 MiB user cache). So concurrent requests that
+   * miss the same bucket each read it, and the cache keeps one copy; within a request the route
+   * reads it once ({@link prefetchUser}'s `user`).
    */
-  async findUser(
-    bindings: ModelBindings,
-    userId: string,
-    now: number,
-    waitUntil?: (promise: Promise<unknown>) => void,
-  ): Promise<UserRow | null> {
+  async findUser(bindings: ModelBindings, userId: string, now: number): Promise<UserRow | null> {
     const bucket = userBucket(userId, this.manifest.userBuckets)
-    const cached = await this.#bucket(bindings, bucket, now, waitUntil)
+    const cached = await this.#bucket(bindings, bucket, now)
     if (!cached) return null
     const row = cached.ids.indexOf(userId)
     return row < 0 ? null : { shard: cached.shard, row }
@@ -377,79 +375,62 @@ export class LoadedModel {
    * Fetches ahead what a request for `userId` will most likely read, while it reads the user's
    * events (issue 16: the list reads were the largest part of a 1M-item request and waited for the
    * events' D1 read): the user's bucket, and in a partitioned version the lists the trained vector
-   * probes, into the list cache. Never fails: errors are left to the request's own reads (which
-   * report them). A user whose events since training change their vector (fold-in) probes lists
-   * close to these, so most are then found here; the rest are read as before.
+   * probes, into the list cache — unless the bucket holds the user's precomputed candidates, which
+   * answer without lists. A user whose events since training change their vector (fold-in) probes
+   * lists close to these, so most are then found here; the rest are read as before.
    *
-   * @returns the lists fetched, by partition, for {@link prepareTopK}'s `held` (empty when
-   *   unpartitioned, for a user not in the model, or on failure)
+   * @returns the user's row (null for a user not in the model or whose bucket failed to load) for
+   *   {@link recommend}, and the lists fetched, by partition, for {@link prepareTopK}'s `held`
+   *   (empty when unpartitioned, for a user not in the model, with candidates, or on failure)
    */
   async prefetchUser(
     bindings: ModelBindings,
     userId: string,
     now: number,
-    waitUntil?: (promise: Promise<unknown>) => void,
     timing?: PhaseTiming,
-  ): Promise<Map<number, PartitionListShard>> {
+  ): Promise<PrefetchedUser> {
+    const looked = performance.now()
+    const user = await this.findUser(bindings, userId, now)
+    timing?.add('user', performance.now() - looked)
+    const p = this.partitions
+    // A user with precomputed candidates is most likely answered from them, without lists.
+    if (!user || !p || this.userCandidates(user)) return { user, lists: new Map() }
     try {
-      const user = await this.findUser(bindings, userId, now, waitUntil)
-      const p = this.partitions
-      if (!user || !p) return new Map()
       const started = performance.now()
       const probed = p.probe(dequantized(this.userVector(user)))
       timing?.add('probe', performance.now() - started)
-      return await p.getByPartition(bindings, probed, now, timing)
+      return { user, lists: await p.getByPartition(bindings, probed, now, timing) }
     } catch {
-      // The request's own findUser / prepareTopK meet the same failure and handle it.
-      return new Map()
+      // The request's own prepareTopK meets the same failure and handles it.
+      return { user, lists: new Map() }
     }
   }
 
-  async #bucket(
-    bindings: ModelBindings,
-    bucket: number,
-    now: number,
-    waitUntil?: (promise: Promise<unknown>) => void,
-  ): Promise<CachedBucket | null> {
+  async #bucket(bindings: ModelBindings, bucket: number, now: number): Promise<CachedBucket | null> {
     const cached = this.#users.get(bucket)
     if (cached) return cached
     const retryAt = this.#failedBuckets.get(bucket)
     if (retryAt !== undefined && now < retryAt) return null
-    let pending = this.#pendingBuckets.get(bucket)
-    if (!pending) {
-      const ref = this.manifest.shards.users[bucket]
-      if (!ref) return null
-      pending = loadShard(bindings, ref, 'users', this.manifest.dims).then((shard) => ({
-        shard,
-        ids: IdIndex.over(shard.ids),
-      }))
-      this.#pendingBuckets.set(bucket, pending)
-      waitUntil?.(pending.catch(() => undefined))
-      pending.then(
-        (cached) => {
-          this.#pendingBuckets.delete(bucket)
-          this.#failedBuckets.delete(bucket)
-          this.#users.set(bucket, cached, cached.shard.byteLength + cached.ids.slotBytes)
-        },
-        (error: unknown) => {
-          this.#pendingBuckets.delete(bucket)
-          this.#failedBuckets.set(bucket, now + 30_000)
-          const code = error instanceof ModelLoadError ? error.code : 'STORAGE_UNAVAILABLE'
-          this.#lastBucketFailure = {
-            bucket,
-            code,
-            message: error instanceof Error ? error.message : String(error),
-            at: new Date(now).toISOString(),
-          }
-          // A bucket that is there but fails its checks (not a storage outage) means the version is
-          // corrupt: the store marks it degraded and goes back to the previous good version.
-          if (code !== 'STORAGE_UNAVAILABLE') this.#onCorruptShard?.(this.#lastBucketFailure)
-        },
-      )
-    }
+    const ref = this.manifest.shards.users[bucket]
+    if (!ref) return null
     try {
-      return await pending
-    } catch {
+      const shard = await loadShard(bindings, ref, 'users', this.manifest.dims)
+      const loaded = { shard, ids: IdIndex.over(shard.ids) }
+      this.#failedBuckets.delete(bucket)
+      this.#users.set(bucket, loaded, shard.byteLength + loaded.ids.slotBytes)
+      return loaded
+    } catch (error) {
+      this.#failedBuckets.set(bucket, now + 30_000)
+      const code = error instanceof ModelLoadError ? error.code : 'STORAGE_UNAVAILABLE'
+      this.#lastBucketFailure = {
+        bucket,
+        code,
+        message: error instanceof Error ? error.message : String(error),
+        at: new Date(now).toISOString(),
+      }
+      // A bucket that is there but fails its checks (not a storage outage) means the version is
+      // corrupt: the store marks it degraded and goes back to the previous good version.
+      if (code !== 'STORAGE_UNAVAILABLE') this.#onCorruptShard?.(this.#lastBucketFailure)
       return null
     }
   }
@@ -461,6 +442,21 @@ export class LoadedModel {
       values: user.shard.factors.subarray(user.row * dims, (user.row + 1) * dims),
       scale: user.shard.scales[user.row]!,
     }
+  }
+
+  /**
+   * The user's precomputed candidates (issue 16: the trainer's best items by x_u, training
+   * interactions left out, best first, with the scan's scores), or undefined when the bucket has
+   * none or they name an item this version does not have (the scan answers then).
+   */
+  userCandidates(user: UserRow): { items: Uint32Array; scores: Float32Array } | undefined {
+    const lists = user.shard.candidates
+    if (!lists) return undefined
+    const start = lists.offsets[user.row]!
+    const end = lists.offsets[user.row + 1]!
+    const items = lists.items.subarray(start, end)
+    for (const index of items) if (index >= this.itemCount) return undefined
+    return { items, scores: lists.scores.subarray(start, end) }
   }
 
   /** The user's training interactions (global item index, confidence c_ui) kept in the bucket. */
@@ -512,6 +508,14 @@ export class LoadedModel {
       total: shards + itemIdIndex + itemRows + userCache + kernel + partitionIndex + partitionCache + catalog,
     }
   }
+}
+
+/** What {@link LoadedModel.prefetchUser} read for one request. */
+export interface PrefetchedUser {
+  /** The user's row, or null (not in the model, or the bucket failed to load). */
+  user: UserRow | null
+  /** Lists the trained vector probes, by partition (empty when none were read). */
+  lists: Map<number, PartitionListShard>
 }
 
 /**

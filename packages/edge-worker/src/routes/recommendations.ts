@@ -33,7 +33,6 @@ import {
   acquireRanker,
   PERSONAL_CACHE_CONTROL,
   type ServingDeps,
-  waitUntilOf,
 } from '../serving/context.js'
 import { type RecommendationsBody, recommend } from '../serving/recommend.js'
 import { ServerTiming } from '../serving/timing.js'
@@ -72,7 +71,6 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
 
     // The model and the user's events are independent reads: overlap them. An experiment's
     // assignment lookup (when the isolate does not remember the person) rides in the events' batch.
-    const waitUntil = waitUntilOf(c)
     const [{ model: live, config, prefetched }, [activity, assigned]] = await Promise.all([
       // While the events are read: the user's bucket and, partitioned, the lists their trained
       // vector probes (issue 16), held for the scoring below.
@@ -80,10 +78,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         ...acquired,
         prefetched:
           acquired.model && !anonymousOnly
-            ? await timed(
-                'prefetch',
-                acquired.model.prefetchUser(c.env, userId, deps.now(), waitUntil, timing),
-              )
+            ? await timed('prefetch', acquired.model.prefetchUser(c.env, userId, deps.now(), timing))
             : undefined,
       })),
       planArm(c, deps.online, startConfig, 'recommendations', userId, deps.now()).then(async (plan) => {
@@ -184,7 +179,6 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
         activity: activity.events,
         fallbackList: config.fallbackList,
         now: deps.now(),
-        ...(waitUntil ? { waitUntil } : {}),
         ...(skip ? { skip } : {}),
         rank,
         fallback,

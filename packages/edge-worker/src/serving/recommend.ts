@@ -9,14 +9,14 @@ import {
   type FoldInResult,
   type IndexFilter,
   type Int8Vector,
-  type PartitionListShard,
   type PopularityShard,
   quantizeVector,
   rankedList,
   type TopKResult,
+  topKFromCandidates,
 } from '@edgerec/core'
 import type { CandidateList, ExtraItem, Ranker } from '../catalog/rank.js'
-import type { LoadedModel } from '../model/loaded-model.js'
+import type { LoadedModel, PrefetchedUser } from '../model/loaded-model.js'
 import type { ModelBindings } from '../model/storage.js'
 import { type ActivityEvent, foldIn, freshInteractions } from '../realtime/fold-in.js'
 import type { ServerTiming } from './timing.js'
@@ -68,13 +68,6 @@ export interface RecommendRequest {
   fallbackList: 'popular' | 'trending'
   now: number
   /**
-   * `ctx.waitUntil` of the request. A user bucket that this request starts loading is shared with
-   * concurrent requests; handing the load to `waitUntil` keeps it running if this request's client
-   * disconnects, so the requests waiting on it are not left hanging (workerd cancels a
-   * disconnected request's I/O, and a request that waits on cancelled I/O ends as a 500).
-   */
-  waitUntil?: (promise: Promise<unknown>) => void
-  /**
    * Treat the user as absent from the model (no trained vector, interactions or exclusions from the
    * bucket): a deleted person until a model created after the deletion is live, or an untokened
    * reader under `USER_TOKENS=required` (docs/privacy.md).
@@ -105,10 +98,11 @@ export interface RecommendRequest {
   /** Serve this list instead of personalising (experiment strategies `popular`, `trending`). */
   list?: 'popular' | 'trending'
   /**
-   * Partition lists this request already fetched ({@link LoadedModel.prefetchUser}, while its
-   * events were read), by partition: scoring uses them before the shared cache.
+   * What this request already read ({@link LoadedModel.prefetchUser}, while its events were read):
+   * the user's row (used instead of a second lookup) and partition lists by partition (scoring
+   * uses them before the shared cache).
    */
-  prefetched?: ReadonlyMap<number, PartitionListShard>
+  prefetched?: PrefetchedUser
   /** `SERVER_TIMING=on`: the phases of this request are added to it. */
   timing?: ServerTiming
 }
@@ -148,7 +142,9 @@ export async function recommend(
   const timed = <T>(name: string, work: Promise<T>): Promise<T> => (timing ? timing.time(name, work) : work)
   const user = request.ignoreTrained
     ? null
-    : await timed('user', model.findUser(bindings, userId, now, request.waitUntil))
+    : request.prefetched
+      ? request.prefetched.user
+      : await timed('user', model.findUser(bindings, userId, now))
   const excluded = new Set<number>()
   for (const id of request.exclude) {
     const index = model.itemIndexOf(id)
@@ -202,8 +198,17 @@ export async function recommend(
   }
 
   const { rank } = request
-  // Unpartitioned: the exact scan. Partitioned: the probed lists, fetched once for the request.
-  const prepared = vector ? await model.prepareTopK(bindings, vector, now, timing, request.prefetched) : null
+  // A trained user without news, ranked without rules: the bucket's precomputed candidates answer
+  // when k of them pass the filter and exclusions (issue 16: no list read). Otherwise the scan —
+  // unpartitioned: the exact one; partitioned: the probed lists, fetched once for the request.
+  const candidates = source === 'model' && user && rank.plain ? model.userCandidates(user) : undefined
+  const fromCandidates = candidates && topKFromCandidates(candidates.items, candidates.scores, k, skipped)
+  const prepared = fromCandidates
+    ? // The plain ranker fetches k once (`Ranker.plain`).
+      (): TopKResult => fromCandidates
+    : vector
+      ? await model.prepareTopK(bindings, vector, now, timing, request.prefetched?.lists)
+      : null
   if (!vector || !prepared) {
     const { shard } = model.fallbackList(request.list ?? request.fallbackList)
     const list: CandidateList = request.fallback

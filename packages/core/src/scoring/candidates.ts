@@ -70,7 +70,8 @@ export function topKFromCandidates(
   const indices: number[] = []
   const kept: number[] = []
   for (let i = 0; i < items.length && indices.length < size; i++) {
-    if (skip?.has(items[i]!)) continue
+    // A repeat (a bucket the encoder's check did not write) is dropped, not served twice.
+    if (skip?.has(items[i]!) || indices.includes(items[i]!)) continue
     indices.push(items[i]!)
     kept.push(scores[i]!)
   }

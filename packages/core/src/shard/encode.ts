@@ -141,7 +141,7 @@ function collectSections(input: ShardInput): {
       checkFinite(confidences, 'interaction confidences')
       const candidates = input.candidates
       if (candidates) {
-        const problem = candidateListsProblem(candidates, factors.rows)
+        const problem = candidateListsProblem(candidates, factors.rows, true)
         if (problem) invalid(problem)
       }
       const idTable = encodeIds(ids)

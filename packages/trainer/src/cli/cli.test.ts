@@ -157,6 +157,39 @@ export default config
     }
   })
 
+  it('should store the precomputed candidates export.candidates asks for and print their line', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'edgerec-candidates-'))
+    try {
+      await writeFile(
+        join(cwd, 'edgerec.config.ts'),
+        `export default {
+  events: { kind: 'ndjson', path: ${JSON.stringify(join(dir, 'data', 'events.ndjson'))} },
+  als: { factors: 4, iterations: 2, threads: 1 },
+  evaluation: { enabled: false },
+  export: { candidates: 5 },
+  storage: { provider: 'local', root: 'registry' },
+}
+`,
+      )
+      const run = io(cwd)
+      const code = await runCli(['train', '--json'], run)
+      expect(code).toBe(0)
+      const result = JSON.parse(run.out()) as {
+        manifest: { candidates: unknown; shards: { users: { key: string }[] } }
+        candidateSeconds: number
+      }
+      expect(result.manifest.candidates).toEqual({ perUser: 5, nprobe: null, recall: null })
+      expect(result.candidateSeconds).toBeGreaterThan(0)
+      expect(run.err()).toMatch(/Precomputed candidates: 5 per trained user \(exact scan\) in [\d.]+ s\./)
+      const bucket = await decodeShard(
+        new Uint8Array(await readFile(join(cwd, 'registry', result.manifest.shards.users[0]!.key))),
+      )
+      expect(bucket.kind === 'users' && bucket.candidates?.offsets.length).toBe(bucket.rowCount + 1)
+    } finally {
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+
   it('should publish the new version with --publish --force without evaluation (local wrangler dev state) and flip models/live', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'edgerec-publish-'))
     try {

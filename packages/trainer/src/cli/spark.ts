@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { createPublisher, createStorage, type StorageConfig } from '@edgerec/adapters'
 import { loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
-import { exportModel } from '../export/index.js'
+import { describeCandidates, exportModel } from '../export/index.js'
 import { itemCounts, trendingScores } from '../popularity/index.js'
 import { importSparkFactors } from '../spark/import.js'
 import { projectRoot } from './invocation.js'
@@ -144,6 +144,8 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
     },
     exportOptions,
   )
+  const candidateLine = describeCandidates(exported)
+  if (candidateLine) logger.info(candidateLine)
   logger.info(
     `Wrote model version ${exported.version} (${(exported.bytes / 1048576).toFixed(2)} MiB, ${exported.keys.length} objects).`,
   )

@@ -1,13 +1,16 @@
 /**
  * Writes a trained model as one immutable version (docs/architecture.md): int8 item shards split by
  * rows, user shards bucketed by `stableHash32(userId) % userBuckets` with each user's train
- * interactions, popularity and trending lists, the fold-in gram YᵀY + λI, and the manifest last.
+ * interactions (and, by default in partitioned versions, their precomputed candidates), popularity
+ * and trending lists, the fold-in gram YᵀY + λI, and the manifest last.
  *
  * @module
  */
 import type { Storage } from '@edgerec/adapters'
 import {
   type AlsHyperparameters,
+  buildCandidateLists,
+  type CandidateLists,
   type CatalogItem,
   CatalogTable,
   catalogShardKey,
@@ -40,6 +43,7 @@ import type { AlsModel } from '../als/index.js'
 import { gramMatrix } from '../als/index.js'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
+import { candidatesPerUser, planCandidates } from './candidates.js'
 import { type PartitionsConfig, planPartitions } from './partitions.js'
 
 /**
@@ -105,6 +109,12 @@ export interface ExportOptions {
    * a `partitions.shard` and `manifest.partitions` with the measured recall@10 at the default nprobe.
    */
   partitions?: PartitionsConfig
+  /**
+   * Precomputed candidates per trained user in its bucket (issue 16; 0 = none): its best items by
+   * x_u, training interactions left out, so the worker answers it without scanning. Default
+   * `DEFAULT_CANDIDATES_PER_USER` (50) for partitioned versions, none for exact-scan ones.
+   */
+  candidates?: number
 }
 
 /** Result of {@link exportModel}. */
@@ -115,14 +125,23 @@ export interface ExportResult {
   keys: string[]
   /** Total bytes written (shards + manifest). */
   bytes: number
+  /**
+   * Seconds spent on the precomputed candidates (their recall measurement and every bucket's
+   * scans), when the version has them.
+   */
+  candidateSeconds?: number
 }
 
 const MiB = 1024 * 1024
 const encoder = new TextEncoder()
 
-/** Bytes a user occupies in a user shard (int8 factors, scale, id, offsets, interactions). */
-function userRowBytes(id: string, dims: number, interactions: number): number {
-  return dims + 4 + 4 + encoder.encode(id).length + 4 + 8 * interactions
+/**
+ * Bytes a user occupies in a user shard (int8 factors, scale, id, offsets, interactions, and with
+ * `candidates` per user their offset and 8 B per candidate: u32 item + f32 score).
+ */
+function userRowBytes(id: string, dims: number, interactions: number, candidates: number): number {
+  const candidateBytes = candidates > 0 ? 4 + 8 * candidates : 0
+  return dims + 4 + 4 + encoder.encode(id).length + 4 + 8 * interactions + candidateBytes
 }
 
 /**
@@ -264,6 +283,9 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     const itemQ = quantizeRows(model.itemFactors, model.items, dims)
     const userQ = quantizeRows(model.userFactors, model.users, dims)
     const planned = planPartitions(model.itemFactors, itemQ, userQ, options.partitions)
+    const perUser = candidatesPerUser(options.candidates, planned !== undefined)
+    const candidates = planCandidates(itemQ, planned, perUser)
+    let candidateSeconds = candidates?.seconds ?? 0
     const itemMaxBytes = planned ? Math.min(maxBytes, PARTITIONED_ITEM_SHARD_BYTES) : maxBytes
     const ranges = planItemShards(data.itemIds, dims, itemMaxBytes)
     ranges.forEach(({ start, end }, index) => {
@@ -293,7 +315,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       options.userBuckets ??
       chooseUserBuckets(
         data.userIds,
-        (u) => userRowBytes(data.userIds[u]!, dims, m.indptr[u + 1]! - m.indptr[u]!),
+        (u) => userRowBytes(data.userIds[u]!, dims, m.indptr[u + 1]! - m.indptr[u]!, perUser),
         options.targetUserShardBytes,
         maxBytes,
       )
@@ -325,12 +347,23 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
               }
               offsets[row + 1] = q
             })
+            const factors = { rows: users.length, dims, values, scales }
+            const interactions = { offsets, items, confidences }
+            let lists: CandidateLists | undefined
+            if (candidates && users.length > 0) {
+              // This bucket's users only: no array over the whole population. (An empty bucket
+              // has no rows to hold candidates: it is written without the sections.)
+              const start = performance.now()
+              lists = buildCandidateLists(factors, interactions, candidates.perUser, candidates.scan)
+              candidateSeconds += (performance.now() - start) / 1000
+            }
             return encodeShard(
               {
                 kind: 'users',
-                factors: { rows: users.length, dims, values, scales },
+                factors,
                 ids: users.map((u) => data.userIds[u]!),
-                interactions: { offsets, items, confidences },
+                interactions,
+                ...(lists ? { candidates: lists } : {}),
               },
               { maxBytes },
             )
@@ -484,6 +517,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       manifest.shards.partitionLists = partitionListsRef
       manifest.partitions = planned.manifest
     }
+    if (candidates) manifest.candidates = candidates.manifest
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
     if (input.valueTransform !== undefined && input.valueTransform !== 'none')
       manifest.valueTransform = input.valueTransform
@@ -502,7 +536,9 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
       'application/json',
     )
-    return { version, manifest, keys: written, bytes }
+    const result: ExportResult = { version, manifest, keys: written, bytes }
+    if (candidates) result.candidateSeconds = candidateSeconds
+    return result
   } catch (error) {
     // Remove what was written (the manifest last of all, so nothing half-written looks complete).
     const cleanup = [...written].reverse()

@@ -520,7 +520,11 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       : storageConfig
   const storage = options.storage ?? (await createStorage(resolvedStorageConfig))
   const location = options.storage ? storage.provider : describeStorage(storage, storageConfig)
-  const exportOptions: Parameters<typeof exportModel>[1] = { storage, ...config.export }
+  const exportOptions: Parameters<typeof exportModel>[1] = {
+    storage,
+    ...config.export,
+    onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+  }
   if (options.version !== undefined) exportOptions.version = options.version
   const exported = await exportModel(
     {

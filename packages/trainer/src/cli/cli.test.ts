@@ -181,6 +181,8 @@ export default config
       expect(result.manifest.candidates).toEqual({ perUser: 5, nprobe: null, recall: null })
       expect(result.candidateSeconds).toBeGreaterThan(0)
       expect(run.err()).toMatch(/Precomputed candidates: 5 per trained user \(exact scan\) in [\d.]+ s\./)
+      // Progress (no TTY: a line at the end): every trained user.
+      expect(run.err()).toMatch(/candidates ([\d,]+)\/\1 users \(100%\)/)
       const bucket = await decodeShard(
         new Uint8Array(await readFile(join(cwd, 'registry', result.manifest.shards.users[0]!.key))),
       )

@@ -127,7 +127,11 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
   )
   const registry = registryConfig(command.outputDir, config.storage, io.cwd)
   const storage = await createStorage(registry)
-  const exportOptions: Parameters<typeof exportModel>[1] = { storage, ...config.export }
+  const exportOptions: Parameters<typeof exportModel>[1] = {
+    storage,
+    ...config.export,
+    onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+  }
   if (command.versionId !== undefined) exportOptions.version = command.versionId
   const exported = await exportModel(
     {

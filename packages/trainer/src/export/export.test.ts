@@ -414,15 +414,26 @@ describe('exportModel candidates', () => {
   it('should store each user the exact top N without its training items when an exact-scan version asks for N', async () => {
     const storage = new MemoryStorage()
     const perUser = 20
-    const result = await exportModel(input, { storage, version: 'v-cand-exact', candidates: perUser })
+    const progress: [number, number][] = []
+    const result = await exportModel(input, {
+      storage,
+      version: 'v-cand-exact',
+      candidates: perUser,
+      onCandidates: (done, total) => progress.push([done, total]),
+    })
+    // Progress: 0 first, then after each bucket, up to every user.
+    const users = data.userIds.length
+    expect(progress[0]).toEqual([0, users])
+    expect(progress.at(-1)).toEqual([users, users])
+    for (let i = 1; i < progress.length; i++) expect(progress[i]![0]).toBeGreaterThan(progress[i - 1]![0])
     expect(result.manifest.partitions).toBeUndefined()
     expect(result.manifest.candidates).toEqual({ perUser, nprobe: null, recall: null })
     expect(validateManifest(JSON.parse(JSON.stringify(result.manifest))).ok).toBe(true)
     expect(result.candidateSeconds).toBeGreaterThan(0)
     const blocks = [blockFromQuantized(quantizeRows(model.itemFactors, model.items, model.factors))]
-    const users = await storedUsers(storage, result.manifest.shards.users)
-    expect(users).toHaveLength(data.userIds.length)
-    for (const { user, trained, items, scores } of users) {
+    const stored = await storedUsers(storage, result.manifest.shards.users)
+    expect(stored).toHaveLength(users)
+    for (const { user, trained, items, scores } of stored) {
       const exact = recommendTopK(user, blocks, perUser, trained)
       expect(items).toEqual(exact.indices)
       expect(scores).toEqual(exact.scores)

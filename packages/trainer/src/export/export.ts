@@ -115,6 +115,11 @@ export interface ExportOptions {
    * `DEFAULT_CANDIDATES_PER_USER` (50) for partitioned versions, none for exact-scan ones.
    */
   candidates?: number
+  /**
+   * Progress of the precomputed candidates: trained users done of all, after each bucket (and 0
+   * before the first). They take one scan per user, so a large population takes minutes.
+   */
+  onCandidates?: (done: number, total: number) => void
 }
 
 /** Result of {@link exportModel}. */
@@ -286,6 +291,8 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     const perUser = candidatesPerUser(options.candidates, planned !== undefined)
     const candidates = planCandidates(itemQ, planned, perUser)
     let candidateSeconds = candidates?.seconds ?? 0
+    let candidateUsers = 0
+    if (candidates) options.onCandidates?.(0, m.rows)
     const itemMaxBytes = planned ? Math.min(maxBytes, PARTITIONED_ITEM_SHARD_BYTES) : maxBytes
     const ranges = planItemShards(data.itemIds, dims, itemMaxBytes)
     ranges.forEach(({ start, end }, index) => {
@@ -356,6 +363,8 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
               const start = performance.now()
               lists = buildCandidateLists(factors, interactions, candidates.perUser, candidates.scan)
               candidateSeconds += (performance.now() - start) / 1000
+              candidateUsers += users.length
+              options.onCandidates?.(candidateUsers, m.rows)
             }
             return encodeShard(
               {

@@ -27,6 +27,7 @@ import {
   type AlsProgress,
   allocateAlsMatrix,
   resolveAlsOptions,
+  resolveThreads,
   trainAls,
 } from './als/index.js'
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
@@ -524,6 +525,8 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     storage,
     ...config.export,
     onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+    // The candidates (one scan per trained user) on as many threads as ALS.
+    threads: resolveThreads(als.threads),
   }
   if (options.version !== undefined) exportOptions.version = options.version
   const exported = await exportModel(

@@ -1,21 +1,22 @@
 /**
  * Cost of the precomputed candidates (issue 16, `export.candidates`): the same partitioned model
- * exported twice in the same run, `candidates: 0` (the baseline) and the default (50 per user,
- * probed scan at 4 × nprobe), through `exportModel` into memory: seconds of each export, the
- * candidates' own seconds (`candidateSeconds`: their recall measurement and every bucket's scans)
- * and µs per user, the user buckets' count and bytes, and the recall@10 both record.
+ * exported in the same run with `candidates: 0` (the baseline) and with the default (50 per user,
+ * probed scan at 4 × nprobe) on one thread and on `--threads` (default: every core), through
+ * `exportModel` into memory: seconds of each export, the candidates' own seconds
+ * (`candidateSeconds`: their recall measurement and every bucket's scans) and µs per user, the
+ * user buckets' count and bytes, and the recall@10 both record.
  *
  * Synthetic model with fixed seeds: `--items` × `--dims` float item factors around 200 centres,
  * `--users` users whose vector is the mean of `--tastes` random items' factors plus noise (tastes
  * spanning clusters, so the probe needs several partitions), with `--per-user` interactions: those
- * items and random ones. `--candidates N` sets the per-user count of the second export.
+ * items and random ones. `--candidates N` sets the per-user count of the other exports.
  *
  * Usage: npm run bench:candidates -w @edgerec/trainer -- [--items 100000] [--users 20000] [--dims 64]
- *        [--per-user 5] [--tastes 3] [--candidates 50]
+ *        [--per-user 5] [--tastes 3] [--candidates 50] [--threads N]
  *
  * @module
  */
-import { cpus, loadavg } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { mulberry32 } from '@edgerec/core'
 import type { AlsModel } from '../../src/als/index.js'
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'per-user': { type: 'string', default: '5' },
     tastes: { type: 'string', default: '3' },
     candidates: { type: 'string', default: '50' },
+    threads: { type: 'string', default: String(availableParallelism()) },
   },
 })
 const items = Number(values.items)
@@ -39,6 +41,7 @@ const dims = Number(values.dims)
 const perUser = Number(values['per-user'])
 const tastes = Math.min(perUser, Number(values.tastes))
 const candidates = Number(values.candidates)
+const threads = Number(values.threads)
 
 /** The synthetic model and the interactions it was "trained" on. */
 function syntheticModel(): { model: AlsModel; data: InteractionMatrix } {
@@ -100,20 +103,26 @@ console.log(
   '| export | seconds | candidates s | µs / user | user buckets | user bytes | nprobe (candidates) | recall@10 (serving / candidates) |',
 )
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
-for (const perUserCandidates of [0, candidates]) {
+const runs: [number, number][] = [
+  [0, 1],
+  [candidates, 1],
+  ...(threads > 1 ? ([[candidates, threads]] as [number, number][]) : []),
+]
+for (const [perUserCandidates, runThreads] of runs) {
   const storage = new MemoryStorage()
   const started = performance.now()
   const result = await exportModel(input, {
     storage,
-    version: `bench-${perUserCandidates}`,
+    version: `bench-${perUserCandidates}-${runThreads}`,
     partitions: { minItems: 1 },
     candidates: perUserCandidates,
+    threads: runThreads,
   })
   const seconds = (performance.now() - started) / 1000
   const m = result.manifest
   const userBytes = m.shards.users.reduce((sum, ref) => sum + ref.bytes, 0)
   const c = m.candidates
   console.log(
-    `| ${perUserCandidates === 0 ? 'candidates: 0 (baseline)' : `candidates: ${perUserCandidates}`} | ${seconds.toFixed(1)} | ${result.candidateSeconds?.toFixed(1) ?? '—'} | ${result.candidateSeconds !== undefined ? ((result.candidateSeconds * 1e6) / users).toFixed(0) : '—'} | ${m.userBuckets} | ${(userBytes / 1048576).toFixed(1)} MiB | ${m.partitions!.nprobe} (${c?.nprobe ?? '—'}) | ${m.partitions!.recall.value.toFixed(3)} / ${c?.recall?.value.toFixed(3) ?? '—'} |`,
+    `| ${perUserCandidates === 0 ? 'candidates: 0 (baseline)' : `candidates: ${perUserCandidates}, ${runThreads} thread${runThreads > 1 ? 's' : ''}`} | ${seconds.toFixed(1)} | ${result.candidateSeconds?.toFixed(1) ?? '—'} | ${result.candidateSeconds !== undefined ? ((result.candidateSeconds * 1e6) / users).toFixed(0) : '—'} | ${m.userBuckets} | ${(userBytes / 1048576).toFixed(1)} MiB | ${m.partitions!.nprobe} (${c?.nprobe ?? '—'}) | ${m.partitions!.recall.value.toFixed(3)} / ${c?.recall?.value.toFixed(3) ?? '—'} |`,
   )
 }

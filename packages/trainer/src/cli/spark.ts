@@ -7,6 +7,7 @@
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createPublisher, createStorage, type StorageConfig } from '@edgerec/adapters'
+import { resolveThreads } from '../als/index.js'
 import { loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
 import { describeCandidates, exportModel } from '../export/index.js'
@@ -131,6 +132,8 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
     storage,
     ...config.export,
     onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+    // The candidates (one scan per trained user) on as many threads as ALS would use.
+    threads: resolveThreads(config.als?.threads ?? 0),
   }
   if (command.versionId !== undefined) exportOptions.version = command.versionId
   const exported = await exportModel(

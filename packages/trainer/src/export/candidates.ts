@@ -17,11 +17,16 @@ import {
   DEFAULT_CANDIDATES_PER_USER,
   type ManifestCandidates,
   type QuantizedMatrix,
-  recommendTopK,
   recommendTopKProbed,
-  WasmInt8Kernel,
 } from '@edgerec/core'
 import { TrainerError } from '../errors.js'
+import {
+  type CandidatePool,
+  type CandidateScanData,
+  scanOf,
+  sharedExactData,
+  sharedProbedData,
+} from './candidate-threads.js'
 import type { ExportResult } from './export.js'
 import { type PlannedPartitions, RECALL_K } from './partitions.js'
 
@@ -41,6 +46,8 @@ export interface PlannedCandidates {
   perUser: number
   /** The scan of one user (probed or exact, with the Wasm int8 kernel). */
   scan: CandidateScan
+  /** The scan's data copied onto shared memory, for worker threads ({@link CandidatePool}). */
+  share(): CandidateScanData
   manifest: ManifestCandidates
   /** Seconds spent planning (the recall measurement of a partitioned version). */
   seconds: number
@@ -90,21 +97,21 @@ export function planCandidates(
     return {
       perUser,
       scan: (user, n, exclude) => recommendTopKProbed(user, index, lists, nprobe, n, exclude, kernel),
+      share: () => sharedProbedData(index.centroids, lists, items.dims, nprobe),
       manifest: { perUser, nprobe, recall: { k: RECALL_K, value: recall, users: planned.queries.length } },
       seconds: (performance.now() - started) / 1000,
     }
   }
-  // The item rows live in the kernel's memory, so every scan reads them in place.
-  const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: items.dims, residentRows: items.rows })
-  let values = items.values
-  if (kernel instanceof WasmInt8Kernel) {
-    kernel.resident.set(items.values)
-    values = kernel.resident
-  }
-  const blocks = [blockFromQuantized({ ...items, values })]
   return {
     perUser,
-    scan: (user, n, exclude) => recommendTopK(user, blocks, n, exclude, kernel),
+    scan: scanOf({
+      kind: 'exact',
+      dims: items.dims,
+      rows: items.rows,
+      values: items.values,
+      scales: items.scales,
+    }),
+    share: () => sharedExactData(items),
     manifest: { perUser, nprobe: null, recall: null },
     seconds: (performance.now() - started) / 1000,
   }

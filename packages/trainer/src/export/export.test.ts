@@ -489,6 +489,28 @@ describe('exportModel candidates', () => {
     expect(manifest.candidates!.recall).toEqual({ k: 10, value: recall, users: queries.length })
   })
 
+  it('should write the same buckets when worker threads compute the candidates', async () => {
+    const storage = new MemoryStorage()
+    for (const partitions of [undefined, { minItems: 1, nprobe: 2 }]) {
+      const options = { storage, candidates: 10, ...(partitions ? { partitions } : {}) }
+      const inline = await exportModel(input, { ...options, version: `v-inline-${partitions ? 'p' : 'e'}` })
+      const threaded = await exportModel(input, {
+        ...options,
+        version: `v-threads-${partitions ? 'p' : 'e'}`,
+        threads: 2,
+      })
+      expect(threaded.manifest.candidates).toEqual(inline.manifest.candidates)
+      expect(threaded.candidateSeconds).toBeGreaterThan(0)
+      expect(threaded.manifest.shards.users.map((r) => r.sha256)).toEqual(
+        inline.manifest.shards.users.map((r) => r.sha256),
+      )
+      const shard = (await decodeShard(
+        storage.objects.get(threaded.manifest.shards.users[0]!.key)!,
+      )) as UserShard
+      expect(shard.candidates?.items.length).toBeGreaterThan(0)
+    }
+  })
+
   it('should write none with export.candidates 0, and none by default below minItems', async () => {
     const storage = new MemoryStorage()
     for (const [version, options] of [

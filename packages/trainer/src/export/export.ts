@@ -43,6 +43,7 @@ import type { AlsModel } from '../als/index.js'
 import { gramMatrix } from '../als/index.js'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
+import { CandidatePool } from './candidate-threads.js'
 import { candidatesPerUser, planCandidates } from './candidates.js'
 import { type PartitionsConfig, planPartitions } from './partitions.js'
 
@@ -120,6 +121,12 @@ export interface ExportOptions {
    * before the first). They take one scan per user, so a large population takes minutes.
    */
   onCandidates?: (done: number, total: number) => void
+  /**
+   * Worker threads computing the precomputed candidates (default 1: on this thread). With more,
+   * each bucket's candidates are computed on one of them, the scan's data shared; the shards are
+   * the same for any number.
+   */
+  threads?: number
 }
 
 /** Result of {@link exportModel}. */
@@ -251,6 +258,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
   const maxBytes = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES
   const written: string[] = []
   let bytes = 0
+  let pool: CandidatePool | undefined
 
   const put = async (key: string, body: Uint8Array, contentType: string): Promise<void> => {
     written.push(key)
@@ -292,6 +300,13 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     const candidates = planCandidates(itemQ, planned, perUser)
     let candidateSeconds = candidates?.seconds ?? 0
     let candidateUsers = 0
+    // With threads, buckets' candidates overlap: their time is the span from the first to the last.
+    let candidateSpan: { start: number; end: number } | undefined
+    const threads = options.threads ?? 1
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new TrainerError('EXPORT_FAILED', `threads must be a positive integer, got ${threads}.`)
+    if (candidates && threads > 1 && m.rows > 0)
+      pool = await CandidatePool.start(candidates.share(), Math.min(threads, m.rows))
     if (candidates) options.onCandidates?.(0, m.rows)
     const itemMaxBytes = planned ? Math.min(maxBytes, PARTITIONED_ITEM_SHARD_BYTES) : maxBytes
     const ranges = planItemShards(data.itemIds, dims, itemMaxBytes)
@@ -334,7 +349,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       tasks.push(
         shardTask(
           userShardKey(version, bucket),
-          () => {
+          async () => {
             let total = 0
             for (const u of users) total += m.indptr[u + 1]! - m.indptr[u]!
             const values = new Int8Array(users.length * dims)
@@ -361,8 +376,16 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
               // This bucket's users only: no array over the whole population. (An empty bucket
               // has no rows to hold candidates: it is written without the sections.)
               const start = performance.now()
-              lists = buildCandidateLists(factors, interactions, candidates.perUser, candidates.scan)
-              candidateSeconds += (performance.now() - start) / 1000
+              lists = pool
+                ? await pool.build({ factors, interactions: { offsets, items } }, candidates.perUser)
+                : buildCandidateLists(factors, interactions, candidates.perUser, candidates.scan)
+              const end = performance.now()
+              if (pool)
+                candidateSpan = {
+                  start: Math.min(candidateSpan?.start ?? start, start),
+                  end: Math.max(candidateSpan?.end ?? end, end),
+                }
+              else candidateSeconds += (end - start) / 1000
               candidateUsers += users.length
               options.onCandidates?.(candidateUsers, m.rows)
             }
@@ -502,7 +525,11 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       ),
     )
 
-    await runLimited(tasks, options.concurrency ?? 4)
+    // Every candidates thread busy: at least as many buckets in flight as threads.
+    await runLimited(tasks, Math.max(options.concurrency ?? 4, pool?.threads ?? 0))
+    await pool?.close()
+    pool = undefined
+    if (candidateSpan) candidateSeconds += (candidateSpan.end - candidateSpan.start) / 1000
 
     const manifest: ModelManifest = {
       formatVersion: MANIFEST_FORMAT_VERSION,
@@ -549,6 +576,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     if (candidates) result.candidateSeconds = candidateSeconds
     return result
   } catch (error) {
+    await pool?.close()
     // Remove what was written (the manifest last of all, so nothing half-written looks complete).
     const cleanup = [...written].reverse()
     for (const key of cleanup) await storage.delete(key).catch(() => {})

@@ -4,7 +4,12 @@ import { quantizeRows } from '../quantize/quantize.js'
 import { mulberry32, randomFloats } from '../random.test-support.js'
 import { decodeShard } from '../shard/decode.js'
 import { encodeShard } from '../shard/encode.js'
-import { SectionType, SHARD_CHECKSUM_BYTES, SHARD_HEADER_BYTES, SHARD_SECTION_ENTRY_BYTES } from '../shard/format.js'
+import {
+  SectionType,
+  SHARD_CHECKSUM_BYTES,
+  SHARD_HEADER_BYTES,
+  SHARD_SECTION_ENTRY_BYTES,
+} from '../shard/format.js'
 import { userInput } from '../shard/shard.test-support.js'
 import type { UserShard } from '../shard/types.js'
 import { buildCandidateLists, topKFromCandidates } from './candidates.js'
@@ -15,7 +20,8 @@ const ITEMS = 300
 const DIMS = 16
 const items = quantizeRows(randomFloats(mulberry32(3), ITEMS * DIMS), ITEMS, DIMS)
 const blocks = [blockFromQuantized(items)]
-const exactScan = (user: Int8Vector, n: number, exclude: IndexFilter) => recommendTopK(user, blocks, n, exclude)
+const exactScan = (user: Int8Vector, n: number, exclude: IndexFilter) =>
+  recommendTopK(user, blocks, n, exclude)
 
 describe('buildCandidateLists', () => {
   it("should store each user's best n items by the exact scan, training interactions left out", () => {
@@ -24,8 +30,13 @@ describe('buildCandidateLists', () => {
     expect(lists.offsets.length).toBe(41)
     for (let r = 0; r < 40; r++) {
       const row = lists.items.subarray(lists.offsets[r]!, lists.offsets[r + 1]!)
-      const trained = new Set(input.interactions.items.subarray(input.interactions.offsets[r]!, input.interactions.offsets[r + 1]!))
-      const user = { values: input.factors.values.subarray(r * DIMS, (r + 1) * DIMS), scale: input.factors.scales[r]! }
+      const trained = new Set(
+        input.interactions.items.subarray(input.interactions.offsets[r]!, input.interactions.offsets[r + 1]!),
+      )
+      const user = {
+        values: input.factors.values.subarray(r * DIMS, (r + 1) * DIMS),
+        scale: input.factors.scales[r]!,
+      }
       const want = recommendTopK(user, blocks, 20, trained)
       expect([...row]).toEqual([...want.indices])
       expect([...lists.scores.subarray(lists.offsets[r]!, lists.offsets[r + 1]!)]).toEqual([...want.scores])
@@ -40,11 +51,21 @@ describe('topKFromCandidates', () => {
     const lists = buildCandidateLists(input.factors, input.interactions, 50, exactScan)
     const random = mulberry32(17)
     for (let r = 0; r < 12; r++) {
-      const trained = new Set(input.interactions.items.subarray(input.interactions.offsets[r]!, input.interactions.offsets[r + 1]!))
+      const trained = new Set(
+        input.interactions.items.subarray(input.interactions.offsets[r]!, input.interactions.offsets[r + 1]!),
+      )
       const skipped = new Set([...trained, ...Array.from({ length: 30 }, () => Math.floor(random() * ITEMS))])
-      const user = { values: input.factors.values.subarray(r * DIMS, (r + 1) * DIMS), scale: input.factors.scales[r]! }
+      const user = {
+        values: input.factors.values.subarray(r * DIMS, (r + 1) * DIMS),
+        scale: input.factors.scales[r]!,
+      }
       const row = (a: Uint32Array | Float32Array) => a.subarray(lists.offsets[r]!, lists.offsets[r + 1]!)
-      const got = topKFromCandidates(row(lists.items) as Uint32Array, row(lists.scores) as Float32Array, 10, skipped)
+      const got = topKFromCandidates(
+        row(lists.items) as Uint32Array,
+        row(lists.scores) as Float32Array,
+        10,
+        skipped,
+      )
       const want = recommendTopK(user, blocks, 10, skipped)
       expect(got).not.toBeNull()
       expect([...got!.indices]).toEqual([...want.indices])
@@ -81,7 +102,11 @@ describe('user shards with candidates', () => {
     const bad = [
       { offsets, items: Uint32Array.from([1, 2, 3]), scores: Float32Array.from([1, 2, 0]) },
       { offsets, items: Uint32Array.from([1, 1, 3]), scores: Float32Array.from([2, 1, 0]) },
-      { offsets: Uint32Array.from([0, 2, 3]), items: Uint32Array.from([1, 2, 3]), scores: Float32Array.from([2, 1, 0]) },
+      {
+        offsets: Uint32Array.from([0, 2, 3]),
+        items: Uint32Array.from([1, 2, 3]),
+        scores: Float32Array.from([2, 1, 0]),
+      },
       { offsets, items: Uint32Array.from([1, 2, 3]), scores: Float32Array.from([2, Number.NaN, 0]) },
     ]
     for (const candidates of bad)

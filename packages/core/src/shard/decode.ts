@@ -179,7 +179,10 @@ export async function decodeShard(
   }
   const optionalHeld = optional.filter((name) => sections.has(name))
   if (optionalHeld.length > 0 && optionalHeld.length < optional.length)
-    fail('SHARD_MALFORMED', `A ${kind} shard holds ${optionalHeld.join(', ')} without ${optional.filter((n) => !sections.has(n)).join(', ')}.`)
+    fail(
+      'SHARD_MALFORMED',
+      `A ${kind} shard holds ${optionalHeld.join(', ')} without ${optional.filter((n) => !sections.has(n)).join(', ')}.`,
+    )
 
   const base = bytes.byteOffset
   const buf = bytes.buffer

@@ -165,7 +165,6 @@ export default config
         `export default {
   events: { kind: 'ndjson', path: ${JSON.stringify(join(dir, 'data', 'events.ndjson'))} },
   als: { factors: 4, iterations: 2, threads: 1 },
-  evaluation: { enabled: false },
   export: { candidates: 5 },
   storage: { provider: 'local', root: 'registry' },
 }
@@ -177,6 +176,7 @@ export default config
       const result = JSON.parse(run.out()) as {
         manifest: { candidates: unknown; shards: { users: { key: string }[] } }
         candidateSeconds: number
+        reportKey: string
       }
       expect(result.manifest.candidates).toEqual({ perUser: 5, nprobe: null, recall: null })
       expect(result.candidateSeconds).toBeGreaterThan(0)
@@ -187,6 +187,9 @@ export default config
         new Uint8Array(await readFile(join(cwd, 'registry', result.manifest.shards.users[0]!.key))),
       )
       expect(bucket.kind === 'users' && bucket.candidates?.offsets.length).toBe(bucket.rowCount + 1)
+      // The run evaluated, so its HTML report lists the candidates among the version's facts.
+      const report = await readFile(join(cwd, 'registry', result.reportKey), 'utf8')
+      expect(report).toContain('<li>Precomputed candidates: 5 per trained user (exact scan) in ')
     } finally {
       await rm(cwd, { recursive: true, force: true })
     }

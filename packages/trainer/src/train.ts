@@ -27,6 +27,7 @@ import {
   type AlsProgress,
   allocateAlsMatrix,
   resolveAlsOptions,
+  resolveThreads,
   trainAls,
 } from './als/index.js'
 import { type ReadCatalog, resolveCatalog } from './catalog/index.js'
@@ -35,7 +36,7 @@ import type { CsrAllocator, CsrMatrix, InteractionMatrix } from './data/matrix.j
 import { reduceHeap } from './data/release.js'
 import { TrainerError } from './errors.js'
 import { runEvaluation, type Split, splitBy } from './evaluation/index.js'
-import { exportModel } from './export/index.js'
+import { describeCandidates, exportModel } from './export/index.js'
 import { compareWithLive, decideGate, type LiveModel } from './gate/index.js'
 import { writeGeneratedData } from './generate/index.js'
 import { checkTestUsers, splitFor } from './input/checks.js'
@@ -117,6 +118,8 @@ export interface TrainResult {
   gate?: ModelGate
   /** Registry key of the HTML report (`models/<version>/report.html`), when evaluation ran. */
   reportKey?: string
+  /** Seconds the precomputed candidates took (`manifest.candidates`), when the version has them. */
+  candidateSeconds?: number
   seconds: number
 }
 
@@ -518,7 +521,13 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
       : storageConfig
   const storage = options.storage ?? (await createStorage(resolvedStorageConfig))
   const location = options.storage ? storage.provider : describeStorage(storage, storageConfig)
-  const exportOptions: Parameters<typeof exportModel>[1] = { storage, ...config.export }
+  const exportOptions: Parameters<typeof exportModel>[1] = {
+    storage,
+    ...config.export,
+    onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+    // The candidates (one scan per trained user) on as many threads as ALS.
+    threads: resolveThreads(als.threads),
+  }
   if (options.version !== undefined) exportOptions.version = options.version
   const exported = await exportModel(
     {
@@ -547,6 +556,8 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     logger.info(
       `Partitioned retrieval: ${partitioned.lists} partitions, nprobe ${partitioned.nprobe}, recall@${partitioned.recall.k} ${partitioned.recall.value.toFixed(3)} vs exact scan (${partitioned.recall.users} users).`,
     )
+  const candidateLine = describeCandidates(exported)
+  if (candidateLine) logger.info(candidateLine)
   logger.info(
     `Wrote model version ${exported.version} (${(exported.bytes / 1048576).toFixed(2)} MiB, ${exported.keys.length} objects) to ${location}.`,
   )
@@ -560,12 +571,18 @@ export async function train(config: EdgerecConfig, options: TrainOptions = {}): 
     input: { description: loaded.description, report: loaded.report, stats: loaded.stats },
     seconds: (performance.now() - started) / 1000,
   }
+  if (exported.candidateSeconds !== undefined) result.candidateSeconds = exported.candidateSeconds
   if (modelEvaluation) result.evaluation = modelEvaluation
   if (tuning) result.tuning = tuning
   if (gate) result.gate = gate
   if (reportData) {
     reportData.facts.unshift(`Version ${exported.version}`)
     if (tuning) reportData.tuning = tuning
+    if (partitioned)
+      reportData.facts.push(
+        `Partitioned retrieval: ${partitioned.lists} partitions, nprobe ${partitioned.nprobe}, recall@${partitioned.recall.k} ${partitioned.recall.value.toFixed(3)} vs exact scan`,
+      )
+    if (candidateLine) reportData.facts.push(candidateLine)
     if (gate)
       reportData.facts.push(
         `Quality gate: ${gate.passed ? 'passed' : `failed${gate.forced ? ' (forced)' : ''}: ${gate.reasons.join('; ')}`}`,

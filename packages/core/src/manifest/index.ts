@@ -12,6 +12,7 @@ export {
 export type {
   AlsHyperparameters,
   LivePointer,
+  ManifestCandidates,
   ManifestCatalog,
   ManifestPartitions,
   ManifestValidationResult,

@@ -160,4 +160,32 @@ describe('validateManifest partitions', () => {
     badListRows.shards.partitionLists!.rows = 98
     expect(JSON.stringify(validateManifest(badListRows))).toMatch(/partitionLists.rows must equal/)
   })
+
+  it('should accept probed candidates with their recall and exact ones without, and reject the rest', () => {
+    const probed = partitioned()
+    probed.candidates = { perUser: 50, nprobe: 32, recall: { k: 10, value: 0.99, users: 200 } }
+    expect(validateManifest(JSON.parse(JSON.stringify(probed))).ok).toBe(true)
+    const exact = manifest()
+    exact.candidates = { perUser: 20, nprobe: null, recall: null }
+    expect(validateManifest(JSON.parse(JSON.stringify(exact))).ok).toBe(true)
+    const cases: [ModelManifest['candidates'], RegExp][] = [
+      [{ perUser: 0, nprobe: null, recall: null }, /candidates.perUser must be a positive integer/],
+      [{ perUser: 50, nprobe: 100, recall: { k: 10, value: 1, users: 5 } }, /candidates.nprobe must be null/],
+      [{ perUser: 50, nprobe: 8, recall: null }, /candidates.recall must hold k/],
+      [{ perUser: 50, nprobe: 8, recall: { k: 10, value: 1.5, users: 5 } }, /candidates.recall must hold k/],
+      [
+        { perUser: 50, nprobe: null, recall: { k: 10, value: 1, users: 5 } },
+        /candidates.recall must be null/,
+      ],
+    ]
+    for (const [candidates, message] of cases) {
+      const m = partitioned()
+      m.candidates = candidates
+      expect(JSON.stringify(validateManifest(m))).toMatch(message)
+    }
+    // A probed nprobe needs partitions to probe.
+    const unpartitioned = manifest()
+    unpartitioned.candidates = { perUser: 50, nprobe: 8, recall: { k: 10, value: 1, users: 5 } }
+    expect(JSON.stringify(validateManifest(unpartitioned))).toMatch(/candidates.nprobe must be null/)
+  })
 })

@@ -102,6 +102,23 @@ export interface ManifestPartitions {
 }
 
 /**
+ * Precomputed candidates of trained users (issue 16): the user buckets hold each trained user's
+ * best items by x_u (training interactions left out) with the scan's scores, so the worker serves
+ * a user without events since training without scanning. Absent: no bucket holds candidates.
+ */
+export interface ManifestCandidates {
+  /** Candidates stored per trained user (fewer only when fewer items are left once training items are out). */
+  perUser: number
+  /** Partitions probed to find them (a partitioned version), or null: the exact scan of every item. */
+  nprobe: number | null
+  /**
+   * Recall@k of the probed top-k at `nprobe` against the exact scan, measured by the trainer on the
+   * users that chose `partitions.nprobe`; null for the exact scan.
+   */
+  recall: { k: number; value: number; users: number } | null
+}
+
+/**
  * The catalog exported with a version, split in `shards.catalog` (absent in versions exported
  * before catalogs were split; the worker then estimates its memory from the shard sizes).
  */
@@ -183,6 +200,8 @@ export interface ModelManifest {
   gate?: ModelGate
   /** Partitioned retrieval (present exactly when `shards.partitions` is). */
   partitions?: ManifestPartitions
+  /** Precomputed candidates in the user buckets (absent: none). */
+  candidates?: ManifestCandidates
   /** The split catalog's rows and planned memory (present when `shards.catalog` is a list). */
   catalog?: ManifestCatalog
   shards: {
@@ -376,6 +395,21 @@ export function validateManifest(input: unknown): ManifestValidationResult {
       const r = p.recall
       if (!r || !isCount(r.k) || !isNum(r.value) || r.value < 0 || r.value > 1 || !isCount(r.users))
         errors.push('partitions.recall must hold k, value in 0..1 and users.')
+    }
+  }
+  const c = m.candidates
+  if (c !== undefined) {
+    if (!c || typeof c !== 'object' || !isCount(c.perUser) || c.perUser === 0)
+      errors.push('candidates.perUser must be a positive integer.')
+    else if (c.nprobe === null) {
+      if (c.recall !== null)
+        errors.push('candidates.recall must be null when candidates.nprobe is (exact scan).')
+    } else {
+      if (!isCount(c.nprobe) || c.nprobe === 0 || !p || !isCount(p.lists) || c.nprobe > p.lists)
+        errors.push('candidates.nprobe must be null (exact scan) or an integer in 1..partitions.lists.')
+      const r = c.recall
+      if (!r || !isCount(r.k) || !isNum(r.value) || r.value < 0 || r.value > 1 || !isCount(r.users))
+        errors.push('candidates.recall must hold k, value in 0..1 and users when candidates.nprobe is set.')
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, manifest: m as ModelManifest }

@@ -157,6 +157,44 @@ export default config
     }
   })
 
+  it('should store the precomputed candidates export.candidates asks for and print their line', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'edgerec-candidates-'))
+    try {
+      await writeFile(
+        join(cwd, 'edgerec.config.ts'),
+        `export default {
+  events: { kind: 'ndjson', path: ${JSON.stringify(join(dir, 'data', 'events.ndjson'))} },
+  als: { factors: 4, iterations: 2, threads: 1 },
+  export: { candidates: 5 },
+  storage: { provider: 'local', root: 'registry' },
+}
+`,
+      )
+      const run = io(cwd)
+      const code = await runCli(['train', '--json'], run)
+      expect(code).toBe(0)
+      const result = JSON.parse(run.out()) as {
+        manifest: { candidates: unknown; shards: { users: { key: string }[] } }
+        candidateSeconds: number
+        reportKey: string
+      }
+      expect(result.manifest.candidates).toEqual({ perUser: 5, nprobe: null, recall: null })
+      expect(result.candidateSeconds).toBeGreaterThan(0)
+      expect(run.err()).toMatch(/Precomputed candidates: 5 per trained user \(exact scan\) in [\d.]+ s\./)
+      // Progress (no TTY: a line at the end): every trained user.
+      expect(run.err()).toMatch(/candidates ([\d,]+)\/\1 users \(100%\)/)
+      const bucket = await decodeShard(
+        new Uint8Array(await readFile(join(cwd, 'registry', result.manifest.shards.users[0]!.key))),
+      )
+      expect(bucket.kind === 'users' && bucket.candidates?.offsets.length).toBe(bucket.rowCount + 1)
+      // The run evaluated, so its HTML report lists the candidates among the version's facts.
+      const report = await readFile(join(cwd, 'registry', result.reportKey), 'utf8')
+      expect(report).toContain('<li>Precomputed candidates: 5 per trained user (exact scan) in ')
+    } finally {
+      await rm(cwd, { recursive: true, force: true })
+    }
+  })
+
   it('should publish the new version with --publish --force without evaluation (local wrangler dev state) and flip models/live', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'edgerec-publish-'))
     try {

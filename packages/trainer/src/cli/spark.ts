@@ -7,9 +7,10 @@
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createPublisher, createStorage, type StorageConfig } from '@edgerec/adapters'
+import { resolveThreads } from '../als/index.js'
 import { loadConfig, storageFromEnv } from '../config/config.js'
 import { TrainerError } from '../errors.js'
-import { exportModel } from '../export/index.js'
+import { describeCandidates, exportModel } from '../export/index.js'
 import { itemCounts, trendingScores } from '../popularity/index.js'
 import { importSparkFactors } from '../spark/import.js'
 import { projectRoot } from './invocation.js'
@@ -127,7 +128,13 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
   )
   const registry = registryConfig(command.outputDir, config.storage, io.cwd)
   const storage = await createStorage(registry)
-  const exportOptions: Parameters<typeof exportModel>[1] = { storage, ...config.export }
+  const exportOptions: Parameters<typeof exportModel>[1] = {
+    storage,
+    ...config.export,
+    onCandidates: (done, total) => logger.progress?.('candidates', done, total, 'users'),
+    // The candidates (one scan per trained user) on as many threads as ALS would use.
+    threads: resolveThreads(config.als?.threads ?? 0),
+  }
   if (command.versionId !== undefined) exportOptions.version = command.versionId
   const exported = await exportModel(
     {
@@ -144,6 +151,8 @@ export async function runImportFactors(command: ImportFactorsCommand, io: Io): P
     },
     exportOptions,
   )
+  const candidateLine = describeCandidates(exported)
+  if (candidateLine) logger.info(candidateLine)
   logger.info(
     `Wrote model version ${exported.version} (${(exported.bytes / 1048576).toFixed(2)} MiB, ${exported.keys.length} objects).`,
   )

@@ -90,3 +90,19 @@ describe('validateConfig export.partitions', () => {
       )
   })
 })
+
+describe('validateConfig export.candidates', () => {
+  it('should accept an integer in 0..1000 and reject anything else naming the field', () => {
+    for (const candidates of [0, 50, 1000]) {
+      const config = { export: { candidates } }
+      expect(validateConfig(config)).toBe(config)
+    }
+    for (const candidates of [-1, 2.5, 1001, '50', null])
+      expect(() => validateConfig({ export: { candidates } })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining('export.candidates must be an integer in 0..1000'),
+        }),
+      )
+  })
+})

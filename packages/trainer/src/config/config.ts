@@ -20,6 +20,7 @@ import type { AlsOptions } from '../als/index.js'
 import type { CatalogSourceConfig } from '../catalog/read.js'
 import { TrainerError } from '../errors.js'
 import type { SplitKind } from '../evaluation/index.js'
+import { MAX_CANDIDATES_PER_USER } from '../export/candidates.js'
 import type { PartitionsConfig } from '../export/partitions.js'
 import type { GateConfig } from '../gate/index.js'
 import type { TuningMetric, TuningSpace, TuningStrategy } from '../tuning/index.js'
@@ -73,6 +74,14 @@ export interface ExportConfig {
    * (nprobe default: the smallest reaching recall@10 ≥ `targetRecall`, 0.95). Off below `minItems`.
    */
   partitions?: PartitionsConfig
+  /**
+   * Precomputed candidates per trained user, stored in its user bucket (its best items by the
+   * trained vector, training interactions left out): the worker answers a user without events
+   * since training from them, without scanning. 0 = none. Default 50 for partitioned versions
+   * (found by the probed scan at 4 × nprobe, recall@10 recorded in the manifest), none for
+   * exact-scan versions (set it to store the exact top N there too). At most 1000.
+   */
+  candidates?: number
 }
 
 /** The whole configuration; every part is optional. */
@@ -233,6 +242,18 @@ export function validateConfig(input: unknown, where = 'config'): EdgerecConfig 
       )
     }
   }
+  const candidates = (input.export as Record<string, unknown> | undefined)?.candidates
+  if (
+    candidates !== undefined &&
+    (typeof candidates !== 'number' ||
+      !Number.isInteger(candidates) ||
+      candidates < 0 ||
+      candidates > MAX_CANDIDATES_PER_USER)
+  )
+    throw new TrainerError(
+      'CONFIG_INVALID',
+      `${where}: export.candidates must be an integer in 0..${MAX_CANDIDATES_PER_USER} (candidates per trained user; 0 = none), got ${JSON.stringify(candidates)}.`,
+    )
   const partitions = (input.export as Record<string, unknown> | undefined)?.partitions
   if (partitions !== undefined) {
     if (!isObject(partitions))

@@ -1,17 +1,27 @@
 import {
+  blockFromQuantized,
+  type CandidateLists,
   type CatalogShard,
   CatalogTable,
   catalogLayoutOf,
   catalogShardRefs,
   checkPartitionList,
   checkShard,
+  chooseNprobe,
+  DEFAULT_CANDIDATES_PER_USER,
   DEFAULT_MAX_SHARD_BYTES,
   decodeCatalogColumns,
   decodeShard,
   type GramShard,
+  type Int8Vector,
   type ItemShard,
   manifestKey,
+  type PartitionRows,
+  type PartitionsShard,
   type PopularityShard,
+  quantizeRows,
+  recommendTopK,
+  recommendTopKProbed,
   sha256Hex,
   type UserShard,
   userBucket,
@@ -23,8 +33,10 @@ import type { InteractionMatrix } from '../data/matrix.js'
 import { generateEvents } from '../generate/index.js'
 import { itemCounts, trendingScores } from '../popularity/index.js'
 import { InteractionAccumulator } from '../weighting/index.js'
+import { CANDIDATE_NPROBE_FACTOR } from './candidates.js'
 import { type ExportInput, exportModel } from './export.js'
 import { MemoryStorage } from './memory-storage.js'
+import { planPartitions } from './partitions.js'
 
 const als = {
   factors: 8,
@@ -366,5 +378,169 @@ describe('exportModel partitions', () => {
     const plain = await exportModel(input, { storage, version: 'v-plain' })
     expect(plain.manifest.partitions).toBeUndefined()
     expect(plain.manifest.shards.partitions).toBeUndefined()
+  })
+})
+
+/** Every trained user of a version as its bucket stores it: vector, training items, candidates. */
+async function storedUsers(
+  storage: MemoryStorage,
+  refs: readonly { key: string; sha256: string }[],
+): Promise<{ user: Int8Vector; trained: Set<number>; items: Uint32Array; scores: Float32Array }[]> {
+  const out = []
+  for (const ref of refs) {
+    const shard = (await decodeShard(storage.objects.get(ref.key)!, {
+      expectedKind: 'users',
+      expectedSha256: ref.sha256,
+    })) as UserShard
+    const c = shard.candidates as CandidateLists
+    expect(c).toBeDefined()
+    for (let r = 0; r < shard.rowCount; r++) {
+      const { offsets, items } = shard.interactions
+      out.push({
+        user: {
+          values: shard.factors.slice(r * shard.dims, (r + 1) * shard.dims),
+          scale: shard.scales[r]!,
+        },
+        trained: new Set(items.subarray(offsets[r]!, offsets[r + 1]!)),
+        items: c.items.slice(c.offsets[r]!, c.offsets[r + 1]!),
+        scores: c.scores.slice(c.offsets[r]!, c.offsets[r + 1]!),
+      })
+    }
+  }
+  return out
+}
+
+describe('exportModel candidates', () => {
+  it('should store each user the exact top N without its training items when an exact-scan version asks for N', async () => {
+    const storage = new MemoryStorage()
+    const perUser = 20
+    const progress: [number, number][] = []
+    const result = await exportModel(input, {
+      storage,
+      version: 'v-cand-exact',
+      candidates: perUser,
+      onCandidates: (done, total) => progress.push([done, total]),
+    })
+    // Progress: 0 first, then after each bucket, up to every user.
+    const users = data.userIds.length
+    expect(progress[0]).toEqual([0, users])
+    expect(progress.at(-1)).toEqual([users, users])
+    for (let i = 1; i < progress.length; i++) expect(progress[i]![0]).toBeGreaterThan(progress[i - 1]![0])
+    expect(result.manifest.partitions).toBeUndefined()
+    expect(result.manifest.candidates).toEqual({ perUser, nprobe: null, recall: null })
+    expect(validateManifest(JSON.parse(JSON.stringify(result.manifest))).ok).toBe(true)
+    expect(result.candidateSeconds).toBeGreaterThan(0)
+    const blocks = [blockFromQuantized(quantizeRows(model.itemFactors, model.items, model.factors))]
+    const stored = await storedUsers(storage, result.manifest.shards.users)
+    expect(stored).toHaveLength(users)
+    for (const { user, trained, items, scores } of stored) {
+      const exact = recommendTopK(user, blocks, perUser, trained)
+      expect(items).toEqual(exact.indices)
+      expect(scores).toEqual(exact.scores)
+      expect(items.length).toBe(Math.min(perUser, model.items - trained.size))
+      for (const item of items) expect(trained.has(item)).toBe(false)
+    }
+  })
+
+  it('should store a partitioned version the probed top 50 at 4 × nprobe and record the recall chooseNprobe measures', async () => {
+    const storage = new MemoryStorage()
+    const partitions = { minItems: 1, nprobe: 2 }
+    const result = await exportModel(input, { storage, version: 'v-cand-probed', partitions })
+    const { manifest } = result
+    const lists = manifest.partitions!.lists
+    const nprobe = Math.min(lists, CANDIDATE_NPROBE_FACTOR * 2)
+    expect(nprobe).toBeLessThan(lists)
+    expect(manifest.candidates).toMatchObject({ perUser: DEFAULT_CANDIDATES_PER_USER, nprobe })
+    expect(validateManifest(JSON.parse(JSON.stringify(manifest))).ok).toBe(true)
+    // The probed scan over what the worker reads: the partitions shard and the lists object.
+    const table = (await decodeShard(
+      storage.objects.get(manifest.shards.partitions!.key)!,
+    )) as PartitionsShard
+    const index = { lists: table.rowCount, dims: table.dims, centroids: table.centroids }
+    const listsBytes = storage.objects.get(manifest.shards.partitionLists!.key)!
+    const rows: PartitionRows[] = []
+    for (let p = 0; p < table.rowCount; p++) {
+      const check = await checkPartitionList(
+        'lists',
+        listsBytes.subarray(table.listBytes[p]!, table.listBytes[p + 1]!),
+        table,
+        p,
+      )
+      if (!check.ok) throw new Error(check.problem.message)
+      rows.push(check.list)
+    }
+    const users = await storedUsers(storage, manifest.shards.users)
+    let differsFromExact = 0
+    const itemQ = quantizeRows(model.itemFactors, model.items, model.factors)
+    const blocks = [blockFromQuantized(itemQ)]
+    for (const { user, trained, items, scores } of users) {
+      const probed = recommendTopKProbed(user, index, rows, nprobe, DEFAULT_CANDIDATES_PER_USER, trained)
+      expect(items).toEqual(probed.indices)
+      expect(scores).toEqual(probed.scores)
+      for (const item of items) expect(trained.has(item)).toBe(false)
+      const exact = recommendTopK(user, blocks, DEFAULT_CANDIDATES_PER_USER, trained)
+      if (exact.indices.some((item, i) => item !== items[i])) differsFromExact++
+    }
+    expect(differsFromExact).toBeGreaterThan(0)
+    // The recall: chooseNprobe at that nprobe on the users that chose the default nprobe.
+    const userQ = quantizeRows(model.userFactors, model.users, model.factors)
+    const { queries } = planPartitions(model.itemFactors, itemQ, userQ, partitions)!
+    const { recall } = chooseNprobe(index, rows, blocks, queries, { nprobe, k: 10 })
+    expect(manifest.candidates!.recall).toEqual({ k: 10, value: recall, users: queries.length })
+  })
+
+  it('should write the same buckets when worker threads compute the candidates', async () => {
+    const storage = new MemoryStorage()
+    for (const partitions of [undefined, { minItems: 1, nprobe: 2 }]) {
+      const options = { storage, candidates: 10, ...(partitions ? { partitions } : {}) }
+      const inline = await exportModel(input, { ...options, version: `v-inline-${partitions ? 'p' : 'e'}` })
+      const threaded = await exportModel(input, {
+        ...options,
+        version: `v-threads-${partitions ? 'p' : 'e'}`,
+        threads: 2,
+      })
+      expect(threaded.manifest.candidates).toEqual(inline.manifest.candidates)
+      expect(threaded.candidateSeconds).toBeGreaterThan(0)
+      expect(threaded.manifest.shards.users.map((r) => r.sha256)).toEqual(
+        inline.manifest.shards.users.map((r) => r.sha256),
+      )
+      const shard = (await decodeShard(
+        storage.objects.get(threaded.manifest.shards.users[0]!.key)!,
+      )) as UserShard
+      expect(shard.candidates?.items.length).toBeGreaterThan(0)
+    }
+  })
+
+  it('should write none with export.candidates 0, and none by default below minItems', async () => {
+    const storage = new MemoryStorage()
+    for (const [version, options] of [
+      ['v-cand-off', { partitions: { minItems: 1 }, candidates: 0 }],
+      ['v-cand-default', {}],
+    ] as const) {
+      const result = await exportModel(input, { storage, version, ...options })
+      expect(result.manifest.candidates).toBeUndefined()
+      expect(result.candidateSeconds).toBeUndefined()
+      for (const ref of result.manifest.shards.users) {
+        const shard = (await decodeShard(storage.objects.get(ref.key)!)) as UserShard
+        expect(shard.candidates).toBeUndefined()
+      }
+    }
+    await expect(exportModel(input, { storage, version: 'v-cand-bad', candidates: -1 })).rejects.toThrow(
+      /export.candidates must be an integer in 0..1000/,
+    )
+  })
+
+  it('should count the candidate bytes when it buckets users, so every bucket stays under the shard limit', async () => {
+    const storage = new MemoryStorage()
+    const limits = { maxShardBytes: 8 * 1024, targetUserShardBytes: 4 * 1024 }
+    const plain = await exportModel(input, { storage, version: 'v-size-plain', ...limits })
+    const withCandidates = await exportModel(input, {
+      storage,
+      version: 'v-size-cand',
+      ...limits,
+      candidates: 100,
+    })
+    expect(withCandidates.manifest.userBuckets).toBeGreaterThan(plain.manifest.userBuckets)
+    for (const ref of withCandidates.manifest.shards.users) expect(ref.bytes).toBeLessThanOrEqual(8 * 1024)
   })
 })

@@ -1,13 +1,16 @@
 /**
  * Writes a trained model as one immutable version (docs/architecture.md): int8 item shards split by
  * rows, user shards bucketed by `stableHash32(userId) % userBuckets` with each user's train
- * interactions, popularity and trending lists, the fold-in gram YᵀY + λI, and the manifest last.
+ * interactions (and, by default in partitioned versions, their precomputed candidates), popularity
+ * and trending lists, the fold-in gram YᵀY + λI, and the manifest last.
  *
  * @module
  */
 import type { Storage } from '@edgerec/adapters'
 import {
   type AlsHyperparameters,
+  buildCandidateLists,
+  type CandidateLists,
   type CatalogItem,
   CatalogTable,
   catalogShardKey,
@@ -40,6 +43,8 @@ import type { AlsModel } from '../als/index.js'
 import { gramMatrix } from '../als/index.js'
 import type { InteractionMatrix } from '../data/matrix.js'
 import { TrainerError } from '../errors.js'
+import { CandidatePool } from './candidate-threads.js'
+import { candidatesPerUser, planCandidates } from './candidates.js'
 import { type PartitionsConfig, planPartitions } from './partitions.js'
 
 /**
@@ -105,6 +110,23 @@ export interface ExportOptions {
    * a `partitions.shard` and `manifest.partitions` with the measured recall@10 at the default nprobe.
    */
   partitions?: PartitionsConfig
+  /**
+   * Precomputed candidates per trained user in its bucket (issue 16; 0 = none): its best items by
+   * x_u, training interactions left out, so the worker answers it without scanning. Default
+   * `DEFAULT_CANDIDATES_PER_USER` (50) for partitioned versions, none for exact-scan ones.
+   */
+  candidates?: number
+  /**
+   * Progress of the precomputed candidates: trained users done of all, after each bucket (and 0
+   * before the first). They take one scan per user, so a large population takes minutes.
+   */
+  onCandidates?: (done: number, total: number) => void
+  /**
+   * Worker threads computing the precomputed candidates (default 1: on this thread). With more,
+   * each bucket's candidates are computed on one of them, the scan's data shared; the shards are
+   * the same for any number.
+   */
+  threads?: number
 }
 
 /** Result of {@link exportModel}. */
@@ -115,14 +137,23 @@ export interface ExportResult {
   keys: string[]
   /** Total bytes written (shards + manifest). */
   bytes: number
+  /**
+   * Seconds spent on the precomputed candidates (their recall measurement and every bucket's
+   * scans), when the version has them.
+   */
+  candidateSeconds?: number
 }
 
 const MiB = 1024 * 1024
 const encoder = new TextEncoder()
 
-/** Bytes a user occupies in a user shard (int8 factors, scale, id, offsets, interactions). */
-function userRowBytes(id: string, dims: number, interactions: number): number {
-  return dims + 4 + 4 + encoder.encode(id).length + 4 + 8 * interactions
+/**
+ * Bytes a user occupies in a user shard (int8 factors, scale, id, offsets, interactions, and with
+ * `candidates` per user their offset and 8 B per candidate: u32 item + f32 score).
+ */
+function userRowBytes(id: string, dims: number, interactions: number, candidates: number): number {
+  const candidateBytes = candidates > 0 ? 4 + 8 * candidates : 0
+  return dims + 4 + 4 + encoder.encode(id).length + 4 + 8 * interactions + candidateBytes
 }
 
 /**
@@ -227,6 +258,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
   const maxBytes = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES
   const written: string[] = []
   let bytes = 0
+  let pool: CandidatePool | undefined
 
   const put = async (key: string, body: Uint8Array, contentType: string): Promise<void> => {
     written.push(key)
@@ -264,6 +296,18 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
     const itemQ = quantizeRows(model.itemFactors, model.items, dims)
     const userQ = quantizeRows(model.userFactors, model.users, dims)
     const planned = planPartitions(model.itemFactors, itemQ, userQ, options.partitions)
+    const perUser = candidatesPerUser(options.candidates, planned !== undefined)
+    const candidates = planCandidates(itemQ, planned, perUser)
+    let candidateSeconds = candidates?.seconds ?? 0
+    let candidateUsers = 0
+    // With threads, buckets' candidates overlap: their time is the span from the first to the last.
+    let candidateSpan: { start: number; end: number } | undefined
+    const threads = options.threads ?? 1
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new TrainerError('EXPORT_FAILED', `threads must be a positive integer, got ${threads}.`)
+    if (candidates && threads > 1 && m.rows > 0)
+      pool = await CandidatePool.start(candidates.share(), Math.min(threads, m.rows))
+    if (candidates) options.onCandidates?.(0, m.rows)
     const itemMaxBytes = planned ? Math.min(maxBytes, PARTITIONED_ITEM_SHARD_BYTES) : maxBytes
     const ranges = planItemShards(data.itemIds, dims, itemMaxBytes)
     ranges.forEach(({ start, end }, index) => {
@@ -293,7 +337,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       options.userBuckets ??
       chooseUserBuckets(
         data.userIds,
-        (u) => userRowBytes(data.userIds[u]!, dims, m.indptr[u + 1]! - m.indptr[u]!),
+        (u) => userRowBytes(data.userIds[u]!, dims, m.indptr[u + 1]! - m.indptr[u]!, perUser),
         options.targetUserShardBytes,
         maxBytes,
       )
@@ -305,7 +349,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       tasks.push(
         shardTask(
           userShardKey(version, bucket),
-          () => {
+          async () => {
             let total = 0
             for (const u of users) total += m.indptr[u + 1]! - m.indptr[u]!
             const values = new Int8Array(users.length * dims)
@@ -325,12 +369,33 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
               }
               offsets[row + 1] = q
             })
+            const factors = { rows: users.length, dims, values, scales }
+            const interactions = { offsets, items, confidences }
+            let lists: CandidateLists | undefined
+            if (candidates && users.length > 0) {
+              // This bucket's users only: no array over the whole population. (An empty bucket
+              // has no rows to hold candidates: it is written without the sections.)
+              const start = performance.now()
+              lists = pool
+                ? await pool.build({ factors, interactions: { offsets, items } }, candidates.perUser)
+                : buildCandidateLists(factors, interactions, candidates.perUser, candidates.scan)
+              const end = performance.now()
+              if (pool)
+                candidateSpan = {
+                  start: Math.min(candidateSpan?.start ?? start, start),
+                  end: Math.max(candidateSpan?.end ?? end, end),
+                }
+              else candidateSeconds += (end - start) / 1000
+              candidateUsers += users.length
+              options.onCandidates?.(candidateUsers, m.rows)
+            }
             return encodeShard(
               {
                 kind: 'users',
-                factors: { rows: users.length, dims, values, scales },
+                factors,
                 ids: users.map((u) => data.userIds[u]!),
-                interactions: { offsets, items, confidences },
+                interactions,
+                ...(lists ? { candidates: lists } : {}),
               },
               { maxBytes },
             )
@@ -460,7 +525,11 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       ),
     )
 
-    await runLimited(tasks, options.concurrency ?? 4)
+    // Every candidates thread busy: at least as many buckets in flight as threads.
+    await runLimited(tasks, Math.max(options.concurrency ?? 4, pool?.threads ?? 0))
+    await pool?.close()
+    pool = undefined
+    if (candidateSpan) candidateSeconds += (candidateSpan.end - candidateSpan.start) / 1000
 
     const manifest: ModelManifest = {
       formatVersion: MANIFEST_FORMAT_VERSION,
@@ -484,6 +553,7 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       manifest.shards.partitionLists = partitionListsRef
       manifest.partitions = planned.manifest
     }
+    if (candidates) manifest.candidates = candidates.manifest
     if (input.halfLifeDays !== undefined) manifest.halfLifeDays = input.halfLifeDays
     if (input.valueTransform !== undefined && input.valueTransform !== 'none')
       manifest.valueTransform = input.valueTransform
@@ -502,8 +572,11 @@ export async function exportModel(input: ExportInput, options: ExportOptions): P
       encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
       'application/json',
     )
-    return { version, manifest, keys: written, bytes }
+    const result: ExportResult = { version, manifest, keys: written, bytes }
+    if (candidates) result.candidateSeconds = candidateSeconds
+    return result
   } catch (error) {
+    await pool?.close()
     // Remove what was written (the manifest last of all, so nothing half-written looks complete).
     const cleanup = [...written].reverse()
     for (const key of cleanup) await storage.delete(key).catch(() => {})

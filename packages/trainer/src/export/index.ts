@@ -4,6 +4,15 @@
  *
  * @module
  */
+
+export type { PlannedCandidates } from './candidates.js'
+export {
+  CANDIDATE_NPROBE_FACTOR,
+  candidatesPerUser,
+  describeCandidates,
+  MAX_CANDIDATES_PER_USER,
+  planCandidates,
+} from './candidates.js'
 export type { ExportInput, ExportOptions, ExportResult } from './export.js'
 export { chooseUserBuckets, exportModel } from './export.js'
 export { MemoryStorage } from './memory-storage.js'

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  type Int8Vector,
   type ManifestPartitions,
   mulberry32,
   type PartitionIndex,
@@ -46,7 +47,8 @@ export interface PartitionsConfig {
 
 /** Default `export.partitions.minItems`. */
 export const DEFAULT_PARTITION_MIN_ITEMS = 100_000
-const RECALL_K = 10
+/** K of the recall@K the trainer measures (partitions and candidates). */
+export const RECALL_K = 10
 
 /** The quantizer and what the manifest records about it. */
 export interface PlannedPartitions {
@@ -54,6 +56,8 @@ export interface PlannedPartitions {
   /** The int8 rows of each partition, contiguous (written as the partition lists object). */
   lists: PartitionRows[]
   manifest: ManifestPartitions
+  /** The sampled users the recall was measured on (the candidates' recall uses the same). */
+  queries: Int8Vector[]
 }
 
 function positiveInt(value: number | undefined, name: string): void {
@@ -111,5 +115,6 @@ export function planPartitions(
     index,
     lists,
     manifest: { lists: index.lists, nprobe, recall: { k: RECALL_K, value: recall, users: queries.length } },
+    queries,
   }
 }

@@ -59,6 +59,8 @@ describe('precomputed candidates in workerd', () => {
       expect(body.items.map((i) => i.score)).toEqual(Array.from(want.scores))
     }
     expect(await listReads(app)).toBe(before)
+    const status = await json<{ candidates: { perUser: number; answered: number } | null }>(app, '/v1/model')
+    expect(status.body.candidates).toMatchObject({ perUser: 20, answered: 10 })
   })
 
   it('should scan the probed lists when too few candidates pass, with diversity, and for fold-in', async () => {

@@ -146,6 +146,7 @@ export class LoadedModel {
   readonly #itemRowsBytes: number
   readonly #users: ByteLru<number, CachedBucket>
   readonly #failedBuckets = new Map<number, number>()
+  #candidateAnswers = 0
   #lastBucketFailure: UserBucketFailure | undefined
   readonly #onCorruptShard: ((failure: UserBucketFailure) => void) | undefined
 
@@ -442,6 +443,16 @@ export class LoadedModel {
       values: user.shard.factors.subarray(user.row * dims, (user.row + 1) * dims),
       scale: user.shard.scales[user.row]!,
     }
+  }
+
+  /** Recommendations answered from precomputed candidates so far ({@link noteCandidateAnswer}). */
+  get candidateAnswers(): number {
+    return this.#candidateAnswers
+  }
+
+  /** Counts one recommendation answered from a user's precomputed candidates (`/v1/model`). */
+  noteCandidateAnswer(): void {
+    this.#candidateAnswers++
   }
 
   /**

@@ -603,6 +603,11 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       metrics: { type: ['object', 'null'] },
       memory: { type: ['object', 'null'] },
       scoringKernel: { type: ['string', 'null'] },
+      candidates: {
+        type: ['object', 'null'],
+        description:
+          "Precomputed candidates in the version's user buckets (issue 16): `perUser`, `nprobe` and `recall` as the trainer recorded them, and `answered`, the recommendations this isolate answered from them without a scan. Null when the version has none.",
+      },
       degraded: { type: 'boolean' },
       lastError: { type: ['string', 'null'] },
     },

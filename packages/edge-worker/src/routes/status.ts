@@ -52,6 +52,10 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
       degraded: deps.store.degraded,
       lastError: deps.store.lastError,
       lastUserBucketError: bucketFailure ?? null,
+      // Precomputed candidates (issue 16): what the trainer stored, and how many answers used them.
+      candidates: model?.manifest.candidates
+        ? { ...model.manifest.candidates, answered: model.candidateAnswers }
+        : null,
       // Partitioned versions (issue 16): lists fetched on demand with ranged reads into a cache.
       partitions: model?.partitions
         ? {

@@ -203,6 +203,7 @@ export async function recommend(
   // unpartitioned: the exact one; partitioned: the probed lists, fetched once for the request.
   const candidates = source === 'model' && user && rank.plain ? model.userCandidates(user) : undefined
   const fromCandidates = candidates && topKFromCandidates(candidates.items, candidates.scores, k, skipped)
+  if (fromCandidates) model.noteCandidateAnswer()
   const prepared = fromCandidates
     ? // The plain ranker fetches k once (`Ranker.plain`).
       (): TopKResult => fromCandidates

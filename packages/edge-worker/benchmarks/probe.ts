@@ -69,7 +69,9 @@ async function prepareState(persist: string): Promise<{ items: string[]; users: 
   })
   try {
     const fixture = trainClusteredModel({ version: 'probe-v1', seed: 13, trainedUntil: Date.now() - 60_000 })
-    await publishVersion(proxy.env, fixture)
+    // With precomputed candidates in the buckets (issue 16), so the fuzzed recommendations of
+    // trained users take that path as well as the scan.
+    await publishVersion(proxy.env, fixture, { candidates: 20 })
     return { items: fixture.itemIds, users: fixture.users.map((u) => u.id) }
   } finally {
     await proxy.dispose()

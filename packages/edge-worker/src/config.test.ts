@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { readConfig } from './config.js'
+import { describe, expect, it, vi } from 'vitest'
+import { readConfig, readKeys } from './config.js'
 import type { Env } from './env.js'
 
 const base = {} as Env
@@ -96,5 +96,107 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, RATE_LIMIT_PERIOD_SECONDS: ' 10 ' }).rateLimitPeriodSeconds).toBe(10)
     expect(readConfig({ ...base, USER_TOKENS: 'required' }).userTokens).toBe('required')
     expect(readConfig({ ...base, USER_TOKENS: 'yes' }).userTokens).toBe('optional')
+  })
+})
+
+describe('readKeys', () => {
+  const keys = {
+    ...base,
+    SECRET_KEY: 'sk_live_new_secret_key_0123',
+    PUBLISHABLE_KEY: 'pk_live_new_publishable_0123',
+    USER_TOKEN_SECRET: 'new-user-token-secret-0123456789abcdef',
+  }
+  const silenced = () => vi.spyOn(console, 'error').mockImplementation(() => {})
+
+  it('should give the current keys alone without a rotation window, blank previous keys included', () => {
+    expect(readKeys(keys)).toEqual({
+      secretKeys: [keys.SECRET_KEY],
+      publishableKeys: [keys.PUBLISHABLE_KEY],
+      userTokenSecrets: [keys.USER_TOKEN_SECRET],
+      problems: [],
+    })
+    const blank = readKeys({
+      ...keys,
+      PREVIOUS_SECRET_KEY: '',
+      PREVIOUS_PUBLISHABLE_KEY: '  ',
+      PREVIOUS_USER_TOKEN_SECRET: '',
+    })
+    expect(blank.secretKeys).toEqual([keys.SECRET_KEY])
+    expect(blank.publishableKeys).toEqual([keys.PUBLISHABLE_KEY])
+    expect(blank.userTokenSecrets).toEqual([keys.USER_TOKEN_SECRET])
+    expect(blank.problems).toEqual([])
+    expect(readKeys(base)).toEqual({
+      secretKeys: [],
+      publishableKeys: [],
+      userTokenSecrets: [],
+      problems: [],
+    })
+  })
+
+  it('should add each valid previous key after its current one', () => {
+    const window = readKeys({
+      ...keys,
+      PREVIOUS_SECRET_KEY: 'sk_live_old_secret_key_0123',
+      PREVIOUS_PUBLISHABLE_KEY: 'pk_live_old_publishable_0123',
+      PREVIOUS_USER_TOKEN_SECRET: 'old-user-token-secret-0123456789abcdef',
+    })
+    expect(window).toEqual({
+      secretKeys: [keys.SECRET_KEY, 'sk_live_old_secret_key_0123'],
+      publishableKeys: [keys.PUBLISHABLE_KEY, 'pk_live_old_publishable_0123'],
+      userTokenSecrets: [keys.USER_TOKEN_SECRET, 'old-user-token-secret-0123456789abcdef'],
+      problems: [],
+    })
+  })
+
+  it('should ignore, report and log a previous key that is short, equal to the current one or without one', () => {
+    const errors = silenced()
+    const bad = readKeys({
+      ...keys,
+      PREVIOUS_SECRET_KEY: keys.SECRET_KEY,
+      PREVIOUS_PUBLISHABLE_KEY: 'pk_short',
+      PREVIOUS_USER_TOKEN_SECRET: 'only-31-bytes-0123456789abcdefg',
+    })
+    expect(bad.secretKeys).toEqual([keys.SECRET_KEY])
+    expect(bad.publishableKeys).toEqual([keys.PUBLISHABLE_KEY])
+    expect(bad.userTokenSecrets).toEqual([keys.USER_TOKEN_SECRET])
+    expect(bad.problems.map((p) => p.variable)).toEqual([
+      'PREVIOUS_SECRET_KEY',
+      'PREVIOUS_PUBLISHABLE_KEY',
+      'PREVIOUS_USER_TOKEN_SECRET',
+    ])
+    expect(bad.problems[0]!.message).toMatch(/^PREVIOUS_SECRET_KEY equals SECRET_KEY, so it is ignored/)
+    expect(bad.problems[1]!.message).toMatch(/^PREVIOUS_PUBLISHABLE_KEY is shorter than 16 characters/)
+    expect(bad.problems[2]!.message).toMatch(/^PREVIOUS_USER_TOKEN_SECRET is shorter than 32 bytes/)
+    const orphan = readKeys({ ...base, PREVIOUS_SECRET_KEY: 'sk_live_old_secret_key_0123' })
+    expect(orphan.secretKeys).toEqual([])
+    expect(orphan.problems[0]!.message).toMatch(/^PREVIOUS_SECRET_KEY is set but SECRET_KEY is not/)
+    // Logged once per isolate, however many requests read the keys.
+    readKeys({ ...keys, PREVIOUS_SECRET_KEY: keys.SECRET_KEY })
+    const logged = errors.mock.calls.map(([line]) => String(line))
+    expect(logged.filter((line) => line.includes('PREVIOUS_SECRET_KEY equals SECRET_KEY'))).toHaveLength(1)
+    errors.mockRestore()
+  })
+
+  it('should never give a key of one kind the rights of the other', () => {
+    const errors = silenced()
+    const swapped = readKeys({
+      ...keys,
+      PREVIOUS_SECRET_KEY: keys.PUBLISHABLE_KEY,
+      PREVIOUS_PUBLISHABLE_KEY: keys.SECRET_KEY,
+    })
+    expect(swapped.secretKeys).toEqual([keys.SECRET_KEY])
+    expect(swapped.publishableKeys).toEqual([keys.PUBLISHABLE_KEY])
+    expect(swapped.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^PREVIOUS_SECRET_KEY equals PUBLISHABLE_KEY, so it is ignored/),
+      expect.stringMatching(/^PREVIOUS_PUBLISHABLE_KEY equals SECRET_KEY, so it is ignored/),
+    ])
+    const shared = readKeys({
+      ...keys,
+      PREVIOUS_SECRET_KEY: 'same_old_value_for_both_keys',
+      PREVIOUS_PUBLISHABLE_KEY: 'same_old_value_for_both_keys',
+    })
+    expect(shared.secretKeys).toEqual([keys.SECRET_KEY])
+    expect(shared.publishableKeys).toEqual([keys.PUBLISHABLE_KEY])
+    errors.mockRestore()
   })
 })

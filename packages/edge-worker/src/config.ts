@@ -1,8 +1,10 @@
 /**
- * Typed view of the worker's string vars (see `wrangler.jsonc`), with defaults and bounds.
+ * Typed view of the worker's string vars (see `wrangler.jsonc`), with defaults and bounds, and of
+ * its keys and secrets with their rotation windows (`readKeys`).
  *
  * @module
  */
+import { USER_TOKEN_MIN_SECRET_BYTES } from '@edgerec/core'
 import type { Env } from './env.js'
 
 /** Parsed configuration of one request. */
@@ -109,5 +111,119 @@ export function readConfig(env: Env): WorkerConfig {
     recordLists: env.RECORD_LISTS?.trim() !== 'off',
     recordFlushMs: intVar(env.RECORD_FLUSH_MS, 1000, 0, 10_000),
     serverTiming: env.SERVER_TIMING?.trim() === 'on',
+  }
+}
+
+/** Shortest `PREVIOUS_SECRET_KEY` / `PREVIOUS_PUBLISHABLE_KEY` the worker accepts, in characters. */
+export const MIN_PREVIOUS_KEY_CHARS = 16
+
+/** The secrets of a rotation window (docs/online.md, "Rotating keys and secrets"). */
+export type PreviousSecret = 'PREVIOUS_SECRET_KEY' | 'PREVIOUS_PUBLISHABLE_KEY' | 'PREVIOUS_USER_TOKEN_SECRET'
+
+/** A `PREVIOUS_*` secret that is set but ignored: which one, and why and how to fix it. */
+export interface KeyProblem {
+  variable: PreviousSecret
+  message: string
+}
+
+/**
+ * The keys and secrets a request may present, the current one first and the previous one (a
+ * rotation window) second while it is set and valid. A previous key grants exactly what the current
+ * one of its kind grants.
+ */
+export interface WorkerKeys {
+  /** `SECRET_KEY`, then `PREVIOUS_SECRET_KEY`: everything, and the recId signing secrets. */
+  secretKeys: string[]
+  /** `PUBLISHABLE_KEY`, then `PREVIOUS_PUBLISHABLE_KEY`: events and reads. */
+  publishableKeys: string[]
+  /** `USER_TOKEN_SECRET`, then `PREVIOUS_USER_TOKEN_SECRET` (each at least 32 bytes). */
+  userTokenSecrets: string[]
+  /** Previous secrets that are set but ignored (also logged once per isolate). */
+  problems: KeyProblem[]
+}
+
+const encoder = new TextEncoder()
+/** Problems already logged in this isolate. */
+const logged = new Set<string>()
+
+/** A set, non-blank value, or undefined. */
+function setValue(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
+}
+
+/**
+ * Reads the keys of `env`. A `PREVIOUS_*` secret that is unset or blank is no window (never an
+ * empty key that matches); one that is invalid — set without its current secret, too short, equal
+ * to its current secret, or equal to a key of the other kind (which would give the publishable key
+ * the secret key's rights) — is ignored, reported in `problems` (the 401 of a request whose key or
+ * token matches nothing names them) and logged once per isolate. A typo in a rotation secret thus
+ * never accepts a weak key nor takes the worker down.
+ */
+export function readKeys(env: Env): WorkerKeys {
+  const secret = setValue(env.SECRET_KEY)
+  const publishable = setValue(env.PUBLISHABLE_KEY)
+  const userToken = setValue(env.USER_TOKEN_SECRET)
+  const problems: KeyProblem[] = []
+  const previous = (
+    variable: PreviousSecret,
+    current: string | undefined,
+    currentName: string,
+    minimum: { length: number; unit: string; of: (value: string) => number },
+    otherKind: readonly (readonly [string, string | undefined])[],
+  ): string | undefined => {
+    const value = setValue(env[variable])
+    if (value === undefined) return undefined
+    let message: string | undefined
+    if (current === undefined)
+      message = `${variable} is set but ${currentName} is not, so it is ignored. Set ${currentName} to the new value, or delete ${variable} (wrangler secret delete ${variable}).`
+    else if (minimum.of(value) < minimum.length)
+      message = `${variable} is shorter than ${minimum.length} ${minimum.unit}, so it is ignored (a short key is guessable). Set it to the exact old ${currentName}, or delete it; a key that short cannot have a rotation window.`
+    else if (value === current)
+      message = `${variable} equals ${currentName}, so it is ignored. Set it to the ${currentName} from before the rotation (and ${currentName} to the new one), or delete it.`
+    else {
+      const clash = otherKind.find(([, other]) => other !== undefined && other === value)
+      if (clash)
+        message = `${variable} equals ${clash[0]}, so it is ignored: a key of one kind never gets another kind's rights. Give each key its own value (docs/online.md, "Rotating keys and secrets").`
+    }
+    if (message === undefined) return value
+    problems.push({ variable, message })
+    if (!logged.has(message)) {
+      logged.add(message)
+      console.error(`edgerec: ${message}`)
+    }
+    return undefined
+  }
+  const chars = { length: MIN_PREVIOUS_KEY_CHARS, unit: 'characters', of: (v: string) => v.length }
+  const previousSecretRaw = setValue(env.PREVIOUS_SECRET_KEY)
+  const previousPublishableRaw = setValue(env.PREVIOUS_PUBLISHABLE_KEY)
+  const previousSecret = previous('PREVIOUS_SECRET_KEY', secret, 'SECRET_KEY', chars, [
+    ['PUBLISHABLE_KEY', publishable],
+    ['PREVIOUS_PUBLISHABLE_KEY', previousPublishableRaw],
+  ])
+  const previousPublishable = previous('PREVIOUS_PUBLISHABLE_KEY', publishable, 'PUBLISHABLE_KEY', chars, [
+    ['SECRET_KEY', secret],
+    ['PREVIOUS_SECRET_KEY', previousSecretRaw],
+  ])
+  const bytes = {
+    length: USER_TOKEN_MIN_SECRET_BYTES,
+    unit: 'bytes',
+    of: (v: string) => encoder.encode(v).byteLength,
+  }
+  const validUserToken =
+    userToken !== undefined && bytes.of(userToken) >= USER_TOKEN_MIN_SECRET_BYTES ? userToken : undefined
+  const previousUserToken = previous(
+    'PREVIOUS_USER_TOKEN_SECRET',
+    validUserToken,
+    'USER_TOKEN_SECRET',
+    bytes,
+    [],
+  )
+  const both = (current: string | undefined, old: string | undefined) =>
+    [current, old].filter((k): k is string => k !== undefined)
+  return {
+    secretKeys: both(secret, previousSecret),
+    publishableKeys: both(publishable, previousPublishable),
+    userTokenSecrets: both(validUserToken, previousUserToken),
+    problems,
   }
 }

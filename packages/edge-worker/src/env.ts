@@ -28,6 +28,16 @@ export interface Env
    * Without it no user token is accepted (explanations then need the secret key).
    */
   USER_TOKEN_SECRET?: string
+  /**
+   * Secret, a rotation window (docs/online.md, "Rotating keys and secrets"): the `SECRET_KEY` from
+   * before the rotation, accepted as the secret key and for recIds it signed while set; at least 16
+   * characters, different from every other key. Delete it when the window is over.
+   */
+  PREVIOUS_SECRET_KEY?: string
+  /** Secret, a rotation window: the `PUBLISHABLE_KEY` from before the rotation (as `PREVIOUS_SECRET_KEY`). */
+  PREVIOUS_PUBLISHABLE_KEY?: string
+  /** Secret, a rotation window: the `USER_TOKEN_SECRET` from before the rotation (≥ 32 bytes). */
+  PREVIOUS_USER_TOKEN_SECRET?: string
   /** Minutes after a served list during which an event on one of its items is credited to it without a recId. Default 60. */
   ATTRIBUTION_WINDOW_MINUTES?: string
   /** Workers Analytics Engine dataset of the runtime figures (`analytics_engine_datasets`). */

@@ -3,10 +3,11 @@
  * up recIds. Forged, altered, truncated and other-environment recIds write nothing through
  * `POST /v1/impressions` or `POST /v1/events`; genuine ones mark their list and stay on their
  * events; unsigned (UUID) recIds from before signing only mark a list already stored; a worker
- * without `SECRET_KEY` keeps serving with unsigned recIds.
+ * without `SECRET_KEY` keeps serving with unsigned recIds; after a rotation of `SECRET_KEY`, recIds of
+ * the old key are recognised while `PREVIOUS_SECRET_KEY` holds it, and no longer once it is deleted.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app.js'
 import {
   REC_ID_MAC_BYTES,
@@ -264,5 +265,84 @@ describe('a worker without SECRET_KEY', () => {
     const { body: refused } = await impressions([signed], noSecret)
     expect(refused).toMatchObject({ shown: 0, rejected: 1 })
     expect(await rowsOf([signed])).toEqual([])
+  })
+})
+
+describe('rotating SECRET_KEY with PREVIOUS_SECRET_KEY', () => {
+  // Before the rotation, during the window (new key + the old one as previous), after it.
+  const before = { ...env, SECRET_KEY: 'sk_live_before_rotation_0123' }
+  const during = { ...env, SECRET_KEY: 'sk_live_after_rotation_4567', PREVIOUS_SECRET_KEY: before.SECRET_KEY }
+  const after = { ...env, SECRET_KEY: during.SECRET_KEY }
+  const served = async (user: number, bindings: Env) =>
+    (await request<ListBody>(`/v1/users/${fixture.users[user]!.id}/recommendations?k=3`, { bindings })).body
+      .recId
+  const click = (recId: string): Record<string, unknown> => ({
+    ...event({ anonymousId: 'rec-ids-rotation', itemId: fixture.itemIds[1]!, type: 'click' }),
+    context: { recId },
+  })
+  const sendEvents = (events: Record<string, unknown>[], bindings: Env) =>
+    request<EventsBody>('/v1/events', { method: 'POST', body: JSON.stringify({ events }), bindings })
+
+  it('should sign with the new key only and recognise the old key’s recIds until the window ends', async () => {
+    const old = await RecIds.of(before).issue()
+    const fresh = await RecIds.of(during).issue()
+    expect(await RecIds.of(during).check(old)).toBe('signed')
+    expect(await new RecIds(before.SECRET_KEY).check(fresh)).toBe('forged')
+    expect(await RecIds.of(after).check(fresh)).toBe('signed')
+    expect(await RecIds.of(after).check(old)).toBe('forged')
+    // A previous key without a current one, or equal to it, is no window.
+    expect(
+      await RecIds.of({ ...env, SECRET_KEY: undefined, PREVIOUS_SECRET_KEY: before.SECRET_KEY }).check(old),
+    ).toBe('forged')
+  })
+
+  it('should take impressions and events of lists served before the rotation during the window, and refuse them after', async () => {
+    const [first, second, third] = [await served(3, before), await served(4, before), await served(5, before)]
+    // During the window: the old recIds mark their lists and stay on their events; a forged one does not.
+    const forged = alter(first, first.length - 1)
+    const window = await impressions([first, forged], during)
+    expect(window.body).toEqual({
+      shown: 1,
+      rejected: 1,
+      errors: [{ field: 'recIds[1]', code: 'unrecognized', message: expect.stringContaining('not issued') }],
+    })
+    expect((await rowsOf([first]))[0]).toMatchObject({ shown_at: clock })
+    expect(await rowsOf([forged])).toEqual([])
+    const duringEvents = [click(first), click(forged)]
+    const accepted = await sendEvents(duringEvents, during)
+    expect(accepted.body.results.map((r) => r.status)).toEqual(['accepted', 'rejected'])
+    // New answers in the window carry recIds of the new key.
+    const fresh = await served(6, during)
+    expect(await new RecIds(during.SECRET_KEY).check(fresh)).toBe('signed')
+    expect((await impressions([fresh], during)).body.shown).toBe(1)
+    // PREVIOUS_SECRET_KEY deleted: the old key's recIds are rejected alone, the new key's still pass.
+    const closed = await impressions([second, fresh], after)
+    expect(closed.body).toMatchObject({ shown: 0, rejected: 1 })
+    expect(closed.body.errors.map((e) => [e.field, e.code])).toEqual([['recIds[0]', 'unrecognized']])
+    expect((await rowsOf([second]))[0]).toMatchObject({ shown_at: null })
+    const afterEvents = [click(third), click(fresh)]
+    const refused = await sendEvents(afterEvents, after)
+    expect(refused.body.results.map((r) => [r.status, r.errors?.[0]?.code])).toEqual([
+      ['rejected', 'unrecognized'],
+      ['accepted', undefined],
+    ])
+    const stored = await storedEvents([...duringEvents, ...afterEvents].map((e) => e.id as string))
+    expect(stored.map((e) => e.id).sort()).toEqual([duringEvents[0]!.id, afterEvents[1]!.id].sort())
+  })
+
+  it('should ignore a PREVIOUS_SECRET_KEY that is too short or equal to SECRET_KEY', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const short = { ...env, SECRET_KEY: 'sk_live_after_rotation_4567', PREVIOUS_SECRET_KEY: 'sk_short' }
+    expect(await RecIds.of(short).check(await new RecIds('sk_short').issue())).toBe('forged')
+    const same = { ...after, PREVIOUS_SECRET_KEY: after.SECRET_KEY }
+    expect(await RecIds.of(same).check(await RecIds.of(before).issue())).toBe('forged')
+    expect(await RecIds.of(same).check(await RecIds.of(after).issue())).toBe('signed')
+    expect(errors.mock.calls.map(([line]) => String(line))).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('PREVIOUS_SECRET_KEY is shorter than 16 characters'),
+        expect.stringContaining('PREVIOUS_SECRET_KEY equals SECRET_KEY'),
+      ]),
+    )
+    errors.mockRestore()
   })
 })

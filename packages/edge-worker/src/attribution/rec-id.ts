@@ -11,6 +11,11 @@
  * is compared in constant time (`crypto.subtle.timingSafeEqual`). What a list was (variant, user,
  * items) stays in its `rec_lists` row, keyed by the recId: the recId only proves the worker made it.
  *
+ * Rotation: recIds are signed with the current `SECRET_KEY` only and checked against it, then, while
+ * it is set, against `PREVIOUS_SECRET_KEY` (each MAC compared in constant time, each K cached), so
+ * recIds issued before a rotation stay recognised for the window (docs/online.md, "Rotating keys
+ * and secrets"). A recId signed with neither is `forged`.
+ *
  * A worker without `SECRET_KEY` (only a publishable key) cannot sign: it issues unsigned recIds
  * (UUID v4, the format before signing) and logs it once per isolate; every route keeps working.
  * Unsigned recIds are accepted only where they cannot create a row: an impression marks an
@@ -20,6 +25,8 @@
  * @module
  */
 import { toHex } from '@edgerec/core'
+import { readKeys } from '../config.js'
+import type { Env } from '../env.js'
 
 /** Random bytes of a signed recId. */
 export const REC_ID_RANDOM_BYTES = 12
@@ -71,15 +78,21 @@ function keyFor(secret: string): Promise<CryptoKey> {
 /** The recIds of one worker environment: issues them and checks the ones clients send back. */
 export class RecIds {
   readonly #secret: string | undefined
+  readonly #previous: string | undefined
 
-  /** `secret`: the worker's `SECRET_KEY`; without it recIds are unsigned. */
-  constructor(secret: string | undefined) {
+  /**
+   * `secret`: the worker's `SECRET_KEY`; without it recIds are unsigned. `previous`: a rotation
+   * window's `PREVIOUS_SECRET_KEY`, only checked against (ignored without `secret`).
+   */
+  constructor(secret: string | undefined, previous?: string) {
     this.#secret = secret ? secret : undefined
+    this.#previous = this.#secret !== undefined && previous && previous !== secret ? previous : undefined
   }
 
-  /** The recIds of the worker whose bindings are `env`. */
-  static of(env: { SECRET_KEY?: string }): RecIds {
-    return new RecIds(env.SECRET_KEY)
+  /** The recIds of the worker whose bindings are `env` (its validated keys, see `readKeys`). */
+  static of(env: Env): RecIds {
+    const [secret, previous] = readKeys(env).secretKeys
+    return new RecIds(secret, previous)
   }
 
   /** Whether this worker signs its recIds (it has a `SECRET_KEY`). */
@@ -88,8 +101,8 @@ export class RecIds {
   }
 
   /** `hex(HMAC-SHA-256(K, random))` truncated to {@link REC_ID_MAC_BYTES}. */
-  async #mac(random: string): Promise<string> {
-    const key = await keyFor(this.#secret!)
+  async #mac(random: string, secret = this.#secret!): Promise<string> {
+    const key = await keyFor(secret)
     const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(random))
     return toHex(new Uint8Array(mac, 0, REC_ID_MAC_BYTES))
   }
@@ -116,10 +129,13 @@ export class RecIds {
     if (!SIGNED_REC_ID_PATTERN.test(recId)) return 'malformed'
     if (this.#secret === undefined) return 'forged'
     const dot = REC_ID_RANDOM_BYTES * 2
-    const expected = encoder.encode(await this.#mac(recId.slice(0, dot)))
+    const random = recId.slice(0, dot)
     const given = encoder.encode(recId.slice(dot + 1))
     // Same length by the pattern; the comparison's time does not depend on where they differ.
-    return crypto.subtle.timingSafeEqual(expected, given) ? 'signed' : 'forged'
+    const matches = async (secret: string) =>
+      crypto.subtle.timingSafeEqual(encoder.encode(await this.#mac(random, secret)), given)
+    if (await matches(this.#secret)) return 'signed'
+    return this.#previous !== undefined && (await matches(this.#previous)) ? 'signed' : 'forged'
   }
 }
 

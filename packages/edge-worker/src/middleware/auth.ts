@@ -1,10 +1,13 @@
 /**
  * API key authentication: the publishable key (events + reads, safe in a browser) and the secret
- * key (everything, including `/v1/admin/*`), both Worker secrets, compared in constant time.
+ * key (everything, including `/v1/admin/*`), both Worker secrets, compared in constant time. During
+ * a rotation window `PREVIOUS_SECRET_KEY` / `PREVIOUS_PUBLISHABLE_KEY` are accepted too, each with
+ * exactly the rights of its current key (docs/online.md, "Rotating keys and secrets").
  *
  * @module
  */
 import type { MiddlewareHandler } from 'hono'
+import { type KeyProblem, readKeys } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 
@@ -21,6 +24,20 @@ async function digest(value: string): Promise<ArrayBuffer> {
 export async function keysEqual(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([digest(given), digest(expected)])
   return crypto.subtle.timingSafeEqual(a, b)
+}
+
+/**
+ * The problems of `variables` (rotation secrets set but ignored), appended to a 401 so that the
+ * client refused during a botched rotation learns why; empty without any.
+ */
+export function configNote(
+  problems: readonly KeyProblem[],
+  variables: readonly KeyProblem['variable'][],
+): string {
+  const relevant = problems.filter((p) => variables.includes(p.variable))
+  return relevant.length === 0
+    ? ''
+    : ` This worker's configuration has a problem: ${relevant.map((p) => p.message).join(' ')}`
 }
 
 /** Where a request's key came from. */
@@ -62,22 +79,21 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
         'No API key was sent. Send "Authorization: Bearer <key>" or "x-edgerec-key: <key>".',
       )
     }
-    const { PUBLISHABLE_KEY: publishable, SECRET_KEY: secret } = c.env
-    if (!publishable && !secret) {
+    const { secretKeys, publishableKeys, problems } = readKeys(c.env)
+    if (secretKeys.length === 0 && publishableKeys.length === 0) {
       throw new ApiError(
         'UNAUTHORIZED',
         'This worker has no API keys configured. Set them with "wrangler secret put PUBLISHABLE_KEY" and "wrangler secret put SECRET_KEY".',
       )
     }
-    // NOTE: both comparisons always run, so the timing does not reveal which key matched.
-    const [isSecret, isPublishable] = await Promise.all([
-      secret ? keysEqual(key, secret) : Promise.resolve(false),
-      publishable ? keysEqual(key, publishable) : Promise.resolve(false),
-    ])
+    // NOTE: every comparison always runs, so the timing does not reveal which key matched.
+    const matches = await Promise.all([...secretKeys, ...publishableKeys].map((k) => keysEqual(key, k)))
+    const isSecret = matches.slice(0, secretKeys.length).includes(true)
+    const isPublishable = matches.slice(secretKeys.length).includes(true)
     if (!isSecret && !isPublishable) {
       throw new ApiError(
         'UNAUTHORIZED',
-        'The API key is not valid for this worker. Check the key you configured in the client.',
+        `The API key is not valid for this worker. Check the key you configured in the client.${configNote(problems, ['PREVIOUS_SECRET_KEY', 'PREVIOUS_PUBLISHABLE_KEY'])}`,
       )
     }
     if (isSecret && fromQuery !== undefined) {

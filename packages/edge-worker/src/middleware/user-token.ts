@@ -2,13 +2,17 @@
  * User tokens (`x-edgerec-user-token`): the proof that a publishable-key request comes from the
  * signed-in person it is about (docs/privacy.md). The site's backend mints a short-lived token with
  * `signUserToken` from `@edgerec/core` and the worker secret `USER_TOKEN_SECRET`; the SDK sends it.
+ * During a rotation window tokens signed with `PREVIOUS_USER_TOKEN_SECRET` are accepted too (docs/privacy.md,
+ * "Rotating USER_TOKEN_SECRET").
  *
  * @module
  */
 import { verifyUserToken } from '@edgerec/core'
 import type { Context, MiddlewareHandler } from 'hono'
+import { readKeys } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
+import { configNote } from './auth.js'
 
 /** The header that carries a user token. */
 export const USER_TOKEN_HEADER = 'x-edgerec-user-token'
@@ -24,18 +28,24 @@ export function userToken(): MiddlewareHandler<AppEnv> {
     c.set('tokenUser', undefined)
     const token = c.req.header(USER_TOKEN_HEADER)
     if (token !== undefined) {
-      const secret = c.env.USER_TOKEN_SECRET
-      if (!secret || secret.length < 32) {
+      const { userTokenSecrets, problems } = readKeys(c.env)
+      const [secret, previous] = userTokenSecrets
+      if (secret === undefined) {
         throw new ApiError(
           'USER_TOKEN_INVALID',
           'A user token was sent but this worker has no USER_TOKEN_SECRET (at least 32 bytes). Set it with "wrangler secret put USER_TOKEN_SECRET", or stop sending tokens.',
         )
       }
-      const result = await verifyUserToken(token.trim(), secret)
+      let result = await verifyUserToken(token.trim(), secret)
+      // A rotation window: a token whose signature fails under the current secret may be signed
+      // with the previous one; then that one's verdict (valid, or e.g. expired) stands.
+      if (!result.ok && result.reason === 'signature' && previous !== undefined)
+        result = await verifyUserToken(token.trim(), previous)
       if (!result.ok) {
+        const note = result.reason === 'signature' ? configNote(problems, ['PREVIOUS_USER_TOKEN_SECRET']) : ''
         throw new ApiError(
           'USER_TOKEN_INVALID',
-          `${result.message} Mint a fresh token on your backend with signUserToken (docs/privacy.md).`,
+          `${result.message} Mint a fresh token on your backend with signUserToken (docs/privacy.md).${note}`,
           { details: { reason: result.reason } },
         )
       }

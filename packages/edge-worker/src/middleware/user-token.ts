@@ -2,8 +2,8 @@
  * User tokens (`x-edgerec-user-token`): the proof that a publishable-key request comes from the
  * signed-in person it is about (docs/privacy.md). The site's backend mints a short-lived token with
  * `signUserToken` from `@edgerec/core` and the worker secret `USER_TOKEN_SECRET`; the SDK sends it.
- * During a rotation window tokens signed with `PREVIOUS_USER_TOKEN_SECRET` are accepted too (docs/privacy.md,
- * "Rotating USER_TOKEN_SECRET").
+ * During a rotation window tokens signed with `PREVIOUS_USER_TOKEN_SECRET` are accepted too (docs/online.md,
+ * "Rotating keys and secrets").
  *
  * @module
  */

@@ -17,6 +17,8 @@ import {
   deployedUrl,
   newKey,
   parseArgs,
+  previousSecrets,
+  previousValues,
   queueNames,
   summary,
   type WorkerConfig,
@@ -143,5 +145,52 @@ describe('deploy planning', () => {
     expect(text).toContain('sk_live_y')
     expect(text).toContain('User token secret (your backend signs user tokens with it')
     expect(summary('https://e.workers.dev', {})).toContain('Keys: unchanged')
+  })
+
+  it('should set the old values as PREVIOUS_* for a rotation window, checked as the worker checks them', () => {
+    const old = { publishable: newKey('pk_live_'), secret: newKey('sk_live_'), userToken: 'u'.repeat(43) }
+    const next = { publishable: newKey('pk_live_'), secret: newKey('sk_live_'), userToken: 'n'.repeat(43) }
+    expect(
+      previousValues({
+        EDGEREC_PREVIOUS_SECRET_KEY: old.secret,
+        EDGEREC_PREVIOUS_PUBLISHABLE_KEY: ' ',
+        EDGEREC_SECRET_KEY: 'ignored here',
+      }),
+    ).toEqual({ secret: old.secret })
+    expect(previousSecrets(old, next)).toEqual({
+      PREVIOUS_PUBLISHABLE_KEY: old.publishable,
+      PREVIOUS_SECRET_KEY: old.secret,
+      PREVIOUS_USER_TOKEN_SECRET: old.userToken,
+    })
+    expect(previousSecrets({}, next)).toEqual({})
+    // An old value for a secret this deploy keeps, or one the worker would ignore, stops the deploy.
+    expect(() =>
+      previousSecrets({ userToken: old.userToken }, { publishable: next.publishable, secret: next.secret }),
+    ).toThrow(
+      'EDGEREC_PREVIOUS_USER_TOKEN_SECRET is given but this deploy does not replace USER_TOKEN_SECRET',
+    )
+    expect(() => previousSecrets({ secret: 'sk_short' }, next)).toThrow(
+      'EDGEREC_PREVIOUS_SECRET_KEY is shorter than 16 characters',
+    )
+    expect(() => previousSecrets({ secret: next.secret }, next)).toThrow(
+      'EDGEREC_PREVIOUS_SECRET_KEY equals SECRET_KEY',
+    )
+    expect(() => previousSecrets({ secret: next.publishable }, next)).toThrow(
+      'EDGEREC_PREVIOUS_SECRET_KEY equals PUBLISHABLE_KEY',
+    )
+    const text = summary('https://e.workers.dev', next, false, ['PREVIOUS_SECRET_KEY'])
+    expect(text).toContain('Rotation window open')
+    expect(text).toContain('npx wrangler secret delete PREVIOUS_SECRET_KEY -c wrangler.deploy.json')
+  })
+
+  it('should stop a --rotate-keys dry run whose old value the worker would ignore, with the reason', () => {
+    const run = spawnSync(process.execPath, ['scripts/deploy.ts', '--dry-run', '--rotate-keys'], {
+      cwd: PACKAGE_DIR,
+      encoding: 'utf8',
+      env: { ...process.env, ...OFFLINE, EDGEREC_PREVIOUS_SECRET_KEY: 'sk_short' },
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toContain('edgerec deploy: EDGEREC_PREVIOUS_SECRET_KEY is shorter than 16 characters')
+    expect(run.stdout).not.toContain('Dry run done')
   })
 })

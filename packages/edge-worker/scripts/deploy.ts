@@ -11,7 +11,10 @@
  * 5. deploys with the keys as secrets (`wrangler deploy --secrets-file`: new random keys on the
  *    first deploy or with `--rotate-keys`, the given ones with `EDGEREC_PUBLISHABLE_KEY` /
  *    `EDGEREC_SECRET_KEY`, untouched otherwise; and `USER_TOKEN_SECRET`, which signs user tokens,
- *    once);
+ *    once); with the current values in `EDGEREC_PREVIOUS_PUBLISHABLE_KEY` /
+ *    `EDGEREC_PREVIOUS_SECRET_KEY` / `EDGEREC_PREVIOUS_USER_TOKEN_SECRET`, a rotation keeps them
+ *    valid for a window (`PREVIOUS_*` secrets set with the new ones; docs/online.md, "Rotating keys
+ *    and secrets");
  * 6. prints the endpoint, the keys it set, and a curl to try.
  *
  * `--dry-run` touches no account: it prints the plan, writes the config with placeholder ids and
@@ -23,6 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inspectKeys } from '../src/config.ts'
 import { PACKAGE_DIR, type WranglerRun, wrangler } from './wrangler.ts'
 
 /** The generated config, next to wrangler.jsonc so its relative paths (main, migrations) hold. */
@@ -132,6 +136,62 @@ export function deployConfig(config: WorkerConfig, state: AccountState, origins?
   return out
 }
 
+/** Values of the three secrets a deploy may set (`undefined`: not set by this deploy). */
+export interface KeyValues {
+  publishable?: string
+  secret?: string
+  userToken?: string
+}
+
+const ROTATED = [
+  { kind: 'publishable', name: 'PUBLISHABLE_KEY', previous: 'PREVIOUS_PUBLISHABLE_KEY' },
+  { kind: 'secret', name: 'SECRET_KEY', previous: 'PREVIOUS_SECRET_KEY' },
+  { kind: 'userToken', name: 'USER_TOKEN_SECRET', previous: 'PREVIOUS_USER_TOKEN_SECRET' },
+] as const
+
+/** The values being replaced, from `EDGEREC_PREVIOUS_*` (blank counts as not given). */
+export function previousValues(env: Record<string, string | undefined>): KeyValues {
+  const values: KeyValues = {}
+  for (const { kind, previous } of ROTATED) {
+    const value = env[`EDGEREC_${previous}`]
+    if (value !== undefined && value.trim() !== '') values[kind] = value
+  }
+  return values
+}
+
+/**
+ * The rotation-window secrets to set with new keys: `PREVIOUS_<name>` for each old value given for
+ * a secret this deploy replaces, checked as the worker checks it (`inspectKeys`), so a value the
+ * worker would ignore stops the deploy instead.
+ *
+ * @throws Error when an old value is given for a secret this deploy does not replace, or is one the
+ * worker would ignore (too short, equal to the new value, equal to a key of the other kind)
+ */
+export function previousSecrets(previous: KeyValues, next: KeyValues): Record<string, string> {
+  const errors: string[] = []
+  const bindings: Record<string, string | undefined> = {
+    PUBLISHABLE_KEY: next.publishable,
+    SECRET_KEY: next.secret,
+    USER_TOKEN_SECRET: next.userToken,
+  }
+  for (const { kind, name, previous: variable } of ROTATED) {
+    if (previous[kind] === undefined) continue
+    if (next[kind] === undefined)
+      errors.push(
+        `EDGEREC_${variable} is given but this deploy does not replace ${name}: rotate with --rotate-keys (or give the new value in EDGEREC_${name}), or drop EDGEREC_${variable}.`,
+      )
+    else bindings[variable] = previous[kind]
+  }
+  errors.push(...inspectKeys(bindings).problems.map((p) => `EDGEREC_${p.message}`))
+  if (errors.length > 0) throw new Error(errors.join('\n'))
+  const secrets: Record<string, string> = {}
+  for (const { previous: variable } of ROTATED) {
+    const value = bindings[variable]
+    if (value !== undefined) secrets[variable] = value
+  }
+  return secrets
+}
+
 /** A new key: prefix + 32 random bytes, base64url (256 bits). */
 export function newKey(prefix: 'pk_live_' | 'sk_live_'): string {
   return prefix + randomBytes(32).toString('base64url')
@@ -147,6 +207,7 @@ export function summary(
   endpoint: string,
   keys: { publishable?: string; secret?: string; userToken?: string },
   dryRun = false,
+  window: readonly string[] = [],
 ): string {
   const key = keys.publishable ?? '<your publishable key>'
   const lines = [
@@ -159,6 +220,9 @@ export function summary(
     keys.secret ? `Secret key (admin; store it now, it is not shown again): ${keys.secret}` : '',
     keys.userToken
       ? `User token secret (your backend signs user tokens with it, docs/privacy.md; not shown again): ${keys.userToken}`
+      : '',
+    window.length > 0
+      ? `Rotation window open: the old values (${window.join(', ')}) stay valid until you close it, once clients use the new ones (docs/online.md, "Rotating keys and secrets"):\n  ${window.map((name) => `npx wrangler secret delete ${name} -c ${DEPLOY_CONFIG}`).join('\n  ')}`
       : '',
     'Try:',
     `  curl ${endpoint}/v1/health`,
@@ -277,9 +341,19 @@ async function main(): Promise<void> {
     const tokenSecret = process.env.EDGEREC_USER_TOKEN_SECRET
     if (tokenSecret || options.rotateKeys || !existing.includes('USER_TOKEN_SECRET'))
       keys.userToken = tokenSecret ?? randomBytes(32).toString('base64url')
+    const previous = previousValues(process.env)
+    const window = previousSecrets(previous, {
+      ...(setKeys ? { publishable: keys.publishable, secret: keys.secret } : {}),
+      ...(keys.userToken ? { userToken: keys.userToken } : {}),
+    })
+    if (options.rotateKeys && Object.keys(window).length === 0)
+      console.log(
+        '  no rotation window: clients holding the old keys, recIds and user tokens are refused at once. To keep them valid for a while, give the current values in EDGEREC_PREVIOUS_PUBLISHABLE_KEY, EDGEREC_PREVIOUS_SECRET_KEY and EDGEREC_PREVIOUS_USER_TOKEN_SECRET (docs/online.md, "Rotating keys and secrets").',
+      )
     const secrets = {
       ...(setKeys ? { PUBLISHABLE_KEY: keys.publishable, SECRET_KEY: keys.secret } : {}),
       ...(keys.userToken ? { USER_TOKEN_SECRET: keys.userToken } : {}),
+      ...window,
     }
     writeFileSync(secretsFile, JSON.stringify(secrets))
     chmodSync(secretsFile, 0o600)
@@ -309,7 +383,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${options.dryRun ? 'Dry run done' : 'Deployed'} in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
     )
-    console.log(summary(endpoint, options.dryRun ? {} : keys, options.dryRun))
+    console.log(summary(endpoint, options.dryRun ? {} : keys, options.dryRun, Object.keys(window)))
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }

@@ -151,15 +151,31 @@ function setValue(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value
 }
 
+/** The bindings {@link readKeys} reads. */
+export type KeyBindings = Pick<Env, 'SECRET_KEY' | 'PUBLISHABLE_KEY' | 'USER_TOKEN_SECRET' | PreviousSecret>
+
 /**
- * Reads the keys of `env`. A `PREVIOUS_*` secret that is unset or blank is no window (never an
+ * Reads the keys of `env` (as {@link inspectKeys}) and logs each problem once per isolate.
+ */
+export function readKeys(env: KeyBindings): WorkerKeys {
+  const keys = inspectKeys(env)
+  for (const { message } of keys.problems) {
+    if (logged.has(message)) continue
+    logged.add(message)
+    console.error(`edgerec: ${message}`)
+  }
+  return keys
+}
+
+/**
+ * The keys of `env`, without logging (`npm run deploy` checks the values it sets with it). A `PREVIOUS_*` secret that is unset or blank is no window (never an
  * empty key that matches); one that is invalid — set without its current secret, too short, equal
  * to its current secret, or equal to a key of the other kind (which would give the publishable key
  * the secret key's rights) — is ignored, reported in `problems` (the 401 of a request whose key or
- * token matches nothing names them) and logged once per isolate. A typo in a rotation secret thus
+ * token matches nothing names them; {@link readKeys} logs them). A typo in a rotation secret thus
  * never accepts a weak key nor takes the worker down.
  */
-export function readKeys(env: Env): WorkerKeys {
+export function inspectKeys(env: KeyBindings): WorkerKeys {
   const secret = setValue(env.SECRET_KEY)
   const publishable = setValue(env.PUBLISHABLE_KEY)
   const userToken = setValue(env.USER_TOKEN_SECRET)
@@ -187,10 +203,6 @@ export function readKeys(env: Env): WorkerKeys {
     }
     if (message === undefined) return value
     problems.push({ variable, message })
-    if (!logged.has(message)) {
-      logged.add(message)
-      console.error(`edgerec: ${message}`)
-    }
     return undefined
   }
   const chars = { length: MIN_PREVIOUS_KEY_CHARS, unit: 'characters', of: (v: string) => v.length }

@@ -25,8 +25,7 @@
  * @module
  */
 import { toHex } from '@edgerec/core'
-import { readKeys } from '../config.js'
-import type { Env } from '../env.js'
+import { type KeyBindings, readKeys } from '../config.js'
 
 /** Random bytes of a signed recId. */
 export const REC_ID_RANDOM_BYTES = 12
@@ -90,7 +89,7 @@ export class RecIds {
   }
 
   /** The recIds of the worker whose bindings are `env` (its validated keys, see `readKeys`). */
-  static of(env: Env): RecIds {
+  static of(env: KeyBindings): RecIds {
     const [secret, previous] = readKeys(env).secretKeys
     return new RecIds(secret, previous)
   }

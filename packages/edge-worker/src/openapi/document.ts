@@ -43,13 +43,13 @@ export const DOCUMENTATION = {
         type: 'http',
         scheme: 'bearer',
         description:
-          '`Authorization: Bearer <publishable key>`: events and reads. Assume an attacker holds it; it reveals nobody’s data.',
+          '`Authorization: Bearer <publishable key>`: events and reads. Assume an attacker holds it; it reveals nobody’s data. During a rotation window the previous one (PREVIOUS_PUBLISHABLE_KEY) is accepted with the same rights.',
       },
       secretKey: {
         type: 'http',
         scheme: 'bearer',
         description:
-          '`Authorization: Bearer <secret key>`: everything, including /v1/admin/*. Never in a browser.',
+          '`Authorization: Bearer <secret key>`: everything, including /v1/admin/*. Never in a browser. During a rotation window the previous one (PREVIOUS_SECRET_KEY) is accepted with the same rights.',
       },
       keyHeader: {
         type: 'apiKey',
@@ -69,7 +69,7 @@ export const DOCUMENTATION = {
         in: 'header',
         name: 'x-edgerec-user-token',
         description:
-          'Proves the person a request is about: an HS256 JWT {sub, iat, exp} signed with USER_TOKEN_SECRET (core signUserToken). Needed for explain=1 and, with USER_TOKENS=required, for personal reads and events naming a userId.',
+          'Proves the person a request is about: an HS256 JWT {sub, iat, exp} signed with USER_TOKEN_SECRET (core signUserToken; during a rotation window also PREVIOUS_USER_TOKEN_SECRET). Needed for explain=1 and, with USER_TOKENS=required, for personal reads and events naming a userId.',
       },
     },
     responses: Object.fromEntries(

@@ -168,8 +168,8 @@ export function readKeys(env: KeyBindings): WorkerKeys {
 }
 
 /**
- * The keys of `env`, without logging (`npm run deploy` checks the values it sets with it). A `PREVIOUS_*` secret that is unset or blank is no window (never an
- * empty key that matches); one that is invalid — set without its current secret, too short, equal
+ * The keys of `env`, without logging (`npm run deploy` checks the values it sets with it). A
+ * `PREVIOUS_*` secret that is unset or blank is no window (never an empty key that matches); one that is invalid — set without its current secret, too short, equal
  * to its current secret, or equal to a key of the other kind (which would give the publishable key
  * the secret key's rights) — is ignored, reported in `problems` (the 401 of a request whose key or
  * token matches nothing names them; {@link readKeys} logs them). A typo in a rotation secret thus

@@ -22,8 +22,9 @@ export interface WorkerConfig {
   /** `SCORING_KERNEL`: `auto` (Wasm SIMD where the runtime runs it) or `js`. */
   scoringKernel: 'auto' | 'js'
   /**
-   * `MODEL_MEMORY_MIB`: bytes the model store may hold, live version + a version loading during a
-   * swap (8–127 MiB, default 96). A version that does not fit is refused with `MODEL_TOO_LARGE`.
+   * `MODEL_MEMORY_MIB`: bytes the models of an isolate may hold, live version + a version loading
+   * during a swap + the extra versions of experiments, canaries and shadows (8–127 MiB, default 96).
+   * A version that does not fit is refused with `MODEL_TOO_LARGE`.
    */
   modelMemoryBytes: number
   /**

@@ -15,12 +15,13 @@ import type { ServedList } from '../attribution/rec-lists.js'
 import type { WorkerConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import type { LoadedModel } from '../model/loaded-model.js'
-import { type ServingDeps, waitUntilOf } from '../serving/context.js'
+import { ModelLoadError } from '../model/storage.js'
+import { type ServingDeps, versionLoadOptions, waitUntilOf } from '../serving/context.js'
 import { type AssignmentCache, planAssignment } from './assignment.js'
 import type { Strategy, Surface } from './definition.js'
 import { listOverlap } from './shadow.js'
 import type { ExperimentCache } from './store.js'
-import type { VersionCache } from './versions.js'
+import type { ExtraVersionOptions, VersionCache } from './versions.js'
 
 /** The name of the variant outside experiments. */
 export const LIVE_VARIANT = 'live'
@@ -124,27 +125,46 @@ export async function chooseArm(
 }
 
 /**
- * The model an arm scores with: the live one, or the arm's version (loaded once per isolate). When
- * that version cannot be loaded the live model serves and the arm leaves the experiment (its lists
- * are recorded outside it), so a broken variant never takes recommendations down nor skews results.
+ * How an extra version loads next to `live`: the live store's load options and memory budget, the
+ * store's swap in flight, the versions running experiments and shadows name (`VersionCache.get`).
+ */
+export function extraVersionOptions(
+  deps: Pick<ServingDeps, 'online' | 'store' | 'now'>,
+  config: WorkerConfig,
+  live: LoadedModel | null,
+): ExtraVersionOptions {
+  return {
+    ...versionLoadOptions(config),
+    now: deps.now,
+    live,
+    swapReserveBytes: deps.store.swapReserveBytes,
+    inUse: deps.online.experiments.versionsInUse(),
+    retryMs: config.refreshMs,
+  }
+}
+
+/**
+ * The model an arm scores with: the live one, or the arm's version (loaded once per isolate, when
+ * it fits the memory budget next to the live one: `VersionCache.get`). When that version cannot be
+ * loaded (refused for memory, missing, corrupt) the live model serves and the arm leaves the
+ * experiment (its lists are recorded outside it), so a broken or oversized variant never takes
+ * recommendations down nor skews results.
  */
 export async function modelForArm(
-  online: OnlineState,
+  deps: Pick<ServingDeps, 'online' | 'store' | 'now'>,
   c: Context<AppEnv>,
   config: WorkerConfig,
   arm: Arm,
   live: LoadedModel | null,
-  now: () => number,
 ): Promise<{ model: LoadedModel | null; arm: Arm }> {
   if (!arm.version || arm.version === live?.version) return { model: live, arm }
   try {
-    const model = await online.versions.get(c.env, arm.version, {
-      userCacheBytes: config.userCacheBytes,
-      now,
-    })
+    const model = await deps.online.versions.get(c.env, arm.version, extraVersionOptions(deps, config, live))
     return { model, arm }
   } catch (error) {
-    console.error(`edgerec: variant version ${arm.version} failed to load; serving the live model`, error)
+    // A refusal for memory is logged once by the version cache, not on every request it answers.
+    if (!(error instanceof ModelLoadError && error.code === 'MODEL_TOO_LARGE'))
+      console.error(`edgerec: variant version ${arm.version} failed to load; serving the live model`, error)
     c.header('x-edgerec-degraded', 'variant-unavailable')
     return { model: live, arm: LIVE_ARM }
   }
@@ -194,7 +214,7 @@ export interface ShadowRequest {
  */
 export function shadowAfter(
   c: Context<AppEnv>,
-  deps: Pick<ServingDeps, 'online' | 'now'>,
+  deps: Pick<ServingDeps, 'online' | 'store' | 'now'>,
   config: WorkerConfig,
   live: LoadedModel | null,
   request: ShadowRequest,
@@ -208,10 +228,7 @@ export function shadowAfter(
     await new Promise((resolve) => setTimeout(resolve, 0))
     const model =
       shadow.version && shadow.version !== live.version
-        ? await deps.online.versions.get(c.env, shadow.version, {
-            userCacheBytes: config.userCacheBytes,
-            now: deps.now,
-          })
+        ? await deps.online.versions.get(c.env, shadow.version, extraVersionOptions(deps, config, live))
         : live
     const candidate = await request.score(model, shadow.strategy)
     const overlap = listOverlap(request.itemIds, candidate)
@@ -224,6 +241,9 @@ export function shadowAfter(
       ...overlap,
     })
     deps.online.writes.schedule(c.env.DB, defer, config.recordFlushMs)
-  })().catch((error) => console.error(`edgerec: shadow ${shadow.id} failed on a request; skipped`, error))
+  })().catch((error) => {
+    if (!(error instanceof ModelLoadError && error.code === 'MODEL_TOO_LARGE'))
+      console.error(`edgerec: shadow ${shadow.id} failed on a request; skipped`, error)
+  })
   defer(task)
 }

@@ -164,6 +164,18 @@ export class ExperimentCache {
     return this.#shadows.get(surface) ?? null
   }
 
+  /**
+   * The model versions the running experiments (canaries included) and shadows name, as of the
+   * last read: the extra versions this isolate may need (`VersionCache` evicts others first).
+   */
+  versionsInUse(): Set<string> {
+    const versions = new Set<string>()
+    for (const experiment of this.#running.values())
+      for (const variant of experiment.variants) if (variant.version) versions.add(variant.version)
+    for (const shadow of this.#shadows.values()) if (shadow.version) versions.add(shadow.version)
+    return versions
+  }
+
   #start(db: D1Database): Promise<void> {
     const refresh = this.#refresh(db).finally(() => {
       this.#refreshing = undefined

@@ -13,7 +13,7 @@ import {
   planModelMemory,
 } from '@edgerec/core'
 import type { ScoringKernelSetting } from './kernel.js'
-import { type LoadedModel, loadModel, type UserBucketFailure } from './loaded-model.js'
+import { type LoadedModel, type LoadModelOptions, loadModel, type UserBucketFailure } from './loaded-model.js'
 import { type ModelBindings, ModelLoadError, readLivePointer, readManifest } from './storage.js'
 
 /** Why the store is not serving what the live pointer names. */
@@ -40,15 +40,17 @@ export interface ModelStoreOptions {
   maxBackoffMs?: number
 }
 
-/** What a request needs to acquire the model. */
-export interface AcquireOptions {
-  refreshMs: number
+/**
+ * How this isolate loads and plans any model version (the live one and the extra ones of
+ * experiment variants, canaries and shadows alike), from the worker's config.
+ */
+export interface VersionLoadOptions {
   userCacheBytes: number
   /** Which int8 kernel a newly loaded version scores with (`SCORING_KERNEL`). Default `auto`. */
   scoringKernel?: ScoringKernelSetting
   /**
-   * Bytes the store may hold: the live version plus a version loading during a swap
-   * (`MODEL_MEMORY_MIB`). Default 96 MiB.
+   * Bytes the models may hold: the live version plus a version loading during a swap, and the
+   * extra versions of experiments, canaries and shadows (`MODEL_MEMORY_MIB`). Default 96 MiB.
    */
   modelMemoryBytes?: number
   /** Partitions probed per query in partitioned versions (`PARTITION_NPROBE`); read when a version loads. */
@@ -57,8 +59,58 @@ export interface AcquireOptions {
   partitionCacheBytes?: number
   /** Largest gap between two lists one ranged read covers (`PARTITION_READ_GAP_KIB`); default 256 KiB. */
   partitionReadGapBytes?: number
+}
+
+/**
+ * The model versions an isolate holds next to the live one (experiment variants, canaries,
+ * shadows: `experiments/versions.ts`), as the store sees them during a swap.
+ */
+export interface ExtraVersionMemory {
+  /** Bytes the extra versions reserve now, as planned before each loaded. */
+  readonly heldBytes: number
+  /** Drops every extra version (caches closed); each reloads on demand, checked against the then-live version. */
+  evictAll(): void
+}
+
+/** What a request needs to acquire the model. */
+export interface AcquireOptions extends VersionLoadOptions {
+  refreshMs: number
+  /**
+   * The extra versions held next to the live one: a swap that fits only without them drops them
+   * first (the live version serves everyone; they reload on demand if they still fit).
+   */
+  extras?: ExtraVersionMemory
   /** Keeps a background refresh alive after the response (`ExecutionContext.waitUntil`). */
   waitUntil?: (promise: Promise<unknown>) => void
+}
+
+/** The planner's settings of {@link VersionLoadOptions} (core `planModelMemory`). */
+export function memorySettingsOf(options: VersionLoadOptions): {
+  userCacheBytes: number
+  partitionCacheBytes?: number
+} {
+  return {
+    userCacheBytes: options.userCacheBytes,
+    ...(options.partitionCacheBytes !== undefined
+      ? { partitionCacheBytes: options.partitionCacheBytes }
+      : {}),
+  }
+}
+
+/** The `loadModel` options of {@link VersionLoadOptions}: every version loads with the same bounds. */
+export function loadOptionsOf(options: VersionLoadOptions, now: () => number): LoadModelOptions {
+  return {
+    userCacheBytes: options.userCacheBytes,
+    scoringKernel: options.scoringKernel ?? 'auto',
+    ...(options.partitionNprobe !== undefined ? { partitionNprobe: options.partitionNprobe } : {}),
+    ...(options.partitionCacheBytes !== undefined
+      ? { partitionCacheBytes: options.partitionCacheBytes }
+      : {}),
+    ...(options.partitionReadGapBytes !== undefined
+      ? { partitionReadGapBytes: options.partitionReadGapBytes }
+      : {}),
+    now,
+  }
 }
 
 /**
@@ -85,6 +137,8 @@ export class ModelStore {
   /** The version `models/live` named at the last refresh. */
   #pointerVersion: string | null = null
   #loadCount = 0
+  /** Per version loading as the next live one: the bytes its swap check planned beyond the live version's resident bytes. */
+  readonly #swapReserves = new Map<string, number>()
 
   constructor(options: ModelStoreOptions = {}) {
     this.#now = options.now ?? Date.now
@@ -109,6 +163,16 @@ export class ModelStore {
    */
   get degraded(): boolean {
     return this.#pointerVersion !== null && this.#corrupt.has(this.#pointerVersion)
+  }
+
+  /**
+   * Bytes a swap in flight may add to the live version's resident bytes (0 when no version loads):
+   * what the extra versions' memory check reserves for it.
+   */
+  get swapReserveBytes(): number {
+    let bytes = 0
+    for (const reserve of this.#swapReserves.values()) bytes += reserve
+    return bytes
   }
 
   /** How many version loads started in this isolate (each version at most once per attempt). */
@@ -171,6 +235,8 @@ export class ModelStore {
       const model = await this.#load(bindings, version, options)
       const replaced = this.#live
       this.#live = model
+      // Its reserve ends as it becomes live (same turn): extra versions are then checked against it.
+      this.#swapReserves.delete(version)
       // The replaced version's caches go now (the swap's memory check counts one version's caches).
       if (replaced && replaced !== model) replaced.closeCaches()
       this.#failures.delete(version)
@@ -188,18 +254,13 @@ export class ModelStore {
         .then((manifest) => {
           this.#checkMemory(manifest, options)
           return loadModel(bindings, manifest, {
-            userCacheBytes: options.userCacheBytes,
-            scoringKernel: options.scoringKernel ?? 'auto',
-            ...(options.partitionNprobe !== undefined ? { partitionNprobe: options.partitionNprobe } : {}),
-            ...(options.partitionCacheBytes !== undefined
-              ? { partitionCacheBytes: options.partitionCacheBytes }
-              : {}),
-            ...(options.partitionReadGapBytes !== undefined
-              ? { partitionReadGapBytes: options.partitionReadGapBytes }
-              : {}),
-            now: this.#now,
+            ...loadOptionsOf(options, this.#now),
             onCorruptShard: (failure) => this.#markCorrupt(version, failure),
           })
+        })
+        .catch((error: unknown) => {
+          this.#swapReserves.delete(version)
+          throw error
         })
         .finally(() => this.#loads.delete(version))
       this.#loads.set(version, pending)
@@ -210,21 +271,32 @@ export class ModelStore {
   /**
    * Refuses, before anything loads, a version whose planned peak does not fit next to the live
    * version within the budget (both are in memory until the swap completes).
+   *
+   * Extra versions (experiment variants, canaries, shadows) come after the live one: when the swap
+   * fits alone but not next to them, they are dropped first (`options.extras.evictAll`) and reload
+   * on demand, where their own check counts this swap's reserve ({@link swapReserveBytes}) and
+   * then the new live version. A swap that does not fit even without them is refused as before.
    */
   #checkMemory(manifest: ModelManifest, options: AcquireOptions): void {
-    const settings = {
-      userCacheBytes: options.userCacheBytes,
-      ...(options.partitionCacheBytes !== undefined
-        ? { partitionCacheBytes: options.partitionCacheBytes }
-        : {}),
-    }
+    const settings = memorySettingsOf(options)
     const live = this.#live
+    const livePlan = live ? planModelMemory(live.manifest, settings) : undefined
+    const budget = options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES
     const check = checkSwapMemory(
       { version: manifest.version, plan: planModelMemory(manifest, settings) },
-      live ? { version: live.version, plan: planModelMemory(live.manifest, settings) } : undefined,
-      options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+      live && livePlan ? { version: live.version, plan: livePlan } : undefined,
+      budget,
     )
     if (!check.fits) throw new ModelLoadError('MODEL_TOO_LARGE', check.message)
+    const extras = options.extras
+    if (extras && extras.heldBytes > 0 && check.needed + extras.heldBytes > budget) {
+      console.warn(
+        `edgerec: version ${manifest.version} fits the memory budget only without the extra versions of experiments, canaries and shadows; dropping them (they reload on demand if they still fit)`,
+      )
+      extras.evictAll()
+    }
+    const liveResident = live && live.version !== manifest.version && livePlan ? livePlan.resident : 0
+    this.#swapReserves.set(manifest.version, Math.max(0, check.needed - liveResident))
   }
 
   /**

@@ -608,6 +608,40 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
         description:
           "Precomputed candidates in the version's user buckets (issue 16): `perUser`, `nprobe` and `recall` as the trainer recorded them, and `answered`, the recommendations this isolate answered from them without a scan. Null when the version has none.",
       },
+      extraVersions: {
+        type: 'object',
+        description:
+          'Versions of experiment variants, canaries and shadows this isolate holds next to the live one (at most `max`; `held[].plannedBytes` as planned from each manifest, `plannedBytes` their sum) and `lastRefusal`: the last one refused because it did not fit `MODEL_MEMORY_MIB` next to the live one (`version`, `neededBytes`, `budgetBytes`, `message`, `at`; its requests are served by the live model), null when none.',
+        properties: {
+          max: { type: 'integer' },
+          held: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                version: { type: 'string' },
+                plannedBytes: { type: 'integer' },
+                loaded: { type: 'boolean' },
+              },
+              required: ['version', 'plannedBytes', 'loaded'],
+            },
+          },
+          plannedBytes: { type: 'integer' },
+          lastRefusal: {
+            type: ['object', 'null'],
+            properties: {
+              version: { type: 'string' },
+              code: { const: 'MODEL_TOO_LARGE' },
+              neededBytes: { type: 'integer' },
+              budgetBytes: { type: 'integer' },
+              message: { type: 'string' },
+              at: { type: 'string' },
+            },
+            required: ['version', 'code', 'neededBytes', 'budgetBytes', 'message', 'at'],
+          },
+        },
+        required: ['max', 'held', 'plannedBytes', 'lastRefusal'],
+      },
       degraded: { type: 'boolean' },
       lastError: { type: ['string', 'null'] },
     },

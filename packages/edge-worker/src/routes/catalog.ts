@@ -54,7 +54,7 @@ export function itemRoutes(deps: ServingDeps): Hono<AppEnv> {
     errors.throwIfAny()
     const { model: live, config } = await acquireModel(c, deps)
     const assigned = await chooseArm(c, deps.online, config, 'similar', userKey, deps.now())
-    const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
+    const { model, arm } = await modelForArm(deps, c, config, assigned, live)
     /** The similar list of `model` with `strategy` (also the shadow's candidate list). */
     const similarOf = async (
       model: LoadedModel,

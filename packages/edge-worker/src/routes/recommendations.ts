@@ -105,7 +105,7 @@ export function recommendationRoutes(deps: ServingDeps): Hono<AppEnv> {
     ])
     c.header('Cache-Control', PERSONAL_CACHE_CONTROL)
     if (activity.degraded) c.header('x-edgerec-degraded', 'activity-unavailable')
-    const { model, arm } = await modelForArm(deps.online, c, config, assigned, live, deps.now)
+    const { model, arm } = await modelForArm(deps, c, config, assigned, live)
     const catalog = await timed('catalog', acquireCatalog(c, deps, model))
     const servedAt = deps.now()
 

@@ -6,6 +6,7 @@
 import { catalogShardRefs } from '@edgerec/core'
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
+import { MAX_EXTRA_VERSIONS } from '../experiments/versions.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { acquireModel, type ServingDeps } from '../serving/context.js'
 
@@ -70,6 +71,14 @@ export function modelRoutes(deps: ServingDeps): Hono<AppEnv> {
             lastError: model.partitions.lastFailure ?? null,
           }
         : null,
+      // Versions of experiment variants, canaries and shadows held next to the live one, and the
+      // last one refused because it did not fit MODEL_MEMORY_MIB (its requests got the live model).
+      extraVersions: {
+        max: MAX_EXTRA_VERSIONS,
+        held: deps.online.versions.held,
+        plannedBytes: deps.online.versions.heldBytes,
+        lastRefusal: deps.online.versions.lastRefusal,
+      },
       catalog: {
         rows: model?.catalog?.size ?? null,
         // Split catalogs (issue 16): shards listed, and those left out after failing their checks.

@@ -16,7 +16,7 @@ import type { AppEnv } from '../env.js'
 import type { OnlineState } from '../experiments/serve.js'
 import type { EventPopularity } from '../model/event-popularity.js'
 import type { LoadedModel } from '../model/loaded-model.js'
-import type { ModelStore } from '../model/model-store.js'
+import type { ModelStore, VersionLoadOptions } from '../model/model-store.js'
 
 /**
  * Reads a user's newest events (identity-merged), newest first, and their deletion-list entry: the
@@ -54,6 +54,18 @@ export function waitUntilOf(c: Context<AppEnv>): ((promise: Promise<unknown>) =>
   }
 }
 
+/** How this isolate loads every model version (the live one and the extra ones alike), from the config. */
+export function versionLoadOptions(config: WorkerConfig): VersionLoadOptions {
+  return {
+    userCacheBytes: config.userCacheBytes,
+    scoringKernel: config.scoringKernel,
+    modelMemoryBytes: config.modelMemoryBytes,
+    partitionCacheBytes: config.partitionCacheBytes,
+    partitionReadGapBytes: config.partitionReadGapBytes,
+    ...(config.partitionNprobe !== undefined ? { partitionNprobe: config.partitionNprobe } : {}),
+  }
+}
+
 /** Captures the model for this request (once, at its start) and the parsed config. */
 export async function acquireModel(
   c: Context<AppEnv>,
@@ -63,12 +75,8 @@ export async function acquireModel(
   const waitUntil = waitUntilOf(c)
   const model = await deps.store.acquire(c.env, {
     refreshMs: config.refreshMs,
-    userCacheBytes: config.userCacheBytes,
-    scoringKernel: config.scoringKernel,
-    modelMemoryBytes: config.modelMemoryBytes,
-    partitionCacheBytes: config.partitionCacheBytes,
-    partitionReadGapBytes: config.partitionReadGapBytes,
-    ...(config.partitionNprobe !== undefined ? { partitionNprobe: config.partitionNprobe } : {}),
+    ...versionLoadOptions(config),
+    extras: deps.online.versions,
     ...(waitUntil ? { waitUntil } : {}),
   })
   return { model, config }

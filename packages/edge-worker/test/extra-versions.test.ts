@@ -6,8 +6,10 @@
  * larger budget it loads and serves; extra versions load with the live store's options (the
  * partition cache bound); a held version no experiment names is evicted to make room.
  */
+
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { checkSwapMemory, planModelMemory } from '@edgerec/core'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app.js'
 import { OnlineWrites } from '../src/attribution/online-writes.js'
 import { AssignmentCache } from '../src/experiments/assignment.js'
@@ -16,8 +18,14 @@ import type { OnlineState } from '../src/experiments/serve.js'
 import { ExperimentCache } from '../src/experiments/store.js'
 import { type ExtraVersionRefusal, type HeldVersion, VersionCache } from '../src/experiments/versions.js'
 import { ModelStore } from '../src/model/model-store.js'
-import { type ModelFixture, publishVersion, scatteredFixture, trainClusteredModel } from './fixtures/model.js'
-import { env, json } from './helpers.js'
+import {
+  type ModelFixture,
+  publishVersion,
+  scatteredFixture,
+  setLive,
+  trainClusteredModel,
+} from './fixtures/model.js'
+import { env, json, KEYS } from './helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -75,6 +83,11 @@ beforeAll(async () => {
   await publishVersion(env, trainClusteredModel({ version: 'xv-b', seed: 5 }), { activate: false })
   await publishVersion(env, trainClusteredModel({ version: 'xv-c', seed: 9 }), { activate: false })
   await publishVersion(env, live)
+})
+
+// NOTE: the swap test moves the live pointer; every test starts from xv-live.
+beforeEach(async () => {
+  await setLive(env, 'xv-live')
 })
 
 describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => {
@@ -262,5 +275,65 @@ describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => 
     expect(await served()).toEqual(['xs-2', 'xs-3'])
     expect(online.versions.held.map((h) => h.version)).toEqual(['xs-2'])
     await json(app, `/v1/admin/experiments/${id}/stop`, { method: 'POST', as: 'secret' })
+  })
+
+  it('should serve the live model with 200 when a canary or a shadow version does not fit, and report it', async () => {
+    const online = onlineState()
+    const app = createApp({ online })
+    const small = { ...env, USER_CACHE_MIB: '5', MODEL_MEMORY_MIB: '8' }
+    /** A request with an execution context: the shadow's comparison runs in its waitUntil. */
+    const recommend = async (user: string) => {
+      const ctx = createExecutionContext()
+      const response = await app.request(
+        `https://edge.test/v1/users/${user}/recommendations?k=5`,
+        { headers: { authorization: `Bearer ${KEYS.publishable}` } },
+        small,
+        ctx,
+      )
+      await waitOnExecutionContext(ctx)
+      return { status: response.status, body: (await response.json()) as ListBody, headers: response.headers }
+    }
+    const canary = await json<Experiment>(app, '/v1/admin/models/xv-b/canary', {
+      method: 'POST',
+      as: 'secret',
+      body: JSON.stringify({ share: 0.5 }),
+      bindings: small,
+    })
+    expect(canary.status).toBe(201)
+    let degraded = 0
+    for (const user of live.users.slice(0, 16)) {
+      const { status, body, headers } = await recommend(user.id)
+      expect(status).toBe(200)
+      expect(body).toMatchObject({ modelVersion: 'xv-live', variant: 'live' })
+      if (headers.get('x-edgerec-degraded') === 'variant-unavailable') degraded++
+    }
+    expect(degraded).toBeGreaterThan(0)
+    const afterCanary = await json<ModelBody>(app, '/v1/model', { bindings: small })
+    expect(afterCanary.body.extraVersions.lastRefusal).toMatchObject({
+      version: 'xv-b',
+      budgetBytes: 8 * MiB,
+    })
+    await json(app, `/v1/admin/experiments/${canary.body.id}/stop`, { method: 'POST', as: 'secret' })
+
+    // A shadow of another version: compared after the answer, refused the same way, answers unchanged.
+    const shadow = await json<{ id: string }>(app, '/v1/admin/models/xv-c/shadow', {
+      method: 'POST',
+      as: 'secret',
+      body: JSON.stringify({ sample: 1 }),
+      bindings: small,
+    })
+    expect(shadow.status).toBe(201)
+    for (const user of live.users.slice(0, 4)) {
+      const { status, body } = await recommend(user.id)
+      expect(status).toBe(200)
+      expect(body.modelVersion).toBe('xv-live')
+    }
+    const afterShadow = await json<ModelBody>(app, '/v1/model', { bindings: small })
+    expect(afterShadow.body.extraVersions.lastRefusal).toMatchObject({
+      version: 'xv-c',
+      code: 'MODEL_TOO_LARGE',
+    })
+    expect(afterShadow.body.extraVersions.held).toEqual([])
+    await json(app, `/v1/admin/shadows/${shadow.body.id}/stop`, { method: 'POST', as: 'secret' })
   })
 })

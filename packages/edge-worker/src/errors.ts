@@ -25,6 +25,8 @@ export const API_ERRORS = {
   MODEL_INVALID: 409,
   EXPERIMENT_CONFLICT: 409,
   SHADOW_CONFLICT: 409,
+  /** A version for an experiment, canary or shadow that cannot fit `MODEL_MEMORY_MIB` next to the live one. */
+  MODEL_TOO_LARGE: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -277,7 +277,7 @@ describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => 
     await json(app, `/v1/admin/experiments/${id}/stop`, { method: 'POST', as: 'secret' })
   })
 
-  it('should serve the live model with 200 when a canary or a shadow version does not fit, and report it', async () => {
+  it('should refuse to start a canary, shadow or experiment whose version can never fit, and serve the live model with 200 when one stops fitting', async () => {
     const online = onlineState()
     const app = createApp({ online })
     const small = { ...env, USER_CACHE_MIB: '5', MODEL_MEMORY_MIB: '8' }
@@ -293,11 +293,45 @@ describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => 
       await waitOnExecutionContext(ctx)
       return { status: response.status, body: (await response.json()) as ListBody, headers: response.headers }
     }
+    // Defined under this budget, each would never load: refused at once, nothing started.
+    type ErrorBody = { error: { code: string; message: string } }
+    for (const [path, body] of [
+      ['/v1/admin/models/xv-b/canary', { share: 0.5 }],
+      ['/v1/admin/models/xv-c/shadow', { sample: 1 }],
+      [
+        '/v1/admin/experiments',
+        {
+          name: 'never-fits',
+          surface: 'recommendations',
+          variants: [
+            { name: 'a', weight: 1, strategy: 'model' },
+            { name: 'b', weight: 1, strategy: 'model', version: 'xv-b' },
+          ],
+        },
+      ],
+    ] as const) {
+      const refused = await json<ErrorBody>(app, path, {
+        method: 'POST',
+        as: 'secret',
+        body: JSON.stringify(body),
+        bindings: small,
+      })
+      expect(refused.status).toBe(409)
+      expect(refused.body.error.code).toBe('MODEL_TOO_LARGE')
+      expect(refused.body.error.message).toContain('next to the live version xv-live')
+      expect(refused.body.error.message).toContain('Nothing was started')
+    }
+    const none = await json<Experiment[] | { experiments: Experiment[] }>(app, '/v1/admin/experiments', {
+      as: 'secret',
+    })
+    expect(JSON.stringify(none.body)).not.toContain('"running"')
+
+    // Defined under the default budget, served under the small one (the budget was lowered, or the
+    // live version grew): refused when it would load, the live model answers.
     const canary = await json<Experiment>(app, '/v1/admin/models/xv-b/canary', {
       method: 'POST',
       as: 'secret',
       body: JSON.stringify({ share: 0.5 }),
-      bindings: small,
     })
     expect(canary.status).toBe(201)
     let degraded = 0
@@ -320,7 +354,6 @@ describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => 
       method: 'POST',
       as: 'secret',
       body: JSON.stringify({ sample: 1 }),
-      bindings: small,
     })
     expect(shadow.status).toBe(201)
     for (const user of live.users.slice(0, 4)) {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DEFAULT_MODEL_MEMORY_BUDGET_BYTES, planModelMemory } from '@edgerec/core'
+import { DEFAULT_MODEL_MEMORY_BUDGET_BYTES, type ModelManifest, planModelMemory } from '@edgerec/core'
 import { type LoadedModel, loadModel } from '../model/loaded-model.js'
 import {
   type ExtraVersionMemory,
@@ -66,6 +66,57 @@ interface Entry {
 
 const MiB = 1024 * 1024
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
+
+/** What an extra version needs next to the live one, planned from the manifests (core `planModelMemory`). */
+export interface ExtraVersionPlan {
+  /** Its need: max(resident, loadingPeak − caches), see {@link VersionCache.get}. */
+  own: number
+  /** Its resident bytes once loaded, caches full. */
+  resident: number
+  /** The live version's resident bytes (0 when none, or when it is the same version). */
+  liveBytes: number
+  /** `MODEL_MEMORY_MIB` in bytes. */
+  budget: number
+}
+
+/** Plans `manifest` as an extra version next to `live` with the isolate's options (the rule of {@link VersionCache.get}). */
+export function planExtraVersion(
+  manifest: ModelManifest,
+  live: ModelManifest | null,
+  options: VersionLoadOptions,
+): ExtraVersionPlan {
+  const settings = memorySettingsOf(options)
+  const plan = planModelMemory(manifest, settings)
+  return {
+    own: Math.max(plan.resident, plan.loadingPeak - plan.caches),
+    resident: plan.resident,
+    liveBytes: live && live.version !== manifest.version ? planModelMemory(live, settings).resident : 0,
+    budget: options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES,
+  }
+}
+
+/** Why an extra version does not fit and what to change (the `MODEL_TOO_LARGE` message). */
+export function extraVersionTooLargeMessage(
+  version: string,
+  plan: ExtraVersionPlan,
+  needed: number,
+  next: { live: string | null; swap?: number; others?: string[]; consequence?: string },
+): string {
+  return (
+    `Model version ${version} (an experiment variant, canary or shadow) needs ${mib(plan.own)} ` +
+    `(resident ${mib(plan.resident)}) next to ` +
+    [
+      next.live ? `the live version ${next.live} (${mib(plan.liveBytes)})` : 'no live version',
+      ...((next.swap ?? 0) > 0 ? [`a version loading as the next live one (${mib(next.swap ?? 0)})`] : []),
+      ...((next.others ?? []).length > 0 ? [`the extra versions ${(next.others ?? []).join(', ')}`] : []),
+    ].join(' and ') +
+    `: ${mib(needed)} in all, over the memory budget of ${mib(plan.budget)} (MODEL_MEMORY_MIB). ` +
+    `${next.consequence ?? 'Its requests are served by the live model.'} ` +
+    'Use a smaller model for it (fewer factors or items, or a partitioned export), ' +
+    'raise MODEL_MEMORY_MIB (at most 127 of the 128 MB isolate), lower USER_CACHE_MIB or PARTITION_CACHE_MIB, ' +
+    'or run fewer experiments, canaries and shadows with their own version at once.'
+  )
+}
 
 /** The per-isolate cache of extra versions. */
 export class VersionCache implements ExtraVersionMemory {
@@ -135,30 +186,24 @@ export class VersionCache implements ExtraVersionMemory {
     const entry = { bytes: 0 } as Entry
     entry.model = readManifest(bindings, version).then((manifest) => {
       // Synchronous from here to the reservation: concurrent checks of other versions see it.
-      const settings = memorySettingsOf(options)
-      const plan = planModelMemory(manifest, settings)
-      const own = Math.max(plan.resident, plan.loadingPeak - plan.caches)
       const live = options.live && options.live.version !== version ? options.live : null
-      const liveBytes = live ? planModelMemory(live.manifest, settings).resident : 0
-      const budget = options.modelMemoryBytes ?? DEFAULT_MODEL_MEMORY_BUDGET_BYTES
+      const plan = planExtraVersion(manifest, live?.manifest ?? null, options)
       const swap = options.swapReserveBytes ?? 0
       // `entry.bytes` is still 0: the held bytes are the other versions'.
-      const needed = () => liveBytes + swap + this.heldBytes + own
-      if (needed() > budget) {
+      const needed = () => plan.liveBytes + swap + this.heldBytes + plan.own
+      if (needed() > plan.budget) {
         for (const other of [...this.#held.keys()])
           if (other !== version && options.inUse && !options.inUse.has(other)) this.#evict(other)
       }
-      if (needed() > budget) {
-        const error = this.#refuse(version, needed(), budget, now, options, {
-          own,
-          resident: plan.resident,
-          live: live ? `${live.version} (${mib(liveBytes)})` : null,
+      if (needed() > plan.budget) {
+        const error = this.#refuse(version, plan, needed(), now, options, {
+          live: live?.version ?? null,
           swap,
         })
         if (this.#held.get(version) === entry) this.#held.delete(version)
         throw error
       }
-      entry.bytes = own
+      entry.bytes = plan.own
       return loadModel(bindings, manifest, loadOptionsOf(options, options.now)).then((model) => {
         entry.loaded = model
         if (this.#held.get(version) === entry) entry.bytes = plan.resident
@@ -186,27 +231,16 @@ export class VersionCache implements ExtraVersionMemory {
 
   #refuse(
     version: string,
+    plan: ExtraVersionPlan,
     needed: number,
-    budget: number,
     now: number,
     options: ExtraVersionOptions,
-    parts: { own: number; resident: number; live: string | null; swap: number },
+    next: { live: string | null; swap: number },
   ): ModelLoadError {
     const others = [...this.#held]
       .filter(([other, entry]) => other !== version && entry.bytes > 0)
       .map(([other, entry]) => `${other} (${mib(entry.bytes)})`)
-    const message =
-      `Model version ${version} (an experiment variant, canary or shadow) needs ${mib(parts.own)} ` +
-      `(resident ${mib(parts.resident)}) next to ` +
-      [
-        parts.live ? `the live version ${parts.live}` : 'no live version',
-        ...(parts.swap > 0 ? [`a version loading as the next live one (${mib(parts.swap)})`] : []),
-        ...(others.length > 0 ? [`the extra versions ${others.join(', ')}`] : []),
-      ].join(' and ') +
-      `: ${mib(needed)} in all, over the memory budget of ${mib(budget)} (MODEL_MEMORY_MIB). ` +
-      'Its requests are served by the live model. Use a smaller model for it (fewer factors or items, or a partitioned export), ' +
-      'raise MODEL_MEMORY_MIB (at most 127 of the 128 MB isolate), lower USER_CACHE_MIB or PARTITION_CACHE_MIB, ' +
-      'or run fewer experiments, canaries and shadows with their own version at once.'
+    const message = extraVersionTooLargeMessage(version, plan, needed, { ...next, others })
     const error = new ModelLoadError('MODEL_TOO_LARGE', message)
     console.warn(`edgerec: ${message}`)
     this.#refused.set(version, { error, retryAt: now + (options.retryMs ?? 0) })
@@ -214,7 +248,7 @@ export class VersionCache implements ExtraVersionMemory {
       version,
       code: 'MODEL_TOO_LARGE',
       neededBytes: needed,
-      budgetBytes: budget,
+      budgetBytes: plan.budget,
       message,
       at: new Date(now).toISOString(),
     }

@@ -30,7 +30,7 @@ export const ERROR_RESPONSES = {
   NotFound:
     '404: no such route or resource (NOT_FOUND, ITEM_NOT_FOUND, MODEL_NOT_FOUND, EXPERIMENT_NOT_FOUND, SHADOW_NOT_FOUND).',
   Conflict:
-    '409: the change conflicts with the current state (MODEL_INVALID, EXPERIMENT_CONFLICT, SHADOW_CONFLICT).',
+    '409: the change conflicts with the current state (MODEL_INVALID, EXPERIMENT_CONFLICT, SHADOW_CONFLICT; MODEL_TOO_LARGE: a version for an experiment, canary or shadow cannot fit MODEL_MEMORY_MIB next to the live one).',
   PayloadTooLarge: '413: the body is too large (PAYLOAD_TOO_LARGE).',
   RateLimited: '429: too many requests from this client (RATE_LIMITED); see Retry-After.',
   Unavailable: '503: nothing to serve yet (NO_MODEL) or storage failed (STORAGE_UNAVAILABLE); retry.',
@@ -302,7 +302,12 @@ export const OPERATIONS = {
     summary: 'Define an experiment (draft)',
     security: ADMIN,
     requestBody: { required: true, content: json(ref('ExperimentInput')) },
-    responses: answer('The experiment.', 'Experiment', ['BadRequest', 'Unauthorized', 'Forbidden'], 201),
+    responses: answer(
+      'The experiment.',
+      'Experiment',
+      ['BadRequest', 'Unauthorized', 'Forbidden', 'Conflict'],
+      201,
+    ),
   }),
   getExperiment: experiment('getExperiment', 'Read an experiment', 'The experiment.', 'Experiment'),
   experimentResults: op({

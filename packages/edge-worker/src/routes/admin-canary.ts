@@ -7,6 +7,7 @@
  */
 import { VERSION_PATTERN } from '@edgerec/core'
 import { Hono } from 'hono'
+import { readConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { parseCanaryInput } from '../experiments/canary.js'
@@ -14,8 +15,8 @@ import type { Experiment } from '../experiments/definition.js'
 import { getExperiment, insertExperiment, setStatus } from '../experiments/store.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
-import type { ServingDeps } from '../serving/context.js'
-import { checkedVersion } from './admin-models.js'
+import { type ServingDeps, versionLoadOptions } from '../serving/context.js'
+import { checkedExtraVersion, checkedVersion } from './admin-models.js'
 
 /** Routes added under `/v1/admin/models`. */
 export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
@@ -43,6 +44,7 @@ export function adminCanaryRoutes(deps: ServingDeps): Hono<AppEnv> {
     errors.throwIfAny()
     if (!config) throw new ApiError('INVALID_REQUEST', 'The canary thresholds are invalid.')
     await checkedVersion(c.env, version)
+    await checkedExtraVersion(c.env, version, versionLoadOptions(readConfig(c.env)))
     const now = deps.now()
     const experiment: Experiment = {
       id: crypto.randomUUID(),

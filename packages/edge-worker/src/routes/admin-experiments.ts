@@ -22,7 +22,8 @@ import { getExperiment, insertExperiment, listExperiments, setStatus } from '../
 import { ModelLoadError, readManifest } from '../model/storage.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
-import type { ServingDeps } from '../serving/context.js'
+import { type ServingDeps, versionLoadOptions } from '../serving/context.js'
+import { checkedExtraVersion } from './admin-models.js'
 
 /** Which status each action moves from, and to. */
 const TRANSITIONS: Record<'start' | 'pause' | 'stop', { from: ExperimentStatus[]; to: ExperimentStatus }> = {
@@ -95,6 +96,8 @@ export function adminExperimentRoutes(deps: ServingDeps): Hono<AppEnv> {
       ),
     )
     errors.throwIfAny()
+    const options = versionLoadOptions(readConfig(c.env))
+    for (const version of versions) await checkedExtraVersion(c.env, version, options)
     const experiment: Experiment = {
       id: crypto.randomUUID(),
       ...input,

@@ -7,7 +7,15 @@ import { type LivePointer, VERSION_PATTERN } from '@edgerec/core'
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
-import { type ModelBindings, ModelLoadError, readLivePointer, writeLivePointer } from '../model/storage.js'
+import { extraVersionTooLargeMessage, planExtraVersion } from '../experiments/versions.js'
+import type { VersionLoadOptions } from '../model/model-store.js'
+import {
+  type ModelBindings,
+  ModelLoadError,
+  readLivePointer,
+  readManifest,
+  writeLivePointer,
+} from '../model/storage.js'
 import { type VersionCheck, verifyVersion } from '../model/verify.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { ParamErrors } from '../params.js'
@@ -37,6 +45,38 @@ export async function checkedVersion(bindings: ModelBindings, version: string): 
     )
   }
   return check
+}
+
+/**
+ * Refuses (`409 MODEL_TOO_LARGE`) a version for an experiment variant, a canary or a shadow that
+ * cannot fit `MODEL_MEMORY_MIB` next to the live version even with no other extra version held: it
+ * would never load, and its people would only ever get the live model. The same plan as the
+ * worker's own check before it loads one (`planExtraVersion`); a manifest that cannot be read
+ * here skips this (that check still applies).
+ */
+export async function checkedExtraVersion(
+  bindings: ModelBindings,
+  version: string,
+  options: VersionLoadOptions,
+): Promise<void> {
+  const pointer = await currentPointer(bindings).catch(() => null)
+  if (!pointer || pointer.version === version) return
+  const manifests = await Promise.all([
+    readManifest(bindings, version),
+    readManifest(bindings, pointer.version),
+  ]).catch(() => null)
+  if (!manifests) return
+  const plan = planExtraVersion(manifests[0], manifests[1], options)
+  const needed = plan.liveBytes + plan.own
+  if (needed <= plan.budget) return
+  throw new ApiError(
+    'MODEL_TOO_LARGE',
+    extraVersionTooLargeMessage(version, plan, needed, {
+      live: pointer.version,
+      consequence:
+        'Nothing was started: it could never load next to the live version with this configuration.',
+    }),
+  )
 }
 
 /** The current pointer; an unreadable one counts as none (activation repairs it). */

@@ -6,6 +6,7 @@
  * @module
  */
 import { Hono } from 'hono'
+import { readConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { ApiError } from '../errors.js'
 import { SURFACE_STRATEGIES, type Surface } from '../experiments/definition.js'
@@ -23,8 +24,8 @@ import {
 import { getExperiment } from '../experiments/store.js'
 import { OPERATIONS } from '../openapi/operations.js'
 import { checkId, ParamErrors } from '../params.js'
-import type { ServingDeps } from '../serving/context.js'
-import { checkedVersion } from './admin-models.js'
+import { type ServingDeps, versionLoadOptions } from '../serving/context.js'
+import { checkedExtraVersion, checkedVersion } from './admin-models.js'
 
 function storage(error: unknown): ApiError {
   return new ApiError('STORAGE_UNAVAILABLE', 'D1 failed; nothing was changed. Retry the request.', {
@@ -79,7 +80,10 @@ async function create(
     )
     errors.throwIfAny()
   }
-  if (version) await checkedVersion(c.env, version)
+  if (version) {
+    await checkedVersion(c.env, version)
+    await checkedExtraVersion(c.env, version, versionLoadOptions(readConfig(c.env)))
+  }
   const shadow: Shadow = {
     id: crypto.randomUUID(),
     name: input.name,

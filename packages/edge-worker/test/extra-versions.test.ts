@@ -369,4 +369,29 @@ describe('extra versions of experiment variants within MODEL_MEMORY_MIB', () => 
     expect(afterShadow.body.extraVersions.held).toEqual([])
     await json(app, `/v1/admin/shadows/${shadow.body.id}/stop`, { method: 'POST', as: 'secret' })
   })
+
+  it('should reserve a version as it is checked, so two loading at once cannot both take the room left', async () => {
+    const store = new ModelStore()
+    const app = createApp({ store })
+    const bindings = { ...env, USER_CACHE_MIB: '5', MODEL_MEMORY_MIB: '12' }
+    expect((await json<ModelBody>(app, '/v1/model', { bindings })).body.version).toBe('xv-live')
+    const versions = new VersionCache()
+    const options = {
+      userCacheBytes: 5 * MiB,
+      modelMemoryBytes: 12 * MiB,
+      now: Date.now,
+      live: store.live,
+      inUse: new Set(['xv-b', 'xv-c']),
+    }
+    // Live + one extra fit 12 MiB (≈ 5.1 MiB each), live + two do not: exactly one loads.
+    const outcomes = await Promise.allSettled([
+      versions.get(env, 'xv-b', options),
+      versions.get(env, 'xv-c', options),
+    ])
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult
+    expect(rejected.reason).toMatchObject({ code: 'MODEL_TOO_LARGE' })
+    expect(versions.held).toHaveLength(1)
+    expect(versions.lastRefusal?.message).toContain('the extra versions')
+  })
 })

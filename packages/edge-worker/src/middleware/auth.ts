@@ -27,17 +27,19 @@ export async function keysEqual(given: string, expected: string): Promise<boolea
 }
 
 /**
- * The problems of `variables` (rotation secrets set but ignored), appended to a 401 so that the
- * client refused during a botched rotation learns why; empty without any.
+ * The rotation secrets among `variables` that are set but ignored, named at the end of a 401 so the
+ * client refused during a botched rotation knows where to look; empty without any. Only their
+ * names: anyone can provoke a 401, so why each is ignored (its length, which key it equals) is
+ * left to the worker's logs ({@link readKeys}).
  */
 export function configNote(
   problems: readonly KeyProblem[],
   variables: readonly KeyProblem['variable'][],
 ): string {
-  const relevant = problems.filter((p) => variables.includes(p.variable))
-  return relevant.length === 0
+  const ignored = problems.filter((p) => variables.includes(p.variable)).map((p) => p.variable)
+  return ignored.length === 0
     ? ''
-    : ` This worker's configuration has a problem: ${relevant.map((p) => p.message).join(' ')}`
+    : ` This worker ignores ${ignored.join(' and ')} (a configuration problem; its logs say why).`
 }
 
 /** Where a request's key came from. */

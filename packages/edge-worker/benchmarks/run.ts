@@ -71,6 +71,7 @@ import {
   buildCandidateLists,
   bundledInt8KernelBytes,
   CatalogTable,
+  candidateNprobe,
   catalogShardKey,
   catalogShardRefs,
   checkSwapMemory,
@@ -145,8 +146,6 @@ const USER_ITEMS = option('user-items', 30)
  * the trainer does. `--candidates 0` (or `--no-candidates`) publishes buckets without them.
  */
 const CANDIDATES = args.includes('--no-candidates') ? 0 : option('candidates', 50)
-/** The trainer's candidate nprobe: this many times the serving default (capped at the lists). */
-const CANDIDATE_NPROBE_FACTOR = 4
 /**
  * User rows ≈ 64 B factors + 4 B scale + 12 B id + 8 B offsets + 8 B per interaction, and with
  * `--partitions` 4 B offset + 8 B per candidate.
@@ -268,7 +267,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
                     user,
                     planned.index,
                     plannedLists,
-                    Math.min(planned.index.lists, CANDIDATE_NPROBE_FACTOR * planned.nprobe),
+                    candidateNprobe(planned.index.lists, planned.nprobe),
                     n,
                     exclude,
                     candidateKernel,
@@ -399,14 +398,14 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     manifest.partitions = { lists: index.lists, nprobe, recall: { k: 10, value: recall, users: 200 } }
     if (CANDIDATES > 0) {
       // As the trainer records them: the candidates' recall@10 at their nprobe, same 200 users.
-      const candidateNprobe = Math.min(index.lists, CANDIDATE_NPROBE_FACTOR * nprobe)
+      const candidatesNprobe = candidateNprobe(index.lists, nprobe)
       const measured = chooseNprobe(index, plannedLists, [blockFromQuantized(q)], planned.queries, {
-        nprobe: candidateNprobe,
+        nprobe: candidatesNprobe,
         kernel: candidateKernel,
       })
       manifest.candidates = {
         perUser: CANDIDATES,
-        nprobe: candidateNprobe,
+        nprobe: candidatesNprobe,
         recall: { k: 10, value: measured.recall, users: planned.queries.length },
       }
     }
@@ -415,7 +414,7 @@ async function buildModel(VERSION = VERSION_1, seed = 2026, live = true): Promis
     )
     console.log(
       CANDIDATES > 0
-        ? `${VERSION}: ${CANDIDATES} candidates per user in the buckets (probed at nprobe ${Math.min(index.lists, CANDIDATE_NPROBE_FACTOR * nprobe)}, recall@10 ${manifest.candidates?.recall?.value.toFixed(3)} vs the exact scan), ${(candidateMs / 1000).toFixed(1)} s for ${USERS.toLocaleString('en-US')} users; buckets ${(users.reduce((sum, r) => sum + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${BUCKETS}`
+        ? `${VERSION}: ${CANDIDATES} candidates per user in the buckets (probed at nprobe ${candidateNprobe(index.lists, nprobe)}, recall@10 ${manifest.candidates?.recall?.value.toFixed(3)} vs the exact scan), ${(candidateMs / 1000).toFixed(1)} s for ${USERS.toLocaleString('en-US')} users; buckets ${(users.reduce((sum, r) => sum + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${BUCKETS}`
         : `${VERSION}: no candidates in the buckets (--no-candidates); buckets ${(users.reduce((sum, r) => sum + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${BUCKETS}`,
     )
   }

@@ -1,5 +1,11 @@
 export type { CandidateScan } from './candidates.js'
-export { buildCandidateLists, DEFAULT_CANDIDATES_PER_USER, topKFromCandidates } from './candidates.js'
+export {
+  buildCandidateLists,
+  CANDIDATE_NPROBE_FACTOR,
+  candidateNprobe,
+  DEFAULT_CANDIDATES_PER_USER,
+  topKFromCandidates,
+} from './candidates.js'
 export * from './kernel/index.js'
 export type {
   BuildPartitionsOptions,

@@ -22,12 +22,7 @@ export const candidatesWorkerApi = {
   /** The candidates of one bucket's rows; their buffers are moved back, not copied. */
   build(bucket: BucketRows, n: number): CandidateLists {
     if (!scan) throw new Error('The candidates thread was not initialised.')
-    const lists = buildCandidateLists(
-      bucket.factors,
-      { ...bucket.interactions, confidences: new Float32Array(0) },
-      n,
-      scan,
-    )
+    const lists = buildCandidateLists(bucket.factors, bucket.interactions, n, scan)
     return transfer(lists, [lists.offsets.buffer, lists.items.buffer, lists.scores.buffer])
   },
 }

@@ -12,6 +12,7 @@ import {
   blockFromQuantized,
   bundledInt8KernelBytes,
   type CandidateScan,
+  candidateNprobe,
   chooseNprobe,
   createInt8Kernel,
   DEFAULT_CANDIDATES_PER_USER,
@@ -30,13 +31,8 @@ import {
 import type { ExportResult } from './export.js'
 import { type PlannedPartitions, RECALL_K } from './partitions.js'
 
-/**
- * The candidates' scan probes this many times the version's default nprobe (capped at the number
- * of partitions): they are computed once per version offline, where a probe is a memory read, not
- * a ranged read from R2, so a wider probe buys recall for the users served from them at no cost
- * per request.
- */
-export const CANDIDATE_NPROBE_FACTOR = 4
+/** Re-exported from core, where the worker benchmark reads it too. */
+export { CANDIDATE_NPROBE_FACTOR } from '@edgerec/core'
 
 /** Largest `export.candidates` (a user row costs 8 B per candidate in its bucket). */
 export const MAX_CANDIDATES_PER_USER = 1000
@@ -88,7 +84,7 @@ export function planCandidates(
   if (planned) {
     const kernel = createInt8Kernel(bundledInt8KernelBytes(), { dims: items.dims })
     const { index, lists } = planned
-    const nprobe = Math.min(index.lists, CANDIDATE_NPROBE_FACTOR * planned.manifest.nprobe)
+    const nprobe = candidateNprobe(index.lists, planned.manifest.nprobe)
     const { recall } = chooseNprobe(index, lists, [blockFromQuantized(items)], planned.queries, {
       nprobe,
       k: RECALL_K,
